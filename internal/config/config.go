@@ -1,0 +1,374 @@
+// Package config loads the settings: the embedded defaults (configs/culturecloud.yaml), then
+// an optional file, then CC_* environment variables. Loading fails on the first invalid value
+// with one line that names the key, the value and what is allowed.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/shizuishan/culturecloud/configs"
+)
+
+// Secret is a setting that must never appear in logs, pages or API answers.
+type Secret string
+
+// String hides the value so that fmt and templates cannot leak it.
+func (Secret) String() string { return "[secret]" }
+
+// LogValue hides the value from slog.
+func (Secret) LogValue() slog.Value { return slog.StringValue("[secret]") }
+
+// MarshalJSON hides the value from JSON encoders.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[secret]"`), nil }
+
+// Reveal returns the value itself, for the one place that needs it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Config is every setting of the product. Field tags give the YAML key; the environment
+// variable is CC_ plus the upper-cased key path.
+type Config struct {
+	DataDir     string      `yaml:"data_dir"`
+	HTTP        HTTP        `yaml:"http"`
+	Log         Log         `yaml:"log"`
+	MinIO       MinIO       `yaml:"minio"`
+	Meilisearch Meilisearch `yaml:"meilisearch"`
+	Redis       Redis       `yaml:"redis"`
+	Auth        Auth        `yaml:"auth"`
+	Dev         Dev         `yaml:"dev"`
+}
+
+type HTTP struct {
+	Addr            string        `yaml:"addr"`
+	PublicURL       string        `yaml:"public_url"`
+	ReadTimeout     time.Duration `yaml:"read_timeout"`
+	WriteTimeout    time.Duration `yaml:"write_timeout"`
+	IdleTimeout     time.Duration `yaml:"idle_timeout"`
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	CookieSecure    string        `yaml:"cookie_secure"`
+	TrustedProxies  string        `yaml:"trusted_proxies"`
+}
+
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+type MinIO struct {
+	Endpoint  string        `yaml:"endpoint"`
+	AccessKey string        `yaml:"access_key"`
+	SecretKey Secret        `yaml:"secret_key"`
+	Bucket    string        `yaml:"bucket"`
+	UseTLS    bool          `yaml:"use_tls"`
+	Timeout   time.Duration `yaml:"timeout"`
+}
+
+type Meilisearch struct {
+	URL         string        `yaml:"url"`
+	MasterKey   Secret        `yaml:"master_key"`
+	IndexPrefix string        `yaml:"index_prefix"`
+	Timeout     time.Duration `yaml:"timeout"`
+}
+
+type Redis struct {
+	Addr      string        `yaml:"addr"`
+	Password  Secret        `yaml:"password"`
+	DB        int           `yaml:"db"`
+	KeyPrefix string        `yaml:"key_prefix"`
+	Timeout   time.Duration `yaml:"timeout"`
+}
+
+type Auth struct {
+	SessionSecret          Secret        `yaml:"session_secret"`
+	SessionTTL             time.Duration `yaml:"session_ttl"`
+	Argon2MemoryKiB        int           `yaml:"argon2_memory_kib"`
+	Argon2Time             int           `yaml:"argon2_time"`
+	LoginMaxPerAccount     int           `yaml:"login_max_per_account"`
+	LoginMaxPerIP          int           `yaml:"login_max_per_ip"`
+	LoginWindow            time.Duration `yaml:"login_window"`
+	RegisterMaxPerIP       int           `yaml:"register_max_per_ip"`
+	BootstrapAdmin         string        `yaml:"bootstrap_admin"`
+	BootstrapAdminPassword Secret        `yaml:"bootstrap_admin_password"`
+}
+
+type Dev struct {
+	RedisPort        int    `yaml:"redis_port"`
+	MinIOPort        int    `yaml:"minio_port"`
+	MinIOConsolePort int    `yaml:"minio_console_port"`
+	MeilisearchPort  int    `yaml:"meilisearch_port"`
+	ToolsDir         string `yaml:"tools_dir"`
+	DemoData         bool   `yaml:"demo_data"`
+}
+
+// InvalidError names the key, the value and what is allowed.
+type InvalidError struct {
+	Key     string
+	Value   string
+	Allowed string
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("config: invalid %s (env %s) = %q: %s", e.Key, EnvName(e.Key), e.Value, e.Allowed)
+}
+
+// EnvName is the environment variable that overrides key.
+func EnvName(key string) string {
+	return "CC_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// Load reads the defaults, then file (if not empty), then the environment through getenv.
+// It does not validate: call Validate once every override (dev mode adds some) is applied.
+func Load(file string, getenv func(string) string) (*Config, error) {
+	var c Config
+	if err := decodeStrict(configs.Defaults, &c); err != nil {
+		return nil, fmt.Errorf("config: embedded defaults: %w", err)
+	}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		if err := decodeStrict(data, &c); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", file, err)
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&c).Elem(), "", getenv); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func decodeStrict(data []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF: it simply changes nothing.
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// Keys lists every setting key, in file order.
+func Keys() []string {
+	var keys []string
+	walk(reflect.TypeFor[Config](), "", func(key string, _ reflect.Type) { keys = append(keys, key) })
+	return keys
+}
+
+func walk(t reflect.Type, prefix string, fn func(key string, t reflect.Type)) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key := prefix + f.Tag.Get("yaml")
+		if f.Type.Kind() == reflect.Struct {
+			walk(f.Type, key+".", fn)
+			continue
+		}
+		fn(key, f.Type)
+	}
+}
+
+func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key := prefix + f.Tag.Get("yaml")
+		fv := v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			if err := applyEnv(fv, key+".", getenv); err != nil {
+				return err
+			}
+			continue
+		}
+		raw, ok := lookup(getenv, EnvName(key))
+		if !ok {
+			continue
+		}
+		if err := setValue(fv, key, raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func lookup(getenv func(string) string, name string) (string, bool) {
+	s := getenv(name)
+	return s, s != ""
+}
+
+var durationType = reflect.TypeFor[time.Duration]()
+
+func setValue(fv reflect.Value, key, raw string) error {
+	switch {
+	case fv.Type() == durationType:
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return &InvalidError{key, raw, "a duration such as 500ms, 15s or 2h"}
+		}
+		fv.SetInt(int64(d))
+	case fv.Kind() == reflect.String:
+		fv.SetString(raw)
+	case fv.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return &InvalidError{key, raw, "true or false"}
+		}
+		fv.SetBool(b)
+	case fv.Kind() == reflect.Int || fv.Kind() == reflect.Int64:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return &InvalidError{key, raw, "a whole number"}
+		}
+		fv.SetInt(n)
+	default:
+		return fmt.Errorf("config: %s has unsupported type %s", key, fv.Type())
+	}
+	return nil
+}
+
+// Validate checks every value and returns the first problem found.
+func (c *Config) Validate() error {
+	checks := []struct {
+		key   string
+		value string
+		ok    bool
+		allow string
+	}{
+		{"http.addr", c.HTTP.Addr, isHostPort(c.HTTP.Addr), "host:port, for example 127.0.0.1:8080"},
+		{"http.public_url", c.HTTP.PublicURL, c.HTTP.PublicURL == "" || isHTTPURL(c.HTTP.PublicURL), "empty, or an http(s) URL"},
+		{"http.read_timeout", c.HTTP.ReadTimeout.String(), c.HTTP.ReadTimeout >= time.Second, "at least 1s"},
+		{"http.write_timeout", c.HTTP.WriteTimeout.String(), c.HTTP.WriteTimeout >= time.Second, "at least 1s"},
+		{"http.idle_timeout", c.HTTP.IdleTimeout.String(), c.HTTP.IdleTimeout >= time.Second, "at least 1s"},
+		{"http.max_body_bytes", strconv.FormatInt(c.HTTP.MaxBodyBytes, 10), c.HTTP.MaxBodyBytes >= 1024 && c.HTTP.MaxBodyBytes <= 64<<20, "1024 to 67108864"},
+		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout.String(), c.HTTP.ShutdownTimeout > 0 && c.HTTP.ShutdownTimeout <= time.Minute, "more than 0 and at most 1m"},
+		{"http.cookie_secure", c.HTTP.CookieSecure, oneOf(c.HTTP.CookieSecure, "auto", "true", "false"), "auto, true or false"},
+		{"http.trusted_proxies", c.HTTP.TrustedProxies, validCIDRs(c.HTTP.TrustedProxies), "empty, or comma-separated CIDRs such as 10.0.0.0/8"},
+		{"log.level", c.Log.Level, oneOf(c.Log.Level, "debug", "info", "warn", "error"), "debug, info, warn or error"},
+		{"log.format", c.Log.Format, oneOf(c.Log.Format, "json", "text"), "json or text"},
+		{"minio.endpoint", c.MinIO.Endpoint, isHostPort(c.MinIO.Endpoint), "host:port"},
+		{"minio.access_key", c.MinIO.AccessKey, len(c.MinIO.AccessKey) >= 3, "at least 3 characters"},
+		{"minio.secret_key", hidden(c.MinIO.SecretKey), len(c.MinIO.SecretKey) >= 8, "at least 8 characters"},
+		{"minio.bucket", c.MinIO.Bucket, validBucket(c.MinIO.Bucket), "3-63 lower-case letters, digits, dots or hyphens"},
+		{"minio.timeout", c.MinIO.Timeout.String(), c.MinIO.Timeout >= 100*time.Millisecond, "at least 100ms"},
+		{"meilisearch.url", c.Meilisearch.URL, isHTTPURL(c.Meilisearch.URL), "an http(s) URL"},
+		{"meilisearch.master_key", hidden(c.Meilisearch.MasterKey), len(c.Meilisearch.MasterKey) >= 16, "at least 16 bytes"},
+		{"meilisearch.index_prefix", c.Meilisearch.IndexPrefix, validIndexPrefix(c.Meilisearch.IndexPrefix), "letters, digits, - or _, at most 32"},
+		{"meilisearch.timeout", c.Meilisearch.Timeout.String(), c.Meilisearch.Timeout >= 100*time.Millisecond, "at least 100ms"},
+		{"redis.addr", c.Redis.Addr, isHostPort(c.Redis.Addr), "host:port"},
+		{"redis.db", strconv.Itoa(c.Redis.DB), c.Redis.DB >= 0 && c.Redis.DB <= 15, "0 to 15"},
+		{"redis.key_prefix", c.Redis.KeyPrefix, c.Redis.KeyPrefix != "" && len(c.Redis.KeyPrefix) <= 32, "1 to 32 characters"},
+		{"redis.timeout", c.Redis.Timeout.String(), c.Redis.Timeout >= 50*time.Millisecond, "at least 50ms"},
+		{"auth.session_secret", hidden(c.Auth.SessionSecret), len(c.Auth.SessionSecret) >= 32, "at least 32 characters"},
+		{"auth.session_ttl", c.Auth.SessionTTL.String(), c.Auth.SessionTTL >= time.Minute, "at least 1m"},
+		{"auth.argon2_memory_kib", strconv.Itoa(c.Auth.Argon2MemoryKiB), c.Auth.Argon2MemoryKiB >= 8*1024 && c.Auth.Argon2MemoryKiB <= 1<<20, "8192 to 1048576"},
+		{"auth.argon2_time", strconv.Itoa(c.Auth.Argon2Time), c.Auth.Argon2Time >= 1 && c.Auth.Argon2Time <= 10, "1 to 10"},
+		{"auth.login_max_per_account", strconv.Itoa(c.Auth.LoginMaxPerAccount), c.Auth.LoginMaxPerAccount >= 1, "at least 1"},
+		{"auth.login_max_per_ip", strconv.Itoa(c.Auth.LoginMaxPerIP), c.Auth.LoginMaxPerIP >= 1, "at least 1"},
+		{"auth.login_window", c.Auth.LoginWindow.String(), c.Auth.LoginWindow >= time.Second, "at least 1s"},
+		{"auth.register_max_per_ip", strconv.Itoa(c.Auth.RegisterMaxPerIP), c.Auth.RegisterMaxPerIP >= 1, "at least 1"},
+		{"auth.bootstrap_admin_password", hidden(c.Auth.BootstrapAdminPassword), c.Auth.BootstrapAdmin == "" || len(c.Auth.BootstrapAdminPassword) >= 10, "at least 10 characters when auth.bootstrap_admin is set"},
+		{"dev.redis_port", strconv.Itoa(c.Dev.RedisPort), validPort(c.Dev.RedisPort), "1 to 65535"},
+		{"dev.minio_port", strconv.Itoa(c.Dev.MinIOPort), validPort(c.Dev.MinIOPort), "1 to 65535"},
+		{"dev.minio_console_port", strconv.Itoa(c.Dev.MinIOConsolePort), validPort(c.Dev.MinIOConsolePort), "1 to 65535"},
+		{"dev.meilisearch_port", strconv.Itoa(c.Dev.MeilisearchPort), validPort(c.Dev.MeilisearchPort), "1 to 65535"},
+	}
+	for _, ch := range checks {
+		if !ch.ok {
+			return &InvalidError{Key: ch.key, Value: ch.value, Allowed: ch.allow}
+		}
+	}
+	return nil
+}
+
+// hidden shows that a secret is set without showing it.
+func hidden(s Secret) string {
+	if s == "" {
+		return ""
+	}
+	return "[secret]"
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+func isHostPort(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || strings.ContainsAny(host, " /") {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func validPort(p int) bool { return p >= 1 && p <= 65535 }
+
+func validCIDRs(s string) bool {
+	if s == "" {
+		return true
+	}
+	for _, part := range strings.Split(s, ",") {
+		if _, _, err := net.ParseCIDR(strings.TrimSpace(part)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func validBucket(s string) bool {
+	if len(s) < 3 || len(s) > 63 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func validIndexPrefix(s string) bool {
+	if len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// TrustedProxyList splits http.trusted_proxies.
+func (h HTTP) TrustedProxyList() []string {
+	if h.TrustedProxies == "" {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(h.TrustedProxies, ",") {
+		out = append(out, strings.TrimSpace(p))
+	}
+	return out
+}

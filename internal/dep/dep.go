@@ -1,0 +1,69 @@
+// Package dep names the outside services the product depends on and the error that says one
+// of them did not answer. Adapters wrap driver errors in Unavailable at their boundary, so
+// that HTTP handlers can answer 503 without knowing any driver.
+package dep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// The dependencies, as named in /readyz and in problem details.
+const (
+	MinIO       = "minio"
+	Meilisearch = "meilisearch"
+	Redis       = "redis"
+)
+
+// ErrUnavailable matches every *UnavailableError with errors.Is.
+var ErrUnavailable = errors.New("dependency unavailable")
+
+// UnavailableError says which dependency failed and why.
+type UnavailableError struct {
+	Name string
+	Err  error
+}
+
+func (e *UnavailableError) Error() string { return fmt.Sprintf("%s unavailable: %v", e.Name, e.Err) }
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnavailable) true.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// Unavailable wraps err as a failure of the named dependency; nil stays nil.
+func Unavailable(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ue *UnavailableError
+	if errors.As(err, &ue) {
+		return err
+	}
+	return &UnavailableError{Name: name, Err: err}
+}
+
+// Name returns the failed dependency's name, or "" when err is not an UnavailableError.
+func Name(err error) string {
+	var ue *UnavailableError
+	if errors.As(err, &ue) {
+		return ue.Name
+	}
+	return ""
+}
+
+// Checker answers whether a dependency is reachable right now.
+type Checker interface {
+	Name() string
+	Check(ctx context.Context) error
+}
+
+// CheckFunc adapts a function to Checker.
+type CheckFunc struct {
+	DepName string
+	Fn      func(ctx context.Context) error
+}
+
+func (c CheckFunc) Name() string                    { return c.DepName }
+func (c CheckFunc) Check(ctx context.Context) error { return c.Fn(ctx) }

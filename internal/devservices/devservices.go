@@ -1,0 +1,244 @@
+// Package devservices starts real Redis, MinIO and Meilisearch servers as child processes on
+// loopback, each with its data in a folder of the caller's choice. `culturecloud dev` uses it
+// with a persistent folder; tests use it with temporary folders and free ports.
+package devservices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Tools says where the service binaries are.
+type Tools struct {
+	Redis       string
+	MinIO       string
+	Meilisearch string
+}
+
+// FindTools looks in dir (when not empty), then .tools/bin above the working directory, then PATH.
+func FindTools(dir string) (Tools, error) {
+	var dirs []string
+	if dir != "" {
+		dirs = append(dirs, dir)
+	}
+	if env := os.Getenv("CC_TOOLS_DIR"); env != "" {
+		dirs = append(dirs, filepath.Join(env, "bin"))
+	}
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			dirs = append(dirs, filepath.Join(d, ".tools", "bin"))
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	find := func(name string) (string, error) {
+		for _, d := range dirs {
+			p := filepath.Join(d, name)
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return p, nil
+			}
+		}
+		p, err := exec.LookPath(name)
+		if err != nil {
+			return "", fmt.Errorf("%s not found in %v or PATH: run deploy/install.sh (make run and make test do)", name, dirs)
+		}
+		return p, nil
+	}
+	var t Tools
+	var err error
+	if t.Redis, err = find("redis-server"); err != nil {
+		return t, err
+	}
+	if t.MinIO, err = find("minio"); err != nil {
+		return t, err
+	}
+	if t.Meilisearch, err = find("meilisearch"); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// FreePort asks the kernel for a loopback TCP port that is free right now.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Process is one running service.
+type Process struct {
+	Name string
+	Addr string // host:port
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+	once sync.Once
+}
+
+// Spec describes how to run a service.
+type Spec struct {
+	Name    string
+	Path    string
+	Args    []string
+	Env     []string
+	Addr    string
+	Ready   func(ctx context.Context) error
+	LogFile string
+}
+
+// Start runs spec and waits until its Ready check passes (or ctx ends).
+func Start(ctx context.Context, spec Spec) (*Process, error) {
+	cmd := exec.Command(spec.Path, spec.Args...)
+	cmd.Env = append(os.Environ(), spec.Env...)
+	// The service dies with us even if we are killed without a chance to stop it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	var logw io.Writer = io.Discard
+	if spec.LogFile != "" {
+		f, err := os.OpenFile(spec.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close() // the child holds its own descriptor
+		logw = f
+	}
+	cmd.Stdout, cmd.Stderr = logw, logw
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+	}
+	p := &Process{Name: spec.Name, Addr: spec.Addr, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	deadline, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	for {
+		if err := spec.Ready(deadline); err == nil {
+			return p, nil
+		}
+		select {
+		case <-p.done:
+			return nil, fmt.Errorf("%s exited before it was ready (%v); see %s", spec.Name, p.err, spec.LogFile)
+		case <-deadline.Done():
+			p.Stop()
+			return nil, fmt.Errorf("%s not ready: %w; see %s", spec.Name, deadline.Err(), spec.LogFile)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Stop asks the service to end (SIGTERM), then kills it after 10 s.
+func (p *Process) Stop() {
+	p.once.Do(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+	})
+}
+
+// Kill ends the service at once, as a crash would.
+func (p *Process) Kill() {
+	p.once.Do(func() {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	})
+}
+
+// Redis describes a redis-server with its data in dir.
+func Redis(path, dir string, port int) Spec {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return Spec{
+		Name: "redis",
+		Path: path,
+		Args: []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
+			"--appendonly", "yes", "--daemonize", "no", "--save", "60 1", "--protected-mode", "yes"},
+		Addr:    addr,
+		LogFile: filepath.Join(dir, "redis.log"),
+		Ready: func(ctx context.Context) error {
+			d := net.Dialer{Timeout: time.Second}
+			c, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(time.Second))
+			if _, err := c.Write([]byte("PING\r\n")); err != nil {
+				return err
+			}
+			buf := make([]byte, 7)
+			if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "+PONG\r\n" {
+				return errors.New("redis not answering PONG")
+			}
+			return nil
+		},
+	}
+}
+
+// MinIO describes a single-drive MinIO server with its data in dir/data.
+func MinIO(path, dir string, port, consolePort int, user, password string) Spec {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return Spec{
+		Name: "minio",
+		Path: path,
+		Args: []string{"server", filepath.Join(dir, "data"), "--address", addr,
+			"--console-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(consolePort)), "--quiet"},
+		Env: []string{"MINIO_ROOT_USER=" + user, "MINIO_ROOT_PASSWORD=" + password,
+			"MINIO_BROWSER=on", "MINIO_UPDATE=off", "MINIO_CALLHOME_ENABLE=off"},
+		Addr:    addr,
+		LogFile: filepath.Join(dir, "minio.log"),
+		Ready:   httpReady("http://" + addr + "/minio/health/live"),
+	}
+}
+
+// Meilisearch describes a Meilisearch server with its database in dir/data.ms.
+func Meilisearch(path, dir string, port int, masterKey string) Spec {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return Spec{
+		Name: "meilisearch",
+		Path: path,
+		Args: []string{"--db-path", filepath.Join(dir, "data.ms"), "--http-addr", addr,
+			"--master-key", masterKey, "--no-analytics", "--env", "development",
+			"--dump-dir", filepath.Join(dir, "dumps"), "--snapshot-dir", filepath.Join(dir, "snapshots")},
+		Addr:    addr,
+		LogFile: filepath.Join(dir, "meilisearch.log"),
+		Ready:   httpReady("http://" + addr + "/health"),
+	}
+}
+
+func httpReady(url string) func(ctx context.Context) error {
+	client := &http.Client{Timeout: time.Second}
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s", url, resp.Status)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,139 @@
+// Package indexer keeps Meilisearch in step with the records in MinIO: it consumes the
+// outbox and, on start and then periodically, reconciles every record, so that an event lost
+// while Redis or Meilisearch was down is repaired.
+package indexer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/outbox"
+	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/search"
+)
+
+// Indexer turns records into search documents.
+type Indexer struct {
+	accounts *accounts.Store
+	units    accounts.UnitSource
+	search   *search.Client
+	outbox   *outbox.Outbox
+	log      *slog.Logger
+}
+
+// New wires an Indexer.
+func New(acc *accounts.Store, unitSource accounts.UnitSource, sc *search.Client, ob *outbox.Outbox, log *slog.Logger) *Indexer {
+	return &Indexer{accounts: acc, units: unitSource, search: sc, outbox: ob, log: log}
+}
+
+// Run consumes the outbox and reconciles every interval, until ctx ends.
+func (ix *Indexer) Run(ctx context.Context, consumer string, interval time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ix.outbox.Consume(ctx, "indexer", consumer, ix.Handle)
+	}()
+	for {
+		if err := ix.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			ix.log.WarnContext(ctx, "reconcile failed; will retry", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			<-done
+			return
+		case <-time.After(interval):
+		}
+	}
+}
+
+// Handle indexes the record an event names.
+func (ix *Indexer) Handle(ctx context.Context, ev outbox.Event) error {
+	switch ev.Kind {
+	case "account":
+		err := ix.indexAccount(ctx, ev.ID)
+		if errors.Is(err, search.ErrUnavailable) || errors.Is(err, dep.ErrUnavailable) {
+			return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
+		}
+		return err
+	default:
+		return fmt.Errorf("unknown event kind %q", ev.Kind)
+	}
+}
+
+func (ix *Indexer) indexAccount(ctx context.Context, name string) error {
+	a, err := ix.accounts.Get(ctx, name)
+	if errors.Is(err, accounts.ErrNotFound) {
+		_, err = ix.search.Delete(ctx, search.AccountsIndex, name)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	tree, _, err := ix.units.LoadUnits(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = ix.search.Upsert(ctx, search.AccountsIndex, []search.AccountDoc{AccountDoc(a, &tree)})
+	return err
+}
+
+// Reconcile upserts every account, in batches.
+func (ix *Indexer) Reconcile(ctx context.Context) error {
+	names, err := ix.accounts.Names(ctx)
+	if err != nil {
+		return err
+	}
+	tree, _, err := ix.units.LoadUnits(ctx)
+	if err != nil {
+		return err
+	}
+	const batch = 500
+	docs := make([]search.AccountDoc, 0, batch)
+	flush := func() error {
+		if len(docs) == 0 {
+			return nil
+		}
+		task, err := ix.search.Upsert(ctx, search.AccountsIndex, docs)
+		if err != nil {
+			return err
+		}
+		docs = docs[:0]
+		return ix.search.Wait(ctx, task)
+	}
+	for _, name := range names {
+		a, err := ix.accounts.Get(ctx, name)
+		if errors.Is(err, accounts.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		docs = append(docs, AccountDoc(a, &tree))
+		if len(docs) == batch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// AccountDoc is the search document of an account.
+func AccountDoc(a accounts.Account, tree *units.Tree) search.AccountDoc {
+	d := search.AccountDoc{
+		Name: a.Name, DisplayName: a.DisplayName, Email: a.Email, Role: string(a.Role),
+		Unit: a.Unit, Disabled: a.Disabled, CreatedAt: a.CreatedAt.Unix(),
+	}
+	if a.Unit != "" {
+		d.UnitPath = tree.Path(a.Unit)
+		if u, ok := tree.Get(a.Unit); ok {
+			d.UnitName = u.NameZH + " " + u.NameEN
+		}
+	}
+	return d
+}

@@ -1,0 +1,115 @@
+// Package problem is the API's error format: RFC 9457 problem details, with a stable type
+// per kind of problem and a title and detail in the caller's language.
+package problem
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/shizuishan/culturecloud/internal/i18n"
+)
+
+// ContentType is the media type of every error answer.
+const ContentType = "application/problem+json"
+
+// Kind is a stable name of a problem; the type URI is derived from it.
+type Kind string
+
+const (
+	BadRequest           Kind = "bad_request"
+	BodyTooLarge         Kind = "body_too_large"
+	UnsupportedMediaType Kind = "unsupported_media_type"
+	Validation           Kind = "validation"
+	Unauthorized         Kind = "unauthorized"
+	BadCredentials       Kind = "bad_credentials"
+	Forbidden            Kind = "forbidden"
+	CSRF                 Kind = "csrf"
+	NotFound             Kind = "not_found"
+	MethodNotAllowed     Kind = "method_not_allowed"
+	Conflict             Kind = "conflict"
+	PreconditionFailed   Kind = "precondition_failed"
+	RateLimited          Kind = "rate_limited"
+	Unavailable          Kind = "unavailable"
+	Internal             Kind = "internal"
+)
+
+var statusOf = map[Kind]int{
+	BadRequest:           http.StatusBadRequest,
+	BodyTooLarge:         http.StatusRequestEntityTooLarge,
+	UnsupportedMediaType: http.StatusUnsupportedMediaType,
+	Validation:           http.StatusUnprocessableEntity,
+	Unauthorized:         http.StatusUnauthorized,
+	BadCredentials:       http.StatusUnauthorized,
+	Forbidden:            http.StatusForbidden,
+	CSRF:                 http.StatusForbidden,
+	NotFound:             http.StatusNotFound,
+	MethodNotAllowed:     http.StatusMethodNotAllowed,
+	Conflict:             http.StatusConflict,
+	PreconditionFailed:   http.StatusPreconditionFailed,
+	RateLimited:          http.StatusTooManyRequests,
+	Unavailable:          http.StatusServiceUnavailable,
+	Internal:             http.StatusInternalServerError,
+}
+
+// Kinds lists every kind, for documentation and tests.
+func Kinds() []Kind {
+	out := make([]Kind, 0, len(statusOf))
+	for k := range statusOf {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TypeURI is the stable identifier of a kind.
+func (k Kind) TypeURI() string { return "/problems/" + string(k) }
+
+// Status is the HTTP status that goes with a kind.
+func (k Kind) Status() int { return statusOf[k] }
+
+// FieldError is one field that failed validation.
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Details is the JSON body.
+type Details struct {
+	Type       string       `json:"type"`
+	Title      string       `json:"title"`
+	Status     int          `json:"status"`
+	Detail     string       `json:"detail"`
+	Instance   string       `json:"instance,omitempty"`
+	RequestID  string       `json:"request_id,omitempty"`
+	Dependency string       `json:"dependency,omitempty"`
+	RetryAfter int          `json:"retry_after,omitempty"`
+	Errors     []FieldError `json:"errors,omitempty"`
+}
+
+// New builds the details of kind in lang; detailArgs fill the detail text's placeholders.
+// Kinds share a title with a related kind where they have no title of their own.
+func New(lang i18n.Lang, kind Kind, detailArgs ...any) Details {
+	titleKey := "problem." + string(kind) + ".title"
+	if !i18n.Has(titleKey) {
+		titleKey = "problem.bad_request.title"
+	}
+	return Details{
+		Type:   kind.TypeURI(),
+		Title:  i18n.T(lang, titleKey),
+		Status: kind.Status(),
+		Detail: i18n.T(lang, "problem."+string(kind)+".detail", detailArgs...),
+	}
+}
+
+// Write sends d as the response.
+func Write(w http.ResponseWriter, d Details) {
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("Cache-Control", "no-store")
+	if d.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(d.RetryAfter))
+	}
+	w.WriteHeader(d.Status)
+	_ = json.NewEncoder(w).Encode(d)
+}

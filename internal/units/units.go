@@ -1,0 +1,170 @@
+// Package units models the organisation tree: the city, its districts and county, and below
+// them libraries, culture centres, stations and service points. Staff belong to one unit and
+// act on that unit and everything below it.
+package units
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/shizuishan/culturecloud/internal/validate"
+)
+
+// Kinds of unit.
+var Kinds = []string{"city", "district", "county", "library", "culture_centre", "station", "service_point"}
+
+// Unit is one node of the tree.
+type Unit struct {
+	ID     string `json:"id"`
+	Parent string `json:"parent,omitempty"`
+	NameZH string `json:"name_zh"`
+	NameEN string `json:"name_en"`
+	Kind   string `json:"kind"`
+}
+
+// Tree is every unit, in a stable order (parents before children).
+type Tree struct {
+	Units []Unit `json:"units"`
+}
+
+// ErrNotFound: no unit with that id.
+var ErrNotFound = errors.New("unit not found")
+
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,47}$`)
+
+// Get finds a unit.
+func (t *Tree) Get(id string) (Unit, bool) {
+	for _, u := range t.Units {
+		if u.ID == id {
+			return u, true
+		}
+	}
+	return Unit{}, false
+}
+
+// Within reports whether unit is scope itself or lies below it.
+func (t *Tree) Within(scope, unit string) bool {
+	for depth := 0; unit != "" && depth < 64; depth++ {
+		if unit == scope {
+			return true
+		}
+		u, ok := t.Get(unit)
+		if !ok {
+			return false
+		}
+		unit = u.Parent
+	}
+	return false
+}
+
+// Path is the chain of ids from the root down to id.
+func (t *Tree) Path(id string) []string {
+	var path []string
+	for depth := 0; id != "" && depth < 64; depth++ {
+		u, ok := t.Get(id)
+		if !ok {
+			break
+		}
+		path = append(path, u.ID)
+		id = u.Parent
+	}
+	slices.Reverse(path)
+	return path
+}
+
+// Children lists the direct children of id ("" for the roots).
+func (t *Tree) Children(id string) []Unit {
+	var out []Unit
+	for _, u := range t.Units {
+		if u.Parent == id {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// Validate checks a new unit against the tree.
+func (t *Tree) Validate(u Unit) error {
+	var errs validate.Errors
+	if !idPattern.MatchString(u.ID) {
+		errs.Add("id", "unit_id")
+	} else if _, exists := t.Get(u.ID); exists {
+		errs.Add("id", "conflict")
+	}
+	if u.Parent != "" {
+		if _, ok := t.Get(u.Parent); !ok {
+			errs.Add("parent", "unit")
+		}
+	}
+	errs.Text("name_zh", u.NameZH, true, 2, 60)
+	errs.Text("name_en", u.NameEN, true, 2, 120)
+	if !slices.Contains(Kinds, u.Kind) {
+		errs.Add("kind", "unit_kind")
+	}
+	return errs.Err()
+}
+
+// Store keeps the whole tree as one document with optimistic concurrency.
+type Store interface {
+	LoadUnits(ctx context.Context) (Tree, string, error)
+	SaveUnits(ctx context.Context, t Tree, etag string) (string, error)
+}
+
+// Add validates u and saves the tree with it; a concurrent change makes it retry once on
+// the fresh tree.
+func Add(ctx context.Context, s Store, u Unit) error {
+	for attempt := 0; ; attempt++ {
+		tree, etag, err := s.LoadUnits(ctx)
+		if err != nil {
+			return err
+		}
+		if err := tree.Validate(u); err != nil {
+			return err
+		}
+		tree.Units = append(tree.Units, u)
+		_, err = s.SaveUnits(ctx, tree, etag)
+		if err == nil || attempt > 0 || !errors.Is(err, ErrChanged) {
+			return err
+		}
+	}
+}
+
+// ErrChanged: the tree changed between load and save.
+var ErrChanged = errors.New("unit tree changed concurrently")
+
+type seedNode struct {
+	ID       string     `yaml:"id"`
+	NameZH   string     `yaml:"name_zh"`
+	NameEN   string     `yaml:"name_en"`
+	Kind     string     `yaml:"kind"`
+	Children []seedNode `yaml:"children"`
+}
+
+// ParseSeed reads the nested YAML of configs/units.yaml into a flat, validated tree.
+func ParseSeed(data []byte) (Tree, error) {
+	var roots []seedNode
+	if err := yaml.Unmarshal(data, &roots); err != nil {
+		return Tree{}, fmt.Errorf("units seed: %w", err)
+	}
+	var t Tree
+	var add func(parent string, nodes []seedNode) error
+	add = func(parent string, nodes []seedNode) error {
+		for _, n := range nodes {
+			u := Unit{ID: n.ID, Parent: parent, NameZH: n.NameZH, NameEN: n.NameEN, Kind: n.Kind}
+			if err := t.Validate(u); err != nil {
+				return fmt.Errorf("units seed: unit %q: %w", n.ID, err)
+			}
+			t.Units = append(t.Units, u)
+			if err := add(n.ID, n.Children); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return t, add("", roots)
+}
