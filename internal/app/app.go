@@ -1,0 +1,210 @@
+// Package app wires the product together from its configuration: it connects to MinIO,
+// Meilisearch and Redis, prepares them, and runs the HTTP server and the background workers.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shizuishan/culturecloud/configs"
+	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/config"
+	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/indexer"
+	"github.com/shizuishan/culturecloud/internal/outbox"
+	"github.com/shizuishan/culturecloud/internal/server"
+	"github.com/shizuishan/culturecloud/internal/sessions"
+	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/internal/web"
+	"github.com/shizuishan/culturecloud/search"
+)
+
+// Core is the connected back end shared by every mode.
+type Core struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Docs     *docstore.Store
+	Redis    *redis.Client
+	Search   *search.Client
+	Units    *units.DocStore
+	Accounts *accounts.Service
+	Outbox   *outbox.Outbox
+	Indexer  *indexer.Indexer
+}
+
+// NewLogger builds the logger the configuration asks for.
+func NewLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// Connect builds the clients; it does not wait for the services to answer.
+func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
+	docs, err := docstore.Connect(docstore.Options{
+		Endpoint: cfg.MinIO.Endpoint, AccessKey: cfg.MinIO.AccessKey, SecretKey: cfg.MinIO.SecretKey.Reveal(),
+		Bucket: cfg.MinIO.Bucket, UseTLS: cfg.MinIO.UseTLS, Timeout: cfg.MinIO.Timeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	rdb := redis.NewClient(&redis.Options{
+		Addr: cfg.Redis.Addr, Password: cfg.Redis.Password.Reveal(), DB: cfg.Redis.DB,
+		DialTimeout: cfg.Redis.Timeout, ReadTimeout: cfg.Redis.Timeout, WriteTimeout: cfg.Redis.Timeout,
+		PoolTimeout: cfg.Redis.Timeout, MaxRetries: 1,
+	})
+	sc := search.Connect(cfg.Meilisearch.URL, cfg.Meilisearch.MasterKey.Reveal(), cfg.Meilisearch.IndexPrefix, cfg.Meilisearch.Timeout)
+	unitStore := units.NewDocStore(docs)
+	ob := outbox.New(rdb, cfg.Redis.KeyPrefix, log)
+	accStore := accounts.NewStore(docs)
+	acc, err := accounts.NewService(accStore, unitStore,
+		accounts.Hasher{MemoryKiB: uint32(cfg.Auth.Argon2MemoryKiB), Time: uint32(cfg.Auth.Argon2Time)},
+		[]byte(cfg.Auth.SessionSecret.Reveal()), ob)
+	if err != nil {
+		return nil, err
+	}
+	return &Core{
+		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
+		Indexer: indexer.New(accStore, unitStore, sc, ob, log),
+	}, nil
+}
+
+// Checks are the readiness checks of the three dependencies.
+func (c *Core) Checks() []dep.Checker {
+	return []dep.Checker{
+		dep.CheckFunc{DepName: dep.MinIO, Fn: c.Docs.Check},
+		dep.CheckFunc{DepName: dep.Meilisearch, Fn: c.Search.Check},
+		dep.CheckFunc{DepName: dep.Redis, Fn: func(ctx context.Context) error {
+			return dep.Unavailable(dep.Redis, c.Redis.Ping(ctx).Err())
+		}},
+	}
+}
+
+// Prepare makes the bucket (versioned), the search indexes and settings, the unit tree and
+// the bootstrap admin. Every step is idempotent.
+func (c *Core) Prepare(ctx context.Context) error {
+	if err := c.Docs.Setup(ctx); err != nil {
+		return fmt.Errorf("prepare bucket: %w", err)
+	}
+	if err := c.Search.Setup(ctx, search.Indexes()); err != nil {
+		return fmt.Errorf("prepare search indexes: %w", err)
+	}
+	tree, err := units.ParseSeed(configs.Units)
+	if err != nil {
+		return err
+	}
+	if seeded, err := c.Units.Seed(ctx, tree); err != nil {
+		return fmt.Errorf("seed units: %w", err)
+	} else if seeded {
+		c.Log.InfoContext(ctx, "organisation units loaded", "count", len(tree.Units))
+	}
+	if name := c.Config.Auth.BootstrapAdmin; name != "" {
+		created, err := c.Accounts.EnsureAdmin(ctx, name, c.Config.Auth.BootstrapAdminPassword.Reveal(), "管理员")
+		if err != nil {
+			return fmt.Errorf("bootstrap admin %s: %w", name, err)
+		}
+		if created {
+			c.Log.InfoContext(ctx, "first administrator created", "name", name)
+		}
+	}
+	return nil
+}
+
+// PrepareWithRetry keeps trying Prepare until it works or ctx ends, so that a server started
+// before its dependencies comes up on its own.
+func (c *Core) PrepareWithRetry(ctx context.Context, wait time.Duration) error {
+	for {
+		err := c.Prepare(ctx)
+		if err == nil {
+			return nil
+		}
+		c.Log.WarnContext(ctx, "dependencies not ready; retrying", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Close releases the clients.
+func (c *Core) Close() { _ = c.Redis.Close() }
+
+// Server is a running HTTP server.
+type Server struct {
+	URL  string
+	srv  *http.Server
+	done chan error
+}
+
+// StartServer listens on cfg.HTTP.Addr and serves until ctx ends, then shuts down
+// gracefully: in-flight requests finish within http.shutdown_timeout.
+func StartServer(ctx context.Context, c *Core) (*Server, error) {
+	renderer, err := web.New()
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg := c.Config
+	h, err := server.New(server.Deps{
+		Config: cfg, Log: c.Log, Accounts: c.Accounts, Units: c.Units,
+		Sessions: sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
+		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
+		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP.Addr, err)
+	}
+	baseCtx, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	srv := &http.Server{
+		Handler:           h,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		ErrorLog:          slog.NewLogLogger(c.Log.Handler(), slog.LevelWarn),
+	}
+	s := &Server{URL: "http://" + ln.Addr().String(), srv: srv, done: make(chan error, 1)}
+	go func() {
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		select {
+		case err := <-served:
+			cancelBase()
+			s.done <- err
+		case <-ctx.Done():
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+			err := srv.Shutdown(shutdownCtx) // returns once in-flight requests are done
+			cancel()
+			cancelBase() // requests still running after the grace period see their context end
+			<-served
+			s.done <- err
+		}
+	}()
+	return s, nil
+}
+
+// Wait blocks until the server has stopped.
+func (s *Server) Wait() error { return <-s.done }

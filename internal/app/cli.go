@@ -1,0 +1,191 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/shizuishan/culturecloud/internal/config"
+)
+
+const usage = `culturecloud: the Shizuishan Culture Cloud (石嘴山数字文化云)
+
+Usage:
+  culturecloud serve    [--config FILE]   run the web server (and the search indexer)
+  culturecloud worker   [--config FILE]   run background workers only (search indexer)
+  culturecloud dev      [--config FILE]   start Redis, MinIO and Meilisearch on loopback with data
+                                          in data_dir, load demo data, and serve
+  culturecloud setup    [--config FILE]   prepare the bucket, search indexes and unit tree, then exit
+  culturecloud admin create --name NAME [--display-name TEXT] [--config FILE]
+                                          create an administrator; the password is read from
+                                          the environment variable CC_NEW_ADMIN_PASSWORD or stdin
+
+Every setting can be set in the config file or as a CC_* environment variable; see
+configs/culturecloud.yaml.
+`
+
+// Run is the whole command line program; main only supplies the process's surroundings.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) < 1 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd == "admin" {
+		if len(rest) == 0 || rest[0] != "create" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		rest = rest[1:]
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFile := fs.String("config", getenv("CC_CONFIG"), "configuration file (YAML)")
+	name := fs.String("name", "", "account name (admin create)")
+	displayName := fs.String("display-name", "管理员", "display name (admin create)")
+	if err := fs.Parse(rest); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*configFile, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	switch cmd {
+	case "dev":
+		err = runDev(ctx, cfg, getenv, stdout, stderr)
+	case "serve", "worker", "setup", "admin":
+		if err = cfg.Validate(); err != nil {
+			break
+		}
+		switch cmd {
+		case "serve":
+			err = Serve(ctx, cfg, stderr, nil)
+		case "worker":
+			err = runWorker(ctx, cfg, stderr)
+		case "setup":
+			err = runSetup(ctx, cfg, stderr)
+		case "admin":
+			err = runAdminCreate(ctx, cfg, *name, *displayName, getenv, stdin, stdout, stderr)
+		}
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// Serve serves until ctx ends; ready (when not nil) is called with the server's URL once the
+// first attempt to prepare the dependencies is over. When they are down, the server still
+// starts: /readyz says what is missing, and preparation is retried until it works.
+func Serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready func(url string)) error {
+	log := NewLogger(cfg.Log, logw)
+	core, err := Connect(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	srv, err := StartServer(ctx, core)
+	if err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "listening", "url", srv.URL)
+	prepCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	prepErr := core.Prepare(prepCtx)
+	cancel()
+	workers := make(chan struct{})
+	go func() {
+		defer close(workers)
+		if prepErr != nil {
+			log.WarnContext(ctx, "dependencies not ready at start; retrying", "err", prepErr)
+			if core.PrepareWithRetry(ctx, 5*time.Second) != nil {
+				return
+			}
+		}
+		core.Indexer.Run(ctx, hostname(), 10*time.Minute)
+	}()
+	if ready != nil {
+		ready(srv.URL)
+	}
+	err = srv.Wait()
+	<-workers
+	return err
+}
+
+func runWorker(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
+	log := NewLogger(cfg.Log, stderr)
+	core, err := Connect(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	if err := core.PrepareWithRetry(ctx, 5*time.Second); err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "worker running", "consumer", hostname())
+	core.Indexer.Run(ctx, hostname(), 10*time.Minute)
+	return nil
+}
+
+func runSetup(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
+	log := NewLogger(cfg.Log, stderr)
+	core, err := Connect(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	return core.Prepare(ctx)
+}
+
+func runAdminCreate(ctx context.Context, cfg *config.Config, name, displayName string, getenv func(string) string,
+	stdin io.Reader, stdout, stderr io.Writer) error {
+	if name == "" {
+		return errors.New("admin create: --name is required")
+	}
+	password := getenv("CC_NEW_ADMIN_PASSWORD")
+	if password == "" {
+		fmt.Fprint(stderr, "password: ")
+		var line string
+		if _, err := fmt.Fscanln(stdin, &line); err != nil {
+			return errors.New("admin create: no password given (set CC_NEW_ADMIN_PASSWORD or type it)")
+		}
+		password = line
+	}
+	log := NewLogger(cfg.Log, stderr)
+	core, err := Connect(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	if err := core.Prepare(ctx); err != nil {
+		return err
+	}
+	created, err := core.Accounts.EnsureAdmin(ctx, name, password, displayName)
+	if err != nil {
+		return fmt.Errorf("admin create: %w", err)
+	}
+	if !created {
+		return fmt.Errorf("admin create: an account named %s already exists", name)
+	}
+	fmt.Fprintf(stdout, "administrator %s created\n", name)
+	return nil
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "culturecloud"
+	}
+	return fmt.Sprintf("%s-%d", h, os.Getpid())
+}

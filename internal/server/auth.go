@@ -1,0 +1,139 @@
+package server
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/sessions"
+)
+
+// sessionCookie names the login cookie.
+const sessionCookie = "cc_session"
+
+// principal is who is calling, and how they proved it.
+type principal struct {
+	account  accounts.Account
+	session  *sessions.Session // nil for bearer tokens
+	tokenRaw string            // the session cookie value, for logout
+}
+
+// identify finds the caller from a bearer token or the session cookie. It returns a nil
+// principal for anonymous callers, and an error when a store could not be asked.
+func (s *Server) identify(c *gin.Context) (*principal, error) {
+	if h := c.GetHeader("Authorization"); h != "" {
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return nil, accounts.ErrBadCredentials
+		}
+		a, err := s.Accounts.ResolveToken(c.Request.Context(), strings.TrimSpace(token))
+		if err != nil {
+			return nil, err
+		}
+		return &principal{account: a}, nil
+	}
+	raw, err := c.Cookie(sessionCookie)
+	if err != nil || raw == "" {
+		return nil, nil
+	}
+	sess, err := s.Sessions.Get(c.Request.Context(), raw)
+	if errors.Is(err, sessions.ErrNoSession) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Accounts.Store().Get(c.Request.Context(), sess.Account)
+	if errors.Is(err, accounts.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Disabled {
+		_ = s.Sessions.Delete(c.Request.Context(), raw)
+		return nil, nil
+	}
+	return &principal{account: a, session: &sess, tokenRaw: raw}, nil
+}
+
+// requireAccount lets only signed-in callers through, and checks the CSRF token of every
+// cookie-authenticated write.
+func (s *Server) requireAccount(c *gin.Context) {
+	p, err := s.identify(c)
+	switch {
+	case errors.Is(err, accounts.ErrBadCredentials):
+		c.Header("WWW-Authenticate", `Bearer realm="culturecloud"`)
+		s.abort(c, problem.Unauthorized)
+		return
+	case err != nil:
+		s.fail(c, err)
+		return
+	case p == nil:
+		c.Header("WWW-Authenticate", `Bearer realm="culturecloud"`)
+		s.abort(c, problem.Unauthorized)
+		return
+	}
+	if p.session != nil && !safeMethod(c.Request.Method) {
+		sent := c.GetHeader("X-CSRF-Token")
+		if subtle.ConstantTimeCompare([]byte(sent), []byte(p.session.CSRF)) != 1 {
+			s.abort(c, problem.CSRF)
+			return
+		}
+	}
+	c.Set(ctxPrincipal, p)
+	c.Next()
+}
+
+// requireRole lets only the named roles through; it runs after requireAccount.
+func (s *Server) requireRole(roles ...accounts.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !slices.Contains(roles, caller(c).account.Role) {
+			s.abort(c, problem.Forbidden)
+			return
+		}
+		c.Next()
+	}
+}
+
+func caller(c *gin.Context) *principal {
+	p, _ := c.Get(ctxPrincipal)
+	return p.(*principal)
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// crossSite reports a browser request sent by another site; such a request may not log in
+// or register (login CSRF), whatever cookies it carries.
+func crossSite(c *gin.Context) bool {
+	return c.GetHeader("Sec-Fetch-Site") == "cross-site"
+}
+
+func (s *Server) setSessionCookie(c *gin.Context, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(c),
+	})
+}
+
+func (s *Server) secureCookies(c *gin.Context) bool {
+	switch s.Config.HTTP.CookieSecure {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	// Gin only honours X-Forwarded-Proto from trusted proxies via ClientIP; check it the same way.
+	if c.Request.TLS != nil {
+		return true
+	}
+	return len(s.Config.HTTP.TrustedProxyList()) > 0 && c.GetHeader("X-Forwarded-Proto") == "https"
+}

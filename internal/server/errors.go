@@ -1,0 +1,106 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/i18n"
+	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/internal/validate"
+	"github.com/shizuishan/culturecloud/search"
+)
+
+// lang is the language of the answer: Accept-Language for the API, cookie then header for pages.
+func lang(c *gin.Context) i18n.Lang {
+	if v, ok := c.Get(ctxLang); ok {
+		return v.(i18n.Lang)
+	}
+	return i18n.Negotiate(c.GetHeader("Accept-Language"))
+}
+
+// abort answers with problem details of kind and stops the chain.
+func (s *Server) abort(c *gin.Context, kind problem.Kind, args ...any) {
+	s.abortWith(c, problem.New(lang(c), kind, args...))
+}
+
+func (s *Server) abortWith(c *gin.Context, d problem.Details) {
+	d.Instance = c.Request.URL.Path
+	d.RequestID = c.GetString(ctxRequestID)
+	problem.Write(c.Writer, d)
+	c.Abort()
+}
+
+// fail translates a domain or dependency error into the answer a client can act on.
+func (s *Server) fail(c *gin.Context, err error) {
+	l := lang(c)
+	var verrs validate.Errors
+	var derr *decodeError
+	switch {
+	case errors.As(err, &derr):
+		s.abortWith(c, decodeProblem(l, derr))
+	case errors.As(err, &verrs):
+		d := problem.New(l, problem.Validation)
+		for _, v := range verrs {
+			d.Errors = append(d.Errors, problem.FieldError{Field: v.Field, Code: v.Code, Message: i18n.T(l, "field."+v.Code, v.Args...)})
+		}
+		s.abortWith(c, d)
+	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound):
+		s.abort(c, problem.NotFound)
+	case errors.Is(err, accounts.ErrExists):
+		s.abort(c, problem.Conflict, c.GetString(ctxConflictName))
+	case errors.Is(err, accounts.ErrStale), errors.Is(err, units.ErrChanged):
+		s.abort(c, problem.PreconditionFailed)
+	case errors.Is(err, accounts.ErrForbidden):
+		s.abort(c, problem.Forbidden)
+	case errors.Is(err, accounts.ErrBadCredentials):
+		s.abort(c, problem.BadCredentials)
+	case errors.Is(err, dep.ErrUnavailable), errors.Is(err, search.ErrUnavailable):
+		name := dep.Name(err)
+		if name == "" {
+			name = dep.Meilisearch
+		}
+		s.metrics.depErrors.WithLabelValues(name).Inc()
+		s.log.WarnContext(c.Request.Context(), "dependency unavailable", "dependency", name, "err", err)
+		d := problem.New(l, problem.Unavailable, name)
+		d.Dependency = name
+		d.RetryAfter = 5
+		s.abortWith(c, d)
+	default:
+		s.log.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", c.GetString(ctxRequestID))
+		s.abort(c, problem.Internal, c.GetString(ctxRequestID))
+	}
+}
+
+func decodeProblem(l i18n.Lang, e *decodeError) problem.Details {
+	switch e.kind {
+	case "media_type":
+		return problem.New(l, problem.UnsupportedMediaType)
+	case "too_large":
+		return problem.New(l, problem.BodyTooLarge, e.limit)
+	case "unknown_field":
+		d := problem.New(l, problem.BadRequest)
+		d.Detail = i18n.T(l, "problem.unknown_field.detail", e.field)
+		return d
+	case "wrong_type":
+		d := problem.New(l, problem.BadRequest)
+		d.Detail = i18n.T(l, "problem.wrong_type.detail", e.field, e.expected)
+		return d
+	}
+	return problem.New(l, problem.BadRequest, e.msg)
+}
+
+// decode reads the JSON body into dst, answering the client itself when it cannot.
+func (s *Server) decode(c *gin.Context, dst any) bool {
+	if err := decodeJSON(c.GetHeader("Content-Type"), c.Request.Body, dst); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
+}
+
+func noContent(c *gin.Context) { c.Status(http.StatusNoContent) }

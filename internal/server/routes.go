@@ -1,0 +1,59 @@
+package server
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/web"
+)
+
+func (s *Server) routes() {
+	e := s.engine
+	e.Use(requestID, s.recovery, s.metrics.middleware, accessLog(s.log), securityHeaders,
+		limitBody(s.Config.HTTP.MaxBodyBytes))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
+	e.GET("/api/openapi.json", s.openAPI)
+
+	static, _ := fs.Sub(web.Static(), "static")
+	e.StaticFS("/static", http.FS(static))
+
+	api := e.Group("/api/v1")
+	api.POST("/auth/login", s.login)
+	api.POST("/auth/register", s.register)
+	api.GET("/units", s.listUnits)
+
+	user := api.Group("", s.requireAccount)
+	user.POST("/auth/logout", s.logout)
+	user.GET("/me", s.me)
+	user.GET("/me/tokens", s.listTokens)
+	user.POST("/me/tokens", s.createToken)
+	user.DELETE("/me/tokens/:id", s.revokeToken)
+
+	staff := user.Group("", s.requireRole(accounts.Admin, accounts.Librarian, accounts.Lecturer))
+	staff.GET("/accounts", s.searchAccounts)
+	staff.GET("/accounts/:name", s.getAccount)
+
+	admin := user.Group("", s.requireRole(accounts.Admin))
+	admin.POST("/accounts", s.createAccount)
+	admin.PATCH("/accounts/:name", s.updateAccount)
+	admin.POST("/units", s.createUnit)
+
+	pages := e.Group("", s.pageLang)
+	pages.GET("/", s.page("home"))
+	pages.GET("/login", s.page("login"))
+	pages.GET("/register", s.page("register"))
+	pages.GET("/account", s.pageFor("account"))
+	pages.GET("/admin/users", s.pageFor("admin_users", accounts.Admin))
+	pages.GET("/admin/units", s.pageFor("admin_units", accounts.Admin))
+
+	e.NoRoute(s.pageLang, s.notFound)
+	e.NoMethod(func(c *gin.Context) { s.abort(c, problem.MethodNotAllowed, c.Request.Method) })
+}

@@ -1,0 +1,63 @@
+// Package server is the HTTP side of the product: it translates between HTTP and the domain
+// packages, and renders the web pages. All routes are listed in routes.go.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/config"
+	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/sessions"
+	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/internal/web"
+	"github.com/shizuishan/culturecloud/search"
+)
+
+// Deps is everything the handlers need.
+type Deps struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Accounts *accounts.Service
+	Units    *units.DocStore
+	Sessions *sessions.Store
+	Limiter  *sessions.Limiter
+	Search   *search.Client
+	Web      *web.Renderer
+	Checks   []dep.Checker
+	Registry *prometheus.Registry
+}
+
+// Server holds the dependencies of the handlers.
+type Server struct {
+	Deps
+	log     *slog.Logger
+	metrics *metrics
+	engine  *gin.Engine
+}
+
+// New builds the HTTP handler.
+func New(d Deps) (*Server, error) {
+	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry)}
+	e := gin.New()
+	e.ContextWithFallback = true
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.RemoveExtraSlash = false
+	if err := e.SetTrustedProxies(d.Config.HTTP.TrustedProxyList()); err != nil {
+		return nil, err
+	}
+	s.engine = e
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Routes lists method and path of every route, for the OpenAPI test.
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
