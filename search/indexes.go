@@ -1,12 +1,17 @@
 package search
 
-import "github.com/meilisearch/meilisearch-go"
+import (
+	"encoding/hex"
+
+	"github.com/meilisearch/meilisearch-go"
+)
 
 // AccountsIndex lists staff and citizen accounts for the administrators' directory.
 const AccountsIndex = "accounts"
 
 // AccountDoc is the searchable view of an account: never a password hash or a token.
 type AccountDoc struct {
+	ID          string   `json:"id"`
 	Name        string   `json:"name"`
 	DisplayName string   `json:"display_name"`
 	Email       string   `json:"email,omitempty"`
@@ -22,7 +27,7 @@ type AccountDoc struct {
 func Indexes() []Index {
 	return []Index{{
 		Name:       AccountsIndex,
-		PrimaryKey: "name",
+		PrimaryKey: "id",
 		Settings: meilisearch.Settings{
 			SearchableAttributes: []string{"name", "display_name", "unit_name", "email"},
 			FilterableAttributes: []string{"role", "unit", "unit_path", "disabled"},
@@ -31,6 +36,10 @@ func Indexes() []Index {
 		},
 	}}
 }
+
+// DocID turns a record key into a Meilisearch document id, which may hold only ASCII
+// letters, digits, '-' and '_' (record keys may also hold '.').
+func DocID(key string) string { return hex.EncodeToString([]byte(key)) }
 
 // Eq builds the filter "attr = value" with value quoted and escaped, so that user input can
 // never change the shape of a filter expression.

@@ -106,6 +106,8 @@ func (c *Client) Setup(ctx context.Context, indexes []Index) error {
 
 // Wait blocks until the task has finished and reports its failure, if any.
 func (c *Client) Wait(ctx context.Context, taskUID int64) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
 	task, err := c.ms.WaitForTask(ctx, taskUID, 20*time.Millisecond)
 	if err != nil {
 		return unavailable("wait task", err)

@@ -68,8 +68,11 @@ func (ix *Indexer) Handle(ctx context.Context, ev outbox.Event) error {
 func (ix *Indexer) indexAccount(ctx context.Context, name string) error {
 	a, err := ix.accounts.Get(ctx, name)
 	if errors.Is(err, accounts.ErrNotFound) {
-		_, err = ix.search.Delete(ctx, search.AccountsIndex, name)
-		return err
+		task, err := ix.search.Delete(ctx, search.AccountsIndex, search.DocID(name))
+		if err != nil {
+			return err
+		}
+		return ix.search.Wait(ctx, task)
 	}
 	if err != nil {
 		return err
@@ -78,8 +81,12 @@ func (ix *Indexer) indexAccount(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	_, err = ix.search.Upsert(ctx, search.AccountsIndex, []search.AccountDoc{AccountDoc(a, &tree)})
-	return err
+	task, err := ix.search.Upsert(ctx, search.AccountsIndex, []search.AccountDoc{AccountDoc(a, &tree)})
+	if err != nil {
+		return err
+	}
+	// Waiting makes a rejected document show up here, as a dead letter, not vanish.
+	return ix.search.Wait(ctx, task)
 }
 
 // Reconcile upserts every account, in batches.
@@ -126,7 +133,7 @@ func (ix *Indexer) Reconcile(ctx context.Context) error {
 // AccountDoc is the search document of an account.
 func AccountDoc(a accounts.Account, tree *units.Tree) search.AccountDoc {
 	d := search.AccountDoc{
-		Name: a.Name, DisplayName: a.DisplayName, Email: a.Email, Role: string(a.Role),
+		ID: search.DocID(a.Name), Name: a.Name, DisplayName: a.DisplayName, Email: a.Email, Role: string(a.Role),
 		Unit: a.Unit, Disabled: a.Disabled, CreatedAt: a.CreatedAt.Unix(),
 	}
 	if a.Unit != "" {

@@ -13,7 +13,7 @@ import (
 // AdminName and AdminPassword are the bootstrap administrator of every test server.
 const (
 	AdminName     = "admin"
-	AdminPassword = "Test-Admin-Passw0rd"
+	AdminPassword = "Test-Root-Passw0rd"
 )
 
 // Server is the product serving on a free port for one test.

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/devservices"
 )
@@ -38,6 +40,7 @@ var (
 
 // Main runs the tests and then stops the shared services.
 func Main(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode)
 	code := m.Run()
 	if shared != nil {
 		shared.Stop()

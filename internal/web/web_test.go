@@ -1,0 +1,454 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shizuishan/culturecloud/internal/i18n"
+	"github.com/shizuishan/culturecloud/internal/units"
+)
+
+var testUnits = []units.Unit{
+	{ID: "szs", NameZH: "石嘴山市", NameEN: "Shizuishan City", Kind: "city"},
+	{ID: "dwk", Parent: "szs", NameZH: "大武口区", NameEN: "Dawukou District", Kind: "district"},
+	{ID: "dwk-library", Parent: "dwk", NameZH: "大武口区图书馆", NameEN: "Dawukou District Library", Kind: "library"},
+	{ID: "pl", Parent: "szs", NameZH: "平罗县", NameEN: "Pingluo County", Kind: "county"},
+	{ID: "szs-library", Parent: "szs", NameZH: "石嘴山市图书馆", NameEN: "Shizuishan City Library", Kind: "library"},
+}
+
+var (
+	keyRef       = regexp.MustCompile(`\bt \$?\.Lang "([^"]+)"`)
+	inputTag     = regexp.MustCompile(`<(input|select)\b[^>]*>`)
+	attrID       = regexp.MustCompile(`\bid="([^"]+)"`)
+	attrType     = regexp.MustCompile(`\btype="([^"]+)"`)
+	labelFor     = regexp.MustCompile(`<label\b[^>]*\bfor="([^"]+)"`)
+	inlineEvent  = regexp.MustCompile(`(?i)<[a-z][^>]*\son[a-z]+\s*=`)
+	styleAttr    = regexp.MustCompile(`(?i)<[a-z][^>]*\sstyle\s*=`)
+	scriptTag    = regexp.MustCompile(`(?i)<script\b[^>]*>`)
+	htmlLang     = regexp.MustCompile(`<html lang="([^"]+)"`)
+	anyIDAttr    = regexp.MustCompile(`\sid="([^"]+)"`)
+	customProp   = regexp.MustCompile(`(--[a-z0-9-]+)\s*:\s*(#[0-9a-fA-F]{6})\s*;`)
+	fontSizeDecl = regexp.MustCompile(`font-size\s*:\s*([^;]+);`)
+	lineHeight   = regexp.MustCompile(`line-height\s*:\s*([0-9.]+)\s*;`)
+)
+
+func templateSources(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	entries, err := fs.ReadDir(templateFS, "templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(templateFS, "templates/"+e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+// usedKeys is every i18n key the templates name, plus the keys built at run time.
+func usedKeys(t *testing.T) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	for name, src := range templateSources(t) {
+		found := keyRef.FindAllStringSubmatch(src, -1)
+		if len(found) == 0 {
+			t.Errorf("%s names no i18n key; is the pattern still right?", name)
+		}
+		for _, m := range found {
+			seen[m[1]] = true
+		}
+	}
+	for _, p := range Pages {
+		seen["title."+p] = true
+	}
+	for _, r := range Roles {
+		seen["role."+r] = true
+	}
+	for _, k := range units.Kinds {
+		seen["kind."+k] = true
+	}
+	var keys []string
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+func TestKeysExist(t *testing.T) {
+	for _, k := range usedKeys(t) {
+		if !i18n.Has(k) {
+			t.Errorf("i18n key %q is used by the pages but missing", k)
+			continue
+		}
+		for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+			if strings.TrimSpace(i18n.T(lang, k)) == "" {
+				t.Errorf("i18n key %q is empty in %s", k, lang)
+			}
+		}
+		if strings.HasPrefix(k, "problem.") || strings.HasPrefix(k, "field.") {
+			t.Errorf("pages should not use API key %q", k)
+		}
+	}
+}
+
+func TestRender(t *testing.T) {
+	r, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := usedKeys(t)
+	admin := &Viewer{Name: "admin", DisplayName: "管理员", Role: "admin", Unit: "szs"}
+	citizen := &Viewer{Name: "li.hua", DisplayName: "李华", Role: "citizen"}
+
+	type tc struct {
+		page   string
+		viewer *Viewer
+		want   []string // ids that must be present
+	}
+	var cases []tc
+	for _, p := range Pages {
+		cases = append(cases, tc{page: p}, tc{page: p, viewer: citizen})
+		if strings.HasPrefix(p, "admin_") {
+			cases = append(cases, tc{page: p, viewer: admin})
+		}
+	}
+	wantIDs := map[string][]string{
+		"login":       {"login-name", "login-password", "login-submit", "login-next"},
+		"register":    {"register-name", "register-display-name", "register-email", "register-password", "register-submit"},
+		"admin_users": {"create-account-form", "account-name", "account-display-name", "account-email", "account-password", "account-role", "account-unit", "create-account-submit", "accounts-table"},
+		"admin_units": {"create-unit-form", "unit-tree"},
+	}
+
+	for _, c := range cases {
+		for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+			who := "anonymous"
+			if c.viewer != nil {
+				who = c.viewer.Role
+			}
+			t.Run(fmt.Sprintf("%s/%s/%s", c.page, lang, who), func(t *testing.T) {
+				d := PageData{Lang: lang, Page: c.page, Path: "/x", Viewer: c.viewer, Nonce: "n0nce", Units: testUnits, Status: 404}
+				if c.viewer != nil {
+					d.CSRF = "csrf-token-value"
+				}
+				var buf bytes.Buffer
+				if err := r.Render(&buf, d); err != nil {
+					t.Fatal(err)
+				}
+				out := buf.String()
+
+				if strings.Contains(out, "{{") {
+					t.Error("output holds template braces")
+				}
+				for _, k := range keys {
+					if strings.Contains(out, k) {
+						t.Errorf("output holds raw i18n key %q", k)
+					}
+				}
+				if m := htmlLang.FindStringSubmatch(out); m == nil || m[1] != lang.HTMLLang() {
+					t.Errorf("html lang = %v, want %s", m, lang.HTMLLang())
+				}
+				for _, must := range []string{`<main id="main"`, `href="#main"`, `<nav class="main-nav" aria-label="`, `id="elderly-toggle"`, `aria-pressed="false"`,
+					`id="lang-en" href="/x?lang=en" hreflang="en"`, `id="lang-zh" href="/x?lang=zh-CN" hreflang="zh-CN"`, `<meta name="csrf-token" content="` + d.CSRF + `">`} {
+					if !strings.Contains(out, must) {
+						t.Errorf("output lacks %s", must)
+					}
+				}
+				current := "lang-zh"
+				if lang == i18n.EN {
+					current = "lang-en"
+				}
+				if !regexp.MustCompile(`id="` + current + `"[^>]*aria-current="true"`).MatchString(out) {
+					t.Errorf("%s is not marked current", current)
+				}
+				if strings.Count(out, `aria-current="true"`) != 1 {
+					t.Error("exactly one language should be current")
+				}
+				if (c.viewer != nil) != strings.Contains(out, `id="logout-button"`) {
+					t.Error("logout button shown wrongly")
+				}
+				if (c.viewer != nil && c.viewer.Role == "admin") != strings.Contains(out, `href="/admin/users"`) {
+					t.Error("admin links shown wrongly")
+				}
+
+				// Every visible control has a label.
+				labels := map[string]bool{}
+				for _, m := range labelFor.FindAllStringSubmatch(out, -1) {
+					labels[m[1]] = true
+				}
+				for _, tag := range inputTag.FindAllString(out, -1) {
+					if m := attrType.FindStringSubmatch(tag); m != nil && m[1] == "hidden" {
+						continue
+					}
+					id := attrID.FindStringSubmatch(tag)
+					if id == nil {
+						t.Errorf("control without id: %s", tag)
+						continue
+					}
+					if !labels[id[1]] {
+						t.Errorf("control %q has no <label for>", id[1])
+					}
+				}
+				// Ids are unique.
+				ids := map[string]int{}
+				for _, m := range anyIDAttr.FindAllStringSubmatch(out, -1) {
+					ids[m[1]]++
+				}
+				for id, n := range ids {
+					if n > 1 {
+						t.Errorf("id %q used %d times", id, n)
+					}
+				}
+				if c.viewer != nil && (c.viewer.Role == "admin" || !strings.HasPrefix(c.page, "admin_")) {
+					for _, id := range wantIDs[c.page] {
+						if ids[id] == 0 {
+							t.Errorf("id %q missing", id)
+						}
+					}
+				}
+				if c.viewer == nil && (c.page == "login" || c.page == "register") {
+					for _, id := range wantIDs[c.page] {
+						if ids[id] == 0 {
+							t.Errorf("id %q missing", id)
+						}
+					}
+				}
+
+				// Script and style rules for the CSP.
+				if m := inlineEvent.FindString(out); m != "" {
+					t.Errorf("inline event handler: %s", m)
+				}
+				if m := styleAttr.FindString(out); m != "" {
+					t.Errorf("inline style attribute: %s", m)
+				}
+				inline := 0
+				for _, tag := range scriptTag.FindAllString(out, -1) {
+					if strings.Contains(tag, " src=") {
+						continue
+					}
+					if !strings.Contains(tag, `nonce="n0nce"`) {
+						t.Errorf("inline script without nonce: %s", tag)
+					}
+					inline++
+				}
+				if inline != 1 {
+					t.Errorf("%d inline scripts, want exactly 1", inline)
+				}
+			})
+		}
+	}
+}
+
+func TestRenderContent(t *testing.T) {
+	r, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &Viewer{Name: "admin", DisplayName: "管理员", Role: "admin", Unit: "szs"}
+	tests := []struct {
+		name string
+		d    PageData
+		want []string
+	}{
+		{"units tree zh", PageData{Lang: i18n.ZH, Page: "admin_units", Viewer: admin, Units: testUnits},
+			[]string{"大武口区图书馆", ">图书馆<", `<option value="dwk-library">石嘴山市 / 大武口区 / 大武口区图书馆</option>`}},
+		{"units tree en", PageData{Lang: i18n.EN, Page: "admin_units", Viewer: admin, Units: testUnits},
+			[]string{"Dawukou District Library", ">Library<", `<option value="dwk">Shizuishan City / Dawukou District</option>`}},
+		{"users unit select", PageData{Lang: i18n.ZH, Page: "admin_users", Viewer: admin, Units: testUnits},
+			[]string{`<option value="pl">石嘴山市 / 平罗县</option>`, `<option value="librarian" selected>馆员</option>`, `<table id="accounts-table"`, `scope="col"`}},
+		{"login next", PageData{Lang: i18n.ZH, Page: "login", Next: "/account"},
+			[]string{`<input type="hidden" id="login-next" value="/account">`, `autocomplete="current-password"`}},
+		{"login default next", PageData{Lang: i18n.EN, Page: "login"},
+			[]string{`id="login-next" value="/"`}},
+		{"account roles", PageData{Lang: i18n.ZH, Page: "account", Viewer: &Viewer{Name: "wang", DisplayName: "王老师", Role: "lecturer", Unit: "dwk"}},
+			[]string{"<dd>讲师</dd>", "<code>dwk</code>", `id="tokens-table"`, `name="expires_in_days" type="number" min="1" max="365" step="1" value="30"`}},
+		{"not found", PageData{Lang: i18n.EN, Page: "notfound", Status: 404},
+			[]string{"Error code: 404", `<a href="/">`}},
+		{"error", PageData{Lang: i18n.ZH, Page: "error", Status: 500},
+			[]string{"错误代码：500"}},
+		{"home themes", PageData{Lang: i18n.ZH, Page: "home"},
+			[]string{"黄河文化", "移民文化", "工业文化", "非物质文化遗产", "即将上线", "国家公共文化服务体系示范区"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := r.Render(&buf, tt.d); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(buf.String(), w) {
+					t.Errorf("output lacks %s", w)
+				}
+			}
+		})
+	}
+	if err := r.Render(&bytes.Buffer{}, PageData{Page: "nope"}); err == nil {
+		t.Error("unknown page rendered")
+	}
+}
+
+func TestStatic(t *testing.T) {
+	for _, name := range []string{"app.css", "app.js"} {
+		if _, err := fs.Stat(Static(), name); err != nil {
+			t.Errorf("static %s: %v", name, err)
+		}
+	}
+	js, _ := fs.ReadFile(Static(), "app.js")
+	for _, must := range []string{"X-CSRF-Token", "same-origin", "Accept-Language", "application/json", "cc-elderly", "aria-pressed", "aria-invalid", "aria-describedby"} {
+		if !bytes.Contains(js, []byte(must)) {
+			t.Errorf("app.js lacks %s", must)
+		}
+	}
+}
+
+// cssBlocks returns the bodies of the rules whose selector is exactly sel.
+func cssBlocks(css, sel string) []string {
+	var out []string
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sel) + `\s*\{([^}]*)\}`)
+	for _, m := range re.FindAllStringSubmatch(css, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func palette(blocks []string, base map[string]string) map[string]string {
+	p := map[string]string{}
+	for k, v := range base {
+		p[k] = v
+	}
+	for _, b := range blocks {
+		for _, m := range customProp.FindAllStringSubmatch(b, -1) {
+			p[m[1]] = m[2]
+		}
+	}
+	return p
+}
+
+func luminance(hex string) float64 {
+	var c [3]float64
+	for i := range c {
+		v, _ := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
+		s := float64(v) / 255
+		if s <= 0.04045 {
+			c[i] = s / 12.92
+		} else {
+			c[i] = math.Pow((s+0.055)/1.055, 2.4)
+		}
+	}
+	return 0.2126*c[0] + 0.7152*c[1] + 0.0722*c[2]
+}
+
+func contrast(a, b string) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// cssPx evaluates a font-size value in px, with 1rem = 100% = 16px; max() takes the largest.
+func cssPx(v string) float64 {
+	v = strings.TrimSpace(v)
+	if inner, ok := strings.CutPrefix(v, "max("); ok {
+		best := 0.0
+		for _, part := range strings.Split(strings.TrimSuffix(inner, ")"), ",") {
+			best = max(best, cssPx(part))
+		}
+		return best
+	}
+	for unit, factor := range map[string]float64{"px": 1, "rem": 16, "em": 16, "%": 0.16} {
+		if n, ok := strings.CutSuffix(v, unit); ok {
+			if f, err := strconv.ParseFloat(n, 64); err == nil {
+				return f * factor
+			}
+		}
+	}
+	return 0
+}
+
+func TestCSS(t *testing.T) {
+	b, err := fs.ReadFile(Static(), "app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	css := string(b)
+	for _, must := range []string{`"PingFang SC"`, `"Microsoft YaHei"`, `"Noto Sans CJK SC"`, `:focus-visible`, `min-height: 48px`} {
+		if !strings.Contains(css, must) {
+			t.Errorf("app.css lacks %s", must)
+		}
+	}
+	rootBlocks := cssBlocks(css, ":root")
+	elderlyBlocks := cssBlocks(css, "html.elderly")
+	if len(rootBlocks) == 0 || len(elderlyBlocks) == 0 {
+		t.Fatal("app.css lacks the :root or html.elderly block")
+	}
+	normal := palette(rootBlocks, nil)
+	elderly := palette(elderlyBlocks, normal)
+
+	size, lh := 0.0, 0.0
+	for _, blk := range elderlyBlocks {
+		for _, m := range fontSizeDecl.FindAllStringSubmatch(blk, -1) {
+			size = max(size, cssPx(m[1]))
+		}
+		for _, m := range lineHeight.FindAllStringSubmatch(blk, -1) {
+			f, _ := strconv.ParseFloat(m[1], 64)
+			lh = max(lh, f)
+		}
+	}
+	if size < 20 {
+		t.Errorf("elderly font-size = %.1fpx, want at least 20px", size)
+	}
+	if lh < 1.7 {
+		t.Errorf("elderly line-height = %v, want at least 1.7", lh)
+	}
+	if !strings.Contains(css, "html.elderly *") || !strings.Contains(css, "animation: none") {
+		t.Error("elderly mode does not stop animations")
+	}
+
+	// Every text colour the style sheet puts on a background.
+	pairs := [][2]string{
+		{"--text", "--bg"}, {"--muted", "--bg"}, {"--link", "--bg"}, {"--brand", "--bg"},
+		{"--error", "--bg"}, {"--success", "--bg"}, {"--btn-bg", "--bg"}, {"--btn-text", "--btn-bg"},
+		{"--btn-text", "--brand"}, {"--text", "--surface"}, {"--muted", "--surface"}, {"--link", "--surface"},
+		{"--brand", "--surface"}, {"--text", "--tag-bg"},
+	}
+	used := map[string]bool{}
+	for _, mode := range []struct {
+		name string
+		p    map[string]string
+		min  float64
+	}{{"normal", normal, 4.5}, {"elderly", elderly, 7}} {
+		for _, pr := range pairs {
+			fg, bg := mode.p[pr[0]], mode.p[pr[1]]
+			if fg == "" || bg == "" {
+				t.Errorf("%s: %s or %s not declared", mode.name, pr[0], pr[1])
+				continue
+			}
+			used[pr[0]], used[pr[1]] = true, true
+			if c := contrast(fg, bg); c < mode.min {
+				t.Errorf("%s: %s %s on %s %s has contrast %.2f, want ≥ %.1f", mode.name, pr[0], fg, pr[1], bg, c, mode.min)
+			}
+		}
+		// Non-text colours (borders, focus ring) need 3:1 against the page.
+		for _, v := range []string{"--border", "--focus"} {
+			used[v] = true
+			if c := contrast(mode.p[v], mode.p["--bg"]); c < 3 {
+				t.Errorf("%s: %s has contrast %.2f against --bg, want ≥ 3", mode.name, v, c)
+			}
+		}
+	}
+	for v := range elderly {
+		if !used[v] {
+			t.Errorf("colour %s is declared but its contrast is not checked", v)
+		}
+	}
+}
