@@ -33,6 +33,7 @@ var (
 	scriptTag    = regexp.MustCompile(`(?i)<script\b[^>]*>`)
 	htmlLang     = regexp.MustCompile(`<html lang="([^"]+)"`)
 	anyIDAttr    = regexp.MustCompile(`\sid="([^"]+)"`)
+	escapedAttr  = regexp.MustCompile(`\sdata-[a-z-]+="(&#34;|\\u0022|&quot;)`)
 	customProp   = regexp.MustCompile(`(--[a-z0-9-]+)\s*:\s*(#[0-9a-fA-F]{6})\s*;`)
 	fontSizeDecl = regexp.MustCompile(`font-size\s*:\s*([^;]+);`)
 	lineHeight   = regexp.MustCompile(`line-height\s*:\s*([0-9.]+)\s*;`)
@@ -221,6 +222,11 @@ func TestRender(t *testing.T) {
 							t.Errorf("id %q missing", id)
 						}
 					}
+				}
+
+				// html/template escapes some attribute values as JS or URLs; texts must come out plain.
+				if m := escapedAttr.FindString(out); m != "" {
+					t.Errorf("attribute value escaped as script: %s", m)
 				}
 
 				// Script and style rules for the CSP.

@@ -267,7 +267,7 @@
       var on = root.classList.contains('elderly');
       toggle.setAttribute('aria-pressed', on ? 'true' : 'false');
       var state = toggle.querySelector('.elderly-state');
-      if (state) state.textContent = toggle.getAttribute(on ? 'data-on' : 'data-off');
+      if (state) state.textContent = toggle.getAttribute(on ? 'data-label-on' : 'data-label-off');
     }
     toggle.addEventListener('click', function () {
       var on = !root.classList.contains('elderly');

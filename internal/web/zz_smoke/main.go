@@ -46,7 +46,7 @@ func main() {
 		lastCSRF, lastLang = req.Header.Get("X-CSRF-Token"), req.Header.Get("Accept-Language")
 		var body map[string]any
 		json.NewDecoder(req.Body).Decode(&body)
-		if body["name"] == nil {
+		if body["name"] == nil || body["name"] == "" {
 			w.Header().Set("Content-Type", "application/problem+json")
 			w.WriteHeader(422)
 			fmt.Fprint(w, `{"type":"/problems/validation","title":"输入有误","status":422,"detail":"请按提示修改","errors":[{"field":"name","code":"required","message":"必填"}]}`)
@@ -113,14 +113,21 @@ func main() {
 		return v
 	}
 	sleep := func() { time.Sleep(400 * time.Millisecond) }
-	do("login page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#login-submit"), chromedp.Click("#login-submit"), chromedp.WaitVisible("#login-name-error"))
+	do("nav", chromedp.Navigate(base+"/login"))
+	fmt.Println("nav ok", ev(`document.title`))
+	do("wait", chromedp.WaitVisible("#login-submit"))
+	fmt.Println("wait ok")
+	do("click", chromedp.Click("#login-submit"))
+	fmt.Println("click ok")
+	do("waiterr", chromedp.WaitVisible("#login-name-error"))
+	fmt.Println("now:", ev(`location.href + ' ' + document.documentElement.className + ' ' + document.body.innerText.slice(0,300)`))
 	fmt.Printf("login: aria-invalid=%s describedby=%s status=%q role=%s focus=%s csrf=%q lang=%q\n", ev(`document.getElementById('login-name').getAttribute('aria-invalid')`),
 		ev(`document.getElementById('login-name').getAttribute('aria-describedby')`), ev(`document.querySelector('#login-form .form-status').innerText`),
 		ev(`document.querySelector('#login-form .form-status [role]').getAttribute('role')`), ev(`document.activeElement.id`), lastCSRF, lastLang)
 	do("login ok", chromedp.SendKeys("#login-name", "bob"), chromedp.SendKeys("#login-password", "pw"), chromedp.Click("#login-submit"), chromedp.WaitVisible("#tokens-table"))
 	fmt.Println("after login:", ev(`location.href`))
 	do("elderly", chromedp.Click("#elderly-toggle"))
-	fmt.Println("pressed:", ev(`document.getElementById('elderly-toggle').getAttribute('aria-pressed')+' '+document.getElementById('elderly-toggle').innerText`))
+	fmt.Println("pressed:", ev(`JSON.stringify(document.getElementById('elderly-toggle').textContent)+' '+document.getElementById('elderly-toggle').getAttribute('aria-pressed')+' '+document.getElementById('elderly-toggle').innerText`))
 	do("reload", chromedp.Reload(), chromedp.WaitVisible("#tokens-table"))
 	fmt.Println("elderly after reload:", ev(`document.documentElement.className+' '+getComputedStyle(document.body).fontSize+' '+getComputedStyle(document.body).lineHeight+' '+document.getElementById('lang-en').getBoundingClientRect().height+' '+document.getElementById('token-submit').getBoundingClientRect().height+' '+document.getElementById('token-label').getBoundingClientRect().height+' pressed='+document.getElementById('elderly-toggle').getAttribute('aria-pressed')`))
 	do("token", chromedp.SendKeys("#token-label", "script"), chromedp.Click("#token-submit"), chromedp.WaitVisible("#new-token"))
