@@ -8,12 +8,17 @@ import (
 	"syscall"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sys/unix"
 
 	"github.com/shizuishan/culturecloud/internal/app"
 )
 
 func main() {
 	gin.SetMode(gin.ReleaseMode)
+	if os.Getenv("CC_EXIT_WITH_PARENT") != "" {
+		// Under `make run`, a SIGTERM to make reaches us as if sent to us directly.
+		_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()

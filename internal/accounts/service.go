@@ -15,7 +15,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/validate"
 )
 
-// ErrForbidden: the actor's role or unit does not allow the action.
+// ErrForbidden means the actor's role or unit does not allow the action.
 var ErrForbidden = errors.New("not allowed")
 
 // Notifier hears about every account written, so that the search index can follow.

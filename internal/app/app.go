@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -170,7 +171,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP.Addr, err)
 	}
@@ -198,7 +199,9 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 			err := srv.Shutdown(shutdownCtx) // returns once in-flight requests are done
 			cancel()
 			cancelBase() // requests still running after the grace period see their context end
-			<-served
+			if serveErr := <-served; err == nil && !errors.Is(serveErr, http.ErrServerClosed) {
+				err = serveErr
+			}
 			s.done <- err
 		}
 	}()

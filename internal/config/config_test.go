@@ -135,13 +135,13 @@ func TestFileOverlayRejectsUnknownKeys(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	empty := filepath.Join(dir, "empty.yaml")
 	must(t, os.WriteFile(good, []byte("http:\n  addr: 127.0.0.1:7000\n"), 0o600))
-	must(t, os.WriteFile(bad, []byte("http:\n  adress: 127.0.0.1:7000\n"), 0o600))
+	must(t, os.WriteFile(bad, []byte("http:\n  listen: 127.0.0.1:7000\n"), 0o600))
 	must(t, os.WriteFile(empty, nil, 0o600))
 	c, err := Load(good, validEnv(nil))
 	if err != nil || c.HTTP.Addr != "127.0.0.1:7000" {
 		t.Fatalf("good file: %v %v", err, c)
 	}
-	if _, err := Load(bad, validEnv(nil)); err == nil || !strings.Contains(err.Error(), "adress") {
+	if _, err := Load(bad, validEnv(nil)); err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("unknown key should be named, got %v", err)
 	}
 	if _, err := Load(empty, validEnv(nil)); err != nil {

@@ -72,7 +72,7 @@ func FindTools(dir string) (Tools, error) {
 
 // FreePort asks the kernel for a loopback TCP port that is free right now.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
@@ -103,11 +103,12 @@ type Spec struct {
 
 // Start runs spec and waits until its Ready check passes (or ctx ends).
 func Start(ctx context.Context, spec Spec) (*Process, error) {
-	cmd := exec.Command(spec.Path, spec.Args...)
+	// The service outlives ctx, which only bounds the wait for readiness: Stop ends it.
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), spec.Path, spec.Args...)
 	cmd.Env = append(os.Environ(), spec.Env...)
 	// The service dies with us even if we are killed without a chance to stop it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
-	var logw io.Writer = io.Discard
+	logw := io.Discard
 	if spec.LogFile != "" {
 		f, err := os.OpenFile(spec.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
@@ -133,7 +134,7 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		}
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("%s exited before it was ready (%v); see %s", spec.Name, p.err, spec.LogFile)
+			return nil, fmt.Errorf("%s exited before it was ready (%w); see %s", spec.Name, p.err, spec.LogFile)
 		case <-deadline.Done():
 			p.Stop()
 			return nil, fmt.Errorf("%s not ready: %w; see %s", spec.Name, deadline.Err(), spec.LogFile)

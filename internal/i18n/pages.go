@@ -143,8 +143,11 @@ var pageMessages = map[string]text{
 	"kind.service_point":   {"服务点", "Service point"},
 
 	// Not found and error pages.
-	"notfound.text": {"您要找的页面不存在，或已被移走。", "The page you are looking for does not exist or has moved."},
-	"error.text":    {"服务器出了点问题，已记录下来。请稍后再试。", "Something went wrong on our side and it was logged. Please try again later."},
-	"status.code":   {"错误代码：%d", "Error code: %d"},
-	"status.home":   {"返回首页", "Back to the home page"},
+	"notfound.text":         {"您要找的页面不存在，或已被移走。", "The page you are looking for does not exist or has moved."},
+	"error.text":            {"服务器出了点问题，已记录下来。请稍后再试。", "Something went wrong on our side and it was logged. Please try again later."},
+	"error.forbidden_title": {"没有权限", "Not allowed"},
+	"error.forbidden":       {"您的账号无权查看此页面。如需开通，请联系所在单位的管理员。", "Your account may not see this page. Ask an administrator of your unit if you need it."},
+	"error.unavailable":     {"有一项后台服务暂时无法访问，请稍后再试。", "A service behind this page cannot be reached right now. Please try again shortly."},
+	"status.code":           {"错误代码：%d", "Error code: %d"},
+	"status.home":           {"返回首页", "Back to the home page"},
 }

@@ -248,6 +248,9 @@ func TestOpsEndpoints(t *testing.T) {
 			t.Fatalf("metrics lack %s", want)
 		}
 	}
+	for _, asset := range []string{"/static/app.css", "/static/app.js"} {
+		c.want(http.StatusOK, "GET", asset, nil)
+	}
 	h := c.want(http.StatusOK, "GET", "/", nil).header
 	for _, k := range []string{"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "X-Request-ID"} {
 		if h.Get(k) == "" {

@@ -38,8 +38,8 @@ func (s *Server) identify(c *gin.Context) (*principal, error) {
 		}
 		return &principal{account: a}, nil
 	}
-	raw, err := c.Cookie(sessionCookie)
-	if err != nil || raw == "" {
+	raw, _ := c.Cookie(sessionCookie) // no cookie reads as ""
+	if raw == "" {
 		return nil, nil
 	}
 	sess, err := s.Sessions.Get(c.Request.Context(), raw)

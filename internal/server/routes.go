@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io/fs"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -22,8 +21,7 @@ func (s *Server) routes() {
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
 	e.GET("/api/openapi.json", s.openAPI)
 
-	static, _ := fs.Sub(web.Static(), "static")
-	e.StaticFS("/static", http.FS(static))
+	e.StaticFS("/static", http.FS(web.Static()))
 
 	api := e.Group("/api/v1")
 	api.POST("/auth/login", s.login)

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,7 +32,7 @@ func (l *Limiter) Blocked(ctx context.Context, key string, limit int) (bool, tim
 		ttl = p.PTTL(ctx, l.prefix+key)
 		return nil
 	})
-	if err != nil && err != redis.Nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return false, 0, dep.Unavailable(dep.Redis, err)
 	}
 	n, _ := count.Int()

@@ -17,7 +17,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 )
 
-// ErrNoSession: the cookie names no live session.
+// ErrNoSession means the cookie names no live session.
 var ErrNoSession = errors.New("no such session")
 
 // Session is one login.

@@ -32,7 +32,7 @@ type Tree struct {
 	Units []Unit `json:"units"`
 }
 
-// ErrNotFound: no unit with that id.
+// ErrNotFound means no unit with that id.
 var ErrNotFound = errors.New("unit not found")
 
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,47}$`)
@@ -134,7 +134,7 @@ func Add(ctx context.Context, s Store, u Unit) error {
 	}
 }
 
-// ErrChanged: the tree changed between load and save.
+// ErrChanged means the tree changed between load and save.
 var ErrChanged = errors.New("unit tree changed concurrently")
 
 type seedNode struct {

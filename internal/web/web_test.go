@@ -114,7 +114,6 @@ func TestRender(t *testing.T) {
 	type tc struct {
 		page   string
 		viewer *Viewer
-		want   []string // ids that must be present
 	}
 	var cases []tc
 	for _, p := range Pages {
@@ -280,7 +279,11 @@ func TestRenderContent(t *testing.T) {
 		{"not found", PageData{Lang: i18n.EN, Page: "notfound", Status: 404},
 			[]string{"Error code: 404", `<a href="/">`}},
 		{"error", PageData{Lang: i18n.ZH, Page: "error", Status: 500},
-			[]string{"错误代码：500"}},
+			[]string{"错误代码：500", "服务器出了点问题"}},
+		{"forbidden", PageData{Lang: i18n.EN, Page: "error", Status: 403, Viewer: &Viewer{Name: "li", Role: "citizen"}},
+			[]string{"Not allowed", "Error code: 403"}},
+		{"unavailable", PageData{Lang: i18n.ZH, Page: "error", Status: 503},
+			[]string{"暂时无法访问", "错误代码：503"}},
 		{"home themes", PageData{Lang: i18n.ZH, Page: "home"},
 			[]string{"黄河文化", "移民文化", "工业文化", "非物质文化遗产", "即将上线", "国家公共文化服务体系示范区"}},
 	}

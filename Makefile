@@ -1,0 +1,30 @@
+# Shizuishan Culture Cloud. The two commands of the quick start are `make run` and `make test`.
+SHELL := /bin/bash
+TOOLS := $(CURDIR)/.tools/bin
+export PATH := $(TOOLS):$(PATH)
+
+.PHONY: run test install build lint unit browser fuzz bench clean
+
+## run: install what is missing, start Redis, MinIO and Meilisearch with demo data, and serve
+run:
+	@bash deploy/run.sh
+
+## test: install what is missing, lint, and run the whole suite against real services
+test: install lint
+	CC_REQUIRE_SERVICES=1 go test -race -count=1 -timeout 40m ./...
+
+install:
+	@bash deploy/install.sh
+
+build:
+	go build -o bin/culturecloud ./cmd/culturecloud
+
+lint: install
+	golangci-lint run ./...
+
+## fuzz: run each fuzz test for a while (not part of make test: the seeds run there)
+fuzz:
+	go test -run XXX -fuzz FuzzDecodeAndValidate -fuzztime 60s ./internal/server/
+
+clean:
+	rm -rf bin test-artifacts
