@@ -217,8 +217,10 @@ func Meilisearch(path, dir string, port int, masterKey string) Spec {
 		Name: "meilisearch",
 		Path: path,
 		Args: []string{"--db-path", filepath.Join(dir, "data.ms"), "--http-addr", addr,
-			"--master-key", masterKey, "--no-analytics", "--env", "development",
+			"--no-analytics", "--env", "development",
 			"--dump-dir", filepath.Join(dir, "dumps"), "--snapshot-dir", filepath.Join(dir, "snapshots")},
+		// In the environment, not the arguments, so that ps does not show it.
+		Env:     []string{"MEILI_MASTER_KEY=" + masterKey},
 		Addr:    addr,
 		LogFile: filepath.Join(dir, "meilisearch.log"),
 		Ready:   httpReady("http://" + addr + "/health"),

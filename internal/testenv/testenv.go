@@ -62,7 +62,7 @@ func NewStack(t testing.TB) *devservices.Stack {
 	dir := t.TempDir()
 	s, err := startStack(dir)
 	if err != nil {
-		missing(t, err)
+		Unavailable(t, err)
 	}
 	t.Cleanup(s.Stop)
 	return s
@@ -87,7 +87,8 @@ func startStack(dir string) (*devservices.Stack, error) {
 	})
 }
 
-func missing(t testing.TB, err error) {
+// Unavailable fails the test under make test and CI, and skips it elsewhere.
+func Unavailable(t testing.TB, err error) {
 	t.Helper()
 	if required() {
 		t.Fatalf("real services could not be started: %v", err)
@@ -105,7 +106,7 @@ func Shared(t testing.TB) *devservices.Stack {
 		}
 	})
 	if sharedErr != nil {
-		missing(t, sharedErr)
+		Unavailable(t, sharedErr)
 	}
 	return shared
 }
