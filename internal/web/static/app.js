@@ -123,7 +123,12 @@
       }
       loadTokens();
     },
-    accounts: function () { searchAccounts(doc.getElementById('accounts-search')); },
+    // The search index follows a write within a second or two: look again once it has.
+    accounts: function () {
+      var form = doc.getElementById('accounts-search');
+      searchAccounts(form);
+      setTimeout(function () { searchAccounts(form); }, 1500);
+    },
     reload: function () { window.location.reload(); }
   };
 
