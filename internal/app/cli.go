@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/config"
+	"github.com/shizuishan/culturecloud/internal/i18n"
+	"github.com/shizuishan/culturecloud/internal/validate"
 )
 
 const usage = `culturecloud: the Shizuishan Culture Cloud (石嘴山数字文化云)
@@ -172,6 +175,14 @@ func runAdminCreate(ctx context.Context, cfg *config.Config, name, displayName s
 		return err
 	}
 	created, err := core.Accounts.EnsureAdmin(ctx, name, password, displayName)
+	var invalid validate.Errors
+	if errors.As(err, &invalid) {
+		var msgs []string
+		for _, p := range invalid {
+			msgs = append(msgs, p.Field+" "+i18n.T(i18n.EN, "field."+p.Code, p.Args...)+" ("+p.Code+")")
+		}
+		return fmt.Errorf("admin create: %s", strings.Join(msgs, "; "))
+	}
 	if err != nil {
 		return fmt.Errorf("admin create: %w", err)
 	}
