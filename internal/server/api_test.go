@@ -267,3 +267,45 @@ func TestOpsEndpoints(t *testing.T) {
 		}
 	}
 }
+
+func TestUnitManagement(t *testing.T) {
+	srv := startServer(t)
+	admin := newClient(t, srv.URL)
+	admin.login(testenv.AdminName, testenv.AdminPassword)
+	var tree struct {
+		Units []struct {
+			ID     string `json:"id"`
+			Parent string `json:"parent"`
+			NameZH string `json:"name_zh"`
+		} `json:"units"`
+	}
+	newClient(t, srv.URL).want(http.StatusOK, "GET", "/api/v1/units", nil).json(t, &tree)
+	if len(tree.Units) < 10 || tree.Units[0].ID != "szs" {
+		t.Fatalf("seeded tree: %+v", tree.Units)
+	}
+	tests := []struct {
+		name, method, path string
+		body               map[string]any
+		status             int
+	}{
+		{"add a village book room", "POST", "/api/v1/units", map[string]any{"id": "pl-xingfu-bookroom", "parent": "pl",
+			"name_zh": "幸福村农家书屋", "name_en": "Xingfu Village Book Room", "kind": "service_point"}, 201},
+		{"duplicate id", "POST", "/api/v1/units", map[string]any{"id": "pl-xingfu-bookroom", "parent": "pl",
+			"name_zh": "重复", "name_en": "Duplicate", "kind": "service_point"}, 422},
+		{"unknown parent", "POST", "/api/v1/units", map[string]any{"id": "x-unit", "parent": "nowhere",
+			"name_zh": "某处", "name_en": "Somewhere", "kind": "station"}, 422},
+		{"bad kind", "POST", "/api/v1/units", map[string]any{"id": "x-unit", "parent": "pl",
+			"name_zh": "某处", "name_en": "Somewhere", "kind": "castle"}, 422},
+		{"rename", "PATCH", "/api/v1/units/pl-xingfu-bookroom", map[string]any{"name_zh": "幸福村书屋"}, 200},
+		{"rename to empty", "PATCH", "/api/v1/units/pl-xingfu-bookroom", map[string]any{"name_en": " "}, 422},
+		{"rename unknown", "PATCH", "/api/v1/units/nowhere", map[string]any{"name_zh": "某处"}, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { admin.want(tt.status, tt.method, tt.path, tt.body) })
+	}
+	newClient(t, srv.URL).want(http.StatusOK, "GET", "/api/v1/units", nil).json(t, &tree)
+	last := tree.Units[len(tree.Units)-1]
+	if last.ID != "pl-xingfu-bookroom" || last.Parent != "pl" || last.NameZH != "幸福村书屋" {
+		t.Fatalf("unit after add and rename: %+v", last)
+	}
+}

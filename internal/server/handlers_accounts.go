@@ -130,6 +130,19 @@ func (s *Server) listUnits(c *gin.Context) {
 	c.JSON(http.StatusOK, tree)
 }
 
+func (s *Server) renameUnit(c *gin.Context) {
+	var r units.Rename
+	if !s.decode(c, &r) {
+		return
+	}
+	u, err := units.Update(c.Request.Context(), s.Units, c.Param("id"), r)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
 func (s *Server) createUnit(c *gin.Context) {
 	var u units.Unit
 	if !s.decode(c, &u) {

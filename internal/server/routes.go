@@ -43,6 +43,7 @@ func (s *Server) routes() {
 	admin.POST("/accounts", s.createAccount)
 	admin.PATCH("/accounts/:name", s.updateAccount)
 	admin.POST("/units", s.createUnit)
+	admin.PATCH("/units/:id", s.renameUnit)
 
 	pages := e.Group("", s.pageLang)
 	pages.GET("/", s.page("home"))

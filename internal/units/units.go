@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -130,6 +131,47 @@ func Add(ctx context.Context, s Store, u Unit) error {
 		_, err = s.SaveUnits(ctx, tree, etag)
 		if err == nil || attempt > 0 || !errors.Is(err, ErrChanged) {
 			return err
+		}
+	}
+}
+
+// Rename is an admin's change of a unit's names; nil fields stay.
+type Rename struct {
+	NameZH *string `json:"name_zh"`
+	NameEN *string `json:"name_en"`
+}
+
+// Update applies r to the unit id and saves the tree, retrying once on a concurrent change.
+func Update(ctx context.Context, s Store, id string, r Rename) (Unit, error) {
+	for attempt := 0; ; attempt++ {
+		tree, etag, err := s.LoadUnits(ctx)
+		if err != nil {
+			return Unit{}, err
+		}
+		i := slices.IndexFunc(tree.Units, func(u Unit) bool { return u.ID == id })
+		if i < 0 {
+			return Unit{}, ErrNotFound
+		}
+		u := tree.Units[i]
+		var errs validate.Errors
+		if r.NameZH != nil {
+			u.NameZH = strings.TrimSpace(*r.NameZH)
+			errs.Text("name_zh", u.NameZH, true, 2, 60)
+		}
+		if r.NameEN != nil {
+			u.NameEN = strings.TrimSpace(*r.NameEN)
+			errs.Text("name_en", u.NameEN, true, 2, 120)
+		}
+		if err := errs.Err(); err != nil {
+			return Unit{}, err
+		}
+		tree.Units[i] = u
+		_, err = s.SaveUnits(ctx, tree, etag)
+		if err == nil {
+			return u, nil
+		}
+		if attempt > 0 || !errors.Is(err, ErrChanged) {
+			return Unit{}, err
 		}
 	}
 }
