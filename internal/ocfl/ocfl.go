@@ -1,0 +1,460 @@
+// Package ocfl keeps preservation objects in MinIO laid out as an OCFL 1.1 storage root
+// (https://ocfl.io/1.1/spec/): each object has immutable version directories and an inventory
+// with sha512 digests. A new version is committed by writing the root inventory last, with an
+// If-Match on the inventory that the version was built from, so two writers never interleave.
+//
+// Object roots use the flat-direct layout (extension 0002): the object id is the directory
+// name, so ids are restricted to [a-z0-9-].
+package ocfl
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/shizuishan/culturecloud/internal/dep"
+)
+
+const (
+	// InventoryType is the inventory's "type" for OCFL 1.1.
+	InventoryType = "https://ocfl.io/1.1/spec/#inventory"
+	objectNamaste = "0=ocfl_object_1.1"
+	rootNamaste   = "0=ocfl_1.1"
+)
+
+var (
+	// ErrNotFound means no object with that id.
+	ErrNotFound = errors.New("ocfl object not found")
+	// ErrConflict means the object changed since the caller read it (or exists already on create).
+	ErrConflict = errors.New("ocfl object changed concurrently")
+	// ErrBadID means the id cannot name an object root.
+	ErrBadID = errors.New("invalid ocfl object id")
+)
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{2,63}$`)
+
+// User is who made a version.
+type User struct {
+	Name    string `json:"name"`
+	Address string `json:"address,omitempty"`
+}
+
+// Version is one entry of an inventory's versions block.
+type Version struct {
+	Created time.Time           `json:"created"`
+	Message string              `json:"message,omitempty"`
+	User    *User               `json:"user,omitempty"`
+	State   map[string][]string `json:"state"`
+}
+
+// Inventory is an OCFL inventory.
+type Inventory struct {
+	ID               string                         `json:"id"`
+	Type             string                         `json:"type"`
+	DigestAlgorithm  string                         `json:"digestAlgorithm"`
+	Head             string                         `json:"head"`
+	ContentDirectory string                         `json:"contentDirectory,omitempty"`
+	Manifest         map[string][]string            `json:"manifest"`
+	Versions         map[string]Version             `json:"versions"`
+	Fixity           map[string]map[string][]string `json:"fixity,omitempty"`
+}
+
+// HeadNumber is the number of the head version (v3 → 3).
+func (inv *Inventory) HeadNumber() int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(inv.Head, "v"))
+	return n
+}
+
+// VersionNames lists v1..vN in order.
+func (inv *Inventory) VersionNames() []string {
+	names := make([]string, 0, len(inv.Versions))
+	for v := range inv.Versions {
+		names = append(names, v)
+	}
+	sort.Slice(names, func(i, j int) bool { return versionNum(names[i]) < versionNum(names[j]) })
+	return names
+}
+
+func versionNum(v string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(v, "v"))
+	return n
+}
+
+// Lookup returns the digest of a logical path in version v.
+func (inv *Inventory) Lookup(v, logical string) (string, bool) {
+	for digest, paths := range inv.Versions[v].State {
+		if slices.Contains(paths, logical) {
+			return digest, true
+		}
+	}
+	return "", false
+}
+
+// Store is an OCFL storage root under a prefix of a bucket.
+type Store struct {
+	client *minio.Client
+	bucket string
+	root   string // e.g. "ocfl/"
+}
+
+// New uses the storage root at prefix root (ending in "/").
+func New(client *minio.Client, bucket, root string) *Store {
+	return &Store{client: client, bucket: bucket, root: root}
+}
+
+// Root is the storage root prefix.
+func (s *Store) Root() string { return s.root }
+
+// ObjectRoot is the key prefix of an object.
+func (s *Store) ObjectRoot(id string) string { return s.root + id + "/" }
+
+// Init writes the storage root's declaration and layout description (idempotent).
+func (s *Store) Init(ctx context.Context) error {
+	layout := []byte(`{"extension":"0002-flat-direct-storage-layout","description":"Object roots are directories named by the object id."}` + "\n")
+	for key, body := range map[string][]byte{
+		s.root + rootNamaste:        []byte("ocfl_1.1\n"),
+		s.root + "ocfl_layout.json": layout,
+		s.root + "extensions/0002-flat-direct-storage-layout/config.json": []byte(`{"extensionName":"0002-flat-direct-storage-layout"}` + "\n"),
+	} {
+		if err := s.put(ctx, key, body, "text/plain", minio.PutObjectOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Content is one file of a new version: either bytes in memory (small, like metadata) or an
+// object already in the bucket (an upload) to be copied server-side.
+type Content struct {
+	Logical string // the path in the version's state
+	Data    []byte // small content; or
+	FromKey string // an object in the bucket to copy
+	Size    int64  // size of FromKey
+	SHA512  string // hex digest of the content (required with FromKey)
+	SHA256  string // optional, recorded in the fixity block
+	Type    string // content type for MinIO
+}
+
+// Change builds the next version: what it adds or replaces, what it removes, and why.
+type Change struct {
+	Put     []Content
+	Remove  []string // logical paths to drop
+	Message string
+	User    User
+	// RestoreFrom, when set, starts the new state from that version instead of the head.
+	RestoreFrom string
+}
+
+// Read returns the object's inventory and its ETag (the commit token for the next version).
+func (s *Store) Read(ctx context.Context, id string) (*Inventory, string, error) {
+	if !idPattern.MatchString(id) {
+		return nil, "", ErrBadID
+	}
+	data, etag, err := s.get(ctx, s.ObjectRoot(id)+"inventory.json")
+	if err != nil {
+		return nil, "", err
+	}
+	var inv Inventory
+	if err := json.Unmarshal(data, &inv); err != nil {
+		return nil, "", fmt.Errorf("ocfl: %s inventory: %w", id, err)
+	}
+	return &inv, etag, nil
+}
+
+// Commit writes a new version of the object id on top of the inventory the caller read
+// (prev nil and prevETag "" to create the object). Content goes in first, the version's
+// inventory next, the root inventory last; if the root write loses a race, the new version
+// directory is removed and ErrConflict returned.
+func (s *Store) Commit(ctx context.Context, id string, prev *Inventory, prevETag string, ch Change, now time.Time) (*Inventory, string, error) {
+	if !idPattern.MatchString(id) {
+		return nil, "", ErrBadID
+	}
+	inv := nextInventory(id, prev)
+	vn := "v" + strconv.Itoa(inv.HeadNumber()+1)
+	base := map[string][]string{}
+	if prev != nil {
+		from := prev.Head
+		if ch.RestoreFrom != "" {
+			if _, ok := prev.Versions[ch.RestoreFrom]; !ok {
+				return nil, "", fmt.Errorf("ocfl: no version %s", ch.RestoreFrom)
+			}
+			from = ch.RestoreFrom
+		}
+		base = cloneState(prev.Versions[from].State)
+	}
+	for _, logical := range ch.Remove {
+		removePath(base, logical)
+	}
+	vdir := s.ObjectRoot(id) + vn + "/"
+	written := []string{}
+	cleanup := func() {
+		for _, key := range written {
+			_ = s.client.RemoveObject(context.WithoutCancel(ctx), s.bucket, key, minio.RemoveObjectOptions{})
+		}
+	}
+	for _, c := range ch.Put {
+		if err := checkLogical(c.Logical); err != nil {
+			cleanup()
+			return nil, "", err
+		}
+		digest := c.SHA512
+		if c.Data != nil {
+			sum := sha512.Sum512(c.Data)
+			digest = hex.EncodeToString(sum[:])
+		}
+		if len(digest) != 128 {
+			cleanup()
+			return nil, "", fmt.Errorf("ocfl: %s: missing sha512", c.Logical)
+		}
+		removePath(base, c.Logical)
+		base[digest] = append(base[digest], c.Logical)
+		if _, stored := inv.Manifest[digest]; stored {
+			continue // same bytes already preserved: the state refers to them
+		}
+		contentPath := vn + "/content/" + c.Logical
+		key := s.ObjectRoot(id) + contentPath
+		var err error
+		if c.Data != nil {
+			err = s.put(ctx, key, c.Data, c.Type, minio.PutObjectOptions{})
+		} else {
+			err = s.copy(ctx, c.FromKey, key, c.Size)
+		}
+		if err != nil {
+			cleanup()
+			return nil, "", err
+		}
+		written = append(written, key)
+		inv.Manifest[digest] = []string{contentPath}
+		if c.SHA256 != "" {
+			if inv.Fixity == nil {
+				inv.Fixity = map[string]map[string][]string{}
+			}
+			if inv.Fixity["sha256"] == nil {
+				inv.Fixity["sha256"] = map[string][]string{}
+			}
+			inv.Fixity["sha256"][c.SHA256] = append(inv.Fixity["sha256"][c.SHA256], contentPath)
+		}
+	}
+	for digest, paths := range base {
+		sort.Strings(paths)
+		base[digest] = paths
+	}
+	user := ch.User
+	inv.Versions[vn] = Version{Created: now.UTC().Truncate(time.Second), Message: ch.Message, User: &user, State: base}
+	inv.Head = vn
+	data, err := json.MarshalIndent(inv, "", "  ")
+	if err != nil {
+		cleanup()
+		return nil, "", err
+	}
+	sidecar := sidecarOf(data)
+	for _, f := range []struct {
+		key  string
+		body []byte
+	}{{vdir + "inventory.json", data}, {vdir + "inventory.json.sha512", sidecar}} {
+		if err := s.put(ctx, f.key, f.body, "application/json", minio.PutObjectOptions{}); err != nil {
+			cleanup()
+			return nil, "", err
+		}
+		written = append(written, f.key)
+	}
+	if prev == nil {
+		if err := s.put(ctx, s.ObjectRoot(id)+objectNamaste, []byte("ocfl_object_1.1\n"), "text/plain", minio.PutObjectOptions{}); err != nil {
+			cleanup()
+			return nil, "", err
+		}
+	}
+	// The commit point: the root inventory, written only over the one the caller read.
+	opts := minio.PutObjectOptions{ContentType: "application/json"}
+	if prevETag == "" {
+		opts.SetMatchETagExcept("*")
+	} else {
+		opts.SetMatchETag(strings.Trim(prevETag, `"`))
+	}
+	info, err := s.client.PutObject(ctx, s.bucket, s.ObjectRoot(id)+"inventory.json", bytes.NewReader(data), int64(len(data)), opts)
+	if err != nil {
+		cleanup()
+		if isPrecondition(err) {
+			return nil, "", ErrConflict
+		}
+		return nil, "", dep.Unavailable(dep.MinIO, err)
+	}
+	// The sidecar follows the inventory; a crash between the two is repaired by the next
+	// commit and reported by fixity.
+	if err := s.put(ctx, s.ObjectRoot(id)+"inventory.json.sha512", sidecar, "text/plain", minio.PutObjectOptions{}); err != nil {
+		return nil, "", err
+	}
+	return inv, info.ETag, nil
+}
+
+// Open streams the content of a logical path in version v ("" for the head).
+func (s *Store) Open(ctx context.Context, id string, inv *Inventory, v, logical string) (*minio.Object, string, error) {
+	if v == "" {
+		v = inv.Head
+	}
+	digest, ok := inv.Lookup(v, logical)
+	if !ok {
+		return nil, "", ErrNotFound
+	}
+	paths := inv.Manifest[digest]
+	if len(paths) == 0 {
+		return nil, "", fmt.Errorf("ocfl: %s: digest %s has no content path", id, digest[:12])
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, s.ObjectRoot(id)+paths[0], minio.GetObjectOptions{})
+	if err != nil {
+		return nil, "", dep.Unavailable(dep.MinIO, err)
+	}
+	return obj, s.ObjectRoot(id) + paths[0], nil
+}
+
+// ReadSmall reads a small logical file (such as metadata) of version v whole.
+func (s *Store) ReadSmall(ctx context.Context, id string, inv *Inventory, v, logical string) ([]byte, error) {
+	obj, _, err := s.Open(ctx, id, inv, v, logical)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	data, err := io.ReadAll(io.LimitReader(obj, 8<<20))
+	if err != nil {
+		return nil, translate(err)
+	}
+	return data, nil
+}
+
+// IDs lists the objects in the storage root.
+func (s *Store) IDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.root}) {
+		if obj.Err != nil {
+			return nil, dep.Unavailable(dep.MinIO, obj.Err)
+		}
+		if strings.HasSuffix(obj.Key, "/") {
+			id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, s.root), "/")
+			if idPattern.MatchString(id) && id != "extensions" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, nil
+}
+
+func nextInventory(id string, prev *Inventory) *Inventory {
+	if prev == nil {
+		return &Inventory{ID: id, Type: InventoryType, DigestAlgorithm: "sha512", Head: "v0",
+			Manifest: map[string][]string{}, Versions: map[string]Version{}}
+	}
+	// Deep copy so that a failed commit leaves the caller's inventory untouched.
+	data, _ := json.Marshal(prev)
+	var inv Inventory
+	_ = json.Unmarshal(data, &inv)
+	if inv.Manifest == nil {
+		inv.Manifest = map[string][]string{}
+	}
+	return &inv
+}
+
+func cloneState(st map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(st))
+	for d, p := range st {
+		out[d] = slices.Clone(p)
+	}
+	return out
+}
+
+func removePath(state map[string][]string, logical string) {
+	for d, paths := range state {
+		if i := slices.Index(paths, logical); i >= 0 {
+			paths = slices.Delete(paths, i, i+1)
+			if len(paths) == 0 {
+				delete(state, d)
+			} else {
+				state[d] = paths
+			}
+		}
+	}
+}
+
+// checkLogical refuses paths that OCFL forbids or that could escape the content directory.
+func checkLogical(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "\\") {
+		return fmt.Errorf("ocfl: bad logical path %q", p)
+	}
+	for _, part := range strings.Split(p, "/") {
+		if part == "" || part == "." || part == ".." {
+			return fmt.Errorf("ocfl: bad logical path %q", p)
+		}
+	}
+	return nil
+}
+
+func sidecarOf(inventory []byte) []byte {
+	sum := sha512.Sum512(inventory)
+	return []byte(hex.EncodeToString(sum[:]) + "  inventory.json\n")
+}
+
+func (s *Store) put(ctx context.Context, key string, body []byte, ctype string, opts minio.PutObjectOptions) error {
+	opts.ContentType = ctype
+	_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(body), int64(len(body)), opts)
+	return dep.Unavailable(dep.MinIO, err)
+}
+
+func (s *Store) get(ctx context.Context, key string) ([]byte, string, error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, "", translate(err)
+	}
+	defer obj.Close()
+	info, err := obj.Stat()
+	if err != nil {
+		return nil, "", translate(err)
+	}
+	data, err := io.ReadAll(io.LimitReader(obj, 64<<20))
+	if err != nil {
+		return nil, "", translate(err)
+	}
+	return data, info.ETag, nil
+}
+
+// copy copies an object server-side; ComposeObject handles objects over 5 GiB by
+// multipart copy, so a 20 GB video never passes through this process.
+func (s *Store) copy(ctx context.Context, from, to string, size int64) error {
+	src := minio.CopySrcOptions{Bucket: s.bucket, Object: from}
+	dst := minio.CopyDestOptions{Bucket: s.bucket, Object: to}
+	var err error
+	if size > 5<<30 {
+		_, err = s.client.ComposeObject(ctx, dst, src)
+	} else {
+		_, err = s.client.CopyObject(ctx, dst, src)
+	}
+	return translate(err)
+}
+
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	resp := minio.ToErrorResponse(err)
+	if resp.Code == "NoSuchKey" || resp.StatusCode == http.StatusNotFound && resp.Code != "NoSuchBucket" {
+		return ErrNotFound
+	}
+	return dep.Unavailable(dep.MinIO, err)
+}
+
+func isPrecondition(err error) bool {
+	resp := minio.ToErrorResponse(err)
+	return resp.Code == "PreconditionFailed" || resp.StatusCode == http.StatusPreconditionFailed
+}
