@@ -13,3 +13,8 @@ var Defaults []byte
 //
 //go:embed units.yaml
 var Units []byte
+
+// Vocabulary holds the controlled vocabularies of the library (themes, types, licences, languages).
+//
+//go:embed vocabulary.yaml
+var Vocabulary []byte

@@ -1,0 +1,370 @@
+package library
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/ocfl"
+	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/internal/validate"
+)
+
+var (
+	// ErrNotFound means no item with that id.
+	ErrNotFound = errors.New("item not found")
+	// ErrStale means the item has a newer version than the one the caller edited.
+	ErrStale = errors.New("item changed since it was read")
+	// ErrForbidden means the actor may not change this item.
+	ErrForbidden = errors.New("not allowed to change this item")
+)
+
+const metadataPath = "metadata.json"
+
+// Notifier hears about every item written (for the search index and derivative jobs).
+type Notifier interface {
+	ItemChanged(ctx context.Context, id string)
+	FileAdded(ctx context.Context, id string, f File)
+}
+
+// Service reads and writes items.
+type Service struct {
+	store  *ocfl.Store
+	units  accounts.UnitSource
+	vocab  *Vocabulary
+	notify Notifier
+	now    func() time.Time
+}
+
+// NewService wires a Service.
+func NewService(store *ocfl.Store, unitSource accounts.UnitSource, vocab *Vocabulary, notify Notifier) *Service {
+	return &Service{store: store, units: unitSource, vocab: vocab, notify: notify, now: time.Now}
+}
+
+// Vocabulary is the controlled vocabulary in use.
+func (s *Service) Vocabulary() *Vocabulary { return s.vocab }
+
+// Store is the OCFL store of the items.
+func (s *Service) Store() *ocfl.Store { return s.store }
+
+// CanEdit reports whether actor may change items of unit: admins all, librarians their
+// own unit and the units below it.
+func CanEdit(actor accounts.Account, unit string, tree *units.Tree) bool {
+	switch actor.Role {
+	case accounts.Admin:
+		return true
+	case accounts.Librarian:
+		return tree.Within(actor.Unit, unit)
+	}
+	return false
+}
+
+func newID() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "szm-" + string(b)
+}
+
+func (s *Service) tree(ctx context.Context) (*units.Tree, error) {
+	t, _, err := s.units.LoadUnits(ctx)
+	return &t, err
+}
+
+// Create stores a new draft item.
+func (s *Service) Create(ctx context.Context, actor accounts.Account, f Fields) (Item, error) {
+	tree, err := s.tree(ctx)
+	if err != nil {
+		return Item{}, err
+	}
+	f.Normalize()
+	if err := f.Validate(s.vocab, tree, s.now()); err != nil {
+		return Item{}, err
+	}
+	if !CanEdit(actor, f.Unit, tree) {
+		return Item{}, ErrForbidden
+	}
+	now := s.now().UTC().Truncate(time.Second)
+	it := Item{ID: newID(), Status: Draft, Fields: f, Files: []File{}, CreatedAt: now, CreatedBy: actor.Name, UpdatedAt: now, UpdatedBy: actor.Name}
+	return s.commit(ctx, it, nil, "", actor, "created", nil, nil)
+}
+
+// Get reads the head version of an item.
+func (s *Service) Get(ctx context.Context, id string) (Item, error) {
+	it, _, _, err := s.load(ctx, id, "")
+	return it, err
+}
+
+// GetVersion reads an earlier version of an item.
+func (s *Service) GetVersion(ctx context.Context, id, version string) (Item, error) {
+	it, _, _, err := s.load(ctx, id, version)
+	return it, err
+}
+
+func (s *Service) load(ctx context.Context, id, version string) (Item, *ocfl.Inventory, string, error) {
+	inv, etag, err := s.store.Read(ctx, id)
+	if errors.Is(err, ocfl.ErrNotFound) || errors.Is(err, ocfl.ErrBadID) {
+		return Item{}, nil, "", ErrNotFound
+	}
+	if err != nil {
+		return Item{}, nil, "", err
+	}
+	if version == "" {
+		version = inv.Head
+	}
+	if _, ok := inv.Versions[version]; !ok {
+		return Item{}, nil, "", ErrNotFound
+	}
+	data, err := s.store.ReadSmall(ctx, id, inv, version, metadataPath)
+	if err != nil {
+		return Item{}, nil, "", err
+	}
+	var it Item
+	if err := json.Unmarshal(data, &it); err != nil {
+		return Item{}, nil, "", fmt.Errorf("item %s %s: %w", id, version, err)
+	}
+	it.Version = version
+	return it, inv, etag, nil
+}
+
+// edit loads the head, checks the version the caller saw and the actor's rights, applies
+// change and commits a new version.
+func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifVersion string,
+	change func(it *Item, tree *units.Tree) (message string, put []ocfl.Content, remove []string, err error)) (Item, error) {
+	it, inv, etag, err := s.load(ctx, id, "")
+	if err != nil {
+		return Item{}, err
+	}
+	if ifVersion != "" && strings.Trim(ifVersion, `"`) != inv.Head {
+		return Item{}, ErrStale
+	}
+	tree, err := s.tree(ctx)
+	if err != nil {
+		return Item{}, err
+	}
+	if !CanEdit(actor, it.Unit, tree) {
+		return Item{}, ErrForbidden
+	}
+	msg, put, remove, err := change(&it, tree)
+	if err != nil {
+		return Item{}, err
+	}
+	it.UpdatedAt, it.UpdatedBy = s.now().UTC().Truncate(time.Second), actor.Name
+	return s.commit(ctx, it, inv, etag, actor, msg, put, remove)
+}
+
+func (s *Service) commit(ctx context.Context, it Item, prev *ocfl.Inventory, etag string, actor accounts.Account,
+	message string, put []ocfl.Content, remove []string) (Item, error) {
+	it.Version = ""
+	meta, err := json.MarshalIndent(it, "", "  ")
+	if err != nil {
+		return Item{}, err
+	}
+	put = append(put, ocfl.Content{Logical: metadataPath, Data: meta, Type: "application/json"})
+	inv, _, err := s.store.Commit(ctx, it.ID, prev, etag, ocfl.Change{
+		Put: put, Remove: remove, Message: message, User: ocfl.User{Name: actor.Name},
+	}, s.now())
+	if errors.Is(err, ocfl.ErrConflict) {
+		return Item{}, ErrStale
+	}
+	if err != nil {
+		return Item{}, err
+	}
+	it.Version = inv.Head
+	s.notify.ItemChanged(ctx, it.ID)
+	return it, nil
+}
+
+// Update replaces the descriptive fields.
+func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifVersion string, f Fields) (Item, error) {
+	f.Normalize()
+	return s.edit(ctx, actor, id, ifVersion, func(it *Item, tree *units.Tree) (string, []ocfl.Content, []string, error) {
+		if err := f.Validate(s.vocab, tree, s.now()); err != nil {
+			return "", nil, nil, err
+		}
+		if f.Unit != it.Unit && !CanEdit(actor, f.Unit, tree) {
+			return "", nil, nil, ErrForbidden
+		}
+		changed := ChangedFields(it.Fields, f)
+		if len(changed) == 0 {
+			return "", nil, nil, validate.Errors{{Field: "title", Code: "unchanged"}}
+		}
+		it.Fields = f
+		return "metadata: " + strings.Join(changed, ", "), nil, nil, nil
+	})
+}
+
+// Move takes the item to another workflow status.
+func (s *Service) Move(ctx context.Context, actor accounts.Account, id, ifVersion string, to Status) (Item, error) {
+	return s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (string, []ocfl.Content, []string, error) {
+		if !CanMove(it.Status, to) {
+			return "", nil, nil, validate.Errors{{Field: "status", Code: "transition"}}
+		}
+		msg := fmt.Sprintf("status: %s → %s", it.Status, to)
+		it.Status = to
+		return msg, nil, nil, nil
+	})
+}
+
+// Upload is a completed upload to attach: a staging object and what is known of it.
+type Upload struct {
+	Key, Name, SafeName, MediaType, SHA256, SHA512 string
+	Size                                           int64
+}
+
+// AddFile preserves an uploaded file as part of the item (a server-side copy into the
+// item's OCFL object).
+func (s *Service) AddFile(ctx context.Context, actor accounts.Account, id, ifVersion string, up Upload) (Item, File, error) {
+	var added File
+	it, err := s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (string, []ocfl.Content, []string, error) {
+		logical := uniquePath(it.Files, "files/"+up.SafeName)
+		added = File{Path: logical, Name: up.Name, Size: up.Size, MediaType: up.MediaType, SHA256: up.SHA256, SHA512: up.SHA512}
+		it.Files = append(it.Files, added)
+		if it.Format == "" {
+			it.Format = up.MediaType
+		}
+		return "file added: " + up.Name, []ocfl.Content{{Logical: logical, FromKey: up.Key, Size: up.Size,
+			SHA512: up.SHA512, SHA256: up.SHA256, Type: up.MediaType}}, nil, nil
+	})
+	if err != nil {
+		return Item{}, File{}, err
+	}
+	s.notify.FileAdded(ctx, id, added)
+	return it, added, nil
+}
+
+// RemoveFile drops a file from the head version (earlier versions keep it).
+func (s *Service) RemoveFile(ctx context.Context, actor accounts.Account, id, ifVersion, path string) (Item, error) {
+	return s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (string, []ocfl.Content, []string, error) {
+		for i, f := range it.Files {
+			if f.Path == path {
+				it.Files = append(it.Files[:i], it.Files[i+1:]...)
+				return "file removed: " + f.Name, nil, []string{path}, nil
+			}
+		}
+		return "", nil, nil, ErrNotFound
+	})
+}
+
+// Restore makes an earlier version the new head (as a new version: history is never rewritten).
+func (s *Service) Restore(ctx context.Context, actor accounts.Account, id, ifVersion, from string) (Item, error) {
+	old, err := s.GetVersion(ctx, id, from)
+	if err != nil {
+		return Item{}, err
+	}
+	it, inv, etag, err := s.load(ctx, id, "")
+	if err != nil {
+		return Item{}, err
+	}
+	if ifVersion != "" && strings.Trim(ifVersion, `"`) != inv.Head {
+		return Item{}, ErrStale
+	}
+	tree, err := s.tree(ctx)
+	if err != nil {
+		return Item{}, err
+	}
+	if !CanEdit(actor, it.Unit, tree) || !CanEdit(actor, old.Unit, tree) {
+		return Item{}, ErrForbidden
+	}
+	restored := old
+	restored.Status = it.Status // restoring content does not publish or withdraw
+	restored.UpdatedAt, restored.UpdatedBy = s.now().UTC().Truncate(time.Second), actor.Name
+	restored.Version = ""
+	meta, err := json.MarshalIndent(restored, "", "  ")
+	if err != nil {
+		return Item{}, err
+	}
+	newInv, _, err := s.store.Commit(ctx, id, inv, etag, ocfl.Change{
+		RestoreFrom: from, Put: []ocfl.Content{{Logical: metadataPath, Data: meta, Type: "application/json"}},
+		Message: "restored " + from, User: ocfl.User{Name: actor.Name},
+	}, s.now())
+	if errors.Is(err, ocfl.ErrConflict) {
+		return Item{}, ErrStale
+	}
+	if err != nil {
+		return Item{}, err
+	}
+	restored.Version = newInv.Head
+	s.notify.ItemChanged(ctx, id)
+	return restored, nil
+}
+
+// HistoryEntry is one version of an item.
+type HistoryEntry struct {
+	Version string    `json:"version"`
+	Created time.Time `json:"created"`
+	User    string    `json:"user"`
+	Message string    `json:"message"`
+}
+
+// History lists every version, newest first.
+func (s *Service) History(ctx context.Context, id string) ([]HistoryEntry, error) {
+	inv, _, err := s.store.Read(ctx, id)
+	if errors.Is(err, ocfl.ErrNotFound) || errors.Is(err, ocfl.ErrBadID) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := inv.VersionNames()
+	out := make([]HistoryEntry, 0, len(names))
+	for i := len(names) - 1; i >= 0; i-- {
+		v := inv.Versions[names[i]]
+		e := HistoryEntry{Version: names[i], Created: v.Created, Message: v.Message}
+		if v.User != nil {
+			e.User = v.User.Name
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// OpenFile streams a file of the head version.
+func (s *Service) OpenFile(ctx context.Context, id, path string) (*minio.Object, error) {
+	inv, _, err := s.store.Read(ctx, id)
+	if errors.Is(err, ocfl.ErrNotFound) || errors.Is(err, ocfl.ErrBadID) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	obj, _, err := s.store.Open(ctx, id, inv, "", path)
+	if errors.Is(err, ocfl.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return obj, err
+}
+
+// IDs lists every item id.
+func (s *Service) IDs(ctx context.Context) ([]string, error) { return s.store.IDs(ctx) }
+
+func uniquePath(files []File, want string) string {
+	taken := map[string]bool{}
+	for _, f := range files {
+		taken[f.Path] = true
+	}
+	if !taken[want] {
+		return want
+	}
+	dot := strings.LastIndex(want, ".")
+	stem, ext := want, ""
+	if dot > strings.LastIndex(want, "/") {
+		stem, ext = want[:dot], want[dot:]
+	}
+	for n := 2; ; n++ {
+		p := fmt.Sprintf("%s-%d%s", stem, n, ext)
+		if !taken[p] {
+			return p
+		}
+	}
+}

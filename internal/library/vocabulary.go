@@ -1,0 +1,54 @@
+package library
+
+import (
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Term is one entry of a controlled vocabulary.
+type Term struct {
+	ID       string `yaml:"id" json:"id"`
+	ZH       string `yaml:"zh" json:"zh"`
+	EN       string `yaml:"en" json:"en"`
+	Download bool   `yaml:"download" json:"download,omitempty"`
+}
+
+// Vocabulary is the set of controlled terms items may use.
+type Vocabulary struct {
+	Themes    []Term `yaml:"themes" json:"themes"`
+	Types     []Term `yaml:"types" json:"types"`
+	Licences  []Term `yaml:"licences" json:"licences"`
+	Languages []Term `yaml:"languages" json:"languages"`
+}
+
+// ParseVocabulary reads configs/vocabulary.yaml.
+func ParseVocabulary(data []byte) (*Vocabulary, error) {
+	var v Vocabulary
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		return nil, fmt.Errorf("vocabulary: %w", err)
+	}
+	for name, list := range map[string][]Term{"themes": v.Themes, "types": v.Types, "licences": v.Licences, "languages": v.Languages} {
+		if len(list) == 0 {
+			return nil, fmt.Errorf("vocabulary: %s is empty", name)
+		}
+		seen := map[string]bool{}
+		for _, t := range list {
+			if t.ID == "" || t.ZH == "" || t.EN == "" || seen[t.ID] {
+				return nil, fmt.Errorf("vocabulary: %s has a blank or repeated term %q", name, t.ID)
+			}
+			seen[t.ID] = true
+		}
+	}
+	return &v, nil
+}
+
+// Find returns the term with id in list.
+func Find(list []Term, id string) (Term, bool) {
+	for _, t := range list {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Term{}, false
+}
