@@ -18,3 +18,8 @@ var Units []byte
 //
 //go:embed vocabulary.yaml
 var Vocabulary []byte
+
+// Synonyms are the search synonym groups (configs/synonyms.yaml).
+//
+//go:embed synonyms.yaml
+var Synonyms []byte

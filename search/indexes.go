@@ -23,18 +23,13 @@ type AccountDoc struct {
 	CreatedAt   int64    `json:"created_at"`
 }
 
-// Indexes is every index the product uses, with its settings.
-func Indexes() []Index {
-	return []Index{{
-		Name:       AccountsIndex,
-		PrimaryKey: "id",
-		Settings: meilisearch.Settings{
-			SearchableAttributes: []string{"name", "display_name", "unit_name", "email"},
-			FilterableAttributes: []string{"role", "unit", "unit_path", "disabled"},
-			SortableAttributes:   []string{"created_at", "name"},
-			DisplayedAttributes:  []string{"*"},
-		},
-	}}
+func accountsSettings() meilisearch.Settings {
+	return meilisearch.Settings{
+		SearchableAttributes: []string{"name", "display_name", "unit_name", "email"},
+		FilterableAttributes: []string{"role", "unit", "unit_path", "disabled"},
+		SortableAttributes:   []string{"created_at", "name"},
+		DisplayedAttributes:  []string{"*"},
+	}
 }
 
 // DocID turns a record key into a Meilisearch document id, which may hold only ASCII

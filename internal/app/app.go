@@ -22,6 +22,8 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/indexer"
+	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/server"
 	"github.com/shizuishan/culturecloud/internal/sessions"
@@ -41,6 +43,8 @@ type Core struct {
 	Accounts *accounts.Service
 	Outbox   *outbox.Outbox
 	Indexer  *indexer.Indexer
+	OCFL     *ocfl.Store
+	Library  *library.Service
 }
 
 // NewLogger builds the logger the configuration asks for.
@@ -78,9 +82,15 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
+	vocab, err := library.ParseVocabulary(configs.Vocabulary)
+	if err != nil {
+		return nil, err
+	}
+	store := ocfl.New(docs.Client(), cfg.MinIO.Bucket, "ocfl/")
+	lib := library.NewService(store, unitStore, vocab, ob)
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
-		Indexer: indexer.New(accStore, unitStore, sc, ob, log),
+		Indexer: indexer.New(accStore, lib, nil, unitStore, sc, ob, log), OCFL: store, Library: lib,
 	}, nil
 }
 
@@ -100,6 +110,9 @@ func (c *Core) Checks() []dep.Checker {
 func (c *Core) Prepare(ctx context.Context) error {
 	if err := c.Docs.Setup(ctx); err != nil {
 		return fmt.Errorf("prepare bucket: %w", err)
+	}
+	if err := c.OCFL.Init(ctx); err != nil {
+		return fmt.Errorf("prepare OCFL storage root: %w", err)
 	}
 	if err := c.Search.Setup(ctx, search.Indexes()); err != nil {
 		return fmt.Errorf("prepare search indexes: %w", err)
@@ -166,7 +179,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Config: cfg, Log: c.Log, Accounts: c.Accounts, Units: c.Units,
 		Sessions: sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
-		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg,
+		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library,
 	})
 	if err != nil {
 		return nil, err

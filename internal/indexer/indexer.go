@@ -12,6 +12,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/search"
@@ -19,16 +20,19 @@ import (
 
 // Indexer turns records into search documents.
 type Indexer struct {
-	accounts *accounts.Store
-	units    accounts.UnitSource
-	search   *search.Client
-	outbox   *outbox.Outbox
-	log      *slog.Logger
+	items      *library.Service
+	popularity Popularity
+	accounts   *accounts.Store
+	units      accounts.UnitSource
+	search     *search.Client
+	outbox     *outbox.Outbox
+	log        *slog.Logger
 }
 
 // New wires an Indexer.
-func New(acc *accounts.Store, unitSource accounts.UnitSource, sc *search.Client, ob *outbox.Outbox, log *slog.Logger) *Indexer {
-	return &Indexer{accounts: acc, units: unitSource, search: sc, outbox: ob, log: log}
+func New(acc *accounts.Store, items *library.Service, popularity Popularity, unitSource accounts.UnitSource,
+	sc *search.Client, ob *outbox.Outbox, log *slog.Logger) *Indexer {
+	return &Indexer{accounts: acc, items: items, popularity: popularity, units: unitSource, search: sc, outbox: ob, log: log}
 }
 
 // Run consumes the outbox and reconciles every interval, until ctx ends.
@@ -53,16 +57,19 @@ func (ix *Indexer) Run(ctx context.Context, consumer string, interval time.Durat
 
 // Handle indexes the record an event names.
 func (ix *Indexer) Handle(ctx context.Context, ev outbox.Event) error {
+	var err error
 	switch ev.Kind {
 	case "account":
-		err := ix.indexAccount(ctx, ev.ID)
-		if errors.Is(err, search.ErrUnavailable) || errors.Is(err, dep.ErrUnavailable) {
-			return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
-		}
-		return err
+		err = ix.indexAccount(ctx, ev.ID)
+	case "item":
+		err = ix.indexItem(ctx, ev.ID)
 	default:
-		return fmt.Errorf("unknown event kind %q", ev.Kind)
+		return nil // another consumer group's event (e.g. derivative jobs)
 	}
+	if errors.Is(err, search.ErrUnavailable) || errors.Is(err, dep.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
+	}
+	return err
 }
 
 func (ix *Indexer) indexAccount(ctx context.Context, name string) error {
@@ -89,8 +96,22 @@ func (ix *Indexer) indexAccount(ctx context.Context, name string) error {
 	return ix.search.Wait(ctx, task)
 }
 
-// Reconcile upserts every account, in batches.
+// Reconcile upserts every account and every published item, in batches. (Items withdrawn
+// while their event was lost are removed by `culturecloud reindex`.)
 func (ix *Indexer) Reconcile(ctx context.Context) error {
+	if err := ix.reconcileAccounts(ctx); err != nil {
+		return err
+	}
+	return ix.PublishedItemDocs(ctx, func(docs []search.ItemDoc) error {
+		task, err := ix.search.Upsert(ctx, search.ItemsIndex, docs)
+		if err != nil {
+			return err
+		}
+		return ix.search.Wait(ctx, task)
+	})
+}
+
+func (ix *Indexer) reconcileAccounts(ctx context.Context) error {
 	names, err := ix.accounts.Names(ctx)
 	if err != nil {
 		return err

@@ -93,11 +93,12 @@ type Item struct {
 	ID     string `json:"id"`
 	Status Status `json:"status"`
 	Fields
-	Files     []File    `json:"files"`
-	CreatedAt time.Time `json:"created_at"`
-	CreatedBy string    `json:"created_by"`
-	UpdatedAt time.Time `json:"updated_at"`
-	UpdatedBy string    `json:"updated_by"`
+	Files       []File     `json:"files"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	CreatedBy   string     `json:"created_by"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	UpdatedBy   string     `json:"updated_by"`
 	// Version is the OCFL head version ("v3"); writers must name it (If-Match).
 	Version string `json:"version"`
 }

@@ -153,6 +153,9 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifVersio
 		return Item{}, err
 	}
 	if !CanEdit(actor, it.Unit, tree) {
+		if it.Status != Published {
+			return Item{}, ErrNotFound // unpublished items stay unguessable
+		}
 		return Item{}, ErrForbidden
 	}
 	msg, put, remove, err := change(&it, tree)
@@ -212,6 +215,10 @@ func (s *Service) Move(ctx context.Context, actor accounts.Account, id, ifVersio
 		}
 		msg := fmt.Sprintf("status: %s → %s", it.Status, to)
 		it.Status = to
+		if to == Published && it.PublishedAt == nil {
+			t := s.now().UTC().Truncate(time.Second)
+			it.PublishedAt = &t
+		}
 		return msg, nil, nil, nil
 	})
 }

@@ -13,12 +13,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/library"
 )
 
 // Event names one changed record.
 type Event struct {
-	Kind string // e.g. "account"
+	Kind string // "account", "item", "derive"
 	ID   string
+	Ref  string // what within the record, e.g. a file path
 }
 
 // ErrRetry marks a handler failure that should be tried again later (the target is down).
@@ -43,7 +45,7 @@ func (o *Outbox) Append(ctx context.Context, ev Event) error {
 		Stream: o.stream,
 		MaxLen: 100_000,
 		Approx: true,
-		Values: map[string]any{"kind": ev.Kind, "id": ev.ID},
+		Values: map[string]any{"kind": ev.Kind, "id": ev.ID, "ref": ev.Ref},
 	}).Err()
 	return dep.Unavailable(dep.Redis, err)
 }
@@ -53,6 +55,20 @@ func (o *Outbox) Append(ctx context.Context, ev Event) error {
 func (o *Outbox) AccountChanged(ctx context.Context, name string) {
 	if err := o.Append(ctx, Event{Kind: "account", ID: name}); err != nil {
 		o.log.WarnContext(ctx, "outbox append failed; reconcile will index it", "kind", "account", "id", name, "err", err)
+	}
+}
+
+// ItemChanged implements library.Notifier.
+func (o *Outbox) ItemChanged(ctx context.Context, id string) {
+	if err := o.Append(ctx, Event{Kind: "item", ID: id}); err != nil {
+		o.log.WarnContext(ctx, "outbox append failed; reconcile will index it", "kind", "item", "id", id, "err", err)
+	}
+}
+
+// FileAdded implements library.Notifier: it asks the workers for the file's derivatives.
+func (o *Outbox) FileAdded(ctx context.Context, id string, f library.File) {
+	if err := o.Append(ctx, Event{Kind: "derive", ID: id, Ref: f.Path}); err != nil {
+		o.log.WarnContext(ctx, "derivative job not queued; the item page offers a retry", "id", id, "path", f.Path, "err", err)
 	}
 }
 
@@ -108,7 +124,8 @@ func (o *Outbox) round(ctx context.Context, group, consumer string, h Handler) e
 	for _, m := range msgs {
 		kind, _ := m.Values["kind"].(string)
 		id, _ := m.Values["id"].(string)
-		herr := h(ctx, Event{Kind: kind, ID: id})
+		ref, _ := m.Values["ref"].(string)
+		herr := h(ctx, Event{Kind: kind, ID: id, Ref: ref})
 		switch {
 		case herr == nil:
 		case errors.Is(herr, ErrRetry):

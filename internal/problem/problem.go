@@ -29,6 +29,7 @@ const (
 	MethodNotAllowed     Kind = "method_not_allowed"
 	Conflict             Kind = "conflict"
 	PreconditionFailed   Kind = "precondition_failed"
+	PreconditionRequired Kind = "precondition_required"
 	RateLimited          Kind = "rate_limited"
 	Unavailable          Kind = "unavailable"
 	Internal             Kind = "internal"
@@ -47,6 +48,7 @@ var statusOf = map[Kind]int{
 	MethodNotAllowed:     http.StatusMethodNotAllowed,
 	Conflict:             http.StatusConflict,
 	PreconditionFailed:   http.StatusPreconditionFailed,
+	PreconditionRequired: http.StatusPreconditionRequired,
 	RateLimited:          http.StatusTooManyRequests,
 	Unavailable:          http.StatusServiceUnavailable,
 	Internal:             http.StatusInternalServerError,

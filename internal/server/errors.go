@@ -9,6 +9,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/i18n"
+	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/problem"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
@@ -49,13 +50,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 			d.Errors = append(d.Errors, problem.FieldError{Field: v.Field, Code: v.Code, Message: i18n.T(l, "field."+v.Code, v.Args...)})
 		}
 		s.abortWith(c, d)
-	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound):
+	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound), errors.Is(err, library.ErrNotFound):
 		s.abort(c, problem.NotFound)
 	case errors.Is(err, accounts.ErrExists):
 		s.abort(c, problem.Conflict, c.GetString(ctxConflictName))
-	case errors.Is(err, accounts.ErrStale), errors.Is(err, units.ErrChanged):
+	case errors.Is(err, accounts.ErrStale), errors.Is(err, units.ErrChanged), errors.Is(err, library.ErrStale):
 		s.abort(c, problem.PreconditionFailed)
-	case errors.Is(err, accounts.ErrForbidden):
+	case errors.Is(err, accounts.ErrForbidden), errors.Is(err, library.ErrForbidden):
 		s.abort(c, problem.Forbidden)
 	case errors.Is(err, accounts.ErrBadCredentials):
 		s.abort(c, problem.BadCredentials)

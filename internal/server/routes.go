@@ -27,6 +27,10 @@ func (s *Server) routes() {
 	api.POST("/auth/login", s.login)
 	api.POST("/auth/register", s.register)
 	api.GET("/units", s.listUnits)
+	api.GET("/vocabulary", s.vocabulary)
+	api.GET("/items", s.searchItems)
+	api.GET("/items/:id", s.getItem)
+	api.GET("/items/:id/files/*path", s.itemFile)
 
 	user := api.Group("", s.requireAccount)
 	user.POST("/auth/logout", s.logout)
@@ -38,6 +42,15 @@ func (s *Server) routes() {
 	staff := user.Group("", s.requireRole(accounts.Admin, accounts.Librarian, accounts.Lecturer))
 	staff.GET("/accounts", s.searchAccounts)
 	staff.GET("/accounts/:name", s.getAccount)
+
+	librarians := user.Group("", s.requireRole(accounts.Admin, accounts.Librarian))
+	librarians.POST("/items", s.createItem)
+	librarians.PUT("/items/:id", s.updateItem)
+	librarians.POST("/items/:id/status", s.moveItem)
+	librarians.POST("/items/:id/restore", s.restoreItem)
+	librarians.GET("/items/:id/history", s.itemHistory)
+	librarians.GET("/items/:id/versions/:version", s.itemVersion)
+	librarians.DELETE("/items/:id/files/*path", s.removeItemFile)
 
 	admin := user.Group("", s.requireRole(accounts.Admin))
 	admin.POST("/accounts", s.createAccount)

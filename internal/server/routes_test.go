@@ -40,7 +40,7 @@ func documented(path string) bool {
 func openAPIPath(ginPath string) string {
 	parts := strings.Split(ginPath, "/")
 	for i, p := range parts {
-		if strings.HasPrefix(p, ":") {
+		if strings.HasPrefix(p, ":") || strings.HasPrefix(p, "*") {
 			parts[i] = "{" + p[1:] + "}"
 		}
 	}
@@ -100,7 +100,8 @@ func TestMalformedInputNeverGives5xx(t *testing.T) {
 		{"wrong content type", "text/plain", `{"name":"x"}`},
 		{"form", "application/x-www-form-urlencoded", `name=x&password=y`},
 	}
-	paramValue := map[string]string{":name": testenv.AdminName, ":id": "abcdef", "*filepath": "app.css"}
+	paramValue := map[string]string{":name": testenv.AdminName, ":id": "abcdef", "*filepath": "app.css",
+		":version": "v1", "*path": "files/a.jpg"}
 	for _, route := range routeList(t) {
 		path := route.Path
 		for k, v := range paramValue {

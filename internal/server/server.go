@@ -12,6 +12,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/sessions"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/web"
@@ -30,6 +31,7 @@ type Deps struct {
 	Web      *web.Renderer
 	Checks   []dep.Checker
 	Registry *prometheus.Registry
+	Library  *library.Service
 }
 
 // Server holds the dependencies of the handlers.

@@ -1,0 +1,270 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/validate"
+	"github.com/shizuishan/culturecloud/search"
+)
+
+func (s *Server) vocabulary(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=300")
+	c.JSON(http.StatusOK, s.Library.Vocabulary())
+}
+
+// searchItems is the public search over published items.
+func (s *Server) searchItems(c *gin.Context) {
+	q, problems := search.ParseItemQuery(c.Query)
+	if len(problems) > 0 {
+		var errs validate.Errors
+		for field, code := range problems {
+			switch code {
+			case "range":
+				errs.Add(field, "range_any")
+			case "too_long":
+				errs.Add(field, "too_long", 200)
+			default:
+				errs.Add(field, code)
+			}
+		}
+		s.fail(c, errs)
+		return
+	}
+	res, err := s.Search.SearchItems(c.Request.Context(), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// itemForReader loads an item and checks that the caller may see it: anyone a published
+// item, staff who may edit it every state. Others get 404, so drafts stay unguessable.
+func (s *Server) itemForReader(c *gin.Context, id string) (library.Item, *principal, bool) {
+	it, err := s.Library.Get(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return library.Item{}, nil, false
+	}
+	p, err := s.identify(c)
+	if err != nil && it.Status != library.Published {
+		s.fail(c, err)
+		return library.Item{}, nil, false
+	}
+	if it.Status == library.Published {
+		return it, p, true
+	}
+	if p != nil {
+		tree, _, err := s.Units.LoadUnits(c.Request.Context())
+		if err != nil {
+			s.fail(c, err)
+			return library.Item{}, nil, false
+		}
+		if library.CanEdit(p.account, it.Unit, &tree) {
+			return it, p, true
+		}
+	}
+	s.abort(c, problem.NotFound)
+	return library.Item{}, nil, false
+}
+
+func (s *Server) getItem(c *gin.Context) {
+	it, _, ok := s.itemForReader(c, c.Param("id"))
+	if !ok {
+		return
+	}
+	c.Header("ETag", quoteETag(it.Version))
+	c.Header("Cache-Control", "no-cache")
+	c.JSON(http.StatusOK, it)
+}
+
+func (s *Server) createItem(c *gin.Context) {
+	var f library.Fields
+	if !s.decode(c, &f) {
+		return
+	}
+	it, err := s.Library.Create(c.Request.Context(), caller(c).account, f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", quoteETag(it.Version))
+	c.Header("Location", "/api/v1/items/"+it.ID)
+	c.JSON(http.StatusCreated, it)
+}
+
+// ifMatch returns the If-Match header, answering 428 when a write came without one.
+func (s *Server) ifMatch(c *gin.Context) (string, bool) {
+	v := strings.TrimSpace(c.GetHeader("If-Match"))
+	if v == "" {
+		s.abort(c, problem.PreconditionRequired)
+		return "", false
+	}
+	return strings.Trim(strings.TrimPrefix(v, "W/"), `"`), true
+}
+
+func (s *Server) respondItem(c *gin.Context, it library.Item, err error) {
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", quoteETag(it.Version))
+	c.JSON(http.StatusOK, it)
+}
+
+func (s *Server) updateItem(c *gin.Context) {
+	version, ok := s.ifMatch(c)
+	if !ok {
+		return
+	}
+	var f library.Fields
+	if !s.decode(c, &f) {
+		return
+	}
+	it, err := s.Library.Update(c.Request.Context(), caller(c).account, c.Param("id"), version, f)
+	s.respondItem(c, it, err)
+}
+
+type statusRequest struct {
+	Status library.Status `json:"status"`
+}
+
+func (s *Server) moveItem(c *gin.Context) {
+	version, ok := s.ifMatch(c)
+	if !ok {
+		return
+	}
+	var req statusRequest
+	if !s.decode(c, &req) {
+		return
+	}
+	switch req.Status {
+	case library.Draft, library.InReview, library.Published, library.Withdrawn:
+	default:
+		s.fail(c, validate.Errors{{Field: "status", Code: "transition"}})
+		return
+	}
+	it, err := s.Library.Move(c.Request.Context(), caller(c).account, c.Param("id"), version, req.Status)
+	s.respondItem(c, it, err)
+}
+
+type restoreRequest struct {
+	Version string `json:"version"`
+}
+
+func (s *Server) restoreItem(c *gin.Context) {
+	version, ok := s.ifMatch(c)
+	if !ok {
+		return
+	}
+	var req restoreRequest
+	if !s.decode(c, &req) {
+		return
+	}
+	it, err := s.Library.Restore(c.Request.Context(), caller(c).account, c.Param("id"), version, req.Version)
+	s.respondItem(c, it, err)
+}
+
+// staffItem checks that the signed-in caller may edit the item; it answers 404 otherwise.
+func (s *Server) staffItem(c *gin.Context) (library.Item, bool) {
+	it, err := s.Library.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return library.Item{}, false
+	}
+	tree, _, err := s.Units.LoadUnits(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return library.Item{}, false
+	}
+	if !library.CanEdit(caller(c).account, it.Unit, &tree) {
+		s.abort(c, problem.NotFound)
+		return library.Item{}, false
+	}
+	return it, true
+}
+
+func (s *Server) itemHistory(c *gin.Context) {
+	if _, ok := s.staffItem(c); !ok {
+		return
+	}
+	h, err := s.Library.History(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"versions": h})
+}
+
+func (s *Server) itemVersion(c *gin.Context) {
+	if _, ok := s.staffItem(c); !ok {
+		return
+	}
+	it, err := s.Library.GetVersion(c.Request.Context(), c.Param("id"), c.Param("version"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, it)
+}
+
+// itemFile streams a file with range support (video seeking, resumable downloads).
+func (s *Server) itemFile(c *gin.Context) {
+	it, _, ok := s.itemForReader(c, c.Param("id"))
+	if !ok {
+		return
+	}
+	path := strings.TrimPrefix(c.Param("path"), "/")
+	var file *library.File
+	for i := range it.Files {
+		if it.Files[i].Path == path {
+			file = &it.Files[i]
+		}
+	}
+	if file == nil {
+		s.abort(c, problem.NotFound)
+		return
+	}
+	obj, err := s.Library.OpenFile(c.Request.Context(), it.ID, path)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer obj.Close()
+	h := c.Writer.Header()
+	h.Set("Content-Type", file.MediaType)
+	h.Set("ETag", `"`+file.SHA256+`"`)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if it.Status == library.Published {
+		h.Set("Cache-Control", "public, max-age=3600")
+	} else {
+		h.Set("Cache-Control", "private, no-store")
+	}
+	disposition := "inline"
+	if c.Query("download") == "1" {
+		if t, ok := library.Find(s.Library.Vocabulary().Licences, it.Licence); !ok || !t.Download {
+			s.abort(c, problem.Forbidden)
+			return
+		}
+		disposition = "attachment"
+	}
+	h.Set("Content-Disposition", disposition+`; filename*=UTF-8''`+urlPathEscape(file.Name))
+	http.ServeContent(c.Writer, c.Request, "", it.UpdatedAt, obj)
+}
+
+func (s *Server) removeItemFile(c *gin.Context) {
+	version, ok := s.ifMatch(c)
+	if !ok {
+		return
+	}
+	it, err := s.Library.RemoveFile(c.Request.Context(), caller(c).account, c.Param("id"), version, strings.TrimPrefix(c.Param("path"), "/"))
+	s.respondItem(c, it, err)
+}
+
+func urlPathEscape(name string) string { return url.PathEscape(name) }

@@ -1,0 +1,355 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/meilisearch/meilisearch-go"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/shizuishan/culturecloud/configs"
+)
+
+// ItemsIndex holds the published items of the Shizuishan Memory library.
+const ItemsIndex = "items"
+
+// ItemDoc is the searchable view of a published item.
+type ItemDoc struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Creator     []string `json:"creator,omitempty"`
+	Subject     []string `json:"subject,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	Place       string   `json:"place,omitempty"`
+	Transcript  string   `json:"transcript,omitempty"`
+	Type        string   `json:"type"`
+	Theme       string   `json:"theme"`
+	Unit        string   `json:"unit"`
+	UnitPath    []string `json:"unit_path"`
+	District    string   `json:"district,omitempty"` // the district or county the unit lies in
+	Decade      int      `json:"decade,omitempty"`
+	YearFrom    int      `json:"year_from,omitempty"`
+	YearTo      int      `json:"year_to,omitempty"`
+	Period      string   `json:"period,omitempty"`
+	Format      []string `json:"format,omitempty"`
+	HasMedia    bool     `json:"has_media"`
+	Licence     string   `json:"licence"`
+	PublishedAt int64    `json:"published_at"`
+	Views       int64    `json:"views"`
+	Thumb       string   `json:"thumb,omitempty"`
+	Pinyin      string   `json:"pinyin"`
+	Grams       string   `json:"grams"`
+}
+
+// ItemFacets are the attributes with facet counts, in display order.
+var ItemFacets = []string{"type", "theme", "district", "decade", "format", "has_media"}
+
+// ItemSorts maps the public sort names to Meilisearch sort expressions.
+var ItemSorts = map[string][]string{
+	"relevance": nil,
+	"newest":    {"published_at:desc"},
+	"views":     {"views:desc"},
+}
+
+// ItemsSettings are the index settings; synonyms come from configs/synonyms.yaml.
+func ItemsSettings(synonymGroups [][]string) meilisearch.Settings {
+	return meilisearch.Settings{
+		SearchableAttributes: []string{"title", "subject", "tags", "creator", "place", "description", "transcript", "grams", "pinyin"},
+		FilterableAttributes: append([]string{"unit", "unit_path", "licence", "year_from", "year_to"}, ItemFacets...),
+		SortableAttributes:   []string{"published_at", "views", "year_from"},
+		DisplayedAttributes:  []string{"*"},
+		Synonyms:             SynonymMap(synonymGroups),
+		Pagination:           &meilisearch.Pagination{MaxTotalHits: 10000},
+		Faceting:             &meilisearch.Faceting{MaxValuesPerFacet: 100},
+		// Typos make no sense in character pairs and pinyin initials. The word sizes must be
+		// given: left at zero they would let a one-character query match any character.
+		TypoTolerance: &meilisearch.TypoTolerance{
+			Enabled:             true,
+			MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: 5, TwoTypos: 9},
+			DisableOnAttributes: []string{"grams", "pinyin"},
+		},
+	}
+}
+
+// ParseSynonyms reads configs/synonyms.yaml: a list of groups of equivalent words.
+func ParseSynonyms(data []byte) ([][]string, error) {
+	var groups [][]string
+	if err := yaml.Unmarshal(data, &groups); err != nil {
+		return nil, fmt.Errorf("synonyms: %w", err)
+	}
+	for i, g := range groups {
+		if len(g) < 2 {
+			return nil, fmt.Errorf("synonyms: group %d has fewer than two words", i+1)
+		}
+	}
+	return groups, nil
+}
+
+// SynonymMap makes every word of a group a synonym of every other.
+func SynonymMap(groups [][]string) map[string][]string {
+	m := map[string][]string{}
+	for _, g := range groups {
+		for _, w := range g {
+			for _, other := range g {
+				if other != w {
+					m[w] = append(m[w], other)
+				}
+			}
+		}
+	}
+	return m
+}
+
+// Indexes is every index the product uses, with its settings; the synonyms come from
+// configs/synonyms.yaml (checked by a test, so the parse cannot fail at run time).
+func Indexes() []Index {
+	groups, err := ParseSynonyms(configs.Synonyms)
+	if err != nil {
+		groups = nil
+	}
+	return []Index{
+		{Name: AccountsIndex, PrimaryKey: "id", Settings: accountsSettings()},
+		{Name: ItemsIndex, PrimaryKey: "id", Settings: ItemsSettings(groups)},
+	}
+}
+
+// IndexNamed returns the definition of one index.
+func IndexNamed(name string) (Index, bool) {
+	for _, ix := range Indexes() {
+		if ix.Name == name {
+			return ix, true
+		}
+	}
+	return Index{}, false
+}
+
+// ItemQuery is a public search, already validated (see ParseItemQuery).
+type ItemQuery struct {
+	Text     string
+	Type     string
+	Theme    string
+	District string
+	Decade   int
+	Format   string
+	HasMedia *bool
+	Sort     string
+	Page     int // from 1
+	PerPage  int
+}
+
+// ItemHit is one result with highlighted snippets.
+type ItemHit struct {
+	ItemDoc
+	Highlight struct {
+		Title       string `json:"title"`
+		Description string `json:"description"`
+	} `json:"highlight"`
+}
+
+// ItemResults is one page of results with facet counts.
+type ItemResults struct {
+	Hits       []ItemHit                 `json:"hits"`
+	Total      int64                     `json:"total"`
+	Page       int                       `json:"page"`
+	PerPage    int                       `json:"per_page"`
+	TotalPages int64                     `json:"total_pages"`
+	Facets     map[string]map[string]int `json:"facets"`
+	ElapsedMS  int64                     `json:"elapsed_ms"`
+}
+
+// Highlight markers: private-use characters that cannot come from the data, replaced by
+// <mark> after HTML escaping where the snippet is shown.
+const (
+	HighlightPre  = "\uE000"
+	HighlightPost = "\uE001"
+)
+
+// SearchItems runs a public search. Every filter value goes through Eq, so user input never
+// shapes a filter expression.
+func (c *Client) SearchItems(ctx context.Context, q ItemQuery) (*ItemResults, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var filter []string
+	for _, f := range []struct{ attr, value string }{{"type", q.Type}, {"theme", q.Theme}, {"district", q.District}, {"format", q.Format}} {
+		if f.value != "" {
+			filter = append(filter, Eq(f.attr, f.value))
+		}
+	}
+	if q.Decade != 0 {
+		filter = append(filter, "decade = "+strconv.Itoa(q.Decade))
+	}
+	if q.HasMedia != nil {
+		filter = append(filter, "has_media = "+strconv.FormatBool(*q.HasMedia))
+	}
+	perPage := int64(q.PerPage)
+	req := &meilisearch.SearchRequest{
+		HitsPerPage:           &perPage,
+		Page:                  int64(q.Page),
+		Facets:                ItemFacets,
+		Sort:                  ItemSorts[q.Sort],
+		AttributesToHighlight: []string{"title", "description"},
+		AttributesToCrop:      []string{"description"},
+		CropLength:            60,
+		HighlightPreTag:       HighlightPre,
+		HighlightPostTag:      HighlightPost,
+		AttributesToRetrieve:  []string{"*"},
+		// Every query word must match: with the default ("last"), a two-character Chinese
+		// query matches documents holding either character.
+		MatchingStrategy: meilisearch.All,
+	}
+	if len(filter) > 0 {
+		req.Filter = filter
+	}
+	resp, err := c.ms.Index(c.UID(ItemsIndex)).Search(ctx, q.Text, req)
+	if err != nil {
+		return nil, unavailable("search items", err)
+	}
+	res := &ItemResults{Hits: []ItemHit{}, Total: resp.TotalHits, Page: q.Page, PerPage: q.PerPage,
+		TotalPages: resp.TotalPages, ElapsedMS: resp.ProcessingTimeMs, Facets: map[string]map[string]int{}}
+	if len(resp.FacetDistribution) > 0 {
+		if err := json.Unmarshal(resp.FacetDistribution, &res.Facets); err != nil {
+			return nil, fmt.Errorf("facets: %w", err)
+		}
+	}
+	for _, h := range resp.Hits {
+		var hit ItemHit
+		raw, err := json.Marshal(h)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(raw, &hit.ItemDoc); err != nil {
+			return nil, err
+		}
+		var formatted struct {
+			F struct {
+				Title       string `json:"title"`
+				Description string `json:"description"`
+			} `json:"_formatted"`
+		}
+		_ = json.Unmarshal(raw, &formatted)
+		hit.Highlight.Title, hit.Highlight.Description = formatted.F.Title, formatted.F.Description
+		res.Hits = append(res.Hits, hit)
+	}
+	return res, nil
+}
+
+// Rebuild fills a fresh copy of an index with fill and swaps it in atomically, so that
+// searches never see a half-built index. fill is called with a function that adds a batch.
+func (c *Client) Rebuild(ctx context.Context, ix Index, fill func(add func(docs any) error) error) error {
+	live := c.UID(ix.Name)
+	fresh := live + "_rebuild_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	task, err := c.ms.CreateIndex(ctx, &meilisearch.IndexConfig{Uid: fresh, PrimaryKey: ix.PrimaryKey})
+	if err != nil {
+		return unavailable("create "+fresh, err)
+	}
+	if err := c.Wait(ctx, task.TaskUID); err != nil {
+		return err
+	}
+	dropFresh := func() {
+		if t, err := c.ms.DeleteIndex(context.WithoutCancel(ctx), fresh); err == nil {
+			_ = c.Wait(context.WithoutCancel(ctx), t.TaskUID)
+		}
+	}
+	settings := ix.Settings
+	if task, err = c.ms.Index(fresh).UpdateSettings(ctx, &settings); err != nil {
+		dropFresh()
+		return unavailable("settings "+fresh, err)
+	}
+	if err := c.Wait(ctx, task.TaskUID); err != nil {
+		dropFresh()
+		return err
+	}
+	err = fill(func(docs any) error {
+		t, err := c.ms.Index(fresh).AddDocuments(ctx, docs, nil)
+		if err != nil {
+			return unavailable("add documents "+fresh, err)
+		}
+		return c.Wait(ctx, t.TaskUID)
+	})
+	if err != nil {
+		dropFresh()
+		return err
+	}
+	// Make sure the live index exists, so that the swap has two sides.
+	if _, err := c.ms.GetIndex(ctx, live); err != nil {
+		if t, cerr := c.ms.CreateIndex(ctx, &meilisearch.IndexConfig{Uid: live, PrimaryKey: ix.PrimaryKey}); cerr == nil {
+			_ = c.Wait(ctx, t.TaskUID)
+		}
+	}
+	task, err = c.ms.SwapIndexes(ctx, []*meilisearch.SwapIndexesParams{{Indexes: []string{live, fresh}}})
+	if err != nil {
+		dropFresh()
+		return unavailable("swap", err)
+	}
+	if err := c.Wait(ctx, task.TaskUID); err != nil {
+		dropFresh()
+		return err
+	}
+	dropFresh() // after the swap, "fresh" holds the old documents
+	return nil
+}
+
+// ParseItemQuery turns URL parameters into an ItemQuery, refusing anything outside the
+// allowed shapes; field names in the returned map explain each problem.
+func ParseItemQuery(get func(string) string) (ItemQuery, map[string]string) {
+	problems := map[string]string{}
+	q := ItemQuery{Text: strings.TrimSpace(get("q")), Sort: get("sort"), Page: 1, PerPage: 20}
+	if len([]rune(q.Text)) > 200 {
+		problems["q"] = "too_long"
+	}
+	if strings.ContainsFunc(q.Text, func(r rune) bool { return r < 0x20 }) {
+		problems["q"] = "text"
+	}
+	if q.Sort == "" {
+		q.Sort = "relevance"
+	}
+	if _, ok := ItemSorts[q.Sort]; !ok {
+		problems["sort"] = "sort"
+	}
+	num := func(name string, def, lo, hi int) int {
+		raw := get(name)
+		if raw == "" {
+			return def
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < lo || n > hi {
+			problems[name] = "range"
+			return def
+		}
+		return n
+	}
+	q.Page = num("page", 1, 1, 500)
+	q.PerPage = num("per_page", 20, 1, 100)
+	q.Decade = num("decade", 0, 1000, 2100)
+	if q.Decade%10 != 0 {
+		problems["decade"] = "range"
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"type", &q.Type}, {"theme", &q.Theme}, {"district", &q.District}, {"format", &q.Format}} {
+		v := get(f.name)
+		if len(v) > 64 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 }) {
+			problems[f.name] = "text"
+			continue
+		}
+		*f.dst = v
+	}
+	switch get("has_media") {
+	case "":
+	case "true", "1":
+		t := true
+		q.HasMedia = &t
+	case "false", "0":
+		f := false
+		q.HasMedia = &f
+	default:
+		problems["has_media"] = "boolean"
+	}
+	return q, problems
+}
