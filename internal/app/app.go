@@ -28,6 +28,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/server"
 	"github.com/shizuishan/culturecloud/internal/sessions"
 	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/internal/views"
 	"github.com/shizuishan/culturecloud/internal/web"
 	"github.com/shizuishan/culturecloud/search"
 )
@@ -45,6 +46,7 @@ type Core struct {
 	Indexer  *indexer.Indexer
 	OCFL     *ocfl.Store
 	Library  *library.Service
+	Views    *views.Counter
 }
 
 // NewLogger builds the logger the configuration asks for.
@@ -88,9 +90,11 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	}
 	store := ocfl.New(docs.Client(), cfg.MinIO.Bucket, "ocfl/")
 	lib := library.NewService(store, unitStore, vocab, ob)
+	counter := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,
+		Secret: []byte("views:" + cfg.Auth.SessionSecret.Reveal())})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
-		Indexer: indexer.New(accStore, lib, nil, unitStore, sc, ob, log), OCFL: store, Library: lib,
+		Indexer: indexer.New(accStore, lib, counter, unitStore, sc, ob, log), OCFL: store, Library: lib, Views: counter,
 	}, nil
 }
 
@@ -116,6 +120,11 @@ func (c *Core) Prepare(ctx context.Context) error {
 	}
 	if err := c.Search.Setup(ctx, search.Indexes()); err != nil {
 		return fmt.Errorf("prepare search indexes: %w", err)
+	}
+	// After a Redis loss, view totals come back from the rollups in MinIO before anything
+	// is counted on top of them.
+	if _, err := c.Views.Restore(ctx, time.Now()); err != nil {
+		return fmt.Errorf("restore view counters: %w", err)
 	}
 	tree, err := units.ParseSeed(configs.Units)
 	if err != nil {
@@ -179,7 +188,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Config: cfg, Log: c.Log, Accounts: c.Accounts, Units: c.Units,
 		Sessions: sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
-		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library,
+		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 	})
 	if err != nil {
 		return nil, err

@@ -116,7 +116,7 @@ func Serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready func(u
 				return
 			}
 		}
-		core.Indexer.Run(ctx, hostname(), 10*time.Minute)
+		core.RunWorkers(ctx)
 	}()
 	if ready != nil {
 		ready(srv.URL)
@@ -137,7 +137,7 @@ func runWorker(ctx context.Context, cfg *config.Config, stderr io.Writer) error 
 		return err
 	}
 	log.InfoContext(ctx, "worker running", "consumer", hostname())
-	core.Indexer.Run(ctx, hostname(), 10*time.Minute)
+	core.RunWorkers(ctx)
 	return nil
 }
 

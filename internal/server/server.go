@@ -15,6 +15,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/sessions"
 	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/internal/views"
 	"github.com/shizuishan/culturecloud/internal/web"
 	"github.com/shizuishan/culturecloud/search"
 )
@@ -32,6 +33,7 @@ type Deps struct {
 	Checks   []dep.Checker
 	Registry *prometheus.Registry
 	Library  *library.Service
+	Views    *views.Counter
 }
 
 // Server holds the dependencies of the handlers.

@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shizuishan/culturecloud/search"
+)
+
+// RunWorkers runs every background worker of a node until ctx ends, and waits for them.
+func (c *Core) RunWorkers(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { c.maintain(ctx, 10*time.Minute) })
+	wg.Go(func() { c.Indexer.Run(ctx, hostname(), 10*time.Minute) })
+	wg.Wait()
+}
+
+// maintain runs the periodic background work of a node until ctx ends: view rollups to
+// MinIO and the popularity sync to the search index. Every step is idempotent, so several
+// nodes may run it.
+func (c *Core) maintain(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		c.maintainOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *Core) maintainOnce(ctx context.Context) {
+	now := time.Now()
+	for _, day := range []time.Time{now.Add(-24 * time.Hour), now} {
+		if err := c.Views.Rollup(ctx, day); err != nil && ctx.Err() == nil {
+			c.Log.WarnContext(ctx, "view rollup failed; will retry", "err", err)
+		}
+	}
+	if err := c.SyncPopularity(ctx); err != nil && ctx.Err() == nil {
+		c.Log.WarnContext(ctx, "popularity sync failed; will retry", "err", err)
+	}
+}
+
+// SyncPopularity copies changed view totals into the items index (for "most viewed").
+func (c *Core) SyncPopularity(ctx context.Context) error {
+	for {
+		changed, err := c.Views.Changed(ctx, 500)
+		if err != nil || len(changed) == 0 {
+			return err
+		}
+		var docs []map[string]any
+		var targets []string
+		for target, total := range changed {
+			targets = append(targets, target)
+			if id, ok := strings.CutPrefix(target, "item:"); ok {
+				docs = append(docs, map[string]any{"id": id, "views": total})
+			}
+		}
+		if len(docs) == 0 {
+			continue
+		}
+		err = c.Search.Patch(ctx, search.ItemsIndex, docs)
+		if err != nil {
+			_ = c.Views.MarkChanged(context.WithoutCancel(ctx), targets...)
+			return err
+		}
+	}
+}

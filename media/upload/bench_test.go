@@ -1,0 +1,135 @@
+package upload_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"net/http"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/shizuishan/culturecloud/media/upload"
+)
+
+// benchMiB is the size of the benchmark file: 256 MiB, or CC_BENCH_UPLOAD_MIB (e.g. 1024).
+func benchMiB(b *testing.B) int {
+	if v := os.Getenv("CC_BENCH_UPLOAD_MIB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("CC_BENCH_UPLOAD_MIB=%q: want a positive number of MiB", v)
+		}
+		return n
+	}
+	return 256
+}
+
+// BenchmarkUploadFlowVsPutObject compares minio-go PutObject from the server with the
+// presigned flow (Create, 4 concurrent part PUTs with checksums, Complete with its hashing
+// read). Both move the same random file to the same MinIO.
+func BenchmarkUploadFlowVsPutObject(b *testing.B) {
+	const partSize = 16 * mib
+	e := newEnv(b, upload.Options{PartSize: partSize, MaxSize: 1 << 40})
+	ctx := context.Background()
+	data := make([]byte, benchMiB(b)*mib)
+	if _, err := rand.Read(data); err != nil {
+		b.Fatal(err)
+	}
+	copy(data, "\x89PNG\r\n\x1A\n")
+	parts := split(data, partSize)
+	sums := make([]string, len(parts))
+	for i, p := range parts {
+		sums[i] = checksum(p) // the browser computes these as it reads the file
+	}
+	client := &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	mbps := func(d time.Duration, n int) float64 { return float64(len(data)) * float64(n) / 1e6 / d.Seconds() }
+
+	var putObjectMBps float64
+	b.Run("PutObject", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		start := time.Now()
+		for i := 0; b.Loop(); i++ {
+			key := "bench/put-" + strconv.Itoa(i)
+			_, err := e.core.Client.PutObject(ctx, e.bucket, key, bytes.NewReader(data), int64(len(data)),
+				minio.PutObjectOptions{PartSize: partSize, NumThreads: 4})
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = e.core.RemoveObject(ctx, e.bucket, key, minio.RemoveObjectOptions{ForceDelete: true})
+		}
+		putObjectMBps = mbps(time.Since(start), b.N)
+		b.ReportMetric(putObjectMBps, "MB/s")
+	})
+	b.Run("PresignedFlow", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		start := time.Now()
+		for b.Loop() {
+			s, err := e.m.Create(ctx, "alice", "bench.png", int64(len(data)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			sem := make(chan struct{}, 4)
+			errs := make(chan error, len(parts))
+			for i := range parts {
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem }()
+					errs <- putPresigned(ctx, client, e.m, s.ID, i+1, parts[i], sums[i])
+				}()
+			}
+			for range parts {
+				if err := <-errs; err != nil {
+					b.Fatal(err)
+				}
+			}
+			f, err := e.m.Complete(ctx, s.ID, "alice")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if f.MediaType != "image/png" {
+				b.Fatalf("media type %q", f.MediaType)
+			}
+			if err := e.m.Remove(ctx, f.Key); err != nil {
+				b.Fatal(err)
+			}
+		}
+		flowMBps := mbps(time.Since(start), b.N)
+		b.ReportMetric(flowMBps, "MB/s")
+		if putObjectMBps > 0 {
+			// Throughput of the flow relative to PutObject (1 = as fast); the flow's Complete
+			// includes one full read of the object for SHA-256 and SHA-512.
+			b.ReportMetric(flowMBps/putObjectMBps, "ratio-to-PutObject")
+		}
+	})
+}
+
+// putPresigned is one browser part upload: presign, PUT with the checksum header.
+func putPresigned(ctx context.Context, c *http.Client, m *upload.Manager, id string, n int, data []byte, sum string) error {
+	u, err := m.PresignPart(ctx, id, "alice", n)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	req.Header.Set(upload.ChecksumHeader, sum)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return &statusError{n: n, code: resp.StatusCode}
+	}
+	return nil
+}
+
+type statusError struct{ n, code int }
+
+func (e *statusError) Error() string {
+	return "part " + strconv.Itoa(e.n) + ": HTTP " + strconv.Itoa(e.code)
+}

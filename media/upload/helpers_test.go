@@ -1,0 +1,138 @@
+package upload_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/media/upload"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const mib = 1 << 20
+
+// env is one test's bucket and Manager on the shared real MinIO.
+type env struct {
+	core   *minio.Core
+	bucket string
+	m      *upload.Manager
+}
+
+func newEnv(tb testing.TB, opts upload.Options) *env {
+	tb.Helper()
+	stack := testenv.Shared(tb)
+	cfg := testenv.Config(tb, stack)
+	c, err := minio.New(cfg.MinIO.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.MinIO.AccessKey, cfg.MinIO.SecretKey.Reveal(), ""),
+		Secure: false,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.MakeBucket(ctx, cfg.MinIO.Bucket, minio.MakeBucketOptions{}); err != nil {
+		tb.Fatalf("make bucket: %v", err)
+	}
+	if err := c.EnableVersioning(ctx, cfg.MinIO.Bucket); err != nil {
+		tb.Fatalf("enable versioning: %v", err)
+	}
+	opts.Bucket = cfg.MinIO.Bucket
+	core := &minio.Core{Client: c}
+	return &env{core: core, bucket: cfg.MinIO.Bucket, m: upload.New(core, opts)}
+}
+
+// httpClient plays the browser: it talks to MinIO with presigned URLs only.
+var httpClient = &http.Client{Timeout: 60 * time.Second}
+
+func checksum(b []byte) string {
+	sum := sha256.Sum256(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// putPart PUTs data to a presigned part URL with the given checksum header, as a browser
+// would, and returns the status and the ETag MinIO answered.
+func putPart(tb testing.TB, url string, data []byte, sum string) (int, string) {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(data))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if sum != "" {
+		req.Header.Set(upload.ChecksumHeader, sum)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		tb.Fatalf("PUT part: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		tb.Logf("PUT part answered %d: %s", resp.StatusCode, body)
+	}
+	return resp.StatusCode, resp.Header.Get("ETag")
+}
+
+// uploadPart presigns and PUTs part n of session id with a correct checksum.
+func (e *env) uploadPart(tb testing.TB, id string, n int, data []byte) {
+	tb.Helper()
+	u, err := e.m.PresignPart(context.Background(), id, "alice", n)
+	if err != nil {
+		tb.Fatalf("presign part %d: %v", n, err)
+	}
+	if code, etag := putPart(tb, u, data, checksum(data)); code != http.StatusOK || etag == "" {
+		tb.Fatalf("PUT part %d: status %d, ETag %q", n, code, etag)
+	}
+}
+
+// leftovers lists every object version and delete marker in the bucket, and every incomplete upload.
+func (e *env) leftovers(tb testing.TB) []string {
+	tb.Helper()
+	ctx := context.Background()
+	var out []string
+	for o := range e.core.Client.ListObjects(ctx, e.bucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+		if o.Err != nil {
+			tb.Fatal(o.Err)
+		}
+		out = append(out, "object "+o.Key)
+	}
+	for u := range e.core.ListIncompleteUploads(ctx, e.bucket, "", true) {
+		if u.Err != nil {
+			tb.Fatal(u.Err)
+		}
+		out = append(out, "upload "+u.Key)
+	}
+	return out
+}
+
+// pngFile returns size random bytes starting with the PNG signature.
+func pngFile(tb testing.TB, size int) []byte {
+	tb.Helper()
+	b := make([]byte, size)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatal(err)
+	}
+	copy(b, "\x89PNG\r\n\x1A\n\x00\x00\x00\x0DIHDR")
+	return b
+}
+
+// split cuts data into parts of partSize.
+func split(data []byte, partSize int) [][]byte {
+	var parts [][]byte
+	for len(data) > 0 {
+		n := min(partSize, len(data))
+		parts = append(parts, data[:n])
+		data = data[n:]
+	}
+	return parts
+}

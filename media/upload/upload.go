@@ -1,0 +1,548 @@
+// Package upload runs resumable, checksummed uploads of large files straight into MinIO.
+//
+// The server never carries the bytes: Create starts an S3 multipart upload (SHA-256 checksum
+// algorithm) and stores a small session document; the client PUTs each part to a presigned
+// URL with header x-amz-checksum-sha256 (base64 SHA-256 of the part), which MinIO verifies;
+// ListParts asks MinIO which parts it already has, so an interrupted upload resumes; Complete
+// checks that every part is present, completes the upload, then reads the object once to
+// compute its SHA-256 and SHA-512 and to detect its type against an allowlist.
+//
+// Keys (all under Options.Prefix, default "uploads/"):
+//
+//	sessions/<id>.json         the session document
+//	staging/<id>/<safe name>   the multipart upload, then the completed object
+package upload
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+)
+
+// ChecksumHeader is the header the client sends with every part PUT: the standard base64
+// encoding of the SHA-256 of the part's bytes.
+const ChecksumHeader = "X-Amz-Checksum-Sha256"
+
+const (
+	mib = 1 << 20
+	gib = 1 << 30
+
+	// MinPartSize is the smallest part S3 accepts for any part but the last.
+	MinPartSize = 5 * mib
+	maxPartSize = 5 * gib
+	maxParts    = 10000
+
+	defaultPrefix    = "uploads/"
+	defaultPartSize  = 16 * mib
+	defaultMaxSize   = 50 * gib
+	defaultURLExpiry = time.Hour
+	maxURLExpiry     = 7 * 24 * time.Hour
+
+	headBytes = 4096 // bytes of the file kept for type detection
+)
+
+// Sentinel errors; test with errors.Is.
+var (
+	ErrNotFound   = errors.New("upload not found")
+	ErrForbidden  = errors.New("upload belongs to another user")
+	ErrIncomplete = errors.New("upload incomplete")
+	ErrTooLarge   = errors.New("file too large")
+	ErrInvalid    = errors.New("invalid upload request")
+)
+
+// TypeError says that the content of a completed upload is not an allowed file type.
+type TypeError struct{ Detected string }
+
+func (e *TypeError) Error() string {
+	return fmt.Sprintf("file type %s is not allowed; allowed: %s", e.Detected, AllowedTypes())
+}
+
+// IncompleteError lists the parts that Complete found missing or of the wrong size.
+// errors.Is(err, ErrIncomplete) is true for it.
+type IncompleteError struct {
+	Missing   []int // part numbers MinIO does not have
+	WrongSize []int // part numbers whose size is not the session's part size (or last-part size)
+}
+
+func (e *IncompleteError) Error() string {
+	var b strings.Builder
+	b.WriteString(ErrIncomplete.Error())
+	if len(e.Missing) > 0 {
+		b.WriteString(": missing parts " + joinInts(e.Missing))
+	}
+	if len(e.WrongSize) > 0 {
+		if len(e.Missing) > 0 {
+			b.WriteString(";")
+		} else {
+			b.WriteString(":")
+		}
+		b.WriteString(" parts of wrong size " + joinInts(e.WrongSize))
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrIncomplete) true.
+func (e *IncompleteError) Is(target error) bool { return target == ErrIncomplete }
+
+// Options configures a Manager. Zero values take the defaults.
+type Options struct {
+	Bucket    string        // the bucket (exists already, versioned)
+	Prefix    string        // key prefix for staging objects and session documents, default "uploads/"
+	PartSize  int64         // default 16 MiB; raised to 5 MiB (the S3 minimum) if smaller
+	MaxSize   int64         // default 50 GiB
+	URLExpiry time.Duration // presigned URL lifetime, default 1h (at most 7 days)
+}
+
+// Manager issues and completes upload sessions. It is safe for concurrent use.
+type Manager struct {
+	core *minio.Core
+	opts Options
+}
+
+// New returns a Manager storing into opts.Bucket through core.
+func New(core *minio.Core, opts Options) *Manager {
+	if opts.Prefix == "" {
+		opts.Prefix = defaultPrefix
+	}
+	if !strings.HasSuffix(opts.Prefix, "/") {
+		opts.Prefix += "/"
+	}
+	if opts.PartSize <= 0 {
+		opts.PartSize = defaultPartSize
+	}
+	opts.PartSize = min(max(opts.PartSize, MinPartSize), maxPartSize)
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = defaultMaxSize
+	}
+	if opts.URLExpiry <= 0 {
+		opts.URLExpiry = defaultURLExpiry
+	}
+	opts.URLExpiry = min(opts.URLExpiry, maxURLExpiry)
+	return &Manager{core: core, opts: opts}
+}
+
+// Session is one upload in progress, as stored in its session document.
+type Session struct {
+	ID          string    `json:"id"`
+	Owner       string    `json:"owner"`
+	UploadID    string    `json:"uploadId"`
+	Key         string    `json:"key"` // staging object key: Prefix+"staging/"+ID+"/"+SafeName
+	DisplayName string    `json:"displayName"`
+	SafeName    string    `json:"safeName"`
+	Size        int64     `json:"size"`
+	PartSize    int64     `json:"partSize"`
+	Parts       int       `json:"parts"` // ceil(Size/PartSize)
+	CreatedAt   time.Time `json:"createdAt"`
+}
+
+// PartLength is the number of bytes part n (1-based) must have.
+func (s *Session) PartLength(n int) int64 {
+	if n < 1 || n > s.Parts {
+		return 0
+	}
+	if n < s.Parts {
+		return s.PartSize
+	}
+	return s.Size - int64(s.Parts-1)*s.PartSize
+}
+
+// Part is a part MinIO holds for an upload.
+type Part struct {
+	Number         int    `json:"number"`
+	Size           int64  `json:"size"`
+	ETag           string `json:"etag"`
+	ChecksumSHA256 string `json:"checksumSha256"` // base64, as MinIO reports it
+}
+
+// File is a completed, hashed and type-checked upload, still at its staging key.
+type File struct {
+	Key         string `json:"key"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"` // hex
+	SHA512      string `json:"sha512"` // hex
+	MediaType   string `json:"mediaType"`
+	Ext         string `json:"ext"`
+	DisplayName string `json:"displayName"`
+	SafeName    string `json:"safeName"`
+}
+
+// Create starts an upload of size bytes named fileName for owner.
+func (m *Manager) Create(ctx context.Context, owner, fileName string, size int64) (*Session, error) {
+	if owner == "" {
+		return nil, fmt.Errorf("%w: owner is empty", ErrInvalid)
+	}
+	if size <= 0 {
+		return nil, fmt.Errorf("%w: size must be at least 1 byte, got %d", ErrInvalid, size)
+	}
+	if size > m.opts.MaxSize {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, size, m.opts.MaxSize)
+	}
+	safe, display := SafeName(fileName)
+	if strings.Trim(display, ". ") == "" {
+		return nil, fmt.Errorf("%w: file name %q is empty after cleaning", ErrInvalid, fileName)
+	}
+	partSize := m.opts.PartSize
+	if n := ceilDiv(size, partSize); n > maxParts {
+		// Grow the parts (in whole MiB) so that the file fits in 10,000 of them.
+		partSize = ceilDiv(ceilDiv(size, maxParts), mib) * mib
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{
+		ID:          id,
+		Owner:       owner,
+		Key:         m.opts.Prefix + "staging/" + id + "/" + safe,
+		DisplayName: display,
+		SafeName:    safe,
+		Size:        size,
+		PartSize:    partSize,
+		Parts:       int(ceilDiv(size, partSize)),
+		CreatedAt:   time.Now().UTC().Truncate(time.Millisecond),
+	}
+	s.UploadID, err = m.core.NewMultipartUpload(ctx, m.opts.Bucket, s.Key, minio.PutObjectOptions{
+		UserMetadata: map[string]string{"X-Amz-Checksum-Algorithm": "SHA256"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("upload: start multipart upload: %w", err)
+	}
+	if err := m.putSession(ctx, s); err != nil {
+		// Do not leave an upload without a session behind (the janitor would catch it too).
+		_ = m.core.AbortMultipartUpload(context.WithoutCancel(ctx), m.opts.Bucket, s.Key, s.UploadID)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Get returns the session id if owner owns it.
+func (m *Manager) Get(ctx context.Context, id, owner string) (*Session, error) {
+	s, err := m.getSession(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Owner != owner {
+		return nil, ErrForbidden
+	}
+	return s, nil
+}
+
+// PresignPart returns a URL to which the client PUTs part (1..Parts) of the session. The
+// client must send header x-amz-checksum-sha256 with the base64 SHA-256 of the part; MinIO
+// refuses a part whose bytes do not match it. Uploading a part again replaces it.
+func (m *Manager) PresignPart(ctx context.Context, id, owner string, part int) (string, error) {
+	s, err := m.Get(ctx, id, owner)
+	if err != nil {
+		return "", err
+	}
+	if part < 1 || part > s.Parts {
+		return "", fmt.Errorf("%w: part number %d is outside 1..%d", ErrInvalid, part, s.Parts)
+	}
+	q := url.Values{}
+	q.Set("partNumber", strconv.Itoa(part))
+	q.Set("uploadId", s.UploadID)
+	u, err := m.core.Presign(ctx, http.MethodPut, m.opts.Bucket, s.Key, m.opts.URLExpiry, q)
+	if err != nil {
+		return "", fmt.Errorf("upload: presign part %d: %w", part, err)
+	}
+	return u.String(), nil
+}
+
+// ListParts returns the parts MinIO holds for the session, in part order.
+func (m *Manager) ListParts(ctx context.Context, id, owner string) ([]Part, error) {
+	s, err := m.Get(ctx, id, owner)
+	if err != nil {
+		return nil, err
+	}
+	return m.listParts(ctx, s)
+}
+
+func (m *Manager) listParts(ctx context.Context, s *Session) ([]Part, error) {
+	var parts []Part
+	marker := 0
+	for {
+		res, err := m.core.ListObjectParts(ctx, m.opts.Bucket, s.Key, s.UploadID, marker, 1000)
+		if err != nil {
+			if isCode(err, "NoSuchUpload") {
+				return nil, fmt.Errorf("%w: multipart upload of session %s is gone", ErrNotFound, s.ID)
+			}
+			return nil, fmt.Errorf("upload: list parts: %w", err)
+		}
+		for _, p := range res.ObjectParts {
+			parts = append(parts, Part{Number: p.PartNumber, Size: p.Size, ETag: p.ETag, ChecksumSHA256: p.ChecksumSHA256})
+		}
+		if !res.IsTruncated || res.NextPartNumberMarker <= marker {
+			return parts, nil
+		}
+		marker = res.NextPartNumberMarker
+	}
+}
+
+// Complete finishes the session: every part 1..Parts must be present with the right size,
+// otherwise it returns an *IncompleteError (errors.Is ErrIncomplete) and changes nothing.
+// Then it hashes the object in one read and checks its type: a type not on the allowlist
+// deletes the object and the session and returns *TypeError. On success the session document
+// is deleted and the object stays at File.Key until the caller moves it and calls Remove.
+func (m *Manager) Complete(ctx context.Context, id, owner string) (*File, error) {
+	s, err := m.Get(ctx, id, owner)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := m.listParts(ctx, s)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// A previous Complete may have completed the upload and then failed before hashing:
+		// if the object is there, finish the job.
+		if _, serr := m.core.StatObject(ctx, m.opts.Bucket, s.Key, minio.StatObjectOptions{}); serr != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	default:
+		done, err := checkParts(s, parts)
+		if err != nil {
+			return nil, err
+		}
+		_, err = m.core.CompleteMultipartUpload(ctx, m.opts.Bucket, s.Key, s.UploadID, done, minio.PutObjectOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("upload: complete multipart upload: %w", err)
+		}
+	}
+
+	f, err := m.inspect(ctx, s)
+	var te *TypeError
+	if errors.As(err, &te) {
+		// Nothing of a refused file stays behind.
+		cctx := context.WithoutCancel(ctx)
+		if err := m.purge(cctx, s.Key); err != nil {
+			return nil, err
+		}
+		if err := m.purge(cctx, m.sessionKey(s.ID)); err != nil {
+			return nil, err
+		}
+		return nil, te
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := m.purge(ctx, m.sessionKey(s.ID)); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// checkParts returns the parts to complete with, or an *IncompleteError.
+func checkParts(s *Session, parts []Part) ([]minio.CompletePart, error) {
+	byNum := make(map[int]Part, len(parts))
+	for _, p := range parts {
+		byNum[p.Number] = p
+	}
+	var inc IncompleteError
+	done := make([]minio.CompletePart, 0, s.Parts)
+	for n := 1; n <= s.Parts; n++ {
+		p, ok := byNum[n]
+		switch {
+		case !ok:
+			inc.Missing = append(inc.Missing, n)
+		case p.Size != s.PartLength(n):
+			inc.WrongSize = append(inc.WrongSize, n)
+		default:
+			done = append(done, minio.CompletePart{PartNumber: n, ETag: p.ETag, ChecksumSHA256: p.ChecksumSHA256})
+		}
+	}
+	if len(inc.Missing) > 0 || len(inc.WrongSize) > 0 {
+		return nil, &inc
+	}
+	return done, nil
+}
+
+// inspect reads the staging object once: SHA-256, SHA-512 and the first bytes for Detect.
+func (m *Manager) inspect(ctx context.Context, s *Session) (*File, error) {
+	body, _, _, err := m.core.GetObject(ctx, m.opts.Bucket, s.Key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("upload: read completed object: %w", err)
+	}
+	defer body.Close()
+	h256, h512 := sha256.New(), sha512.New()
+	head := &headWriter{limit: headBytes}
+	n, err := io.CopyBuffer(io.MultiWriter(h256, h512, head), body, make([]byte, mib))
+	if err != nil {
+		return nil, fmt.Errorf("upload: hash completed object: %w", err)
+	}
+	if n != s.Size {
+		return nil, fmt.Errorf("%w: object has %d bytes, session says %d", ErrIncomplete, n, s.Size)
+	}
+	mediaType, ext, ok := Detect(head.buf)
+	if !ok {
+		return nil, &TypeError{Detected: mediaType}
+	}
+	return &File{
+		Key:         s.Key,
+		Size:        n,
+		SHA256:      hex.EncodeToString(h256.Sum(nil)),
+		SHA512:      hex.EncodeToString(h512.Sum(nil)),
+		MediaType:   mediaType,
+		Ext:         ext,
+		DisplayName: s.DisplayName,
+		SafeName:    s.SafeName,
+	}, nil
+}
+
+// Abort cancels the session: its parts, any completed staging object and the session document.
+func (m *Manager) Abort(ctx context.Context, id, owner string) error {
+	s, err := m.Get(ctx, id, owner)
+	if err != nil {
+		return err
+	}
+	return m.abort(ctx, s)
+}
+
+func (m *Manager) abort(ctx context.Context, s *Session) error {
+	err := m.core.AbortMultipartUpload(ctx, m.opts.Bucket, s.Key, s.UploadID)
+	if err != nil && !isCode(err, "NoSuchUpload") {
+		return fmt.Errorf("upload: abort multipart upload: %w", err)
+	}
+	if err := m.purge(ctx, s.Key); err != nil {
+		return err
+	}
+	return m.purge(ctx, m.sessionKey(s.ID))
+}
+
+// Janitor aborts every upload started more than olderThan ago, with its parts and session,
+// and returns how many it aborted. Choose olderThan longer than the slowest honest upload
+// (hours to days for 20 GB over a library's line). Run it periodically from one worker;
+// running it on several at once is harmless.
+func (m *Manager) Janitor(ctx context.Context, olderThan time.Duration) (int, error) {
+	ctx, cancel := context.WithCancel(ctx) // ends the listings if we return early
+	defer cancel()
+	cutoff := time.Now().Add(-olderThan)
+	aborted := map[string]bool{}
+
+	// Sessions first: they know their upload.
+	for obj := range m.core.Client.ListObjects(ctx, m.opts.Bucket, minio.ListObjectsOptions{Prefix: m.opts.Prefix + "sessions/"}) {
+		if obj.Err != nil {
+			return len(aborted), fmt.Errorf("upload: janitor: list sessions: %w", obj.Err)
+		}
+		if obj.LastModified.After(cutoff) {
+			continue
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, m.opts.Prefix+"sessions/"), ".json")
+		s, err := m.getSession(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return len(aborted), err
+		}
+		if s.CreatedAt.After(cutoff) {
+			continue
+		}
+		if err := m.abort(ctx, s); err != nil {
+			return len(aborted), err
+		}
+		aborted[s.ID] = true
+	}
+
+	// Then multipart uploads without a session (a crash between the two writes of Create).
+	// MinIO lists multipart uploads only for an exact key or for the whole bucket (a partial
+	// prefix lists nothing), so list them all and filter here.
+	staging := m.opts.Prefix + "staging/"
+	for up := range m.core.ListIncompleteUploads(ctx, m.opts.Bucket, "", true) {
+		if up.Err != nil {
+			return len(aborted), fmt.Errorf("upload: janitor: list uploads: %w", up.Err)
+		}
+		if !strings.HasPrefix(up.Key, staging) || up.Initiated.After(cutoff) {
+			continue
+		}
+		err := m.core.AbortMultipartUpload(ctx, m.opts.Bucket, up.Key, up.UploadID)
+		if err != nil && !isCode(err, "NoSuchUpload") {
+			return len(aborted), fmt.Errorf("upload: janitor: abort: %w", err)
+		}
+		id, _, _ := strings.Cut(strings.TrimPrefix(up.Key, staging), "/")
+		aborted[id+"\x00"+up.UploadID] = true
+	}
+	return len(aborted), nil
+}
+
+// Remove deletes a completed staging object (every version of it) once the caller has copied
+// it away. Only keys under Prefix+"staging/" are accepted.
+func (m *Manager) Remove(ctx context.Context, key string) error {
+	rest, ok := strings.CutPrefix(key, m.opts.Prefix+"staging/")
+	id, name, _ := strings.Cut(rest, "/")
+	if !ok || !validID(id) || name == "" || strings.Contains(name, "/") {
+		return fmt.Errorf("%w: %q is not a staging key", ErrInvalid, key)
+	}
+	return m.purge(ctx, key)
+}
+
+// AllowedTypes lists the media types Detect accepts, for messages.
+func AllowedTypes() string {
+	seen := map[string]bool{}
+	var names []string
+	for _, t := range allowed {
+		if !seen[t.mediaType] {
+			seen[t.mediaType] = true
+			names = append(names, t.mediaType)
+		}
+	}
+	return strings.Join(append(names, textType), ", ")
+}
+
+// headWriter keeps the first limit bytes written to it.
+type headWriter struct {
+	buf   []byte
+	limit int
+}
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	if room := w.limit - len(w.buf); room > 0 {
+		w.buf = append(w.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func newID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("upload: random id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func validID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for _, c := range id {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+func isCode(err error, code string) bool {
+	return minio.ToErrorResponse(err).Code == code
+}
