@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -22,6 +23,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/indexer"
+	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/outbox"
@@ -30,6 +32,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/views"
 	"github.com/shizuishan/culturecloud/internal/web"
+	"github.com/shizuishan/culturecloud/media/upload"
 	"github.com/shizuishan/culturecloud/search"
 )
 
@@ -47,6 +50,8 @@ type Core struct {
 	OCFL     *ocfl.Store
 	Library  *library.Service
 	Views    *views.Counter
+	Jobs     *jobs.Store
+	Uploads  *upload.Manager
 }
 
 // NewLogger builds the logger the configuration asks for.
@@ -95,6 +100,9 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
 		Indexer: indexer.New(accStore, lib, counter, unitStore, sc, ob, log), OCFL: store, Library: lib, Views: counter,
+		Jobs: jobs.New(rdb, cfg.Redis.KeyPrefix),
+		Uploads: upload.New(&minio.Core{Client: docs.Client()}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/",
+			MaxSize: cfg.Library.MaxUploadBytes}),
 	}, nil
 }
 
@@ -189,6 +197,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Sessions: sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
 		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
+		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox,
 	})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ func (c *Core) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { c.maintain(ctx, 10*time.Minute) })
 	wg.Go(func() { c.Indexer.Run(ctx, hostname(), 10*time.Minute) })
+	wg.Go(func() { c.Outbox.Consume(ctx, "attach", hostname(), c.handleAttach) })
 	wg.Wait()
 }
 
@@ -42,6 +43,11 @@ func (c *Core) maintainOnce(ctx context.Context) {
 	}
 	if err := c.SyncPopularity(ctx); err != nil && ctx.Err() == nil {
 		c.Log.WarnContext(ctx, "popularity sync failed; will retry", "err", err)
+	}
+	if n, err := c.Uploads.Janitor(ctx, c.Config.Library.AbandonedUploadAge); err != nil && ctx.Err() == nil {
+		c.Log.WarnContext(ctx, "upload janitor failed; will retry", "err", err)
+	} else if n > 0 {
+		c.Log.InfoContext(ctx, "abandoned uploads removed", "count", n)
 	}
 }
 

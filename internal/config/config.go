@@ -47,6 +47,7 @@ type Config struct {
 	Meilisearch Meilisearch `yaml:"meilisearch"`
 	Redis       Redis       `yaml:"redis"`
 	Auth        Auth        `yaml:"auth"`
+	Library     Library     `yaml:"library"`
 	Dev         Dev         `yaml:"dev"`
 }
 
@@ -102,6 +103,11 @@ type Auth struct {
 	RegisterMaxPerIP       int           `yaml:"register_max_per_ip"`
 	BootstrapAdmin         string        `yaml:"bootstrap_admin"`
 	BootstrapAdminPassword Secret        `yaml:"bootstrap_admin_password"`
+}
+
+type Library struct {
+	MaxUploadBytes     int64         `yaml:"max_upload_bytes"`
+	AbandonedUploadAge time.Duration `yaml:"abandoned_upload_age"`
 }
 
 type Dev struct {
@@ -279,6 +285,8 @@ func (c *Config) Validate() error {
 		{"auth.login_window", c.Auth.LoginWindow.String(), c.Auth.LoginWindow >= time.Second, "at least 1s"},
 		{"auth.register_max_per_ip", strconv.Itoa(c.Auth.RegisterMaxPerIP), c.Auth.RegisterMaxPerIP >= 1, "at least 1"},
 		{"auth.bootstrap_admin_password", hidden(c.Auth.BootstrapAdminPassword), c.Auth.BootstrapAdmin == "" || len(c.Auth.BootstrapAdminPassword) >= 10, "at least 10 characters when auth.bootstrap_admin is set"},
+		{"library.max_upload_bytes", strconv.FormatInt(c.Library.MaxUploadBytes, 10), c.Library.MaxUploadBytes >= 1<<20 && c.Library.MaxUploadBytes <= 5<<40, "1048576 (1 MiB) to 5497558138880 (5 TiB)"},
+		{"library.abandoned_upload_age", c.Library.AbandonedUploadAge.String(), c.Library.AbandonedUploadAge >= time.Hour, "at least 1h"},
 		{"dev.redis_port", strconv.Itoa(c.Dev.RedisPort), validPort(c.Dev.RedisPort), "1 to 65535"},
 		{"dev.minio_port", strconv.Itoa(c.Dev.MinIOPort), validPort(c.Dev.MinIOPort), "1 to 65535"},
 		{"dev.minio_console_port", strconv.Itoa(c.Dev.MinIOConsolePort), validPort(c.Dev.MinIOConsolePort), "1 to 65535"},

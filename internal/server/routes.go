@@ -31,6 +31,9 @@ func (s *Server) routes() {
 	api.GET("/items", s.searchItems)
 	api.GET("/items/:id", s.getItem)
 	api.GET("/items/:id/files/*path", s.itemFile)
+	api.GET("/items/:id/stats", s.itemStats)
+	api.POST("/items/:id/views", s.recordView)
+	api.GET("/trending", s.trending)
 
 	user := api.Group("", s.requireAccount)
 	user.POST("/auth/logout", s.logout)
@@ -51,6 +54,12 @@ func (s *Server) routes() {
 	librarians.GET("/items/:id/history", s.itemHistory)
 	librarians.GET("/items/:id/versions/:version", s.itemVersion)
 	librarians.DELETE("/items/:id/files/*path", s.removeItemFile)
+	librarians.POST("/items/:id/files", s.attachFile)
+	librarians.POST("/uploads", s.createUpload)
+	librarians.GET("/uploads/:id", s.getUpload)
+	librarians.POST("/uploads/:id/urls", s.partURLs)
+	librarians.DELETE("/uploads/:id", s.abortUpload)
+	user.GET("/jobs/:id", s.getJob)
 
 	admin := user.Group("", s.requireRole(accounts.Admin))
 	admin.POST("/accounts", s.createAccount)

@@ -12,11 +12,14 @@ import (
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/sessions"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/views"
 	"github.com/shizuishan/culturecloud/internal/web"
+	"github.com/shizuishan/culturecloud/media/upload"
 	"github.com/shizuishan/culturecloud/search"
 )
 
@@ -34,6 +37,9 @@ type Deps struct {
 	Registry *prometheus.Registry
 	Library  *library.Service
 	Views    *views.Counter
+	Jobs     *jobs.Store
+	Uploads  *upload.Manager
+	Outbox   *outbox.Outbox
 }
 
 // Server holds the dependencies of the handlers.

@@ -137,14 +137,14 @@ func New(core *minio.Core, opts Options) *Manager {
 type Session struct {
 	ID          string    `json:"id"`
 	Owner       string    `json:"owner"`
-	UploadID    string    `json:"uploadId"`
+	UploadID    string    `json:"upload_id"`
 	Key         string    `json:"key"` // staging object key: Prefix+"staging/"+ID+"/"+SafeName
-	DisplayName string    `json:"displayName"`
-	SafeName    string    `json:"safeName"`
+	DisplayName string    `json:"display_name"`
+	SafeName    string    `json:"safe_name"`
 	Size        int64     `json:"size"`
-	PartSize    int64     `json:"partSize"`
+	PartSize    int64     `json:"part_size"`
 	Parts       int       `json:"parts"` // ceil(Size/PartSize)
-	CreatedAt   time.Time `json:"createdAt"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // PartLength is the number of bytes part n (1-based) must have.
@@ -163,7 +163,7 @@ type Part struct {
 	Number         int    `json:"number"`
 	Size           int64  `json:"size"`
 	ETag           string `json:"etag"`
-	ChecksumSHA256 string `json:"checksumSha256"` // base64, as MinIO reports it
+	ChecksumSHA256 string `json:"checksum_sha256"` // base64, as MinIO reports it
 }
 
 // File is a completed, hashed and type-checked upload, still at its staging key.
@@ -172,10 +172,10 @@ type File struct {
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256"` // hex
 	SHA512      string `json:"sha512"` // hex
-	MediaType   string `json:"mediaType"`
+	MediaType   string `json:"media_type"`
 	Ext         string `json:"ext"`
-	DisplayName string `json:"displayName"`
-	SafeName    string `json:"safeName"`
+	DisplayName string `json:"display_name"`
+	SafeName    string `json:"safe_name"`
 }
 
 // Create starts an upload of size bytes named fileName for owner.

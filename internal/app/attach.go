@@ -1,0 +1,74 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/jobs"
+	"github.com/shizuishan/culturecloud/internal/outbox"
+	"github.com/shizuishan/culturecloud/media/upload"
+	"github.com/shizuishan/culturecloud/search"
+)
+
+// AttachInput is what an attach job needs.
+type AttachInput struct {
+	Item   string `json:"item"`
+	Upload string `json:"upload"`
+}
+
+// handleAttach runs an "attach" outbox event: complete an upload and add it to an item.
+func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
+	if ev.Kind != "attach" {
+		return nil
+	}
+	jobID, ok := jobs.FromRef(ev.Ref)
+	if !ok {
+		return fmt.Errorf("attach event without a job: %q", ev.Ref)
+	}
+	job, err := c.Jobs.Get(ctx, jobID)
+	if errors.Is(err, jobs.ErrNotFound) {
+		return nil // expired: nobody waits for it any more
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
+	}
+	if job.State == jobs.Done || job.State == jobs.Failed {
+		return nil // delivered twice: already handled
+	}
+	var in AttachInput
+	if err := json.Unmarshal(job.Input, &in); err != nil {
+		return c.Jobs.Fail(ctx, jobID, "bad job input")
+	}
+	actor, err := c.Accounts.Store().Get(ctx, job.Owner)
+	if err != nil {
+		return c.retryOrFail(ctx, jobID, err)
+	}
+	if err := c.Jobs.Start(ctx, jobID); err != nil {
+		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
+	}
+	it, f, err := c.Library.AttachUpload(ctx, actor, in.Item, in.Upload, c.Uploads)
+	if err != nil {
+		return c.retryOrFail(ctx, jobID, err)
+	}
+	return c.Jobs.Finish(ctx, jobID, map[string]any{"item": it.ID, "version": it.Version, "file": f})
+}
+
+// retryOrFail leaves a job for another try when a dependency was down, and otherwise
+// records why it failed, in words for the librarian.
+func (c *Core) retryOrFail(ctx context.Context, jobID string, err error) error {
+	if errors.Is(err, dep.ErrUnavailable) || errors.Is(err, search.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
+	}
+	var typeErr *upload.TypeError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &typeErr):
+		msg = typeErr.Error()
+	case errors.Is(err, upload.ErrIncomplete):
+		msg = err.Error()
+	}
+	return c.Jobs.Fail(ctx, jobID, msg)
+}

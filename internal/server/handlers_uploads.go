@@ -1,0 +1,168 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shizuishan/culturecloud/internal/jobs"
+	"github.com/shizuishan/culturecloud/internal/outbox"
+	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/validate"
+	"github.com/shizuishan/culturecloud/media/upload"
+)
+
+type newUploadRequest struct {
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+}
+
+type uploadView struct {
+	*upload.Session
+	ChecksumHeader string        `json:"checksum_header"`
+	Uploaded       []upload.Part `json:"uploaded"`
+}
+
+// uploadError turns the upload manager's errors into answers.
+func (s *Server) uploadError(c *gin.Context, err error) {
+	var typeErr *upload.TypeError
+	var inc *upload.IncompleteError
+	switch {
+	case errors.Is(err, upload.ErrNotFound), errors.Is(err, upload.ErrForbidden):
+		s.abort(c, problem.NotFound) // another librarian's upload is not ours to see
+	case errors.As(err, &inc):
+		s.fail(c, validate.Errors{{Field: "parts", Code: "missing_parts", Args: []any{fmt.Sprint(append(inc.Missing, inc.WrongSize...))}}})
+	case errors.As(err, &typeErr):
+		s.fail(c, validate.Errors{{Field: "file", Code: "file_type", Args: []any{typeErr.Detected}}})
+	case errors.Is(err, upload.ErrTooLarge):
+		s.fail(c, validate.Errors{{Field: "size", Code: "too_large", Args: []any{strconv.FormatInt(s.Config.Library.MaxUploadBytes>>30, 10) + " GiB"}}})
+	case errors.Is(err, upload.ErrInvalid):
+		s.fail(c, validate.Errors{{Field: "upload", Code: "invalid_upload", Args: []any{err.Error()}}})
+	default:
+		s.fail(c, err)
+	}
+}
+
+func (s *Server) createUpload(c *gin.Context) {
+	var req newUploadRequest
+	if !s.decode(c, &req) {
+		return
+	}
+	sess, err := s.Uploads.Create(c.Request.Context(), caller(c).account.Name, req.Name, req.Size)
+	if err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/uploads/"+sess.ID)
+	c.JSON(http.StatusCreated, uploadView{Session: sess, ChecksumHeader: upload.ChecksumHeader, Uploaded: []upload.Part{}})
+}
+
+// getUpload tells a resuming client which parts MinIO already holds.
+func (s *Server) getUpload(c *gin.Context) {
+	owner := caller(c).account.Name
+	sess, err := s.Uploads.Get(c.Request.Context(), c.Param("id"), owner)
+	if err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	parts, err := s.Uploads.ListParts(c.Request.Context(), sess.ID, owner)
+	if err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	if parts == nil {
+		parts = []upload.Part{}
+	}
+	c.JSON(http.StatusOK, uploadView{Session: sess, ChecksumHeader: upload.ChecksumHeader, Uploaded: parts})
+}
+
+type partURLsRequest struct {
+	Parts []int `json:"parts"`
+}
+
+// partURLs presigns PUT URLs for up to 100 parts; the bytes go straight to MinIO.
+func (s *Server) partURLs(c *gin.Context) {
+	var req partURLsRequest
+	if !s.decode(c, &req) {
+		return
+	}
+	if len(req.Parts) == 0 || len(req.Parts) > 100 {
+		s.fail(c, validate.Errors{{Field: "parts", Code: "range", Args: []any{1, 100}}})
+		return
+	}
+	urls := map[string]string{}
+	for _, n := range req.Parts {
+		u, err := s.Uploads.PresignPart(c.Request.Context(), c.Param("id"), caller(c).account.Name, n)
+		if err != nil {
+			s.uploadError(c, err)
+			return
+		}
+		urls[strconv.Itoa(n)] = u
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"urls": urls, "method": http.MethodPut, "checksum_header": upload.ChecksumHeader})
+}
+
+func (s *Server) abortUpload(c *gin.Context) {
+	if err := s.Uploads.Abort(c.Request.Context(), c.Param("id"), caller(c).account.Name); err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	noContent(c)
+}
+
+type attachRequest struct {
+	UploadID string `json:"upload_id"`
+}
+
+// attachFile queues the completion of an upload into an item; the answer is a job to poll.
+func (s *Server) attachFile(c *gin.Context) {
+	var req attachRequest
+	if !s.decode(c, &req) {
+		return
+	}
+	ctx := c.Request.Context()
+	actor := caller(c).account
+	itemID := c.Param("id")
+	if err := s.Library.CheckEditable(ctx, actor, itemID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if _, err := s.Uploads.Get(ctx, req.UploadID, actor.Name); err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	job, err := s.Jobs.Create(ctx, "attach", actor.Name, map[string]string{"item": itemID, "upload": req.UploadID})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.Outbox.Append(ctx, outbox.Event{Kind: "attach", ID: itemID, Ref: jobs.Ref(job.ID)}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/jobs/"+job.ID)
+	c.JSON(http.StatusAccepted, job)
+}
+
+func (s *Server) getJob(c *gin.Context) {
+	j, err := s.Jobs.Get(c.Request.Context(), c.Param("id"))
+	if errors.Is(err, jobs.ErrNotFound) {
+		s.abort(c, problem.NotFound)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if actor := caller(c).account; j.Owner != actor.Name && actor.Role != "admin" {
+		s.abort(c, problem.NotFound)
+		return
+	}
+	j.Input = nil
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, j)
+}

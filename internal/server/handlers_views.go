@@ -1,0 +1,96 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shizuishan/culturecloud/internal/indexer"
+	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/problem"
+)
+
+const viewerCookie = "cc_vid"
+
+// viewer is the visitor's first-party cookie id. On first sight the cookie is set to a
+// keyed hash of IP and user agent, so the first view and the later ones are one viewer, and
+// a client that refuses cookies is still recognised by that hash.
+func (s *Server) viewer(c *gin.Context) string {
+	id, err := c.Cookie(viewerCookie)
+	if err != nil || len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+		id = strings.TrimPrefix(s.Views.ViewerID("", c.ClientIP(), c.Request.UserAgent()), "h:")
+		http.SetCookie(c.Writer, &http.Cookie{Name: viewerCookie, Value: id, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(c)})
+	}
+	return s.Views.ViewerID(id, c.ClientIP(), c.Request.UserAgent())
+}
+
+// recordView counts a view of a published item (page open or media play) and answers the
+// fresh counts.
+func (s *Server) recordView(c *gin.Context) {
+	it, err := s.Library.Get(c.Request.Context(), c.Param("id"))
+	if err != nil || it.Status != library.Published {
+		if err == nil || errors.Is(err, library.ErrNotFound) {
+			s.abort(c, problem.NotFound)
+			return
+		}
+		s.fail(c, err)
+		return
+	}
+	target := indexer.ItemTarget(it.ID)
+	counted, err := s.Views.Record(c.Request.Context(), target, s.viewer(c), time.Now())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.Views.Stats(c.Request.Context(), target, time.Now())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"counted": counted, "stats": st})
+}
+
+func (s *Server) itemStats(c *gin.Context) {
+	if _, _, ok := s.itemForReader(c, c.Param("id")); !ok {
+		return
+	}
+	st, err := s.Views.Stats(c.Request.Context(), indexer.ItemTarget(c.Param("id")), time.Now())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+type trendingItem struct {
+	ID    string  `json:"id"`
+	Title string  `json:"title"`
+	Theme string  `json:"theme"`
+	Score float64 `json:"score"`
+}
+
+// trending lists the most viewed published items of the last seven days.
+func (s *Server) trending(c *gin.Context) {
+	ranked, err := s.Views.Trending(c.Request.Context(), "item:", 30, time.Now())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := []trendingItem{}
+	for _, r := range ranked {
+		if len(out) == 10 {
+			break
+		}
+		it, err := s.Library.Get(c.Request.Context(), strings.TrimPrefix(r.Target, "item:"))
+		if err != nil || it.Status != library.Published {
+			continue // withdrawn since, or unreadable now: leave it out
+		}
+		out = append(out, trendingItem{ID: it.ID, Title: it.Title, Theme: it.Theme, Score: r.Score})
+	}
+	c.Header("Cache-Control", "public, max-age=60")
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}

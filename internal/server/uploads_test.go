@@ -1,0 +1,163 @@
+package server_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strconv"
+	"testing"
+)
+
+// uploadFile sends content through the resumable flow as a browser would: start, get part
+// URLs, PUT each part straight to storage with its checksum. It returns the upload id.
+func (c *client) uploadFile(name string, content []byte) string {
+	c.t.Helper()
+	var sess struct {
+		ID             string `json:"id"`
+		Parts          int    `json:"parts"`
+		PartSize       int64  `json:"part_size"`
+		ChecksumHeader string `json:"checksum_header"`
+	}
+	c.want(http.StatusCreated, "POST", "/api/v1/uploads", map[string]any{"name": name, "size": len(content)}).json(c.t, &sess)
+	parts := make([]int, sess.Parts)
+	for i := range parts {
+		parts[i] = i + 1
+	}
+	var urls struct {
+		URLs map[string]string `json:"urls"`
+	}
+	c.want(http.StatusOK, "POST", "/api/v1/uploads/"+sess.ID+"/urls", map[string]any{"parts": parts}).json(c.t, &urls)
+	for i := range parts {
+		start := int64(i) * sess.PartSize
+		chunk := content[start:min(start+sess.PartSize, int64(len(content)))]
+		sum := sha256.Sum256(chunk)
+		req, _ := http.NewRequest(http.MethodPut, urls.URLs[itoa(i+1)], bytes.NewReader(chunk))
+		req.Header.Set(sess.ChecksumHeader, base64.StdEncoding.EncodeToString(sum[:]))
+		resp, err := c.http.Do(req)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			c.t.Fatalf("part %d: %s", i+1, resp.Status)
+		}
+	}
+	return sess.ID
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+type jobJSON struct {
+	ID     string `json:"id"`
+	State  string `json:"state"`
+	Error  string `json:"error"`
+	Result struct {
+		Version string `json:"version"`
+		File    struct {
+			Path   string `json:"path"`
+			SHA256 string `json:"sha256"`
+		} `json:"file"`
+	} `json:"result"`
+}
+
+func (c *client) attach(itemID, uploadID string) jobJSON {
+	c.t.Helper()
+	var job jobJSON
+	c.want(http.StatusAccepted, "POST", "/api/v1/items/"+itemID+"/files", map[string]any{"upload_id": uploadID}).json(c.t, &job)
+	eventually(c.t, "the attach job finishes", func() bool {
+		c.want(http.StatusOK, "GET", "/api/v1/jobs/"+job.ID, nil).json(c.t, &job)
+		return job.State == "done" || job.State == "failed"
+	})
+	return job
+}
+
+func pngBytes(n int) []byte {
+	b := make([]byte, n)
+	copy(b, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+	for i := 16; i < n; i++ {
+		b[i] = byte(i * 7)
+	}
+	return b
+}
+
+func TestUploadAttachServeAndCount(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, hn := staffClients(t, srv)
+	it := dwk.createItem(sampleItem("石炭井矿区旧照", map[string]any{"theme": "industrial"}))
+
+	content := pngBytes(300_000)
+	job := dwk.attach(it.ID, dwk.uploadFile("石炭井 1965.png", content))
+	want := sha256.Sum256(content)
+	if job.State != "done" || job.Result.File.SHA256 != hex.EncodeToString(want[:]) {
+		t.Fatalf("attach job %+v", job)
+	}
+
+	// A file that lies about its type is refused, and the item is unchanged.
+	liar := dwk.attach(it.ID, dwk.uploadFile("photo.jpg", []byte("\x7fELF\x02\x01\x01 pretending to be a photo")))
+	if liar.State != "failed" || liar.Error == "" {
+		t.Fatalf("lying file: %+v", liar)
+	}
+	var cur struct {
+		Version string `json:"version"`
+		Files   []struct {
+			Path string `json:"path"`
+		} `json:"files"`
+	}
+	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID, nil).json(t, &cur)
+	if len(cur.Files) != 1 || cur.Version != job.Result.Version {
+		t.Fatalf("item after the refused file: %+v", cur)
+	}
+
+	// Another district's librarian can neither attach nor see the upload.
+	other := hn.uploadFile("x.png", pngBytes(1000))
+	hn.want(http.StatusNotFound, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": other})
+	dwk.want(http.StatusNotFound, "GET", "/api/v1/uploads/"+other, nil)
+
+	// Drafts' files are not public; published ones are, with byte ranges.
+	anon := newClient(t, srv.URL)
+	path := "/api/v1/items/" + it.ID + "/files/" + job.Result.File.Path
+	anon.want(http.StatusNotFound, "GET", path, nil)
+	var item itemJSON
+	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID, nil).json(t, &item)
+	dwk.publish(item)
+	r := anon.want(http.StatusPartialContent, "GET", path, nil, "Range", "bytes=0-7")
+	if !bytes.Equal(r.body, content[:8]) || r.header.Get("Content-Type") != "image/png" {
+		t.Fatalf("range answer %q %s", r.body, r.header.Get("Content-Type"))
+	}
+	full := anon.want(http.StatusOK, "GET", path, nil)
+	if !bytes.Equal(full.body, content) {
+		t.Fatal("served bytes differ from the upload")
+	}
+
+	// Views: one per visitor per window; a second visitor counts.
+	var v struct {
+		Counted bool `json:"counted"`
+		Stats   struct {
+			Total, Unique, Today int64
+		} `json:"stats"`
+	}
+	anon.want(http.StatusOK, "POST", "/api/v1/items/"+it.ID+"/views", nil).json(t, &v)
+	if !v.Counted || v.Stats.Total != 1 || v.Stats.Today != 1 {
+		t.Fatalf("first view: %+v", v)
+	}
+	anon.want(http.StatusOK, "POST", "/api/v1/items/"+it.ID+"/views", nil).json(t, &v)
+	if v.Counted || v.Stats.Total != 1 {
+		t.Fatalf("second view by the same visitor counted: %+v", v)
+	}
+	before := v.Stats.Total
+	newClient(t, srv.URL).want(http.StatusOK, "POST", "/api/v1/items/"+it.ID+"/views", nil, "User-Agent", "another browser").json(t, &v)
+	if !v.Counted || v.Stats.Total != before+1 {
+		t.Fatalf("a new visitor did not count: %+v (before %d)", v, before)
+	}
+	var trend struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	anon.want(http.StatusOK, "GET", "/api/v1/trending", nil).json(t, &trend)
+	if len(trend.Items) == 0 || trend.Items[0].ID != it.ID {
+		t.Fatalf("trending %+v", trend)
+	}
+	_ = io.Discard
+}
