@@ -74,6 +74,7 @@ func (s *Server) routes() {
 	pages.GET("/account", s.pageFor("account"))
 	pages.GET("/admin/users", s.pageFor("admin_users", accounts.Admin))
 	pages.GET("/admin/units", s.pageFor("admin_units", accounts.Admin))
+	s.libraryPages(pages)
 
 	e.NoRoute(s.pageLang, s.notFound)
 	e.NoMethod(func(c *gin.Context) { s.abort(c, problem.MethodNotAllowed, c.Request.Method) })
