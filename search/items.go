@@ -14,8 +14,12 @@ import (
 	"github.com/shizuishan/culturecloud/configs"
 )
 
-// ItemsIndex holds the published items of the Shizuishan Memory library.
-const ItemsIndex = "items"
+// ItemsIndex holds the published items of the Shizuishan Memory library; StaffItemsIndex
+// holds every item in every status, for the librarians' console.
+const (
+	ItemsIndex      = "items"
+	StaffItemsIndex = "items_staff"
+)
 
 // ItemDoc is the searchable view of a published item.
 type ItemDoc struct {
@@ -40,6 +44,8 @@ type ItemDoc struct {
 	HasMedia    bool     `json:"has_media"`
 	Licence     string   `json:"licence"`
 	PublishedAt int64    `json:"published_at"`
+	UpdatedAt   int64    `json:"updated_at"`
+	Status      string   `json:"status,omitempty"`
 	Views       int64    `json:"views"`
 	Thumb       string   `json:"thumb,omitempty"`
 	Pinyin      string   `json:"pinyin"`
@@ -74,6 +80,13 @@ func ItemsSettings(synonymGroups [][]string) meilisearch.Settings {
 			DisableOnAttributes: []string{"grams", "pinyin"},
 		},
 	}
+}
+
+func staffSettings(groups [][]string) meilisearch.Settings {
+	s := ItemsSettings(groups)
+	s.FilterableAttributes = append(s.FilterableAttributes, "status")
+	s.SortableAttributes = append(s.SortableAttributes, "updated_at")
+	return s
 }
 
 // ParseSynonyms reads configs/synonyms.yaml: a list of groups of equivalent words.
@@ -115,6 +128,7 @@ func Indexes() []Index {
 	return []Index{
 		{Name: AccountsIndex, PrimaryKey: "id", Settings: accountsSettings()},
 		{Name: ItemsIndex, PrimaryKey: "id", Settings: ItemsSettings(groups)},
+		{Name: StaffItemsIndex, PrimaryKey: "id", Settings: staffSettings(groups)},
 	}
 }
 
@@ -172,9 +186,27 @@ const (
 // SearchItems runs a public search. Every filter value goes through Eq, so user input never
 // shapes a filter expression.
 func (c *Client) SearchItems(ctx context.Context, q ItemQuery) (*ItemResults, error) {
+	return c.searchItems(ctx, ItemsIndex, q, nil)
+}
+
+// SearchStaffItems searches items of every status; status and unit ("" for all) narrow it.
+func (c *Client) SearchStaffItems(ctx context.Context, q ItemQuery, status, unit string) (*ItemResults, error) {
+	var extra []string
+	if status != "" {
+		extra = append(extra, Eq("status", status))
+	}
+	if unit != "" {
+		extra = append(extra, Eq("unit_path", unit))
+	}
+	if q.Sort == "newest" {
+		q.Sort = "updated"
+	}
+	return c.searchItems(ctx, StaffItemsIndex, q, extra)
+}
+
+func (c *Client) searchItems(ctx context.Context, index string, q ItemQuery, filter []string) (*ItemResults, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var filter []string
 	for _, f := range []struct{ attr, value string }{{"type", q.Type}, {"theme", q.Theme}, {"district", q.District}, {"format", q.Format}} {
 		if f.value != "" {
 			filter = append(filter, Eq(f.attr, f.value))
@@ -191,7 +223,7 @@ func (c *Client) SearchItems(ctx context.Context, q ItemQuery) (*ItemResults, er
 		HitsPerPage:           &perPage,
 		Page:                  int64(q.Page),
 		Facets:                ItemFacets,
-		Sort:                  ItemSorts[q.Sort],
+		Sort:                  sortFor(q.Sort),
 		AttributesToHighlight: []string{"title", "description"},
 		AttributesToCrop:      []string{"description"},
 		CropLength:            60,
@@ -205,7 +237,7 @@ func (c *Client) SearchItems(ctx context.Context, q ItemQuery) (*ItemResults, er
 	if len(filter) > 0 {
 		req.Filter = filter
 	}
-	resp, err := c.ms.Index(c.UID(ItemsIndex)).Search(ctx, q.Text, req)
+	resp, err := c.ms.Index(c.UID(index)).Search(ctx, q.Text, req)
 	if err != nil {
 		return nil, unavailable("search items", err)
 	}
@@ -236,6 +268,13 @@ func (c *Client) SearchItems(ctx context.Context, q ItemQuery) (*ItemResults, er
 		res.Hits = append(res.Hits, hit)
 	}
 	return res, nil
+}
+
+func sortFor(name string) []string {
+	if name == "updated" {
+		return []string{"updated_at:desc"}
+	}
+	return ItemSorts[name]
 }
 
 // Rebuild fills a fresh copy of an index with fill and swaps it in atomically, so that

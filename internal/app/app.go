@@ -19,6 +19,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/configs"
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/docstore"
@@ -38,20 +39,21 @@ import (
 
 // Core is the connected back end shared by every mode.
 type Core struct {
-	Config   *config.Config
-	Log      *slog.Logger
-	Docs     *docstore.Store
-	Redis    *redis.Client
-	Search   *search.Client
-	Units    *units.DocStore
-	Accounts *accounts.Service
-	Outbox   *outbox.Outbox
-	Indexer  *indexer.Indexer
-	OCFL     *ocfl.Store
-	Library  *library.Service
-	Views    *views.Counter
-	Jobs     *jobs.Store
-	Uploads  *upload.Manager
+	Config      *config.Config
+	Log         *slog.Logger
+	Docs        *docstore.Store
+	Redis       *redis.Client
+	Search      *search.Client
+	Units       *units.DocStore
+	Accounts    *accounts.Service
+	Outbox      *outbox.Outbox
+	Indexer     *indexer.Indexer
+	OCFL        *ocfl.Store
+	Library     *library.Service
+	Views       *views.Counter
+	Jobs        *jobs.Store
+	Uploads     *upload.Manager
+	Collections *collections.Service
 }
 
 // NewLogger builds the logger the configuration asks for.
@@ -100,7 +102,8 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
 		Indexer: indexer.New(accStore, lib, counter, unitStore, sc, ob, log), OCFL: store, Library: lib, Views: counter,
-		Jobs: jobs.New(rdb, cfg.Redis.KeyPrefix),
+		Jobs:        jobs.New(rdb, cfg.Redis.KeyPrefix),
+		Collections: collections.New(docs, lib, unitStore),
 		Uploads: upload.New(&minio.Core{Client: docs.Client()}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/",
 			MaxSize: cfg.Library.MaxUploadBytes}),
 	}, nil
@@ -197,7 +200,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Sessions: sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
 		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
-		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox,
+		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
 	})
 	if err != nil {
 		return nil, err

@@ -75,5 +75,7 @@ var messages = map[string]text{
 	"field.sort":            {"只能是 relevance、newest 或 views", "must be relevance, newest or views"},
 	"field.boolean":         {"只能是 true 或 false", "must be true or false"},
 	"field.invalid_upload":  {"上传请求无效：%s", "the upload request is not valid: %s"},
+	"field.duplicate":       {"重复了", "is listed twice"},
+	"field.unknown_item":    {"不是已有的条目", "is not an existing item"},
 	"field.expiry":          {"必须在 1 到 365 天之间", "must be between 1 and 365 days"},
 }

@@ -102,13 +102,10 @@ func (ix *Indexer) Reconcile(ctx context.Context) error {
 	if err := ix.reconcileAccounts(ctx); err != nil {
 		return err
 	}
-	return ix.PublishedItemDocs(ctx, func(docs []search.ItemDoc) error {
-		task, err := ix.search.Upsert(ctx, search.ItemsIndex, docs)
-		if err != nil {
-			return err
-		}
-		return ix.search.Wait(ctx, task)
-	})
+	if err := ix.AllItemDocs(ctx, func(docs []search.ItemDoc) error { return ix.upsertWait(ctx, search.StaffItemsIndex, docs) }); err != nil {
+		return err
+	}
+	return ix.PublishedItemDocs(ctx, func(docs []search.ItemDoc) error { return ix.upsertWait(ctx, search.ItemsIndex, docs) })
 }
 
 func (ix *Indexer) reconcileAccounts(ctx context.Context) error {

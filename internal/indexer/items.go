@@ -19,14 +19,12 @@ type Popularity interface {
 // ItemTarget is the name of an item in the view counters.
 func ItemTarget(id string) string { return "item:" + id }
 
+// indexItem puts an item into the staff index in any status, and into the public index
+// only while it is published.
 func (ix *Indexer) indexItem(ctx context.Context, id string) error {
 	it, err := ix.items.Get(ctx, id)
-	if errors.Is(err, library.ErrNotFound) || err == nil && it.Status != library.Published {
-		task, err := ix.search.Delete(ctx, search.ItemsIndex, id)
-		if err != nil {
-			return err
-		}
-		return ix.search.Wait(ctx, task)
+	if errors.Is(err, library.ErrNotFound) {
+		return ix.deleteEverywhere(ctx, id, search.ItemsIndex, search.StaffItemsIndex)
 	}
 	if err != nil {
 		return err
@@ -36,11 +34,35 @@ func (ix *Indexer) indexItem(ctx context.Context, id string) error {
 		return err
 	}
 	views := ix.views(ctx, []string{id})
-	task, err := ix.search.Upsert(ctx, search.ItemsIndex, []search.ItemDoc{ItemDoc(it, &tree, views[ItemTarget(id)])})
+	doc := ItemDoc(it, &tree, views[ItemTarget(id)])
+	if err := ix.upsertWait(ctx, search.StaffItemsIndex, []search.ItemDoc{doc}); err != nil {
+		return err
+	}
+	if it.Status != library.Published {
+		return ix.deleteEverywhere(ctx, id, search.ItemsIndex)
+	}
+	return ix.upsertWait(ctx, search.ItemsIndex, []search.ItemDoc{doc})
+}
+
+func (ix *Indexer) upsertWait(ctx context.Context, index string, docs []search.ItemDoc) error {
+	task, err := ix.search.Upsert(ctx, index, docs)
 	if err != nil {
 		return err
 	}
 	return ix.search.Wait(ctx, task)
+}
+
+func (ix *Indexer) deleteEverywhere(ctx context.Context, id string, indexes ...string) error {
+	for _, index := range indexes {
+		task, err := ix.search.Delete(ctx, index, id)
+		if err != nil {
+			return err
+		}
+		if err := ix.search.Wait(ctx, task); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (ix *Indexer) views(ctx context.Context, ids []string) map[string]int64 {
@@ -62,6 +84,15 @@ func (ix *Indexer) views(ctx context.Context, ids []string) map[string]int64 {
 // PublishedItemDocs calls add with batches of the search documents of every published item,
 // reading MinIO alone: the basis of reindex and reconcile.
 func (ix *Indexer) PublishedItemDocs(ctx context.Context, add func(docs []search.ItemDoc) error) error {
+	return ix.itemDocs(ctx, true, add)
+}
+
+// AllItemDocs is PublishedItemDocs for items of every status (the staff index).
+func (ix *Indexer) AllItemDocs(ctx context.Context, add func(docs []search.ItemDoc) error) error {
+	return ix.itemDocs(ctx, false, add)
+}
+
+func (ix *Indexer) itemDocs(ctx context.Context, publishedOnly bool, add func(docs []search.ItemDoc) error) error {
 	ids, err := ix.items.IDs(ctx)
 	if err != nil {
 		return err
@@ -83,7 +114,7 @@ func (ix *Indexer) PublishedItemDocs(ctx context.Context, add func(docs []search
 			if err != nil {
 				return err
 			}
-			if it.Status == library.Published {
+			if it.Status == library.Published || !publishedOnly {
 				docs = append(docs, ItemDoc(it, &tree, views[ItemTarget(id)]))
 			}
 		}
@@ -96,18 +127,28 @@ func (ix *Indexer) PublishedItemDocs(ctx context.Context, add func(docs []search
 	return nil
 }
 
-// RebuildItems builds a fresh items index from MinIO and swaps it in (culturecloud reindex).
-func (ix *Indexer) RebuildItems(ctx context.Context, progress func(done int)) error {
-	def, _ := search.IndexNamed(search.ItemsIndex)
+// RebuildItems builds fresh item indexes (public and staff) from MinIO and swaps each in
+// atomically (culturecloud reindex).
+func (ix *Indexer) RebuildItems(ctx context.Context, progress func(index string, done int)) error {
+	for _, name := range []string{search.ItemsIndex, search.StaffItemsIndex} {
+		if err := ix.rebuild(ctx, name, progress); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ix *Indexer) rebuild(ctx context.Context, name string, progress func(index string, done int)) error {
+	def, _ := search.IndexNamed(name)
 	done := 0
 	return ix.search.Rebuild(ctx, def, func(add func(docs any) error) error {
-		return ix.PublishedItemDocs(ctx, func(docs []search.ItemDoc) error {
+		return ix.itemDocs(ctx, name == search.ItemsIndex, func(docs []search.ItemDoc) error {
 			if err := add(docs); err != nil {
 				return err
 			}
 			done += len(docs)
 			if progress != nil {
-				progress(done)
+				progress(name, done)
 			}
 			return nil
 		})
@@ -142,6 +183,7 @@ func ItemDoc(it library.Item, tree *units.Tree, views int64) search.ItemDoc {
 	if it.PublishedAt != nil {
 		d.PublishedAt = it.PublishedAt.Unix()
 	}
+	d.UpdatedAt, d.Status = it.UpdatedAt.Unix(), string(it.Status)
 	text := []string{it.Title, it.Place.Name}
 	text = append(text, it.Creator...)
 	text = append(text, it.Subject...)

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/library"
@@ -50,11 +51,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 			d.Errors = append(d.Errors, problem.FieldError{Field: v.Field, Code: v.Code, Message: i18n.T(l, "field."+v.Code, v.Args...)})
 		}
 		s.abortWith(c, d)
-	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound), errors.Is(err, library.ErrNotFound):
+	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound), errors.Is(err, library.ErrNotFound),
+		errors.Is(err, collections.ErrNotFound):
 		s.abort(c, problem.NotFound)
 	case errors.Is(err, accounts.ErrExists):
 		s.abort(c, problem.Conflict, c.GetString(ctxConflictName))
-	case errors.Is(err, accounts.ErrStale), errors.Is(err, units.ErrChanged), errors.Is(err, library.ErrStale):
+	case errors.Is(err, accounts.ErrStale), errors.Is(err, units.ErrChanged), errors.Is(err, library.ErrStale),
+		errors.Is(err, collections.ErrStale):
 		s.abort(c, problem.PreconditionFailed)
 	case errors.Is(err, accounts.ErrForbidden), errors.Is(err, library.ErrForbidden):
 		s.abort(c, problem.Forbidden)

@@ -257,3 +257,47 @@ func TestItemSearch(t *testing.T) {
 		anon.want(http.StatusUnprocessableEntity, "GET", "/api/v1/items?"+bad, nil).problem(t)
 	}
 }
+
+func TestCollectionsAndStaffList(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, hn := staffClients(t, srv)
+	anon := newClient(t, srv.URL)
+	pub := dwk.publish(dwk.createItem(sampleItem("大武口老街", nil)))
+	draft := dwk.createItem(sampleItem("大武口草稿", nil))
+	review := dwk.move(dwk.createItem(sampleItem("大武口待审", nil)), "in_review")
+
+	var col struct {
+		ID string `json:"id"`
+	}
+	r := dwk.want(http.StatusCreated, "POST", "/api/v1/collections", map[string]any{"title": "大武口记忆", "unit": "dwk",
+		"featured": true, "items": []string{pub.ID, draft.ID}})
+	r.json(t, &col)
+	etag := r.header.Get("ETag")
+	dwk.want(http.StatusUnprocessableEntity, "POST", "/api/v1/collections", map[string]any{"title": "x", "unit": "dwk", "items": []string{"szm-nothere00"}})
+	hn.want(http.StatusForbidden, "POST", "/api/v1/collections", map[string]any{"title": "越权", "unit": "dwk"})
+
+	var view struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	anon.want(http.StatusOK, "GET", "/api/v1/collections/"+col.ID, nil).json(t, &view)
+	if len(view.Items) != 1 || view.Items[0].ID != pub.ID {
+		t.Fatalf("public collection shows %+v, want only the published item", view.Items)
+	}
+	dwk.want(http.StatusOK, "PUT", "/api/v1/collections/"+col.ID, map[string]any{"title": "大武口记忆（更新）", "unit": "dwk", "items": []string{pub.ID}}, "If-Match", etag)
+	dwk.want(http.StatusPreconditionFailed, "PUT", "/api/v1/collections/"+col.ID, map[string]any{"title": "迟到", "unit": "dwk"}, "If-Match", etag)
+
+	var list searchJSON
+	eventually(t, "the review queue lists the item", func() bool {
+		dwk.want(http.StatusOK, "GET", "/api/v1/staff/items?status=in_review", nil).json(t, &list)
+		return list.has(review.ID)
+	})
+	dwk.want(http.StatusOK, "GET", "/api/v1/staff/items?status=in_review", nil).json(t, &list)
+	if list.has(draft.ID) || list.has(pub.ID) || !list.has(review.ID) {
+		t.Fatalf("review queue %+v", list.Hits)
+	}
+	hn.want(http.StatusOK, "GET", "/api/v1/staff/items", nil).json(t, &list)
+	if list.has(draft.ID) || list.has(review.ID) {
+		t.Fatal("another district's librarian sees dwk's unpublished items")
+	}
+	anon.want(http.StatusUnauthorized, "GET", "/api/v1/staff/items", nil)
+}

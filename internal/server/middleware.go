@@ -108,19 +108,25 @@ func (m *metrics) middleware(c *gin.Context) {
 }
 
 // securityHeaders sets the headers every answer carries, and a per-request CSP nonce.
-func securityHeaders(c *gin.Context) {
+// uploadOrigin is where browsers send upload parts (MinIO), the one other origin they reach.
+func securityHeaders(uploadOrigin string) gin.HandlerFunc {
+	return func(c *gin.Context) { setSecurityHeaders(c, uploadOrigin) }
+}
+
+func setSecurityHeaders(c *gin.Context, uploadOrigin string) {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	nonce := base64.RawStdEncoding.EncodeToString(b)
 	c.Set(ctxNonce, nonce)
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Frame-Options", "SAMEORIGIN") // PDFs are shown in a frame of our own pages
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
 	h.Set("Content-Security-Policy", fmt.Sprintf("default-src 'self'; script-src 'self' 'nonce-%s'; style-src 'self'; "+
-		"img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'", nonce))
+		"img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' %s; object-src 'self'; frame-src 'self'; "+
+		"base-uri 'self'; frame-ancestors 'self'; form-action 'self'", nonce, uploadOrigin))
 	if c.Request.TLS != nil {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}

@@ -13,7 +13,7 @@ import (
 
 func (s *Server) routes() {
 	e := s.engine
-	e.Use(requestID, s.recovery, s.metrics.middleware, accessLog(s.log), securityHeaders,
+	e.Use(requestID, s.recovery, s.metrics.middleware, accessLog(s.log), securityHeaders(s.uploadOrigin()),
 		limitBody(s.Config.HTTP.MaxBodyBytes))
 
 	e.GET("/healthz", s.healthz)
@@ -34,6 +34,8 @@ func (s *Server) routes() {
 	api.GET("/items/:id/stats", s.itemStats)
 	api.POST("/items/:id/views", s.recordView)
 	api.GET("/trending", s.trending)
+	api.GET("/collections", s.listCollections)
+	api.GET("/collections/:id", s.getCollection)
 
 	user := api.Group("", s.requireAccount)
 	user.POST("/auth/logout", s.logout)
@@ -55,6 +57,9 @@ func (s *Server) routes() {
 	librarians.GET("/items/:id/versions/:version", s.itemVersion)
 	librarians.DELETE("/items/:id/files/*path", s.removeItemFile)
 	librarians.POST("/items/:id/files", s.attachFile)
+	librarians.GET("/staff/items", s.staffItems)
+	librarians.POST("/collections", s.createCollection)
+	librarians.PUT("/collections/:id", s.updateCollection)
 	librarians.POST("/uploads", s.createUpload)
 	librarians.GET("/uploads/:id", s.getUpload)
 	librarians.POST("/uploads/:id/urls", s.partURLs)
@@ -78,4 +83,13 @@ func (s *Server) routes() {
 
 	e.NoRoute(s.pageLang, s.notFound)
 	e.NoMethod(func(c *gin.Context) { s.abort(c, problem.MethodNotAllowed, c.Request.Method) })
+}
+
+// uploadOrigin is the origin of the storage that browsers upload parts to.
+func (s *Server) uploadOrigin() string {
+	scheme := "http://"
+	if s.Config.MinIO.UseTLS {
+		scheme = "https://"
+	}
+	return scheme + s.Config.MinIO.Endpoint
 }

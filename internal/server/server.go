@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/jobs"
@@ -25,21 +26,22 @@ import (
 
 // Deps is everything the handlers need.
 type Deps struct {
-	Config   *config.Config
-	Log      *slog.Logger
-	Accounts *accounts.Service
-	Units    *units.DocStore
-	Sessions *sessions.Store
-	Limiter  *sessions.Limiter
-	Search   *search.Client
-	Web      *web.Renderer
-	Checks   []dep.Checker
-	Registry *prometheus.Registry
-	Library  *library.Service
-	Views    *views.Counter
-	Jobs     *jobs.Store
-	Uploads  *upload.Manager
-	Outbox   *outbox.Outbox
+	Config      *config.Config
+	Log         *slog.Logger
+	Accounts    *accounts.Service
+	Units       *units.DocStore
+	Sessions    *sessions.Store
+	Limiter     *sessions.Limiter
+	Search      *search.Client
+	Web         *web.Renderer
+	Checks      []dep.Checker
+	Registry    *prometheus.Registry
+	Library     *library.Service
+	Views       *views.Counter
+	Jobs        *jobs.Store
+	Uploads     *upload.Manager
+	Outbox      *outbox.Outbox
+	Collections *collections.Service
 }
 
 // Server holds the dependencies of the handlers.

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shizuishan/culturecloud/internal/collections"
+	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/validate"
+	"github.com/shizuishan/culturecloud/search"
+)
+
+type collectionItem struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Theme string `json:"theme"`
+	Type  string `json:"type"`
+}
+
+type collectionView struct {
+	ID          string           `json:"id"`
+	Title       string           `json:"title"`
+	Description string           `json:"description,omitempty"`
+	Featured    bool             `json:"featured"`
+	Unit        string           `json:"unit"`
+	ItemCount   int              `json:"item_count"`
+	ItemIDs     []string         `json:"item_ids,omitempty"`
+	Items       []collectionItem `json:"items,omitempty"`
+}
+
+func (s *Server) listCollections(c *gin.Context) {
+	list, err := s.Collections.List(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]collectionView, 0, len(list))
+	for _, col := range list {
+		out = append(out, collectionView{ID: col.ID, Title: col.Title, Description: col.Description, Featured: col.Featured,
+			Unit: col.Unit, ItemCount: len(col.Items), ItemIDs: col.Items})
+	}
+	c.JSON(http.StatusOK, gin.H{"collections": out})
+}
+
+// getCollection shows a collection with its published items (drafts in it stay hidden).
+func (s *Server) getCollection(c *gin.Context) {
+	col, err := s.Collections.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := collectionView{ID: col.ID, Title: col.Title, Description: col.Description, Featured: col.Featured, Unit: col.Unit,
+		Items: []collectionItem{}}
+	for _, id := range col.Items {
+		it, err := s.Library.Get(c.Request.Context(), id)
+		if errors.Is(err, library.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if it.Status == library.Published {
+			v.Items = append(v.Items, collectionItem{ID: it.ID, Title: it.Title, Theme: it.Theme, Type: it.Type})
+		}
+	}
+	v.ItemCount = len(v.Items)
+	c.Header("ETag", quoteETag(col.Version))
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) createCollection(c *gin.Context) {
+	var in collections.Input
+	if !s.decode(c, &in) {
+		return
+	}
+	col, err := s.Collections.Create(c.Request.Context(), caller(c).account, in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", quoteETag(col.Version))
+	c.Header("Location", "/api/v1/collections/"+col.ID)
+	c.JSON(http.StatusCreated, col)
+}
+
+func (s *Server) updateCollection(c *gin.Context) {
+	version, ok := s.ifMatch(c)
+	if !ok {
+		return
+	}
+	var in collections.Input
+	if !s.decode(c, &in) {
+		return
+	}
+	col, err := s.Collections.Update(c.Request.Context(), caller(c).account, c.Param("id"), version, in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", quoteETag(col.Version))
+	c.JSON(http.StatusOK, col)
+}
+
+// staffItems lists items of every status for the console, within the caller's units.
+func (s *Server) staffItems(c *gin.Context) {
+	q, problems := search.ParseItemQuery(c.Query)
+	status := c.Query("status")
+	switch library.Status(status) {
+	case "", library.Draft, library.InReview, library.Published, library.Withdrawn:
+	default:
+		problems["status"] = "transition"
+	}
+	if len(problems) > 0 {
+		var errs validate.Errors
+		for field := range problems {
+			errs.Add(field, "range_any")
+		}
+		s.fail(c, errs)
+		return
+	}
+	actor := caller(c).account
+	unit := actor.Unit
+	if actor.Role == "admin" {
+		unit = ""
+	}
+	res, err := s.Search.SearchStaffItems(c.Request.Context(), q, status, unit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, res)
+}
