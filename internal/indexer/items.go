@@ -35,13 +35,24 @@ func (ix *Indexer) indexItem(ctx context.Context, id string) error {
 	}
 	views := ix.views(ctx, []string{id})
 	doc := ItemDoc(it, &tree, views[ItemTarget(id)])
-	if err := ix.upsertWait(ctx, search.StaffItemsIndex, []search.ItemDoc{doc}); err != nil {
+	// Both tasks are queued before waiting: Meilisearch runs them back to back.
+	staff, err := ix.search.Upsert(ctx, search.StaffItemsIndex, []search.ItemDoc{doc})
+	if err != nil {
 		return err
 	}
-	if it.Status != library.Published {
-		return ix.deleteEverywhere(ctx, id, search.ItemsIndex)
+	var public int64
+	if it.Status == library.Published {
+		public, err = ix.search.Upsert(ctx, search.ItemsIndex, []search.ItemDoc{doc})
+	} else {
+		public, err = ix.search.Delete(ctx, search.ItemsIndex, id)
 	}
-	return ix.upsertWait(ctx, search.ItemsIndex, []search.ItemDoc{doc})
+	if err != nil {
+		return err
+	}
+	if err := ix.search.Wait(ctx, public); err != nil {
+		return err
+	}
+	return ix.search.Wait(ctx, staff)
 }
 
 func (ix *Indexer) upsertWait(ctx context.Context, index string, docs []search.ItemDoc) error {

@@ -121,11 +121,18 @@ func (o *Outbox) round(ctx context.Context, group, consumer string, h Handler) e
 			msgs = append(msgs, s.Messages...)
 		}
 	}
+	// Handlers re-read the record, so one call covers every event of the batch about it.
+	done := map[Event]error{}
 	for _, m := range msgs {
 		kind, _ := m.Values["kind"].(string)
 		id, _ := m.Values["id"].(string)
 		ref, _ := m.Values["ref"].(string)
-		herr := h(ctx, Event{Kind: kind, ID: id, Ref: ref})
+		ev := Event{Kind: kind, ID: id, Ref: ref}
+		herr, seen := done[ev]
+		if !seen {
+			herr = h(ctx, ev)
+			done[ev] = herr
+		}
 		switch {
 		case herr == nil:
 		case errors.Is(herr, ErrRetry):
