@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"math"
 	"regexp"
@@ -123,10 +124,12 @@ func TestRender(t *testing.T) {
 		}
 	}
 	wantIDs := map[string][]string{
-		"login":       {"login-name", "login-password", "login-submit", "login-next"},
-		"register":    {"register-name", "register-display-name", "register-email", "register-password", "register-submit"},
-		"admin_users": {"create-account-form", "account-name", "account-display-name", "account-email", "account-password", "account-role", "account-unit", "create-account-submit", "accounts-table"},
-		"admin_units": {"create-unit-form", "unit-tree"},
+		"login":    {"login-name", "login-password", "login-submit", "login-next"},
+		"register": {"register-name", "register-display-name", "register-email", "register-password", "register-submit"},
+		"admin_users": {"create-account-form", "account-name", "account-display-name", "account-email", "account-password", "account-role", "account-unit", "create-account-submit", "accounts-table",
+			"accounts-status", "edit-account-panel", "edit-account-title", "edit-account-form", "edit-display-name", "edit-role", "edit-unit", "edit-disabled", "edit-password", "edit-account-submit", "edit-account-cancel"},
+		"admin_units": {"create-unit-form", "unit-tree",
+			"rename-unit-panel", "rename-unit-title", "rename-unit-form", "rename-name-zh", "rename-name-en", "rename-unit-submit", "rename-unit-cancel"},
 	}
 
 	for _, c := range cases {
@@ -312,7 +315,8 @@ func TestStatic(t *testing.T) {
 		}
 	}
 	js, _ := fs.ReadFile(Static(), "app.js")
-	for _, must := range []string{"X-CSRF-Token", "same-origin", "Accept-Language", "application/json", "cc-elderly", "aria-pressed", "aria-invalid", "aria-describedby"} {
+	for _, must := range []string{"X-CSRF-Token", "same-origin", "Accept-Language", "application/json", "cc-elderly", "aria-pressed", "aria-invalid", "aria-describedby",
+		"If-Match", "'PATCH'", "edit-account", "rename-unit", "Escape"} {
 		if !bytes.Contains(js, []byte(must)) {
 			t.Errorf("app.js lacks %s", must)
 		}
@@ -458,6 +462,251 @@ func TestCSS(t *testing.T) {
 	for v := range elderly {
 		if !used[v] {
 			t.Errorf("colour %s is declared but its contrast is not checked", v)
+		}
+	}
+}
+
+// render renders one page or fails the test.
+func render(t *testing.T, r *Renderer, d PageData) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := r.Render(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// tagWithID returns the start tag of the element with this id, or "".
+func tagWithID(out, id string) string {
+	return regexp.MustCompile(`<[a-z0-9]+\b[^>]*\sid="` + regexp.QuoteMeta(id) + `"[^>]*>`).FindString(out)
+}
+
+// labelText returns the text of <label for=id>, or "".
+func labelText(out, id string) string {
+	m := regexp.MustCompile(`<label for="` + regexp.QuoteMeta(id) + `">([^<]*)</label>`).FindStringSubmatch(out)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func TestEditAccountForm(t *testing.T) {
+	r, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &Viewer{Name: "admin", DisplayName: "管理员", Role: "admin", Unit: "szs"}
+	for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+		t.Run(string(lang), func(t *testing.T) {
+			out := render(t, r, PageData{Lang: lang, Page: "admin_users", Viewer: admin, Units: testUnits, CSRF: "c"})
+			tr := func(key string) string { return template.HTMLEscapeString(i18n.T(lang, key)) }
+
+			panel := tagWithID(out, "edit-account-panel")
+			if !strings.Contains(panel, " hidden") || !strings.Contains(panel, `aria-labelledby="edit-account-title"`) {
+				t.Errorf("edit panel should start hidden and be named by its heading: %s", panel)
+			}
+			if !strings.Contains(panel, `data-heading="`+tr("users.edit_heading")+`"`) {
+				t.Errorf("edit panel lacks its heading text: %s", panel)
+			}
+			form := tagWithID(out, "edit-account-form")
+			for _, must := range []string{`data-api-base="/api/v1/accounts"`, `data-method="PATCH"`, `data-status="accounts-status"`, `novalidate`,
+				`data-success="` + tr("users.updated") + `"`, `data-unchanged="` + tr("users.unchanged") + `"`} {
+				if !strings.Contains(form, must) {
+					t.Errorf("edit form lacks %s: %s", must, form)
+				}
+			}
+			if strings.Contains(form, " data-api=") {
+				t.Error("edit form has data-api: the generic handler would send the whole form")
+			}
+			// The edit form comes after the table, in document (and so tab) order.
+			if strings.Index(out, `id="accounts-table"`) > strings.Index(out, `id="edit-account-form"`) {
+				t.Error("edit form is not below the table")
+			}
+
+			labels := map[string]string{
+				"edit-display-name": "form.display_name", "edit-role": "account.role", "edit-unit": "account.unit",
+				"edit-disabled": "users.disable", "edit-password": "users.new_password",
+			}
+			for id, key := range labels {
+				if got, want := labelText(out, id), tr(key); got != want {
+					t.Errorf("label of %s = %q, want %q", id, got, want)
+				}
+			}
+			for id, want := range map[string][]string{
+				"edit-display-name": {`name="display_name"`, `type="text"`},
+				"edit-role":         {`name="role"`},
+				"edit-unit":         {`name="unit"`, `aria-describedby="edit-unit-hint"`},
+				"edit-disabled":     {`name="disabled"`, `type="checkbox"`},
+				"edit-password":     {`name="password"`, `type="password"`, `autocomplete="new-password"`, `aria-describedby="edit-password-hint"`},
+			} {
+				tag := tagWithID(out, id)
+				for _, w := range want {
+					if !strings.Contains(tag, w) {
+						t.Errorf("%s lacks %s: %s", id, w, tag)
+					}
+				}
+			}
+			if strings.Contains(tagWithID(out, "edit-password"), "required") {
+				t.Error("the new password must be optional")
+			}
+			if !strings.Contains(out, `id="edit-password-hint">`+tr("users.new_password_hint")+`<`) {
+				t.Error("the password hint does not say that empty keeps the password")
+			}
+			for _, role := range Roles {
+				if !strings.Contains(out, `<option value="`+role+`">`+tr("role."+role)+`</option>`) {
+					t.Errorf("role select lacks %s", role)
+				}
+			}
+			unitSel := regexp.MustCompile(`(?s)<select id="edit-unit".*?</select>`).FindString(out)
+			if !strings.Contains(unitSel, `<option value="">`+tr("users.unit_none")+`</option>`) {
+				t.Error("unit select lacks the none option")
+			}
+			if n := strings.Count(unitSel, "<option value="); n != len(testUnits)+1 {
+				t.Errorf("unit select has %d options, want %d", n, len(testUnits)+1)
+			}
+			if !strings.Contains(tagWithID(out, "edit-account-submit"), `type="submit"`) {
+				t.Error("edit form has no submit button")
+			}
+			if !strings.Contains(tagWithID(out, "edit-account-cancel"), `type="button"`) {
+				t.Error("cancel must not submit")
+			}
+			if !strings.Contains(out, `id="edit-account-cancel">`+tr("form.cancel")+`<`) {
+				t.Error("cancel button text")
+			}
+			table := tagWithID(out, "accounts-table")
+			for _, must := range []string{`data-edit="` + tr("users.edit") + `"`, `data-edit-label="` + tr("users.edit_label") + `"`} {
+				if !strings.Contains(table, must) {
+					t.Errorf("accounts table lacks %s", must)
+				}
+			}
+			if !strings.Contains(tagWithID(out, "accounts-status"), `aria-live="polite"`) {
+				t.Error("accounts-status is not a live region")
+			}
+			if strings.Contains(out, `colspan="6"`) || !strings.Contains(out, `colspan="7"`) {
+				t.Error("the loading row does not span the 7 columns")
+			}
+		})
+	}
+}
+
+func TestRenameUnitForm(t *testing.T) {
+	r, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &Viewer{Name: "admin", DisplayName: "管理员", Role: "admin", Unit: "szs"}
+	for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+		t.Run(string(lang), func(t *testing.T) {
+			out := render(t, r, PageData{Lang: lang, Page: "admin_units", Viewer: admin, Units: testUnits, CSRF: "c"})
+			tr := func(key string) string { return template.HTMLEscapeString(i18n.T(lang, key)) }
+
+			buttons := regexp.MustCompile(`<button type="button" class="rename-unit"[^>]*>([^<]*)</button>`).FindAllStringSubmatch(out, -1)
+			if len(buttons) != len(testUnits) {
+				t.Fatalf("%d rename buttons, want one per unit (%d)", len(buttons), len(testUnits))
+			}
+			for i, u := range testUnits {
+				b := buttons[i][0]
+				for _, must := range []string{`data-id="` + u.ID + `"`, `data-name-zh="` + u.NameZH + `"`, `data-name-en="` + u.NameEN + `"`,
+					`aria-label="` + template.HTMLEscapeString(i18n.T(lang, "units.rename_label", unitName(lang, u))) + `"`} {
+					if !strings.Contains(b, must) {
+						t.Errorf("rename button of %s lacks %s: %s", u.ID, must, b)
+					}
+				}
+				if buttons[i][1] != tr("units.rename") {
+					t.Errorf("rename button says %q", buttons[i][1])
+				}
+			}
+			// The accessible name contains the visible text (WCAG 2.5.3).
+			if !strings.Contains(i18n.T(lang, "units.rename_label", "x"), i18n.T(lang, "units.rename")) {
+				t.Error("the rename aria-label does not contain the visible text")
+			}
+			panel := tagWithID(out, "rename-unit-panel")
+			if !strings.Contains(panel, " hidden") || !strings.Contains(panel, `data-heading="`+tr("units.rename_heading")+`"`) {
+				t.Errorf("rename panel: %s", panel)
+			}
+			form := tagWithID(out, "rename-unit-form")
+			for _, must := range []string{`data-api-base="/api/v1/units"`, `data-method="PATCH"`, `data-after="reload"`, `data-success="` + tr("units.renamed") + `"`} {
+				if !strings.Contains(form, must) {
+					t.Errorf("rename form lacks %s: %s", must, form)
+				}
+			}
+			if strings.Contains(form, " data-api=") {
+				t.Error("rename form has data-api: the generic handler would POST it")
+			}
+			for id, key := range map[string]string{"rename-name-zh": "units.name_zh", "rename-name-en": "units.name_en"} {
+				if got, want := labelText(out, id), tr(key); got != want {
+					t.Errorf("label of %s = %q, want %q", id, got, want)
+				}
+			}
+			for id, want := range map[string]string{"rename-name-zh": `name="name_zh"`, "rename-name-en": `name="name_en"`} {
+				if !strings.Contains(tagWithID(out, id), want) {
+					t.Errorf("%s lacks %s", id, want)
+				}
+			}
+			if !strings.Contains(tagWithID(out, "rename-unit-cancel"), `type="button"`) {
+				t.Error("cancel must not submit")
+			}
+		})
+	}
+}
+
+// TestScriptTexts: every text app.js shows comes from a data-* attribute filled from the
+// catalogue (so the key scan of the templates covers it), and the placeholders app.js fills
+// are in both languages.
+func TestScriptTexts(t *testing.T) {
+	js, err := fs.ReadFile(Static(), "app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Attributes that carry data, not words.
+	notText := map[string]bool{
+		"data-api": true, "data-api-base": true, "data-method": true, "data-redirect": true, "data-redirect-from": true,
+		"data-after": true, "data-status": true, "data-item": true, "data-id": true, "data-search": true, "data-target": true,
+		"data-name": true, "data-name-zh": true, "data-name-en": true, "data-extra": true, "data-reset": true,
+	}
+	sources := templateSources(t)
+	attrs := regexp.MustCompile(`'(data-[a-z-]+)'`).FindAllSubmatch(js, -1)
+	if len(attrs) < 10 {
+		t.Fatalf("found only %d data-* names in app.js; is the pattern still right?", len(attrs))
+	}
+	for _, m := range attrs {
+		name := string(m[1])
+		if notText[name] {
+			continue
+		}
+		pattern := regexp.QuoteMeta(name)
+		if strings.HasSuffix(name, "-") {
+			pattern += `[a-z-]+` // a prefix, as in msg('saving') → data-msg-saving
+		}
+		re := regexp.MustCompile(`\s(` + pattern + `)="(\{\{t \$?\.Lang "[^"]+"\}\}|[^"]*)"`)
+		found := 0
+		for file, src := range sources {
+			for _, a := range re.FindAllStringSubmatch(src, -1) {
+				found++
+				if !keyRef.MatchString(a[2]) {
+					t.Errorf("%s: %s=%q is not taken from the catalogue", file, a[1], a[2])
+				}
+			}
+		}
+		if found == 0 {
+			t.Errorf("app.js reads %s, which no template sets", name)
+		}
+	}
+	placeholders := map[string]string{
+		"users.total": "{n}", "users.edit_label": "{name}", "users.edit_heading": "{name}", "users.updated": "{name}",
+		"units.rename_heading": "{id}",
+	}
+	for key, ph := range placeholders {
+		for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+			if !strings.Contains(i18n.T(lang, key), ph) {
+				t.Errorf("%s in %s lacks %s", key, lang, ph)
+			}
+		}
+	}
+	// The edit button's accessible name contains its visible text (WCAG 2.5.3).
+	for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+		if !strings.Contains(i18n.T(lang, "users.edit_label"), i18n.T(lang, "users.edit")) {
+			t.Errorf("%s: users.edit_label does not contain users.edit", lang)
 		}
 	}
 }

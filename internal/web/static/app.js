@@ -13,13 +13,15 @@
     return m ? m.getAttribute('content') : '';
   }
 
-  // api sends one request and resolves to {ok, status, body}; body is the parsed JSON or null.
-  async function api(method, url, data) {
+  // api sends one request and resolves to {ok, status, body, etag}; body is the parsed JSON
+  // or null. headers are extra request headers (If-Match).
+  async function api(method, url, data, headers) {
     var opts = {
       method: method,
       credentials: 'same-origin',
       headers: { 'Accept': 'application/json, application/problem+json', 'Accept-Language': lang }
     };
+    Object.keys(headers || {}).forEach(function (h) { opts.headers[h] = headers[h]; });
     if (method !== 'GET' && method !== 'HEAD') {
       opts.headers['X-CSRF-Token'] = csrfToken();
       opts.headers['Content-Type'] = 'application/json';
@@ -31,7 +33,7 @@
       var text = await res.text();
       try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
     }
-    return { ok: res.ok, status: res.status, body: body };
+    return { ok: res.ok, status: res.status, body: body, etag: res.headers.get('ETag') || '' };
   }
 
   function el(tag, text, cls) {
@@ -53,6 +55,11 @@
   }
 
   function statusOf(form) { return form.querySelector('.form-status'); }
+
+  // fill puts a value into a text template such as "账号 {name} 已保存。".
+  function fill(template, name, value) { return (template || '').split('{' + name + '}').join(value); }
+
+  function problemLines(res) { return [(res.body || {}).title || msg('error'), (res.body || {}).detail]; }
 
   // showProblem shows an RFC 9457 problem: title and detail in the status region, each
   // field error next to its input.
@@ -129,10 +136,22 @@
       searchAccounts(form);
       setTimeout(function () { searchAccounts(form); }, 1500);
     },
+    'account-edited': function () {
+      var name = editing.account && editing.account.name;
+      closeEditor('account', false);
+      var button = name && editButton(name);
+      if (button) button.focus();
+      after.accounts();
+    },
     reload: function () { window.location.reload(); }
   };
 
-  async function submitForm(form) {
+  // submitForm sends a form. req may name the method, url, data and extra headers; by
+  // default they come from data-method, data-api and the form's controls. The success text
+  // (data-success, "{name}" filled from data-item) goes to the region named by data-status,
+  // or to the form's own status region.
+  async function submitForm(form, req) {
+    req = req || {};
     var button = form.querySelector('[type="submit"]');
     var region = statusOf(form);
     clearErrors(form);
@@ -141,15 +160,18 @@
     setStatus(region, 'info', [msg('saving')]);
     var leaving = false;
     try {
-      var res = await api((form.getAttribute('data-method') || 'POST').toUpperCase(), form.getAttribute('data-api'), collect(form));
+      var res = await api(req.method || (form.getAttribute('data-method') || 'POST').toUpperCase(),
+        req.url || form.getAttribute('data-api'), req.data || collect(form), req.headers);
       if (!res.ok) { showProblem(form, res); return; }
       var from = form.getAttribute('data-redirect-from');
       var to = from ? localPath((doc.getElementById(from) || {}).value) : form.getAttribute('data-redirect');
       if (to) { leaving = true; setStatus(region, null); window.location.assign(to); return; }
       if (form.hasAttribute('data-reset')) form.reset();
-      setStatus(region, 'ok', [form.getAttribute('data-success')]);
+      var done = doc.getElementById(form.getAttribute('data-status') || '') || region;
+      if (done !== region) setStatus(region, null);
+      setStatus(done, 'ok', [fill(form.getAttribute('data-success'), 'name', form.getAttribute('data-item') || '')]);
       var hook = after[form.getAttribute('data-after')];
-      if (hook) hook(res.body);
+      if (hook) hook(res.body, form);
     } catch (e) {
       setStatus(region, 'error', [msg('network')]);
     } finally {
@@ -250,10 +272,22 @@
       if (!res.ok) { setStatus(region, 'error', [(res.body || {}).title || msg('error'), (res.body || {}).detail]); return; }
       setStatus(region, null);
       var list = (res.body && res.body.accounts) || [];
+      // The table is rebuilt: keep the keyboard focus on the same account's Edit button.
+      var active = doc.activeElement;
+      var focused = active && table.contains(active) && active.classList.contains('edit-account') ? active.getAttribute('data-name') : null;
+      accountRows = {};
       fillTable(table, list.map(function (a) {
+        accountRows[a.name] = a;
+        var b = el('button', table.getAttribute('data-edit'), 'edit-account');
+        b.type = 'button';
+        b.setAttribute('data-name', a.name);
+        b.setAttribute('aria-label', fill(table.getAttribute('data-edit-label'), 'name', a.name));
+        b.setAttribute('aria-controls', 'edit-account-panel');
         return [a.name, a.display_name, a.email, roleLabel(a.role), a.unit_name || a.unit,
-          a.disabled ? table.getAttribute('data-disabled') : table.getAttribute('data-active')];
+          a.disabled ? table.getAttribute('data-disabled') : table.getAttribute('data-active'), b];
       }), table.getAttribute('data-empty'));
+      var again = focused && editButton(focused);
+      if (again) again.focus();
       var count = table.querySelector('.caption-count');
       var total = res.body && typeof res.body.total === 'number' ? res.body.total : list.length;
       if (count) count.textContent = (table.getAttribute('data-total') || '').replace('{n}', String(total));
@@ -262,6 +296,142 @@
     } finally {
       form.removeAttribute('aria-busy');
     }
+  }
+
+  // Editors: an Edit (Rename) button fills a form in a hidden panel and shows it, with the
+  // focus on its first field; Cancel or Escape hides it and takes the focus back.
+  var accountRows = {}; // name → account of the last search
+  var editing = { account: null, unit: null }; // the open editor: {name|id, button, ...}
+  var editors = {
+    account: { panel: 'edit-account-panel', form: 'edit-account-form', title: 'edit-account-title', first: 'edit-display-name' },
+    unit: { panel: 'rename-unit-panel', form: 'rename-unit-form', title: 'rename-unit-title', first: 'rename-name-zh' }
+  };
+
+  function editButton(name) {
+    var table = doc.getElementById('accounts-table');
+    if (!table) return null;
+    return Array.prototype.find.call(table.querySelectorAll('.edit-account'), function (b) {
+      return b.getAttribute('data-name') === name;
+    }) || null;
+  }
+
+  function openEditor(kind, item, state) {
+    var ed = editors[kind];
+    var panel = doc.getElementById(ed.panel);
+    var form = doc.getElementById(ed.form);
+    clearErrors(form);
+    setStatus(statusOf(form), null);
+    form.setAttribute('data-item', item);
+    doc.getElementById(ed.title).textContent = fill(panel.getAttribute('data-heading'), kind === 'unit' ? 'id' : 'name', item);
+    editing[kind] = state;
+    panel.hidden = false;
+    doc.getElementById(ed.first).focus();
+  }
+
+  // closeEditor hides the panel; with refocus the focus goes back to the opening button.
+  function closeEditor(kind, refocus) {
+    var ed = editors[kind];
+    var panel = doc.getElementById(ed.panel);
+    var form = doc.getElementById(ed.form);
+    var state = editing[kind];
+    if (!panel || panel.hidden) return;
+    editing[kind] = null;
+    clearErrors(form);
+    setStatus(statusOf(form), null);
+    Array.prototype.forEach.call(form.querySelectorAll('input[type="password"]'), function (p) { p.value = ''; });
+    panel.hidden = true;
+    if (!refocus || !state) return;
+    var button = kind === 'account' ? editButton(state.name) : state.button;
+    if (!button || !button.isConnected) button = kind === 'account' ? doc.querySelector('#accounts-table') : doc.getElementById('unit-tree');
+    if (button) {
+      if (!button.matches('button')) button = button.closest('[tabindex]') || button;
+      button.focus();
+    }
+  }
+
+  // selectValue selects value, adding an option for it when the list lacks it (a unit
+  // created after the page was loaded), so that an untouched field reads as unchanged.
+  function selectValue(select, value, label) {
+    Array.prototype.forEach.call(select.querySelectorAll('option[data-extra]'), function (o) { o.remove(); });
+    select.value = value;
+    if (select.value === value) return;
+    var o = el('option', label || value);
+    o.value = value;
+    o.setAttribute('data-extra', '');
+    select.appendChild(o);
+    select.value = value;
+  }
+
+  function accountValues(form) {
+    return {
+      display_name: form.elements.namedItem('display_name').value,
+      role: form.elements.namedItem('role').value,
+      unit: form.elements.namedItem('unit').value,
+      disabled: form.elements.namedItem('disabled').checked
+    };
+  }
+
+  // openAccount reads the account itself (the search index may lag a write) with its ETag,
+  // so that the change is sent with If-Match and only what the admin changed is sent.
+  async function openAccount(button) {
+    var form = doc.getElementById('edit-account-form');
+    if (!form || button.getAttribute('aria-busy') === 'true') return;
+    var name = button.getAttribute('data-name');
+    var row = accountRows[name] || {};
+    var region = doc.getElementById('accounts-status');
+    button.setAttribute('aria-busy', 'true');
+    try {
+      var res = await api('GET', form.getAttribute('data-api-base') + '/' + encodeURIComponent(name));
+      if (!res.ok || !res.body) { setStatus(region, 'error', problemLines(res)); return; }
+      var a = res.body;
+      setStatus(region, null);
+      form.elements.namedItem('display_name').value = a.display_name || '';
+      selectValue(form.elements.namedItem('role'), a.role || '', a.role);
+      selectValue(form.elements.namedItem('unit'), a.unit || '', row.unit === a.unit && row.unit_name || a.unit);
+      form.elements.namedItem('disabled').checked = !!a.disabled;
+      form.elements.namedItem('password').value = '';
+      openEditor('account', name, { name: name, etag: res.etag, original: accountValues(form) });
+    } catch (e) {
+      setStatus(region, 'error', [msg('network')]);
+    } finally {
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  function submitAccount(form) {
+    var state = editing.account;
+    if (!state) return;
+    var now = accountValues(form);
+    var data = {};
+    Object.keys(now).forEach(function (k) { if (now[k] !== state.original[k]) data[k] = now[k]; });
+    var password = form.elements.namedItem('password').value;
+    if (password) data.password = password;
+    if (!Object.keys(data).length) {
+      clearErrors(form);
+      setStatus(statusOf(form), 'info', [form.getAttribute('data-unchanged')]);
+      return;
+    }
+    submitForm(form, {
+      method: 'PATCH',
+      url: form.getAttribute('data-api-base') + '/' + encodeURIComponent(state.name),
+      data: data,
+      headers: state.etag ? { 'If-Match': state.etag } : undefined
+    });
+  }
+
+  function openUnit(button) {
+    var form = doc.getElementById('rename-unit-form');
+    if (!form) return;
+    var id = button.getAttribute('data-id');
+    form.elements.namedItem('name_zh').value = button.getAttribute('data-name-zh') || '';
+    form.elements.namedItem('name_en').value = button.getAttribute('data-name-en') || '';
+    openEditor('unit', id, { id: id, button: button });
+  }
+
+  function submitUnit(form) {
+    var state = editing.unit;
+    if (!state) return;
+    submitForm(form, { method: 'PATCH', url: form.getAttribute('data-api-base') + '/' + encodeURIComponent(state.id) });
   }
 
   // Elderly mode: the class is set before first paint by the inline script in <head>.
@@ -287,12 +457,20 @@
     wireElderly();
     doc.addEventListener('submit', function (ev) {
       var form = ev.target;
-      if (form.hasAttribute('data-api')) { ev.preventDefault(); submitForm(form); }
+      if (form.id === 'edit-account-form') { ev.preventDefault(); submitAccount(form); }
+      else if (form.id === 'rename-unit-form') { ev.preventDefault(); submitUnit(form); }
+      else if (form.hasAttribute('data-api')) { ev.preventDefault(); submitForm(form); }
       else if (form.hasAttribute('data-search')) { ev.preventDefault(); searchAccounts(form); }
     });
     doc.addEventListener('click', function (ev) {
       var revoke = ev.target.closest('.revoke-token');
       if (revoke) { revokeToken(revoke); return; }
+      var edit = ev.target.closest('.edit-account');
+      if (edit) { openAccount(edit); return; }
+      var rename = ev.target.closest('.rename-unit');
+      if (rename) { openUnit(rename); return; }
+      if (ev.target.closest('#edit-account-cancel')) { closeEditor('account', true); return; }
+      if (ev.target.closest('#rename-unit-cancel')) { closeEditor('unit', true); return; }
       if (ev.target.closest('#copy-token')) {
         var btn = doc.getElementById('copy-token');
         var input = doc.getElementById('new-token');
@@ -301,6 +479,13 @@
         if (navigator.clipboard) navigator.clipboard.writeText(input.value).then(done, function () {});
         else if (doc.execCommand && doc.execCommand('copy')) done();
       }
+    });
+    doc.addEventListener('keydown', function (ev) {
+      if (ev.key !== 'Escape') return;
+      Object.keys(editors).forEach(function (kind) {
+        var panel = doc.getElementById(editors[kind].panel);
+        if (panel && !panel.hidden && panel.contains(ev.target)) { ev.preventDefault(); closeEditor(kind, true); }
+      });
     });
     loadTokens();
     searchAccounts(doc.getElementById('accounts-search'));
