@@ -23,6 +23,7 @@ as_root() {
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
+command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
 command -v chromium >/dev/null || need_apt+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -49,6 +50,13 @@ if [ ! -x "$meili" ]; then
   chmod +x "$meili"
 fi
 ln -sf "$meili" "$tools/bin/meilisearch"
+
+# An independent OCFL implementation, used by a test to open what we store.
+ocfljs="$tools/ocfl-js/node_modules/@ocfl/ocfl-fs/package.json"
+if [ ! -f "$ocfljs" ]; then
+  log "installing @ocfl/ocfl-fs (OCFL conformance test)"
+  npm install --silent --no-audit --no-fund --prefix "$tools/ocfl-js" @ocfl/ocfl-fs@0.2.2 >/dev/null
+fi
 
 # golangci-lint, for make lint.
 if [ ! -x "$tools/bin/golangci-lint" ]; then

@@ -23,6 +23,8 @@ Usage:
   culturecloud dev      [--config FILE]   start Redis, MinIO and Meilisearch on loopback with data
                                           in data_dir, load demo data, and serve
   culturecloud setup    [--config FILE]   prepare the bucket, search indexes and unit tree, then exit
+  culturecloud reindex  [--config FILE]   rebuild the search indexes from MinIO and swap them in
+  culturecloud fixity   [--object ID]     re-read every preserved file and report digest mismatches
   culturecloud admin create --name NAME [--display-name TEXT] [--config FILE]
                                           create an administrator; the password is read from
                                           the environment variable CC_NEW_ADMIN_PASSWORD or stdin
@@ -50,6 +52,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	configFile := fs.String("config", getenv("CC_CONFIG"), "configuration file (YAML)")
 	name := fs.String("name", "", "account name (admin create)")
 	displayName := fs.String("display-name", "管理员", "display name (admin create)")
+	object := fs.String("object", "", "check only this object (fixity)")
 	if err := fs.Parse(rest); err != nil {
 		return 2
 	}
@@ -61,7 +64,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "dev":
 		err = runDev(ctx, cfg, getenv, stdout, stderr)
-	case "serve", "worker", "setup", "admin":
+	case "serve", "worker", "setup", "admin", "reindex", "fixity":
 		if err = cfg.Validate(); err != nil {
 			break
 		}
@@ -74,6 +77,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			err = runSetup(ctx, cfg, stderr)
 		case "admin":
 			err = runAdminCreate(ctx, cfg, *name, *displayName, getenv, stdin, stdout, stderr)
+		case "reindex":
+			err = runReindex(ctx, cfg, stdout, stderr)
+		case "fixity":
+			var bad int
+			if bad, err = runFixity(ctx, cfg, *object, stdout, stderr); err == nil && bad > 0 {
+				return 1
+			}
 		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -108,7 +108,25 @@ func (ix *Indexer) Reconcile(ctx context.Context) error {
 	return ix.PublishedItemDocs(ctx, func(docs []search.ItemDoc) error { return ix.upsertWait(ctx, search.ItemsIndex, docs) })
 }
 
+// RebuildAccounts builds a fresh accounts index and swaps it in.
+func (ix *Indexer) RebuildAccounts(ctx context.Context) error {
+	def, _ := search.IndexNamed(search.AccountsIndex)
+	return ix.search.Rebuild(ctx, def, func(add func(docs any) error) error {
+		return ix.accountDocs(ctx, func(docs []search.AccountDoc) error { return add(docs) })
+	})
+}
+
 func (ix *Indexer) reconcileAccounts(ctx context.Context) error {
+	return ix.accountDocs(ctx, func(docs []search.AccountDoc) error {
+		task, err := ix.search.Upsert(ctx, search.AccountsIndex, docs)
+		if err != nil {
+			return err
+		}
+		return ix.search.Wait(ctx, task)
+	})
+}
+
+func (ix *Indexer) accountDocs(ctx context.Context, add func(docs []search.AccountDoc) error) error {
 	names, err := ix.accounts.Names(ctx)
 	if err != nil {
 		return err
@@ -123,12 +141,9 @@ func (ix *Indexer) reconcileAccounts(ctx context.Context) error {
 		if len(docs) == 0 {
 			return nil
 		}
-		task, err := ix.search.Upsert(ctx, search.AccountsIndex, docs)
-		if err != nil {
-			return err
-		}
-		docs = docs[:0]
-		return ix.search.Wait(ctx, task)
+		err := add(docs)
+		docs = make([]search.AccountDoc, 0, batch)
+		return err
 	}
 	for _, name := range names {
 		a, err := ix.accounts.Get(ctx, name)

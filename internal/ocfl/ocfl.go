@@ -176,102 +176,54 @@ func (s *Store) Read(ctx context.Context, id string) (*Inventory, string, error)
 }
 
 // Commit writes a new version of the object id on top of the inventory the caller read
-// (prev nil and prevETag "" to create the object). Content goes in first, the version's
-// inventory next, the root inventory last; if the root write loses a race, the new version
-// directory is removed and ErrConflict returned.
+// (prev nil and prevETag "" to create the object).
+//
+// Writers first claim the version directory by creating its inventory with If-None-Match, so
+// two writers never put content into the same vN; the loser gets ErrConflict having written
+// nothing. Content goes in next, the root inventory last, with If-Match on the one the
+// version was built from. A claim abandoned by a crashed writer is cleared after claimTTL.
 func (s *Store) Commit(ctx context.Context, id string, prev *Inventory, prevETag string, ch Change, now time.Time) (*Inventory, string, error) {
 	if !idPattern.MatchString(id) {
 		return nil, "", ErrBadID
 	}
-	inv := nextInventory(id, prev)
-	vn := "v" + strconv.Itoa(inv.HeadNumber()+1)
-	base := map[string][]string{}
-	if prev != nil {
-		from := prev.Head
-		if ch.RestoreFrom != "" {
-			if _, ok := prev.Versions[ch.RestoreFrom]; !ok {
-				return nil, "", fmt.Errorf("ocfl: no version %s", ch.RestoreFrom)
-			}
-			from = ch.RestoreFrom
-		}
-		base = cloneState(prev.Versions[from].State)
+	inv, uploads, err := s.plan(id, prev, ch, now)
+	if err != nil {
+		return nil, "", err
 	}
-	for _, logical := range ch.Remove {
-		removePath(base, logical)
-	}
+	vn := inv.Head
 	vdir := s.ObjectRoot(id) + vn + "/"
-	written := []string{}
+	data, err := json.MarshalIndent(inv, "", "  ")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.claim(ctx, id, vdir, data, prevETag); err != nil {
+		return nil, "", err
+	}
+	written := []string{vdir + "inventory.json"}
 	cleanup := func() {
 		for _, key := range written {
 			_ = s.client.RemoveObject(context.WithoutCancel(ctx), s.bucket, key, minio.RemoveObjectOptions{})
 		}
 	}
-	for _, c := range ch.Put {
-		if err := checkLogical(c.Logical); err != nil {
-			cleanup()
-			return nil, "", err
-		}
-		digest := c.SHA512
-		if c.Data != nil {
-			sum := sha512.Sum512(c.Data)
-			digest = hex.EncodeToString(sum[:])
-		}
-		if len(digest) != 128 {
-			cleanup()
-			return nil, "", fmt.Errorf("ocfl: %s: missing sha512", c.Logical)
-		}
-		removePath(base, c.Logical)
-		base[digest] = append(base[digest], c.Logical)
-		if _, stored := inv.Manifest[digest]; stored {
-			continue // same bytes already preserved: the state refers to them
-		}
-		contentPath := vn + "/content/" + c.Logical
-		key := s.ObjectRoot(id) + contentPath
-		var err error
-		if c.Data != nil {
-			err = s.put(ctx, key, c.Data, c.Type, minio.PutObjectOptions{})
+	for _, u := range uploads {
+		key := s.ObjectRoot(id) + u.contentPath
+		if u.c.Data != nil {
+			err = s.put(ctx, key, u.c.Data, u.c.Type, minio.PutObjectOptions{})
 		} else {
-			err = s.copy(ctx, c.FromKey, key, c.Size)
+			err = s.copy(ctx, u.c.FromKey, key, u.c.Size)
 		}
 		if err != nil {
 			cleanup()
 			return nil, "", err
 		}
 		written = append(written, key)
-		inv.Manifest[digest] = []string{contentPath}
-		if c.SHA256 != "" {
-			if inv.Fixity == nil {
-				inv.Fixity = map[string]map[string][]string{}
-			}
-			if inv.Fixity["sha256"] == nil {
-				inv.Fixity["sha256"] = map[string][]string{}
-			}
-			inv.Fixity["sha256"][c.SHA256] = append(inv.Fixity["sha256"][c.SHA256], contentPath)
-		}
 	}
-	for digest, paths := range base {
-		sort.Strings(paths)
-		base[digest] = paths
-	}
-	user := ch.User
-	inv.Versions[vn] = Version{Created: now.UTC().Truncate(time.Second), Message: ch.Message, User: &user, State: base}
-	inv.Head = vn
-	data, err := json.MarshalIndent(inv, "", "  ")
-	if err != nil {
+	sidecar := sidecarOf(data)
+	if err := s.put(ctx, vdir+"inventory.json.sha512", sidecar, "text/plain", minio.PutObjectOptions{}); err != nil {
 		cleanup()
 		return nil, "", err
 	}
-	sidecar := sidecarOf(data)
-	for _, f := range []struct {
-		key  string
-		body []byte
-	}{{vdir + "inventory.json", data}, {vdir + "inventory.json.sha512", sidecar}} {
-		if err := s.put(ctx, f.key, f.body, "application/json", minio.PutObjectOptions{}); err != nil {
-			cleanup()
-			return nil, "", err
-		}
-		written = append(written, f.key)
-	}
+	written = append(written, vdir+"inventory.json.sha512")
 	if prev == nil {
 		if err := s.put(ctx, s.ObjectRoot(id)+objectNamaste, []byte("ocfl_object_1.1\n"), "text/plain", minio.PutObjectOptions{}); err != nil {
 			cleanup()
@@ -299,6 +251,104 @@ func (s *Store) Commit(ctx context.Context, id string, prev *Inventory, prevETag
 		return nil, "", err
 	}
 	return inv, info.ETag, nil
+}
+
+// claimTTL is how old an unfinished version directory must be before another writer may
+// clear it (a writer that crashed between claim and commit).
+const claimTTL = 15 * time.Minute
+
+func (s *Store) claim(ctx context.Context, id, vdir string, inventory []byte, prevETag string) error {
+	for attempt := 0; attempt < 2; attempt++ {
+		opts := minio.PutObjectOptions{ContentType: "application/json"}
+		opts.SetMatchETagExcept("*")
+		_, err := s.client.PutObject(ctx, s.bucket, vdir+"inventory.json", bytes.NewReader(inventory), int64(len(inventory)), opts)
+		if err == nil {
+			return nil
+		}
+		if !isPrecondition(err) {
+			return dep.Unavailable(dep.MinIO, err)
+		}
+		// Someone holds vN. If the root still points below it and the claim is stale, the
+		// holder died: clear it and try once more.
+		st, err := s.client.StatObject(ctx, s.bucket, vdir+"inventory.json", minio.StatObjectOptions{})
+		if err != nil || time.Since(st.LastModified) < claimTTL {
+			return ErrConflict
+		}
+		_, rootETag, err := s.Read(ctx, id)
+		if err != nil && !errors.Is(err, ErrNotFound) || strings.Trim(rootETag, `"`) != strings.Trim(prevETag, `"`) {
+			return ErrConflict
+		}
+		for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: vdir, Recursive: true}) {
+			if obj.Err == nil {
+				_ = s.client.RemoveObject(ctx, s.bucket, obj.Key, minio.RemoveObjectOptions{})
+			}
+		}
+	}
+	return ErrConflict
+}
+
+type pendingUpload struct {
+	c           Content
+	contentPath string
+}
+
+// plan computes the next inventory and the content to store, without writing anything.
+func (s *Store) plan(id string, prev *Inventory, ch Change, now time.Time) (*Inventory, []pendingUpload, error) {
+	inv := nextInventory(id, prev)
+	vn := "v" + strconv.Itoa(inv.HeadNumber()+1)
+	base := map[string][]string{}
+	if prev != nil {
+		from := prev.Head
+		if ch.RestoreFrom != "" {
+			if _, ok := prev.Versions[ch.RestoreFrom]; !ok {
+				return nil, nil, fmt.Errorf("ocfl: no version %s", ch.RestoreFrom)
+			}
+			from = ch.RestoreFrom
+		}
+		base = cloneState(prev.Versions[from].State)
+	}
+	for _, logical := range ch.Remove {
+		removePath(base, logical)
+	}
+	var uploads []pendingUpload
+	for _, c := range ch.Put {
+		if err := checkLogical(c.Logical); err != nil {
+			return nil, nil, err
+		}
+		digest := c.SHA512
+		if c.Data != nil {
+			sum := sha512.Sum512(c.Data)
+			digest = hex.EncodeToString(sum[:])
+		}
+		if len(digest) != 128 {
+			return nil, nil, fmt.Errorf("ocfl: %s: missing sha512", c.Logical)
+		}
+		removePath(base, c.Logical)
+		base[digest] = append(base[digest], c.Logical)
+		if _, stored := inv.Manifest[digest]; stored {
+			continue // same bytes already preserved: the state refers to them
+		}
+		contentPath := vn + "/content/" + c.Logical
+		uploads = append(uploads, pendingUpload{c: c, contentPath: contentPath})
+		inv.Manifest[digest] = []string{contentPath}
+		if c.SHA256 != "" {
+			if inv.Fixity == nil {
+				inv.Fixity = map[string]map[string][]string{}
+			}
+			if inv.Fixity["sha256"] == nil {
+				inv.Fixity["sha256"] = map[string][]string{}
+			}
+			inv.Fixity["sha256"][c.SHA256] = append(inv.Fixity["sha256"][c.SHA256], contentPath)
+		}
+	}
+	for digest, paths := range base {
+		sort.Strings(paths)
+		base[digest] = paths
+	}
+	user := ch.User
+	inv.Versions[vn] = Version{Created: now.UTC().Truncate(time.Second), Message: ch.Message, User: &user, State: base}
+	inv.Head = vn
+	return inv, uploads, nil
 }
 
 // Open streams the content of a logical path in version v ("" for the head).

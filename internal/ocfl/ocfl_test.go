@@ -1,0 +1,322 @@
+package ocfl_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/shizuishan/culturecloud/internal/ocfl"
+	"github.com/shizuishan/culturecloud/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+type fixture struct {
+	client *minio.Client
+	bucket string
+	store  *ocfl.Store
+}
+
+func setup(t *testing.T) fixture {
+	t.Helper()
+	cfg := testenv.Config(t, testenv.Shared(t))
+	client, err := minio.New(cfg.MinIO.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.MinIO.AccessKey, cfg.MinIO.SecretKey.Reveal(), "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := client.MakeBucket(ctx, cfg.MinIO.Bucket, minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	store := ocfl.New(client, cfg.MinIO.Bucket, "ocfl/")
+	if err := store.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return fixture{client: client, bucket: cfg.MinIO.Bucket, store: store}
+}
+
+func digests(data []byte) (string, string) {
+	a := sha512.Sum512(data)
+	b := sha256.Sum256(data)
+	return hex.EncodeToString(a[:]), hex.EncodeToString(b[:])
+}
+
+// staged puts data where uploads land, as a completed upload would.
+func (f fixture) staged(t *testing.T, key string, data []byte) ocfl.Content {
+	t.Helper()
+	if _, err := f.client.PutObject(context.Background(), f.bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s512, s256 := digests(data)
+	return ocfl.Content{FromKey: key, Size: int64(len(data)), SHA512: s512, SHA256: s256}
+}
+
+// buildObject makes an object with four versions: create, add a file, edit metadata, remove
+// the file; then restore v2.
+func (f fixture) buildObject(t *testing.T, id string) *ocfl.Inventory {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	user := ocfl.User{Name: "lib.dwk"}
+	inv, etag, err := f.store.Commit(ctx, id, nil, "", ocfl.Change{Put: []ocfl.Content{{Logical: "metadata.json", Data: []byte(`{"title":"石炭井"}`)}},
+		Message: "created", User: user}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := f.staged(t, "uploads/staging/"+id+"/photo.png", []byte("\x89PNG\r\n\x1a\n pretend image "+id))
+	photo.Logical = "files/photo.png"
+	steps := []ocfl.Change{
+		{Put: []ocfl.Content{photo}, Message: "file added", User: user},
+		{Put: []ocfl.Content{{Logical: "metadata.json", Data: []byte(`{"title":"石炭井矿区"}`)}}, Message: "metadata: title", User: user},
+		{Remove: []string{"files/photo.png"}, Message: "file removed", User: user},
+		{RestoreFrom: "v2", Message: "restored v2", User: user},
+	}
+	for _, ch := range steps {
+		if inv, etag, err = f.store.Commit(ctx, id, inv, etag, ch, now); err != nil {
+			t.Fatalf("%s: %v", ch.Message, err)
+		}
+	}
+	return inv
+}
+
+func TestVersionsAndRestore(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	inv := f.buildObject(t, "szm-versions1")
+	if inv.Head != "v5" || len(inv.Versions) != 5 {
+		t.Fatalf("head %s with %d versions", inv.Head, len(inv.Versions))
+	}
+	tests := []struct {
+		version, logical, want string
+		present                bool
+	}{
+		{"v1", "metadata.json", `{"title":"石炭井"}`, true},
+		{"v1", "files/photo.png", "", false},
+		{"v2", "files/photo.png", "\x89PNG\r\n\x1a\n pretend image szm-versions1", true},
+		{"v3", "metadata.json", `{"title":"石炭井矿区"}`, true},
+		{"v4", "files/photo.png", "", false},
+		{"v5", "metadata.json", `{"title":"石炭井"}`, true},
+		{"v5", "files/photo.png", "\x89PNG\r\n\x1a\n pretend image szm-versions1", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version+" "+tt.logical, func(t *testing.T) {
+			data, err := f.store.ReadSmall(ctx, "szm-versions1", inv, tt.version, tt.logical)
+			if !tt.present {
+				if !errors.Is(err, ocfl.ErrNotFound) {
+					t.Fatalf("want ErrNotFound, got %v", err)
+				}
+				return
+			}
+			if err != nil || string(data) != tt.want {
+				t.Fatalf("got %q, %v", data, err)
+			}
+		})
+	}
+	// Restoring stored nothing new: v5's content all lives in v1 and v2.
+	for _, paths := range inv.Manifest {
+		for _, p := range paths {
+			if strings.HasPrefix(p, "v5/") || strings.HasPrefix(p, "v4/") {
+				t.Fatalf("content duplicated in %s", p)
+			}
+		}
+	}
+}
+
+func TestConcurrentCommitsNeverInterleave(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	id := "szm-race0001"
+	inv, etag, err := f.store.Commit(ctx, id, nil, "", ocfl.Change{Put: []ocfl.Content{{Logical: "metadata.json", Data: []byte("{}")}}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	results := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			_, _, err := f.store.Commit(ctx, id, inv, etag, ocfl.Change{Put: []ocfl.Content{{Logical: "metadata.json",
+				Data: []byte(`{"writer":` + string(rune('0'+i)) + `}`)}}}, time.Now())
+			results <- err
+		})
+	}
+	wg.Wait()
+	close(results)
+	won := 0
+	for err := range results {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, ocfl.ErrConflict):
+			t.Fatalf("unexpected %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d writers won, want exactly 1", won)
+	}
+	head, _, err := f.store.Read(ctx, id)
+	if err != nil || head.Head != "v2" {
+		t.Fatalf("head %v %v", head, err)
+	}
+	// The losers left no version directories behind except the winner's v2.
+	for obj := range f.client.ListObjects(ctx, f.bucket, minio.ListObjectsOptions{Prefix: "ocfl/" + id + "/v2/", Recursive: true}) {
+		if obj.Key != "" && !strings.Contains(obj.Key, "/v2/") {
+			t.Fatalf("stray %s", obj.Key)
+		}
+	}
+	bad, err := f.store.CheckObject(ctx, id, nil)
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("after the race: %v %v", bad, err)
+	}
+}
+
+func TestFixityFindsCorruption(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	inv := f.buildObject(t, "szm-fixity01")
+	if bad, err := f.store.CheckObject(ctx, "szm-fixity01", nil); err != nil || len(bad) != 0 {
+		t.Fatalf("clean object reports %v %v", bad, err)
+	}
+	var photoPath string
+	for _, paths := range inv.Manifest {
+		if strings.HasSuffix(paths[0], "photo.png") {
+			photoPath = paths[0]
+		}
+	}
+	evil := []byte("bit rot")
+	if _, err := f.client.PutObject(ctx, f.bucket, "ocfl/szm-fixity01/"+photoPath, bytes.NewReader(evil), int64(len(evil)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	bad, err := f.store.CheckObject(ctx, "szm-fixity01", nil)
+	if err != nil || len(bad) != 1 || bad[0].Path != photoPath || bad[0].Got == "" {
+		t.Fatalf("corruption not reported: %+v %v", bad, err)
+	}
+}
+
+func TestBadInputIsRefused(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		id     string
+		change ocfl.Change
+	}{
+		{"bad id", "../escape", ocfl.Change{Put: []ocfl.Content{{Logical: "a", Data: []byte("x")}}}},
+		{"upper-case id", "SZM-1234", ocfl.Change{Put: []ocfl.Content{{Logical: "a", Data: []byte("x")}}}},
+		{"dot-dot path", "szm-badpath1", ocfl.Change{Put: []ocfl.Content{{Logical: "files/../../x", Data: []byte("x")}}}},
+		{"absolute path", "szm-badpath2", ocfl.Change{Put: []ocfl.Content{{Logical: "/etc/passwd", Data: []byte("x")}}}},
+		{"copy without digest", "szm-badpath3", ocfl.Change{Put: []ocfl.Content{{Logical: "f", FromKey: "uploads/x", Size: 1}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, err := f.store.Commit(ctx, tt.id, nil, "", tt.change, time.Now()); err == nil {
+				t.Fatal("accepted")
+			}
+			if _, _, err := f.store.Read(ctx, tt.id); err == nil {
+				t.Fatal("something was stored")
+			}
+		})
+	}
+}
+
+// TestIndependentImplementationReadsOurObjects copies objects out of MinIO into a folder laid
+// out as an OCFL storage root and has @ocfl/ocfl-fs open every version and file.
+func TestIndependentImplementationReadsOurObjects(t *testing.T) {
+	nodeModules := toolsPath(t, "ocfl-js", "node_modules")
+	if _, err := os.Stat(filepath.Join(nodeModules, "@ocfl", "ocfl-fs")); err != nil {
+		testenv.Unavailable(t, err)
+	}
+	f := setup(t)
+	ctx := context.Background()
+	ids := []string{"szm-export01", "szm-export02", "szm-export03"}
+	for _, id := range ids {
+		f.buildObject(t, id)
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	// The storage root's own files, then each object.
+	for obj := range f.client.ListObjects(ctx, f.bucket, minio.ListObjectsOptions{Prefix: "ocfl/", Recursive: true}) {
+		if obj.Err != nil {
+			t.Fatal(obj.Err)
+		}
+		rel := strings.TrimPrefix(obj.Key, "ocfl/")
+		if strings.HasPrefix(rel, "szm-") {
+			continue
+		}
+		r, err := f.client.GetObject(ctx, f.bucket, obj.Key, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(root, rel), r)
+	}
+	for _, id := range ids {
+		if err := f.store.Export(ctx, id, func(rel string, r io.Reader) error {
+			writeFile(t, filepath.Join(root, rel), r)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("node", append([]string{filepath.Join("testdata", "verify.cjs"), root, filepath.Join(t.TempDir(), "ws")}, ids...)...)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+nodeModules)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("@ocfl/ocfl-fs could not read our objects: %v\n%s", err, out)
+	}
+	var got struct{ Objects, Versions, Files int }
+	if err := json.Unmarshal(bytes.TrimSpace(out), &got); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	// Per object: v1 1 file, v2 2, v3 2, v4 1, v5 2.
+	if got.Objects != 3 || got.Versions != 15 || got.Files != 24 {
+		t.Fatalf("independent reader saw %+v", got)
+	}
+}
+
+func writeFile(t *testing.T, path string, r io.Reader) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if _, err := io.Copy(out, r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// toolsPath finds .tools/<parts> above the working directory.
+func toolsPath(t *testing.T, parts ...string) string {
+	t.Helper()
+	if d := os.Getenv("CC_TOOLS_DIR"); d != "" {
+		return filepath.Join(append([]string{d}, parts...)...)
+	}
+	dir, _ := os.Getwd()
+	for {
+		p := filepath.Join(append([]string{dir, ".tools"}, parts...)...)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return p
+		}
+		dir = parent
+	}
+}
