@@ -22,6 +22,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/jobs"
@@ -54,6 +55,7 @@ type Core struct {
 	Jobs        *jobs.Store
 	Uploads     *upload.Manager
 	Collections *collections.Service
+	Derivatives *derivatives.Service
 }
 
 // NewLogger builds the logger the configuration asks for.
@@ -104,6 +106,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		Indexer: indexer.New(accStore, lib, counter, unitStore, sc, ob, log), OCFL: store, Library: lib, Views: counter,
 		Jobs:        jobs.New(rdb, cfg.Redis.KeyPrefix),
 		Collections: collections.New(docs, lib, unitStore),
+		Derivatives: derivatives.New(docs, lib, log),
 		Uploads: upload.New(&minio.Core{Client: docs.Client()}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/",
 			MaxSize: cfg.Library.MaxUploadBytes}),
 	}, nil
@@ -201,6 +204,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
 		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
+		Derivatives: c.Derivatives,
 	})
 	if err != nil {
 		return nil, err

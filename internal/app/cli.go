@@ -25,6 +25,9 @@ Usage:
   culturecloud setup    [--config FILE]   prepare the bucket, search indexes and unit tree, then exit
   culturecloud reindex  [--config FILE]   rebuild the search indexes from MinIO and swap them in
   culturecloud fixity   [--object ID]     re-read every preserved file and report digest mismatches
+  culturecloud import   --csv FILE --dir DIR --as ACCOUNT [--workers N]
+                                          load many items from a CSV file and a folder of files
+                                          (columns: docs/import.md); re-running skips what is in
   culturecloud admin create --name NAME [--display-name TEXT] [--config FILE]
                                           create an administrator; the password is read from
                                           the environment variable CC_NEW_ADMIN_PASSWORD or stdin
@@ -53,6 +56,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	name := fs.String("name", "", "account name (admin create)")
 	displayName := fs.String("display-name", "管理员", "display name (admin create)")
 	object := fs.String("object", "", "check only this object (fixity)")
+	csvFile := fs.String("csv", "", "CSV file (import)")
+	dir := fs.String("dir", "", "folder of the files named in the CSV (import)")
+	as := fs.String("as", "", "librarian or admin account the items belong to (import)")
+	workers := fs.Int("workers", 2, "files checked and stored at once (import)")
 	if err := fs.Parse(rest); err != nil {
 		return 2
 	}
@@ -64,7 +71,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "dev":
 		err = runDev(ctx, cfg, getenv, stdout, stderr)
-	case "serve", "worker", "setup", "admin", "reindex", "fixity":
+	case "serve", "worker", "setup", "admin", "reindex", "fixity", "import":
 		if err = cfg.Validate(); err != nil {
 			break
 		}
@@ -77,6 +84,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			err = runSetup(ctx, cfg, stderr)
 		case "admin":
 			err = runAdminCreate(ctx, cfg, *name, *displayName, getenv, stdin, stdout, stderr)
+		case "import":
+			return runImport(ctx, cfg, importArgs{csv: *csvFile, dir: *dir, as: *as, workers: *workers}, stdout, stderr)
 		case "reindex":
 			err = runReindex(ctx, cfg, stdout, stderr)
 		case "fixity":

@@ -6,7 +6,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/config"
+	"github.com/shizuishan/culturecloud/internal/importer"
 )
 
 // runReindex rebuilds the search indexes from MinIO alone and swaps them in atomically, so
@@ -76,4 +78,48 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+type importArgs struct {
+	csv, dir, as string
+	workers      int
+}
+
+// runImport loads items from a CSV file; it exits 0 when every row went in (or was there
+// already), 1 when some rows failed, 2 for wrong arguments.
+func runImport(ctx context.Context, cfg *config.Config, a importArgs, stdout, stderr io.Writer) int {
+	if a.csv == "" || a.dir == "" || a.as == "" {
+		fmt.Fprintln(stderr, "import: --csv, --dir and --as are required")
+		return 2
+	}
+	if a.workers < 1 || a.workers > 16 {
+		fmt.Fprintln(stderr, "import: --workers must be 1 to 16")
+		return 2
+	}
+	core, err := Connect(cfg, NewLogger(cfg.Log, stderr))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer core.Close()
+	if err := core.Prepare(ctx); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	actor, err := core.Accounts.Store().Get(ctx, a.as)
+	if err != nil || (actor.Role != accounts.Librarian && actor.Role != accounts.Admin) {
+		fmt.Fprintf(stderr, "import: --as %s must name a librarian or admin account\n", a.as)
+		return 2
+	}
+	report, err := importer.Run(ctx, importer.Deps{Library: core.Library, Docs: core.Docs}, importer.Options{
+		CSV: a.csv, Dir: a.dir, Actor: actor, Stdout: stdout, Stderr: stderr, Workers: a.workers,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "import:", err)
+		return 1
+	}
+	if len(report.Failed) > 0 {
+		return 1
+	}
+	return 0
 }

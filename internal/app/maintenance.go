@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/search"
 )
 
@@ -15,6 +16,7 @@ func (c *Core) RunWorkers(ctx context.Context) {
 	wg.Go(func() { c.maintain(ctx, 10*time.Minute) })
 	wg.Go(func() { c.Indexer.Run(ctx, hostname(), 10*time.Minute) })
 	wg.Go(func() { c.Outbox.Consume(ctx, "attach", hostname(), c.handleAttach) })
+	wg.Go(func() { c.Outbox.Consume(ctx, derivatives.Group, hostname(), c.Derivatives.Handle) })
 	wg.Wait()
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
@@ -42,6 +43,7 @@ type Deps struct {
 	Uploads     *upload.Manager
 	Outbox      *outbox.Outbox
 	Collections *collections.Service
+	Derivatives *derivatives.Service
 }
 
 // Server holds the dependencies of the handlers.

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"image"
+	"image/png"
 	"io"
 	"net/http"
 	"strconv"
@@ -74,13 +76,20 @@ func (c *client) attach(itemID, uploadID string) jobJSON {
 	return job
 }
 
+// pngBytes is a real PNG image (so that thumbnails can be made of it) padded to about n bytes
+// with noise.
 func pngBytes(n int) []byte {
-	b := make([]byte, n)
-	copy(b, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
-	for i := 16; i < n; i++ {
-		b[i] = byte(i * 7)
+	side := 64
+	for side*side*3 < n && side < 2048 {
+		side *= 2
 	}
-	return b
+	img := image.NewRGBA(image.Rect(0, 0, side, side))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i*7 + i/13)
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, img)
+	return buf.Bytes()
 }
 
 func TestUploadAttachServeAndCount(t *testing.T) {
@@ -94,6 +103,33 @@ func TestUploadAttachServeAndCount(t *testing.T) {
 	if job.State != "done" || job.Result.File.SHA256 != hex.EncodeToString(want[:]) {
 		t.Fatalf("attach job %+v", job)
 	}
+
+	// The worker makes thumbnails; staff and (once published) visitors get them.
+	var der struct {
+		Files map[string]struct {
+			State   string `json:"state"`
+			Error   string `json:"error"`
+			Outputs []struct {
+				Name  string `json:"name"`
+				Width int    `json:"width"`
+				URL   string `json:"url"`
+			} `json:"outputs"`
+		} `json:"files"`
+	}
+	eventually(t, "thumbnails are made", func() bool {
+		dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID+"/derivatives", nil).json(t, &der)
+		st := der.Files[job.Result.File.Path]
+		return st.State == "done" || st.State == "failed"
+	})
+	st := der.Files[job.Result.File.Path]
+	if st.State != "done" || len(st.Outputs) != 3 {
+		t.Fatalf("derivatives %+v", st)
+	}
+	thumb := dwk.want(http.StatusOK, "GET", st.Outputs[0].URL, nil)
+	if thumb.header.Get("Content-Type") != "image/jpeg" || len(thumb.body) < 100 {
+		t.Fatalf("thumbnail %s %d bytes", thumb.header.Get("Content-Type"), len(thumb.body))
+	}
+	newClient(t, srv.URL).want(http.StatusNotFound, "GET", st.Outputs[0].URL, nil) // draft: not public
 
 	// A file that lies about its type is refused, and the item is unchanged.
 	liar := dwk.attach(it.ID, dwk.uploadFile("photo.jpg", []byte("\x7fELF\x02\x01\x01 pretending to be a photo")))
