@@ -13,7 +13,7 @@ import (
 // RunWorkers runs every background worker of a node until ctx ends, and waits for them.
 func (c *Core) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { c.maintain(ctx, 10*time.Minute) })
+	wg.Go(func() { c.maintain(ctx, c.Config.Library.MaintenanceEvery) })
 	wg.Go(func() { c.Indexer.Run(ctx, hostname(), 10*time.Minute) })
 	wg.Go(func() { c.Outbox.Consume(ctx, "attach", hostname(), c.handleAttach) })
 	wg.Go(func() { c.Outbox.Consume(ctx, derivatives.Group, hostname(), c.Derivatives.Handle) })

@@ -108,6 +108,7 @@ type Auth struct {
 type Library struct {
 	MaxUploadBytes     int64         `yaml:"max_upload_bytes"`
 	AbandonedUploadAge time.Duration `yaml:"abandoned_upload_age"`
+	MaintenanceEvery   time.Duration `yaml:"maintenance_every"`
 }
 
 type Dev struct {
@@ -287,6 +288,7 @@ func (c *Config) Validate() error {
 		{"auth.bootstrap_admin_password", hidden(c.Auth.BootstrapAdminPassword), c.Auth.BootstrapAdmin == "" || len(c.Auth.BootstrapAdminPassword) >= 10, "at least 10 characters when auth.bootstrap_admin is set"},
 		{"library.max_upload_bytes", strconv.FormatInt(c.Library.MaxUploadBytes, 10), c.Library.MaxUploadBytes >= 1<<20 && c.Library.MaxUploadBytes <= 5<<40, "1048576 (1 MiB) to 5497558138880 (5 TiB)"},
 		{"library.abandoned_upload_age", c.Library.AbandonedUploadAge.String(), c.Library.AbandonedUploadAge >= time.Hour, "at least 1h"},
+		{"library.maintenance_every", c.Library.MaintenanceEvery.String(), c.Library.MaintenanceEvery >= 100*time.Millisecond && c.Library.MaintenanceEvery <= 24*time.Hour, "100ms to 24h"},
 		{"dev.redis_port", strconv.Itoa(c.Dev.RedisPort), validPort(c.Dev.RedisPort), "1 to 65535"},
 		{"dev.minio_port", strconv.Itoa(c.Dev.MinIOPort), validPort(c.Dev.MinIOPort), "1 to 65535"},
 		{"dev.minio_console_port", strconv.Itoa(c.Dev.MinIOConsolePort), validPort(c.Dev.MinIOConsolePort), "1 to 65535"},

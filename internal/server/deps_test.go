@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -36,9 +37,11 @@ func TestDependencyOutages(t *testing.T) {
 		body   any
 		status int // while the dependency is down
 	}
+	var outageItem itemJSON
 	tests := []struct {
-		dep    string
-		probes []probe
+		dep          string
+		duringOutage func(t *testing.T)
+		probes       []probe
 		// afterRestart runs once the dependency is back.
 		afterRestart func(t *testing.T)
 	}{
@@ -72,7 +75,13 @@ func TestDependencyOutages(t *testing.T) {
 				{"writes do not", bot, "POST", "/api/v1/accounts", map[string]any{"name": "during.outage", "display_name": "停机时创建",
 					"password": "Outage-Account-1", "role": "librarian", "unit": "pl-library"}, 201},
 			},
+			duringOutage: func(t *testing.T) {
+				outageItem = admin.publish(admin.createItem(sampleItem("停机期间发布的老照片", nil)))
+			},
 			afterRestart: func(t *testing.T) {
+				eventually(t, "the item published during the outage is searchable", func() bool {
+					return anon.search("q=" + url.QueryEscape("停机期间发布")).has(outageItem.ID)
+				})
 				eventually(t, "the account written during the outage is searchable", func() bool {
 					r := bot.do("GET", "/api/v1/accounts?q=during.outage", nil)
 					var page struct {
@@ -110,6 +119,9 @@ func TestDependencyOutages(t *testing.T) {
 					}
 				}
 				t.Logf("%s: %d in %v", p.name, r.status, time.Since(start).Round(time.Millisecond))
+			}
+			if tt.duringOutage != nil {
+				tt.duringOutage(t)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()

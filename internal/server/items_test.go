@@ -301,3 +301,22 @@ func TestCollectionsAndStaffList(t *testing.T) {
 	}
 	anon.want(http.StatusUnauthorized, "GET", "/api/v1/staff/items", nil)
 }
+
+func TestMostViewedSort(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, _ := staffClients(t, srv)
+	var ids []string
+	for _, title := range []string{"沙湖旧影甲", "沙湖旧影乙", "沙湖旧影丙"} {
+		ids = append(ids, dwk.publish(dwk.createItem(sampleItem(title, map[string]any{"theme": "tourism"}))).ID)
+	}
+	// Item i gets i+1 distinct visitors.
+	for i, id := range ids {
+		for v := 0; v <= i; v++ {
+			newClient(t, srv.URL).want(http.StatusOK, "POST", "/api/v1/items/"+id+"/views", nil, "User-Agent", fmt.Sprintf("visitor-%d", v))
+		}
+	}
+	eventually(t, "most viewed first", func() bool {
+		res := newClient(t, srv.URL).search("theme=tourism&sort=views")
+		return len(res.Hits) == 3 && res.Hits[0].ID == ids[2] && res.Hits[1].ID == ids[1] && res.Hits[2].ID == ids[0]
+	})
+}

@@ -138,6 +138,8 @@ func Config(t testing.TB, stack *devservices.Stack) *config.Config {
 	// Cheap hashing keeps -race runs quick; production cost is in configs/culturecloud.yaml.
 	cfg.Auth.Argon2MemoryKiB = 8 * 1024
 	cfg.Auth.Argon2Time = 1
+	// Rollups and the popularity sync run often, so that tests see their effect.
+	cfg.Library.MaintenanceEvery = 500 * time.Millisecond
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
