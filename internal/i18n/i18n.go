@@ -92,7 +92,10 @@ func lookup(key string) (text, bool) {
 	if m, ok := messages[key]; ok {
 		return m, true
 	}
-	m, ok := pageMessages[key]
+	if m, ok := pageMessages[key]; ok {
+		return m, true
+	}
+	m, ok := libraryMessages[key]
 	return m, ok
 }
 

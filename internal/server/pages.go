@@ -71,7 +71,17 @@ func (s *Server) pageFor(name string, roles ...accounts.Role) gin.HandlerFunc {
 }
 
 func (s *Server) render(c *gin.Context, status int, name string, p *principal) {
+	var data any
+	if name == "home" {
+		data = s.homeData(c)
+	}
+	s.renderData(c, status, name, p, data)
+}
+
+// renderData renders a page with its own data (web.PageData.Data).
+func (s *Server) renderData(c *gin.Context, status int, name string, p *principal, data any) {
 	d := web.PageData{
+		Data:   data,
 		Lang:   lang(c),
 		Page:   name,
 		Path:   c.Request.URL.Path,

@@ -1,6 +1,546 @@
 package server
 
-import "github.com/gin-gonic/gin"
+import (
+	"errors"
+	"html"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/i18n"
+	"github.com/shizuishan/culturecloud/internal/indexer"
+	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/internal/web"
+	"github.com/shizuishan/culturecloud/search"
+)
 
 // libraryPages registers the pages of the Shizuishan Memory library.
-func (s *Server) libraryPages(g *gin.RouterGroup) {}
+func (s *Server) libraryPages(g *gin.RouterGroup) {
+	g.GET("/memory", s.memorySearchPage)
+	g.GET("/memory/items/:id", s.memoryItemPage)
+	g.GET("/memory/collections/:id", s.memoryCollectionPage)
+	g.GET("/console", s.consoleHomePage)
+	g.GET("/console/items/new", s.consoleItemPage)
+	g.GET("/console/items/:id", s.consoleItemPage)
+}
+
+// searchSorts are the sort orders the search page offers, in order.
+var searchSorts = []string{"relevance", "newest", "views"}
+
+// pagePrincipal identifies the caller of a public page; a store failure only makes the
+// visitor appear signed out.
+func (s *Server) pagePrincipal(c *gin.Context) *principal {
+	p, err := s.identify(c)
+	if err != nil {
+		s.log.WarnContext(c.Request.Context(), "page without identity", "err", err)
+		return nil
+	}
+	return p
+}
+
+// staffPage admits librarians and admins: visitors go to the login page, others see 403.
+func (s *Server) staffPage(c *gin.Context) (*principal, bool) {
+	p, err := s.identify(c)
+	if err != nil {
+		s.log.WarnContext(c.Request.Context(), "page without identity", "err", err)
+		s.render(c, http.StatusServiceUnavailable, "error", nil)
+		return nil, false
+	}
+	if p == nil {
+		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+		return nil, false
+	}
+	if p.account.Role != accounts.Admin && p.account.Role != accounts.Librarian {
+		s.render(c, http.StatusForbidden, "error", p)
+		return nil, false
+	}
+	return p, true
+}
+
+func webTerm(list []library.Term, id string) web.Term {
+	if t, ok := library.Find(list, id); ok {
+		return web.Term{ID: t.ID, ZH: t.ZH, EN: t.EN, Download: t.Download}
+	}
+	return web.Term{ID: id}
+}
+
+func webTerms(list []library.Term) []web.Term {
+	out := make([]web.Term, 0, len(list))
+	for _, t := range list {
+		out = append(out, web.Term{ID: t.ID, ZH: t.ZH, EN: t.EN, Download: t.Download})
+	}
+	return out
+}
+
+func unitLabel(lang i18n.Lang, tree *units.Tree, id string) string {
+	u, ok := tree.Get(id)
+	switch {
+	case !ok:
+		return id
+	case lang == i18n.EN && u.NameEN != "" || u.NameZH == "":
+		return u.NameEN
+	}
+	return u.NameZH
+}
+
+// homeData is the library's part of the home page: themes, trending and latest items.
+// A store that does not answer leaves its list empty; the page stays up.
+func (s *Server) homeData(c *gin.Context) *web.HomeData {
+	ctx := c.Request.Context()
+	v := s.Library.Vocabulary()
+	d := &web.HomeData{Themes: webTerms(v.Themes)}
+	ranked, err := s.Views.Trending(ctx, "item:", 30, time.Now())
+	if err != nil {
+		s.log.WarnContext(ctx, "home: trending", "err", err)
+	}
+	for _, r := range ranked {
+		if len(d.Trending) == 10 {
+			break
+		}
+		it, err := s.Library.Get(ctx, strings.TrimPrefix(r.Target, "item:"))
+		if err != nil || it.Status != library.Published {
+			continue
+		}
+		d.Trending = append(d.Trending, web.Card{ID: it.ID, Title: it.Title, Theme: webTerm(v.Themes, it.Theme), Type: webTerm(v.Types, it.Type)})
+	}
+	res, err := s.Search.SearchItems(ctx, search.ItemQuery{Sort: "newest", Page: 1, PerPage: 8})
+	if err != nil {
+		s.log.WarnContext(ctx, "home: latest", "err", err)
+		return d
+	}
+	for _, h := range res.Hits {
+		d.Latest = append(d.Latest, web.Card{ID: h.ID, Title: h.Title, Theme: webTerm(v.Themes, h.Theme),
+			Type: webTerm(v.Types, h.Type), Thumb: thumbURL(h.ID, h.Thumb)})
+	}
+	return d
+}
+
+// thumbURL makes a search document's thumbnail (a URL or a path in the item) into a URL.
+func thumbURL(id, thumb string) string {
+	switch {
+	case thumb == "":
+		return ""
+	case strings.HasPrefix(thumb, "/"):
+		return thumb
+	}
+	return fileURL(id, thumb)
+}
+
+func fileURL(id, path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return "/api/v1/items/" + url.PathEscape(id) + "/files/" + strings.Join(parts, "/")
+}
+
+// highlight escapes a snippet and turns the search engine's markers into <mark>.
+func highlight(marked string) template.HTML {
+	s := html.EscapeString(marked)
+	s = strings.ReplaceAll(s, search.HighlightPre, "<mark>")
+	s = strings.ReplaceAll(s, search.HighlightPost, "</mark>")
+	if strings.Count(s, "<mark>") != strings.Count(s, "</mark>") {
+		s = strings.ReplaceAll(strings.ReplaceAll(s, "<mark>", ""), "</mark>", "")
+	}
+	return template.HTML(s) //nolint:gosec // escaped above; only our own <mark> tags are added
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
+
+// memorySearchPage is /memory: the search, rendered on the server so that it works without
+// JavaScript.
+func (s *Server) memorySearchPage(c *gin.Context) {
+	ctx := c.Request.Context()
+	l := lang(c)
+	p := s.pagePrincipal(c)
+	v := s.Library.Vocabulary()
+
+	q, problems := search.ParseItemQuery(c.Query)
+	d := &web.SearchData{Sorts: searchSorts}
+	for field := range problems {
+		d.Problems = append(d.Problems, field)
+		switch field {
+		case "sort":
+			q.Sort = "relevance"
+		case "q":
+			q.Text = strings.Map(func(r rune) rune {
+				if r < 0x20 {
+					return ' '
+				}
+				return r
+			}, truncate(q.Text, 200))
+			q.Text = strings.TrimSuffix(q.Text, "…")
+		}
+	}
+	sort.Strings(d.Problems)
+	d.Q, d.Sort = q.Text, q.Sort
+
+	// The current state as URL parameters; every link of the page starts from it.
+	current := map[string]string{"type": q.Type, "theme": q.Theme, "district": q.District, "format": q.Format}
+	if q.Decade != 0 {
+		current["decade"] = strconv.Itoa(q.Decade)
+	}
+	if q.HasMedia != nil {
+		current["has_media"] = strconv.FormatBool(*q.HasMedia)
+	}
+	base := url.Values{}
+	if q.Text != "" {
+		base.Set("q", q.Text)
+	}
+	if q.Sort != "relevance" {
+		base.Set("sort", q.Sort)
+	}
+	for _, name := range search.ItemFacets {
+		if current[name] != "" {
+			base.Set(name, current[name])
+			d.Hidden = append(d.Hidden, web.Param{Name: name, Value: current[name]})
+		}
+	}
+	link := func(change func(url.Values)) string {
+		u := url.Values{}
+		for k, vs := range base {
+			u[k] = slices.Clone(vs)
+		}
+		if change != nil {
+			change(u)
+		}
+		if len(u) == 0 {
+			return "/memory"
+		}
+		return "/memory?" + u.Encode()
+	}
+
+	tree, _, err := s.Units.LoadUnits(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "search page: units", "err", err)
+	}
+	label := func(facet, value string) string {
+		switch facet {
+		case "type":
+			return web.TermName(l, webTerm(v.Types, value))
+		case "theme":
+			return web.TermName(l, webTerm(v.Themes, value))
+		case "district":
+			return unitLabel(l, &tree, value)
+		case "decade":
+			if n, err := strconv.Atoi(value); err == nil {
+				return i18n.T(l, "memory.decade", n)
+			}
+		case "has_media":
+			if value == "true" || value == "false" {
+				return i18n.T(l, "memory.has_media."+value)
+			}
+		}
+		return value
+	}
+	for _, name := range search.ItemFacets {
+		if current[name] != "" {
+			d.Filters = append(d.Filters, web.Filter{Facet: name, Label: label(name, current[name]),
+				RemoveURL: link(func(u url.Values) { u.Del(name) })})
+		}
+	}
+
+	res, err := s.Search.SearchItems(ctx, q)
+	status := http.StatusOK
+	if err != nil {
+		s.log.WarnContext(ctx, "search page", "err", err)
+		d.Failed = true
+		status = http.StatusServiceUnavailable
+		s.renderData(c, status, "memory_search", p, d)
+		return
+	}
+	d.Total, d.Page = res.Total, q.Page
+	d.TotalPages = int(min(res.TotalPages, 500))
+
+	for _, name := range search.ItemFacets {
+		f := web.Facet{Name: name}
+		counts := res.Facets[name]
+		if cur := current[name]; cur != "" {
+			if _, ok := counts[cur]; !ok {
+				counts = mapsWith(counts, cur, 0)
+			}
+		}
+		for value, n := range counts {
+			selected := current[name] == value
+			f.Options = append(f.Options, web.FacetOption{Label: label(name, value), Count: n, Selected: selected,
+				URL: link(func(u url.Values) {
+					if selected {
+						u.Del(name)
+					} else {
+						u.Set(name, value)
+					}
+				})})
+		}
+		sort.SliceStable(f.Options, func(i, j int) bool {
+			a, b := f.Options[i], f.Options[j]
+			if name == "decade" {
+				return a.Label < b.Label
+			}
+			if a.Count != b.Count {
+				return a.Count > b.Count
+			}
+			return a.Label < b.Label
+		})
+		d.Facets = append(d.Facets, f)
+	}
+
+	for _, h := range res.Hits {
+		title := h.Highlight.Title
+		if title == "" {
+			title = h.Title
+		}
+		snippet := h.Highlight.Description
+		if snippet == "" {
+			snippet = truncate(h.Description, 160)
+		}
+		hit := web.Hit{ID: h.ID, Title: highlight(title), Snippet: highlight(snippet), Theme: webTerm(v.Themes, h.Theme),
+			Type: webTerm(v.Types, h.Type), Period: h.Period, Thumb: thumbURL(h.ID, h.Thumb), HasMedia: h.HasMedia, Views: h.Views}
+		if h.District != "" {
+			hit.District = unitLabel(l, &tree, h.District)
+		}
+		d.Hits = append(d.Hits, hit)
+	}
+
+	pageURL := func(n int) string {
+		return link(func(u url.Values) {
+			if n > 1 {
+				u.Set("page", strconv.Itoa(n))
+			}
+		})
+	}
+	if d.Page > 1 {
+		d.PrevURL = pageURL(min(d.Page-1, max(d.TotalPages, 1)))
+	}
+	if d.Page < d.TotalPages {
+		d.NextURL = pageURL(d.Page + 1)
+	}
+	d.Pages = pageLinks(d.Page, d.TotalPages, pageURL)
+	s.renderData(c, status, "memory_search", p, d)
+}
+
+func mapsWith(m map[string]int, k string, v int) map[string]int {
+	out := make(map[string]int, len(m)+1)
+	for key, n := range m {
+		out[key] = n
+	}
+	out[k] = v
+	return out
+}
+
+// pageLinks lists the first and last page and two pages either side of the current one,
+// with gaps between.
+func pageLinks(current, total int, pageURL func(int) string) []web.PageLink {
+	var out []web.PageLink
+	last := 0
+	for n := 1; n <= total; n++ {
+		if n != 1 && n != total && (n < current-2 || n > current+2) {
+			continue
+		}
+		if last != 0 && n > last+1 {
+			out = append(out, web.PageLink{Gap: true})
+		}
+		out = append(out, web.PageLink{Number: n, URL: pageURL(n), Current: n == current})
+		last = n
+	}
+	return out
+}
+
+// itemData turns an item into what its page and the console's form show.
+func (s *Server) itemData(l i18n.Lang, it library.Item, tree *units.Tree) *web.ItemData {
+	v := s.Library.Vocabulary()
+	licence := webTerm(v.Licences, it.Licence)
+	d := &web.ItemData{
+		ID: it.ID, Version: it.Version, Status: string(it.Status), Title: it.Title, Description: it.Description,
+		Theme: webTerm(v.Themes, it.Theme), Type: webTerm(v.Types, it.Type), Licence: licence,
+		Unit: unitLabel(l, tree, it.Unit), Place: it.Place.Name, Period: it.Period, AltText: it.AltText,
+		Transcript: it.Transcript, Tags: it.Tags, CanDownload: licence.Download,
+	}
+	if it.Language != "" {
+		d.Language = webTerm(v.Languages, it.Language)
+	}
+	if it.Place.Lat != nil && it.Place.Lon != nil {
+		d.Coordinates = strconv.FormatFloat(*it.Place.Lat, 'f', -1, 64) + ", " + strconv.FormatFloat(*it.Place.Lon, 'f', -1, 64)
+	}
+	for _, f := range []struct {
+		key    string
+		values []string
+	}{
+		{"dc.title", []string{it.Title}}, {"dc.creator", it.Creator}, {"dc.subject", it.Subject},
+		{"dc.publisher", []string{it.Publisher}}, {"dc.contributor", it.Contributor}, {"dc.date", []string{it.Date}},
+		{"dc.format", []string{it.Format}}, {"dc.identifier", []string{it.Identifier}}, {"dc.source", []string{it.Source}},
+		{"dc.relation", []string{it.Relation}}, {"dc.coverage", []string{it.Coverage}}, {"dc.rights", []string{it.Rights}},
+	} {
+		values := slices.DeleteFunc(slices.Clone(f.values), func(s string) bool { return strings.TrimSpace(s) == "" })
+		if len(values) > 0 {
+			d.Fields = append(d.Fields, web.FieldRow{Key: f.key, Values: values})
+		}
+	}
+	for _, f := range it.Files {
+		fv := web.FileView{Path: f.Path, Name: f.Name, MediaType: f.MediaType, Size: f.Size, URL: fileURL(it.ID, f.Path), Kind: "other"}
+		switch {
+		case strings.HasPrefix(f.MediaType, "image/"):
+			fv.Kind = "image"
+		case strings.HasPrefix(f.MediaType, "audio/"):
+			fv.Kind = "audio"
+		case strings.HasPrefix(f.MediaType, "video/"):
+			fv.Kind = "video"
+		case f.MediaType == "application/pdf":
+			fv.Kind = "pdf"
+		}
+		if licence.Download {
+			fv.Download = fv.URL + "?download=1"
+		}
+		d.Files = append(d.Files, fv)
+	}
+	for _, to := range []library.Status{library.InReview, library.Published, library.Draft, library.Withdrawn} {
+		if library.CanMove(it.Status, to) {
+			d.Transitions = append(d.Transitions, string(to))
+		}
+	}
+	return d
+}
+
+// memoryItemPage is /memory/items/{id}. Opening a published item counts a view before the
+// page is written, so the count shown includes this visit.
+func (s *Server) memoryItemPage(c *gin.Context) {
+	ctx := c.Request.Context()
+	it, err := s.Library.Get(ctx, c.Param("id"))
+	if errors.Is(err, library.ErrNotFound) {
+		s.render(c, http.StatusNotFound, "notfound", s.pagePrincipal(c))
+		return
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "item page", "err", err)
+		s.render(c, http.StatusServiceUnavailable, "error", nil)
+		return
+	}
+	p := s.pagePrincipal(c)
+	tree, _, err := s.Units.LoadUnits(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "item page: units", "err", err)
+	}
+	staff := p != nil && err == nil && library.CanEdit(p.account, it.Unit, &tree)
+	if it.Status != library.Published && !staff {
+		s.render(c, http.StatusNotFound, "notfound", p)
+		return
+	}
+	d := s.itemData(lang(c), it, &tree)
+	d.Staff = staff
+	if it.Status == library.Published {
+		target := indexer.ItemTarget(it.ID)
+		now := time.Now()
+		if _, err := s.Views.Record(ctx, target, s.viewer(c), now); err != nil {
+			s.log.WarnContext(ctx, "item page: record view", "err", err)
+		}
+		if st, err := s.Views.Stats(ctx, target, now); err != nil {
+			s.log.WarnContext(ctx, "item page: view stats", "err", err)
+		} else {
+			d.Views = &web.ViewCounts{Total: st.Total, Today: st.Today}
+		}
+	}
+	if staff {
+		h, err := s.Library.History(ctx, it.ID)
+		if err != nil {
+			s.log.WarnContext(ctx, "item page: history", "err", err)
+		}
+		for _, e := range h {
+			d.History = append(d.History, web.Version{Version: e.Version, Created: e.Created, User: e.User, Message: e.Message,
+				Current: e.Version == it.Version})
+		}
+	}
+	s.renderData(c, http.StatusOK, "memory_item", p, d)
+}
+
+// memoryCollectionPage is /memory/collections/{id}; the script loads the collection.
+func (s *Server) memoryCollectionPage(c *gin.Context) {
+	s.renderData(c, http.StatusOK, "memory_collection", s.pagePrincipal(c), &web.CollectionData{ID: c.Param("id")})
+}
+
+// consoleHomePage is the librarians' console; its lists are loaded by the script.
+func (s *Server) consoleHomePage(c *gin.Context) {
+	p, ok := s.staffPage(c)
+	if !ok {
+		return
+	}
+	s.renderData(c, http.StatusOK, "console_home", p, nil)
+}
+
+// consoleItemPage is the metadata form of a new item (/console/items/new) or of one the
+// librarian may edit; items of other units are 404.
+func (s *Server) consoleItemPage(c *gin.Context) {
+	p, ok := s.staffPage(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	tree, _, err := s.Units.LoadUnits(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "console: units", "err", err)
+		s.render(c, http.StatusServiceUnavailable, "error", p)
+		return
+	}
+	l := lang(c)
+	v := s.Library.Vocabulary()
+	d := &web.ItemData{Form: web.ItemForm{Unit: p.account.Unit, Language: "zh"}}
+	if id := c.Param("id"); id != "" {
+		it, err := s.Library.Get(ctx, id)
+		if errors.Is(err, library.ErrNotFound) || err == nil && !library.CanEdit(p.account, it.Unit, &tree) {
+			s.render(c, http.StatusNotFound, "notfound", p)
+			return
+		}
+		if err != nil {
+			s.log.ErrorContext(ctx, "console item", "err", err)
+			s.render(c, http.StatusServiceUnavailable, "error", p)
+			return
+		}
+		d = s.itemData(l, it, &tree)
+		d.Form = itemForm(it.Fields)
+		d.Staff = true
+	}
+	d.Vocab = web.Vocab{Themes: webTerms(v.Themes), Types: webTerms(v.Types), Licences: webTerms(v.Licences), Languages: webTerms(v.Languages)}
+	for _, u := range tree.Units {
+		if p.account.Role != accounts.Admin && !tree.Within(p.account.Unit, u.ID) {
+			continue
+		}
+		var names []string
+		for _, id := range tree.Path(u.ID) {
+			names = append(names, unitLabel(l, &tree, id))
+		}
+		d.UnitOptions = append(d.UnitOptions, web.Param{Name: u.ID, Value: strings.Join(names, " / ")})
+	}
+	sort.SliceStable(d.UnitOptions, func(i, j int) bool { return d.UnitOptions[i].Value < d.UnitOptions[j].Value })
+	s.renderData(c, http.StatusOK, "console_item", p, d)
+}
+
+func itemForm(f library.Fields) web.ItemForm {
+	list := func(v []string) string { return strings.Join(v, ", ") }
+	num := func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*p, 'f', -1, 64)
+	}
+	return web.ItemForm{
+		Title: f.Title, Creator: list(f.Creator), Subject: list(f.Subject), Description: f.Description, Publisher: f.Publisher,
+		Contributor: list(f.Contributor), Date: f.Date, Type: f.Type, Format: f.Format, Identifier: f.Identifier, Source: f.Source,
+		Language: f.Language, Relation: f.Relation, Coverage: f.Coverage, Rights: f.Rights, Theme: f.Theme, Unit: f.Unit,
+		PlaceName: f.Place.Name, Lat: num(f.Place.Lat), Lon: num(f.Place.Lon), Period: f.Period, Licence: f.Licence,
+		Tags: list(f.Tags), AltText: f.AltText, Transcript: f.Transcript,
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shizuishan/culturecloud/configs"
 	"github.com/shizuishan/culturecloud/internal/docstore"
@@ -272,9 +273,7 @@ func newDocStore(t *testing.T) *units.DocStore {
 	if err != nil {
 		t.Fatalf("docstore.Connect: %v", err)
 	}
-	if err := docs.Setup(t.Context()); err != nil {
-		t.Fatalf("docstore Setup: %v", err)
-	}
+	setupDocs(t, docs)
 	return units.NewDocStore(docs)
 }
 
@@ -469,4 +468,126 @@ func (c *conflictStore) LoadUnits(context.Context) (units.Tree, string, error) {
 func (c *conflictStore) SaveUnits(context.Context, units.Tree, string) (string, error) {
 	c.saves++
 	return "", units.ErrChanged
+}
+
+func strPtr(s string) *string { return &s }
+
+func TestUpdateRename(t *testing.T) {
+	store := newDocStore(t)
+	ctx := t.Context()
+	seed := seedTree(t)
+	if _, err := store.Seed(ctx, seed); err != nil {
+		t.Fatalf("Seed: %v", err)
+	}
+	orig, _ := seed.Get("dwk-library")
+	tests := []struct {
+		name   string
+		id     string
+		rename units.Rename
+		wantZH string
+		wantEN string
+		errs   []string
+		err    error
+	}{
+		{"both names, trimmed", "dwk-library", units.Rename{NameZH: strPtr(" 大武口区图书馆（新馆） "), NameEN: strPtr(" Dawukou New Library ")},
+			"大武口区图书馆（新馆）", "Dawukou New Library", nil, nil},
+		{"only Chinese", "dwk-library", units.Rename{NameZH: strPtr("大武口图书馆")}, "大武口图书馆", "Dawukou New Library", nil, nil},
+		{"nothing", "dwk-library", units.Rename{}, "大武口图书馆", "Dawukou New Library", nil, nil},
+		{"empty Chinese", "dwk-library", units.Rename{NameZH: strPtr("  ")}, "", "", []string{"name_zh:required"}, nil},
+		{"one-character English", "dwk-library", units.Rename{NameEN: strPtr("D")}, "", "", []string{"name_en:too_short"}, nil},
+		{"control character", "dwk-library", units.Rename{NameZH: strPtr("大武口\x07图书馆")}, "", "", []string{"name_zh:text"}, nil},
+		{"both wrong", "dwk-library", units.Rename{NameZH: strPtr(""), NameEN: strPtr(strings.Repeat("x", 121))}, "", "",
+			[]string{"name_zh:required", "name_en:too_long"}, nil},
+		{"unknown unit", "nowhere", units.Rename{NameZH: strPtr("某地")}, "", "", nil, units.ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _, err := store.LoadUnits(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := units.Update(ctx, store, tc.id, tc.rename)
+			switch {
+			case tc.err != nil:
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("Update(%s) err = %v, want %v", tc.id, err, tc.err)
+				}
+			case tc.errs != nil:
+				if p := problems(t, err); !slices.Equal(p, tc.errs) {
+					t.Fatalf("Update(%s, %+v) problems %v, want %v", tc.id, tc.rename, p, tc.errs)
+				}
+			default:
+				if err != nil {
+					t.Fatalf("Update(%s, %+v): %v", tc.id, tc.rename, err)
+				}
+				if got.NameZH != tc.wantZH || got.NameEN != tc.wantEN || got.ID != orig.ID || got.Parent != orig.Parent || got.Kind != orig.Kind {
+					t.Errorf("Update = %+v, want names %q/%q and the rest of %+v", got, tc.wantZH, tc.wantEN, orig)
+				}
+			}
+			after, _, err := store.LoadUnits(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(after.Units) != len(before.Units) {
+				t.Errorf("Update changed the number of units from %d to %d", len(before.Units), len(after.Units))
+			}
+			stored, _ := after.Get("dwk-library")
+			if tc.err == nil && tc.errs == nil {
+				if stored != got {
+					t.Errorf("stored %+v, Update returned %+v", stored, got)
+				}
+			} else if prev, _ := before.Get("dwk-library"); stored != prev {
+				t.Errorf("a refused Update changed the stored unit from %+v to %+v", prev, stored)
+			}
+		})
+	}
+}
+
+func TestUpdateConcurrentWithAdd(t *testing.T) {
+	store := newDocStore(t)
+	ctx := t.Context()
+	if _, err := store.Seed(ctx, seedTree(t)); err != nil {
+		t.Fatalf("Seed: %v", err)
+	}
+	b := &barrierStore{DocStore: store, first: map[string]bool{}}
+	b.loaded.Add(2)
+	newUnit := units.Unit{ID: "hn-new-point", Parent: "hn", NameZH: "新服务点", NameEN: "New Point", Kind: "service_point"}
+	var wg sync.WaitGroup
+	var addErr, renameErr error
+	wg.Go(func() { addErr = units.Add(context.WithValue(ctx, writerKey{}, "add"), b, newUnit) })
+	wg.Go(func() {
+		_, renameErr = units.Update(context.WithValue(ctx, writerKey{}, "rename"), b, "pl", units.Rename{NameEN: strPtr("Pingluo")})
+	})
+	wg.Wait()
+	if addErr != nil || renameErr != nil {
+		t.Fatalf("concurrent Add and Update: %v, %v", addErr, renameErr)
+	}
+	tree, _, err := store.LoadUnits(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tree.Get(newUnit.ID); !ok {
+		t.Error("the added unit was lost")
+	}
+	if pl, _ := tree.Get("pl"); pl.NameEN != "Pingluo" {
+		t.Errorf("the rename was lost: pl = %+v", pl)
+	}
+}
+
+// setupDocs runs Setup, waiting out MinIO's start-up: its health endpoints, which testenv
+// waits for, answer 200 while the S3 API still says "Server not initialized yet" for a few
+// tens of milliseconds.
+func setupDocs(t *testing.T, docs *docstore.Store) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := docs.Setup(t.Context())
+		if err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "not initialized") || time.Now().After(deadline) {
+			t.Fatalf("docstore Setup: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

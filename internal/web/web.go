@@ -24,7 +24,8 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // Pages are the template names a PageData.Page may hold.
-var Pages = []string{"home", "login", "register", "account", "admin_users", "admin_units", "notfound", "error"}
+var Pages = []string{"home", "login", "register", "account", "admin_users", "admin_units", "notfound", "error",
+	"memory_search", "memory_item", "memory_collection", "console_home", "console_item"}
 
 // Roles are the account roles the pages know how to name.
 var Roles = []string{"citizen", "librarian", "lecturer", "admin"}
@@ -40,6 +41,9 @@ type PageData struct {
 	Units  []units.Unit // organisation units (admin pages)
 	Next   string       // login page: local path to go to after login; "" means "/"
 	Status int          // notfound and error pages
+	// Data is the page's own data: *HomeData, *SearchData, *ItemData or *CollectionData
+	// (library.go); nil when the page has none.
+	Data any
 }
 
 // Viewer is the signed-in account looking at the page.
@@ -64,6 +68,11 @@ func New() (*Renderer, error) {
 		"unitKinds":   func() []string { return units.Kinds },
 		"roles":       func() []string { return Roles },
 		"asset":       assetPath(),
+		"term":        TermName,
+		"fileSize":    fileSize,
+		"formatTime":  formatTime,
+		"statusKey":   statusKey,
+		"join":        join,
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {

@@ -1,0 +1,309 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/shizuishan/culturecloud/internal/testenv"
+)
+
+// visitorBrowser starts a browser of its own with a user agent of its own: a visitor on
+// another device, with no cookies of the others.
+func visitorBrowser(t *testing.T, userAgent string) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		testenv.Unavailable(t, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.UserAgent(userAgent),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// createLibrarian creates a librarian of 大武口区图书馆 through the API, as the admin.
+func createLibrarian(t *testing.T, base, name, password string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := testenv.Client()
+	hc.Jar = jar
+	send := func(method, path, csrf string, body any) *http.Response {
+		b, _ := json.Marshal(body)
+		req, err := http.NewRequest(method, base+path, bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := send("POST", "/api/v1/auth/login", "", map[string]string{"name": testenv.AdminName, "password": testenv.AdminPassword})
+	var login struct {
+		CSRF string `json:"csrf_token"`
+	}
+	err := json.NewDecoder(resp.Body).Decode(&login)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil || login.CSRF == "" {
+		t.Fatalf("admin login: %d %v", resp.StatusCode, err)
+	}
+	resp = send("POST", "/api/v1/accounts", login.CSRF, map[string]string{
+		"name": name, "display_name": "高馆员", "password": password, "role": "librarian", "unit": "dwk-library"})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create librarian: %d", resp.StatusCode)
+	}
+}
+
+// testFiles writes a small PNG and a text file.
+func testFiles(t *testing.T) []string {
+	t.Helper()
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for y := range 48 {
+		for x := range 64 {
+			img.Set(x, y, color.RGBA{R: uint8(x * 4), G: uint8(y * 5), B: 120, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	pngPath := filepath.Join(dir, "meikuang.png")
+	txtPath := filepath.Join(dir, "koushu.txt")
+	if err := os.WriteFile(pngPath, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(txtPath, []byte("石炭井老矿工口述记录。\nOral history of a Shitanjing miner.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{pngPath, txtPath}
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	shot := get(t, ctx, "screenshot", chromedp.FullScreenshot(100))
+	path := filepath.Join(artifactsDir(t), name)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// findInSearch opens /memory?q=query until the item is listed (indexing takes a moment).
+func findInSearch(t *testing.T, ctx context.Context, base, query, id string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		do(t, ctx, "search "+query, chromedp.Navigate(base+"/memory?lang=zh-CN&q="+url.QueryEscape(query)), chromedp.WaitReady(chromedp.ID("memory-q")))
+		found := get(t, ctx, "result link", chromedp.Evaluate[bool](fmt.Sprintf(`!!document.querySelector('#hits a[href="/memory/items/%s"]')`, id)))
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("search for %q did not find %s within 10s", query, id)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// checkPlainHTTP asks for pages the way an old phone or a crawler would: drafts and
+// unknown items are 404, the console sends visitors to the login page, and a bad search
+// parameter is explained rather than a crash.
+func checkPlainHTTP(t *testing.T, base, draftID string) {
+	t.Helper()
+	hc := testenv.Client()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, tc := range []struct {
+		path, want string
+		status     int
+	}{
+		{"/memory/items/" + draftID, "", http.StatusNotFound},
+		{"/memory/items/szm-nothing", "", http.StatusNotFound},
+		{"/console", "/login?next=%2Fconsole", http.StatusSeeOther},
+		{"/console/items/" + draftID, "/login?next=", http.StatusSeeOther},
+		{"/memory?page=abc&sort=nope&q=%E7%85%A4", `id="memory-problems"`, http.StatusOK},
+		{"/memory?lang=en&theme=industrial&decade=1950", "1950s", http.StatusOK},
+	} {
+		resp, err := hc.Get(base + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("GET %s: %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+		if tc.want != "" && !strings.Contains(string(body)+resp.Header.Get("Location"), tc.want) {
+			t.Errorf("GET %s lacks %s", tc.path, tc.want)
+		}
+	}
+}
+
+func viewCount(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	s := get(t, ctx, "view count", chromedp.Text(chromedp.ID("view-total")))
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		t.Fatalf("view count %q: %v", s, err)
+	}
+	return n
+}
+
+// TestLibrarianPublishesAndVisitorsFindIt: a librarian creates an item in the console,
+// uploads two files straight to the storage, submits the item for review and publishes
+// it; visitors find it by Chinese text and by pinyin initials, and each new visitor counts
+// once.
+func TestLibrarianPublishesAndVisitorsFindIt(t *testing.T) {
+	srv := testenv.StartServer(t, testenv.Config(t, testenv.Shared(t)))
+	const name, password = "gao.dwk", "Dawukou-Reading-7"
+	const title = "石嘴山煤矿老照片"
+	createLibrarian(t, srv.URL, name, password)
+
+	ctx := browser(t)
+	login(t, ctx, srv.URL, name, password)
+	do(t, ctx, "create an item in the console",
+		chromedp.Navigate(srv.URL+"/console/items/new"),
+		chromedp.WaitVisible(chromedp.ID("item-form")),
+		chromedp.SendKeys(chromedp.ID("item-title"), title),
+		chromedp.SetValue(chromedp.ID("item-type"), "StillImage"),
+		chromedp.SetValue(chromedp.ID("item-theme"), "industrial"),
+		chromedp.SetValue(chromedp.ID("item-licence"), "cc-by-4.0"),
+		chromedp.SendKeys(chromedp.ID("item-description"), "1960 年代石炭井煤矿工人的合影。"),
+		chromedp.SendKeys(chromedp.ID("item-creator"), "王师傅, 李师傅"),
+		chromedp.Click(chromedp.ID("item-save")),
+		chromedp.WaitVisible(chromedp.ID("upload-input")),
+	)
+	loc := get(t, ctx, "location", chromedp.Location())
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	if !strings.HasPrefix(id, "szm-") {
+		t.Fatalf("the console did not open the new item: %s", loc)
+	}
+
+	checkPlainHTTP(t, srv.URL, id)
+
+	do(t, ctx, "upload two files", chromedp.SetUploadFiles(chromedp.ID("upload-input"), testFiles(t)))
+	state := get(t, ctx, "uploads", chromedp.Poll[string](`(function(){
+		var rows = document.querySelectorAll('#upload-list li');
+		var done = document.querySelectorAll('#upload-list li[data-state="done"]').length;
+		var failed = document.querySelector('#upload-list li[data-state="failed"]');
+		if (failed) return 'failed: ' + failed.textContent;
+		return rows.length === 2 && done === 2 ? 'done' : '';
+	})()`, chromedp.WithPollingTimeout(90*time.Second), chromedp.WithPollingInterval(200*time.Millisecond)))
+	if state != "done" {
+		t.Fatalf("uploads: %s", state)
+	}
+	do(t, ctx, "both files are listed",
+		chromedp.Poll[chromedp.Void](`document.querySelectorAll('#console-files li[data-path]').length === 2`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+
+	do(t, ctx, "submit for review",
+		chromedp.Click(chromedp.ID("status-in_review")),
+		chromedp.WaitVisible(chromedp.ID("status-published")),
+	)
+	// The console's review queue lists the item (the staff index follows within seconds);
+	// publish it from there.
+	reviewLink := `#review a[href="/console/items/` + id + `"]`
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		do(t, ctx, "open the console", chromedp.Navigate(srv.URL+"/console"),
+			chromedp.Poll[chromedp.Void](`!document.querySelector('#review .staff-items li.muted:only-child') || document.querySelector('#review .list-total').textContent !== ''`,
+				chromedp.WithPollingTimeout(5*time.Second)))
+		if get(t, ctx, "review queue", chromedp.Evaluate[bool](`!!document.querySelector('`+reviewLink+`')`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the review queue does not list the item")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	do(t, ctx, "publish",
+		chromedp.Click(chromedp.CSS(`#review button.move-item[data-id="`+id+`"][data-to="published"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#console-status .status-ok`)),
+		chromedp.Navigate(srv.URL+"/console/items/"+id),
+		chromedp.WaitVisible(chromedp.ID("console-public-link")),
+	)
+
+	visitor := visitorBrowser(t, "Mozilla/5.0 (X11; Linux x86_64) CultureCloudTest/1.0 visitor-a")
+	findInSearch(t, visitor, srv.URL, "石嘴山煤矿", id)
+	if !strings.Contains(get(t, visitor, "hit title", chromedp.Text(chromedp.CSS("#hits"))), title) {
+		t.Error("the hit does not show the title")
+	}
+	screenshot(t, visitor, "memory-search-zh.png")
+	do(t, visitor, "the home page lists the item as the latest",
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#latest-list a[href="/memory/items/`+id+`"]`)),
+	)
+	findInSearch(t, visitor, srv.URL, "szs", id)
+
+	do(t, visitor, "open the item",
+		chromedp.Click(chromedp.CSS(`#hits a[href="/memory/items/`+id+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("item-title")),
+	)
+	first := viewCount(t, visitor)
+	if first < 1 {
+		t.Fatalf("view count %d does not include this visit", first)
+	}
+	if n := get(t, visitor, "files", chromedp.Evaluate[int](`document.querySelectorAll('#item-files li').length`)); n != 2 {
+		t.Errorf("item page lists %d files, want 2", n)
+	}
+	do(t, visitor, "the image opens in the viewer",
+		chromedp.Click(chromedp.CSS(".zoom-open")),
+		chromedp.WaitVisible(chromedp.ID("viewer-close")),
+		chromedp.Click(chromedp.ID("viewer-zoom-in")),
+	)
+	if lvl := get(t, visitor, "zoom", chromedp.Text(chromedp.ID("viewer-level"))); lvl != "150%" {
+		t.Errorf("zoom level %q after one zoom in", lvl)
+	}
+	do(t, visitor, "close the viewer", chromedp.Click(chromedp.ID("viewer-close")))
+	screenshot(t, visitor, "memory-item-zh.png")
+
+	do(t, visitor, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("view-total")))
+	if again := viewCount(t, visitor); again != first {
+		t.Errorf("view count went from %d to %d on reload by the same visitor", first, again)
+	}
+
+	other := visitorBrowser(t, "Mozilla/5.0 (X11; Linux x86_64) CultureCloudTest/1.0 visitor-b")
+	do(t, other, "a new visitor opens the item",
+		chromedp.Navigate(srv.URL+"/memory/items/"+id),
+		chromedp.WaitVisible(chromedp.ID("view-total")),
+	)
+	if n := viewCount(t, other); n != first+1 {
+		t.Errorf("a new visitor sees %d views, want %d", n, first+1)
+	}
+}

@@ -1,0 +1,714 @@
+// Shizuishan Memory: item page (image viewer, view counts, thumbnails, history), collections,
+// the librarians' console and resumable uploads. Plain JavaScript, no dependencies. Every
+// text it shows comes from a data-t-* attribute that the server filled from the catalogue.
+(function () {
+  'use strict';
+
+  var doc = document;
+  var lang = doc.documentElement.lang || 'zh-CN';
+
+  function msg(name) { return doc.body.getAttribute('data-msg-' + name) || ''; }
+  function tr(root, name) { return (root && root.getAttribute('data-t-' + name)) || ''; }
+  function fill(template, name, value) { return (template || '').split('{' + name + '}').join(value); }
+
+  function csrfToken() {
+    var m = doc.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute('content') : '';
+  }
+
+  // api sends one JSON request and resolves to {ok, status, body, etag}.
+  async function api(method, url, data, headers) {
+    var opts = {
+      method: method,
+      credentials: 'same-origin',
+      headers: { 'Accept': 'application/json, application/problem+json', 'Accept-Language': lang }
+    };
+    Object.keys(headers || {}).forEach(function (h) { opts.headers[h] = headers[h]; });
+    if (method !== 'GET') {
+      opts.headers['X-CSRF-Token'] = csrfToken();
+      opts.headers['Content-Type'] = 'application/json';
+      if (data !== undefined) opts.body = JSON.stringify(data);
+    }
+    var res = await fetch(url, opts);
+    var body = null;
+    if (res.status !== 204) {
+      var text = await res.text();
+      try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+    }
+    return { ok: res.ok, status: res.status, body: body, etag: res.headers.get('ETag') || '' };
+  }
+
+  function versionOf(etag) { return (etag || '').replace(/^W\//, '').replace(/"/g, ''); }
+  function quoted(version) { return '"' + version + '"'; }
+
+  function el(tag, text, cls) {
+    var e = doc.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function link(href, text, cls) {
+    var a = el('a', text, cls);
+    a.href = href;
+    return a;
+  }
+
+  // setStatus replaces what a live region says; errors go in a role=alert child.
+  function setStatus(region, kind, lines) {
+    if (!region) return;
+    region.textContent = '';
+    if (!kind) return;
+    var box = el('div', null, 'status-' + kind);
+    if (kind === 'error') box.setAttribute('role', 'alert');
+    lines.filter(Boolean).forEach(function (l) { box.appendChild(el('p', l)); });
+    region.appendChild(box);
+  }
+
+  function problemLines(res) {
+    var p = res.body || {};
+    var lines = [p.title || msg('error'), p.detail];
+    (Array.isArray(p.errors) ? p.errors : []).forEach(function (fe) { lines.push(fe.message); });
+    return lines;
+  }
+
+  function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
+  function itemURL(id) { return '/memory/items/' + encodeURIComponent(id); }
+
+  // ---- Item page -------------------------------------------------------------------
+
+  function initItem(page) {
+    var id = page.getAttribute('data-id');
+    var staff = page.getAttribute('data-staff') === '1';
+
+    // A view is counted again when media starts playing (the server de-duplicates).
+    page.querySelectorAll('.media-play').forEach(function (m) {
+      m.addEventListener('play', function () {
+        if (m.hasAttribute('data-counted')) return;
+        m.setAttribute('data-counted', '1');
+        api('POST', '/api/v1/items/' + encodeURIComponent(id) + '/views').then(function (res) {
+          var st = res.ok && res.body && res.body.stats;
+          if (!st) return;
+          var total = doc.getElementById('view-total');
+          var today = doc.getElementById('view-today');
+          if (total && typeof st.total === 'number') total.textContent = st.total;
+          if (today && typeof st.today === 'number') today.textContent = st.today;
+        }, function () {});
+      });
+    });
+
+    initViewer(page);
+    loadDerivatives(id, page, staff, page);
+
+    page.addEventListener('click', async function (ev) {
+      var button = ev.target.closest('.restore-version');
+      if (!button) return;
+      var region = doc.getElementById('history-status');
+      button.disabled = true;
+      setStatus(region, 'info', [msg('saving')]);
+      try {
+        var res = await api('POST', '/api/v1/items/' + encodeURIComponent(id) + '/restore',
+          { version: button.getAttribute('data-version') }, { 'If-Match': quoted(page.getAttribute('data-version')) });
+        if (res.ok) {
+          setStatus(region, 'ok', [tr(page, 'restored')]);
+          window.location.reload();
+          return;
+        }
+        setStatus(region, 'error', res.status === 412 ? [tr(page, 'stale')] : problemLines(res));
+      } catch (e) {
+        setStatus(region, 'error', [msg('network')]);
+      }
+      button.disabled = false;
+    });
+  }
+
+  // initViewer wires the image viewer: a modal <dialog> with zoom buttons; Esc closes it
+  // (the browser does that for a modal dialog) and focus goes back to the image.
+  function initViewer(page) {
+    var dialog = doc.getElementById('image-viewer');
+    if (!dialog || typeof dialog.showModal !== 'function') return;
+    var img = doc.getElementById('viewer-img');
+    var level = doc.getElementById('viewer-level');
+    var original = doc.getElementById('viewer-original');
+    var title = doc.getElementById('viewer-title');
+    var levels = [100, 150, 200, 300, 400];
+    var index = 0;
+    var opener = null;
+
+    function apply() {
+      levels.forEach(function (l) { img.classList.remove('zoom-' + l); });
+      img.classList.add('zoom-' + levels[index]);
+      level.textContent = levels[index] + '%';
+      doc.getElementById('viewer-zoom-out').disabled = index === 0;
+      doc.getElementById('viewer-zoom-in').disabled = index === levels.length - 1;
+    }
+    function zoom(step) {
+      index = Math.max(0, Math.min(levels.length - 1, index + step));
+      apply();
+    }
+
+    page.addEventListener('click', function (ev) {
+      var button = ev.target.closest('.zoom-open');
+      if (!button) return;
+      opener = button;
+      var preview = button.querySelector('img');
+      img.src = button.getAttribute('data-full');
+      img.alt = preview ? preview.alt : '';
+      original.href = button.getAttribute('data-original') || button.getAttribute('data-full');
+      title.textContent = button.getAttribute('data-name') || title.textContent;
+      index = 0;
+      apply();
+      dialog.showModal();
+      doc.getElementById('viewer-zoom-in').focus();
+    });
+    doc.getElementById('viewer-zoom-in').addEventListener('click', function () { zoom(1); });
+    doc.getElementById('viewer-zoom-out').addEventListener('click', function () { zoom(-1); });
+    doc.getElementById('viewer-close').addEventListener('click', function () { dialog.close(); });
+    dialog.addEventListener('keydown', function (ev) {
+      if (ev.key === '+' || ev.key === '=') { ev.preventDefault(); zoom(1); }
+      else if (ev.key === '-' || ev.key === '_') { ev.preventDefault(); zoom(-1); }
+    });
+    dialog.addEventListener('close', function () {
+      img.removeAttribute('src');
+      if (opener) opener.focus();
+    });
+  }
+
+  // loadDerivatives puts thumbnails and posters in place when the worker has made them, and
+  // shows staff why it could not. Without derivatives the originals stay.
+  async function loadDerivatives(id, root, staff, texts) {
+    var res;
+    try { res = await api('GET', '/api/v1/items/' + encodeURIComponent(id) + '/derivatives'); } catch (e) { return; }
+    var files = res.ok && res.body && res.body.files;
+    if (!files) return;
+    Object.keys(files).forEach(function (path) {
+      var entry = files[path] || {};
+      var item = Array.prototype.find.call(root.querySelectorAll('li[data-path]'), function (li) {
+        return li.getAttribute('data-path') === path;
+      });
+      if (!item) return;
+      if (entry.state === 'failed') {
+        var note = item.querySelector('.derivative-error');
+        if (staff && note) {
+          note.textContent = tr(texts, 'derivative-failed') + (entry.error || '');
+          note.hidden = false;
+        }
+        return;
+      }
+      var out = {};
+      (entry.outputs || []).forEach(function (o) { if (o && o.name && o.url) out[o.name] = o; });
+      var preview = item.querySelector('img.file-preview');
+      var small = out['thumb-480.jpg'] || out['thumb-1200.jpg'];
+      if (preview && small) {
+        preview.src = small.url;
+        if (small.width && small.height) { preview.width = small.width; preview.height = small.height; }
+      }
+      var zoomButton = item.querySelector('.zoom-open');
+      if (zoomButton && out['thumb-1200.jpg']) {
+        zoomButton.setAttribute('data-original', zoomButton.getAttribute('data-full'));
+        zoomButton.setAttribute('data-full', out['thumb-1200.jpg'].url);
+      }
+      var video = item.querySelector('video');
+      if (video && out['poster.jpg']) video.poster = out['poster.jpg'].url;
+    });
+  }
+
+  // ---- Home and collections -------------------------------------------------------
+
+  function card(href, title, lines) {
+    var li = el('li', null, 'card');
+    var h = el('h3');
+    h.appendChild(link(href, title));
+    li.appendChild(h);
+    lines.filter(Boolean).forEach(function (l) { li.appendChild(el('p', l)); });
+    return li;
+  }
+
+  async function initFeatured(section) {
+    var res;
+    try { res = await api('GET', section.getAttribute('data-lib-api')); } catch (e) { return; }
+    var list = res.ok && res.body && Array.isArray(res.body.collections) ? res.body.collections : [];
+    var featured = list.filter(function (c) { return c.featured; });
+    if (!featured.length) return;
+    var ul = doc.getElementById('featured-list');
+    var count = ul.getAttribute('data-lib-items');
+    featured.slice(0, 6).forEach(function (c) {
+      var n = typeof c.item_count === 'number' ? c.item_count : (c.items || []).length;
+      ul.appendChild(card('/memory/collections/' + encodeURIComponent(c.id), c.title, [c.description, count.replace('%d', n)]));
+    });
+    section.hidden = false;
+  }
+
+  async function initCollection(page) {
+    var region = doc.getElementById('collection-status');
+    var res;
+    try { res = await api('GET', page.getAttribute('data-lib-api')); } catch (e) {
+      setStatus(region, 'error', [msg('network')]);
+      return;
+    }
+    if (!res.ok || !res.body) {
+      setStatus(region, 'error', [res.status === 404 ? tr(page, 'not-found') : msg('error')]);
+      return;
+    }
+    var c = res.body;
+    doc.getElementById('collection-title').textContent = c.title || '';
+    doc.title = (c.title || '') + ' · ' + doc.title;
+    doc.getElementById('collection-description').textContent = c.description || '';
+    var ul = doc.getElementById('collection-items');
+    var items = Array.isArray(c.items) ? c.items : [];
+    items.forEach(function (it) {
+      var li = el('li', null, 'item-card');
+      li.appendChild(el('span', null, 'thumb-placeholder'));
+      li.lastChild.setAttribute('aria-hidden', 'true');
+      li.appendChild(link(itemURL(it.id), it.title));
+      ul.appendChild(li);
+    });
+    setStatus(region, items.length ? null : 'info', [tr(page, 'empty')]);
+  }
+
+  // ---- Console: lists ---------------------------------------------------------------
+
+  async function moveItem(id, to) {
+    var cur = await api('GET', '/api/v1/items/' + encodeURIComponent(id));
+    if (!cur.ok) return cur;
+    return api('POST', '/api/v1/items/' + encodeURIComponent(id) + '/status', { status: to }, { 'If-Match': cur.etag });
+  }
+
+  async function loadList(root, section) {
+    var ul = section.querySelector('.staff-items');
+    var total = section.querySelector('.list-total');
+    var res;
+    try { res = await api('GET', '/api/v1/staff/items?status=' + encodeURIComponent(section.getAttribute('data-status'))); } catch (e) {
+      res = { ok: false };
+    }
+    ul.textContent = '';
+    if (!res.ok || !res.body || !Array.isArray(res.body.hits)) {
+      ul.appendChild(el('li', tr(root, 'unavailable'), 'muted'));
+      return;
+    }
+    total.textContent = fill(tr(root, 'total'), 'n', res.body.total || res.body.hits.length);
+    if (!res.body.hits.length) ul.appendChild(el('li', tr(root, 'empty'), 'muted'));
+    res.body.hits.forEach(function (h) {
+      var li = el('li', null, 'staff-item');
+      li.appendChild(link('/console/items/' + encodeURIComponent(h.id), h.title, 'staff-title'));
+      var actions = el('span', null, 'staff-actions');
+      if ((h.status || section.getAttribute('data-status')) === 'in_review') {
+        [['published', 'publish'], ['draft', 'return']].forEach(function (pair) {
+          var b = el('button', tr(root, pair[1]), pair[0] === 'published' ? 'primary move-item' : 'move-item');
+          b.type = 'button';
+          b.setAttribute('data-id', h.id);
+          b.setAttribute('data-to', pair[0]);
+          b.setAttribute('aria-label', tr(root, pair[1]) + ': ' + h.title);
+          actions.appendChild(b);
+        });
+      }
+      if (section.getAttribute('data-status') === 'published') actions.appendChild(link(itemURL(h.id), tr(root, 'view')));
+      li.appendChild(actions);
+      ul.appendChild(li);
+    });
+  }
+
+  function initConsole(root) {
+    var sections = root.querySelectorAll('.console-list');
+    var reload = function () { sections.forEach(function (s) { loadList(root, s); }); };
+    reload();
+    root.addEventListener('click', async function (ev) {
+      var b = ev.target.closest('.move-item');
+      if (!b) return;
+      var region = doc.getElementById('console-status');
+      b.disabled = true;
+      setStatus(region, 'info', [msg('saving')]);
+      try {
+        var res = await moveItem(b.getAttribute('data-id'), b.getAttribute('data-to'));
+        if (res.ok) setStatus(region, 'ok', [tr(root, 'moved')]); else setStatus(region, 'error', problemLines(res));
+      } catch (e) {
+        setStatus(region, 'error', [msg('network')]);
+      }
+      reload();
+      // The search index follows the write within a second or two.
+      setTimeout(reload, 1500);
+    });
+  }
+
+  // ---- Console: the item form -----------------------------------------------------
+
+  function collectFields(form) {
+    var data = { place: {} };
+    form.querySelectorAll('[name]').forEach(function (c) {
+      var name = c.name;
+      var value = c.value.trim();
+      if (name.indexOf('place.') === 0) {
+        var key = name.slice(6);
+        if (value === '') return;
+        data.place[key] = key === 'name' ? value : (isNaN(Number(value)) ? value : Number(value));
+        return;
+      }
+      if (c.getAttribute('data-list')) {
+        data[name] = value.split(/[,，;；、\n]+/).map(function (s) { return s.trim(); }).filter(Boolean);
+        return;
+      }
+      data[name] = c.tagName === 'TEXTAREA' ? c.value : value;
+    });
+    return data;
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll('.field-error').forEach(function (n) { n.remove(); });
+    form.querySelectorAll('[aria-invalid]').forEach(function (c) {
+      c.removeAttribute('aria-invalid');
+      var rest = (c.getAttribute('aria-describedby') || '').split(/\s+/).filter(function (x) { return x && !/-error$/.test(x); });
+      if (rest.length) c.setAttribute('aria-describedby', rest.join(' ')); else c.removeAttribute('aria-describedby');
+    });
+  }
+
+  // showErrors puts each field error of a problem next to its control.
+  function showErrors(form, region, res) {
+    var p = res.body || {};
+    var lines = [p.title || msg('error'), p.detail];
+    var first = null;
+    (Array.isArray(p.errors) ? p.errors : []).forEach(function (fe) {
+      var field = (fe.field || '').replace(/\[\d+\]$/, '');
+      var input = field && Array.prototype.find.call(form.querySelectorAll('[data-field]'), function (c) {
+        return c.getAttribute('data-field') === field;
+      });
+      if (!input) { lines.push(fe.message); return; }
+      var errId = input.id + '-error';
+      var note = doc.getElementById(errId);
+      if (!note) {
+        note = el('p', null, 'field-error');
+        note.id = errId;
+        (doc.getElementById(input.id + '-hint') || input).after(note);
+      }
+      note.textContent = fe.message;
+      input.setAttribute('aria-invalid', 'true');
+      var described = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+      if (described.indexOf(errId) < 0) described.push(errId);
+      input.setAttribute('aria-describedby', described.join(' '));
+      if (!first) first = input;
+    });
+    setStatus(region, 'error', lines);
+    if (first) first.focus();
+  }
+
+  function initConsoleItem(root) {
+    var state = { id: root.getAttribute('data-id'), version: root.getAttribute('data-version') };
+    var form = doc.getElementById('item-form');
+    var region = doc.getElementById('item-form-status');
+    var reloadButton = doc.getElementById('item-reload');
+
+    reloadButton.addEventListener('click', function () { window.location.reload(); });
+
+    form.addEventListener('submit', async function (ev) {
+      ev.preventDefault();
+      var button = doc.getElementById('item-save');
+      clearErrors(form);
+      button.disabled = true;
+      form.setAttribute('aria-busy', 'true');
+      setStatus(region, 'info', [msg('saving')]);
+      try {
+        var res;
+        if (!state.id) {
+          res = await api('POST', '/api/v1/items', collectFields(form));
+          if (res.ok && res.body && res.body.id) {
+            setStatus(region, 'ok', [tr(root, 'created')]);
+            window.location.assign('/console/items/' + encodeURIComponent(res.body.id));
+            return;
+          }
+        } else {
+          res = await api('PUT', '/api/v1/items/' + encodeURIComponent(state.id), collectFields(form), { 'If-Match': quoted(state.version) });
+          if (res.ok) {
+            state.version = versionOf(res.etag) || (res.body && res.body.version) || state.version;
+            setStatus(region, 'ok', [tr(root, 'saved')]);
+            return;
+          }
+          if (res.status === 412) {
+            setStatus(region, 'error', [tr(root, 'stale')]);
+            reloadButton.hidden = false;
+            reloadButton.focus();
+            return;
+          }
+        }
+        showErrors(form, region, res);
+      } catch (e) {
+        setStatus(region, 'error', [msg('network')]);
+      } finally {
+        button.disabled = false;
+        form.removeAttribute('aria-busy');
+      }
+    });
+
+    if (!state.id) return;
+
+    var workflow = doc.getElementById('workflow-status');
+    root.addEventListener('click', async function (ev) {
+      var b = ev.target.closest('.move-status');
+      if (!b) return;
+      b.disabled = true;
+      setStatus(workflow, 'info', [msg('saving')]);
+      try {
+        var res = await api('POST', '/api/v1/items/' + encodeURIComponent(state.id) + '/status',
+          { status: b.getAttribute('data-to') }, { 'If-Match': quoted(state.version) });
+        if (res.ok) {
+          setStatus(workflow, 'ok', [tr(root, 'moved')]);
+          window.location.reload();
+          return;
+        }
+        if (res.status === 412) {
+          setStatus(workflow, 'error', [tr(root, 'stale')]);
+          reloadButton.hidden = false;
+        } else {
+          setStatus(workflow, 'error', problemLines(res));
+        }
+      } catch (e) {
+        setStatus(workflow, 'error', [msg('network')]);
+      }
+      b.disabled = false;
+    });
+
+    initUploads(root, state);
+    loadDerivatives(state.id, doc.getElementById('console-files'), true, root);
+  }
+
+  // ---- Console: uploads -----------------------------------------------------------
+
+  var PARALLEL = 4;       // parts in flight per file
+  var MAX_ATTEMPTS = 8;   // per part, with exponential backoff
+
+  function uploadKey(itemID, f) { return 'cc-upload:' + itemID + ':' + f.name + ':' + f.size + ':' + f.lastModified; }
+
+  function storage() { try { return window.localStorage; } catch (e) { return null; } }
+
+  function waitOnline() {
+    if (navigator.onLine !== false) return Promise.resolve();
+    return new Promise(function (resolve) { window.addEventListener('online', function () { resolve(); }, { once: true }); });
+  }
+
+  async function checksum(blob) {
+    if (!window.crypto || !crypto.subtle) return '';
+    var digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+    var bin = '';
+    for (var i = 0; i < digest.length; i++) bin += String.fromCharCode(digest[i]);
+    return btoa(bin);
+  }
+
+  // putPart sends one part straight to the storage, reporting bytes as they go.
+  function putPart(url, blob, header, sum, progress) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open('PUT', url);
+      if (sum) xhr.setRequestHeader(header, sum);
+      xhr.upload.addEventListener('progress', function (e) { progress(e.loaded); });
+      xhr.addEventListener('load', function () {
+        if (xhr.status >= 200 && xhr.status < 300) resolve(); else reject(new Error('HTTP ' + xhr.status));
+      });
+      xhr.addEventListener('error', function () { reject(new Error('network')); });
+      xhr.addEventListener('timeout', function () { reject(new Error('timeout')); });
+      xhr.timeout = 10 * 60 * 1000;
+      xhr.send(blob);
+    });
+  }
+
+  function initUploads(root, state) {
+    var input = doc.getElementById('upload-input');
+    var zone = doc.getElementById('drop-zone');
+    var list = doc.getElementById('upload-list');
+    var chain = Promise.resolve();
+
+    function row(file) {
+      var li = el('li', null, 'upload');
+      li.setAttribute('data-state', 'queued');
+      li.appendChild(el('span', file.name, 'upload-name'));
+      var bar = el('progress');
+      bar.max = 100;
+      bar.value = 0;
+      bar.setAttribute('aria-label', fill(tr(root, 'progress'), 'name', file.name));
+      li.appendChild(bar);
+      var text = el('span', tr(root, 'queued'), 'upload-state');
+      li.appendChild(text);
+      list.appendChild(li);
+      return {
+        li: li,
+        set: function (kind, words, pct) {
+          li.setAttribute('data-state', kind);
+          text.textContent = words;
+          if (typeof pct === 'number') { bar.value = pct; bar.setAttribute('aria-valuetext', pct + '%'); }
+        }
+      };
+    }
+
+    function add(files) {
+      Array.prototype.forEach.call(files || [], function (file) {
+        var r = row(file);
+        chain = chain.then(function () { return uploadFile(file, r); }).catch(function (e) {
+          r.set('failed', tr(root, 'failed') + (e && e.message ? e.message : ''));
+        });
+      });
+    }
+
+    input.addEventListener('change', function () { add(input.files); input.value = ''; });
+    zone.addEventListener('dragover', function (ev) { ev.preventDefault(); zone.classList.add('dragging'); });
+    zone.addEventListener('dragleave', function () { zone.classList.remove('dragging'); });
+    zone.addEventListener('drop', function (ev) {
+      ev.preventDefault();
+      zone.classList.remove('dragging');
+      if (ev.dataTransfer) add(ev.dataTransfer.files);
+    });
+
+    async function uploadFile(file, r) {
+      var store = storage();
+      var key = uploadKey(state.id, file);
+      var sess = null;
+      var have = {};
+      var stored = store && store.getItem(key);
+      if (stored) {
+        var got = await api('GET', '/api/v1/uploads/' + encodeURIComponent(stored));
+        if (got.ok && got.body) {
+          sess = got.body;
+          (sess.uploaded || []).forEach(function (p) { have[p.number] = p.size; });
+          r.set('resumed', tr(root, 'resumed'));
+        } else if (store) {
+          store.removeItem(key);
+        }
+      }
+      if (!sess) {
+        var made = await api('POST', '/api/v1/uploads', { name: file.name, size: file.size });
+        if (!made.ok || !made.body) throw new Error(problemLines(made).filter(Boolean).join(' '));
+        sess = made.body;
+        if (store) store.setItem(key, sess.id);
+      }
+      var partSize = sess.part_size;
+      var parts = sess.parts;
+      var header = sess.checksum_header || 'x-amz-checksum-sha256';
+      var sizeOf = function (n) { return n < parts ? partSize : file.size - partSize * (parts - 1); };
+      var todo = [];
+      var done = 0;
+      for (var n = 1; n <= parts; n++) {
+        if (have[n] === sizeOf(n)) done += sizeOf(n); else todo.push(n);
+      }
+      var inflight = {};
+      var urls = {};
+      var report = function () {
+        var sent = done;
+        Object.keys(inflight).forEach(function (k) { sent += inflight[k]; });
+        var pct = file.size ? Math.min(100, Math.floor(sent * 100 / file.size)) : 100;
+        r.set('sending', fill(tr(root, 'sending'), 'n', pct), pct);
+      };
+      report();
+
+      async function fetchURLs(from) {
+        var want = todo.slice(todo.indexOf(from)).filter(function (p) { return !urls[p]; }).slice(0, 100);
+        if (want.indexOf(from) < 0) want.unshift(from);
+        var res = await api('POST', '/api/v1/uploads/' + encodeURIComponent(sess.id) + '/urls', { parts: want.slice(0, 100) });
+        if (!res.ok || !res.body || !res.body.urls) throw new Error(problemLines(res).filter(Boolean).join(' '));
+        Object.keys(res.body.urls).forEach(function (k) { urls[k] = res.body.urls[k]; });
+        header = res.body.checksum_header || header;
+      }
+
+      async function sendPart(p) {
+        var start = (p - 1) * partSize;
+        var blob = file.slice(start, start + sizeOf(p));
+        var sum = await checksum(blob);
+        for (var attempt = 1; ; attempt++) {
+          await waitOnline();
+          try {
+            if (!urls[p]) await fetchURLs(p);
+            await putPart(urls[p], blob, header, sum, function (loaded) { inflight[p] = loaded; report(); });
+            delete inflight[p];
+            done += blob.size;
+            report();
+            return;
+          } catch (e) {
+            delete inflight[p];
+            delete urls[p]; // the URL may have expired: ask for a new one
+            if (attempt >= MAX_ATTEMPTS) throw e;
+            var wait = Math.min(30, Math.pow(2, attempt - 1));
+            r.set('retrying', navigator.onLine === false ? tr(root, 'offline') : fill(tr(root, 'retrying'), 'n', wait));
+            await sleep(wait * 1000);
+          }
+        }
+      }
+
+      var next = 0;
+      async function worker() {
+        while (next < todo.length) {
+          var p = todo[next++];
+          await sendPart(p);
+        }
+      }
+      var workers = [];
+      for (var w = 0; w < Math.min(PARALLEL, Math.max(todo.length, 1)); w++) workers.push(worker());
+      await Promise.all(workers);
+
+      r.set('attaching', tr(root, 'attaching'), 100);
+      var job = await api('POST', '/api/v1/items/' + encodeURIComponent(state.id) + '/files', { upload_id: sess.id });
+      if (!job.ok || !job.body) throw new Error(problemLines(job).filter(Boolean).join(' '));
+      // The next file may upload while this one is being attached.
+      watchJob(job.body.id, r, store, key);
+    }
+
+    async function watchJob(jobID, r, store, key) {
+      for (var i = 0; ; i++) {
+        await sleep(Math.min(3000, 500 + i * 250));
+        var res;
+        try { res = await api('GET', '/api/v1/jobs/' + encodeURIComponent(jobID)); } catch (e) { continue; }
+        if (!res.ok || !res.body) {
+          if (res.status === 404) { r.set('failed', tr(root, 'failed') + problemLines(res).filter(Boolean).join(' ')); return; }
+          continue;
+        }
+        var job = res.body;
+        if (job.state === 'done') {
+          if (store) store.removeItem(key);
+          r.set('done', tr(root, 'done'), 100);
+          await refreshFiles();
+          return;
+        }
+        if (job.state === 'failed') {
+          if (store) store.removeItem(key);
+          r.set('failed', tr(root, 'failed') + (job.error || ''));
+          return;
+        }
+        r.set('attaching', tr(root, 'attaching') + (job.percent ? ' ' + job.percent + '%' : ''), 100);
+      }
+    }
+
+    // refreshFiles reads the item again: its file list and its new version.
+    async function refreshFiles() {
+      var res = await api('GET', '/api/v1/items/' + encodeURIComponent(state.id));
+      if (!res.ok || !res.body) return;
+      state.version = versionOf(res.etag) || res.body.version || state.version;
+      root.setAttribute('data-version', state.version);
+      var ul = doc.getElementById('console-files');
+      ul.textContent = '';
+      var files = Array.isArray(res.body.files) ? res.body.files : [];
+      if (!files.length) ul.appendChild(el('li', ul.getAttribute('data-empty'), 'muted'));
+      files.forEach(function (f) {
+        var li = el('li', null, 'file');
+        li.setAttribute('data-path', f.path);
+        li.appendChild(link('/api/v1/items/' + encodeURIComponent(state.id) + '/files/' + f.path.split('/').map(encodeURIComponent).join('/'), f.name));
+        li.appendChild(doc.createTextNode(' · ' + f.media_type));
+        var note = el('span', null, 'derivative-error status-error');
+        note.hidden = true;
+        li.appendChild(note);
+        ul.appendChild(li);
+      });
+      setStatus(doc.getElementById('upload-status'), 'ok', [tr(root, 'files-updated')]);
+      loadDerivatives(state.id, ul, true, root);
+    }
+  }
+
+  function init() {
+    var item = doc.getElementById('item-page');
+    if (item) initItem(item);
+    var featured = doc.getElementById('featured-collections');
+    if (featured) initFeatured(featured);
+    var collection = doc.getElementById('collection-page');
+    if (collection) initCollection(collection);
+    var consoleRoot = doc.getElementById('console');
+    if (consoleRoot) initConsole(consoleRoot);
+    var consoleItem = doc.getElementById('console-item');
+    if (consoleItem) initConsoleItem(consoleItem);
+  }
+
+  if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', init); else init();
+})();
