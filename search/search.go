@@ -130,17 +130,6 @@ func (c *Client) Upsert(ctx context.Context, index string, docs any) (int64, err
 	return task.TaskUID, nil
 }
 
-// Patch updates the given fields of existing documents and waits until it is applied.
-// Documents that do not exist are skipped rather than created, so a popularity update never
-// resurrects a withdrawn item.
-func (c *Client) Patch(ctx context.Context, index string, docs any) error {
-	task, err := c.ms.Index(c.UID(index)).UpdateDocuments(ctx, docs, &meilisearch.DocumentOptions{SkipCreation: true})
-	if err != nil {
-		return unavailable("update documents", err)
-	}
-	return c.Wait(ctx, task.TaskUID)
-}
-
 // Delete removes one document.
 func (c *Client) Delete(ctx context.Context, index, id string) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/units"
@@ -122,7 +123,7 @@ func checkPassword(errs *validate.Errors, field, password, name string) {
 		errs.Add(field, "required")
 	case len([]rune(password)) < MinPasswordLen:
 		errs.Add(field, "too_short", MinPasswordLen)
-	case len(password) > maxPasswordLen:
+	case utf8.RuneCountInString(password) > maxPasswordLen:
 		errs.Add(field, "too_long", maxPasswordLen)
 	case IsCommonPassword(password):
 		errs.Add(field, "common_password")

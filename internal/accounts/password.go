@@ -53,7 +53,10 @@ func Verify(encoded, password string) (bool, error) {
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
 		return false, errBadHash
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil {
+	// A hash with no passes or threads would panic in argon2, and a huge memory cost would
+	// exhaust the server: both mean the stored hash is damaged.
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil ||
+		time < 1 || threads < 1 || memory < 8 || memory > 4<<20 {
 		return false, errBadHash
 	}
 	salt, err := base64.RawStdEncoding.DecodeString(parts[4])

@@ -3,7 +3,6 @@ package accounts_test
 import (
 	"encoding/base64"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -12,15 +11,6 @@ import (
 
 // fastHasher keeps -race runs quick; the production cost is in configs/culturecloud.yaml.
 var fastHasher = accounts.Hasher{MemoryKiB: 8 * 1024, Time: 1}
-
-// knownBug skips a test that shows a bug reported to the maintainers, unless CC_KNOWN_BUGS
-// is set; remove the call once the bug is fixed.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("CC_KNOWN_BUGS") == "" {
-		t.Skip("known bug (set CC_KNOWN_BUGS=1 to run): " + what)
-	}
-}
 
 func TestHashVerify(t *testing.T) {
 	passwords := []string{"Helan-Shan-2024!", "黄河金岸石嘴山", " spaces at both ends ", strings.Repeat("x", 256)}
@@ -121,7 +111,6 @@ func TestVerifyMalformed(t *testing.T) {
 }
 
 func TestVerifyZeroCostIsAnError(t *testing.T) {
-	knownBug(t, "accounts.Verify passes t=0 or p=0 from the PHC string to argon2.IDKey, which panics")
 	good, err := fastHasher.Hash("some-password-1")
 	if err != nil {
 		t.Fatal(err)

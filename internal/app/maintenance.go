@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/derivatives"
-	"github.com/shizuishan/culturecloud/search"
+	"github.com/shizuishan/culturecloud/internal/outbox"
 )
 
 // RunWorkers runs every background worker of a node until ctx ends, and waits for them.
@@ -53,28 +53,28 @@ func (c *Core) maintainOnce(ctx context.Context) {
 	}
 }
 
-// SyncPopularity copies changed view totals into the items index (for "most viewed").
+// SyncPopularity hands items whose view totals changed to the indexer, which re-reads
+// them (so a withdrawn item is never brought back) and writes their totals for the "most
+// viewed" sort. The outbox batches many such events into one pass.
 func (c *Core) SyncPopularity(ctx context.Context) error {
 	for {
 		changed, err := c.Views.Changed(ctx, 500)
 		if err != nil || len(changed) == 0 {
 			return err
 		}
-		var docs []map[string]any
-		var targets []string
-		for target, total := range changed {
-			targets = append(targets, target)
-			if id, ok := strings.CutPrefix(target, "item:"); ok {
-				docs = append(docs, map[string]any{"id": id, "views": total})
+		for target := range changed {
+			id, ok := strings.CutPrefix(target, "item:")
+			if !ok {
+				continue
 			}
-		}
-		if len(docs) == 0 {
-			continue
-		}
-		err = c.Search.Patch(ctx, search.ItemsIndex, docs)
-		if err != nil {
-			_ = c.Views.MarkChanged(context.WithoutCancel(ctx), targets...)
-			return err
+			if err := c.Outbox.Append(ctx, outbox.Event{Kind: "item", ID: id}); err != nil {
+				var targets []string
+				for t := range changed {
+					targets = append(targets, t)
+				}
+				_ = c.Views.MarkChanged(context.WithoutCancel(ctx), targets...)
+				return err
+			}
 		}
 	}
 }

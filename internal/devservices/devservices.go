@@ -17,6 +17,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // Tools says where the service binaries are.
@@ -206,7 +209,7 @@ func MinIO(path, dir string, port, consolePort int, user, password string) Spec 
 			"MINIO_BROWSER=on", "MINIO_UPDATE=off", "MINIO_CALLHOME_ENABLE=off"},
 		Addr:    addr,
 		LogFile: filepath.Join(dir, "minio.log"),
-		Ready:   httpReady("http://" + addr + "/minio/health/live"),
+		Ready:   minioReady(addr, user, password),
 	}
 }
 
@@ -224,6 +227,23 @@ func Meilisearch(path, dir string, port int, masterKey string) Spec {
 		Addr:    addr,
 		LogFile: filepath.Join(dir, "meilisearch.log"),
 		Ready:   httpReady("http://" + addr + "/health"),
+	}
+}
+
+// minioReady waits for a signed S3 request to work: /minio/health/live answers 200 a little
+// before the S3 API stops saying "Server not initialized yet".
+func minioReady(addr, user, password string) func(ctx context.Context) error {
+	live := httpReady("http://" + addr + "/minio/health/live")
+	return func(ctx context.Context) error {
+		if err := live(ctx); err != nil {
+			return err
+		}
+		client, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(user, password, ""), MaxRetries: 1})
+		if err != nil {
+			return err
+		}
+		_, err = client.BucketExists(ctx, "readiness-probe")
+		return err
 	}
 }
 

@@ -126,11 +126,13 @@ func (s *Store) Get(ctx context.Context, key string, v any) (string, error) {
 		return "", translate(err)
 	}
 	defer obj.Close()
-	info, err := obj.Stat()
+	// Read first, then Stat: Stat before reading sends a HEAD and then a GET bound to the
+	// HEAD's ETag, which a write in between turns into a spurious precondition failure.
+	data, err := io.ReadAll(io.LimitReader(obj, maxDocBytes+1))
 	if err != nil {
 		return "", translate(err)
 	}
-	data, err := io.ReadAll(io.LimitReader(obj, maxDocBytes+1))
+	info, err := obj.Stat()
 	if err != nil {
 		return "", translate(err)
 	}

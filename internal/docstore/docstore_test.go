@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -363,12 +362,8 @@ func TestGetRefusesOversizedDocument(t *testing.T) {
 }
 
 // TestGetDuringConcurrentWrites: a Get that overlaps a write must return either version,
-// never an error. See the known-bug note in the skip message.
+// never an error.
 func TestGetDuringConcurrentWrites(t *testing.T) {
-	if os.Getenv("CC_KNOWN_BUGS") == "" {
-		t.Skip("known bug: docstore.Get calls obj.Stat() (HEAD) before reading (GET with If-Match), " +
-			"so a write in between makes Get fail with ErrPrecondition; set CC_KNOWN_BUGS=1 to run")
-	}
 	store := newStore(t)
 	ctx := t.Context()
 	const key = "records/busy.json"

@@ -45,8 +45,8 @@ func Negotiate(acceptLanguage string) Lang {
 		q := 1.0
 		if v, found := strings.CutPrefix(strings.TrimSpace(params), "q="); found {
 			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 || f > 1 {
-				continue
+			if err != nil || f <= 0 || f > 1 {
+				continue // q=0 means "not acceptable"
 			}
 			q = f
 		}

@@ -138,9 +138,9 @@ func (o *Outbox) round(ctx context.Context, group, consumer string, h Handler) e
 		case errors.Is(herr, ErrRetry):
 			continue // stays pending; XAutoClaim brings it back after retryIdle
 		default:
-			o.log.ErrorContext(ctx, "outbox event parked as dead", "kind", kind, "id", id, "err", herr)
+			o.log.ErrorContext(ctx, "outbox event parked as dead", "kind", kind, "id", id, "ref", ref, "err", herr)
 			if err := o.rdb.XAdd(ctx, &redis.XAddArgs{Stream: o.dead, MaxLen: 10_000, Approx: true,
-				Values: map[string]any{"kind": kind, "id": id, "error": herr.Error()}}).Err(); err != nil {
+				Values: map[string]any{"kind": kind, "id": id, "ref": ref, "error": herr.Error()}}).Err(); err != nil {
 				return err
 			}
 		}

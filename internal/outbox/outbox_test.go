@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -280,10 +279,6 @@ func TestDeadLetter(t *testing.T) {
 }
 
 func TestDeadLetterKeepsRef(t *testing.T) {
-	if os.Getenv("CC_KNOWN_BUGS") == "" {
-		t.Skip("known bug (set CC_KNOWN_BUGS=1 to run): outbox.round writes kind, id and error to the " +
-			"dead-letter stream but drops ref, so a dead derive job no longer says which file")
-	}
 	t.Parallel()
 	e := newEnv(t)
 	consume(t, e.box, "indexer", "c1", func(context.Context, outbox.Event) error { return errors.New("cannot decode") })

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -15,13 +17,16 @@ import (
 
 const viewerCookie = "cc_vid"
 
-// viewer is the visitor's first-party cookie id. On first sight the cookie is set to a
-// keyed hash of IP and user agent, so the first view and the later ones are one viewer, and
-// a client that refuses cookies is still recognised by that hash.
+// viewer is the visitor's first-party cookie id, made at random on first sight. Readers on
+// the shared PCs of a library reading room have one IP and one browser but are different
+// people; a random cookie keeps them apart, where a hash of IP and agent would not.
+// (A client that never sends cookies back is counted once per request: see decision 8.)
 func (s *Server) viewer(c *gin.Context) string {
 	id, err := c.Cookie(viewerCookie)
 	if err != nil || len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
-		id = strings.TrimPrefix(s.Views.ViewerID("", c.ClientIP(), c.Request.UserAgent()), "h:")
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
 		http.SetCookie(c.Writer, &http.Cookie{Name: viewerCookie, Value: id, Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(c)})
 	}

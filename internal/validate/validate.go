@@ -66,5 +66,5 @@ func (e *Errors) Email(field, value string) {
 	}
 }
 
-// Clean trims spaces and normalises line ends; apply it before checking free text.
+// Clean trims surrounding white space; apply it before checking free text.
 func Clean(s string) string { return strings.TrimSpace(s) }
