@@ -99,14 +99,15 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	}
 	store := ocfl.New(docs.Client(), cfg.MinIO.Bucket, "ocfl/")
 	lib := library.NewService(store, unitStore, vocab, ob)
+	der := derivatives.New(docs, lib, log)
 	counter := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,
 		Secret: []byte("views:" + cfg.Auth.SessionSecret.Reveal())})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
-		Indexer: indexer.New(accStore, lib, counter, unitStore, sc, ob, log), OCFL: store, Library: lib, Views: counter,
+		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log), OCFL: store, Library: lib, Views: counter,
 		Jobs:        jobs.New(rdb, cfg.Redis.KeyPrefix),
 		Collections: collections.New(docs, lib, unitStore),
-		Derivatives: derivatives.New(docs, lib, log),
+		Derivatives: der,
 		Uploads: upload.New(&minio.Core{Client: docs.Client()}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/",
 			MaxSize: cfg.Library.MaxUploadBytes}),
 	}, nil

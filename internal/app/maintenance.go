@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/derivatives"
+	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 )
 
@@ -16,7 +17,7 @@ func (c *Core) RunWorkers(ctx context.Context) {
 	wg.Go(func() { c.maintain(ctx, c.Config.Library.MaintenanceEvery) })
 	wg.Go(func() { c.Indexer.Run(ctx, hostname(), 10*time.Minute) })
 	wg.Go(func() { c.Outbox.Consume(ctx, "attach", hostname(), c.handleAttach) })
-	wg.Go(func() { c.Outbox.Consume(ctx, derivatives.Group, hostname(), c.Derivatives.Handle) })
+	wg.Go(func() { c.Outbox.Consume(ctx, derivatives.Group, hostname(), c.handleDerive) })
 	wg.Wait()
 }
 
@@ -77,4 +78,36 @@ func (c *Core) SyncPopularity(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// handleDerive makes a file's derivatives, then has the item re-indexed so that search
+// results show its thumbnail.
+func (c *Core) handleDerive(ctx context.Context, ev outbox.Event) error {
+	if err := c.Derivatives.Handle(ctx, ev); err != nil || ev.Kind != derivatives.Kind {
+		return err
+	}
+	c.Outbox.ItemChanged(ctx, ev.ID)
+	return nil
+}
+
+// thumbs finds an item's search thumbnail among its derivatives.
+type thumbs struct{ d *derivatives.Service }
+
+func (t thumbs) Thumb(ctx context.Context, it library.Item) string {
+	rec, err := t.d.Get(ctx, it.ID)
+	if err != nil {
+		return ""
+	}
+	for _, f := range it.Files {
+		st, ok := rec.Files[f.Path]
+		if !ok || st.State != derivatives.Done || st.SHA256 != f.SHA256 {
+			continue
+		}
+		for _, o := range st.Outputs {
+			if o.Name == "thumb-480.jpg" {
+				return "/api/v1/items/" + it.ID + "/derivatives/" + st.SHA256 + "/" + o.Name
+			}
+		}
+	}
+	return ""
 }

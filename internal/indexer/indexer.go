@@ -22,6 +22,7 @@ import (
 type Indexer struct {
 	items      *library.Service
 	popularity Popularity
+	thumbs     Thumbs
 	accounts   *accounts.Store
 	units      accounts.UnitSource
 	search     *search.Client
@@ -30,9 +31,9 @@ type Indexer struct {
 }
 
 // New wires an Indexer.
-func New(acc *accounts.Store, items *library.Service, popularity Popularity, unitSource accounts.UnitSource,
+func New(acc *accounts.Store, items *library.Service, popularity Popularity, thumbs Thumbs, unitSource accounts.UnitSource,
 	sc *search.Client, ob *outbox.Outbox, log *slog.Logger) *Indexer {
-	return &Indexer{accounts: acc, items: items, popularity: popularity, units: unitSource, search: sc, outbox: ob, log: log}
+	return &Indexer{accounts: acc, items: items, popularity: popularity, thumbs: thumbs, units: unitSource, search: sc, outbox: ob, log: log}
 }
 
 // Run consumes the outbox and reconciles every interval, until ctx ends.

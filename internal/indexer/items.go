@@ -16,6 +16,11 @@ type Popularity interface {
 	Totals(ctx context.Context, targets []string) (map[string]int64, error)
 }
 
+// Thumbs gives the thumbnail URL of an item, "" when it has none yet.
+type Thumbs interface {
+	Thumb(ctx context.Context, it library.Item) string
+}
+
 // ItemTarget is the name of an item in the view counters.
 func ItemTarget(id string) string { return "item:" + id }
 
@@ -35,6 +40,9 @@ func (ix *Indexer) indexItem(ctx context.Context, id string) error {
 	}
 	views := ix.views(ctx, []string{id})
 	doc := ItemDoc(it, &tree, views[ItemTarget(id)])
+	if ix.thumbs != nil {
+		doc.Thumb = ix.thumbs.Thumb(ctx, it)
+	}
 	// Both tasks are queued before waiting: Meilisearch runs them back to back.
 	staff, err := ix.search.Upsert(ctx, search.StaffItemsIndex, []search.ItemDoc{doc})
 	if err != nil {
@@ -126,7 +134,11 @@ func (ix *Indexer) itemDocs(ctx context.Context, publishedOnly bool, add func(do
 				return err
 			}
 			if it.Status == library.Published || !publishedOnly {
-				docs = append(docs, ItemDoc(it, &tree, views[ItemTarget(id)]))
+				doc := ItemDoc(it, &tree, views[ItemTarget(id)])
+				if ix.thumbs != nil {
+					doc.Thumb = ix.thumbs.Thumb(ctx, it)
+				}
+				docs = append(docs, doc)
 			}
 		}
 		if len(docs) > 0 {

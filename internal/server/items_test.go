@@ -56,6 +56,7 @@ func (c *client) publish(it itemJSON) itemJSON {
 type searchJSON struct {
 	Hits []struct {
 		ID        string `json:"id"`
+		Thumb     string `json:"thumb"`
 		Highlight struct {
 			Title string `json:"title"`
 		} `json:"highlight"`

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"testing"
 )
@@ -163,6 +164,10 @@ func TestUploadAttachServeAndCount(t *testing.T) {
 	if !bytes.Equal(r.body, content[:8]) || r.header.Get("Content-Type") != "image/png" {
 		t.Fatalf("range answer %q %s", r.body, r.header.Get("Content-Type"))
 	}
+	eventually(t, "search shows the thumbnail", func() bool {
+		res := anon.search("q=" + url.QueryEscape("石炭井"))
+		return len(res.Hits) == 1 && res.Hits[0].Thumb == st.Outputs[1].URL
+	})
 	full := anon.want(http.StatusOK, "GET", path, nil)
 	if !bytes.Equal(full.body, content) {
 		t.Fatal("served bytes differ from the upload")
