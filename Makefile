@@ -28,3 +28,7 @@ fuzz:
 
 clean:
 	rm -rf bin test-artifacts
+
+## bench-library: measure the library against its baselines (MinIO, Meilisearch, Redis) and print a table
+bench-library: install
+	go run ./cmd/benchlib

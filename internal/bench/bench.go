@@ -1,0 +1,236 @@
+// Package bench measures the Shizuishan Memory library against the services it stands on:
+// uploads against minio-go PutObject, search through the API against the same query sent
+// straight to Meilisearch, and views recorded through the API against redis-benchmark. It
+// starts its own Redis, MinIO and Meilisearch and the whole product on free loopback ports,
+// measures each product figure in the same run as its baseline, and prints a Markdown table.
+//
+// Speed is measured, not asserted by a timer: Run reports figures and whether each meets its
+// goal; it fails only when something does not work.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/shizuishan/culturecloud/internal/app"
+	"github.com/shizuishan/culturecloud/internal/config"
+	"github.com/shizuishan/culturecloud/internal/devservices"
+)
+
+// Options size the run. Zero values take the defaults of Defaults.
+type Options struct {
+	UploadMiB int // size of the uploaded file, MiB
+	// PrecomputeSums computes the parts' SHA-256 before the clock starts. By default each
+	// part is hashed inside the timed flow, just before its PUT, as the browser does.
+	PrecomputeSums bool
+	Records        int // generated documents in the items index
+	Queries        int // timed queries on each side (product and direct)
+	ViewRequests   int // POST /api/v1/items/{id}/views requests
+	ViewItems      int // published items the views are spread over
+	ViewClients    int // concurrent clients, for the API and for redis-benchmark
+	RedisRequests  int // redis-benchmark -n
+	ToolsDir       string
+	RedisBenchmark string // path of redis-benchmark; "" looks in PATH
+}
+
+// Defaults is the full run: about ten minutes on two cores.
+func Defaults() Options {
+	return Options{UploadMiB: 1024, Records: 100_000, Queries: 2000, ViewRequests: 20_000, ViewItems: 200,
+		ViewClients: 50, RedisRequests: 200_000}
+}
+
+// Quick is a run of two or three minutes for a first look.
+func Quick() Options {
+	return Options{UploadMiB: 256, Records: 20_000, Queries: 500, ViewRequests: 5000, ViewItems: 50,
+		ViewClients: 50, RedisRequests: 100_000}
+}
+
+func (o Options) withDefaults() Options {
+	d := Defaults()
+	set := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&o.UploadMiB, d.UploadMiB)
+	set(&o.Records, d.Records)
+	set(&o.Queries, d.Queries)
+	set(&o.ViewRequests, d.ViewRequests)
+	set(&o.ViewItems, d.ViewItems)
+	set(&o.ViewClients, d.ViewClients)
+	set(&o.RedisRequests, d.RedisRequests)
+	if o.RedisBenchmark == "" {
+		o.RedisBenchmark = "redis-benchmark"
+	}
+	return o
+}
+
+const (
+	minioUser = "benchuser"
+	minioPass = "bench-password-0123"
+	meiliKey  = "bench-master-key-0123456789abcdef"
+	adminName = "benchadmin"
+	adminPass = "Bench-Root-Passw0rd"
+)
+
+// env is the running product and its services.
+type env struct {
+	cfg   *config.Config
+	stack *devservices.Stack
+	api   *apiClient
+	dir   string
+	log   func(format string, args ...any)
+}
+
+// Run starts the services and the product, measures, prints the table to stdout (progress
+// goes to stderr) and stops everything again.
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
+	o = o.withDefaults()
+	start := time.Now()
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(stderr, "[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+	tools, err := devservices.FindTools(o.ToolsDir)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "cc-bench-*")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+
+	logf("starting Redis, MinIO and Meilisearch in %s", dir)
+	stack, err := startStack(ctx, tools, dir)
+	if err != nil {
+		return fmt.Errorf("start services: %w", err)
+	}
+	defer stack.Stop()
+	cfg, err := productConfig(stack)
+	if err != nil {
+		return err
+	}
+
+	srvCtx, stopServer := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	urls := make(chan string, 1)
+	go func() { served <- app.Serve(srvCtx, cfg, stderr, func(url string) { urls <- url }) }()
+	defer func() {
+		stopServer()
+		if err := <-served; err != nil {
+			logf("product stopped with: %v", err)
+		}
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case err := <-served:
+		served <- err // for the deferred wait
+		return fmt.Errorf("product did not start: %w", err)
+	case <-time.After(90 * time.Second):
+		return errors.New("product did not start within 90s")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	e := &env{cfg: cfg, stack: stack, dir: dir, log: logf, api: newAPIClient(url)}
+	if err := e.api.waitReady(ctx); err != nil {
+		return err
+	}
+	if err := e.api.signIn(ctx, adminName, adminPass); err != nil {
+		return err
+	}
+	logf("product serving at %s; publishing %d items for the view test", url, o.ViewItems)
+	// Made first, so that their indexing and outbox work is long done when views are timed.
+	items, err := e.api.publishedItems(ctx, o.ViewItems)
+	if err != nil {
+		return fmt.Errorf("prepare items: %w", err)
+	}
+
+	t := table{}
+	uploadRows, err := measureUploads(ctx, e, o)
+	if err != nil {
+		return fmt.Errorf("uploads: %w", err)
+	}
+	t.rows = append(t.rows, uploadRows...)
+	searchRows, err := measureSearch(ctx, e, o)
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	t.rows = append(t.rows, searchRows...)
+	viewRows, err := measureViews(ctx, e, o, items)
+	if err != nil {
+		return fmt.Errorf("views: %w", err)
+	}
+	t.rows = append(t.rows, viewRows...)
+
+	t.caption = fmt.Sprintf("Measured %s on %s (%d CPUs); %d MiB upload, %d records, %d queries per side, %d view requests; run took %s.",
+		time.Now().Format("2006-01-02 15:04"), hostName(), numCPU(), o.UploadMiB, o.Records, o.Queries, o.ViewRequests,
+		time.Since(start).Round(time.Second))
+	t.write(stdout)
+	logf("stopping")
+	return nil
+}
+
+func startStack(ctx context.Context, tools devservices.Tools, dir string) (*devservices.Stack, error) {
+	ports := make([]int, 4)
+	for i := range ports {
+		p, err := devservices.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		ports[i] = p
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return devservices.StartStack(ctx, tools, devservices.StackOptions{
+		Dir: dir, RedisPort: ports[0], MinIOPort: ports[1], MinIOConsolePort: ports[2], MeilisearchPort: ports[3],
+		MinIOUser: minioUser, MinIOPassword: minioPass, MeiliMasterKey: meiliKey,
+	})
+}
+
+// productConfig is the shipped configuration (configs/culturecloud.yaml: timeouts, limits)
+// pointed at the stack, with cheap password hashing and quiet logs.
+func productConfig(stack *devservices.Stack) (*config.Config, error) {
+	cfg, err := config.Load("", func(string) string { return "" })
+	if err != nil {
+		return nil, err
+	}
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.Log.Level = "warn"
+	cfg.MinIO.Endpoint = stack.Addr("minio")
+	cfg.MinIO.AccessKey = minioUser
+	cfg.MinIO.SecretKey = minioPass
+	cfg.MinIO.Bucket = "bench"
+	cfg.Meilisearch.URL = "http://" + stack.Addr("meilisearch")
+	cfg.Meilisearch.MasterKey = meiliKey
+	cfg.Meilisearch.IndexPrefix = "bench_"
+	cfg.Redis.Addr = stack.Addr("redis")
+	cfg.Redis.KeyPrefix = "bench:"
+	cfg.Auth.SessionSecret = config.Secret(strings.Repeat("b", 40))
+	cfg.Auth.Argon2MemoryKiB = 8 * 1024
+	cfg.Auth.Argon2Time = 1
+	cfg.Auth.BootstrapAdmin = adminName
+	cfg.Auth.BootstrapAdminPassword = adminPass
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// newTransport is a keep-alive transport without compression, as the product's own
+// Meilisearch client uses, so that neither side pays for gzip.
+func newTransport(conns int) *http.Transport {
+	return &http.Transport{
+		Proxy:               nil,
+		DisableCompression:  true,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     90 * time.Second,
+	}
+}

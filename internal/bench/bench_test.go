@@ -1,0 +1,69 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shizuishan/culturecloud/internal/bench"
+	"github.com/shizuishan/culturecloud/internal/devservices"
+	"github.com/shizuishan/culturecloud/internal/testenv"
+)
+
+// TestRunPrintsTable runs the whole benchmark at a tiny size against real services and
+// checks the table, not the speed: speed is measured, not asserted.
+func TestRunPrintsTable(t *testing.T) {
+	if _, err := devservices.FindTools(""); err != nil {
+		testenv.Unavailable(t, err)
+	}
+	gin.SetMode(gin.ReleaseMode)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out, progress bytes.Buffer
+	o := bench.Options{UploadMiB: 16, Records: 2000, Queries: 100, ViewRequests: 1000, ViewItems: 10,
+		ViewClients: 20, RedisRequests: 20_000}
+	if err := bench.Run(ctx, o, &out, &progress); err != nil {
+		t.Fatalf("Run: %v\nprogress:\n%s", err, progress.String())
+	}
+	t.Logf("progress:\n%s\ntable:\n%s", progress.String(), out.String())
+
+	want := []string{"Upload 16 MiB: browser flow", "Upload: parts + completion", "Upload: parts only",
+		"Search p50, 2000", "Search p99", "Views recorded per second"}
+	number := regexp.MustCompile(`^[0-9]+(\.[0-9]+)? (MB/s|ms|/s)`)
+	rows := map[string][]string{}
+	for line := range strings.Lines(out.String()) {
+		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
+		if len(cells) != 7 {
+			continue
+		}
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		rows[cells[0]] = cells
+	}
+	for _, prefix := range want {
+		var found []string
+		for name, cells := range rows {
+			if strings.HasPrefix(name, prefix) {
+				found = cells
+			}
+		}
+		if found == nil {
+			t.Errorf("no row %q in the table:\n%s", prefix, out.String())
+			continue
+		}
+		for _, c := range found[1:3] {
+			if !number.MatchString(c) {
+				t.Errorf("row %q: %q is not a figure", prefix, c)
+			}
+		}
+		if !strings.HasSuffix(found[3], "×") {
+			t.Errorf("row %q: ratio %q", prefix, found[3])
+		}
+	}
+}
