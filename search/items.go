@@ -204,9 +204,42 @@ func (c *Client) SearchStaffItems(ctx context.Context, q ItemQuery, status, unit
 	return c.searchItems(ctx, StaffItemsIndex, q, extra)
 }
 
-func (c *Client) searchItems(ctx context.Context, index string, q ItemQuery, filter []string) (*ItemResults, error) {
+func (c *Client) searchItems(ctx context.Context, index string, q ItemQuery, extra []string) (*ItemResults, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	resp, err := c.ms.Index(c.UID(index)).Search(ctx, q.Text, ItemsRequest(q, extra))
+	if err != nil {
+		return nil, unavailable("search items", err)
+	}
+	res := &ItemResults{Hits: make([]ItemHit, 0, len(resp.Hits)), Total: resp.TotalHits, Page: q.Page, PerPage: q.PerPage,
+		TotalPages: resp.TotalPages, ElapsedMS: resp.ProcessingTimeMs, Facets: map[string]map[string]int{}}
+	if len(resp.FacetDistribution) > 0 {
+		if err := json.Unmarshal(resp.FacetDistribution, &res.Facets); err != nil {
+			return nil, fmt.Errorf("facets: %w", err)
+		}
+	}
+	for _, h := range resp.Hits {
+		var hit ItemHit
+		if err := h.DecodeInto(&hit.ItemDoc); err != nil {
+			return nil, err
+		}
+		if raw, ok := h["_formatted"]; ok {
+			_ = json.Unmarshal(raw, &hit.Highlight)
+		}
+		res.Hits = append(res.Hits, hit)
+	}
+	return res, nil
+}
+
+// retrieved are the attributes a result shows: not the long helper fields made for matching.
+var retrieved = []string{"id", "title", "description", "creator", "subject", "tags", "place", "type", "theme", "unit",
+	"district", "decade", "year_from", "year_to", "period", "format", "has_media", "licence", "published_at",
+	"updated_at", "status", "views", "thumb"}
+
+// ItemsRequest is the Meilisearch request for q, with extra filter expressions ANDed. Every
+// filter value goes through Eq, so user input never shapes a filter expression.
+func ItemsRequest(q ItemQuery, extra []string) *meilisearch.SearchRequest {
+	filter := append([]string{}, extra...)
 	for _, f := range []struct{ attr, value string }{{"type", q.Type}, {"theme", q.Theme}, {"district", q.District}, {"format", q.Format}} {
 		if f.value != "" {
 			filter = append(filter, Eq(f.attr, f.value))
@@ -224,12 +257,12 @@ func (c *Client) searchItems(ctx context.Context, index string, q ItemQuery, fil
 		Page:                  int64(q.Page),
 		Facets:                ItemFacets,
 		Sort:                  sortFor(q.Sort),
+		AttributesToRetrieve:  retrieved,
 		AttributesToHighlight: []string{"title", "description"},
 		AttributesToCrop:      []string{"description"},
 		CropLength:            60,
 		HighlightPreTag:       HighlightPre,
 		HighlightPostTag:      HighlightPost,
-		AttributesToRetrieve:  []string{"*"},
 		// Every query word must match: with the default ("last"), a two-character Chinese
 		// query matches documents holding either character.
 		MatchingStrategy: meilisearch.All,
@@ -237,37 +270,7 @@ func (c *Client) searchItems(ctx context.Context, index string, q ItemQuery, fil
 	if len(filter) > 0 {
 		req.Filter = filter
 	}
-	resp, err := c.ms.Index(c.UID(index)).Search(ctx, q.Text, req)
-	if err != nil {
-		return nil, unavailable("search items", err)
-	}
-	res := &ItemResults{Hits: []ItemHit{}, Total: resp.TotalHits, Page: q.Page, PerPage: q.PerPage,
-		TotalPages: resp.TotalPages, ElapsedMS: resp.ProcessingTimeMs, Facets: map[string]map[string]int{}}
-	if len(resp.FacetDistribution) > 0 {
-		if err := json.Unmarshal(resp.FacetDistribution, &res.Facets); err != nil {
-			return nil, fmt.Errorf("facets: %w", err)
-		}
-	}
-	for _, h := range resp.Hits {
-		var hit ItemHit
-		raw, err := json.Marshal(h)
-		if err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(raw, &hit.ItemDoc); err != nil {
-			return nil, err
-		}
-		var formatted struct {
-			F struct {
-				Title       string `json:"title"`
-				Description string `json:"description"`
-			} `json:"_formatted"`
-		}
-		_ = json.Unmarshal(raw, &formatted)
-		hit.Highlight.Title, hit.Highlight.Description = formatted.F.Title, formatted.F.Description
-		res.Hits = append(res.Hits, hit)
-	}
-	return res, nil
+	return req
 }
 
 func sortFor(name string) []string {

@@ -12,8 +12,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/meilisearch/meilisearch-go"
-
 	"github.com/shizuishan/culturecloud/search"
 )
 
@@ -66,10 +64,13 @@ func (q query) productURL(base string) string {
 	return base + "/api/v1/items?" + v.Encode()
 }
 
-// directBody is the request search.SearchItems sends to Meilisearch for the same query (page
-// 1, 20 per page, relevance): the same parameters, filters built in the same order.
+// directBody is the request search.SearchItems sends to Meilisearch for the same query:
+// the same parsing and the same request builder, sent without the product around it.
 func (q query) directBody() ([]byte, error) {
 	get := func(name string) string {
+		if name == "q" {
+			return q.text
+		}
 		for _, f := range q.filters {
 			if f[0] == name {
 				return f[1]
@@ -77,36 +78,13 @@ func (q query) directBody() ([]byte, error) {
 		}
 		return ""
 	}
-	var filter []string
-	for _, attr := range []string{"type", "theme", "district", "format"} {
-		if v := get(attr); v != "" {
-			filter = append(filter, search.Eq(attr, v))
-		}
+	iq, problems := search.ParseItemQuery(get)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("bench query %q: %v", q.text, problems)
 	}
-	if v := get("decade"); v != "" {
-		filter = append(filter, "decade = "+v)
-	}
-	if v := get("has_media"); v != "" {
-		filter = append(filter, "has_media = "+v)
-	}
-	perPage := int64(20)
-	req := meilisearch.SearchRequest{
-		Query:                 q.text,
-		HitsPerPage:           &perPage,
-		Page:                  1,
-		Facets:                search.ItemFacets,
-		AttributesToHighlight: []string{"title", "description"},
-		AttributesToCrop:      []string{"description"},
-		CropLength:            60,
-		HighlightPreTag:       search.HighlightPre,
-		HighlightPostTag:      search.HighlightPost,
-		AttributesToRetrieve:  []string{"*"},
-		MatchingStrategy:      meilisearch.All,
-	}
-	if len(filter) > 0 {
-		req.Filter = filter
-	}
-	return json.Marshal(&req)
+	req := search.ItemsRequest(iq, nil)
+	req.Query = iq.Text
+	return json.Marshal(req)
 }
 
 func measureSearch(ctx context.Context, e *env, o Options) ([]Row, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -36,16 +37,20 @@ func (s *Server) viewer(c *gin.Context) string {
 // recordView counts a view of a published item (page open or media play) and answers the
 // fresh counts.
 func (s *Server) recordView(c *gin.Context) {
-	it, err := s.Library.Get(c.Request.Context(), c.Param("id"))
-	if err != nil || it.Status != library.Published {
-		if err == nil || errors.Is(err, library.ErrNotFound) {
-			s.abort(c, problem.NotFound)
+	id := c.Param("id")
+	if !s.published.has(id) {
+		it, err := s.Library.Get(c.Request.Context(), id)
+		if err != nil || it.Status != library.Published {
+			if err == nil || errors.Is(err, library.ErrNotFound) {
+				s.abort(c, problem.NotFound)
+				return
+			}
+			s.fail(c, err)
 			return
 		}
-		s.fail(c, err)
-		return
+		s.published.add(id)
 	}
-	target := indexer.ItemTarget(it.ID)
+	target := indexer.ItemTarget(id)
 	counted, err := s.Views.Record(c.Request.Context(), target, s.viewer(c), time.Now())
 	if err != nil {
 		s.fail(c, err)
@@ -98,4 +103,30 @@ func (s *Server) trending(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "public, max-age=60")
 	c.JSON(http.StatusOK, gin.H{"items": out})
+}
+
+// recentlyPublished remembers for a few seconds which items were published when last read,
+// so that counting a view (the busiest write of the site) costs no MinIO read. A view of an
+// item withdrawn within those seconds still counts: harmless.
+type recentlyPublished struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+const publishedTTL = 10 * time.Second
+
+func (r *recentlyPublished) has(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	until, ok := r.m[id]
+	return ok && time.Now().Before(until)
+}
+
+func (r *recentlyPublished) add(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil || len(r.m) > 100_000 {
+		r.m = map[string]time.Time{} // bounded: start afresh rather than grow without end
+	}
+	r.m[id] = time.Now().Add(publishedTTL)
 }

@@ -49,9 +49,10 @@ type Deps struct {
 // Server holds the dependencies of the handlers.
 type Server struct {
 	Deps
-	log     *slog.Logger
-	metrics *metrics
-	engine  *gin.Engine
+	log       *slog.Logger
+	metrics   *metrics
+	engine    *gin.Engine
+	published recentlyPublished
 }
 
 // New builds the HTTP handler.

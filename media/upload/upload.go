@@ -376,8 +376,10 @@ func (m *Manager) inspect(ctx context.Context, s *Session) (*File, error) {
 	}
 	defer body.Close()
 	h256, h512 := sha256.New(), sha512.New()
+	hashes := newParallelHashes(h256, h512)
+	defer hashes.Close()
 	head := &headWriter{limit: headBytes}
-	n, err := io.CopyBuffer(io.MultiWriter(h256, h512, head), body, make([]byte, mib))
+	n, err := io.CopyBuffer(io.MultiWriter(hashes, head), body, make([]byte, 4*mib))
 	if err != nil {
 		return nil, fmt.Errorf("upload: hash completed object: %w", err)
 	}
