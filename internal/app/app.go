@@ -97,7 +97,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := ocfl.New(docs.Client(), cfg.MinIO.Bucket, "ocfl/")
+	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/")
 	lib := library.NewService(store, unitStore, vocab, ob)
 	der := derivatives.New(docs, lib, log)
 	counter := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,
@@ -108,7 +108,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		Jobs:        jobs.New(rdb, cfg.Redis.KeyPrefix),
 		Collections: collections.New(docs, lib, unitStore),
 		Derivatives: der,
-		Uploads: upload.New(&minio.Core{Client: docs.Client()}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/",
+		Uploads: upload.New(&minio.Core{Client: docs.LongClient()}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/",
 			MaxSize: cfg.Library.MaxUploadBytes}),
 	}, nil
 }

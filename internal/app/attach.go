@@ -49,7 +49,29 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 	if err := c.Jobs.Start(ctx, jobID); err != nil {
 		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
 	}
-	it, f, err := c.Library.AttachUpload(ctx, actor, in.Item, in.Upload, c.Uploads)
+	// Completing consumes the upload session, so its result is kept in the job: a retry
+	// after a later failure starts from the completed file.
+	var progress struct {
+		Completed *upload.File `json:"completed"`
+	}
+	if len(job.Result) > 0 {
+		_ = json.Unmarshal(job.Result, &progress)
+	}
+	if progress.Completed == nil {
+		if err := c.Library.CheckEditable(ctx, actor, in.Item); err != nil {
+			return c.retryOrFail(ctx, jobID, err)
+		}
+		f, err := c.Uploads.Complete(ctx, in.Upload, actor.Name)
+		if err != nil {
+			return c.retryOrFail(ctx, jobID, err)
+		}
+		progress.Completed = f
+		data, _ := json.Marshal(progress)
+		if err := c.Jobs.Update(ctx, jobID, func(j *jobs.Job) { j.Result, j.Percent = data, 50 }); err != nil {
+			return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
+		}
+	}
+	it, f, err := c.Library.AddCompleted(ctx, actor, in.Item, progress.Completed, c.Uploads)
 	if err != nil {
 		return c.retryOrFail(ctx, jobID, err)
 	}

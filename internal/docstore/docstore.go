@@ -46,6 +46,7 @@ type Options struct {
 // Store reads and writes JSON documents in one bucket.
 type Store struct {
 	client  *minio.Client
+	long    *minio.Client
 	bucket  string
 	timeout time.Duration
 }
@@ -68,8 +69,25 @@ func Connect(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docstore: %w", err)
 	}
-	return &Store{client: client, bucket: o.Bucket, timeout: o.Timeout}, nil
+	// Server-side copies and completions of multi-GB files answer only when done, so the
+	// client for them has no response-header timeout; callers bound them with a context.
+	longTr, err := minio.DefaultTransport(o.UseTLS)
+	if err != nil {
+		return nil, err
+	}
+	longTr.DialContext = tr.DialContext
+	long, err := minio.New(o.Endpoint, &minio.Options{
+		Creds: credentials.NewStaticV4(o.AccessKey, o.SecretKey, ""), Secure: o.UseTLS, Transport: longTr, MaxRetries: 2,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("docstore: %w", err)
+	}
+	return &Store{client: client, long: long, bucket: o.Bucket, timeout: o.Timeout}, nil
 }
+
+// LongClient is a MinIO client for transfers that may take minutes (file copies, upload
+// completion, hashing reads): no response timeout of its own.
+func (s *Store) LongClient() *minio.Client { return s.long }
 
 // Client exposes the MinIO client for media code that streams files.
 func (s *Store) Client() *minio.Client { return s.client }

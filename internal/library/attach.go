@@ -34,9 +34,7 @@ func (s *Service) CheckEditable(ctx context.Context, actor accounts.Account, id 
 }
 
 // AttachUpload completes an upload (checksums, type check) and preserves the file in the
-// item. It may take minutes for a large file, so workers run it, not HTTP handlers. A file
-// that fails the type check leaves nothing behind; the staging copy is removed once the
-// file is in the item.
+// item. It may take minutes for a large file, so workers run it, not HTTP handlers.
 func (s *Service) AttachUpload(ctx context.Context, actor accounts.Account, itemID, uploadID string, up Uploads) (Item, File, error) {
 	if err := s.CheckEditable(ctx, actor, itemID); err != nil {
 		return Item{}, File{}, err
@@ -45,6 +43,13 @@ func (s *Service) AttachUpload(ctx context.Context, actor accounts.Account, item
 	if err != nil {
 		return Item{}, File{}, err
 	}
+	return s.AddCompleted(ctx, actor, itemID, f, up)
+}
+
+// AddCompleted preserves a completed upload in the item, then removes the staging copy. A
+// file that failed the type check never gets here; a retry after a failure here starts from
+// the completed upload, not from the parts.
+func (s *Service) AddCompleted(ctx context.Context, actor accounts.Account, itemID string, f *upload.File, up Uploads) (Item, File, error) {
 	u := Upload{Key: f.Key, Name: f.DisplayName, SafeName: f.SafeName, MediaType: f.MediaType,
 		SHA256: f.SHA256, SHA512: f.SHA512, Size: f.Size}
 	for attempt := 0; ; attempt++ {

@@ -131,8 +131,19 @@ func (s *Server) attachFile(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if _, err := s.Uploads.Get(ctx, req.UploadID, actor.Name); err != nil {
+	sess, err := s.Uploads.Get(ctx, req.UploadID, actor.Name)
+	if err != nil {
 		s.uploadError(c, err)
+		return
+	}
+	// A missing or short part is refused now, with the numbers, rather than by a failed job.
+	parts, err := s.Uploads.ListParts(ctx, sess.ID, actor.Name)
+	if err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	if inc := missingParts(sess, parts); inc != nil {
+		s.uploadError(c, inc)
 		return
 	}
 	job, err := s.Jobs.Create(ctx, "attach", actor.Name, map[string]string{"item": itemID, "upload": req.UploadID})
@@ -165,4 +176,26 @@ func (s *Server) getJob(c *gin.Context) {
 	j.Input = nil
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, j)
+}
+
+// missingParts reports the parts that storage does not hold, or holds with the wrong size.
+func missingParts(sess *upload.Session, parts []upload.Part) *upload.IncompleteError {
+	have := map[int]int64{}
+	for _, p := range parts {
+		have[p.Number] = p.Size
+	}
+	var inc upload.IncompleteError
+	for n := 1; n <= sess.Parts; n++ {
+		size, ok := have[n]
+		switch {
+		case !ok:
+			inc.Missing = append(inc.Missing, n)
+		case size != sess.PartLength(n):
+			inc.WrongSize = append(inc.WrongSize, n)
+		}
+	}
+	if len(inc.Missing) == 0 && len(inc.WrongSize) == 0 {
+		return nil
+	}
+	return &inc
 }

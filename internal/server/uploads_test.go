@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -207,4 +208,38 @@ func TestUploadAttachServeAndCount(t *testing.T) {
 		t.Fatalf("trending %+v", trend)
 	}
 	_ = io.Discard
+}
+
+func TestAttachWithAMissingPartIsRefused(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, _ := staffClients(t, srv)
+	it := dwk.createItem(sampleItem("缺片测试", nil))
+	var sess struct {
+		ID       string `json:"id"`
+		Parts    int    `json:"parts"`
+		PartSize int64  `json:"part_size"`
+	}
+	content := pngBytes(1000)
+	size := 16<<20 + len(content) // two parts with the default part size
+	dwk.want(http.StatusCreated, "POST", "/api/v1/uploads", map[string]any{"name": "big.png", "size": size}).json(t, &sess)
+	if sess.Parts != 2 {
+		t.Fatalf("parts %d", sess.Parts)
+	}
+	p := dwk.want(http.StatusUnprocessableEntity, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": sess.ID}).problem(t)
+	errs := p["errors"].([]any)
+	if errs[0].(map[string]any)["field"] != "parts" || !strings.Contains(errs[0].(map[string]any)["message"].(string), "1 2") {
+		t.Fatalf("problem %v", p)
+	}
+	// Nothing changed: the item has no file, the upload is still there to be finished.
+	var cur struct {
+		Version string `json:"version"`
+		Files   []any  `json:"files"`
+	}
+	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID, nil).json(t, &cur)
+	if cur.Version != it.Version || len(cur.Files) != 0 {
+		t.Fatalf("item changed: %+v", cur)
+	}
+	dwk.want(http.StatusOK, "GET", "/api/v1/uploads/"+sess.ID, nil)
+	dwk.want(http.StatusNoContent, "DELETE", "/api/v1/uploads/"+sess.ID, nil)
+	dwk.want(http.StatusNotFound, "GET", "/api/v1/uploads/"+sess.ID, nil)
 }
