@@ -97,7 +97,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/")
+	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/", cfg.MinIO.Timeout)
 	lib := library.NewService(store, unitStore, vocab, ob)
 	der := derivatives.New(docs, lib, log)
 	counter := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,

@@ -85,7 +85,7 @@ func newEnv(t *testing.T) *env {
 	if err := docs.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	store := ocfl.New(docs.Client(), cfg.MinIO.Bucket, "ocfl/")
+	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/", cfg.MinIO.Timeout)
 	if err := store.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +368,7 @@ func TestHandleMinIODown(t *testing.T) {
 		t.Fatal(err)
 	}
 	vocab, _ := library.ParseVocabulary(configs.Vocabulary)
-	lib := library.NewService(ocfl.New(docs.Client(), docs.Bucket(), "ocfl/"), units.NewDocStore(docs), vocab, &recorder{})
+	lib := library.NewService(ocfl.New(docs.LongClient(), docs.Bucket(), "ocfl/", 5*time.Second), units.NewDocStore(docs), vocab, &recorder{})
 	svc := derivatives.New(docs, lib, slog.New(slog.NewTextHandler(testenv.LogWriter(t), nil)))
 
 	err = svc.Handle(context.Background(), outbox.Event{Kind: "derive", ID: "szm-abcdefghij", Ref: "files/a.png"})

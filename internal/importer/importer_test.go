@@ -45,7 +45,7 @@ func newDeps(t *testing.T) importer.Deps {
 	if err := docs.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	store := ocfl.New(docs.Client(), cfg.MinIO.Bucket, "ocfl/")
+	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/", cfg.MinIO.Timeout)
 	if err := store.Init(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -109,11 +109,22 @@ type Store struct {
 	client *minio.Client
 	bucket string
 	root   string // e.g. "ocfl/"
+	// small bounds each small request (inventories, metadata), so that a hung MinIO gives a
+	// quick error; copies and streams of files are bounded only by the caller's context.
+	small time.Duration
 }
 
-// New uses the storage root at prefix root (ending in "/").
-func New(client *minio.Client, bucket, root string) *Store {
-	return &Store{client: client, bucket: bucket, root: root}
+// New uses the storage root at prefix root (ending in "/"). client must not time out long
+// transfers by itself; small bounds the small requests.
+func New(client *minio.Client, bucket, root string, small time.Duration) *Store {
+	return &Store{client: client, bucket: bucket, root: root, small: small}
+}
+
+func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.small <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, s.small)
 }
 
 // Root is the storage root prefix.
@@ -237,7 +248,9 @@ func (s *Store) Commit(ctx context.Context, id string, prev *Inventory, prevETag
 	} else {
 		opts.SetMatchETag(strings.Trim(prevETag, `"`))
 	}
-	info, err := s.client.PutObject(ctx, s.bucket, s.ObjectRoot(id)+"inventory.json", bytes.NewReader(data), int64(len(data)), opts)
+	rootCtx, cancel := s.bounded(ctx)
+	info, err := s.client.PutObject(rootCtx, s.bucket, s.ObjectRoot(id)+"inventory.json", bytes.NewReader(data), int64(len(data)), opts)
+	cancel()
 	if err != nil {
 		cleanup()
 		if isPrecondition(err) {
@@ -258,6 +271,8 @@ func (s *Store) Commit(ctx context.Context, id string, prev *Inventory, prevETag
 const claimTTL = 15 * time.Minute
 
 func (s *Store) claim(ctx context.Context, id, vdir string, inventory []byte, prevETag string) error {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	for attempt := 0; attempt < 2; attempt++ {
 		opts := minio.PutObjectOptions{ContentType: "application/json"}
 		opts.SetMatchETagExcept("*")
@@ -457,12 +472,16 @@ func sidecarOf(inventory []byte) []byte {
 }
 
 func (s *Store) put(ctx context.Context, key string, body []byte, ctype string, opts minio.PutObjectOptions) error {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	opts.ContentType = ctype
 	_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(body), int64(len(body)), opts)
 	return dep.Unavailable(dep.MinIO, err)
 }
 
 func (s *Store) get(ctx context.Context, key string) ([]byte, string, error) {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, "", translate(err)

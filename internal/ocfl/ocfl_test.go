@@ -43,7 +43,7 @@ func setup(t *testing.T) fixture {
 	if err := client.MakeBucket(ctx, cfg.MinIO.Bucket, minio.MakeBucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	store := ocfl.New(client, cfg.MinIO.Bucket, "ocfl/")
+	store := ocfl.New(client, cfg.MinIO.Bucket, "ocfl/", 5*time.Second)
 	if err := store.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
