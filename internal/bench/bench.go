@@ -163,6 +163,11 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("search: %w", err)
 	}
 	t.rows = append(t.rows, searchRows...)
+	indexRows, err := measureIndexing(ctx, e)
+	if err != nil {
+		return fmt.Errorf("indexing: %w", err)
+	}
+	t.rows = append(t.rows, indexRows...)
 	viewRows, err := measureViews(ctx, e, o, items)
 	if err != nil {
 		return fmt.Errorf("views: %w", err)

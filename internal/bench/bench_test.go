@@ -33,7 +33,7 @@ func TestRunPrintsTable(t *testing.T) {
 	t.Logf("progress:\n%s\ntable:\n%s", progress.String(), out.String())
 
 	want := []string{"Upload 16 MiB: browser flow", "Upload: parts + completion", "Upload: parts only",
-		"Search p50, 2000", "Search p99", "Views recorded per second"}
+		"Search p50, 2000", "Search p99", "Published item searchable", "Withdrawn item gone", "Views recorded per second"}
 	number := regexp.MustCompile(`^[0-9]+(\.[0-9]+)? (MB/s|ms|/s)`)
 	rows := map[string][]string{}
 	for line := range strings.Lines(out.String()) {
