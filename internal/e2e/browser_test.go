@@ -44,6 +44,13 @@ func artifactsDir(t *testing.T) string {
 
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowser(t)
+}
+
+// newBrowser starts Debian's Chromium, headless, with a profile of its own, and the flags
+// this machine's closed network needs.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		testenv.Unavailable(t, err)
@@ -59,6 +66,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 1000),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)

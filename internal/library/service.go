@@ -96,7 +96,7 @@ func (s *Service) Create(ctx context.Context, actor accounts.Account, f Fields) 
 	}
 	now := s.now().UTC().Truncate(time.Second)
 	it := Item{ID: newID(), Status: Draft, Fields: f, Files: []File{}, CreatedAt: now, CreatedBy: actor.Name, UpdatedAt: now, UpdatedBy: actor.Name}
-	return s.commit(ctx, it, nil, "", actor, "created", nil, nil)
+	return s.commit(ctx, it, nil, "", actor, revision{message: "created"})
 }
 
 // Get reads the head version of an item.
@@ -137,10 +137,18 @@ func (s *Service) load(ctx context.Context, id, version string) (Item, *ocfl.Inv
 	return it, inv, etag, nil
 }
 
+// revision is what one change does to an item's OCFL object, besides its new metadata.
+type revision struct {
+	message     string
+	put         []ocfl.Content
+	remove      []string
+	restoreFrom string
+}
+
 // edit loads the head, checks the version the caller saw and the actor's rights, applies
 // change and commits a new version.
 func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifVersion string,
-	change func(it *Item, tree *units.Tree) (message string, put []ocfl.Content, remove []string, err error)) (Item, error) {
+	change func(it *Item, tree *units.Tree) (revision, error)) (Item, error) {
 	it, inv, etag, err := s.load(ctx, id, "")
 	if err != nil {
 		return Item{}, err
@@ -158,24 +166,23 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifVersio
 		}
 		return Item{}, ErrForbidden
 	}
-	msg, put, remove, err := change(&it, tree)
+	rev, err := change(&it, tree)
 	if err != nil {
 		return Item{}, err
 	}
 	it.UpdatedAt, it.UpdatedBy = s.now().UTC().Truncate(time.Second), actor.Name
-	return s.commit(ctx, it, inv, etag, actor, msg, put, remove)
+	return s.commit(ctx, it, inv, etag, actor, rev)
 }
 
-func (s *Service) commit(ctx context.Context, it Item, prev *ocfl.Inventory, etag string, actor accounts.Account,
-	message string, put []ocfl.Content, remove []string) (Item, error) {
+func (s *Service) commit(ctx context.Context, it Item, prev *ocfl.Inventory, etag string, actor accounts.Account, rev revision) (Item, error) {
 	it.Version = ""
 	meta, err := json.MarshalIndent(it, "", "  ")
 	if err != nil {
 		return Item{}, err
 	}
-	put = append(put, ocfl.Content{Logical: metadataPath, Data: meta, Type: "application/json"})
+	put := append(rev.put, ocfl.Content{Logical: metadataPath, Data: meta, Type: "application/json"})
 	inv, _, err := s.store.Commit(ctx, it.ID, prev, etag, ocfl.Change{
-		Put: put, Remove: remove, Message: message, User: ocfl.User{Name: actor.Name},
+		Put: put, Remove: rev.remove, RestoreFrom: rev.restoreFrom, Message: rev.message, User: ocfl.User{Name: actor.Name},
 	}, s.now())
 	if errors.Is(err, ocfl.ErrConflict) {
 		return Item{}, ErrStale
@@ -191,27 +198,27 @@ func (s *Service) commit(ctx context.Context, it Item, prev *ocfl.Inventory, eta
 // Update replaces the descriptive fields.
 func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifVersion string, f Fields) (Item, error) {
 	f.Normalize()
-	return s.edit(ctx, actor, id, ifVersion, func(it *Item, tree *units.Tree) (string, []ocfl.Content, []string, error) {
+	return s.edit(ctx, actor, id, ifVersion, func(it *Item, tree *units.Tree) (revision, error) {
 		if err := f.Validate(s.vocab, tree, s.now()); err != nil {
-			return "", nil, nil, err
+			return revision{}, err
 		}
 		if f.Unit != it.Unit && !CanEdit(actor, f.Unit, tree) {
-			return "", nil, nil, ErrForbidden
+			return revision{}, ErrForbidden
 		}
 		changed := ChangedFields(it.Fields, f)
 		if len(changed) == 0 {
-			return "", nil, nil, validate.Errors{{Field: "title", Code: "unchanged"}}
+			return revision{}, validate.Errors{{Field: "title", Code: "unchanged"}}
 		}
 		it.Fields = f
-		return "metadata: " + strings.Join(changed, ", "), nil, nil, nil
+		return revision{message: "metadata: " + strings.Join(changed, ", ")}, nil
 	})
 }
 
 // Move takes the item to another workflow status.
 func (s *Service) Move(ctx context.Context, actor accounts.Account, id, ifVersion string, to Status) (Item, error) {
-	return s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (string, []ocfl.Content, []string, error) {
+	return s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (revision, error) {
 		if !CanMove(it.Status, to) {
-			return "", nil, nil, validate.Errors{{Field: "status", Code: "transition"}}
+			return revision{}, validate.Errors{{Field: "status", Code: "transition"}}
 		}
 		msg := fmt.Sprintf("status: %s → %s", it.Status, to)
 		it.Status = to
@@ -219,7 +226,7 @@ func (s *Service) Move(ctx context.Context, actor accounts.Account, id, ifVersio
 			t := s.now().UTC().Truncate(time.Second)
 			it.PublishedAt = &t
 		}
-		return msg, nil, nil, nil
+		return revision{message: msg}, nil
 	})
 }
 
@@ -233,15 +240,15 @@ type Upload struct {
 // item's OCFL object).
 func (s *Service) AddFile(ctx context.Context, actor accounts.Account, id, ifVersion string, up Upload) (Item, File, error) {
 	var added File
-	it, err := s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (string, []ocfl.Content, []string, error) {
+	it, err := s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (revision, error) {
 		logical := uniquePath(it.Files, "files/"+up.SafeName)
 		added = File{Path: logical, Name: up.Name, Size: up.Size, MediaType: up.MediaType, SHA256: up.SHA256, SHA512: up.SHA512}
 		it.Files = append(it.Files, added)
 		if it.Format == "" {
 			it.Format = up.MediaType
 		}
-		return "file added: " + up.Name, []ocfl.Content{{Logical: logical, FromKey: up.Key, Size: up.Size,
-			SHA512: up.SHA512, SHA256: up.SHA256, Type: up.MediaType}}, nil, nil
+		return revision{message: "file added: " + up.Name, put: []ocfl.Content{{Logical: logical, FromKey: up.Key, Size: up.Size,
+			SHA512: up.SHA512, SHA256: up.SHA256, Type: up.MediaType}}}, nil
 	})
 	if err != nil {
 		return Item{}, File{}, err
@@ -252,58 +259,33 @@ func (s *Service) AddFile(ctx context.Context, actor accounts.Account, id, ifVer
 
 // RemoveFile drops a file from the head version (earlier versions keep it).
 func (s *Service) RemoveFile(ctx context.Context, actor accounts.Account, id, ifVersion, path string) (Item, error) {
-	return s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (string, []ocfl.Content, []string, error) {
+	return s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (revision, error) {
 		for i, f := range it.Files {
 			if f.Path == path {
 				it.Files = append(it.Files[:i], it.Files[i+1:]...)
-				return "file removed: " + f.Name, nil, []string{path}, nil
+				return revision{message: "file removed: " + f.Name, remove: []string{path}}, nil
 			}
 		}
-		return "", nil, nil, ErrNotFound
+		return revision{}, ErrNotFound
 	})
 }
 
-// Restore makes an earlier version the new head (as a new version: history is never rewritten).
+// Restore makes an earlier version the new head (as a new version: history is never
+// rewritten). The status stays as it is: restoring content neither publishes nor withdraws.
 func (s *Service) Restore(ctx context.Context, actor accounts.Account, id, ifVersion, from string) (Item, error) {
 	old, err := s.GetVersion(ctx, id, from)
 	if err != nil {
 		return Item{}, err
 	}
-	it, inv, etag, err := s.load(ctx, id, "")
-	if err != nil {
-		return Item{}, err
-	}
-	if ifVersion != "" && strings.Trim(ifVersion, `"`) != inv.Head {
-		return Item{}, ErrStale
-	}
-	tree, err := s.tree(ctx)
-	if err != nil {
-		return Item{}, err
-	}
-	if !CanEdit(actor, it.Unit, tree) || !CanEdit(actor, old.Unit, tree) {
-		return Item{}, ErrForbidden
-	}
-	restored := old
-	restored.Status = it.Status // restoring content does not publish or withdraw
-	restored.UpdatedAt, restored.UpdatedBy = s.now().UTC().Truncate(time.Second), actor.Name
-	restored.Version = ""
-	meta, err := json.MarshalIndent(restored, "", "  ")
-	if err != nil {
-		return Item{}, err
-	}
-	newInv, _, err := s.store.Commit(ctx, id, inv, etag, ocfl.Change{
-		RestoreFrom: from, Put: []ocfl.Content{{Logical: metadataPath, Data: meta, Type: "application/json"}},
-		Message: "restored " + from, User: ocfl.User{Name: actor.Name},
-	}, s.now())
-	if errors.Is(err, ocfl.ErrConflict) {
-		return Item{}, ErrStale
-	}
-	if err != nil {
-		return Item{}, err
-	}
-	restored.Version = newInv.Head
-	s.notify.ItemChanged(ctx, id)
-	return restored, nil
+	return s.edit(ctx, actor, id, ifVersion, func(it *Item, tree *units.Tree) (revision, error) {
+		if !CanEdit(actor, old.Unit, tree) {
+			return revision{}, ErrForbidden
+		}
+		status, published := it.Status, it.PublishedAt
+		*it = old
+		it.Status, it.PublishedAt = status, published
+		return revision{message: "restored " + from, restoreFrom: from}, nil
+	})
 }
 
 // HistoryEntry is one version of an item.
