@@ -39,6 +39,12 @@ func (c *Core) maintain(ctx context.Context, every time.Duration) {
 
 func (c *Core) maintainOnce(ctx context.Context) {
 	now := time.Now()
+	// A Redis that lost its data while we ran gets the totals back before the next rollup.
+	if restored, err := c.Views.Restore(ctx, now); err != nil && ctx.Err() == nil {
+		c.Log.WarnContext(ctx, "view counters not restored; will retry", "err", err)
+	} else if restored {
+		c.Log.InfoContext(ctx, "view counters restored from MinIO")
+	}
 	for _, day := range []time.Time{now.Add(-24 * time.Hour), now} {
 		if err := c.Views.Rollup(ctx, day); err != nil && ctx.Err() == nil {
 			c.Log.WarnContext(ctx, "view rollup failed; will retry", "err", err)
