@@ -129,6 +129,7 @@ func Indexes() []Index {
 		{Name: AccountsIndex, PrimaryKey: "id", Settings: accountsSettings()},
 		{Name: ItemsIndex, PrimaryKey: "id", Settings: ItemsSettings(groups)},
 		{Name: StaffItemsIndex, PrimaryKey: "id", Settings: staffSettings(groups)},
+		{Name: CoursesIndex, PrimaryKey: "id", Settings: coursesSettings(groups)},
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/config"
+	"github.com/shizuishan/culturecloud/internal/courses"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/docstore"
@@ -56,6 +57,7 @@ type Core struct {
 	Uploads     *upload.Manager
 	Collections *collections.Service
 	Derivatives *derivatives.Service
+	Courses     *courses.Service
 }
 
 // NewLogger builds the logger the configuration asks for.
@@ -102,9 +104,11 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	der := derivatives.New(docs, lib, log)
 	counter := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,
 		Secret: []byte("views:" + cfg.Auth.SessionSecret.Reveal())})
+	courseService := courses.New(docs, lib, accStore, unitStore, ob)
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
-		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log), OCFL: store, Library: lib, Views: counter,
+		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log).WithCourses(courseService),
+		OCFL:    store, Library: lib, Views: counter, Courses: courseService,
 		Jobs:        jobs.New(rdb, cfg.Redis.KeyPrefix),
 		Collections: collections.New(docs, lib, unitStore),
 		Derivatives: der,
@@ -205,7 +209,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
 		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
-		Derivatives: c.Derivatives,
+		Derivatives: c.Derivatives, Courses: c.Courses,
 	})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/courses"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
@@ -23,6 +24,7 @@ type Indexer struct {
 	items      *library.Service
 	popularity Popularity
 	thumbs     Thumbs
+	courses    *courses.Service
 	accounts   *accounts.Store
 	units      accounts.UnitSource
 	search     *search.Client
@@ -64,6 +66,8 @@ func (ix *Indexer) Handle(ctx context.Context, ev outbox.Event) error {
 		err = ix.indexAccount(ctx, ev.ID)
 	case "item":
 		err = ix.indexItem(ctx, ev.ID)
+	case "course":
+		err = ix.indexCourse(ctx, ev.ID)
 	default:
 		return nil // another consumer group's event (e.g. derivative jobs)
 	}
@@ -101,6 +105,9 @@ func (ix *Indexer) indexAccount(ctx context.Context, name string) error {
 // while their event was lost are removed by `culturecloud reindex`.)
 func (ix *Indexer) Reconcile(ctx context.Context) error {
 	if err := ix.reconcileAccounts(ctx); err != nil {
+		return err
+	}
+	if err := ix.reconcileCourses(ctx); err != nil {
 		return err
 	}
 	if err := ix.AllItemDocs(ctx, func(docs []search.ItemDoc) error { return ix.upsertWait(ctx, search.StaffItemsIndex, docs) }); err != nil {
@@ -177,4 +184,10 @@ func AccountDoc(a accounts.Account, tree *units.Tree) search.AccountDoc {
 		}
 	}
 	return d
+}
+
+// WithCourses makes the indexer keep the courses index too.
+func (ix *Indexer) WithCourses(c *courses.Service) *Indexer {
+	ix.courses = c
+	return ix
 }

@@ -20,6 +20,10 @@ type Vocabulary struct {
 	Types     []Term `yaml:"types" json:"types"`
 	Licences  []Term `yaml:"licences" json:"licences"`
 	Languages []Term `yaml:"languages" json:"languages"`
+	// For the online art courses.
+	CourseCategories []Term `yaml:"course_categories" json:"course_categories"`
+	CourseLevels     []Term `yaml:"course_levels" json:"course_levels"`
+	InstitutionKinds []Term `yaml:"institution_kinds" json:"institution_kinds"`
 }
 
 // ParseVocabulary reads configs/vocabulary.yaml.
@@ -28,7 +32,8 @@ func ParseVocabulary(data []byte) (*Vocabulary, error) {
 	if err := yaml.Unmarshal(data, &v); err != nil {
 		return nil, fmt.Errorf("vocabulary: %w", err)
 	}
-	for name, list := range map[string][]Term{"themes": v.Themes, "types": v.Types, "licences": v.Licences, "languages": v.Languages} {
+	for name, list := range map[string][]Term{"themes": v.Themes, "types": v.Types, "licences": v.Licences, "languages": v.Languages,
+		"course_categories": v.CourseCategories, "course_levels": v.CourseLevels, "institution_kinds": v.InstitutionKinds} {
 		if len(list) == 0 {
 			return nil, fmt.Errorf("vocabulary: %s is empty", name)
 		}

@@ -65,6 +65,13 @@ func (o *Outbox) ItemChanged(ctx context.Context, id string) {
 	}
 }
 
+// CourseChanged implements courses.Notifier.
+func (o *Outbox) CourseChanged(ctx context.Context, id string) {
+	if err := o.Append(ctx, Event{Kind: "course", ID: id}); err != nil {
+		o.log.WarnContext(ctx, "outbox append failed; reconcile will index it", "kind", "course", "id", id, "err", err)
+	}
+}
+
 // FileAdded implements library.Notifier: it asks the workers for the file's derivatives.
 func (o *Outbox) FileAdded(ctx context.Context, id string, f library.File) {
 	if err := o.Append(ctx, Event{Kind: "derive", ID: id, Ref: f.Path}); err != nil {

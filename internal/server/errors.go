@@ -8,6 +8,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/collections"
+	"github.com/shizuishan/culturecloud/internal/courses"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/library"
@@ -52,14 +53,14 @@ func (s *Server) fail(c *gin.Context, err error) {
 		}
 		s.abortWith(c, d)
 	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound), errors.Is(err, library.ErrNotFound),
-		errors.Is(err, collections.ErrNotFound):
+		errors.Is(err, collections.ErrNotFound), errors.Is(err, courses.ErrNotFound):
 		s.abort(c, problem.NotFound)
 	case errors.Is(err, accounts.ErrExists):
 		s.abort(c, problem.Conflict, c.GetString(ctxConflictName))
 	case errors.Is(err, accounts.ErrStale), errors.Is(err, units.ErrChanged), errors.Is(err, library.ErrStale),
-		errors.Is(err, collections.ErrStale):
+		errors.Is(err, collections.ErrStale), errors.Is(err, courses.ErrStale):
 		s.abort(c, problem.PreconditionFailed)
-	case errors.Is(err, accounts.ErrForbidden), errors.Is(err, library.ErrForbidden):
+	case errors.Is(err, accounts.ErrForbidden), errors.Is(err, library.ErrForbidden), errors.Is(err, courses.ErrForbidden):
 		s.abort(c, problem.Forbidden)
 	case errors.Is(err, accounts.ErrBadCredentials):
 		s.abort(c, problem.BadCredentials)

@@ -38,6 +38,8 @@ func (s *Server) routes() {
 	api.GET("/trending", s.trending)
 	api.GET("/collections", s.listCollections)
 	api.GET("/collections/:id", s.getCollection)
+	api.GET("/courses", s.searchCourses)
+	api.GET("/courses/:id", s.getCourse)
 
 	user := api.Group("", s.requireAccount)
 	user.POST("/auth/logout", s.logout)
@@ -68,6 +70,11 @@ func (s *Server) routes() {
 	librarians.POST("/uploads/:id/urls", s.partURLs)
 	librarians.DELETE("/uploads/:id", s.abortUpload)
 	user.GET("/jobs/:id", s.getJob)
+
+	teachers := user.Group("", s.requireRole(accounts.Admin, accounts.Lecturer, accounts.Librarian))
+	teachers.POST("/courses", s.createCourse)
+	teachers.PUT("/courses/:id", s.updateCourse)
+	teachers.POST("/courses/:id/status", s.moveCourse)
 
 	admin := user.Group("", s.requireRole(accounts.Admin))
 	admin.POST("/accounts", s.createAccount)

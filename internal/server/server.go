@@ -12,6 +12,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/config"
+	"github.com/shizuishan/culturecloud/internal/courses"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/jobs"
@@ -44,6 +45,7 @@ type Deps struct {
 	Outbox      *outbox.Outbox
 	Collections *collections.Service
 	Derivatives *derivatives.Service
+	Courses     *courses.Service
 }
 
 // Server holds the dependencies of the handlers.

@@ -1,0 +1,102 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// mp4Bytes starts like an MP4 file, which is all the type check looks at.
+func mp4Bytes(n int) []byte {
+	b := make([]byte, n)
+	copy(b, "\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2")
+	return b
+}
+
+func TestCourses(t *testing.T) {
+	srv := startServer(t)
+	admin, dwk, _ := staffClients(t, srv)
+	admin.want(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"name": "lec.dwk", "display_name": "刘老师",
+		"password": "Calligraphy-Lessons-3", "role": "lecturer", "unit": "dwk-culture-centre"})
+	lec := newClient(t, srv.URL)
+	lec.login("lec.dwk", "Calligraphy-Lessons-3")
+	anon := newClient(t, srv.URL)
+
+	// The lesson videos are library items.
+	video := dwk.createItem(sampleItem("书法第一课：执笔", map[string]any{"type": "MovingImage", "theme": "folk-art"}))
+	job := dwk.attach(video.ID, dwk.uploadFile("lesson1.mp4", mp4Bytes(4096)))
+	if job.State != "done" {
+		t.Fatalf("attach %+v", job)
+	}
+	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+video.ID, nil).json(t, &video)
+	video = dwk.publish(video)
+	photo := dwk.createItem(sampleItem("字帖照片", nil))
+	photoJob := dwk.attach(photo.ID, dwk.uploadFile("zitie.png", pngBytes(2000)))
+	draftVideo := dwk.createItem(sampleItem("书法第二课（草稿）", map[string]any{"type": "MovingImage"}))
+	draftJob := dwk.attach(draftVideo.ID, dwk.uploadFile("lesson2.mp4", mp4Bytes(4096)))
+
+	lesson := func(item, path string) map[string]any {
+		return map[string]any{"title": "执笔与坐姿", "media": map[string]any{"item": item, "path": path}}
+	}
+	course := func(extra map[string]any, lessons ...map[string]any) map[string]any {
+		c := map[string]any{"title": "少儿书法入门", "category": "calligraphy", "level": "beginner", "lecturer": "lec.dwk",
+			"unit": "dwk-culture-centre", "institution": map[string]any{"name": "大武口区文化馆", "kind": "culture-centre"},
+			"description": "面向少年儿童的毛笔书法课程。", "lessons": lessons}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return c
+	}
+	good := lesson(video.ID, job.Result.File.Path)
+	bad := []struct {
+		name string
+		body map[string]any
+	}{
+		{"unknown category", course(map[string]any{"category": "cooking"}, good)},
+		{"lecturer is not a lecturer", course(map[string]any{"lecturer": "lib.dwk"}, good)},
+		{"lesson is a picture", course(nil, lesson(photo.ID, photoJob.Result.File.Path))},
+		{"lesson item unknown", course(nil, lesson("szm-nothere22", "files/x.mp4"))},
+	}
+	for _, b := range bad {
+		t.Run(b.name, func(t *testing.T) { lec.want(http.StatusUnprocessableEntity, "POST", "/api/v1/courses", b.body).problem(t) })
+	}
+	dwk.want(http.StatusForbidden, "POST", "/api/v1/courses", course(map[string]any{"unit": "hn-culture-centre"}, good))
+
+	var c struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	r := lec.want(http.StatusCreated, "POST", "/api/v1/courses", course(nil, good, lesson(draftVideo.ID, draftJob.Result.File.Path)))
+	r.json(t, &c)
+	anon.want(http.StatusNotFound, "GET", "/api/v1/courses/"+c.ID, nil)
+	move := func(etag, status string, want int) string {
+		r := lec.want(want, "POST", "/api/v1/courses/"+c.ID+"/status", map[string]any{"status": status}, "If-Match", etag)
+		return r.header.Get("ETag")
+	}
+	etag := move(r.header.Get("ETag"), "in_review", http.StatusOK)
+	// A lesson whose item is still a draft keeps the course from being published.
+	move(etag, "published", http.StatusUnprocessableEntity)
+	r = lec.want(http.StatusOK, "PUT", "/api/v1/courses/"+c.ID, course(nil, good), "If-Match", etag)
+	move(r.header.Get("ETag"), "published", http.StatusOK)
+	anon.want(http.StatusOK, "GET", "/api/v1/courses/"+c.ID, nil)
+
+	var res struct {
+		Hits []struct {
+			ID      string `json:"id"`
+			Lessons int    `json:"lessons"`
+		} `json:"hits"`
+		Facets map[string]map[string]int `json:"facets"`
+	}
+	eventually(t, "the course is searchable", func() bool {
+		anon.want(http.StatusOK, "GET", "/api/v1/courses?q="+url.QueryEscape("书法")+"&category=calligraphy", nil).json(t, &res)
+		return len(res.Hits) == 1 && res.Hits[0].ID == c.ID
+	})
+	if res.Hits[0].Lessons != 1 || res.Facets["level"]["beginner"] != 1 {
+		t.Fatalf("course hit %+v facets %+v", res.Hits, res.Facets)
+	}
+	anon.want(http.StatusOK, "GET", "/api/v1/courses?q=sesfrm", nil).json(t, &res) // 少儿书法入门: shao er shu fa ru men
+	if len(res.Hits) != 1 {
+		t.Fatalf("pinyin initials: %+v", res.Hits)
+	}
+	anon.want(http.StatusUnprocessableEntity, "GET", "/api/v1/courses?page=0", nil)
+}
