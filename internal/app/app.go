@@ -27,6 +27,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/jobs"
+	"github.com/shizuishan/culturecloud/internal/learning"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/outbox"
@@ -209,7 +210,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
 		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
-		Derivatives: c.Derivatives, Courses: c.Courses,
+		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs),
 	})
 	if err != nil {
 		return nil, err

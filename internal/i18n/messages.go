@@ -80,5 +80,6 @@ var messages = map[string]text{
 	"field.lecturer":        {"不是讲师账号", "is not a lecturer's account"},
 	"field.not_playable":    {"不是音频或视频文件", "is not an audio or video file"},
 	"field.not_published":   {"课时引用的条目尚未发布，请先发布", "refers to an item that is not published yet; publish it first"},
+	"field.position":        {"播放位置不能为负，也不能超过时长", "may be neither negative nor beyond the duration"},
 	"field.expiry":          {"必须在 1 到 365 天之间", "must be between 1 and 365 days"},
 }

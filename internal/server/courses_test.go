@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+
+	"github.com/shizuishan/culturecloud/internal/testenv"
 )
 
 // mp4Bytes starts like an MP4 file, which is all the type check looks at.
@@ -58,7 +60,9 @@ func TestCourses(t *testing.T) {
 		{"lesson item unknown", course(nil, lesson("szm-nothere22", "files/x.mp4"))},
 	}
 	for _, b := range bad {
-		t.Run(b.name, func(t *testing.T) { lec.want(http.StatusUnprocessableEntity, "POST", "/api/v1/courses", b.body).problem(t) })
+		t.Run(b.name, func(t *testing.T) {
+			lec.want(http.StatusUnprocessableEntity, "POST", "/api/v1/courses", b.body).problem(t)
+		})
 	}
 	dwk.want(http.StatusForbidden, "POST", "/api/v1/courses", course(map[string]any{"unit": "hn-culture-centre"}, good))
 
@@ -99,4 +103,68 @@ func TestCourses(t *testing.T) {
 		t.Fatalf("pinyin initials: %+v", res.Hits)
 	}
 	anon.want(http.StatusUnprocessableEntity, "GET", "/api/v1/courses?page=0", nil)
+
+	// A citizen learns: plays are counted for anyone; progress needs an enrolment.
+	var play struct {
+		Counted bool `json:"counted"`
+	}
+	anon.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/lessons/0/plays", nil).json(t, &play)
+	if !play.Counted {
+		t.Fatal("first play not counted")
+	}
+	anon.want(http.StatusNotFound, "POST", "/api/v1/courses/"+c.ID+"/lessons/7/plays", nil)
+	learner := newClient(t, srv.URL)
+	learner.want(http.StatusCreated, "POST", "/api/v1/auth/register", map[string]any{"name": "xiao.ming", "display_name": "小明",
+		"password": "Brush-And-Ink-2026"}).json(t, &struct{}{})
+	learner.login("xiao.ming", "Brush-And-Ink-2026")
+	progress := "/api/v1/courses/" + c.ID + "/lessons/0/progress"
+	learner.want(http.StatusForbidden, "PUT", progress, map[string]any{"position": 10, "duration": 120})
+	learner.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/enrol", nil)
+	for _, bad := range []map[string]any{{"position": 500, "duration": 120}, {"position": -1, "duration": 120},
+		{"position": 1, "duration": 0}, {"position": "ten", "duration": 120}} {
+		if r := learner.do("PUT", progress, bad); r.status < 400 || r.status >= 500 {
+			t.Fatalf("%v: %d", bad, r.status)
+		}
+	}
+	learner.want(http.StatusNotFound, "PUT", "/api/v1/courses/"+c.ID+"/lessons/3/progress", map[string]any{"position": 1, "duration": 120})
+	var saved struct {
+		LessonCompleted bool `json:"lesson_completed"`
+		CourseCompleted bool `json:"course_completed"`
+	}
+	learner.want(http.StatusOK, "PUT", progress, map[string]any{"position": 60, "duration": 120}).json(t, &saved)
+	if saved.LessonCompleted {
+		t.Fatal("half watched counted as completed")
+	}
+	learner.want(http.StatusNotFound, "GET", "/api/v1/courses/"+c.ID+"/certificate", nil)
+	learner.want(http.StatusOK, "PUT", progress, map[string]any{"position": 109, "duration": 120}).json(t, &saved)
+	if !saved.LessonCompleted || !saved.CourseCompleted {
+		t.Fatalf("90 %% watched: %+v", saved)
+	}
+
+	// Progress lives in MinIO: a restarted server still knows it.
+	cfg := srv.Config
+	srv.Stop(t)
+	srv2 := testenv.StartServer(t, cfg)
+	again := newClient(t, srv2.URL)
+	again.login("xiao.ming", "Brush-And-Ink-2026")
+	var rec struct {
+		Lessons map[string]struct {
+			Position float64 `json:"position"`
+		} `json:"lessons"`
+		CompletedAt string `json:"completed_at"`
+	}
+	again.want(http.StatusOK, "GET", "/api/v1/courses/"+c.ID+"/progress", nil).json(t, &rec)
+	if rec.Lessons["0"].Position != 109 || rec.CompletedAt == "" {
+		t.Fatalf("after restart: %+v", rec)
+	}
+	var mine struct {
+		Courses []struct {
+			Course string `json:"course"`
+		} `json:"courses"`
+	}
+	again.want(http.StatusOK, "GET", "/api/v1/me/learning", nil).json(t, &mine)
+	if len(mine.Courses) != 1 || mine.Courses[0].Course != c.ID {
+		t.Fatalf("continue watching %+v", mine)
+	}
+	again.want(http.StatusOK, "GET", "/api/v1/courses/"+c.ID+"/certificate", nil)
 }

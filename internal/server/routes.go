@@ -40,6 +40,7 @@ func (s *Server) routes() {
 	api.GET("/collections/:id", s.getCollection)
 	api.GET("/courses", s.searchCourses)
 	api.GET("/courses/:id", s.getCourse)
+	api.POST("/courses/:id/lessons/:n/plays", s.countPlay)
 
 	user := api.Group("", s.requireAccount)
 	user.POST("/auth/logout", s.logout)
@@ -70,6 +71,11 @@ func (s *Server) routes() {
 	librarians.POST("/uploads/:id/urls", s.partURLs)
 	librarians.DELETE("/uploads/:id", s.abortUpload)
 	user.GET("/jobs/:id", s.getJob)
+	user.GET("/me/learning", s.myLearning)
+	user.POST("/courses/:id/enrol", s.enrol)
+	user.GET("/courses/:id/progress", s.courseProgress)
+	user.PUT("/courses/:id/lessons/:n/progress", s.saveProgress)
+	user.GET("/courses/:id/certificate", s.certificate)
 
 	teachers := user.Group("", s.requireRole(accounts.Admin, accounts.Lecturer, accounts.Librarian))
 	teachers.POST("/courses", s.createCourse)

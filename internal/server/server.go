@@ -16,6 +16,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/jobs"
+	"github.com/shizuishan/culturecloud/internal/learning"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/sessions"
@@ -46,6 +47,7 @@ type Deps struct {
 	Collections *collections.Service
 	Derivatives *derivatives.Service
 	Courses     *courses.Service
+	Learning    *learning.Store
 }
 
 // Server holds the dependencies of the handlers.

@@ -1,0 +1,175 @@
+// Package learning keeps what each citizen has learned: enrolments, the position reached in
+// every lesson (saved every few seconds and on pause, so any device resumes there), lesson
+// completion at 90 % watched, and course completion for the certificate. Records are JSON
+// documents in MinIO, one per learner and course, so they survive any restart.
+package learning
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/validate"
+)
+
+var (
+	// ErrNotEnrolled means the learner has not enrolled in the course.
+	ErrNotEnrolled = errors.New("not enrolled in this course")
+	// ErrNotFound means no such lesson.
+	ErrNotFound = errors.New("no such lesson")
+)
+
+// CompleteAt is the share of a lesson that counts as watched.
+const CompleteAt = 0.9
+
+// LessonProgress is where a learner is in one lesson.
+type LessonProgress struct {
+	Position    float64    `json:"position"` // seconds
+	Duration    float64    `json:"duration"` // seconds
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+// Record is one learner's progress in one course.
+type Record struct {
+	Learner     string                    `json:"learner"`
+	Course      string                    `json:"course"`
+	EnrolledAt  time.Time                 `json:"enrolled_at"`
+	Lessons     map[string]LessonProgress `json:"lessons"`
+	CompletedAt *time.Time                `json:"completed_at,omitempty"`
+	UpdatedAt   time.Time                 `json:"updated_at"`
+	LastLesson  int                       `json:"last_lesson"`
+}
+
+// Store keeps records in the document store.
+type Store struct {
+	docs *docstore.Store
+	now  func() time.Time
+}
+
+// New wraps docs.
+func New(docs *docstore.Store) *Store { return &Store{docs: docs, now: time.Now} }
+
+const prefix = "records/learning/"
+
+func key(learner, course string) string { return prefix + learner + "/" + course + ".json" }
+
+// Get reads a learner's record of a course; ErrNotEnrolled when there is none.
+func (s *Store) Get(ctx context.Context, learner, course string) (Record, error) {
+	var r Record
+	_, err := s.docs.Get(ctx, key(learner, course), &r)
+	if errors.Is(err, docstore.ErrNotFound) {
+		return Record{}, ErrNotEnrolled
+	}
+	return r, err
+}
+
+// Enrol records the enrolment (again enrolling changes nothing).
+func (s *Store) Enrol(ctx context.Context, learner, course string) (Record, error) {
+	now := s.now().UTC().Truncate(time.Second)
+	r := Record{Learner: learner, Course: course, EnrolledAt: now, Lessons: map[string]LessonProgress{}, UpdatedAt: now}
+	_, err := s.docs.Put(ctx, key(learner, course), r, docstore.Create())
+	if errors.Is(err, docstore.ErrPrecondition) {
+		return s.Get(ctx, learner, course)
+	}
+	return r, err
+}
+
+// Report is what the player sends.
+type Report struct {
+	Position float64 `json:"position"`
+	Duration float64 `json:"duration"`
+}
+
+// Validate refuses positions a player cannot report.
+func (rep Report) Validate() error {
+	var errs validate.Errors
+	switch {
+	case math.IsNaN(rep.Duration) || rep.Duration <= 0 || rep.Duration > 24*3600:
+		errs.Add("duration", "range", 0, 24*3600)
+	case math.IsNaN(rep.Position) || rep.Position < 0 || rep.Position > rep.Duration+1:
+		errs.Add("position", "position")
+	}
+	return errs.Err()
+}
+
+// Save records a position in lesson n of a course with lessons lessons, and reports whether
+// this report completed the lesson and whether it completed the course.
+func (s *Store) Save(ctx context.Context, learner, course string, n, lessons int, rep Report) (Record, bool, bool, error) {
+	if n < 0 || n >= lessons {
+		return Record{}, false, false, ErrNotFound
+	}
+	if err := rep.Validate(); err != nil {
+		return Record{}, false, false, err
+	}
+	for attempt := 0; ; attempt++ {
+		var r Record
+		etag, err := s.docs.Get(ctx, key(learner, course), &r)
+		if errors.Is(err, docstore.ErrNotFound) {
+			return Record{}, false, false, ErrNotEnrolled
+		}
+		if err != nil {
+			return Record{}, false, false, err
+		}
+		now := s.now().UTC().Truncate(time.Second)
+		if r.Lessons == nil {
+			r.Lessons = map[string]LessonProgress{}
+		}
+		lp := r.Lessons[strconv.Itoa(n)]
+		lp.Position, lp.Duration, lp.UpdatedAt = min(rep.Position, rep.Duration), rep.Duration, now
+		lessonDone := false
+		if lp.CompletedAt == nil && lp.Position >= CompleteAt*lp.Duration {
+			lp.CompletedAt, lessonDone = &now, true
+		}
+		r.Lessons[strconv.Itoa(n)] = lp
+		r.UpdatedAt, r.LastLesson = now, n
+		courseDone := false
+		if r.CompletedAt == nil && completed(r, lessons) {
+			r.CompletedAt, courseDone = &now, true
+		}
+		_, err = s.docs.Put(ctx, key(learner, course), r, docstore.Match(etag))
+		if errors.Is(err, docstore.ErrPrecondition) && attempt < 3 {
+			continue // another device reported at the same moment
+		}
+		if err != nil {
+			return Record{}, false, false, err
+		}
+		return r, lessonDone, courseDone, nil
+	}
+}
+
+func completed(r Record, lessons int) bool {
+	for i := range lessons {
+		if lp, ok := r.Lessons[strconv.Itoa(i)]; !ok || lp.CompletedAt == nil {
+			return false
+		}
+	}
+	return lessons > 0
+}
+
+// Courses lists a learner's records, most recently watched first (continue watching).
+func (s *Store) Courses(ctx context.Context, learner string) ([]Record, error) {
+	keys, err := s.docs.List(ctx, prefix+learner+"/")
+	if err != nil {
+		return nil, err
+	}
+	out := []Record{}
+	for _, k := range keys {
+		course := strings.TrimSuffix(strings.TrimPrefix(k, prefix+learner+"/"), ".json")
+		r, err := s.Get(ctx, learner, course)
+		if errors.Is(err, ErrNotEnrolled) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].UpdatedAt.After(out[j].UpdatedAt) })
+	return out, nil
+}

@@ -1,0 +1,160 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shizuishan/culturecloud/internal/courses"
+	"github.com/shizuishan/culturecloud/internal/learning"
+	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/problem"
+)
+
+// publishedCourse loads a course that learners may use.
+func (s *Server) publishedCourse(c *gin.Context) (courses.Course, bool) {
+	course, err := s.Courses.Get(c.Request.Context(), c.Param("id"))
+	if err == nil && course.Status != library.Published {
+		err = courses.ErrNotFound
+	}
+	if err != nil {
+		s.fail(c, err)
+		return courses.Course{}, false
+	}
+	return course, true
+}
+
+func (s *Server) enrol(c *gin.Context) {
+	course, ok := s.publishedCourse(c)
+	if !ok {
+		return
+	}
+	r, err := s.Learning.Enrol(c.Request.Context(), caller(c).account.Name, course.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+func (s *Server) courseProgress(c *gin.Context) {
+	r, err := s.Learning.Get(c.Request.Context(), caller(c).account.Name, c.Param("id"))
+	if errors.Is(err, learning.ErrNotEnrolled) {
+		s.abort(c, problem.NotFound)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, r)
+}
+
+// lessonNumber reads :n, answering 404 for anything but a lesson of the course.
+func (s *Server) lessonNumber(c *gin.Context, course courses.Course) (int, bool) {
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 0 || n >= len(course.Lessons) {
+		s.abort(c, problem.NotFound)
+		return 0, false
+	}
+	return n, true
+}
+
+// learnerViewer is the viewer id of a signed-in learner for completion counts.
+func (s *Server) learnerViewer(name string) string {
+	sum := sha256.Sum256([]byte("learner:" + name))
+	return s.Views.ViewerID(hex.EncodeToString(sum[:16]), "", "")
+}
+
+func lessonTarget(kind, course string, n int) string {
+	return kind + ":" + course + "." + strconv.Itoa(n)
+}
+
+// saveProgress stores where the learner is in a lesson (sent every few seconds and on pause).
+func (s *Server) saveProgress(c *gin.Context) {
+	course, ok := s.publishedCourse(c)
+	if !ok {
+		return
+	}
+	n, ok := s.lessonNumber(c, course)
+	if !ok {
+		return
+	}
+	var rep learning.Report
+	if !s.decode(c, &rep) {
+		return
+	}
+	learner := caller(c).account.Name
+	r, lessonDone, courseDone, err := s.Learning.Save(c.Request.Context(), learner, course.ID, n, len(course.Lessons), rep)
+	if errors.Is(err, learning.ErrNotEnrolled) {
+		d := problem.New(lang(c), problem.Forbidden)
+		d.Detail = "enrol in the course first"
+		s.abortWith(c, d)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if lessonDone {
+		if _, err := s.Views.Record(c.Request.Context(), lessonTarget("completion", course.ID, n), s.learnerViewer(learner), time.Now()); err != nil {
+			s.log.WarnContext(c.Request.Context(), "completion not counted", "err", err)
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"progress": r, "lesson_completed": lessonDone, "course_completed": courseDone})
+}
+
+// countPlay records that a lesson started playing (one per visitor per window).
+func (s *Server) countPlay(c *gin.Context) {
+	course, ok := s.publishedCourse(c)
+	if !ok {
+		return
+	}
+	n, ok := s.lessonNumber(c, course)
+	if !ok {
+		return
+	}
+	counted, err := s.Views.Record(c.Request.Context(), lessonTarget("lesson", course.ID, n), s.viewer(c), time.Now())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"counted": counted})
+}
+
+func (s *Server) myLearning(c *gin.Context) {
+	list, err := s.Learning.Courses(c.Request.Context(), caller(c).account.Name)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"courses": list})
+}
+
+// certificate is there once every lesson of the course is completed.
+func (s *Server) certificate(c *gin.Context) {
+	course, ok := s.publishedCourse(c)
+	if !ok {
+		return
+	}
+	a := caller(c).account
+	r, err := s.Learning.Get(c.Request.Context(), a.Name, course.ID)
+	if errors.Is(err, learning.ErrNotEnrolled) || err == nil && r.CompletedAt == nil {
+		s.abort(c, problem.NotFound)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"course": course.Title, "course_id": course.ID, "learner": a.DisplayName,
+		"institution": course.Institution.Name, "lecturer": course.LecturerName, "lessons": len(course.Lessons),
+		"completed_at": r.CompletedAt})
+}
