@@ -54,13 +54,13 @@ func (s *Service) Vocabulary() *Vocabulary { return s.vocab }
 // Store is the OCFL store of the items.
 func (s *Service) Store() *ocfl.Store { return s.store }
 
-// CanEdit reports whether actor may change items of unit: admins all, librarians their
-// own unit and the units below it.
+// CanEdit reports whether actor may change items of unit: admins all, librarians their own
+// unit and the units below it, and so lecturers, whose lesson recordings are items too.
 func CanEdit(actor accounts.Account, unit string, tree *units.Tree) bool {
 	switch actor.Role {
 	case accounts.Admin:
 		return true
-	case accounts.Librarian:
+	case accounts.Librarian, accounts.Lecturer:
 		return tree.Within(actor.Unit, unit)
 	}
 	return false
