@@ -113,6 +113,11 @@ func runDev(ctx context.Context, cfg *config.Config, getenv func(string) string,
 		if demoAccounts, err = demo.Load(ctx, core.Accounts); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		if n, err := demo.LoadLibrary(ctx, core.Docs, core.Library, core.Collections); err != nil {
+			return fmt.Errorf("demo library: %w", err)
+		} else if n > 0 {
+			fmt.Fprintf(stdout, "demo library: %d published items and a featured collection\n", n)
+		}
 	}
 	return Serve(ctx, cfg, stderr, func(url string) {
 		fmt.Fprintf(stdout, "\n石嘴山数字文化云 Shizuishan Culture Cloud is running at %s\n", url)

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -117,6 +118,21 @@ func TestDevModeRunsAndReusesData(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("register: %d", resp.StatusCode)
+	}
+	// The demo library is there to be found.
+	var found struct {
+		Total int `json:"total"`
+	}
+	for start := time.Now(); found.Total < 8 && time.Since(start) < 30*time.Second; time.Sleep(200 * time.Millisecond) {
+		all, err := client.Get(url + "/api/v1/items")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = json.NewDecoder(all.Body).Decode(&found)
+		all.Body.Close()
+	}
+	if found.Total != 8 {
+		t.Fatalf("demo library: %d published items searchable, want 8", found.Total)
 	}
 	if took := stop(); took > 15*time.Second {
 		t.Fatalf("stopping took %v, want at most 15s", took)
