@@ -33,9 +33,11 @@ import (
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/server"
 	"github.com/shizuishan/culturecloud/internal/sessions"
+	"github.com/shizuishan/culturecloud/internal/transcoding"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/views"
 	"github.com/shizuishan/culturecloud/internal/web"
+	"github.com/shizuishan/culturecloud/media/transcode"
 	"github.com/shizuishan/culturecloud/media/upload"
 	"github.com/shizuishan/culturecloud/search"
 )
@@ -59,6 +61,7 @@ type Core struct {
 	Collections *collections.Service
 	Derivatives *derivatives.Service
 	Courses     *courses.Service
+	Transcoding *transcoding.Runner
 }
 
 // NewLogger builds the logger the configuration asks for.
@@ -106,11 +109,15 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	counter := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,
 		Secret: []byte("views:" + cfg.Auth.SessionSecret.Reveal())})
 	courseService := courses.New(docs, lib, accStore, unitStore, ob)
+	jobStore := jobs.New(rdb, cfg.Redis.KeyPrefix)
+	runner := transcoding.New(rdb, docs, lib, jobStore, transcoding.Options{KeyPrefix: cfg.Redis.KeyPrefix, Consumer: hostname(),
+		Log: log, Transcode: transcode.Options{Preset: cfg.Library.TranscodePreset}})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
 		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log).WithCourses(courseService),
 		OCFL:    store, Library: lib, Views: counter, Courses: courseService,
-		Jobs:        jobs.New(rdb, cfg.Redis.KeyPrefix),
+		Jobs:        jobStore,
+		Transcoding: runner,
 		Collections: collections.New(docs, lib, unitStore),
 		Derivatives: der,
 		Uploads: upload.New(&minio.Core{Client: docs.LongClient()}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/",
@@ -210,7 +217,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
 		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
-		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs),
+		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs), Transcoding: c.Transcoding,
 	})
 	if err != nil {
 		return nil, err

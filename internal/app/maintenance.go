@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
+	"github.com/shizuishan/culturecloud/internal/transcoding"
 )
 
 // RunWorkers runs every background worker of a node until ctx ends, and waits for them.
@@ -18,6 +21,7 @@ func (c *Core) RunWorkers(ctx context.Context) {
 	wg.Go(func() { c.Indexer.Run(ctx, hostname(), 10*time.Minute) })
 	wg.Go(func() { c.Outbox.Consume(ctx, "attach", hostname(), c.handleAttach) })
 	wg.Go(func() { c.Outbox.Consume(ctx, derivatives.Group, hostname(), c.handleDerive) })
+	wg.Go(func() { c.Transcoding.Run(ctx) })
 	wg.Wait()
 }
 
@@ -88,11 +92,36 @@ func (c *Core) SyncPopularity(ctx context.Context) error {
 
 // handleDerive makes a file's derivatives, then has the item re-indexed so that search
 // results show its thumbnail.
+// Video and audio files are also queued for transcoding to HLS.
 func (c *Core) handleDerive(ctx context.Context, ev outbox.Event) error {
-	if err := c.Derivatives.Handle(ctx, ev); err != nil || ev.Kind != derivatives.Kind {
+	if ev.Kind != derivatives.Kind {
+		return nil
+	}
+	if err := c.queueTranscode(ctx, ev.ID, ev.Ref); err != nil {
+		return err
+	}
+	if err := c.Derivatives.Handle(ctx, ev); err != nil {
 		return err
 	}
 	c.Outbox.ItemChanged(ctx, ev.ID)
+	return nil
+}
+
+func (c *Core) queueTranscode(ctx context.Context, item, path string) error {
+	it, err := c.Library.Get(ctx, item)
+	if errors.Is(err, library.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
+	}
+	for _, f := range it.Files {
+		if f.Path == path && transcoding.IsMedia(f.MediaType) {
+			if _, err := c.Transcoding.Enqueue(ctx, item, f); err != nil {
+				return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
+			}
+		}
+	}
 	return nil
 }
 

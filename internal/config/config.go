@@ -109,6 +109,7 @@ type Library struct {
 	MaxUploadBytes     int64         `yaml:"max_upload_bytes"`
 	AbandonedUploadAge time.Duration `yaml:"abandoned_upload_age"`
 	MaintenanceEvery   time.Duration `yaml:"maintenance_every"`
+	TranscodePreset    string        `yaml:"transcode_preset"`
 }
 
 type Dev struct {
@@ -288,6 +289,7 @@ func (c *Config) Validate() error {
 		{"auth.bootstrap_admin_password", hidden(c.Auth.BootstrapAdminPassword), c.Auth.BootstrapAdmin == "" || len(c.Auth.BootstrapAdminPassword) >= 10, "at least 10 characters when auth.bootstrap_admin is set"},
 		{"library.max_upload_bytes", strconv.FormatInt(c.Library.MaxUploadBytes, 10), c.Library.MaxUploadBytes >= 1<<20 && c.Library.MaxUploadBytes <= 5<<40, "1048576 (1 MiB) to 5497558138880 (5 TiB)"},
 		{"library.abandoned_upload_age", c.Library.AbandonedUploadAge.String(), c.Library.AbandonedUploadAge >= time.Hour, "at least 1h"},
+		{"library.transcode_preset", c.Library.TranscodePreset, oneOf(c.Library.TranscodePreset, "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"), "ultrafast, superfast, veryfast, faster, fast, medium or slow"},
 		{"library.maintenance_every", c.Library.MaintenanceEvery.String(), c.Library.MaintenanceEvery >= 100*time.Millisecond && c.Library.MaintenanceEvery <= 24*time.Hour, "100ms to 24h"},
 		{"dev.redis_port", strconv.Itoa(c.Dev.RedisPort), validPort(c.Dev.RedisPort), "1 to 65535"},
 		{"dev.minio_port", strconv.Itoa(c.Dev.MinIOPort), validPort(c.Dev.MinIOPort), "1 to 65535"},

@@ -34,6 +34,8 @@ func (s *Server) routes() {
 	api.GET("/items/:id/stats", s.itemStats)
 	api.GET("/items/:id/derivatives", s.itemDerivatives)
 	api.GET("/items/:id/derivatives/:sha/:name", s.derivativeFile)
+	api.GET("/items/:id/media", s.itemMedia)
+	api.GET("/items/:id/media/:sha/*name", s.mediaFile)
 	api.POST("/items/:id/views", s.recordView)
 	api.GET("/trending", s.trending)
 	api.GET("/collections", s.listCollections)

@@ -101,7 +101,7 @@ func TestMalformedInputNeverGives5xx(t *testing.T) {
 		{"form", "application/x-www-form-urlencoded", `name=x&password=y`},
 	}
 	paramValue := map[string]string{":name": testenv.AdminName, ":id": "abcdef", "*filepath": "app.css",
-		":version": "v1", "*path": "files/a.jpg"}
+		":version": "v1", "*path": "files/a.jpg", ":sha": "ab", "*name": "master.m3u8", ":n": "0"}
 	for _, route := range routeList(t) {
 		path := route.Path
 		for k, v := range paramValue {

@@ -20,6 +20,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/sessions"
+	"github.com/shizuishan/culturecloud/internal/transcoding"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/views"
 	"github.com/shizuishan/culturecloud/internal/web"
@@ -48,6 +49,7 @@ type Deps struct {
 	Derivatives *derivatives.Service
 	Courses     *courses.Service
 	Learning    *learning.Store
+	Transcoding *transcoding.Runner
 }
 
 // Server holds the dependencies of the handlers.

@@ -140,6 +140,7 @@ func Config(t testing.TB, stack *devservices.Stack) *config.Config {
 	cfg.Auth.Argon2Time = 1
 	// Rollups and the popularity sync run often, so that tests see their effect.
 	cfg.Library.MaintenanceEvery = 500 * time.Millisecond
+	cfg.Library.TranscodePreset = "ultrafast"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/transcoding"
+)
+
+type mediaView struct {
+	State    string   `json:"state"`
+	Percent  float64  `json:"percent"`
+	ETA      string   `json:"eta,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	Master   string   `json:"master,omitempty"`
+	Poster   string   `json:"poster,omitempty"`
+	Sprite   string   `json:"sprite_vtt,omitempty"`
+	Download string   `json:"download,omitempty"`
+	Waveform string   `json:"waveform,omitempty"`
+	Duration float64  `json:"duration,omitempty"`
+	Rungs    []string `json:"rungs,omitempty"`
+}
+
+// itemMedia tells the player where each video or audio file's stream is, or how far its
+// transcoding is; why one failed is shown to staff only.
+func (s *Server) itemMedia(c *gin.Context) {
+	it, p, ok := s.itemForReader(c, c.Param("id"))
+	if !ok {
+		return
+	}
+	rec, err := s.Transcoding.Get(c.Request.Context(), it.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	staff := false
+	if p != nil {
+		if tree, _, err := s.Units.LoadUnits(c.Request.Context()); err == nil {
+			staff = library.CanEdit(p.account, it.Unit, &tree)
+		}
+	}
+	out := map[string]mediaView{}
+	for _, f := range it.Files {
+		if !transcoding.IsMedia(f.MediaType) {
+			continue
+		}
+		m, ok := rec.Files[f.Path]
+		if !ok || m.SHA256 != f.SHA256 {
+			out[f.Path] = mediaView{State: transcoding.Queued}
+			continue
+		}
+		base := "/api/v1/items/" + it.ID + "/media/" + m.SHA256 + "/"
+		url := func(name string) string {
+			if name == "" || m.State != transcoding.Done {
+				return ""
+			}
+			return base + name
+		}
+		v := mediaView{State: m.State, Percent: m.Percent, ETA: m.ETA, Master: url(m.Master), Poster: url(m.Poster),
+			Sprite: url(m.SpriteVTT), Download: url(m.Download), Waveform: url(m.Waveform), Duration: m.Duration}
+		for _, r := range m.Rungs {
+			v.Rungs = append(v.Rungs, r.Name)
+		}
+		if staff {
+			v.Error = m.Error
+		}
+		out[f.Path] = v
+	}
+	c.Header("Cache-Control", "no-cache")
+	c.JSON(http.StatusOK, gin.H{"files": out})
+}
+
+// mediaFile serves playlists and segments: public and cacheable for published items,
+// private for drafts, whose URLs (content digests) reveal nothing without a session.
+func (s *Server) mediaFile(c *gin.Context) {
+	it, _, ok := s.itemForReader(c, c.Param("id"))
+	if !ok {
+		return
+	}
+	name := strings.TrimPrefix(c.Param("name"), "/")
+	obj, ctype, err := s.Transcoding.Open(c.Request.Context(), it.ID, c.Param("sha"), name)
+	if errors.Is(err, transcoding.ErrNotFound) {
+		s.abort(c, problem.NotFound)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer obj.Close()
+	h := c.Writer.Header()
+	h.Set("Content-Type", ctype)
+	switch {
+	case it.Status != library.Published:
+		h.Set("Cache-Control", "private, no-store")
+	case strings.HasSuffix(name, ".m3u8"):
+		h.Set("Cache-Control", "public, max-age=60")
+	default:
+		h.Set("Cache-Control", "public, max-age=31536000, immutable") // the folder is the content's digest
+	}
+	http.ServeContent(c.Writer, c.Request, "", it.UpdatedAt, obj)
+}
