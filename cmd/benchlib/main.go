@@ -39,6 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	records := fs.Int("records", 0, fmt.Sprintf("generated search records (default %d)", d.Records))
 	queries := fs.Int("queries", 0, fmt.Sprintf("timed queries on each side (default %d)", d.Queries))
 	views := fs.Int("views", 0, fmt.Sprintf("view requests through the API (default %d)", d.ViewRequests))
+	video := fs.Int("video-seconds", 0, fmt.Sprintf("length of the 1080p clip to transcode (default %d)", d.VideoSeconds))
 	precompute := fs.Bool("precompute-sums", false, "hash the upload parts before the clock starts (default: inside the flow, as the browser does)")
 	tools := fs.String("tools", "", "folder of redis-server, minio and meilisearch (default: .tools/bin, then PATH)")
 	if err := fs.Parse(args); err != nil {
@@ -48,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *quick {
 		o = bench.Quick()
 	}
-	for _, f := range []struct{ dst, v *int }{{&o.UploadMiB, uploadMiB}, {&o.Records, records}, {&o.Queries, queries}, {&o.ViewRequests, views}} {
+	for _, f := range []struct{ dst, v *int }{{&o.UploadMiB, uploadMiB}, {&o.Records, records}, {&o.Queries, queries}, {&o.ViewRequests, views}, {&o.VideoSeconds, video}} {
 		if *f.v > 0 {
 			*f.dst = *f.v
 		}

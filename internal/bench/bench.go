@@ -34,6 +34,8 @@ type Options struct {
 	ViewRequests   int // POST /api/v1/items/{id}/views requests
 	ViewItems      int // published items the views are spread over
 	ViewClients    int // concurrent clients, for the API and for redis-benchmark
+	VideoSeconds   int // length of the generated 1080p clip for the transcoding row
+	SegmentGets    int // HLS segment GETs on each side
 	RedisRequests  int // redis-benchmark -n
 	ToolsDir       string
 	RedisBenchmark string // path of redis-benchmark; "" looks in PATH
@@ -42,13 +44,13 @@ type Options struct {
 // Defaults is the full run: about ten minutes on two cores.
 func Defaults() Options {
 	return Options{UploadMiB: 1024, Records: 100_000, Queries: 2000, ViewRequests: 20_000, ViewItems: 200,
-		ViewClients: 50, RedisRequests: 200_000}
+		ViewClients: 50, RedisRequests: 200_000, VideoSeconds: 60, SegmentGets: 4000}
 }
 
 // Quick is a run of two or three minutes for a first look.
 func Quick() Options {
 	return Options{UploadMiB: 256, Records: 20_000, Queries: 500, ViewRequests: 5000, ViewItems: 50,
-		ViewClients: 50, RedisRequests: 100_000}
+		ViewClients: 50, RedisRequests: 100_000, VideoSeconds: 10, SegmentGets: 1000}
 }
 
 func (o Options) withDefaults() Options {
@@ -65,6 +67,8 @@ func (o Options) withDefaults() Options {
 	set(&o.ViewItems, d.ViewItems)
 	set(&o.ViewClients, d.ViewClients)
 	set(&o.RedisRequests, d.RedisRequests)
+	set(&o.VideoSeconds, d.VideoSeconds)
+	set(&o.SegmentGets, d.SegmentGets)
 	if o.RedisBenchmark == "" {
 		o.RedisBenchmark = "redis-benchmark"
 	}
@@ -168,6 +172,11 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("indexing: %w", err)
 	}
 	t.rows = append(t.rows, indexRows...)
+	mediaRows, err := measureMedia(ctx, e, o)
+	if err != nil {
+		return fmt.Errorf("media: %w", err)
+	}
+	t.rows = append(t.rows, mediaRows...)
 	viewRows, err := measureViews(ctx, e, o, items)
 	if err != nil {
 		return fmt.Errorf("views: %w", err)

@@ -26,15 +26,16 @@ func TestRunPrintsTable(t *testing.T) {
 	defer cancel()
 	var out, progress bytes.Buffer
 	o := bench.Options{UploadMiB: 16, Records: 2000, Queries: 100, ViewRequests: 1000, ViewItems: 10,
-		ViewClients: 20, RedisRequests: 20_000}
+		ViewClients: 20, RedisRequests: 20_000, VideoSeconds: 3, SegmentGets: 200}
 	if err := bench.Run(ctx, o, &out, &progress); err != nil {
 		t.Fatalf("Run: %v\nprogress:\n%s", err, progress.String())
 	}
 	t.Logf("progress:\n%s\ntable:\n%s", progress.String(), out.String())
 
 	want := []string{"Upload 16 MiB: browser flow", "Upload: parts + completion", "Upload: parts only",
-		"Search p50, 2000", "Search p99", "Published item searchable", "Withdrawn item gone", "Views recorded per second"}
-	number := regexp.MustCompile(`^[0-9]+(\.[0-9]+)? (MB/s|ms|/s)`)
+		"Search p50, 2000", "Search p99", "Published item searchable", "Withdrawn item gone", "Views recorded per second",
+		"Transcode a 3 s 1080p clip", "HLS segments"}
+	number := regexp.MustCompile(`^[0-9]+(\.[0-9]+)? (MB/s|ms|/s|s)`)
 	rows := map[string][]string{}
 	for line := range strings.Lines(out.String()) {
 		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")

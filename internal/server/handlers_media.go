@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -77,13 +78,25 @@ func (s *Server) itemMedia(c *gin.Context) {
 
 // mediaFile serves playlists and segments: public and cacheable for published items,
 // private for drafts, whose URLs (content digests) reveal nothing without a session.
+//
+// A player fetches a segment every few seconds, so the published state of the item is taken
+// from a short-lived cache rather than read from MinIO each time.
 func (s *Server) mediaFile(c *gin.Context) {
-	it, _, ok := s.itemForReader(c, c.Param("id"))
-	if !ok {
-		return
+	id := c.Param("id")
+	published := s.published.has(id)
+	var modified time.Time
+	if !published {
+		it, _, ok := s.itemForReader(c, id)
+		if !ok {
+			return
+		}
+		if published = it.Status == library.Published; published {
+			s.published.add(id)
+		}
+		modified = it.UpdatedAt
 	}
 	name := strings.TrimPrefix(c.Param("name"), "/")
-	obj, ctype, err := s.Transcoding.Open(c.Request.Context(), it.ID, c.Param("sha"), name)
+	obj, ctype, err := s.Transcoding.Open(c.Request.Context(), id, c.Param("sha"), name)
 	if errors.Is(err, transcoding.ErrNotFound) {
 		s.abort(c, problem.NotFound)
 		return
@@ -96,12 +109,12 @@ func (s *Server) mediaFile(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Type", ctype)
 	switch {
-	case it.Status != library.Published:
+	case !published:
 		h.Set("Cache-Control", "private, no-store")
 	case strings.HasSuffix(name, ".m3u8"):
 		h.Set("Cache-Control", "public, max-age=60")
 	default:
 		h.Set("Cache-Control", "public, max-age=31536000, immutable") // the folder is the content's digest
 	}
-	http.ServeContent(c.Writer, c.Request, "", it.UpdatedAt, obj)
+	http.ServeContent(c.Writer, c.Request, "", modified, obj)
 }

@@ -27,6 +27,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -119,6 +120,45 @@ type Runner struct {
 	// returns fails the attempt as a transcoding failure would.
 	beforeAttempt func(ctx context.Context, j jobs.Job) error
 	now           func() time.Time
+
+	// outputs remembers the output names of finished folders: a player fetches hundreds of
+	// segments of one folder, and a done folder's names do not change.
+	outputs outputCache
+}
+
+type outputCache struct {
+	mu sync.Mutex
+	m  map[string]outputEntry
+}
+
+type outputEntry struct {
+	names map[string]bool
+	until time.Time
+}
+
+const outputTTL = 5 * time.Minute
+
+func (c *outputCache) lookup(folder, name string) (found, known bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[folder]
+	if !ok || time.Now().After(e.until) {
+		return false, false
+	}
+	return e.names[name], true
+}
+
+func (c *outputCache) store(folder string, names []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10_000 {
+		c.m = map[string]outputEntry{}
+	}
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
+	}
+	c.m[folder] = outputEntry{names: set, until: time.Now().Add(outputTTL)}
 }
 
 // New wires a Runner.
@@ -256,30 +296,32 @@ func (r *Runner) Open(ctx context.Context, item, sha256, name string) (*minio.Ob
 		strings.HasPrefix(name, "../") || name == ".." {
 		return nil, "", ErrNotFound
 	}
-	rec, _, err := r.load(ctx, item)
+	folder := Folder(item, sha256)
+	found, known := r.outputs.lookup(folder, name)
+	if !known {
+		rec, _, err := r.load(ctx, item)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, fm := range rec.Files {
+			if fm.SHA256 == sha256 && fm.State == Done {
+				r.outputs.store(folder, fm.Files)
+				found, _ = r.outputs.lookup(folder, name)
+			}
+		}
+	}
+	if !found {
+		return nil, "", ErrNotFound
+	}
+	obj, err := r.docs.Client().GetObject(ctx, r.docs.Bucket(), folder+name, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, "", err
+		return nil, "", storageErr(err)
 	}
-	for _, fm := range rec.Files {
-		if fm.SHA256 != sha256 || fm.State != Done {
-			continue
-		}
-		for _, f := range fm.Files {
-			if f != name {
-				continue
-			}
-			obj, err := r.docs.Client().GetObject(ctx, r.docs.Bucket(), Folder(item, sha256)+name, minio.GetObjectOptions{})
-			if err != nil {
-				return nil, "", storageErr(err)
-			}
-			if _, err := obj.Stat(); err != nil {
-				obj.Close()
-				return nil, "", storageErr(err)
-			}
-			return obj, transcode.ContentType(name), nil
-		}
+	if _, err := obj.Stat(); err != nil {
+		obj.Close()
+		return nil, "", storageErr(err)
 	}
-	return nil, "", ErrNotFound
+	return obj, transcode.ContentType(name), nil
 }
 
 // storageErr maps a MinIO answer: a missing object is ErrNotFound, anything else means MinIO
