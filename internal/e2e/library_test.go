@@ -108,7 +108,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // findInSearch opens /memory?q=query until the item is listed (indexing takes a moment).
 func findInSearch(t *testing.T, ctx context.Context, base, query, id string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(45 * time.Second)
 	for {
 		do(t, ctx, "search "+query, chromedp.Navigate(base+"/memory?lang=zh-CN&q="+url.QueryEscape(query)), chromedp.WaitReady(chromedp.ID("memory-q")))
 		found := get(t, ctx, "result link", chromedp.Evaluate[bool](fmt.Sprintf(`!!document.querySelector('#hits a[href="/memory/items/%s"]')`, id)))
@@ -116,7 +116,7 @@ func findInSearch(t *testing.T, ctx context.Context, base, query, id string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("search for %q did not find %s within 10s", query, id)
+			t.Fatalf("search for %q did not find %s within 45s", query, id)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -210,7 +210,7 @@ func TestLibrarianPublishesAndVisitorsFindIt(t *testing.T) {
 	}
 	do(t, ctx, "both files are listed",
 		chromedp.Poll[chromedp.Void](`document.querySelectorAll('#console-files li[data-path]').length === 2`,
-			chromedp.WithPollingTimeout(10*time.Second)))
+			chromedp.WithPollingTimeout(45*time.Second)))
 
 	do(t, ctx, "submit for review",
 		chromedp.Click(chromedp.ID("status-in_review")),
@@ -219,7 +219,7 @@ func TestLibrarianPublishesAndVisitorsFindIt(t *testing.T) {
 	// The console's review queue lists the item (the staff index follows within seconds);
 	// publish it from there.
 	reviewLink := `#review a[href="/console/items/` + id + `"]`
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	for deadline := time.Now().Add(45 * time.Second); ; {
 		do(t, ctx, "open the console", chromedp.Navigate(srv.URL+"/console"),
 			chromedp.Poll[chromedp.Void](`!document.querySelector('#review .staff-items li.muted:only-child') || document.querySelector('#review .list-total').textContent !== ''`,
 				chromedp.WithPollingTimeout(5*time.Second)))

@@ -126,11 +126,13 @@ func Config(t testing.TB, stack *devservices.Stack) *config.Config {
 	cfg.MinIO.AccessKey = minioUser
 	cfg.MinIO.SecretKey = minioPass
 	cfg.MinIO.Bucket = "t-" + id
-	cfg.MinIO.Timeout = 2 * time.Second
+	// Generous bounds: with ffmpeg and -race on two cores a MinIO write can take seconds.
+	// Outage tests do not wait on them: a stopped service refuses connections at once.
+	cfg.MinIO.Timeout = 10 * time.Second
 	cfg.Meilisearch.URL = "http://" + stack.Addr("meilisearch")
 	cfg.Meilisearch.MasterKey = meiliKey
 	cfg.Meilisearch.IndexPrefix = "t" + id + "_"
-	cfg.Meilisearch.Timeout = 2 * time.Second
+	cfg.Meilisearch.Timeout = 10 * time.Second
 	cfg.Redis.Addr = stack.Addr("redis")
 	cfg.Redis.KeyPrefix = "t" + id + ":"
 	cfg.Redis.Timeout = time.Second
