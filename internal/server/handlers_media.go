@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,7 +109,45 @@ func (s *Server) mediaFile(c *gin.Context) {
 	}
 	defer obj.Close()
 	h := c.Writer.Header()
+	if c.GetHeader("Range") == "" {
+		// The common case, a whole segment: one GET to MinIO, whose answer carries the size.
+		buf := make([]byte, 64<<10)
+		n, err := io.ReadFull(obj, buf)
+		whole := err != nil // the object ended inside the buffer
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			if errors.Is(transcoding.StorageErr(err), transcoding.ErrNotFound) {
+				s.abort(c, problem.NotFound)
+			} else {
+				s.fail(c, transcoding.StorageErr(err))
+			}
+			return
+		}
+		info, err := obj.Stat() // known from the GET: no request
+		if err != nil {
+			s.fail(c, transcoding.StorageErr(err))
+			return
+		}
+		h.Set("Content-Type", ctype)
+		if whole {
+			h.Set("Content-Length", strconv.Itoa(n)) // larger ones go out chunked
+		}
+		h.Set("Accept-Ranges", "bytes")
+		h.Set("ETag", `"`+info.ETag+`"`)
+		setMediaCache(h, published, name)
+		c.Status(http.StatusOK)
+		if c.Request.Method == http.MethodHead {
+			return
+		}
+		_, _ = c.Writer.Write(buf[:n])
+		_, _ = io.Copy(c.Writer, obj)
+		return
+	}
 	h.Set("Content-Type", ctype)
+	setMediaCache(h, published, name)
+	http.ServeContent(c.Writer, c.Request, "", modified, obj)
+}
+
+func setMediaCache(h http.Header, published bool, name string) {
 	switch {
 	case !published:
 		h.Set("Cache-Control", "private, no-store")
@@ -116,5 +156,4 @@ func (s *Server) mediaFile(c *gin.Context) {
 	default:
 		h.Set("Cache-Control", "public, max-age=31536000, immutable") // the folder is the content's digest
 	}
-	http.ServeContent(c.Writer, c.Request, "", modified, obj)
 }

@@ -313,16 +313,17 @@ func (r *Runner) Open(ctx context.Context, item, sha256, name string) (*minio.Ob
 	if !found {
 		return nil, "", ErrNotFound
 	}
+	// No Stat here: it would cost a HEAD before the GET. A missing object shows at the first
+	// Read; StorageErr maps that error.
 	obj, err := r.docs.Client().GetObject(ctx, r.docs.Bucket(), folder+name, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, "", storageErr(err)
 	}
-	if _, err := obj.Stat(); err != nil {
-		obj.Close()
-		return nil, "", storageErr(err)
-	}
 	return obj, transcode.ContentType(name), nil
 }
+
+// StorageErr maps an error from reading an opened output: ErrNotFound for a missing object.
+func StorageErr(err error) error { return storageErr(err) }
 
 // storageErr maps a MinIO answer: a missing object is ErrNotFound, anything else means MinIO
 // did not do its job.
