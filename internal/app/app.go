@@ -37,6 +37,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/views"
 	"github.com/shizuishan/culturecloud/internal/web"
+	"github.com/shizuishan/culturecloud/media/captions"
 	"github.com/shizuishan/culturecloud/media/transcode"
 	"github.com/shizuishan/culturecloud/media/upload"
 	"github.com/shizuishan/culturecloud/search"
@@ -218,6 +219,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs), Transcoding: c.Transcoding,
+		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),
 	})
 	if err != nil {
 		return nil, err

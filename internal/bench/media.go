@@ -32,7 +32,7 @@ func measureMedia(ctx context.Context, e *env, o Options) ([]Row, error) {
 		"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-f", "lavfi", "-i", "sine=frequency=440",
 		"-t", strconv.Itoa(o.VideoSeconds), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-c:a", "aac", src)
 	if out, err := gen.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("generate clip: %v: %s", err, out)
+		return nil, fmt.Errorf("generate clip: %w: %s", err, out)
 	}
 	opts := transcode.Options{Preset: e.cfg.Library.TranscodePreset}
 
@@ -50,7 +50,7 @@ func measureMedia(ctx context.Context, e *env, o Options) ([]Row, error) {
 	var stderr bytes.Buffer
 	hand.Stdout, hand.Stderr = io.Discard, &stderr // stdout carries -progress lines
 	if err := hand.Run(); err != nil {
-		return nil, fmt.Errorf("hand command: %v: %s", err, stderr.String())
+		return nil, fmt.Errorf("hand command: %w: %s", err, stderr.String())
 	}
 	handTime := time.Since(start)
 	_ = os.RemoveAll(outDir)
@@ -119,7 +119,11 @@ func measureMedia(ctx context.Context, e *env, o Options) ([]Row, error) {
 		return nil, err
 	}
 	product, pBytes, err := hammer(ctx, o.SegmentGets, func(i int) (int64, error) {
-		resp, err := client.Get(e.api.base + urls[i%len(urls)])
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.api.base+urls[i%len(urls)], nil)
+		if err != nil {
+			return 0, err
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			return 0, err
 		}

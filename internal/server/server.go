@@ -50,6 +50,7 @@ type Deps struct {
 	Courses     *courses.Service
 	Learning    *learning.Store
 	Transcoding *transcoding.Runner
+	Captions    captionStore // WebVTT captions of media files (media/captions.Store)
 }
 
 // Server holds the dependencies of the handlers.

@@ -148,7 +148,9 @@ func (r *Runner) store(ctx context.Context, item, sha256, outDir string, fm File
 		if o.Err != nil {
 			return storageErr(o.Err)
 		}
-		if slices.Contains(fm.Files, strings.TrimPrefix(o.Key, folder)) {
+		name := strings.TrimPrefix(o.Key, folder)
+		// Captions are staff's work, stored beside the stream: never ours to clear.
+		if slices.Contains(fm.Files, name) || strings.HasPrefix(name, "captions-") {
 			continue
 		}
 		if err := client.RemoveObject(ctx, bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
