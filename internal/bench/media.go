@@ -146,7 +146,7 @@ func measureMedia(ctx context.Context, e *env, o Options) ([]Row, error) {
 		Measure: "HLS segments, 50 clients", Product: fmt.Sprintf("%.0f /s (%.0f MB/s)", product, pBytes/1e6),
 		Baseline: fmt.Sprintf("%.0f /s (%.0f MB/s)", minioRate, mBytes/1e6), Ratio: fmt.Sprintf("%.2f×", ratioSeg),
 		Goal: "≥ 0.8×", Result: fmt.Sprintf("%.2f: %s", ratioSeg, verdict(ratioSeg >= 0.8)),
-		Note: "GET /api/v1/items/{id}/media/{sha}/{segment} (access check, range-capable serving) vs minio-go GetObject of the same objects (mean of a run before and after)",
+		Note: "GET /api/v1/items/{id}/media/{sha}/{segment} as a player does (access check, then a redirect to a signed MinIO URL that serves the bytes), redirects followed, vs minio-go GetObject of the same objects (mean of a run before and after)",
 	})
 	return rows, nil
 }

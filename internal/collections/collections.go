@@ -4,7 +4,6 @@ package collections
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/ids"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/validate"
 )
@@ -66,19 +66,9 @@ func New(docs *docstore.Store, items *library.Service, unitSource accounts.UnitS
 
 func key(id string) string { return prefix + id + ".json" }
 
-func validID(id string) bool {
-	return len(id) == 14 && strings.HasPrefix(id, "col-") && strings.Trim(id[4:], "abcdefghijkmnpqrstuvwxyz23456789") == ""
-}
+func validID(id string) bool { return ids.Valid(id, "col") }
 
-func newID() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-	b := make([]byte, 10)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return "col-" + string(b)
-}
+func newID() string { return ids.New("col") }
 
 // Get reads one collection.
 func (s *Service) Get(ctx context.Context, id string) (Collection, error) {

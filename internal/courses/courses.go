@@ -5,7 +5,6 @@ package courses
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/ids"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
@@ -113,19 +113,9 @@ func CanEdit(actor accounts.Account, unit string, tree *units.Tree) bool {
 
 func key(id string) string { return prefix + id + ".json" }
 
-func validID(id string) bool {
-	return len(id) == 14 && strings.HasPrefix(id, "crs-") && strings.Trim(id[4:], "abcdefghijkmnpqrstuvwxyz23456789") == ""
-}
+func validID(id string) bool { return ids.Valid(id, "crs") }
 
-func newID() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-	b := make([]byte, 10)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return "crs-" + string(b)
-}
+func newID() string { return ids.New("crs") }
 
 // Get reads one course.
 func (s *Service) Get(ctx context.Context, id string) (Course, error) {

@@ -2,7 +2,6 @@ package library
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/ids"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
@@ -66,15 +66,7 @@ func CanEdit(actor accounts.Account, unit string, tree *units.Tree) bool {
 	return false
 }
 
-func newID() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-	b := make([]byte, 10)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return "szm-" + string(b)
-}
+func newID() string { return ids.New("szm") }
 
 func (s *Service) tree(ctx context.Context) (*units.Tree, error) {
 	t, _, err := s.units.LoadUnits(ctx)

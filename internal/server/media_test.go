@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -87,9 +88,24 @@ func TestVideoIsTranscodedToHLS(t *testing.T) {
 	if segment == "" {
 		t.Fatalf("no segment in %s", playlist.body)
 	}
-	seg := anon.want(http.StatusPartialContent, "GET", base+segment, nil, "Range", "bytes=0-99")
-	if len(seg.body) != 100 || !strings.Contains(seg.header.Get("Cache-Control"), "immutable") {
-		t.Fatalf("segment range: %d bytes, %q", len(seg.body), seg.header.Get("Cache-Control"))
+	// A published segment is a redirect to a short-lived signed URL of the storage, which
+	// serves it with ranges and the long cache lifetime.
+	redirect := anon.want(http.StatusFound, "GET", base+segment, nil)
+	loc := redirect.header.Get("Location")
+	if !strings.HasPrefix(loc, "http://"+srv.Config.MinIO.Endpoint+"/") || !strings.Contains(loc, "X-Amz-Signature") {
+		t.Fatalf("segment redirect to %q", loc)
+	}
+	req, _ := http.NewRequest(http.MethodGet, loc, nil)
+	req.Header.Set("Range", "bytes=0-99")
+	resp, err := testenv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || len(seg) != 100 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") ||
+		resp.Header.Get("Content-Type") != "video/iso.segment" {
+		t.Fatalf("segment from storage: %s, %d bytes, %q, %q", resp.Status, len(seg), resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"))
 	}
 	anon.want(http.StatusNotFound, "GET", base+"../../secret", nil)
 }

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
@@ -320,6 +321,40 @@ func (r *Runner) Open(ctx context.Context, item, sha256, name string) (*minio.Ob
 		return nil, "", storageErr(err)
 	}
 	return obj, transcode.ContentType(name), nil
+}
+
+// Presign returns a short-lived URL from which MinIO serves an output of a finished folder
+// itself, with the given Cache-Control; ErrNotFound for names that are not outputs.
+func (r *Runner) Presign(ctx context.Context, item, sha256, name, cacheControl string, expiry time.Duration) (*url.URL, error) {
+	if !sha256Re.MatchString(sha256) || name == "" || path.Clean(name) != name || strings.HasPrefix(name, "/") ||
+		strings.HasPrefix(name, "../") || name == ".." {
+		return nil, ErrNotFound
+	}
+	folder := Folder(item, sha256)
+	found, known := r.outputs.lookup(folder, name)
+	if !known {
+		rec, _, err := r.load(ctx, item)
+		if err != nil {
+			return nil, err
+		}
+		for _, fm := range rec.Files {
+			if fm.SHA256 == sha256 && fm.State == Done {
+				r.outputs.store(folder, fm.Files)
+				found, _ = r.outputs.lookup(folder, name)
+			}
+		}
+	}
+	if !found {
+		return nil, ErrNotFound
+	}
+	params := url.Values{}
+	params.Set("response-cache-control", cacheControl)
+	params.Set("response-content-type", transcode.ContentType(name))
+	u, err := r.docs.Client().PresignedGetObject(ctx, r.docs.Bucket(), folder+name, expiry, params)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	return u, nil
 }
 
 // StorageErr maps an error from reading an opened output: ErrNotFound for a missing object.
