@@ -108,6 +108,14 @@ func TestVideoIsTranscodedToHLS(t *testing.T) {
 		t.Fatalf("segment from storage: %s, %d bytes, %q, %q", resp.Status, len(seg), resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"))
 	}
 	anon.want(http.StatusNotFound, "GET", base+"../../secret", nil)
+
+	// The item page's player plays the stream, with the original as a fallback source.
+	page := anon.want(http.StatusOK, "GET", "/memory/items/"+it.ID, nil)
+	for _, want := range []string{`src="` + m.Master + `" type="application/vnd.apple.mpegurl"`, `poster="` + m.Poster + `"`} {
+		if !strings.Contains(string(page.body), want) {
+			t.Fatalf("item page lacks %s", want)
+		}
+	}
 }
 
 // firstURI is the first non-comment line of a playlist.

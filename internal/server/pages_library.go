@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"html"
 	"html/template"
@@ -19,6 +20,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/transcoding"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/web"
 	"github.com/shizuishan/culturecloud/search"
@@ -441,6 +443,7 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 		return
 	}
 	d := s.itemData(lang(c), it, &tree)
+	s.addStreams(ctx, it, d)
 	d.Staff = staff
 	if it.Status == library.Published {
 		target := indexer.ItemTarget(it.ID)
@@ -542,5 +545,33 @@ func itemForm(f library.Fields) web.ItemForm {
 		Language: f.Language, Relation: f.Relation, Coverage: f.Coverage, Rights: f.Rights, Theme: f.Theme, Unit: f.Unit,
 		PlaceName: f.Place.Name, Lat: num(f.Place.Lat), Lon: num(f.Place.Lon), Period: f.Period, Licence: f.Licence,
 		Tags: list(f.Tags), AltText: f.AltText, Transcript: f.Transcript,
+	}
+}
+
+// addStreams points the players of an item page at the HLS streams of transcoded files (the
+// original stays as a fallback source), with their posters and captions.
+func (s *Server) addStreams(ctx context.Context, it library.Item, d *web.ItemData) {
+	rec, err := s.Transcoding.Get(ctx, it.ID)
+	if err != nil {
+		s.log.WarnContext(ctx, "item page without streams", "item", it.ID, "err", err)
+		return
+	}
+	for i := range d.Files {
+		fv := &d.Files[i]
+		m, ok := rec.Files[fv.Path]
+		if !ok || m.State != transcoding.Done || m.Master == "" {
+			continue
+		}
+		base := "/api/v1/items/" + it.ID + "/media/" + m.SHA256 + "/"
+		fv.Stream = base + m.Master
+		if m.Poster != "" {
+			fv.Poster = base + m.Poster
+		}
+		for _, c := range []web.CaptionTrack{{Lang: "zh", Label: "中文"}, {Lang: "en", Label: "English"}} {
+			if _, err := s.Captions.Get(ctx, transcoding.Folder(it.ID, m.SHA256)+"captions-"+c.Lang+".vtt"); err == nil {
+				c.URL = "/api/v1/items/" + it.ID + "/captions/" + m.SHA256 + "/" + c.Lang
+				fv.Captions = append(fv.Captions, c)
+			}
+		}
 	}
 }

@@ -141,7 +141,14 @@ type FileView struct {
 	URL                   string // inline URL
 	Download              string // download URL, "" when the licence forbids it
 	Size                  int64
+	// For transcoded video and audio: the HLS master playlist, the poster and the captions.
+	Stream   string
+	Poster   string
+	Captions []CaptionTrack
 }
+
+// CaptionTrack is one language of captions for a player's <track>.
+type CaptionTrack struct{ Lang, Label, URL string }
 
 // ViewCounts are the view counts shown on an item page.
 type ViewCounts struct{ Total, Today int64 }
