@@ -1,7 +1,9 @@
 package config
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,5 +168,20 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSecretsNeverReachLogs(t *testing.T) {
+	c, err := Load("", validEnv(map[string]string{"CC_REDIS_PASSWORD": "redis-password-9"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c, "minio", c.MinIO, "key", c.Meilisearch.MasterKey)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("starting", "config", c, "auth", c.Auth)
+	for _, secret := range []string{"minio-secret-1", "meili-master-key-0123456789", strings.Repeat("s", 32), "redis-password-9"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Fatalf("a secret reached the log:\n%s", buf.String())
+		}
 	}
 }

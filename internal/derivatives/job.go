@@ -2,11 +2,8 @@ package derivatives
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -73,44 +70,12 @@ func (s *Service) failed(st Status, err error) Status {
 
 // fetch streams the file from the item into dst and returns its SHA-256.
 func (s *Service) fetch(ctx context.Context, item, path, dst string) (string, error) {
-	obj, err := s.items.OpenFile(ctx, item, path)
-	if errors.Is(err, library.ErrNotFound) {
+	sum, err := s.items.CopyFile(ctx, item, path, dst)
+	switch {
+	case errors.Is(err, library.ErrNotFound):
 		return "", ErrNotFound
-	}
-	if err != nil {
-		return "", err
-	}
-	defer obj.Close()
-	out, err := os.Create(dst)
-	if err != nil {
+	case errors.Is(err, library.ErrLocalDisk):
 		return "", fmt.Errorf("%w: %w", errLocal, err)
 	}
-	defer out.Close()
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(out, h), sourceReader{obj}); err != nil {
-		var se sourceError
-		if errors.As(err, &se) {
-			return "", storageErr(se.err)
-		}
-		return "", fmt.Errorf("%w: %w", errLocal, err)
-	}
-	if err := out.Close(); err != nil {
-		return "", fmt.Errorf("%w: %w", errLocal, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// sourceReader tells read failures (MinIO) from write failures (the local disk) in io.Copy.
-type sourceReader struct{ r io.Reader }
-
-type sourceError struct{ err error }
-
-func (e sourceError) Error() string { return e.err.Error() }
-
-func (r sourceReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		err = sourceError{err}
-	}
-	return n, err
+	return sum, err
 }

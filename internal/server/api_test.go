@@ -152,6 +152,18 @@ func TestLoginRateLimit(t *testing.T) {
 	r.problem(t)
 }
 
+func TestLoginRateLimitPerIP(t *testing.T) {
+	cfg := testenv.Config(t, testenv.Shared(t))
+	cfg.Auth.LoginMaxPerIP = 3
+	srv := testenv.StartServer(t, cfg)
+	c := newClient(t, srv.URL)
+	// Wrong passwords for different accounts: the account limits are not reached, the IP's is.
+	for _, name := range []string{"guess.one", "guess.two", "guess.three"} {
+		c.want(http.StatusUnauthorized, "POST", "/api/v1/auth/login", map[string]string{"name": name, "password": "wrong-password-1"})
+	}
+	c.want(http.StatusTooManyRequests, "POST", "/api/v1/auth/login", map[string]string{"name": testenv.AdminName, "password": testenv.AdminPassword}).problem(t)
+}
+
 func TestRegistrationValidation(t *testing.T) {
 	srv := startServer(t)
 	tests := []struct {

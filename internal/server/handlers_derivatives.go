@@ -38,12 +38,7 @@ func (s *Server) itemDerivatives(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	staff := false
-	if p != nil {
-		if tree, _, err := s.Units.LoadUnits(c.Request.Context()); err == nil {
-			staff = library.CanEdit(p.account, it.Unit, &tree)
-		}
-	}
+	staff := s.mayEditItem(c, p, it)
 	files := map[string]derivativeStatus{}
 	for _, f := range it.Files {
 		st, ok := rec.Files[f.Path]

@@ -74,6 +74,16 @@ func (s *Server) itemForReader(c *gin.Context, id string) (library.Item, *princi
 	return library.Item{}, nil, false
 }
 
+// mayEditItem reports whether the caller may edit the item, and so may see why its
+// processing failed; an unknown caller or an unreadable unit tree means no.
+func (s *Server) mayEditItem(c *gin.Context, p *principal, it library.Item) bool {
+	if p == nil {
+		return false
+	}
+	tree, _, err := s.Units.LoadUnits(c.Request.Context())
+	return err == nil && library.CanEdit(p.account, it.Unit, &tree)
+}
+
 func (s *Server) getItem(c *gin.Context) {
 	it, _, ok := s.itemForReader(c, c.Param("id"))
 	if !ok {

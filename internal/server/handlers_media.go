@@ -42,12 +42,7 @@ func (s *Server) itemMedia(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	staff := false
-	if p != nil {
-		if tree, _, err := s.Units.LoadUnits(c.Request.Context()); err == nil {
-			staff = library.CanEdit(p.account, it.Unit, &tree)
-		}
-	}
+	staff := s.mayEditItem(c, p, it)
 	out := map[string]mediaView{}
 	for _, f := range it.Files {
 		if !transcoding.IsMedia(f.MediaType) {

@@ -2,11 +2,8 @@ package transcoding
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -182,46 +179,14 @@ func (r *Runner) store(ctx context.Context, item, sha256, outDir string, fm File
 
 // fetch streams the file from the item into dst and returns its SHA-256.
 func (r *Runner) fetch(ctx context.Context, item, path, dst string) (string, error) {
-	obj, err := r.items.OpenFile(ctx, item, path)
-	if errors.Is(err, library.ErrNotFound) {
+	sum, err := r.items.CopyFile(ctx, item, path, dst)
+	switch {
+	case errors.Is(err, library.ErrNotFound):
 		return "", fmt.Errorf("%w: %s is gone from the item", errBadSource, path)
-	}
-	if err != nil {
-		return "", err
-	}
-	defer obj.Close()
-	out, err := os.Create(dst)
-	if err != nil {
+	case errors.Is(err, library.ErrLocalDisk):
 		return "", fmt.Errorf("%w: %w", errLocal, err)
 	}
-	defer out.Close()
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(out, h), sourceReader{obj}); err != nil {
-		var se sourceError
-		if errors.As(err, &se) {
-			return "", storageErr(se.err)
-		}
-		return "", fmt.Errorf("%w: %w", errLocal, err)
-	}
-	if err := out.Close(); err != nil {
-		return "", fmt.Errorf("%w: %w", errLocal, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// sourceReader tells read failures (MinIO) from write failures (the local disk) in io.Copy.
-type sourceReader struct{ r io.Reader }
-
-type sourceError struct{ err error }
-
-func (e sourceError) Error() string { return e.err.Error() }
-
-func (r sourceReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		err = sourceError{err}
-	}
-	return n, err
+	return sum, err
 }
 
 func durationOf(p transcode.Probe) float64 { return p.Duration.Seconds() }
