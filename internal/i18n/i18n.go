@@ -95,7 +95,10 @@ func lookup(key string) (text, bool) {
 	if m, ok := pageMessages[key]; ok {
 		return m, true
 	}
-	m, ok := libraryMessages[key]
+	if m, ok := libraryMessages[key]; ok {
+		return m, true
+	}
+	m, ok := courseMessages[key]
 	return m, ok
 }
 

@@ -125,7 +125,7 @@ func setSecurityHeaders(c *gin.Context, uploadOrigin string) {
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
 	h.Set("Content-Security-Policy", fmt.Sprintf("default-src 'self'; script-src 'self' 'nonce-%s'; style-src 'self'; "+
-		"img-src 'self' data: blob: %[2]s; media-src 'self' blob: %[2]s; connect-src 'self' %[2]s; object-src 'self'; frame-src 'self'; "+
+		"img-src 'self' data: blob: %[2]s; media-src 'self' blob: %[2]s; connect-src 'self' %[2]s; object-src 'self'; frame-src 'self'; worker-src 'self' blob:; "+
 		"base-uri 'self'; frame-ancestors 'self'; form-action 'self'", nonce, uploadOrigin))
 	if c.Request.TLS != nil {
 		h.Set("Strict-Transport-Security", "max-age=31536000")

@@ -73,7 +73,7 @@ func (s *Server) pageFor(name string, roles ...accounts.Role) gin.HandlerFunc {
 func (s *Server) render(c *gin.Context, status int, name string, p *principal) {
 	var data any
 	if name == "home" {
-		data = s.homeData(c)
+		data = s.homeData(c, p)
 	}
 	s.renderData(c, status, name, p, data)
 }

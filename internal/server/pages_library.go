@@ -52,6 +52,11 @@ func (s *Server) pagePrincipal(c *gin.Context) *principal {
 
 // staffPage admits librarians and admins: visitors go to the login page, others see 403.
 func (s *Server) staffPage(c *gin.Context) (*principal, bool) {
+	return s.rolePage(c, accounts.Admin, accounts.Librarian)
+}
+
+// rolePage admits accounts with one of roles: visitors go to the login page, others see 403.
+func (s *Server) rolePage(c *gin.Context, roles ...accounts.Role) (*principal, bool) {
 	p, err := s.identify(c)
 	if err != nil {
 		s.log.WarnContext(c.Request.Context(), "page without identity", "err", err)
@@ -62,7 +67,7 @@ func (s *Server) staffPage(c *gin.Context) (*principal, bool) {
 		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 		return nil, false
 	}
-	if p.account.Role != accounts.Admin && p.account.Role != accounts.Librarian {
+	if !slices.Contains(roles, p.account.Role) {
 		s.render(c, http.StatusForbidden, "error", p)
 		return nil, false
 	}
@@ -97,7 +102,7 @@ func unitLabel(lang i18n.Lang, tree *units.Tree, id string) string {
 
 // homeData is the library's part of the home page: themes, trending and latest items.
 // A store that does not answer leaves its list empty; the page stays up.
-func (s *Server) homeData(c *gin.Context) *web.HomeData {
+func (s *Server) homeData(c *gin.Context, p *principal) *web.HomeData {
 	ctx := c.Request.Context()
 	v := s.Library.Vocabulary()
 	d := &web.HomeData{Themes: webTerms(v.Themes)}
@@ -118,12 +123,13 @@ func (s *Server) homeData(c *gin.Context) *web.HomeData {
 	res, err := s.Search.SearchItems(ctx, search.ItemQuery{Sort: "newest", Page: 1, PerPage: 8})
 	if err != nil {
 		s.log.WarnContext(ctx, "home: latest", "err", err)
-		return d
+	} else {
+		for _, h := range res.Hits {
+			d.Latest = append(d.Latest, web.Card{ID: h.ID, Title: h.Title, Theme: webTerm(v.Themes, h.Theme),
+				Type: webTerm(v.Types, h.Type), Thumb: thumbURL(h.ID, h.Thumb)})
+		}
 	}
-	for _, h := range res.Hits {
-		d.Latest = append(d.Latest, web.Card{ID: h.ID, Title: h.Title, Theme: webTerm(v.Themes, h.Theme),
-			Type: webTerm(v.Types, h.Type), Thumb: thumbURL(h.ID, h.Thumb)})
-	}
+	s.addCourseCards(ctx, lang(c), p, d)
 	return d
 }
 
@@ -517,18 +523,25 @@ func (s *Server) consoleItemPage(c *gin.Context) {
 		d.Staff = true
 	}
 	d.Vocab = web.Vocab{Themes: webTerms(v.Themes), Types: webTerms(v.Types), Licences: webTerms(v.Licences), Languages: webTerms(v.Languages)}
+	d.UnitOptions = unitOptions(l, &tree, p.account)
+	s.renderData(c, http.StatusOK, "console_item", p, d)
+}
+
+// unitOptions are the units an account may file things under (id, path of names), sorted.
+func unitOptions(l i18n.Lang, tree *units.Tree, a accounts.Account) []web.Param {
+	var out []web.Param
 	for _, u := range tree.Units {
-		if p.account.Role != accounts.Admin && !tree.Within(p.account.Unit, u.ID) {
+		if a.Role != accounts.Admin && !tree.Within(a.Unit, u.ID) {
 			continue
 		}
 		var names []string
 		for _, id := range tree.Path(u.ID) {
-			names = append(names, unitLabel(l, &tree, id))
+			names = append(names, unitLabel(l, tree, id))
 		}
-		d.UnitOptions = append(d.UnitOptions, web.Param{Name: u.ID, Value: strings.Join(names, " / ")})
+		out = append(out, web.Param{Name: u.ID, Value: strings.Join(names, " / ")})
 	}
-	sort.SliceStable(d.UnitOptions, func(i, j int) bool { return d.UnitOptions[i].Value < d.UnitOptions[j].Value })
-	s.renderData(c, http.StatusOK, "console_item", p, d)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Value < out[j].Value })
+	return out
 }
 
 func itemForm(f library.Fields) web.ItemForm {
@@ -558,20 +571,28 @@ func (s *Server) addStreams(ctx context.Context, it library.Item, d *web.ItemDat
 	}
 	for i := range d.Files {
 		fv := &d.Files[i]
-		m, ok := rec.Files[fv.Path]
-		if !ok || m.State != transcoding.Done || m.Master == "" {
-			continue
-		}
-		base := "/api/v1/items/" + it.ID + "/media/" + m.SHA256 + "/"
-		fv.Stream = base + m.Master
-		if m.Poster != "" {
-			fv.Poster = base + m.Poster
-		}
-		for _, c := range []web.CaptionTrack{{Lang: "zh", Label: "中文"}, {Lang: "en", Label: "English"}} {
-			if _, err := s.Captions.Get(ctx, transcoding.Folder(it.ID, m.SHA256)+"captions-"+c.Lang+".vtt"); err == nil {
-				c.URL = "/api/v1/items/" + it.ID + "/captions/" + m.SHA256 + "/" + c.Lang
-				fv.Captions = append(fv.Captions, c)
-			}
+		if m, ok := rec.Files[fv.Path]; ok {
+			fv.Stream, fv.Poster, fv.Captions = s.stream(ctx, it.ID, m)
 		}
 	}
+}
+
+// stream is what a player needs of a transcoded file: the master playlist, the poster and
+// the captions; all empty until transcoding is done.
+func (s *Server) stream(ctx context.Context, item string, m transcoding.FileMedia) (master, poster string, captions []web.CaptionTrack) {
+	if m.State != transcoding.Done || m.Master == "" {
+		return "", "", nil
+	}
+	base := "/api/v1/items/" + item + "/media/" + m.SHA256 + "/"
+	master = base + m.Master
+	if m.Poster != "" {
+		poster = base + m.Poster
+	}
+	for _, c := range []web.CaptionTrack{{Lang: "zh", Label: "中文"}, {Lang: "en", Label: "English"}} {
+		if _, err := s.Captions.Get(ctx, transcoding.Folder(item, m.SHA256)+"captions-"+c.Lang+".vtt"); err == nil {
+			c.URL = "/api/v1/items/" + item + "/captions/" + m.SHA256 + "/" + c.Lang
+			captions = append(captions, c)
+		}
+	}
+	return master, poster, captions
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+	"path/filepath"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -22,6 +24,7 @@ func (s *Server) routes() {
 	e.GET("/api/openapi.json", s.openAPI)
 
 	e.StaticFS("/static", http.FS(web.Static()))
+	e.GET("/vendor/:file", s.vendorFile(web.FindVendor(s.Config.HTTP.VendorDir)))
 
 	api := e.Group("/api/v1")
 	api.POST("/auth/login", s.login)
@@ -101,6 +104,7 @@ func (s *Server) routes() {
 	pages.GET("/admin/users", s.pageFor("admin_users", accounts.Admin))
 	pages.GET("/admin/units", s.pageFor("admin_units", accounts.Admin))
 	s.libraryPages(pages)
+	s.coursePages(pages)
 
 	e.NoRoute(s.pageLang, s.notFound)
 	e.NoMethod(func(c *gin.Context) { s.abort(c, problem.MethodNotAllowed, c.Request.Method) })
@@ -113,4 +117,18 @@ func (s *Server) uploadOrigin() string {
 		scheme = "https://"
 	}
 	return scheme + s.Config.MinIO.Endpoint
+}
+
+// vendorFile serves the browser libraries that deploy/install.sh builds (hls.js). They
+// are not part of the binary; without them the players fall back to the browser's own HLS.
+func (s *Server) vendorFile(dir string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		name := c.Param("file")
+		if dir == "" || !slices.Contains(web.VendorFiles, name) {
+			s.notFound(c)
+			return
+		}
+		c.Header("Cache-Control", "public, max-age=86400")
+		c.File(filepath.Join(dir, name))
+	}
 }

@@ -36,6 +36,8 @@ type HomeData struct {
 	Themes   []Term
 	Trending []Card
 	Latest   []Card
+	Continue []CourseCard // the signed-in learner's unfinished courses
+	Courses  []CourseCard // recently published courses
 }
 
 // SearchData is the data of /memory, the server-rendered search.

@@ -109,7 +109,7 @@ func libraryCases(lang i18n.Lang) []libCase {
 		UnitOptions: []Param{{Name: "dwk", Value: "大武口区"}}}
 	visitorItem := sampleItem(true)
 	visitorItem.Staff, visitorItem.History, visitorItem.Status = false, nil, "published"
-	return []libCase{
+	return append([]libCase{
 		{"home", PageData{Page: "home", Data: &HomeData{Themes: testThemes,
 			Trending: []Card{{ID: "szm-1", Title: "热门一", Theme: testThemes[0]}},
 			Latest:   []Card{{ID: "szm-2", Title: "最新一", Theme: testThemes[1], Thumb: "/t.jpg"}}}},
@@ -140,7 +140,7 @@ func libraryCases(lang i18n.Lang) []libCase {
 			[]string{`data-version="v3"`, `id="upload-input" class="file-input" multiple`, `id="drop-zone"`, `id="status-published"`, `id="status-draft"`,
 				`<option value="industrial" selected>`, `<option value="dwk-library" selected>`, `value="38.98"`, `id="upload-list"`},
 			[]string{`<form id="item-form" class="item-form" data-api`}},
-	}
+	}, courseCases()...)
 }
 
 func TestLibraryPages(t *testing.T) {

@@ -25,7 +25,8 @@ var staticFS embed.FS
 
 // Pages are the template names a PageData.Page may hold.
 var Pages = []string{"home", "login", "register", "account", "admin_users", "admin_units", "notfound", "error",
-	"memory_search", "memory_item", "memory_collection", "console_home", "console_item"}
+	"memory_search", "memory_item", "memory_collection", "console_home", "console_item",
+	"course_catalogue", "course_page", "lesson", "certificate", "console_courses", "console_course"}
 
 // Roles are the account roles the pages know how to name.
 var Roles = []string{"citizen", "librarian", "lecturer", "admin"}
@@ -73,6 +74,8 @@ func New() (*Renderer, error) {
 		"formatTime":  formatTime,
 		"statusKey":   statusKey,
 		"join":        join,
+		"add":         func(a, b int) int { return a + b },
+		"clock":       Clock,
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {

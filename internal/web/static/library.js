@@ -509,6 +509,101 @@
     });
   }
 
+  // uploadToItem sends a file straight to the storage in parts (resuming a session this
+  // browser started before), then asks the server to attach it to the item. It reports with
+  // set(state, words, percent) using the data-t-* texts of root, and resolves to the id of
+  // the attach job.
+  async function uploadToItem(itemID, file, root, set) {
+    var store = storage();
+    var key = uploadKey(itemID, file);
+    var sess = null;
+    var have = {};
+    var stored = store && store.getItem(key);
+    if (stored) {
+      var got = await api('GET', '/api/v1/uploads/' + encodeURIComponent(stored));
+      if (got.ok && got.body) {
+        sess = got.body;
+        (sess.uploaded || []).forEach(function (p) { have[p.number] = p.size; });
+        set('resumed', tr(root, 'resumed'));
+      } else if (store) {
+        store.removeItem(key);
+      }
+    }
+    if (!sess) {
+      var made = await api('POST', '/api/v1/uploads', { name: file.name, size: file.size });
+      if (!made.ok || !made.body) throw new Error(problemLines(made).filter(Boolean).join(' '));
+      sess = made.body;
+      if (store) store.setItem(key, sess.id);
+    }
+    var partSize = sess.part_size;
+    var parts = sess.parts;
+    var header = sess.checksum_header || 'x-amz-checksum-sha256';
+    var sizeOf = function (n) { return n < parts ? partSize : file.size - partSize * (parts - 1); };
+    var todo = [];
+    var done = 0;
+    for (var n = 1; n <= parts; n++) {
+      if (have[n] === sizeOf(n)) done += sizeOf(n); else todo.push(n);
+    }
+    var inflight = {};
+    var urls = {};
+    var report = function () {
+      var sent = done;
+      Object.keys(inflight).forEach(function (k) { sent += inflight[k]; });
+      var pct = file.size ? Math.min(100, Math.floor(sent * 100 / file.size)) : 100;
+      set('sending', fill(tr(root, 'sending'), 'n', pct), pct);
+    };
+    report();
+
+    async function fetchURLs(from) {
+      var want = todo.slice(todo.indexOf(from)).filter(function (p) { return !urls[p]; }).slice(0, 100);
+      if (want.indexOf(from) < 0) want.unshift(from);
+      var res = await api('POST', '/api/v1/uploads/' + encodeURIComponent(sess.id) + '/urls', { parts: want.slice(0, 100) });
+      if (!res.ok || !res.body || !res.body.urls) throw new Error(problemLines(res).filter(Boolean).join(' '));
+      Object.keys(res.body.urls).forEach(function (k) { urls[k] = res.body.urls[k]; });
+      header = res.body.checksum_header || header;
+    }
+
+    async function sendPart(p) {
+      var start = (p - 1) * partSize;
+      var blob = file.slice(start, start + sizeOf(p));
+      var sum = await checksum(blob);
+      for (var attempt = 1; ; attempt++) {
+        await waitOnline();
+        try {
+          if (!urls[p]) await fetchURLs(p);
+          await putPart(urls[p], blob, header, sum, function (loaded) { inflight[p] = loaded; report(); });
+          delete inflight[p];
+          done += blob.size;
+          report();
+          return;
+        } catch (e) {
+          delete inflight[p];
+          delete urls[p]; // the URL may have expired: ask for a new one
+          if (attempt >= MAX_ATTEMPTS) throw e;
+          var wait = Math.min(30, Math.pow(2, attempt - 1));
+          set('retrying', navigator.onLine === false ? tr(root, 'offline') : fill(tr(root, 'retrying'), 'n', wait));
+          await sleep(wait * 1000);
+        }
+      }
+    }
+
+    var next = 0;
+    async function worker() {
+      while (next < todo.length) {
+        var p = todo[next++];
+        await sendPart(p);
+      }
+    }
+    var workers = [];
+    for (var w = 0; w < Math.min(PARALLEL, Math.max(todo.length, 1)); w++) workers.push(worker());
+    await Promise.all(workers);
+
+    set('attaching', tr(root, 'attaching'), 100);
+    var job = await api('POST', '/api/v1/items/' + encodeURIComponent(itemID) + '/files', { upload_id: sess.id });
+    if (!job.ok || !job.body) throw new Error(problemLines(job).filter(Boolean).join(' '));
+    return job.body.id;
+  }
+
   function initUploads(root, state) {
     var input = doc.getElementById('upload-input');
     var zone = doc.getElementById('drop-zone');
@@ -558,93 +653,9 @@
     async function uploadFile(file, r) {
       var store = storage();
       var key = uploadKey(state.id, file);
-      var sess = null;
-      var have = {};
-      var stored = store && store.getItem(key);
-      if (stored) {
-        var got = await api('GET', '/api/v1/uploads/' + encodeURIComponent(stored));
-        if (got.ok && got.body) {
-          sess = got.body;
-          (sess.uploaded || []).forEach(function (p) { have[p.number] = p.size; });
-          r.set('resumed', tr(root, 'resumed'));
-        } else if (store) {
-          store.removeItem(key);
-        }
-      }
-      if (!sess) {
-        var made = await api('POST', '/api/v1/uploads', { name: file.name, size: file.size });
-        if (!made.ok || !made.body) throw new Error(problemLines(made).filter(Boolean).join(' '));
-        sess = made.body;
-        if (store) store.setItem(key, sess.id);
-      }
-      var partSize = sess.part_size;
-      var parts = sess.parts;
-      var header = sess.checksum_header || 'x-amz-checksum-sha256';
-      var sizeOf = function (n) { return n < parts ? partSize : file.size - partSize * (parts - 1); };
-      var todo = [];
-      var done = 0;
-      for (var n = 1; n <= parts; n++) {
-        if (have[n] === sizeOf(n)) done += sizeOf(n); else todo.push(n);
-      }
-      var inflight = {};
-      var urls = {};
-      var report = function () {
-        var sent = done;
-        Object.keys(inflight).forEach(function (k) { sent += inflight[k]; });
-        var pct = file.size ? Math.min(100, Math.floor(sent * 100 / file.size)) : 100;
-        r.set('sending', fill(tr(root, 'sending'), 'n', pct), pct);
-      };
-      report();
-
-      async function fetchURLs(from) {
-        var want = todo.slice(todo.indexOf(from)).filter(function (p) { return !urls[p]; }).slice(0, 100);
-        if (want.indexOf(from) < 0) want.unshift(from);
-        var res = await api('POST', '/api/v1/uploads/' + encodeURIComponent(sess.id) + '/urls', { parts: want.slice(0, 100) });
-        if (!res.ok || !res.body || !res.body.urls) throw new Error(problemLines(res).filter(Boolean).join(' '));
-        Object.keys(res.body.urls).forEach(function (k) { urls[k] = res.body.urls[k]; });
-        header = res.body.checksum_header || header;
-      }
-
-      async function sendPart(p) {
-        var start = (p - 1) * partSize;
-        var blob = file.slice(start, start + sizeOf(p));
-        var sum = await checksum(blob);
-        for (var attempt = 1; ; attempt++) {
-          await waitOnline();
-          try {
-            if (!urls[p]) await fetchURLs(p);
-            await putPart(urls[p], blob, header, sum, function (loaded) { inflight[p] = loaded; report(); });
-            delete inflight[p];
-            done += blob.size;
-            report();
-            return;
-          } catch (e) {
-            delete inflight[p];
-            delete urls[p]; // the URL may have expired: ask for a new one
-            if (attempt >= MAX_ATTEMPTS) throw e;
-            var wait = Math.min(30, Math.pow(2, attempt - 1));
-            r.set('retrying', navigator.onLine === false ? tr(root, 'offline') : fill(tr(root, 'retrying'), 'n', wait));
-            await sleep(wait * 1000);
-          }
-        }
-      }
-
-      var next = 0;
-      async function worker() {
-        while (next < todo.length) {
-          var p = todo[next++];
-          await sendPart(p);
-        }
-      }
-      var workers = [];
-      for (var w = 0; w < Math.min(PARALLEL, Math.max(todo.length, 1)); w++) workers.push(worker());
-      await Promise.all(workers);
-
-      r.set('attaching', tr(root, 'attaching'), 100);
-      var job = await api('POST', '/api/v1/items/' + encodeURIComponent(state.id) + '/files', { upload_id: sess.id });
-      if (!job.ok || !job.body) throw new Error(problemLines(job).filter(Boolean).join(' '));
+      var jobID = await uploadToItem(state.id, file, root, r.set);
       // The next file may upload while this one is being attached.
-      watchJob(job.body.id, r, store, key);
+      watchJob(jobID, r, store, key);
     }
 
     async function watchJob(jobID, r, store, key) {
@@ -696,6 +707,13 @@
       loadDerivatives(state.id, ul, true, root);
     }
   }
+
+  // The course pages (courses.js) use the same requests, forms and uploads.
+  window.CC = {
+    api: api, problemLines: problemLines, setStatus: setStatus, el: el, link: link, sleep: sleep, tr: tr, fill: fill,
+    versionOf: versionOf, quoted: quoted, clearErrors: clearErrors, showErrors: showErrors,
+    uploadToItem: uploadToItem, uploadKey: uploadKey, storage: storage
+  };
 
   function init() {
     var item = doc.getElementById('item-page');

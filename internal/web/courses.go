@@ -1,0 +1,165 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// The page data of the online art courses (PageData.Data): the catalogue, a course, the
+// lesson player, the certificate and the lecturers' console.
+
+// CatalogueData is the data of /courses, the server-rendered course search.
+type CatalogueData struct {
+	Q          string
+	Hidden     []Param // current filters, kept when the query changes
+	Failed     bool    // the search engine did not answer
+	Filters    []Filter
+	Facets     []Facet
+	Courses    []CourseCard
+	Total      int64
+	Page       int
+	TotalPages int
+	PrevURL    string
+	NextURL    string
+}
+
+// CourseCard is a course in a list.
+type CourseCard struct {
+	ID, Title, Description string
+	Category, Level        Term
+	Institution, Lecturer  string
+	Lessons                int
+	Cover                  string // URL of the cover thumbnail, "" for the placeholder
+	Percent                int    // continue watching: share of lessons completed
+	NextLesson             int    // continue watching: the lesson to open
+	NextTitle              string
+}
+
+// CourseData is the data of a course page.
+type CourseData struct {
+	ID, Title, Description string
+	Status                 string
+	Category, Level        Term
+	Institution            string
+	InstitutionKind        Term
+	Lecturer, Unit         string
+	Cover                  string
+	AllowGuests            bool
+	SignedIn               bool
+	Enrolled               bool
+	Completed              bool // every lesson completed: the certificate is there
+	Done                   int  // lessons completed
+	Percent                int
+	Continue               int // the lesson to continue with
+	Lessons                []LessonRow
+	Staff                  bool // the viewer may edit the course
+}
+
+// LessonRow is one lesson in a course's list.
+type LessonRow struct {
+	N         int // 0-based
+	Title     string
+	Kind      string // video or audio
+	Duration  string // "12:30", "" when not yet known
+	Percent   int    // watched share
+	Completed bool
+	Ready     bool // transcoded: the player has a stream
+}
+
+// LessonData is the data of the lesson player.
+type LessonData struct {
+	Course       CourseData
+	N            int
+	Title        string
+	Kind         string // video or audio
+	Stream       string // HLS master playlist, "" before transcoding finished
+	Fallback     string // the original file, played where HLS cannot be
+	FallbackType string
+	Poster       string
+	Captions     []CaptionTrack
+	Duration     float64 // seconds, 0 when unknown
+	Resume       float64 // saved position in seconds
+	MayPlay      bool    // a guest on a course that allows guests, or an enrolled learner
+	SaveProgress bool    // an enrolled learner: the player reports its position
+	Attachments  []FileView
+	PrevN, NextN int // -1 when there is none
+}
+
+// CertificateData is the data of a course certificate.
+type CertificateData struct {
+	CourseID, CourseTitle, Learner, Lecturer, Institution string
+	Lessons                                               int
+	Completed                                             string // date, 2026-11-26
+	Serial                                                string
+}
+
+// ConsoleCoursesData is the lecturers' list of the courses they may edit.
+type ConsoleCoursesData struct {
+	Courses []ConsoleCourseRow
+}
+
+// ConsoleCourseRow is one course in the console list.
+type ConsoleCourseRow struct {
+	ID, Title, Status, Updated string
+	Lessons                    int
+}
+
+// ConsoleCourseData is the data of the course editor. The lessons are edited by the script
+// from Lessons (JSON), so that reordering and uploads need no page reload.
+type ConsoleCourseData struct {
+	ID, Version, Status string
+	Form                CourseForm
+	Lessons             string // JSON of the lessons, as the API takes them
+	Cover               string // JSON of the cover file reference, "null" when none
+	Transitions         []string
+	Categories, Levels  []Term
+	InstitutionKinds    []Term
+	Lecturers           []Param // account name, display name
+	UnitOptions         []Param
+	Themes              []Term // theme of the lesson items made by uploads
+}
+
+// CourseForm holds the values of the course editor's controls.
+type CourseForm struct {
+	Title, Category, Level, Lecturer, Unit, InstitutionName, InstitutionKind, Description string
+	AllowGuests                                                                           bool
+}
+
+// Clock writes a duration in seconds as a player does: "4:05", "1:02:03".
+func Clock(seconds float64) string {
+	if math.IsNaN(seconds) || seconds < 0 {
+		seconds = 0
+	}
+	s := int(seconds)
+	if h := s / 3600; h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, s%3600/60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// VendorFiles are the browser libraries the pages load from the vendor folder.
+var VendorFiles = []string{"hls.min.js"}
+
+// FindVendor is the folder of the browser libraries: dir when given, otherwise .tools/web/dist
+// in or above the working directory; "" when there is none (the players then use the
+// browser's own HLS or the original file).
+func FindVendor(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, ".tools", "web", "dist")
+		if st, err := os.Stat(filepath.Join(p, VendorFiles[0])); err == nil && !st.IsDir() {
+			return p
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}

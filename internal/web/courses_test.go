@@ -1,0 +1,125 @@
+package web
+
+import (
+	"bytes"
+	"io/fs"
+	"regexp"
+	"testing"
+)
+
+var (
+	testCategories = []Term{{ID: "calligraphy", ZH: "书法", EN: "Calligraphy"}, {ID: "music", ZH: "音乐", EN: "Music"}}
+	testLevels     = []Term{{ID: "beginner", ZH: "入门", EN: "Beginner"}}
+)
+
+func sampleCourse() CourseData {
+	return CourseData{ID: "crs-1", Title: "书法入门", Description: "从握笔开始。", Status: "published", Category: testCategories[0],
+		Level: testLevels[0], Institution: "石嘴山市文化馆", InstitutionKind: Term{ID: "culture-centre", ZH: "文化馆", EN: "Culture centre"},
+		Lecturer: "张老师", Unit: "石嘴山市", SignedIn: true, Enrolled: true, Done: 1, Percent: 50, Continue: 1,
+		Lessons: []LessonRow{{N: 0, Title: "握笔", Kind: "video", Duration: "1:00", Percent: 100, Completed: true, Ready: true},
+			{N: 1, Title: "永字八法", Kind: "audio", Percent: 40, Ready: false}}}
+}
+
+// courseCases are the course pages in the checks of TestLibraryPages (labels, ids, keys,
+// scripts, inline styles).
+func courseCases() []libCase {
+	lecturer := &Viewer{Name: "zhang", DisplayName: "张老师", Role: "lecturer", Unit: "szs-culture-centre"}
+	citizen := &Viewer{Name: "li", DisplayName: "李华", Role: "citizen"}
+	guest := sampleCourse()
+	guest.SignedIn, guest.Enrolled, guest.AllowGuests = false, false, true
+	done := sampleCourse()
+	done.Completed = true
+	lesson := &LessonData{Course: sampleCourse(), N: 1, Title: "永字八法", Kind: "video", Stream: "/api/v1/items/szm-1/media/ab/master.m3u8",
+		Fallback: "/api/v1/items/szm-1/files/files/a.mp4", FallbackType: "video/mp4", Poster: "/p.jpg",
+		Captions: []CaptionTrack{{Lang: "zh", Label: "中文", URL: "/c/zh"}}, Duration: 60, Resume: 42.5, MayPlay: true, SaveProgress: true,
+		Attachments: []FileView{{Name: "字帖.pdf", URL: "/api/v1/items/szm-2/files/files/a.pdf", MediaType: "application/pdf"}}, PrevN: 0, NextN: -1}
+	locked := &LessonData{Course: guest, N: 0, Title: "握笔", Kind: "video", PrevN: -1, NextN: 1}
+	return []libCase{
+		{"catalogue", PageData{Page: "course_catalogue", Data: &CatalogueData{Q: "书法", Total: 1, Page: 1, TotalPages: 2, NextURL: "/courses?page=2",
+			Hidden:  []Param{{Name: "level", Value: "beginner"}},
+			Facets:  []Facet{{Name: "category", Options: []FacetOption{{Label: "书法", Count: 1, URL: "/courses?category=calligraphy"}}}},
+			Courses: []CourseCard{{ID: "crs-1", Title: "书法入门", Category: testCategories[0], Level: testLevels[0], Lessons: 2}}}},
+			[]string{`href="/courses/crs-1"`, `name="level" value="beginner"`, `rel="next"`, `href="/courses?category=calligraphy"`, `aria-current="page"`},
+			[]string{`id="no-courses"`}},
+		{"catalogue empty", PageData{Page: "course_catalogue", Data: &CatalogueData{}}, []string{`id="no-courses"`}, []string{`id="course-list"`}},
+		{"catalogue failed", PageData{Page: "course_catalogue", Data: &CatalogueData{Failed: true}}, []string{`role="alert"`}, []string{`id="no-courses"`}},
+		{"course enrolled", PageData{Page: "course_page", Viewer: citizen, CSRF: "c", Data: func() *CourseData { d := sampleCourse(); return &d }()},
+			[]string{`id="course-progress"`, `href="/courses/crs-1/lessons/1"`, `id="continue-link"`, `class="lesson-row completed"`, "courses.js", "library.js"},
+			[]string{`id="enrol-button"`, `id="certificate-link"`}},
+		{"course completed", PageData{Page: "course_page", Viewer: citizen, CSRF: "c", Data: &done},
+			[]string{`id="certificate-link"`, `href="/courses/crs-1/certificate"`}, []string{`id="continue-link"`}},
+		{"course guest", PageData{Page: "course_page", Data: &guest}, []string{`id="login-to-enrol"`, `href="/login?next=/courses/crs-1"`},
+			[]string{`id="course-progress"`, `id="enrol-button"`}},
+		{"lesson", PageData{Page: "lesson", Viewer: citizen, CSRF: "c", Data: lesson},
+			[]string{`<video id="lesson-media"`, `src="/vendor/hls.min.js"`, `type="application/vnd.apple.mpegurl"`, `<source src="/api/v1/items/szm-1/files/files/a.mp4" type="video/mp4">`,
+				`<track kind="captions" srclang="zh"`, `id="player-quality"`, `id="player-speed"`, `id="player-captions"`, `data-resume="42.5"`, `data-save="1"`,
+				`id="resume-note"`, `0:42`, `id="prev-lesson"`, `rel="prev"`, `字帖.pdf`},
+			[]string{`id="next-lesson"`, `id="enrol-first"`, `id="guest-note"`}},
+		{"lesson locked", PageData{Page: "lesson", Data: locked}, []string{`id="enrol-first"`, `id="next-lesson"`}, []string{`id="lesson-media"`, `hls.min.js`}},
+		{"certificate", PageData{Page: "certificate", Viewer: citizen, CSRF: "c", Data: &CertificateData{CourseID: "crs-1", CourseTitle: "书法入门",
+			Learner: "李华", Lecturer: "张老师", Institution: "文化馆", Lessons: 2, Completed: "2026-11-26", Serial: "SZS-ABC"}},
+			[]string{"李华", "书法入门", "SZS-ABC", "2026-11-26"}, nil},
+		{"console courses", PageData{Page: "console_courses", Viewer: lecturer, CSRF: "c", Data: &ConsoleCoursesData{Courses: []ConsoleCourseRow{{ID: "crs-1",
+			Title: "书法入门", Status: "draft", Lessons: 2, Updated: "2026-11-26 10:00"}}}},
+			[]string{`href="/console/courses/crs-1"`, `href="/console/courses/new"`, `href="/console/courses" aria-current="page"`}, []string{`id="no-console-courses"`}},
+		{"console course new", PageData{Page: "console_course", Viewer: lecturer, CSRF: "c", Data: &ConsoleCourseData{Lessons: "[]", Cover: "null",
+			Form: ConsoleCourseForm(), Categories: testCategories, Levels: testLevels, Lecturers: []Param{{Name: "zhang", Value: "张老师"}},
+			UnitOptions: []Param{{Name: "szs", Value: "石嘴山市"}}, Themes: testThemes}},
+			[]string{`id="course-form"`, `id="lesson-upload" class="file-input" multiple accept="video/*,audio/*" disabled`, `<option value="zhang" selected>`, `checked`},
+			[]string{`class="course-move"`}},
+		{"console course edit", PageData{Page: "console_course", Viewer: lecturer, CSRF: "c", Data: &ConsoleCourseData{ID: "crs-1", Version: "e1", Status: "draft",
+			Lessons: `[{"title":"握笔","media":{"item":"szm-1","path":"files/a.mp4"}}]`, Cover: "null", Transitions: []string{"in_review", "published"},
+			Form: ConsoleCourseForm(), Categories: testCategories, Levels: testLevels, Themes: testThemes}},
+			[]string{`data-version="e1"`, `data-lessons="[{&#34;title&#34;:&#34;握笔&#34;`, `data-to="published"`, `data-to="in_review"`, `id="lesson-editor"`},
+			[]string{`accept="video/*,audio/*" disabled`}},
+		{"home with courses", PageData{Page: "home", Viewer: citizen, Data: &HomeData{Themes: testThemes,
+			Continue: []CourseCard{{ID: "crs-1", Title: "书法入门", Percent: 50, NextLesson: 1, NextTitle: "永字八法"}},
+			Courses:  []CourseCard{{ID: "crs-2", Title: "花儿演唱", Category: testCategories[1], Level: testLevels[0], Lessons: 3}}}},
+			[]string{`id="continue-watching"`, `href="/courses/crs-1/lessons/1"`, "永字八法", `href="/courses/crs-2"`, `id="home-courses"`}, nil},
+	}
+}
+
+// ConsoleCourseForm is a filled course form for the render checks.
+func ConsoleCourseForm() CourseForm {
+	return CourseForm{Title: "书法入门", Category: "calligraphy", Level: "beginner", Lecturer: "zhang", Unit: "szs",
+		InstitutionName: "文化馆", InstitutionKind: "culture-centre", AllowGuests: true}
+}
+
+func TestCourseScriptTexts(t *testing.T) {
+	js, err := fs.ReadFile(Static(), "courses.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := trCall.FindAllSubmatch(js, -1)
+	if len(found) < 20 {
+		t.Fatalf("found only %d texts in courses.js; is the pattern still right?", len(found))
+	}
+	sources := templateSources(t)
+	for _, m := range found {
+		re := regexp.MustCompile(`\sdata-t-` + regexp.QuoteMeta(string(m[1])) + `="(\{\{t \$\.Lang "[^"]+"\}\})"`)
+		ok := false
+		for _, src := range sources {
+			ok = ok || re.MatchString(src)
+		}
+		if !ok {
+			t.Errorf("courses.js reads data-t-%s, which no template sets from the catalogue", m[1])
+		}
+	}
+	for _, must := range []string{"Hls.isSupported()", "startPosition", "currentLevel", "playbackRate", "textTracks", "/progress", "/plays",
+		"keepalive", "If-Match", "uploadToItem", "/media", "'ArrowLeft'", "requestFullscreen"} {
+		if !bytes.Contains(js, []byte(must)) {
+			t.Errorf("courses.js lacks %s", must)
+		}
+	}
+	if bytes.Contains(js, []byte("innerHTML")) || bytes.Contains(js, []byte(".style.")) {
+		t.Error("courses.js writes HTML or inline styles")
+	}
+}
+
+func TestClock(t *testing.T) {
+	for in, want := range map[float64]string{0: "0:00", 42.9: "0:42", 65: "1:05", 3723: "1:02:03", -5: "0:00"} {
+		if got := Clock(in); got != want {
+			t.Errorf("Clock(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
