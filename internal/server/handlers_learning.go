@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,6 +15,8 @@ import (
 	"github.com/shizuishan/culturecloud/internal/learning"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/transcoding"
+	"github.com/shizuishan/culturecloud/internal/validate"
 )
 
 // publishedCourse loads a course that learners may use.
@@ -90,6 +93,15 @@ func (s *Server) saveProgress(c *gin.Context) {
 	if !s.decode(c, &rep) {
 		return
 	}
+	// The player's duration is only a claim: where the transcoder measured the lesson, that
+	// figure decides, so that a report cannot complete a lesson by shrinking it.
+	if d := s.lessonDuration(c.Request.Context(), course.Lessons[n].Media); d > 0 {
+		if rep.Position > d+2 {
+			s.fail(c, validate.Errors{{Field: "position", Code: "position"}})
+			return
+		}
+		rep.Duration, rep.Position = d, min(rep.Position, d)
+	}
 	learner := caller(c).account.Name
 	r, lessonDone, courseDone, err := s.Learning.Save(c.Request.Context(), learner, course.ID, n, len(course.Lessons), rep)
 	if errors.Is(err, learning.ErrNotEnrolled) {
@@ -157,4 +169,17 @@ func (s *Server) certificate(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"course": course.Title, "course_id": course.ID, "learner": a.DisplayName,
 		"institution": course.Institution.Name, "lecturer": course.LecturerName, "lessons": len(course.Lessons),
 		"completed_at": r.CompletedAt})
+}
+
+// lessonDuration is the measured duration of a lesson's file in seconds; 0 when unknown.
+func (s *Server) lessonDuration(ctx context.Context, ref courses.FileRef) float64 {
+	rec, err := s.Transcoding.Get(ctx, ref.Item)
+	if err != nil {
+		s.log.WarnContext(ctx, "lesson duration", "item", ref.Item, "err", err)
+		return 0
+	}
+	if m, ok := rec.Files[ref.Path]; ok && m.State == transcoding.Done {
+		return m.Duration
+	}
+	return 0
 }

@@ -118,6 +118,81 @@ func TestVideoIsTranscodedToHLS(t *testing.T) {
 	}
 }
 
+// TestLessonProgressUsesMeasuredDuration checks that a learner's progress report is judged
+// against the duration the transcoder measured, not the player's claim.
+func TestLessonProgressUsesMeasuredDuration(t *testing.T) {
+	srv := startServer(t)
+	admin, dwk, _ := staffClients(t, srv)
+	it := dwk.createItem(sampleItem("剪纸第一课", map[string]any{"type": "MovingImage", "theme": "intangible"}))
+	job := dwk.attach(it.ID, dwk.uploadFile("jianzhi.mp4", testVideo(t)))
+	path := job.Result.File.Path
+	var media struct {
+		Files map[string]struct {
+			State    string  `json:"state"`
+			Duration float64 `json:"duration"`
+		} `json:"files"`
+	}
+	eventually(t, "the video is transcoded", func() bool {
+		dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID+"/media", nil).json(t, &media)
+		return media.Files[path].State == "done" || media.Files[path].State == "failed"
+	})
+	if m := media.Files[path]; m.State != "done" || m.Duration < 2.5 || m.Duration > 3.5 {
+		t.Fatalf("media %+v", m)
+	}
+	var item itemJSON
+	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID, nil).json(t, &item)
+	dwk.publish(item)
+	admin.want(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"name": "lec.jz", "display_name": "剪纸老师",
+		"password": "Paper-Cutting-2026", "role": "lecturer", "unit": "dwk-culture-centre"})
+	var c struct {
+		ID string `json:"id"`
+	}
+	r := dwk.want(http.StatusCreated, "POST", "/api/v1/courses", map[string]any{"title": "剪纸入门", "category": "heritage-crafts",
+		"level": "beginner", "lecturer": "lec.jz", "unit": "dwk-culture-centre", "allow_guests": false,
+		"institution": map[string]any{"name": "大武口区文化馆", "kind": "culture-centre"},
+		"lessons": []map[string]any{{"title": "折与剪", "media": map[string]any{"item": it.ID, "path": path}}}})
+	r.json(t, &c)
+	etag := dwk.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/status", map[string]any{"status": "in_review"}, "If-Match", r.header.Get("ETag")).header.Get("ETag")
+	dwk.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/status", map[string]any{"status": "published"}, "If-Match", etag)
+
+	learner := newClient(t, srv.URL)
+	learner.want(http.StatusCreated, "POST", "/api/v1/auth/register", map[string]any{"name": "xue.sheng", "display_name": "学生", "password": "Yellow-River-2026"})
+	learner.login("xue.sheng", "Yellow-River-2026")
+	// A guest may not watch this course: the lesson page asks to enrol first.
+	anonPage := newClient(t, srv.URL).want(http.StatusOK, "GET", "/courses/"+c.ID+"/lessons/0", nil)
+	if !bytes.Contains(anonPage.body, []byte(`id="enrol-first"`)) || bytes.Contains(anonPage.body, []byte(`id="lesson-media"`)) {
+		t.Fatal("a guest sees the player of a course that needs enrolment")
+	}
+	learner.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/enrol", nil)
+	progress := "/api/v1/courses/" + c.ID + "/lessons/0/progress"
+	var saved struct {
+		Progress struct {
+			Lessons map[string]struct {
+				Position float64 `json:"position"`
+				Duration float64 `json:"duration"`
+			} `json:"lessons"`
+		} `json:"progress"`
+		LessonCompleted bool `json:"lesson_completed"`
+	}
+	// Claiming a one-second lesson does not complete a three-second one.
+	learner.want(http.StatusOK, "PUT", progress, map[string]any{"position": 1, "duration": 1}).json(t, &saved)
+	if saved.LessonCompleted || saved.Progress.Lessons["0"].Duration < 2.5 {
+		t.Fatalf("a shrunk duration was believed: %+v", saved)
+	}
+	// A position past the real end is refused, and changes nothing.
+	learner.want(http.StatusUnprocessableEntity, "PUT", progress, map[string]any{"position": 30, "duration": 30}).problem(t)
+	learner.want(http.StatusOK, "PUT", progress, map[string]any{"position": media.Files[path].Duration, "duration": 3.1}).json(t, &saved)
+	if !saved.LessonCompleted {
+		t.Fatalf("watching to the end did not complete the lesson: %+v", saved)
+	}
+	page := learner.want(http.StatusOK, "GET", "/courses/"+c.ID+"/lessons/0", nil)
+	for _, want := range []string{`id="lesson-media"`, `type="application/vnd.apple.mpegurl"`, `data-save="1"`, `src="/vendor/hls.min.js"`} {
+		if !bytes.Contains(page.body, []byte(want)) {
+			t.Errorf("lesson page lacks %s", want)
+		}
+	}
+}
+
 // firstURI is the first non-comment line of a playlist.
 func firstURI(playlist []byte) string {
 	sc := bufio.NewScanner(bytes.NewReader(playlist))
