@@ -118,6 +118,11 @@ func runDev(ctx context.Context, cfg *config.Config, getenv func(string) string,
 		} else if n > 0 {
 			fmt.Fprintf(stdout, "demo library: %d published items and a featured collection\n", n)
 		}
+		if n, err := demo.LoadCourses(ctx, core.Docs, core.Library, core.Courses); err != nil {
+			return fmt.Errorf("demo course: %w", err)
+		} else if n > 0 {
+			fmt.Fprintln(stdout, "demo course: 少儿书法入门, three lessons (transcoded in the background)")
+		}
 	}
 	return Serve(ctx, cfg, stderr, func(url string) {
 		fmt.Fprintf(stdout, "\n石嘴山数字文化云 Shizuishan Culture Cloud is running at %s\n", url)

@@ -64,23 +64,11 @@ func LoadLibrary(ctx context.Context, docs *docstore.Store, lib *library.Service
 		if err != nil {
 			return 0, err
 		}
-		data := picture(d.hue, i)
-		key := "uploads/staging/demo/" + it.ID + ".png"
-		if _, err := docs.LongClient().PutObject(ctx, docs.Bucket(), key, bytes.NewReader(data), int64(len(data)),
-			minio.PutObjectOptions{ContentType: "image/png"}); err != nil {
+		if _, err := addFile(ctx, docs, lib, admin, it.ID, d.fields.Title+".png", "picture.png", "image/png", picture(d.hue, i)); err != nil {
 			return 0, err
 		}
-		s256, s512 := sha256.Sum256(data), sha512.Sum512(data)
-		if _, _, err := lib.AddFile(ctx, admin, it.ID, "", library.Upload{Key: key, Name: d.fields.Title + ".png",
-			SafeName: "picture.png", MediaType: "image/png", Size: int64(len(data)),
-			SHA256: hex.EncodeToString(s256[:]), SHA512: hex.EncodeToString(s512[:])}); err != nil {
+		if err := publish(ctx, lib, admin, it.ID); err != nil {
 			return 0, err
-		}
-		_ = docs.LongClient().RemoveObject(ctx, docs.Bucket(), key, minio.RemoveObjectOptions{})
-		for _, st := range []library.Status{library.InReview, library.Published} {
-			if _, err := lib.Move(ctx, admin, it.ID, "", st); err != nil {
-				return 0, err
-			}
 		}
 		ids = append(ids, it.ID)
 	}
@@ -93,6 +81,31 @@ func LoadLibrary(ctx context.Context, docs *docstore.Store, lib *library.Service
 		return 0, err
 	}
 	return len(ids), nil
+}
+
+// addFile stores data as a file of item, the way a finished upload is attached.
+func addFile(ctx context.Context, docs *docstore.Store, lib *library.Service, admin accounts.Account, item, name, safeName, mediaType string,
+	data []byte) (library.File, error) {
+	key := "uploads/staging/demo/" + item + "-" + safeName
+	if _, err := docs.LongClient().PutObject(ctx, docs.Bucket(), key, bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectOptions{ContentType: mediaType}); err != nil {
+		return library.File{}, err
+	}
+	defer func() { _ = docs.LongClient().RemoveObject(ctx, docs.Bucket(), key, minio.RemoveObjectOptions{}) }()
+	s256, s512 := sha256.Sum256(data), sha512.Sum512(data)
+	_, f, err := lib.AddFile(ctx, admin, item, "", library.Upload{Key: key, Name: name, SafeName: safeName, MediaType: mediaType,
+		Size: int64(len(data)), SHA256: hex.EncodeToString(s256[:]), SHA512: hex.EncodeToString(s512[:])})
+	return f, err
+}
+
+// publish takes a demo item through review to published.
+func publish(ctx context.Context, lib *library.Service, admin accounts.Account, item string) error {
+	for _, st := range []library.Status{library.InReview, library.Published} {
+		if _, err := lib.Move(ctx, admin, item, "", st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // picture draws a 640×426 landscape-like gradient in a hue, so each demo item looks different.
