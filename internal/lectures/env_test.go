@@ -1,0 +1,206 @@
+package lectures_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/shizuishan/culturecloud/configs"
+	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/lectures"
+	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/ocfl"
+	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/internal/validate"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// The people of the tests. zhang.lecturer works for the Dawukou culture centre and gives
+// talks for the Dawukou library, a sibling unit he does not manage.
+var (
+	admin     = accounts.Account{Name: "admin", DisplayName: "管理员", Role: accounts.Admin}
+	librarian = accounts.Account{Name: "li.librarian", DisplayName: "李馆员", Role: accounts.Librarian, Unit: "dwk"}
+	huinong   = accounts.Account{Name: "wang.hn", DisplayName: "王馆员", Role: accounts.Librarian, Unit: "hn"}
+	lecturer  = accounts.Account{Name: "zhang.lecturer", DisplayName: "张老师", Role: accounts.Lecturer, Unit: "dwk-culture-centre"}
+	retired   = accounts.Account{Name: "old.lecturer", DisplayName: "老讲师", Role: accounts.Lecturer, Unit: "dwk", Disabled: true}
+	citizen   = accounts.Account{Name: "citizen", DisplayName: "市民", Role: accounts.Citizen}
+)
+
+// notes records the lectures the service reported as changed.
+type notes struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (n *notes) LectureChanged(_ context.Context, id string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.ids = append(n.ids, id)
+}
+
+func (n *notes) count(id string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, x := range n.ids {
+		if x == id {
+			c++
+		}
+	}
+	return c
+}
+
+type quiet struct{}
+
+func (quiet) ItemChanged(context.Context, string)             {}
+func (quiet) FileAdded(context.Context, string, library.File) {}
+
+type env struct {
+	docs  *docstore.Store
+	lib   *library.Service
+	acc   *accounts.Store
+	units *units.DocStore
+	notes *notes
+	// image and text are files of library items: a possible cover and one that is not.
+	image, text lectures.FileRef
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	cfg := testenv.Config(t, testenv.Shared(t))
+	docs, err := docstore.Connect(docstore.Options{Endpoint: cfg.MinIO.Endpoint, AccessKey: cfg.MinIO.AccessKey,
+		SecretKey: cfg.MinIO.SecretKey.Reveal(), Bucket: cfg.MinIO.Bucket, Timeout: cfg.MinIO.Timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// A freshly started MinIO may answer "not initialized yet" for a moment.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if err = docs.Setup(ctx); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("docstore setup: %v", err)
+	}
+	vocab, err := library.ParseVocabulary(configs.Vocabulary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/", cfg.MinIO.Timeout)
+	if err := store.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tree, err := units.ParseSeed(configs.Units)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unitStore := units.NewDocStore(docs)
+	if _, err := unitStore.Seed(ctx, tree); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{docs: docs, lib: library.NewService(store, unitStore, vocab, quiet{}), acc: accounts.NewStore(docs),
+		units: unitStore, notes: &notes{}}
+	for _, a := range []accounts.Account{admin, librarian, huinong, lecturer, retired, citizen} {
+		if _, err := e.acc.Create(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it, err := e.lib.Create(ctx, admin, library.Fields{Title: "讲座海报", Type: "StillImage", Theme: "history", Unit: "szs", Licence: "cc-by-4.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.image = e.addFile(t, it.ID, "poster.png", "image/png", []byte("\x89PNG\r\n\x1a\n not really"))
+	e.text = e.addFile(t, it.ID, "notes.txt", "text/plain", []byte("讲稿"))
+	return e
+}
+
+// addFile stages data in MinIO and adds it to the item.
+func (e *env) addFile(t *testing.T, item, name, mediaType string, data []byte) lectures.FileRef {
+	t.Helper()
+	ctx := context.Background()
+	key := "uploads/staging/" + item + "/" + name
+	if _, err := e.docs.Client().PutObject(ctx, e.docs.Bucket(), key, bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectOptions{ContentType: mediaType}); err != nil {
+		t.Fatal(err)
+	}
+	s256, s512 := sha256.Sum256(data), sha512.Sum512(data)
+	_, f, err := e.lib.AddFile(ctx, admin, item, "", library.Upload{Key: key, Name: name, SafeName: name,
+		MediaType: mediaType, SHA256: hex.EncodeToString(s256[:]), SHA512: hex.EncodeToString(s512[:]), Size: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lectures.FileRef{Item: item, Path: f.Path}
+}
+
+func (e *env) service(o lectures.Options) *lectures.Service {
+	return lectures.New(e.docs, e.lib, e.acc, e.units, e.notes, o)
+}
+
+// clock is a settable time for the go-live window.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock(t time.Time) *clock { return &clock{t: t} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// input is a valid lecture of the Dawukou library by zhang.lecturer.
+func input(start time.Time) lectures.Input {
+	return lectures.Input{
+		Title:       "贺兰山岩画里的石嘴山",
+		Lecturer:    lectures.Lecturer{Account: lecturer.Name},
+		Unit:        "dwk-library",
+		Start:       start,
+		Minutes:     90,
+		Description: "岩画、移民与煤城：\n一座城市的记忆。",
+		Visibility:  lectures.Public,
+	}
+}
+
+func create(t *testing.T, s *lectures.Service, actor accounts.Account, in lectures.Input) (lectures.Lecture, string) {
+	t.Helper()
+	l, k, err := s.Create(t.Context(), actor, in)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	return l, k
+}
+
+// codes lists the field problems of a validation error as "field:code", sorted.
+func codes(err error) []string {
+	var errs validate.Errors
+	if !errors.As(err, &errs) {
+		return nil
+	}
+	var out []string
+	for _, p := range errs {
+		out = append(out, p.Field+":"+p.Code)
+	}
+	slices.Sort(out)
+	return out
+}
