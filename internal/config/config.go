@@ -48,6 +48,7 @@ type Config struct {
 	Redis       Redis       `yaml:"redis"`
 	Auth        Auth        `yaml:"auth"`
 	Library     Library     `yaml:"library"`
+	Live        Live        `yaml:"live"`
 	Dev         Dev         `yaml:"dev"`
 }
 
@@ -111,6 +112,33 @@ type Library struct {
 	AbandonedUploadAge time.Duration `yaml:"abandoned_upload_age"`
 	MaintenanceEvery   time.Duration `yaml:"maintenance_every"`
 	TranscodePreset    string        `yaml:"transcode_preset"`
+}
+
+// Live is the live lectures: the go-live window, the media ports of the SFU and what
+// browsers are told about ICE servers.
+type Live struct {
+	GoLiveEarly time.Duration `yaml:"go_live_early"`
+	GoLiveLate  time.Duration `yaml:"go_live_late"`
+	UDPPort     int           `yaml:"udp_port"`
+	TCPPort     int           `yaml:"tcp_port"`
+	ListenIP    string        `yaml:"listen_ip"`
+	PublicIPs   string        `yaml:"public_ips"`
+	STUNURLs    string        `yaml:"stun_urls"`
+	TURNURLs    string        `yaml:"turn_urls"`
+	TURNSecret  Secret        `yaml:"turn_secret"`
+	TURNTTL     time.Duration `yaml:"turn_ttl"`
+	EndGrace    time.Duration `yaml:"end_grace"`
+}
+
+// List splits a comma-separated setting, dropping empty entries.
+func List(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 type Dev struct {
@@ -292,6 +320,16 @@ func (c *Config) Validate() error {
 		{"library.abandoned_upload_age", c.Library.AbandonedUploadAge.String(), c.Library.AbandonedUploadAge >= time.Hour, "at least 1h"},
 		{"library.transcode_preset", c.Library.TranscodePreset, oneOf(c.Library.TranscodePreset, "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"), "ultrafast, superfast, veryfast, faster, fast, medium or slow"},
 		{"library.maintenance_every", c.Library.MaintenanceEvery.String(), c.Library.MaintenanceEvery >= 100*time.Millisecond && c.Library.MaintenanceEvery <= 24*time.Hour, "100ms to 24h"},
+		{"live.go_live_early", c.Live.GoLiveEarly.String(), c.Live.GoLiveEarly >= 0 && c.Live.GoLiveEarly <= 24*time.Hour, "0 to 24h"},
+		{"live.go_live_late", c.Live.GoLiveLate.String(), c.Live.GoLiveLate >= 0 && c.Live.GoLiveLate <= 24*time.Hour, "0 to 24h"},
+		{"live.udp_port", strconv.Itoa(c.Live.UDPPort), c.Live.UDPPort == 0 || validPort(c.Live.UDPPort), "0 (any free port) to 65535"},
+		{"live.tcp_port", strconv.Itoa(c.Live.TCPPort), c.Live.TCPPort == -1 || c.Live.TCPPort == 0 || validPort(c.Live.TCPPort), "-1 (off), 0 (any free port) to 65535"},
+		{"live.listen_ip", c.Live.ListenIP, net.ParseIP(c.Live.ListenIP) != nil, "an IP address such as 127.0.0.1 or 0.0.0.0"},
+		{"live.public_ips", c.Live.PublicIPs, allIPs(List(c.Live.PublicIPs)), "empty, or comma-separated IP addresses"},
+		{"live.stun_urls", c.Live.STUNURLs, allPrefixed(List(c.Live.STUNURLs), "stun:", "stuns:"), "empty, or comma-separated stun: URLs"},
+		{"live.turn_urls", c.Live.TURNURLs, allPrefixed(List(c.Live.TURNURLs), "turn:", "turns:"), "empty, or comma-separated turn: URLs"},
+		{"live.turn_ttl", c.Live.TURNTTL.String(), c.Live.TURNTTL >= time.Minute && c.Live.TURNTTL <= 7*24*time.Hour, "1m to 168h"},
+		{"live.end_grace", c.Live.EndGrace.String(), c.Live.EndGrace >= 0 && c.Live.EndGrace <= 10*time.Minute, "0 to 10m"},
 		{"dev.redis_port", strconv.Itoa(c.Dev.RedisPort), validPort(c.Dev.RedisPort), "1 to 65535"},
 		{"dev.minio_port", strconv.Itoa(c.Dev.MinIOPort), validPort(c.Dev.MinIOPort), "1 to 65535"},
 		{"dev.minio_console_port", strconv.Itoa(c.Dev.MinIOConsolePort), validPort(c.Dev.MinIOConsolePort), "1 to 65535"},
@@ -303,6 +341,28 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+func allIPs(list []string) bool {
+	for _, ip := range list {
+		if net.ParseIP(ip) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func allPrefixed(list []string, prefixes ...string) bool {
+	for _, u := range list {
+		ok := false
+		for _, p := range prefixes {
+			ok = ok || strings.HasPrefix(u, p) && len(u) > len(p)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // hidden shows that a secret is set without showing it.

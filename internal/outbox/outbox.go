@@ -72,6 +72,14 @@ func (o *Outbox) CourseChanged(ctx context.Context, id string) {
 	}
 }
 
+// LectureChanged implements lectures.Notifier. Lectures are listed from MinIO, so nothing
+// consumes the event yet; it keeps the outbox a complete log of writes.
+func (o *Outbox) LectureChanged(ctx context.Context, id string) {
+	if err := o.Append(ctx, Event{Kind: "lecture", ID: id}); err != nil {
+		o.log.WarnContext(ctx, "outbox append failed", "kind", "lecture", "id", id, "err", err)
+	}
+}
+
 // FileAdded implements library.Notifier: it asks the workers for the file's derivatives.
 func (o *Outbox) FileAdded(ctx context.Context, id string, f library.File) {
 	if err := o.Append(ctx, Event{Kind: "derive", ID: id, Ref: f.Path}); err != nil {

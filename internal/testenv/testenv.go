@@ -143,6 +143,8 @@ func Config(t testing.TB, stack *devservices.Stack) *config.Config {
 	// Rollups and the popularity sync run often, so that tests see their effect.
 	cfg.Library.MaintenanceEvery = 500 * time.Millisecond
 	cfg.Library.TranscodePreset = "ultrafast"
+	// Live media on free loopback ports, so that test binaries never share one.
+	cfg.Live.UDPPort, cfg.Live.TCPPort, cfg.Live.ListenIP = 0, 0, "127.0.0.1"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
