@@ -28,7 +28,10 @@ import (
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/learning"
+	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/live"
+	"github.com/shizuishan/culturecloud/internal/liveroom"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/server"
@@ -38,6 +41,8 @@ import (
 	"github.com/shizuishan/culturecloud/internal/views"
 	"github.com/shizuishan/culturecloud/internal/web"
 	"github.com/shizuishan/culturecloud/media/captions"
+	"github.com/shizuishan/culturecloud/media/record"
+	"github.com/shizuishan/culturecloud/media/sfu"
 	"github.com/shizuishan/culturecloud/media/transcode"
 	"github.com/shizuishan/culturecloud/media/upload"
 	"github.com/shizuishan/culturecloud/search"
@@ -63,6 +68,8 @@ type Core struct {
 	Derivatives *derivatives.Service
 	Courses     *courses.Service
 	Transcoding *transcoding.Runner
+	Lectures    *lectures.Service
+	Room        *liveroom.Room
 }
 
 // NewLogger builds the logger the configuration asks for.
@@ -110,13 +117,15 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	counter := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,
 		Secret: []byte("views:" + cfg.Auth.SessionSecret.Reveal())})
 	courseService := courses.New(docs, lib, accStore, unitStore, ob)
+	lectureService := lectures.New(docs, lib, accStore, unitStore, ob, lectures.Options{Early: cfg.Live.GoLiveEarly, Late: cfg.Live.GoLiveLate})
 	jobStore := jobs.New(rdb, cfg.Redis.KeyPrefix)
 	runner := transcoding.New(rdb, docs, lib, jobStore, transcoding.Options{KeyPrefix: cfg.Redis.KeyPrefix, Consumer: hostname(),
 		Log: log, Transcode: transcode.Options{Preset: cfg.Library.TranscodePreset}})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
 		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log).WithCourses(courseService),
-		OCFL:    store, Library: lib, Views: counter, Courses: courseService,
+		OCFL:    store, Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
+		Room:    liveroom.New(rdb, liveroom.Options{KeyPrefix: cfg.Redis.KeyPrefix, Node: hostname(), Log: log}),
 		Jobs:        jobStore,
 		Transcoding: runner,
 		Collections: collections.New(docs, lib, unitStore),
@@ -212,6 +221,10 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := c.Config
+	liveSvc, media, err := c.startLive(ctx)
+	if err != nil {
+		return nil, err
+	}
 	h, err := server.New(server.Deps{
 		Config: cfg, Log: c.Log, Accounts: c.Accounts, Units: c.Units,
 		Sessions: sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
@@ -220,12 +233,17 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),
+		Lectures: c.Lectures, Room: c.Room, Live: liveSvc,
 	})
 	if err != nil {
+		_ = media.Close()
+		liveSvc.Close()
 		return nil, err
 	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.HTTP.Addr)
 	if err != nil {
+		_ = media.Close()
+		liveSvc.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP.Addr, err)
 	}
 	baseCtx, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
@@ -255,6 +273,11 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 			if serveErr := <-served; err == nil && !errors.Is(serveErr, http.ErrServerClosed) {
 				err = serveErr
 			}
+			// Live viewers and publishers are told the stream ended; lectures end and
+			// their recordings become replays.
+			_ = media.Close()
+			liveSvc.Close()
+			c.Room.Close()
 			s.done <- err
 		}
 	}()
@@ -263,3 +286,21 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 
 // Wait blocks until the server has stopped.
 func (s *Server) Wait() error { return <-s.done }
+
+// startLive starts the SFU on the configured media ports with the live service that keeps
+// lectures, the live room and the recordings in step with it.
+func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
+	cfg := c.Config.Live
+	replays := live.NewReplays(record.Storage{Client: c.Docs.LongClient(), Bucket: c.Docs.Bucket()}, c.Library, c.Lectures, c.Log)
+	svc := live.New(c.Lectures, c.Room, replays, live.Options{EndGrace: cfg.EndGrace, Log: c.Log})
+	media, err := sfu.New(sfu.Config{UDPPort: cfg.UDPPort, TCPPort: cfg.TCPPort, ListenIP: cfg.ListenIP,
+		PublicIPs: config.List(cfg.PublicIPs), Hooks: svc.Hooks(), Logger: c.Log})
+	if err != nil {
+		svc.Close()
+		return nil, nil, fmt.Errorf("live media ports (live.udp_port %d, live.tcp_port %d): %w", cfg.UDPPort, cfg.TCPPort, err)
+	}
+	svc.Attach(media)
+	replays.SetKeyframe(media.RequestKeyframe)
+	go c.Room.Run(ctx)
+	return svc, media, nil
+}

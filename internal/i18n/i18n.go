@@ -98,7 +98,10 @@ func lookup(key string) (text, bool) {
 	if m, ok := libraryMessages[key]; ok {
 		return m, true
 	}
-	m, ok := courseMessages[key]
+	if m, ok := courseMessages[key]; ok {
+		return m, true
+	}
+	m, ok := liveMessages[key]
 	return m, ok
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/courses"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/i18n"
+	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/problem"
 	"github.com/shizuishan/culturecloud/internal/units"
@@ -53,17 +54,22 @@ func (s *Server) fail(c *gin.Context, err error) {
 		}
 		s.abortWith(c, d)
 	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound), errors.Is(err, library.ErrNotFound),
-		errors.Is(err, collections.ErrNotFound), errors.Is(err, courses.ErrNotFound):
+		errors.Is(err, collections.ErrNotFound), errors.Is(err, courses.ErrNotFound), errors.Is(err, lectures.ErrNotFound):
 		s.abort(c, problem.NotFound)
 	case errors.Is(err, accounts.ErrExists):
 		s.abort(c, problem.Conflict, c.GetString(ctxConflictName))
 	case errors.Is(err, accounts.ErrStale), errors.Is(err, units.ErrChanged), errors.Is(err, library.ErrStale),
-		errors.Is(err, collections.ErrStale), errors.Is(err, courses.ErrStale):
+		errors.Is(err, collections.ErrStale), errors.Is(err, courses.ErrStale), errors.Is(err, lectures.ErrStale):
 		s.abort(c, problem.PreconditionFailed)
-	case errors.Is(err, accounts.ErrForbidden), errors.Is(err, library.ErrForbidden), errors.Is(err, courses.ErrForbidden):
+	case errors.Is(err, accounts.ErrForbidden), errors.Is(err, library.ErrForbidden), errors.Is(err, courses.ErrForbidden),
+		errors.Is(err, lectures.ErrForbidden):
 		s.abort(c, problem.Forbidden)
 	case errors.Is(err, accounts.ErrBadCredentials):
 		s.abort(c, problem.BadCredentials)
+	case errors.Is(err, errUnavailableLive):
+		d := problem.New(l, problem.Unavailable, "live")
+		d.RetryAfter = 5
+		s.abortWith(c, d)
 	case errors.Is(err, dep.ErrUnavailable), errors.Is(err, search.ErrUnavailable):
 		name := dep.Name(err)
 		if name == "" {

@@ -17,7 +17,10 @@ import (
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/learning"
+	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/live"
+	"github.com/shizuishan/culturecloud/internal/liveroom"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/sessions"
 	"github.com/shizuishan/culturecloud/internal/transcoding"
@@ -51,6 +54,9 @@ type Deps struct {
 	Learning    *learning.Store
 	Transcoding *transcoding.Runner
 	Captions    captionStore // WebVTT captions of media files (media/captions.Store)
+	Lectures    *lectures.Service
+	Room        *liveroom.Room
+	Live        *live.Service
 }
 
 // Server holds the dependencies of the handlers.
