@@ -125,7 +125,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
 		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log).WithCourses(courseService),
 		OCFL:    store, Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
-		Room:    liveroom.New(rdb, liveroom.Options{KeyPrefix: cfg.Redis.KeyPrefix, Node: hostname(), Log: log}),
+		Room:        liveroom.New(rdb, liveroom.Options{KeyPrefix: cfg.Redis.KeyPrefix, Node: hostname(), Log: log}),
 		Jobs:        jobStore,
 		Transcoding: runner,
 		Collections: collections.New(docs, lib, unitStore),

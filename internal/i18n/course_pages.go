@@ -121,6 +121,7 @@ var courseMessages = map[string]text{
 	"cconsole.transcoding":      {"转码中 {n}%，预计剩余 {eta}", "Transcoding {n}%, about {eta} left"},
 	"cconsole.transcoded":       {"✓ 转码完成，可以播放", "✓ Transcoded, ready to play"},
 	"cconsole.transcode_failed": {"转码失败：", "Transcoding failed: "},
+	"cconsole.uploaded":         {"已上传，已添加为课时", "Uploaded and added as a lesson"},
 	"cconsole.moved_lesson":     {"“{title}”已移到第 {n} 位", "“{title}” moved to position {n}"},
 	"cconsole.save_first":       {"请先保存课程，再上传课时。", "Save the course first, then upload lessons."},
 	"cconsole.publishing":       {"正在发布课程及其课时资源……", "Publishing the course and its lesson items…"},

@@ -99,14 +99,15 @@ func (s *Service) background(fn func(ctx context.Context)) {
 	}()
 }
 
-// Publish checks the stream key and the schedule and hands a WHIP offer to the SFU. A
-// publisher coming back within the grace period continues the same live lecture.
-func (s *Service) Publish(ctx context.Context, id, key, offer string) (answer, session string, err error) {
+// Publish hands a WHIP offer to the SFU once authorize (a stream key check, or a check of
+// the signed-in lecturer) accepts the lecture and the schedule allows it. A publisher
+// coming back within the grace period continues the same live lecture.
+func (s *Service) Publish(ctx context.Context, id, offer string, authorize func(lectures.Lecture) error) (answer, session string, err error) {
 	l, err := s.lectures.Get(ctx, id)
 	if err != nil {
 		return "", "", err
 	}
-	if err := s.lectures.CheckKey(ctx, id, key); err != nil {
+	if err := authorize(l); err != nil {
 		return "", "", err
 	}
 	if l.State != lectures.Live || !s.resuming(id) {

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/hmac"
 	"crypto/sha1" //nolint:gosec // TURN REST credentials are HMAC-SHA1 by definition (coturn use-auth-secret)
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -132,13 +133,45 @@ func (s *Server) answerSDP(c *gin.Context, location, answer string) {
 	c.Data(http.StatusCreated, "application/sdp", []byte(answer))
 }
 
-// whipPublish is WHIP ingest (RFC 9725): the lecture's stream key as bearer token, an SDP
-// offer in, the answer and the session's location out.
-func (s *Server) whipPublish(c *gin.Context) {
-	key := bearer(c)
-	if key == "" {
+// whipAuthorize checks who publishes: the lecture's stream key as a bearer token (OBS and
+// other encoders), or a signed-in lecturer or staff member of the lecture with the
+// session's CSRF token (the browser studio).
+func (s *Server) whipAuthorize(c *gin.Context) (func(lectures.Lecture) error, bool) {
+	if key := bearer(c); key != "" {
+		return func(l lectures.Lecture) error { return s.Lectures.CheckKey(c.Request.Context(), l.ID, key) }, true
+	}
+	p, err := s.identify(c)
+	if err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	if p == nil || p.session == nil {
 		c.Header("WWW-Authenticate", `Bearer realm="whip"`)
 		s.liveProblem(c, problem.Unauthorized, "wrong_key")
+		return nil, false
+	}
+	if subtle.ConstantTimeCompare([]byte(c.GetHeader("X-CSRF-Token")), []byte(p.session.CSRF)) != 1 {
+		s.abort(c, problem.CSRF)
+		return nil, false
+	}
+	tree, _, err := s.Units.LoadUnits(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	return func(l lectures.Lecture) error {
+		if !lectures.CanGoLive(p.account, l) && !lectures.CanEdit(p.account, l, &tree) {
+			return lectures.ErrForbidden
+		}
+		return nil
+	}, true
+}
+
+// whipPublish is WHIP ingest (RFC 9725): an SDP offer in, the answer and the session's
+// location out.
+func (s *Server) whipPublish(c *gin.Context) {
+	authorize, ok := s.whipAuthorize(c)
+	if !ok {
 		return
 	}
 	offer, ok := s.readSDP(c)
@@ -146,7 +179,7 @@ func (s *Server) whipPublish(c *gin.Context) {
 		return
 	}
 	id := c.Param("id")
-	answer, session, err := s.Live.Publish(c.Request.Context(), id, key, offer)
+	answer, session, err := s.Live.Publish(c.Request.Context(), id, offer, authorize)
 	if err != nil {
 		s.failLive(c, err)
 		return
@@ -154,9 +187,17 @@ func (s *Server) whipPublish(c *gin.Context) {
 	s.answerSDP(c, "/api/v1/lectures/"+id+"/whip/"+session, answer)
 }
 
-// whipEnd ends a WHIP session; the stream key is asked again, as OBS sends it.
+// whipEnd ends a WHIP session, with the same authorization as publishing.
 func (s *Server) whipEnd(c *gin.Context) {
-	if err := s.Lectures.CheckKey(c.Request.Context(), c.Param("id"), bearer(c)); err != nil {
+	authorize, ok := s.whipAuthorize(c)
+	if !ok {
+		return
+	}
+	l, err := s.Lectures.Get(c.Request.Context(), c.Param("id"))
+	if err == nil {
+		err = authorize(l)
+	}
+	if err != nil {
 		s.failLive(c, err)
 		return
 	}

@@ -150,7 +150,7 @@ func TestLessonProgressUsesMeasuredDuration(t *testing.T) {
 	r := dwk.want(http.StatusCreated, "POST", "/api/v1/courses", map[string]any{"title": "剪纸入门", "category": "heritage-crafts",
 		"level": "beginner", "lecturer": "lec.jz", "unit": "dwk-culture-centre", "allow_guests": false,
 		"institution": map[string]any{"name": "大武口区文化馆", "kind": "culture-centre"},
-		"lessons": []map[string]any{{"title": "折与剪", "media": map[string]any{"item": it.ID, "path": path}}}})
+		"lessons":     []map[string]any{{"title": "折与剪", "media": map[string]any{"item": it.ID, "path": path}}}})
 	r.json(t, &c)
 	etag := dwk.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/status", map[string]any{"status": "in_review"}, "If-Match", r.header.Get("ETag")).header.Get("ETag")
 	dwk.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/status", map[string]any{"status": "published"}, "If-Match", etag)

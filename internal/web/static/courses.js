@@ -177,7 +177,11 @@
       CC.api('POST', courseAPI(course) + '/lessons/' + n + '/plays').catch(function () {});
     });
 
-    // Keyboard: the usual player keys, wherever the focus is except in a form control.
+    // Keyboard: the usual player keys, wherever the focus is except in a form control. With
+    // the focus on the media element, the browser's own controls act on some of the same keys
+    // (Space on keyup, the arrows): the page's handler runs first (capture) and keeps the
+    // keys it handles from them, so that no key acts twice.
+    var keysDown = {};
     doc.addEventListener('keydown', function (ev) {
       var t = ev.target;
       if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
@@ -220,7 +224,17 @@
         default:
           handled = false;
       }
-      if (handled) ev.preventDefault();
+      if (!handled) return;
+      ev.preventDefault();
+      if (t === media) { ev.stopPropagation(); keysDown[ev.key] = true; }
+    }, true);
+    ['keypress', 'keyup'].forEach(function (type) {
+      doc.addEventListener(type, function (ev) {
+        if (ev.target !== media || !keysDown[ev.key]) return;
+        if (type === 'keyup') delete keysDown[ev.key];
+        ev.preventDefault();
+        ev.stopPropagation();
+      }, true);
     });
   }
 
@@ -484,7 +498,7 @@
       if (!f) throw new Error(tr(root, 'failed'));
       state.lessons.push({ title: title, media: { item: item, path: f.path, name: f.name } });
       render();
-      set('done', tr(root, 'transcoding').replace('{n}', '0').replace('{eta}', '…'), 100);
+      set('done', tr(root, 'uploaded'), 100); // the lesson row shows the transcoding
       await save();
       watchMedia();
     }
