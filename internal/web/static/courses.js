@@ -481,12 +481,11 @@
       }
     }
 
-    async function lessonFromFile(file) {
-      var set = uploadRow(file);
+    async function lessonFromFile(file, set) {
       var title = file.name.replace(/\.[^.]+$/, '');
       var made = await CC.api('POST', '/api/v1/items', {
         title: title, type: /^audio\//.test(file.type) ? 'Sound' : 'MovingImage', theme: doc.getElementById('lesson-theme').value,
-        licence: 'in-copyright', unit: field('unit').value, language: 'zh', creator: [field('lecturer').options[field('lecturer').selectedIndex].textContent]
+        licence: 'in-copyright', unit: field('unit').value, language: 'zh', creator: [field('lecturer').options[field('lecturer').selectedIndex].textContent.replace(/ \([^)]*\)$/, '')]
       });
       if (!made.ok || !made.body) throw new Error(CC.problemLines(made).filter(Boolean).join(' '));
       var item = made.body.id;
@@ -505,7 +504,9 @@
 
     doc.getElementById('lesson-upload').addEventListener('change', function (ev) {
       Array.prototype.forEach.call(ev.target.files || [], function (file) {
-        chain = chain.then(function () { return lessonFromFile(file); }).catch(function (e) {
+        var set = uploadRow(file);
+        chain = chain.then(function () { return lessonFromFile(file, set); }).catch(function (e) {
+          set('failed', tr(root, 'failed') + (e && e.message ? e.message : ''));
           CC.setStatus(region, 'error', [tr(root, 'failed') + (e && e.message ? e.message : '')]);
         });
       });
