@@ -225,6 +225,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	live.RegisterMetrics(reg, media)
 	h, err := server.New(server.Deps{
 		Config: cfg, Log: c.Log, Accounts: c.Accounts, Units: c.Units,
 		Sessions: sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
