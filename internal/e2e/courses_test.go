@@ -298,6 +298,9 @@ type courseJSON struct {
 			Item string `json:"item"`
 			Path string `json:"path"`
 		} `json:"media"`
+		Attachments []struct {
+			Item string `json:"item"`
+		} `json:"attachments"`
 	} `json:"lessons"`
 }
 
@@ -867,7 +870,7 @@ func TestLecturerBuildsCourse(t *testing.T) {
 			t.Errorf("an upload row says %q when every lesson is uploaded and transcoded", s)
 		}
 	}
-	lessonTitles := get(t, ctx, "lesson titles", chromedp.Evaluate[[]string](`Array.prototype.map.call(document.querySelectorAll('#lesson-editor li[data-index] input'), function (i) { return i.value; })`))
+	lessonTitles := get(t, ctx, "lesson titles", chromedp.Evaluate[[]string](`Array.prototype.map.call(document.querySelectorAll('#lesson-editor li[data-index] > input'), function (i) { return i.value; })`))
 	if strings.Join(lessonTitles, " ") != "第一课-起笔 第二课-收笔" {
 		t.Fatalf("lessons %q, want the two uploads in order", lessonTitles)
 	}
@@ -883,6 +886,19 @@ func TestLecturerBuildsCourse(t *testing.T) {
 	lec.want(http.StatusOK, "GET", "/api/v1/courses/"+id, nil, &c)
 	if len(c.Lessons) != 2 || c.Lessons[0].Title != "第二课-收笔" || c.Lessons[1].Title != "第一课-起笔" {
 		t.Fatalf("saved lessons %+v, want the second upload first", c.Lessons)
+	}
+	// The first lesson gets the other lesson's item as an attachment (a worksheet, say).
+	do(t, ctx, "add an attachment and save",
+		chromedp.SendKeys(chromedp.ID("lesson-attachment-0"), c.Lessons[1].Media.Item),
+		chromedp.Click(chromedp.CSS(`#lesson-editor li[data-index="0"] .lesson-attachments button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#lesson-editor li[data-index="0"] .lesson-attachments li`)),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('course-form-status').textContent = ''`),
+		chromedp.Click(chromedp.ID("course-save")),
+		chromedp.Poll[chromedp.Void](`document.getElementById('course-form-status').textContent.indexOf('已保存') >= 0`, chromedp.WithPollingTimeout(45*time.Second)),
+	)
+	lec.want(http.StatusOK, "GET", "/api/v1/courses/"+id, nil, &c)
+	if len(c.Lessons[0].Attachments) != 1 || c.Lessons[0].Attachments[0].Item != c.Lessons[1].Media.Item {
+		t.Fatalf("attachments of lesson 0: %+v", c.Lessons[0].Attachments)
 	}
 	screenshot(t, ctx, "console-course-zh.png")
 

@@ -112,6 +112,7 @@ var courseMessages = map[string]text{
 	"cconsole.lesson_theme":     {"新课时资源的主题", "Theme of new lesson items"},
 	"cconsole.add_item":         {"添加资源库中的资源（编号）", "Add a library item (id)"},
 	"cconsole.add":              {"添加", "Add"},
+	"cconsole.attachment":       {"第 {n} 课的附件（资源编号，如曲谱、练习单）", "Attachments of lesson {n} (item id: scores, worksheets)"},
 	"cconsole.lesson_title":     {"第 {n} 课标题", "Title of lesson {n}"},
 	"cconsole.up":               {"上移", "Up"},
 	"cconsole.down":             {"下移", "Down"},

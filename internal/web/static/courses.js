@@ -300,6 +300,7 @@
         rm.addEventListener('click', function () { state.lessons.splice(i, 1); render(); });
         actions.appendChild(rm);
         li.appendChild(actions);
+        li.appendChild(attachmentsEditor(l, i));
         list.appendChild(li);
       });
       if (typeof focusIndex === 'number') {
@@ -307,6 +308,52 @@
         if (!target || target.disabled) target = list.querySelector('li[data-index="' + focusIndex + '"] input');
         if (target) target.focus();
       }
+    }
+
+    // attachmentsEditor lists a lesson's attachments (scores, worksheets) with a remove
+    // button each, and adds the files of a library item given by its id.
+    function attachmentsEditor(l, i) {
+      var box = CC.el('div', null, 'lesson-attachments');
+      l.attachments = l.attachments || [];
+      if (l.attachments.length) {
+        var ul = CC.el('ul');
+        l.attachments.forEach(function (a, j) {
+          var item = CC.el('li', a.name || a.path);
+          var b = CC.el('button', tr(root, 'remove'));
+          b.type = 'button';
+          b.setAttribute('aria-label', tr(root, 'remove') + ' ' + (a.name || a.path));
+          b.addEventListener('click', function () { l.attachments.splice(j, 1); render(i, 'up'); });
+          item.appendChild(document.createTextNode(' '));
+          item.appendChild(b);
+          ul.appendChild(item);
+        });
+        box.appendChild(ul);
+      }
+      var id = 'lesson-attachment-' + i;
+      var label = CC.el('label', fill(tr(root, 'attachment'), { n: i + 1 }));
+      label.setAttribute('for', id);
+      var input = CC.el('input');
+      input.id = id;
+      input.maxLength = 64;
+      input.placeholder = 'szm-…';
+      input.autocomplete = 'off';
+      var add = CC.el('button', tr(root, 'add'));
+      add.type = 'button';
+      add.addEventListener('click', async function () {
+        var itemID = input.value.trim();
+        if (!itemID) return;
+        var got = await CC.api('GET', '/api/v1/items/' + encodeURIComponent(itemID));
+        var files = (got.ok && got.body && got.body.files) || [];
+        if (!files.length) { CC.setStatus(region, 'error', [tr(root, 'pick-failed')].concat(got.ok ? [] : CC.problemLines(got))); return; }
+        files.forEach(function (f) { l.attachments.push({ item: itemID, path: f.path, name: f.name }); });
+        render(i, 'up');
+      });
+      box.appendChild(label);
+      var row = CC.el('div', null, 'search-row');
+      row.appendChild(input);
+      row.appendChild(add);
+      box.appendChild(row);
+      return box;
     }
 
     function move(i, by, action) {
