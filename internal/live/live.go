@@ -53,8 +53,16 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	ending map[string]*time.Timer // lecture → pending end after the grace period
+	mu      sync.Mutex
+	ending  map[string]*time.Timer   // lecture → pending end after the grace period
+	waiting map[string]waitingViewer // session → viewer not connected yet
+}
+
+// waitingViewer is a WHEP session whose peer has not connected yet: it is counted in the
+// live room once it does, so that offers that never connect count for nothing.
+type waitingViewer struct {
+	viewer string
+	since  time.Time
 }
 
 // New returns a Service; Hooks must be given to the SFU's Config before the SFU is made,
@@ -65,7 +73,7 @@ func New(lec *lectures.Service, room *liveroom.Room, rec Recorder, o Options) *S
 	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Service{lectures: lec, room: room, rec: rec, o: o, log: o.Log, base: base, cancel: cancel,
-		ending: map[string]*time.Timer{}}
+		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}}
 }
 
 // Hooks are the SFU hooks that keep lectures and the live room in step.
@@ -73,6 +81,21 @@ func (s *Service) Hooks() sfu.Hooks {
 	return sfu.Hooks{
 		OnPublisherStart: func(room string) { s.background(func(ctx context.Context) { s.publisherStarted(ctx, room) }) },
 		OnPublisherEnd:   func(room string) { s.publisherEnded(room) },
+		OnViewerJoin: func(room, session string) {
+			s.mu.Lock()
+			w, ok := s.waiting[session]
+			delete(s.waiting, session)
+			s.mu.Unlock()
+			if !ok {
+				return
+			}
+			s.background(func(ctx context.Context) {
+				if _, err := s.room.Join(ctx, room, session, w.viewer); err != nil {
+					// The stream plays on; only the count misses this viewer.
+					s.log.WarnContext(ctx, "live: viewer not counted", "lecture", room, "err", err)
+				}
+			})
+		},
 		OnViewerLeave: func(room, session string) {
 			s.background(func(ctx context.Context) {
 				if err := s.room.Leave(ctx, room, session); err != nil {
@@ -146,10 +169,15 @@ func (s *Service) Watch(ctx context.Context, id, viewer string, signedIn bool, o
 	if err != nil {
 		return "", "", err
 	}
-	if _, err := s.room.Join(ctx, id, session, viewer); err != nil {
-		// The stream plays on; only the count misses this viewer.
-		s.log.WarnContext(ctx, "live: viewer not counted", "lecture", id, "err", err)
+	now := time.Now()
+	s.mu.Lock()
+	for k, w := range s.waiting {
+		if now.Sub(w.since) > 2*time.Minute { // never connected; the SFU gave up on it
+			delete(s.waiting, k)
+		}
 	}
+	s.waiting[session] = waitingViewer{viewer: viewer, since: now}
+	s.mu.Unlock()
 	return answer, session, nil
 }
 
