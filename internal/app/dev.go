@@ -109,6 +109,7 @@ func runDev(ctx context.Context, cfg *config.Config, getenv func(string) string,
 		return err
 	}
 	var demoAccounts []demo.Account
+	var demoLectures []demo.DemoLecture
 	if cfg.Dev.DemoData {
 		if demoAccounts, err = demo.Load(ctx, core.Accounts); err != nil {
 			return fmt.Errorf("demo data: %w", err)
@@ -123,6 +124,9 @@ func runDev(ctx context.Context, cfg *config.Config, getenv func(string) string,
 		} else if n > 0 {
 			fmt.Fprintln(stdout, "demo course: 少儿书法入门, three lessons (transcoded in the background)")
 		}
+		if demoLectures, err = demo.LoadLectures(ctx, core.Docs, core.Lectures, time.Now()); err != nil {
+			return fmt.Errorf("demo lectures: %w", err)
+		}
 	}
 	return Serve(ctx, cfg, stderr, func(url string) {
 		fmt.Fprintf(stdout, "\n石嘴山数字文化云 Shizuishan Culture Cloud is running at %s\n", url)
@@ -133,6 +137,10 @@ func runDev(ctx context.Context, cfg *config.Config, getenv func(string) string,
 			for _, a := range demoAccounts {
 				fmt.Fprintf(stdout, "  %-14s %-18s %-10s %s\n", a.Name, a.Password, a.Role, a.Unit)
 			}
+		}
+		for _, l := range demoLectures {
+			fmt.Fprintf(stdout, "Demo lecture %s (%s) starts %s; stream key (shown once): %s\n",
+				l.Title, l.ID, l.Start.Local().Format("2006-01-02 15:04"), l.StreamKey)
 		}
 		fmt.Fprintln(stdout, "Press Ctrl-C to stop everything.")
 	})

@@ -90,7 +90,7 @@ func TestDevModeRunsAndReusesData(t *testing.T) {
 	}
 	dataDir := filepath.Join(t.TempDir(), "data")
 	env := map[string]string{"CC_DATA_DIR": dataDir, "CC_HTTP_ADDR": "127.0.0.1:0", "CC_LOG_LEVEL": "warn",
-		"CC_AUTH_ARGON2_MEMORY_KIB": "8192", "CC_AUTH_ARGON2_TIME": "1"}
+		"CC_AUTH_ARGON2_MEMORY_KIB": "8192", "CC_AUTH_ARGON2_TIME": "1", "CC_LIVE_UDP_PORT": "0", "CC_LIVE_TCP_PORT": "0"}
 	for _, k := range []string{"CC_DEV_REDIS_PORT", "CC_DEV_MINIO_PORT", "CC_DEV_MINIO_CONSOLE_PORT", "CC_DEV_MEILISEARCH_PORT"} {
 		p, err := devservices.FreePort()
 		if err != nil {
@@ -141,6 +141,20 @@ func TestDevModeRunsAndReusesData(t *testing.T) {
 	}
 	if n := count("/api/v1/courses", 1); n != 1 {
 		t.Fatalf("demo courses: %d published courses searchable, want 1", n)
+	}
+	var upcoming struct {
+		Lectures []struct {
+			Title string `json:"title"`
+		} `json:"lectures"`
+	}
+	resp, err = client.Get(url + "/api/v1/lectures")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&upcoming)
+	resp.Body.Close()
+	if len(upcoming.Lectures) != 3 {
+		t.Fatalf("demo lectures: %d upcoming, want 3", len(upcoming.Lectures))
 	}
 	if took := stop(); took > 15*time.Second {
 		t.Fatalf("stopping took %v, want at most 15s", took)
