@@ -56,6 +56,7 @@ type Service struct {
 	mu      sync.Mutex
 	ending  map[string]*time.Timer   // lecture → pending end after the grace period
 	waiting map[string]waitingViewer // session → viewer not connected yet
+	joining map[string]chan struct{} // session → closed when the viewer's Join is done
 }
 
 // waitingViewer is a WHEP session whose peer has not connected yet: it is counted in the
@@ -73,7 +74,7 @@ func New(lec *lectures.Service, room *liveroom.Room, rec Recorder, o Options) *S
 	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Service{lectures: lec, room: room, rec: rec, o: o, log: o.Log, base: base, cancel: cancel,
-		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}}
+		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}, joining: map[string]chan struct{}{}}
 }
 
 // Hooks are the SFU hooks that keep lectures and the live room in step.
@@ -85,19 +86,35 @@ func (s *Service) Hooks() sfu.Hooks {
 			s.mu.Lock()
 			w, ok := s.waiting[session]
 			delete(s.waiting, session)
+			joined := make(chan struct{})
+			if ok {
+				s.joining[session] = joined
+			}
 			s.mu.Unlock()
 			if !ok {
 				return
 			}
 			s.background(func(ctx context.Context) {
+				defer close(joined)
 				if _, err := s.room.Join(ctx, room, session, w.viewer); err != nil {
 					// The stream plays on; only the count misses this viewer.
 					s.log.WarnContext(ctx, "live: viewer not counted", "lecture", room, "err", err)
 				}
+				s.mu.Lock()
+				delete(s.joining, session)
+				s.mu.Unlock()
 			})
 		},
 		OnViewerLeave: func(room, session string) {
+			s.mu.Lock()
+			joined := s.joining[session]
+			s.mu.Unlock()
 			s.background(func(ctx context.Context) {
+				if joined != nil {
+					// A Leave that overtook its Join would leave the session counted for
+					// as long as this node runs (its heartbeat keeps it).
+					<-joined
+				}
 				if err := s.room.Leave(ctx, room, session); err != nil {
 					s.log.WarnContext(ctx, "live: viewer leave", "lecture", room, "err", err)
 				}
@@ -133,7 +150,14 @@ func (s *Service) Publish(ctx context.Context, id, offer string, authorize func(
 	if err := authorize(l); err != nil {
 		return "", "", err
 	}
-	if l.State != lectures.Live || !s.resuming(id) {
+	switch {
+	case l.State == lectures.Live && s.resuming(id):
+		// The publisher dropped and comes back within the grace period.
+	case l.State == lectures.Live:
+		// Outside the grace period a live lecture has its publisher: say so, rather than
+		// that the lecture is not scheduled now.
+		return "", "", sfu.ErrPublisherExists
+	default:
 		if err := s.lectures.CheckWindow(l); err != nil {
 			return "", "", err
 		}
@@ -185,7 +209,9 @@ func (s *Service) publisherStarted(ctx context.Context, id string) {
 	s.mu.Lock()
 	t, resumed := s.ending[id]
 	if resumed {
-		t.Stop()
+		if t.Stop() {
+			s.wg.Done() // its function will not run; Close would wait for it forever
+		}
 		delete(s.ending, id)
 	}
 	s.mu.Unlock()
@@ -220,23 +246,27 @@ func (s *Service) publisherEnded(id string) {
 	if s.base.Err() != nil {
 		return
 	}
-	if t, ok := s.ending[id]; ok {
-		t.Stop()
+	if t, ok := s.ending[id]; ok && t.Stop() {
+		s.wg.Done()
 	}
 	s.wg.Add(1)
-	s.ending[id] = time.AfterFunc(s.o.EndGrace, func() {
+	var timer *time.Timer
+	timer = time.AfterFunc(s.o.EndGrace, func() {
 		defer s.wg.Done()
 		s.mu.Lock()
-		_, still := s.ending[id]
-		delete(s.ending, id)
+		still := s.ending[id] == timer
+		if still {
+			delete(s.ending, id)
+		}
 		s.mu.Unlock()
 		if !still {
-			return // the publisher came back
+			return // the publisher came back (or a newer timer took over)
 		}
 		ctx, cancel := context.WithTimeout(s.base, 10*time.Minute)
 		defer cancel()
 		s.end(ctx, id)
 	})
+	s.ending[id] = timer
 }
 
 // end records the audience, marks the lecture ended and finishes its recording.

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,13 +35,23 @@ type Replays struct {
 	keyframe func(lecture string) // asks the lecture's publisher for a keyframe
 	log      *slog.Logger
 
-	mu   sync.Mutex
-	recs map[string]*record.Recorder // lecture → recording in progress
+	mu      sync.Mutex
+	recs    map[string]*record.Recorder // lecture → recording in progress
+	earlier map[string][]*finishing     // lecture → sessions of publishers that left and came back
+}
+
+// finishing is an earlier session of a lecture, finished in the background when its
+// publisher came back; its recording is part of the replay.
+type finishing struct {
+	done chan struct{}
+	res  record.Result
+	err  error
 }
 
 // NewReplays wires a Replays; keyframe may be nil until the SFU exists (SetKeyframe).
 func NewReplays(st record.Storage, lib *library.Service, lec *lectures.Service, log *slog.Logger) *Replays {
-	return &Replays{st: st, lib: lib, lectures: lec, log: log, recs: map[string]*record.Recorder{}}
+	return &Replays{st: st, lib: lib, lectures: lec, log: log, recs: map[string]*record.Recorder{},
+		earlier: map[string][]*finishing{}}
 }
 
 // SetKeyframe gives the recorder a way to ask publishers for keyframes.
@@ -59,12 +72,14 @@ func (r *Replays) Start(ctx context.Context, l lectures.Lecture) (sfu.Tap, error
 	}
 	r.mu.Lock()
 	if old := r.recs[l.ID]; old != nil {
-		// A publisher that came back: the earlier session's segments stay in MinIO and are
-		// recovered into the replay by Finish.
+		// A publisher that came back: the earlier session is joined now, and Finish puts it
+		// in the replay before this one. (Once joined it counts as finished in MinIO, so
+		// the recovery of unfinished sessions would not pick it up.)
+		f := &finishing{done: make(chan struct{})}
+		r.earlier[l.ID] = append(r.earlier[l.ID], f)
 		go func() {
-			if _, err := old.Finish(context.WithoutCancel(ctx)); err != nil {
-				r.log.Warn("live: earlier recording session", "lecture", l.ID, "err", err)
-			}
+			defer close(f.done)
+			f.res, f.err = old.Finish(context.WithoutCancel(ctx))
 		}()
 	}
 	r.recs[l.ID] = rec
@@ -78,8 +93,24 @@ func (r *Replays) Finish(ctx context.Context, l lectures.Lecture) error {
 	r.mu.Lock()
 	rec := r.recs[l.ID]
 	delete(r.recs, l.ID)
+	earlier := r.earlier[l.ID]
+	delete(r.earlier, l.ID)
 	r.mu.Unlock()
 	var results []record.Result
+	for _, f := range earlier {
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		switch {
+		case f.err == nil:
+			results = append(results, f.res)
+		case !errors.Is(f.err, record.ErrNothingRecorded):
+			// Its segments, if any, are recovered below.
+			r.log.WarnContext(ctx, "live: earlier recording session", "lecture", l.ID, "err", f.err)
+		}
+	}
 	if rec != nil {
 		res, err := rec.Finish(ctx)
 		if err != nil && !errors.Is(err, record.ErrNothingRecorded) {
@@ -110,6 +141,9 @@ func (r *Replays) Finish(ctx context.Context, l lectures.Lecture) error {
 		r.log.WarnContext(ctx, "live: lecture ended with nothing recorded", "lecture", l.ID)
 		return nil
 	}
+	// In the order of the sessions (named by their start time), so the replay's files are
+	// the lecture's parts in order.
+	slices.SortFunc(results, func(a, b record.Result) int { return strings.Compare(a.Key, b.Key) })
 	return r.makeReplay(ctx, l, results)
 }
 
@@ -150,11 +184,45 @@ func (r *Replays) makeReplay(ctx context.Context, l lectures.Lecture, results []
 	}
 	// The item holds its own copy now; the recording's objects go.
 	for _, res := range results {
-		if err := record.RemoveSegments(ctx, r.st, append(res.Segments, res.Key)); err != nil {
+		if err := r.removeSession(ctx, res.Key); err != nil {
 			r.log.WarnContext(ctx, "live: recording objects left", "lecture", l.ID, "err", err)
 		}
 	}
 	return nil
+}
+
+// removeSession deletes every object of the recording session that key belongs to (its
+// segments and the joined recording), every version of each: the bucket is versioned, and
+// a plain delete would only hide a lecture's worth of video twice over behind delete
+// markers. (record.RemoveSegments deletes segments only, and only their current version.)
+func (r *Replays) removeSession(ctx context.Context, key string) error {
+	dir := path.Dir(key)
+	if parts := strings.Split(dir, "/"); len(parts) != 4 || parts[0] != "live" || parts[2] != "rec" {
+		return fmt.Errorf("not a recording: %q", key)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var listErr error
+	objects := make(chan minio.ObjectInfo)
+	go func() {
+		defer close(objects)
+		for o := range r.st.Client.ListObjects(ctx, r.st.Bucket, minio.ListObjectsOptions{Prefix: dir + "/", Recursive: true, WithVersions: true}) {
+			if o.Err != nil {
+				listErr = o.Err
+				return
+			}
+			select {
+			case objects <- o:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var errs []error
+	for e := range r.st.Client.RemoveObjects(ctx, r.st.Bucket, objects, minio.RemoveObjectsOptions{}) {
+		errs = append(errs, fmt.Errorf("remove %s: %w", e.ObjectName, e.Err))
+	}
+	return errors.Join(append(errs, listErr)...)
 }
 
 // sha512 reads an object once for the OCFL digest.

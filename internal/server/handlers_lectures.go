@@ -138,7 +138,15 @@ func (s *Server) answerSDP(c *gin.Context, location, answer string) {
 // session's CSRF token (the browser studio).
 func (s *Server) whipAuthorize(c *gin.Context) (func(lectures.Lecture) error, bool) {
 	if key := bearer(c); key != "" {
-		return func(l lectures.Lecture) error { return s.Lectures.CheckKey(c.Request.Context(), l.ID, key) }, true
+		return func(l lectures.Lecture) error {
+			// Only the key is checked here. Whether the lecture may go live now is for
+			// Live.Publish to decide (an encoder coming back within the grace period
+			// continues a lecture that is live), and ending a session needs no schedule.
+			if err := s.Lectures.CheckKey(c.Request.Context(), l.ID, key); !errors.Is(err, lectures.ErrNotScheduledNow) {
+				return err
+			}
+			return nil
+		}, true
 	}
 	p, err := s.identify(c)
 	if err != nil {
@@ -201,6 +209,11 @@ func (s *Server) whipEnd(c *gin.Context) {
 		s.failLive(c, err)
 		return
 	}
+	// The key of one lecture ends that lecture's publisher, not another session.
+	if room, publisher, err := s.Live.SFU().SessionRoom(c.Param("session")); err != nil || room != l.ID || !publisher {
+		s.abort(c, problem.NotFound)
+		return
+	}
 	if err := s.Live.Stop(c.Param("session")); err != nil {
 		s.failLive(c, err)
 		return
@@ -217,6 +230,12 @@ func (s *Server) trickle(c *gin.Context) {
 	b, err := io.ReadAll(io.LimitReader(c.Request.Body, maxSDP))
 	if err != nil {
 		s.abort(c, problem.BadRequest, err.Error())
+		return
+	}
+	// The session must be the lecture's, and of the kind the URL names.
+	room, publisher, err := s.Live.SFU().SessionRoom(c.Param("session"))
+	if err != nil || room != c.Param("id") || publisher != strings.Contains(c.FullPath(), "/whip/") {
+		s.abort(c, problem.NotFound)
 		return
 	}
 	if err := s.Live.SFU().Trickle(c.Param("session"), string(b)); err != nil {
@@ -238,11 +257,12 @@ func (s *Server) whepWatch(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	viewer := ""
+	// One anonymous id per request: a first visit sets the cookie once, and the live room
+	// and the view counter count the same visitor.
+	visitor := s.viewer(c)
+	viewer := "v:" + visitor
 	if p != nil {
 		viewer = "a:" + p.account.Name
-	} else {
-		viewer = "v:" + s.viewer(c)
 	}
 	id := c.Param("id")
 	answer, session, err := s.Live.Watch(c.Request.Context(), id, viewer, p != nil, offer, sfu.SubscribeOptions{Layer: c.Query("layer")})
@@ -250,7 +270,7 @@ func (s *Server) whepWatch(c *gin.Context) {
 		s.failLive(c, err)
 		return
 	}
-	if _, err := s.Views.Record(c.Request.Context(), "live:"+id, s.viewer(c), time.Now()); err != nil {
+	if _, err := s.Views.Record(c.Request.Context(), "live:"+id, visitor, time.Now()); err != nil {
 		s.log.WarnContext(c.Request.Context(), "live view not counted", "err", err)
 	}
 	s.answerSDP(c, "/api/v1/lectures/"+id+"/whep/"+session, answer)
@@ -311,7 +331,7 @@ type iceServer struct {
 // base64(HMAC-SHA1(secret, username))).
 func (s *Server) iceServers(c *gin.Context) []iceServer {
 	lc := s.Config.Live
-	var out []iceServer
+	out := []iceServer{} // an empty list, not null: browsers refuse iceServers: null
 	if stun := config.List(lc.STUNURLs); len(stun) > 0 {
 		out = append(out, iceServer{URLs: stun})
 	}
@@ -518,13 +538,20 @@ func (s *Server) chatEvents(c *gin.Context) {
 		s.fail(c, validate.Errors{{Field: "Last-Event-ID", Code: "text"}})
 		return
 	}
-	var history []liveroom.Message
-	if last == "" {
-		var err error
-		if history, last, err = s.Room.History(ctx, l.ID, 100); err != nil {
+	// A new stream starts with the history (which the page shows in place of what it had);
+	// a resumed one (Last-Event-ID) only continues, so that nothing is shown twice or lost.
+	history := []liveroom.Message{}
+	resumed := last != ""
+	if !resumed {
+		msgs, tail, err := s.Room.History(ctx, l.ID, 100)
+		if err != nil {
 			s.failLive(c, err)
 			return
 		}
+		if len(msgs) > 0 {
+			history = msgs
+		}
+		last = tail
 	}
 	events, err := s.Room.Subscribe(ctx, l.ID, last)
 	if err != nil {
@@ -544,7 +571,9 @@ func (s *Server) chatEvents(c *gin.Context) {
 		return rc.Flush() == nil
 	}
 	if !write(func() {
-		c.SSEvent("history", history)
+		if !resumed {
+			c.SSEvent("history", history)
+		}
 		_, _ = c.Writer.WriteString("retry: 3000\n\n")
 	}) {
 		return

@@ -568,6 +568,20 @@ func (s *SFU) End(sessionID string) error {
 	return nil
 }
 
+// SessionRoom tells which room a WHIP or WHEP session belongs to, and whether it is the
+// room's publisher (else a viewer), so that the HTTP layer can check a session's URL.
+func (s *SFU) SessionRoom(sessionID string) (roomName string, publisher bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch sess := s.sessions[sessionID].(type) {
+	case *room:
+		return sess.name, true, nil
+	case *viewer:
+		return sess.r.name, false, nil
+	}
+	return "", false, ErrNoSession
+}
+
 // Trickle adds remote ICE candidates to a session from an RFC 9725 PATCH body
 // (application/trickle-ice-sdpfrag). An ICE restart (a new ufrag) is ErrNotSupported.
 func (s *SFU) Trickle(sessionID, fragment string) error {

@@ -1,0 +1,700 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha1" //nolint:gosec // TURN REST credentials are HMAC-SHA1 by definition
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/cookiejar"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/shizuishan/culturecloud/internal/config"
+	"github.com/shizuishan/culturecloud/internal/testenv"
+)
+
+const turnSecret = "turn-shared-secret-for-tests"
+
+// TestLiveLecture goes through a live lecture over HTTP: a lecturer schedules it and gets
+// its stream key once, an encoder publishes over WHIP, 20 viewers and a late one watch over
+// WHEP, citizens chat and ask while the lecturer moderates, bad requests are refused, and
+// the lecture ends with its audience recorded.
+func TestLiveLecture(t *testing.T) {
+	srv := startLiveServer(t, func(cfg *config.Config) {
+		cfg.Live.EndGrace = 500 * time.Millisecond
+		cfg.Live.STUNURLs = "stun:stun.example.org:3478"
+		cfg.Live.TURNURLs = "turn:turn.example.org:3478?transport=udp"
+		cfg.Live.TURNSecret = config.Secret(turnSecret)
+		cfg.Live.TURNTTL = time.Hour
+	})
+	loadLiveMedia(t)
+	_, lecturer, citizen := liveAccounts(t, srv)
+	anon := newClient(t, srv.URL)
+
+	now := time.Now()
+	lec := lecturer.createLecture("石嘴山工业遗产", now, "public")
+	key := lec.StreamKey
+	if lec.WHIP != "/api/v1/lectures/"+lec.ID+"/whip" || lec.WHEP != "/api/v1/lectures/"+lec.ID+"/whep" {
+		t.Fatalf("whip %q whep %q", lec.WHIP, lec.WHEP)
+	}
+	tomorrow := lecturer.createLecture("明日讲座：贺兰山岩画", now.Add(24*time.Hour), "public")
+	members := lecturer.createLecture("会员讲座：西夏文字", now, "registered")
+
+	t.Run("stream key is shown once", func(t *testing.T) {
+		for _, c := range []*client{lecturer, citizen, anon} {
+			r := c.want(http.StatusOK, "GET", "/api/v1/lectures/"+lec.ID, nil)
+			if bytes.Contains(r.body, []byte("stream_key")) || bytes.Contains(r.body, []byte(key)) {
+				t.Fatalf("GET shows the stream key: %s", r.body)
+			}
+			for _, state := range []string{"upcoming", "live", "replay"} {
+				if r := c.want(http.StatusOK, "GET", "/api/v1/lectures?state="+state, nil); bytes.Contains(r.body, []byte(key)) {
+					t.Fatalf("list %s shows the stream key", state)
+				}
+			}
+		}
+		if l := lecturer.lecture(lec.ID); l.WHIP == "" {
+			t.Fatal("the lecturer is not offered the WHIP endpoint")
+		}
+		if l := anon.lecture(lec.ID); l.WHIP != "" || l.WHEP == "" {
+			t.Fatalf("a visitor sees whip %q whep %q", l.WHIP, l.WHEP)
+		}
+	})
+
+	t.Run("ICE servers", func(t *testing.T) {
+		var ice struct {
+			Servers []struct {
+				URLs       []string `json:"urls"`
+				Username   string   `json:"username"`
+				Credential string   `json:"credential"`
+			} `json:"ice_servers"`
+		}
+		citizen.want(http.StatusOK, "GET", "/api/v1/ice-servers", nil).json(t, &ice)
+		if len(ice.Servers) != 2 || ice.Servers[0].URLs[0] != "stun:stun.example.org:3478" || ice.Servers[0].Username != "" {
+			t.Fatalf("ice servers %+v", ice.Servers)
+		}
+		checkTURN(t, ice.Servers[1].Username, ice.Servers[1].Credential, "xiao.hong")
+	})
+
+	whip := "/api/v1/lectures/" + lec.ID + "/whip"
+	whep := "/api/v1/lectures/" + lec.ID + "/whep"
+	offer := publisherOffer(t)
+	sdpType := []string{"Content-Type", "application/sdp"}
+	bearer := func(k string) []string {
+		return []string{"Content-Type", "application/sdp", "Authorization", "Bearer " + k}
+	}
+
+	t.Run("refusals before going live", func(t *testing.T) {
+		for _, tc := range []struct {
+			name    string
+			path    string
+			body    string
+			headers []string
+			status  int
+		}{
+			{"garbage SDP", whip, "this is not SDP", bearer(key), http.StatusBadRequest},
+			{"SDP without media", whip, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", bearer(key), http.StatusBadRequest},
+			{"empty offer", whip, "", bearer(key), http.StatusBadRequest},
+			{"no key", whip, offer, sdpType, http.StatusUnauthorized},
+			{"wrong key", whip, offer, bearer(strings.Repeat("A", 43)), http.StatusUnauthorized},
+			{"key of another lecture", whip, offer, bearer(tomorrow.StreamKey), http.StatusUnauthorized},
+			{"not application/sdp", whip, offer, []string{"Authorization", "Bearer " + key, "Content-Type", "application/json"}, http.StatusUnsupportedMediaType},
+			{"lecture not scheduled now", "/api/v1/lectures/" + tomorrow.ID + "/whip", offer, bearer(tomorrow.StreamKey), http.StatusConflict},
+			{"unknown lecture", "/api/v1/lectures/lec_doesnotexist/whip", offer, bearer(key), http.StatusNotFound},
+			{"WHEP before live", whep, offer, sdpType, http.StatusConflict},
+			{"WHEP of tomorrow's lecture", "/api/v1/lectures/" + tomorrow.ID + "/whep", offer, sdpType, http.StatusConflict},
+			{"WHEP for members without login", "/api/v1/lectures/" + members.ID + "/whep", offer, sdpType, http.StatusUnauthorized},
+			{"WHEP not application/sdp", whep, offer, []string{"Content-Type", "text/plain"}, http.StatusUnsupportedMediaType},
+		} {
+			r := anon.do("POST", tc.path, tc.body, tc.headers...)
+			if r.status != tc.status {
+				t.Errorf("%s: status %d, want %d: %s", tc.name, r.status, tc.status, r.body)
+				continue
+			}
+			r.problem(t)
+			if tc.status == http.StatusUnauthorized && tc.path == whip && r.header.Get("WWW-Authenticate") == "" {
+				t.Errorf("%s: 401 without WWW-Authenticate", tc.name)
+			}
+		}
+		// Signed in, the members' lecture is only not live yet.
+		citizen.want(http.StatusConflict, "POST", "/api/v1/lectures/"+members.ID+"/whep", offer, sdpType...).problem(t)
+		// Chat waits for the lecture to be live; its stream is open to whoever may watch.
+		citizen.want(http.StatusConflict, "POST", "/api/v1/lectures/"+lec.ID+"/chat", map[string]any{"kind": "chat", "text": "开始了吗？"}).problem(t)
+		anon.want(http.StatusUnauthorized, "POST", "/api/v1/lectures/"+lec.ID+"/chat", map[string]any{"kind": "chat", "text": "你好"}).problem(t)
+		anon.want(http.StatusUnauthorized, "GET", "/api/v1/lectures/"+members.ID+"/chat", nil, "Accept", "text/event-stream").problem(t)
+		if l := anon.lecture(lec.ID); l.State != "scheduled" {
+			t.Fatalf("refused offers changed the lecture: %s", l.State)
+		}
+	})
+
+	// A chat stream opened before the lecture starts: its history is empty.
+	early := openSSE(t, anon, lec.ID, "")
+	if ev := early.next(t); ev.event != "history" || ev.data != "[]" {
+		t.Fatalf("first event of an empty room: %+v", ev)
+	}
+
+	pub := publish(t, srv.URL, lec.ID, key)
+	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	if l := anon.lecture(lec.ID); l.WentLiveAt == nil || len(l.History) != 2 || l.History[1].State != "live" {
+		t.Fatalf("live lecture %+v", l)
+	}
+	if r := anon.want(http.StatusOK, "GET", "/api/v1/lectures?state=live", nil); !bytes.Contains(r.body, []byte(lec.ID)) {
+		t.Fatalf("live list lacks the lecture: %s", r.body)
+	}
+
+	t.Run("refusals while live", func(t *testing.T) {
+		second := anon.want(http.StatusConflict, "POST", whip, publisherOffer(t), bearer(key)...).problem(t)
+		if d, _ := second["detail"].(string); !strings.Contains(d, "已经有人在推流") {
+			t.Errorf("second publisher told %q", d)
+		}
+		anon.want(http.StatusUnauthorized, "POST", whip, offer, bearer(tomorrow.StreamKey)...).problem(t)
+		anon.want(http.StatusBadRequest, "POST", whep, "v=0 garbage", sdpType...).problem(t)
+		// An offer that receives nothing the publisher sends.
+		anon.want(http.StatusUnprocessableEntity, "POST", whep, offer, sdpType...).problem(t)
+		anon.want(http.StatusNotFound, "DELETE", whip+"/0123456789abcdef0123456789abcdef", nil, "Authorization", "Bearer "+key).problem(t)
+		anon.want(http.StatusUnauthorized, "DELETE", pub.location, nil, "Authorization", "Bearer "+tomorrow.StreamKey).problem(t)
+		// Another lecture's key cannot end this lecture's session through its own URL.
+		session := strings.TrimPrefix(pub.location, whip+"/")
+		anon.want(http.StatusNotFound, "DELETE", "/api/v1/lectures/"+tomorrow.ID+"/whip/"+session, nil, "Authorization", "Bearer "+tomorrow.StreamKey).problem(t)
+		// Trickle ICE (RFC 9725 PATCH) goes to the session's own URL only.
+		frag := []string{"Content-Type", "application/trickle-ice-sdpfrag"}
+		anon.want(http.StatusNotFound, "PATCH", "/api/v1/lectures/"+tomorrow.ID+"/whip/"+session, "a=end-of-candidates\r\n", frag...).problem(t)
+		anon.want(http.StatusNotFound, "PATCH", whep+"/"+session, "a=end-of-candidates\r\n", frag...).problem(t)
+		anon.want(http.StatusUnsupportedMediaType, "PATCH", pub.location, "a=end-of-candidates\r\n", sdpType...).problem(t)
+		anon.want(http.StatusMethodNotAllowed, "PATCH", pub.location, "a=ice-ufrag:restart\r\na=ice-pwd:restartrestartrestartrestart\r\n", frag...).problem(t)
+		anon.want(http.StatusNoContent, "PATCH", pub.location, "a=end-of-candidates\r\n", frag...)
+		if l := anon.lecture(lec.ID); l.State != "live" {
+			t.Fatalf("lecture %s after the refusals", l.State)
+		}
+	})
+
+	// 20 viewers at once, each a new visitor, and one that posts an offer and goes away.
+	const n = 20
+	viewers := make([]*liveViewer, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n+1)
+	sem := make(chan struct{}, 5)
+	for i := range viewers {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			v, err := watch(t, srv.URL, lec.ID, viewerOpts{})
+			viewers[i] = v
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	ghost, err := watch(t, srv.URL, lec.ID, viewerOpts{ghost: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	// The answer names the ICE servers, with TURN credentials for a visitor.
+	links := viewers[0].reply.header.Values("Link")
+	if len(links) != 2 || !strings.HasPrefix(links[0], `<stun:stun.example.org:3478>; rel="ice-server"`) {
+		t.Fatalf("Link headers %q", links)
+	}
+	if m := regexp.MustCompile(`^<turn:turn\.example\.org:3478\?transport=udp>; rel="ice-server"; username="([^"]+)"; credential="([^"]+)"; credential-type="password"$`).FindStringSubmatch(links[1]); m == nil {
+		t.Fatalf("TURN Link header %q", links[1])
+	} else {
+		checkTURN(t, m[1], m[2], "viewer")
+	}
+	if ghost.location == viewers[0].location {
+		t.Fatal("two viewers got one session")
+	}
+
+	if !t.Run("every viewer plays both tracks", func(t *testing.T) {
+		eventually(t, "20 viewers receive audio and an intact H.264 keyframe", func() bool {
+			for _, v := range viewers {
+				if !v.playing() {
+					return false
+				}
+			}
+			return true
+		})
+		var slowest time.Duration
+		for _, v := range viewers {
+			slowest = max(slowest, time.Duration(v.firstIDR.Load()-v.posted.UnixNano()))
+		}
+		t.Logf("20 viewers: the slowest had its first keyframe %s after posting its offer; the publisher got %d PLIs",
+			slowest.Round(time.Millisecond), pub.plis.Load())
+		var st liveStats
+		eventually(t, "the live room counts 20 viewers", func() bool {
+			st = anon.liveStats(lec.ID)
+			return st.Current == n
+		})
+		if st.Peak < n {
+			t.Fatalf("stats %+v", st)
+		}
+		t.Logf("stats with 20 viewers and an offer that never connected: %+v", st)
+	}) {
+		return
+	}
+
+	// A late viewer, a visitor whose browser keeps cookies: the first keyframe within 2 s.
+	jar, _ := cookiejar.New(nil)
+	lateHTTP := testenv.Client()
+	lateHTTP.Jar = jar
+	var late *liveViewer
+	if !t.Run("late viewer gets a keyframe within 2 s", func(t *testing.T) {
+		time.Sleep(1500 * time.Millisecond) // mid-GOP: the stream's own keyframes are 10 s apart
+		var err error
+		late, err = watch(t, srv.URL, lec.ID, viewerOpts{hc: lateHTTP, keep: 256 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cookies := late.reply.header.Values("Set-Cookie"); len(cookies) != 1 {
+			t.Errorf("a new visitor's WHEP answer sets %d cookies: %q", len(cookies), cookies)
+		}
+		eventually(t, "the late viewer's keyframe", func() bool { return late.firstIDR.Load() != 0 && late.connectedAt.Load() != 0 })
+		wait := time.Duration(late.firstIDR.Load() - late.connectedAt.Load())
+		total := time.Duration(late.firstIDR.Load() - late.posted.UnixNano())
+		t.Logf("late viewer: first intact IDR %s after connecting (%s after posting its offer)",
+			wait.Round(time.Millisecond), total.Round(time.Millisecond))
+		if wait > 2*time.Second {
+			t.Errorf("the late viewer waited %s for a keyframe, want at most 2 s", wait)
+		}
+		eventually(t, "the late viewer has 24 KiB of video", func() bool { return len(late.kept()) > 24<<10 })
+		if pictures := decodeH264(t, late.kept()); pictures < 10 {
+			t.Errorf("ffprobe decoded %d pictures of the late viewer's stream", pictures)
+		} else {
+			t.Logf("ffprobe decoded %d pictures of what the late viewer received", pictures)
+		}
+		eventually(t, "the live room counts 21 viewers", func() bool { return anon.liveStats(lec.ID).Current == n+1 })
+		// The viewer leaves (WHEP DELETE) and comes back: still one visitor.
+		anon.want(http.StatusNotFound, "DELETE", "/api/v1/lectures/"+tomorrow.ID+"/whep/"+strings.TrimPrefix(late.location, whep+"/"), nil)
+		anon.want(http.StatusOK, "DELETE", late.location, nil)
+		select {
+		case <-late.ended:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("the late viewer's connection stays %s after DELETE", late.pc.ConnectionState())
+		}
+		anon.want(http.StatusNotFound, "DELETE", late.location, nil)
+		eventually(t, "the live room counts 20 viewers again", func() bool { return anon.liveStats(lec.ID).Current == n })
+		late, err = watch(t, srv.URL, lec.ID, viewerOpts{hc: lateHTTP})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the returning viewer plays", late.playing)
+		eventually(t, "the live room counts 21 viewers", func() bool { return anon.liveStats(lec.ID).Current == n+1 })
+		if st := anon.liveStats(lec.ID); st.Total != n+1 || st.Peak < n+1 {
+			t.Fatalf("stats %+v, want 21 distinct viewers", st)
+		}
+	}) {
+		return
+	}
+
+	t.Run("chat and questions", func(t *testing.T) {
+		liveChat(t, srv, lec.ID, lecturer, citizen, anon, early)
+	})
+
+	t.Run("publisher ends the lecture", func(t *testing.T) {
+		// Viewers are counted in the lecture's audience as they stand now.
+		all := append(viewers[:len(viewers):len(viewers)], late)
+		start := time.Now()
+		anon.want(http.StatusOK, "DELETE", pub.location, nil, "Authorization", "Bearer "+key)
+		var slowest time.Duration
+		for i, v := range all {
+			select {
+			case <-v.ended:
+				slowest = max(slowest, time.Duration(v.endedAt.Load()-start.UnixNano()))
+			case <-time.After(15 * time.Second):
+				t.Fatalf("viewer %d: connection %s 15 s after the publisher ended", i, v.state())
+			}
+		}
+		t.Logf("every viewer's connection ended within %s of the WHIP DELETE", slowest.Round(time.Millisecond))
+		if slowest > 5*time.Second {
+			t.Errorf("viewers' connections took %s to end", slowest)
+		}
+		anon.want(http.StatusNotFound, "DELETE", pub.location, nil, "Authorization", "Bearer "+key)
+		var l lectureJSON
+		eventually(t, "the lecture ends after the grace period", func() bool {
+			l = anon.lecture(lec.ID)
+			return l.State == "ended"
+		})
+		if l.EndedAt == nil || l.PeakViewers < n+1 || l.TotalViewers != n+1 {
+			t.Fatalf("ended lecture: peak %d, total %d, ended at %v", l.PeakViewers, l.TotalViewers, l.EndedAt)
+		}
+		t.Logf("ended %s after the DELETE: peak %d, total %d viewers", time.Since(start).Round(time.Millisecond), l.PeakViewers, l.TotalViewers)
+		eventually(t, "nobody is counted as watching", func() bool { return anon.liveStats(lec.ID).Current == 0 })
+		anon.want(http.StatusConflict, "POST", whep, offer, sdpType...).problem(t)
+		anon.want(http.StatusConflict, "POST", whip, offer, bearer(key)...).problem(t)
+		citizen.want(http.StatusConflict, "POST", "/api/v1/lectures/"+lec.ID+"/chat", map[string]any{"kind": "chat", "text": "谢谢老师！"}).problem(t)
+	})
+}
+
+// recordingObjects counts the versions of objects left in MinIO under the lecture's
+// recordings (segments, joined recordings, delete markers).
+func recordingObjects(t *testing.T, srv *testenv.Server, lecture string) int {
+	t.Helper()
+	mc, err := minio.New(srv.Config.MinIO.Endpoint, &minio.Options{
+		Creds: credentials.NewStaticV4(srv.Config.MinIO.AccessKey, srv.Config.MinIO.SecretKey.Reveal(), ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for o := range mc.ListObjects(context.Background(), srv.Config.MinIO.Bucket,
+		minio.ListObjectsOptions{Prefix: "live/" + lecture + "/", Recursive: true, WithVersions: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		n++
+	}
+	return n
+}
+
+// checkTURN checks TURN REST credentials: "expiry:user", base64(HMAC-SHA1(secret, username)).
+func checkTURN(t *testing.T, username, credential, user string) {
+	t.Helper()
+	exp, name, ok := strings.Cut(username, ":")
+	expiry, err := strconv.ParseInt(exp, 10, 64)
+	if !ok || err != nil || name != user {
+		t.Fatalf("TURN username %q", username)
+	}
+	if until := time.Until(time.Unix(expiry, 0)); until < 50*time.Minute || until > 61*time.Minute {
+		t.Fatalf("TURN credentials expire in %s", until)
+	}
+	mac := hmac.New(sha1.New, []byte(turnSecret))
+	mac.Write([]byte(username))
+	if want := base64.StdEncoding.EncodeToString(mac.Sum(nil)); credential != want {
+		t.Fatalf("TURN credential %q, want %q", credential, want)
+	}
+}
+
+type chatEvent struct {
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Kind   string `json:"kind"`
+	Text   string `json:"text"`
+	Target string `json:"target"`
+	By     string `json:"by"`
+	Author struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"author"`
+	Answered bool `json:"answered"`
+}
+
+func decodeEvent(t *testing.T, ev sseEvent, want string) chatEvent {
+	t.Helper()
+	if ev.event != want {
+		t.Fatalf("event %+v, want %q", ev, want)
+	}
+	var ce chatEvent
+	if err := json.Unmarshal([]byte(ev.data), &ce); err != nil {
+		t.Fatalf("event data %q: %v", ev.data, err)
+	}
+	if ev.id == "" || ev.id != ce.ID {
+		t.Fatalf("event id %q, data id %q", ev.id, ce.ID)
+	}
+	return ce
+}
+
+func liveChat(t *testing.T, srv *testenv.Server, lecture string, lecturer, citizen, anon *client, early *sseStream) {
+	chat := "/api/v1/lectures/" + lecture + "/chat"
+	post := func(c *client, kind, text string) chatEvent {
+		t.Helper()
+		var m chatEvent
+		c.want(http.StatusCreated, "POST", chat, map[string]any{"kind": kind, "text": text}).json(t, &m)
+		return m
+	}
+	hello := post(citizen, "chat", "老师好！")
+	if hello.Author.ID != "a:xiao.hong" || hello.Author.Name != "小红" || hello.Kind != "chat" || hello.ID == "" {
+		t.Fatalf("posted %+v", hello)
+	}
+	ev := decodeEvent(t, early.next(t), "message")
+	if ev.ID != hello.ID || ev.Text != "老师好！" || ev.Author.ID != "a:xiao.hong" {
+		t.Fatalf("streamed %+v", ev)
+	}
+	// The stream drops; meanwhile a question is asked and a message posted.
+	early.close()
+	question := post(citizen, "question", "石嘴山的第一座矿井是哪一年开的？")
+	aside := post(lecturer, "chat", "欢迎大家")
+	resumed := openSSE(t, anon, lecture, hello.ID)
+	if ev := decodeEvent(t, resumed.next(t), "message"); ev.ID != question.ID || ev.Kind != "question" {
+		t.Fatalf("resumed with %+v, want the question", ev)
+	}
+	if ev := decodeEvent(t, resumed.next(t), "message"); ev.ID != aside.ID || ev.Author.ID != "a:"+liveLecturer {
+		t.Fatalf("resumed with %+v, want the lecturer's message", ev)
+	}
+	resumed.quiet(t, 300*time.Millisecond)
+
+	// A newcomer gets the history first.
+	fresh := openSSE(t, anon, lecture, "")
+	first := fresh.next(t)
+	var history []chatEvent
+	if first.event != "history" || json.Unmarshal([]byte(first.data), &history) != nil || len(history) != 3 ||
+		history[0].ID != hello.ID || history[1].ID != question.ID || history[2].ID != aside.ID {
+		t.Fatalf("history %+v", first)
+	}
+
+	// Text is checked.
+	lecturer.want(http.StatusUnprocessableEntity, "POST", chat, map[string]any{"kind": "chat", "text": strings.Repeat("长", 501)}).problem(t)
+	lecturer.want(http.StatusUnprocessableEntity, "POST", chat, map[string]any{"kind": "chat", "text": " \n "}).problem(t)
+	lecturer.want(http.StatusUnprocessableEntity, "POST", chat, map[string]any{"kind": "shout", "text": "喂"}).problem(t)
+
+	// Six quick messages: the sixth waits.
+	fast := registerCitizen(t, srv, "kuai.shou", "快手")
+	for i := range 5 {
+		post(fast, "chat", "第"+strconv.Itoa(i+1)+"条")
+	}
+	r := fast.want(http.StatusTooManyRequests, "POST", chat, map[string]any{"kind": "chat", "text": "第6条"})
+	r.problem(t)
+	if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 || s > 10 {
+		t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+	}
+	for _, s := range []*sseStream{resumed, fresh} {
+		for i := range 5 {
+			if ev := decodeEvent(t, s.next(t), "message"); ev.Text != "第"+strconv.Itoa(i+1)+"条" {
+				t.Fatalf("message %d: %+v", i, ev)
+			}
+		}
+	}
+
+	// Moderation is for the lecturer and staff.
+	citizen.want(http.StatusForbidden, "DELETE", chat+"/"+hello.ID, nil).problem(t)
+	citizen.want(http.StatusForbidden, "POST", "/api/v1/lectures/"+lecture+"/mutes", map[string]any{"author": "a:kuai.shou", "minutes": 5}).problem(t)
+	var del chatEvent
+	lecturer.want(http.StatusOK, "DELETE", chat+"/"+hello.ID, nil).json(t, &del)
+	lecturer.want(http.StatusNotFound, "DELETE", chat+"/"+hello.ID, nil).problem(t)
+	var answered chatEvent
+	lecturer.want(http.StatusOK, "POST", chat+"/"+question.ID+"/answered", nil).json(t, &answered)
+	lecturer.want(http.StatusUnprocessableEntity, "POST", chat+"/"+aside.ID+"/answered", nil).problem(t)
+	for _, s := range []*sseStream{resumed, fresh} {
+		if ev := decodeEvent(t, s.next(t), "delete"); ev.Target != hello.ID || ev.By != liveLecturer || ev.ID != del.ID {
+			t.Fatalf("delete event %+v", ev)
+		}
+		if ev := decodeEvent(t, s.next(t), "answered"); ev.Target != question.ID || ev.ID != answered.ID {
+			t.Fatalf("answered event %+v", ev)
+		}
+	}
+	later := openSSE(t, anon, lecture, "")
+	history = nil
+	if first := later.next(t); first.event != "history" || json.Unmarshal([]byte(first.data), &history) != nil || len(history) != 7 ||
+		history[0].ID != question.ID || !history[0].Answered || history[1].ID != aside.ID || history[1].Answered {
+		t.Fatalf("history after moderation %s", first.data)
+	}
+	later.close()
+
+	// A muted citizen may not post, and is told until when.
+	lecturer.want(http.StatusUnprocessableEntity, "POST", "/api/v1/lectures/"+lecture+"/mutes", map[string]any{"author": "xiao.hong", "minutes": 5}).problem(t)
+	lecturer.want(http.StatusNoContent, "POST", "/api/v1/lectures/"+lecture+"/mutes", map[string]any{"author": "a:xiao.hong", "minutes": 5})
+	r = citizen.want(http.StatusForbidden, "POST", chat, map[string]any{"kind": "question", "text": "还能提问吗？"})
+	r.problem(t)
+	if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 280 || s > 300 {
+		t.Fatalf("muted: Retry-After %q", r.header.Get("Retry-After"))
+	}
+	lecturer.want(http.StatusNoContent, "DELETE", "/api/v1/lectures/"+lecture+"/mutes/a:xiao.hong", nil)
+	back := post(citizen, "chat", "谢谢老师解禁")
+	for _, s := range []*sseStream{resumed, fresh} {
+		if ev := decodeEvent(t, s.next(t), "message"); ev.ID != back.ID {
+			t.Fatalf("after unmute %+v", ev)
+		}
+	}
+	resumed.quiet(t, 300*time.Millisecond)
+}
+
+// TestLiveRecordingBecomesReplay publishes half a minute, ends it, and follows the
+// recording until it is a published library item that is transcoded like any upload.
+func TestLiveRecordingBecomesReplay(t *testing.T) {
+	srv := startLiveServer(t, func(cfg *config.Config) { cfg.Live.EndGrace = 500 * time.Millisecond })
+	loadLiveMedia(t)
+	_, lecturer, _ := liveAccounts(t, srv)
+	anon := newClient(t, srv.URL)
+	lec := lecturer.createLecture("录播测试：大武口的记忆", time.Now(), "public")
+
+	// Without STUN or TURN the list of ICE servers is empty, not null (browsers reject null).
+	if r := anon.want(http.StatusOK, "GET", "/api/v1/ice-servers", nil); !bytes.Equal(bytes.TrimSpace(r.body), []byte(`{"ice_servers":[]}`)) {
+		t.Fatalf("ice servers %s", r.body)
+	}
+
+	pub := publish(t, srv.URL, lec.ID, lec.StreamKey)
+	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	// The recording starts as the lecture goes live, at the keyframe it asks for (there is
+	// no viewer to ask for one): half a minute from that request.
+	eventually(t, "the recorder asks for a keyframe", func() bool { return pub.firstPLI.Load() != 0 })
+	const length = 30 * time.Second
+	recStart := time.Unix(0, pub.firstPLI.Load())
+	time.Sleep(time.Until(recStart.Add(length)))
+	pub.halt()
+	t.Logf("published for %s; the recorder asked for its keyframe %s after the WHIP answer",
+		time.Since(pub.started).Round(time.Millisecond), recStart.Sub(pub.started).Round(time.Millisecond))
+	start := time.Now()
+	anon.want(http.StatusOK, "DELETE", pub.location, nil, "Authorization", "Bearer "+lec.StreamKey)
+
+	var l lectureJSON
+	bound := time.Now().Add(3 * time.Minute)
+	for l = anon.lecture(lec.ID); l.State != "replay_ready"; l = anon.lecture(lec.ID) {
+		if time.Now().After(bound) {
+			t.Fatalf("no replay within 3 minutes: %+v", l)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("replay ready %s after the publisher ended", time.Since(start).Round(time.Millisecond))
+	if l.ReplayItem == "" || l.EndedAt == nil || len(l.History) != 4 {
+		t.Fatalf("replay lecture %+v", l)
+	}
+	if r := anon.want(http.StatusOK, "GET", "/api/v1/lectures?state=replay", nil); !bytes.Contains(r.body, []byte(lec.ID)) {
+		t.Fatalf("replays list lacks the lecture: %s", r.body)
+	}
+
+	var item struct {
+		Status string `json:"status"`
+		Title  string `json:"title"`
+		Type   string `json:"type"`
+		Files  []struct {
+			Path      string `json:"path"`
+			MediaType string `json:"media_type"`
+			Size      int64  `json:"size"`
+		} `json:"files"`
+	}
+	anon.want(http.StatusOK, "GET", "/api/v1/items/"+l.ReplayItem, nil).json(t, &item)
+	if item.Status != "published" || item.Type != "MovingImage" || len(item.Files) != 1 || item.Files[0].MediaType != "video/mp4" {
+		t.Fatalf("replay item %+v", item)
+	}
+	f := item.Files[0]
+	file := anon.want(http.StatusOK, "GET", "/api/v1/items/"+l.ReplayItem+"/files/"+f.Path, nil)
+	if int64(len(file.body)) != f.Size {
+		t.Fatalf("file of %d bytes, item says %d", len(file.body), f.Size)
+	}
+	d, video, audio := probeDuration(t, file.body, ".mp4")
+	t.Logf("replay file: %s, %d bytes", d.Round(time.Millisecond), len(file.body))
+	if !video || !audio {
+		t.Fatalf("replay has video %v, audio %v", video, audio)
+	}
+	if diff := d - length; diff < -time.Second || diff > time.Second {
+		t.Errorf("replay lasts %s, want %s ± 1 s", d, length)
+	}
+
+	// The recording's objects go once the item holds its copy, every version of them.
+	eventually(t, "the recording's objects are removed", func() bool { return recordingObjects(t, srv, lec.ID) == 0 })
+
+	// Transcoded like any upload.
+	var media struct {
+		Files map[string]struct {
+			State    string  `json:"state"`
+			Error    string  `json:"error"`
+			Master   string  `json:"master"`
+			Duration float64 `json:"duration"`
+		} `json:"files"`
+	}
+	seen := map[string]bool{}
+	bound = time.Now().Add(3 * time.Minute)
+	for {
+		anon.want(http.StatusOK, "GET", "/api/v1/items/"+l.ReplayItem+"/media", nil).json(t, &media)
+		m := media.Files[f.Path]
+		seen[m.State] = true
+		if m.State == "done" || m.State == "failed" {
+			if m.State != "done" || m.Master == "" {
+				t.Fatalf("transcoding %+v", m)
+			}
+			if diff := m.Duration - length.Seconds(); diff < -1 || diff > 1 {
+				t.Errorf("transcoded duration %.2f s", m.Duration)
+			}
+			break
+		}
+		if time.Now().After(bound) {
+			t.Fatalf("transcoding not done within 3 minutes (states seen %v)", seen)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("transcoding states seen: %v", seen)
+}
+
+// TestLivePublisherResumes: an encoder whose connection drops comes back with the same key
+// within the grace period; the lecture stays live and its replay holds both parts.
+func TestLivePublisherResumes(t *testing.T) {
+	srv := startLiveServer(t, func(cfg *config.Config) { cfg.Live.EndGrace = 8 * time.Second })
+	loadLiveMedia(t)
+	_, lecturer, _ := liveAccounts(t, srv)
+	anon := newClient(t, srv.URL)
+	lec := lecturer.createLecture("断线重连测试", time.Now(), "public")
+
+	first := publish(t, srv.URL, lec.ID, lec.StreamKey)
+	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	v, err := watch(t, srv.URL, lec.ID, viewerOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the viewer plays", v.playing)
+	time.Sleep(4 * time.Second)
+	first.halt()
+	anon.want(http.StatusOK, "DELETE", first.location, nil, "Authorization", "Bearer "+lec.StreamKey)
+	<-v.ended
+
+	second := publish(t, srv.URL, lec.ID, lec.StreamKey)
+	if second.location == first.location {
+		t.Fatal("the second session has the first one's location")
+	}
+	v, err = watch(t, srv.URL, lec.ID, viewerOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a viewer plays the resumed stream", v.playing)
+	time.Sleep(4 * time.Second)
+	if l := anon.lecture(lec.ID); l.State != "live" || len(l.History) != 2 {
+		t.Fatalf("resumed lecture %+v", l)
+	}
+	second.halt()
+	anon.want(http.StatusOK, "DELETE", second.location, nil, "Authorization", "Bearer "+lec.StreamKey)
+
+	var l lectureJSON
+	bound := time.Now().Add(3 * time.Minute)
+	for l = anon.lecture(lec.ID); l.State != "replay_ready"; l = anon.lecture(lec.ID) {
+		if time.Now().After(bound) {
+			t.Fatalf("no replay within 3 minutes: %+v", l)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	var states []string
+	for _, h := range l.History {
+		states = append(states, h.State)
+	}
+	if strings.Join(states, ",") != "scheduled,live,ended,replay_ready" || l.TotalViewers != 2 {
+		t.Fatalf("history %v, total viewers %d", states, l.TotalViewers)
+	}
+	var item struct {
+		Files []struct {
+			Path string `json:"path"`
+		} `json:"files"`
+	}
+	anon.want(http.StatusOK, "GET", "/api/v1/items/"+l.ReplayItem, nil).json(t, &item)
+	if len(item.Files) != 2 {
+		t.Fatalf("replay of two sessions has %d files", len(item.Files))
+	}
+	var sum time.Duration
+	for _, f := range item.Files {
+		d, video, audio := probeDuration(t, anon.want(http.StatusOK, "GET", "/api/v1/items/"+l.ReplayItem+"/files/"+f.Path, nil).body, ".mp4")
+		if !video || !audio || d < 2*time.Second {
+			t.Fatalf("%s: %s, video %v, audio %v", f.Path, d, video, audio)
+		}
+		t.Logf("%s: %s", f.Path, d.Round(time.Millisecond))
+		sum += d
+	}
+	// Each part was sent for 4 s and more (the wait for the viewer to play).
+	if sum < 8*time.Second || sum > 16*time.Second {
+		t.Errorf("the two parts last %s together", sum)
+	}
+	eventually(t, "both sessions' objects are removed", func() bool { return recordingObjects(t, srv, lec.ID) == 0 })
+	// The server stops promptly (nothing waits on the resumed lecture's timer).
+	stopped := time.Now()
+	srv.Stop(t)
+	if d := time.Since(stopped); d > 20*time.Second {
+		t.Errorf("the server took %s to stop", d)
+	}
+}
