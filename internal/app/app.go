@@ -258,6 +258,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ErrorLog:          slog.NewLogLogger(c.Log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(h.CloseStreams)
 	s := &Server{URL: "http://" + ln.Addr().String(), srv: srv, done: make(chan error, 1)}
 	go func() {
 		served := make(chan error, 1)
@@ -293,7 +294,8 @@ func (s *Server) Wait() error { return <-s.done }
 func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 	cfg := c.Config.Live
 	replays := live.NewReplays(record.Storage{Client: c.Docs.LongClient(), Bucket: c.Docs.Bucket()}, c.Library, c.Lectures, c.Log)
-	svc := live.New(c.Lectures, c.Room, replays, live.Options{EndGrace: cfg.EndGrace, Log: c.Log})
+	svc := live.New(c.Lectures, c.Room, replays, live.Options{EndGrace: cfg.EndGrace, Log: c.Log,
+		Origins: live.Origins{RDB: c.Redis, KeyPrefix: c.Config.Redis.KeyPrefix, Node: hostname()}})
 	media, err := sfu.New(sfu.Config{UDPPort: cfg.UDPPort, TCPPort: cfg.TCPPort, ListenIP: cfg.ListenIP,
 		PublicIPs: config.List(cfg.PublicIPs), Hooks: svc.Hooks(), Logger: c.Log})
 	if err != nil {
@@ -303,5 +305,6 @@ func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 	svc.Attach(media)
 	replays.SetKeyframe(media.RequestKeyframe)
 	go c.Room.Run(ctx)
+	go svc.Run(ctx)
 	return svc, media, nil
 }

@@ -36,7 +36,9 @@ type Options struct {
 	// EndGrace is how long a lecture whose publisher dropped waits before it is ended, so
 	// that a lecturer whose network blinked can come back to the same lecture.
 	EndGrace time.Duration
-	Log      *slog.Logger
+	// Origins keeps this node's live lectures known in Redis (see origin.go).
+	Origins Origins
+	Log     *slog.Logger
 }
 
 // Service connects the SFU to lectures and the live room.
@@ -57,6 +59,7 @@ type Service struct {
 	ending  map[string]*time.Timer   // lecture → pending end after the grace period
 	waiting map[string]waitingViewer // session → viewer not connected yet
 	joining map[string]chan struct{} // session → closed when the viewer's Join is done
+	origin  map[string]bool          // lectures whose publisher is on this node
 }
 
 // waitingViewer is a WHEP session whose peer has not connected yet: it is counted in the
@@ -74,7 +77,7 @@ func New(lec *lectures.Service, room *liveroom.Room, rec Recorder, o Options) *S
 	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Service{lectures: lec, room: room, rec: rec, o: o, log: o.Log, base: base, cancel: cancel,
-		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}, joining: map[string]chan struct{}{}}
+		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}, joining: map[string]chan struct{}{}, origin: map[string]bool{}}
 }
 
 // Hooks are the SFU hooks that keep lectures and the live room in step.
@@ -215,6 +218,7 @@ func (s *Service) publisherStarted(ctx context.Context, id string) {
 		delete(s.ending, id)
 	}
 	s.mu.Unlock()
+	s.claimOrigin(ctx, id)
 	l, err := s.lectures.Get(ctx, id)
 	if err != nil {
 		s.log.ErrorContext(ctx, "live: publisher of unknown lecture", "lecture", id, "err", err)
@@ -241,6 +245,7 @@ func (s *Service) publisherStarted(ctx context.Context, id string) {
 
 // publisherEnded waits out the grace period, then ends the lecture.
 func (s *Service) publisherEnded(id string) {
+	s.releaseOrigin(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.base.Err() != nil {

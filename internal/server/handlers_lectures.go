@@ -584,6 +584,8 @@ func (s *Server) chatEvents(c *gin.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.streams:
+			return
 		case <-ping.C:
 			if !write(func() { _, _ = c.Writer.WriteString(": ping\n\n") }) {
 				return

@@ -5,6 +5,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,11 +67,19 @@ type Server struct {
 	metrics   *metrics
 	engine    *gin.Engine
 	published recentlyPublished
+
+	// streams is closed when the server shuts down, so that long-lived answers (chat
+	// event streams) end and let the shutdown finish; browsers reconnect elsewhere.
+	streams     chan struct{}
+	streamsOnce sync.Once
 }
+
+// CloseStreams ends every open event stream (for http.Server.RegisterOnShutdown).
+func (s *Server) CloseStreams() { s.streamsOnce.Do(func() { close(s.streams) }) }
 
 // New builds the HTTP handler.
 func New(d Deps) (*Server, error) {
-	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry)}
+	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry), streams: make(chan struct{})}
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true

@@ -1,0 +1,76 @@
+package live_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/app"
+	"github.com/shizuishan/culturecloud/internal/lectures"
+	"github.com/shizuishan/culturecloud/internal/live"
+	"github.com/shizuishan/culturecloud/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// TestSweepEndsLecturesOfLostNodes: a lecture left live by a node that crashed (no origin
+// key in Redis) is ended by another node's sweep; one whose origin is alive is left alone.
+func TestSweepEndsLecturesOfLostNodes(t *testing.T) {
+	cfg := testenv.Config(t, testenv.Shared(t))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	core, err := app.Connect(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	ctx := context.Background()
+	if err := core.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin := accounts.Account{Name: "sweeper", Role: accounts.Admin}
+	if _, err := core.Accounts.Create(ctx, admin, accounts.NewAccount{Name: "lec.sweep", DisplayName: "讲师", Password: "Sweep-The-Floor-2026",
+		Role: accounts.Lecturer, Unit: "szs-culture-centre"}); err != nil {
+		t.Fatal(err)
+	}
+	goLive := func(title string) lectures.Lecture {
+		l, _, err := core.Lectures.Create(ctx, admin, lectures.Input{Title: title, Lecturer: lectures.Lecturer{Name: "讲师", Account: "lec.sweep"},
+			Unit: "szs-culture-centre", Start: time.Now(), Minutes: 60, Visibility: lectures.Public})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, err = core.Lectures.MarkLive(ctx, l.ID, "node-a"); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	orphan := goLive("断线的讲座")
+	alive := goLive("仍在直播的讲座")
+	origins := live.Origins{RDB: core.Redis, KeyPrefix: cfg.Redis.KeyPrefix, Node: "node-b", TTL: time.Minute}
+	// Node a is still there for the second lecture.
+	if err := core.Redis.Set(ctx, cfg.Redis.KeyPrefix+"live:origin:"+alive.ID, "node-a", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	svc := live.New(core.Lectures, core.Room, nil, live.Options{EndGrace: 50 * time.Millisecond, Origins: origins, Log: log})
+	svc.Sweep(ctx)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l, err := core.Lectures.Get(ctx, orphan.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.State == lectures.Ended {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the orphaned lecture is still %s", l.State)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	svc.Close()
+	if l, err := core.Lectures.Get(ctx, alive.ID); err != nil || l.State != lectures.Live {
+		t.Fatalf("the lecture with a living origin: %v %v", l.State, err)
+	}
+}
