@@ -130,6 +130,7 @@ func (s *Server) homeData(c *gin.Context, p *principal) *web.HomeData {
 		}
 	}
 	s.addCourseCards(ctx, lang(c), p, d)
+	s.addLectureCards(ctx, lang(c), d)
 	return d
 }
 

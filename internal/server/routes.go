@@ -127,6 +127,7 @@ func (s *Server) routes() {
 	pages.GET("/admin/units", s.pageFor("admin_units", accounts.Admin))
 	s.libraryPages(pages)
 	s.coursePages(pages)
+	s.lecturePages(pages)
 
 	e.NoRoute(s.pageLang, s.notFound)
 	e.NoMethod(func(c *gin.Context) { s.abort(c, problem.MethodNotAllowed, c.Request.Method) })

@@ -38,6 +38,9 @@ type HomeData struct {
 	Latest   []Card
 	Continue []CourseCard // the signed-in learner's unfinished courses
 	Courses  []CourseCard // recently published courses
+	// LiveLectures are on air now; Lectures are the next few upcoming ones.
+	LiveLectures []LectureCard
+	Lectures     []LectureCard
 }
 
 // SearchData is the data of /memory, the server-rendered search.

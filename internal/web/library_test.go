@@ -140,7 +140,7 @@ func libraryCases(lang i18n.Lang) []libCase {
 			[]string{`data-version="v3"`, `id="upload-input" class="file-input" multiple`, `id="drop-zone"`, `id="status-published"`, `id="status-draft"`,
 				`<option value="industrial" selected>`, `<option value="dwk-library" selected>`, `value="38.98"`, `id="upload-list"`},
 			[]string{`<form id="item-form" class="item-form" data-api`}},
-	}, courseCases()...)
+	}, append(courseCases(), liveCases()...)...)
 }
 
 func TestLibraryPages(t *testing.T) {
@@ -149,6 +149,7 @@ func TestLibraryPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := append(usedKeys(t), libraryKeys()...)
+	keys = append(keys, liveKeys()...)
 	for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
 		for _, c := range libraryCases(lang) {
 			t.Run(fmt.Sprintf("%s/%s", c.name, lang), func(t *testing.T) {

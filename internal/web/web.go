@@ -26,7 +26,11 @@ var staticFS embed.FS
 // Pages are the template names a PageData.Page may hold.
 var Pages = []string{"home", "login", "register", "account", "admin_users", "admin_units", "notfound", "error",
 	"memory_search", "memory_item", "memory_collection", "console_home", "console_item",
-	"course_catalogue", "course_page", "lesson", "certificate", "console_courses", "console_course"}
+	"course_catalogue", "course_page", "lesson", "certificate", "console_courses", "console_course",
+	"lectures", "lecture", "studio", "console_lectures", "console_lecture"}
+
+// partials are the shared template files some pages use besides their own.
+var partials = map[string][]string{"lecture": {"live_chat.html"}, "studio": {"live_chat.html"}}
 
 // Roles are the account roles the pages know how to name.
 var Roles = []string{"citizen", "librarian", "lecturer", "admin"}
@@ -76,6 +80,10 @@ func New() (*Renderer, error) {
 		"join":        join,
 		"add":         func(a, b int) int { return a + b },
 		"clock":       Clock,
+		"lectureTime": LectureTime,
+		"lectureSpan": LectureSpan,
+		"isoTime":     isoTime,
+		"stateKey":    lectureStateKey,
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
@@ -87,7 +95,11 @@ func New() (*Renderer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("web: page %s: %w", p, err)
 		}
-		if _, err := set.ParseFS(templateFS, "templates/"+p+".html"); err != nil {
+		files := []string{"templates/" + p + ".html"}
+		for _, f := range partials[p] {
+			files = append(files, "templates/"+f)
+		}
+		if _, err := set.ParseFS(templateFS, files...); err != nil {
 			return nil, fmt.Errorf("web: page %s: %w", p, err)
 		}
 		r.pages[p] = set
