@@ -55,11 +55,13 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	ending  map[string]*time.Timer   // lecture → pending end after the grace period
-	waiting map[string]waitingViewer // session → viewer not connected yet
-	joining map[string]chan struct{} // session → closed when the viewer's Join is done
-	origin  map[string]bool          // lectures whose publisher is on this node
+	mu         sync.Mutex
+	ending     map[string]*time.Timer   // lecture → pending end after the grace period
+	waiting    map[string]waitingViewer // session → viewer not connected yet
+	joining    map[string]chan struct{} // session → closed when the viewer's Join is done
+	origin     map[string]bool          // lectures whose publisher is on this node
+	endNow     map[string]bool          // lectures ended on purpose: no grace period
+	publishers map[string]string        // lecture → its publisher's session on this node
 }
 
 // waitingViewer is a WHEP session whose peer has not connected yet: it is counted in the
@@ -77,7 +79,7 @@ func New(lec *lectures.Service, room *liveroom.Room, rec Recorder, o Options) *S
 	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Service{lectures: lec, room: room, rec: rec, o: o, log: o.Log, base: base, cancel: cancel,
-		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}, joining: map[string]chan struct{}{}, origin: map[string]bool{}}
+		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}, joining: map[string]chan struct{}{}, origin: map[string]bool{}, endNow: map[string]bool{}, publishers: map[string]string{}}
 }
 
 // Hooks are the SFU hooks that keep lectures and the live room in step.
@@ -165,7 +167,13 @@ func (s *Service) Publish(ctx context.Context, id, offer string, authorize func(
 			return "", "", err
 		}
 	}
-	return s.sfu.Publish(ctx, id, offer)
+	answer, session, err = s.sfu.Publish(ctx, id, offer)
+	if err == nil {
+		s.mu.Lock()
+		s.publishers[id] = session
+		s.mu.Unlock()
+	}
+	return answer, session, err
 }
 
 // resuming reports whether the lecture's publisher dropped and may still come back.
@@ -248,15 +256,21 @@ func (s *Service) publisherEnded(id string) {
 	s.releaseOrigin(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.publishers, id)
 	if s.base.Err() != nil {
 		return
 	}
 	if t, ok := s.ending[id]; ok && t.Stop() {
 		s.wg.Done()
 	}
+	grace := s.o.EndGrace
+	if s.endNow[id] {
+		delete(s.endNow, id)
+		grace = 0
+	}
 	s.wg.Add(1)
 	var timer *time.Timer
-	timer = time.AfterFunc(s.o.EndGrace, func() {
+	timer = time.AfterFunc(grace, func() {
 		defer s.wg.Done()
 		s.mu.Lock()
 		still := s.ending[id] == timer
@@ -292,8 +306,32 @@ func (s *Service) end(ctx context.Context, id string) {
 	}
 }
 
-// Stop ends a lecture's live stream now (the lecturer pressed "end" in the studio).
+// Stop ends a viewer's or publisher's session.
 func (s *Service) Stop(session string) error { return s.sfu.End(session) }
+
+// EndLecture ends a live lecture on purpose (the lecturer pressed "end" in the studio): its
+// publisher, if connected to this node, is ended, and the lecture ends at once instead of
+// after the grace period that covers a dropped connection or an encoder restart.
+func (s *Service) EndLecture(ctx context.Context, id string) error {
+	l, err := s.lectures.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if l.State != lectures.Live {
+		return ErrNotLive
+	}
+	s.mu.Lock()
+	s.endNow[id] = true
+	session := s.publishers[id]
+	s.mu.Unlock()
+	if session != "" {
+		if err := s.sfu.End(session); err == nil {
+			return nil // the SFU's hook ends the lecture
+		}
+	}
+	s.publisherEnded(id) // no publisher here: waiting out the grace, or on a lost node
+	return nil
+}
 
 // Close stops the background work; lectures whose publisher dropped are ended at once.
 func (s *Service) Close() {

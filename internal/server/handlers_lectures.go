@@ -65,12 +65,13 @@ func (s *Server) failLive(c *gin.Context, err error) {
 		c.Header("Allow", "POST, DELETE")
 		s.abort(c, problem.MethodNotAllowed, c.Request.Method)
 	case errors.As(err, &retry):
-		d := problem.New(lang(c), problem.RateLimited)
+		secs := max(1, int(retry.After.Round(time.Second)/time.Second))
+		d := problem.New(lang(c), problem.RateLimited, secs)
 		if errors.Is(err, liveroom.ErrMuted) {
 			d = problem.New(lang(c), problem.Forbidden)
 			d.Detail = i18n.T(lang(c), "live.muted")
 		}
-		d.RetryAfter = max(1, int(retry.After.Round(time.Second)/time.Second))
+		d.RetryAfter = secs
 		s.abortWith(c, d)
 	case errors.Is(err, liveroom.ErrInvalid), errors.Is(err, liveroom.ErrNotQuestion):
 		s.fail(c, validate.Errors{{Field: "text", Code: "text"}})
@@ -490,6 +491,24 @@ func (s *Server) cancelLecture(c *gin.Context) {
 	}
 	c.Header("ETag", quoteETag(l.Version))
 	c.JSON(http.StatusOK, l)
+}
+
+// endLecture ends a live lecture now (the studio's "end" button); a WHIP DELETE alone
+// leaves the grace period for an encoder that restarts.
+func (s *Server) endLecture(c *gin.Context) {
+	l, p, tree, ok := s.lectureFor(c)
+	if !ok {
+		return
+	}
+	if !lectures.CanGoLive(p.account, l) && !lectures.CanEdit(p.account, l, tree) {
+		s.abort(c, problem.Forbidden)
+		return
+	}
+	if err := s.Live.EndLecture(c.Request.Context(), l.ID); err != nil {
+		s.failLive(c, err)
+		return
+	}
+	c.Status(http.StatusAccepted)
 }
 
 // rotateKey makes a new stream key; the old one stops working at once.

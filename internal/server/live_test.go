@@ -698,3 +698,26 @@ func TestLivePublisherResumes(t *testing.T) {
 		t.Errorf("the server took %s to stop", d)
 	}
 }
+
+// TestLiveEndButtonEndsAtOnce: the studio's end button ends the lecture without the grace
+// period that a WHIP DELETE alone leaves for an encoder restart; only its lecturer and
+// staff may press it, and only while the lecture is live.
+func TestLiveEndButtonEndsAtOnce(t *testing.T) {
+	srv := startLiveServer(t, func(cfg *config.Config) { cfg.Live.EndGrace = 5 * time.Minute })
+	loadLiveMedia(t)
+	_, lecturer, citizen := liveAccounts(t, srv)
+	anon := newClient(t, srv.URL)
+	lec := lecturer.createLecture("立即结束测试", time.Now(), "public")
+	lecturer.want(http.StatusConflict, "POST", "/api/v1/lectures/"+lec.ID+"/end", nil).problem(t)
+
+	p := publish(t, srv.URL, lec.ID, lec.StreamKey)
+	defer p.close()
+	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	citizen.want(http.StatusForbidden, "POST", "/api/v1/lectures/"+lec.ID+"/end", nil).problem(t)
+	lecturer.want(http.StatusAccepted, "POST", "/api/v1/lectures/"+lec.ID+"/end", nil)
+	// Within the 45 s bound of eventually, far less than the 5 minute grace.
+	eventually(t, "the lecture ended", func() bool {
+		st := anon.lecture(lec.ID).State
+		return st == "ended" || st == "replay_ready"
+	})
+}

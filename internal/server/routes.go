@@ -106,6 +106,7 @@ func (s *Server) routes() {
 	teachers.PUT("/lectures/:id", s.updateLecture)
 	teachers.POST("/lectures/:id/cancel", s.cancelLecture)
 	teachers.POST("/lectures/:id/key", s.rotateKey)
+	teachers.POST("/lectures/:id/end", s.endLecture)
 	user.POST("/lectures/:id/chat", s.postChat)
 	user.DELETE("/lectures/:id/chat/:msg", s.deleteChat)
 	user.POST("/lectures/:id/chat/:msg/answered", s.answerQuestion)

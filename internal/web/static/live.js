@@ -823,6 +823,9 @@
       say(status, tr(root, 'ending'));
       var loc = location;
       location = '';
+      // Ending the lecture itself ends it at once; deleting only the session would leave
+      // the grace period meant for an encoder that restarts.
+      try { await CC.api('POST', lectureAPI(id) + '/end'); } catch (e) { /* the session delete below still ends it */ }
       if (loc) await endSession(loc, false);
       closePC();
       stopStream();
