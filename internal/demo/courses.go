@@ -40,7 +40,7 @@ func LoadCourses(ctx context.Context, docs *docstore.Store, lib *library.Service
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	admin := accounts.Account{Name: "demo-loader", Role: accounts.Admin}
 	var lessons []courses.Lesson
 	for i, l := range demoLessons {
