@@ -3,7 +3,7 @@ SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: run test install build lint unit browser fuzz bench clean
+.PHONY: run test install build lint unit browser fuzz bench bench-live clean
 
 ## run: install what is missing, start Redis, MinIO and Meilisearch with demo data, and serve
 run:
@@ -32,3 +32,7 @@ clean:
 ## bench-library: measure the library against its baselines (MinIO, Meilisearch, Redis) and print a table
 bench-library: install
 	go run ./cmd/benchlib
+
+## bench-live: measure live fan-out (one WHIP publisher, WHEP viewers in steps) on our own server and print a table
+bench-live: install
+	go run ./cmd/benchlive

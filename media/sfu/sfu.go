@@ -457,7 +457,9 @@ func (s *SFU) viewerAPI(se webrtc.SettingEngine, bwe bool) (*webrtc.API, error) 
 		}
 		reg.Add(hdr)
 	}
-	resp, err := nack.NewResponderInterceptor()
+	// 512 packets is about 1.8 s of 2.5 Mbit/s video, ample for a retransmission to be
+	// useful; pion's default 1,024 keeps 1.5 MB per viewer.
+	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(512))
 	if err != nil {
 		return nil, err
 	}

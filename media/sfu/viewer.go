@@ -560,6 +560,12 @@ func (dt *downTrack) rewrite(p *packet) (seq uint16, ts uint32, ok bool) {
 	case seqBefore(p.seq, dt.startSeq):
 		return 0, 0, false // older than the point where this layer started
 	}
+	// Keep the start point at most a quarter of the sequence space behind the newest
+	// packet: seqBefore compares across half of it, so a start point left further back
+	// would, 32,768 packets after the start, make every new packet look older than it.
+	if d := p.seq - dt.startSeq; d > 0x4000 {
+		dt.startSeq = p.seq - 0x4000
+	}
 	seq = p.seq + dt.seqOff
 	ts = p.ts + dt.tsOff
 	if !dt.haveOut || seqBefore(dt.lastSeq, seq) {
