@@ -113,6 +113,12 @@ func newTestSFU(t testing.TB, cfg Config) *SFU {
 // clientAPI is a pion API for test peers: default codecs and interceptors, loopback only.
 func clientAPI(t testing.TB, tcp bool) *webrtc.API {
 	t.Helper()
+	return clientAPIWith(t, tcp, nil)
+}
+
+// clientAPIWith is clientAPI with a last change to its settings.
+func clientAPIWith(t testing.TB, tcp bool, tweak func(*webrtc.SettingEngine)) *webrtc.API {
+	t.Helper()
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
@@ -130,6 +136,9 @@ func clientAPI(t testing.TB, tcp bool) *webrtc.API {
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
 	} else {
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	}
+	if tweak != nil {
+		tweak(&se)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 }

@@ -2,37 +2,13 @@ package sfu
 
 import (
 	"context"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
-
-// replayTolerantAPI is clientAPI (UDP) with the SRTP replay check turned off.
-func replayTolerantAPI(t testing.TB) *webrtc.API {
-	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.LoggerFactory = pionLoggers{testLogger()}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.DisableSRTPReplayProtection(true)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
-}
 
 // TestNACKAnsweredFromCache: a viewer that reports a lost video packet (RTCP NACK) gets it
 // again from the SFU's packet cache, with the sequence number it was sent with.
@@ -47,7 +23,8 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 	)
 	// The viewer's SRTP replay check would drop a resent packet it already has; a real
 	// receiver asks only for packets it lacks, which the check lets through.
-	pc, err := replayTolerantAPI(t).NewPeerConnection(webrtc.Configuration{})
+	api := clientAPIWith(t, false, func(se *webrtc.SettingEngine) { se.DisableSRTPReplayProtection(true) })
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
