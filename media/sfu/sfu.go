@@ -457,9 +457,10 @@ func (s *SFU) viewerAPI(se webrtc.SettingEngine, bwe bool) (*webrtc.API, error) 
 		}
 		reg.Add(hdr)
 	}
-	// 512 packets is about 1.8 s of 2.5 Mbit/s video, ample for a retransmission to be
-	// useful; pion's default 1,024 keeps 1.5 MB per viewer.
-	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(512))
+	// 256 packets is about 0.9 s of 2.5 Mbit/s video: a packet asked for later than that
+	// would come after the viewer's jitter buffer gave up on it. pion's default 1,024
+	// keeps 1.5 MB per viewer; this cache is most of a viewer's memory.
+	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(256))
 	if err != nil {
 		return nil, err
 	}
