@@ -145,10 +145,13 @@ func TestAdminCreatesLibrarianWhoUsesElderlyModeInEnglish(t *testing.T) {
 
 	login(t, ctx, srv.URL, name, password)
 
-	do(t, ctx, "turn on elderly mode", chromedp.Click(chromedp.ID("elderly-toggle")))
-	if pressed := get(t, ctx, "aria-pressed", chromedp.AttributeValue(chromedp.ID("elderly-toggle"), "aria-pressed")); pressed.Value != "true" {
-		t.Fatalf("elderly toggle aria-pressed = %q", pressed.Value)
-	}
+	// The page's script must have run (it is deferred) before the click can do anything.
+	do(t, ctx, "turn on elderly mode",
+		chromedp.Poll[chromedp.Void](`document.readyState === 'complete'`, chromedp.WithPollingTimeout(45*time.Second)),
+		chromedp.Click(chromedp.ID("elderly-toggle")),
+		chromedp.Poll[chromedp.Void](`document.getElementById('elderly-toggle').getAttribute('aria-pressed') === 'true'`,
+			chromedp.WithPollingTimeout(10*time.Second)),
+	)
 	do(t, ctx, "switch to English",
 		chromedp.Click(chromedp.ID("lang-en")),
 		chromedp.WaitReady(chromedp.CSS(`html[lang="en"]`)),
