@@ -25,6 +25,8 @@ type CourseDoc struct {
 	Unit            string `json:"unit"`
 	District        string `json:"district,omitempty"`
 	Lessons         int    `json:"lessons"`
+	CoverItem       string `json:"cover_item,omitempty"` // the cover image: a file of a library item
+	CoverPath       string `json:"cover_path,omitempty"`
 	PublishedAt     int64  `json:"published_at"`
 	Pinyin          string `json:"pinyin"`
 	Grams           string `json:"grams"`
@@ -105,7 +107,7 @@ func (c *Client) SearchCourses(ctx context.Context, q CourseQuery) (*CourseResul
 	perPage := int64(q.PerPage)
 	req := &meilisearch.SearchRequest{HitsPerPage: &perPage, Page: int64(q.Page), Facets: CourseFacets,
 		AttributesToRetrieve: []string{"id", "title", "description", "category", "level", "institution", "institution_kind",
-			"lecturer", "unit", "district", "lessons", "published_at"},
+			"lecturer", "unit", "district", "lessons", "published_at", "cover_item", "cover_path"},
 		MatchingStrategy: meilisearch.All}
 	if len(filter) > 0 {
 		req.Filter = filter

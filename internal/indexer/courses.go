@@ -82,6 +82,9 @@ func CourseDoc(c courses.Course, tree *units.Tree) search.CourseDoc {
 	if c.PublishedAt != nil {
 		d.PublishedAt = c.PublishedAt.Unix()
 	}
+	if c.Cover != nil {
+		d.CoverItem, d.CoverPath = c.Cover.Item, c.Cover.Path
+	}
 	d.Pinyin = search.Pinyin(c.Title, c.LecturerName, c.Institution.Name)
 	d.Grams = search.Bigrams(c.Title, c.LecturerName, c.Institution.Name, c.Description)
 	return d

@@ -133,7 +133,7 @@ func (s *Server) courseCataloguePage(c *gin.Context) {
 		d.Facets = append(d.Facets, f)
 	}
 	for _, h := range res.Hits {
-		d.Courses = append(d.Courses, s.courseCard(ctx, l, h.ID))
+		d.Courses = append(d.Courses, s.hitCard(h))
 	}
 	pageURL := func(n int) string {
 		return link(func(u url.Values) { u.Set("page", strconv.Itoa(n)) })
@@ -147,19 +147,27 @@ func (s *Server) courseCataloguePage(c *gin.Context) {
 	s.renderData(c, http.StatusOK, "course_catalogue", p, d)
 }
 
-// courseCard reads a course for a list; a course that cannot be read gets an empty card.
-func (s *Server) courseCard(ctx context.Context, l i18n.Lang, id string) web.CourseCard {
-	course, err := s.Courses.Get(ctx, id)
-	if err != nil {
-		s.log.WarnContext(ctx, "course card", "course", id, "err", err)
-		return web.CourseCard{ID: id, Title: id}
-	}
+// courseCard is a course for a list.
+func (s *Server) courseCard(course courses.Course) web.CourseCard {
 	v := s.Library.Vocabulary()
 	card := web.CourseCard{ID: course.ID, Title: course.Title, Description: truncate(course.Description, 120),
 		Category: webTerm(v.CourseCategories, course.Category), Level: webTerm(v.CourseLevels, course.Level),
 		Institution: course.Institution.Name, Lecturer: course.LecturerName, Lessons: len(course.Lessons)}
 	if course.Cover != nil {
 		card.Cover = fileURL(course.Cover.Item, course.Cover.Path)
+	}
+	return card
+}
+
+// hitCard is a search hit as a card: lists come from the index alone, without reading
+// every course from MinIO.
+func (s *Server) hitCard(h search.CourseDoc) web.CourseCard {
+	v := s.Library.Vocabulary()
+	card := web.CourseCard{ID: h.ID, Title: h.Title, Description: truncate(h.Description, 120),
+		Category: webTerm(v.CourseCategories, h.Category), Level: webTerm(v.CourseLevels, h.Level),
+		Institution: h.Institution, Lecturer: h.Lecturer, Lessons: h.Lessons}
+	if h.CoverItem != "" {
+		card.Cover = fileURL(h.CoverItem, h.CoverPath)
 	}
 	return card
 }
@@ -253,8 +261,10 @@ func (s *Server) learnerRecord(ctx context.Context, p *principal, course string)
 	return &r
 }
 
-// courseData is what the course page and the lesson player show of a course.
-func (s *Server) courseData(ctx context.Context, l i18n.Lang, course courses.Course, p *principal, staff bool) *web.CourseData {
+// courseData is what the course page and the lesson player show of a course, given the
+// learner's record (nil when not enrolled) and the lessons' media (lessonsMedia).
+func (s *Server) courseData(ctx context.Context, l i18n.Lang, course courses.Course, p *principal, staff bool,
+	rec *learning.Record, media []lessonMedia) *web.CourseData {
 	v := s.Library.Vocabulary()
 	d := &web.CourseData{ID: course.ID, Title: course.Title, Description: course.Description, Status: string(course.Status),
 		Category: webTerm(v.CourseCategories, course.Category), Level: webTerm(v.CourseLevels, course.Level),
@@ -266,8 +276,6 @@ func (s *Server) courseData(ctx context.Context, l i18n.Lang, course courses.Cou
 	if course.Cover != nil {
 		d.Cover = fileURL(course.Cover.Item, course.Cover.Path)
 	}
-	rec := s.learnerRecord(ctx, p, course.ID)
-	media := s.lessonsMedia(ctx, course)
 	d.Continue = -1
 	for i, lesson := range course.Lessons {
 		row := web.LessonRow{N: i, Title: lesson.Title, Kind: mediaKind(media[i].file.MediaType), Ready: media[i].done}
@@ -311,7 +319,9 @@ func (s *Server) coursePage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.renderData(c, http.StatusOK, "course_page", p, s.courseData(c.Request.Context(), lang(c), course, p, staff))
+	ctx := c.Request.Context()
+	d := s.courseData(ctx, lang(c), course, p, staff, s.learnerRecord(ctx, p, course.ID), s.lessonsMedia(ctx, course))
+	s.renderData(c, http.StatusOK, "course_page", p, d)
 }
 
 // lessonPage is the player of one lesson, resuming where the learner stopped.
@@ -326,9 +336,11 @@ func (s *Server) lessonPage(c *gin.Context) {
 		s.render(c, http.StatusNotFound, "notfound", p)
 		return
 	}
-	cd := s.courseData(ctx, lang(c), course, p, staff)
+	rec := s.learnerRecord(ctx, p, course.ID)
+	all := s.lessonsMedia(ctx, course)
+	cd := s.courseData(ctx, lang(c), course, p, staff, rec, all)
 	lesson := course.Lessons[n]
-	media := s.lessonsMedia(ctx, course)[n]
+	media := all[n]
 	d := &web.LessonData{Course: *cd, N: n, Title: lesson.Title, Kind: mediaKind(media.file.MediaType),
 		Fallback: fileURL(lesson.Media.Item, lesson.Media.Path), FallbackType: media.file.MediaType, PrevN: n - 1, NextN: n + 1}
 	if d.NextN >= len(course.Lessons) {
@@ -338,7 +350,6 @@ func (s *Server) lessonPage(c *gin.Context) {
 		d.Stream, d.Poster, d.Captions = s.stream(ctx, lesson.Media.Item, media.media)
 		d.Duration = media.media.Duration
 	}
-	rec := s.learnerRecord(ctx, p, course.ID)
 	d.SaveProgress = rec != nil && course.Status == library.Published
 	d.MayPlay = rec != nil || course.AllowGuests || staff
 	if rec != nil {
@@ -524,7 +535,7 @@ func (s *Server) lecturerOptions(ctx context.Context, actor accounts.Account, cu
 
 // addCourseCards puts the learner's unfinished courses ("continue watching") and the newest
 // courses on the home page.
-func (s *Server) addCourseCards(ctx context.Context, l i18n.Lang, p *principal, d *web.HomeData) {
+func (s *Server) addCourseCards(ctx context.Context, p *principal, d *web.HomeData) {
 	if p != nil {
 		recs, err := s.Learning.Courses(ctx, p.account.Name)
 		if err != nil {
@@ -542,7 +553,7 @@ func (s *Server) addCourseCards(ctx context.Context, l i18n.Lang, p *principal, 
 			if err != nil || course.Status != library.Published || len(course.Lessons) == 0 {
 				continue
 			}
-			card := s.courseCard(ctx, l, course.ID)
+			card := s.courseCard(course)
 			done := 0
 			for _, lp := range r.Lessons {
 				if lp.CompletedAt != nil {
@@ -569,6 +580,6 @@ func (s *Server) addCourseCards(ctx context.Context, l i18n.Lang, p *principal, 
 		return
 	}
 	for _, h := range res.Hits {
-		d.Courses = append(d.Courses, s.courseCard(ctx, l, h.ID))
+		d.Courses = append(d.Courses, s.hitCard(h))
 	}
 }

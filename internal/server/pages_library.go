@@ -129,7 +129,7 @@ func (s *Server) homeData(c *gin.Context, p *principal) *web.HomeData {
 				Type: webTerm(v.Types, h.Type), Thumb: thumbURL(h.ID, h.Thumb)})
 		}
 	}
-	s.addCourseCards(ctx, lang(c), p, d)
+	s.addCourseCards(ctx, p, d)
 	s.addLectureCards(ctx, lang(c), d)
 	return d
 }
