@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -260,28 +261,37 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 	}
 	srv.RegisterOnShutdown(h.CloseStreams)
 	s := &Server{URL: "http://" + ln.Addr().String(), srv: srv, done: make(chan error, 1)}
+	// The loops stop with ctx; Wait returns only after they have, so nothing of this server
+	// still logs or touches the stores once its caller moves on.
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	var loops sync.WaitGroup
+	loops.Go(func() { c.Room.Run(loopCtx) })
+	loops.Go(func() { liveSvc.Run(loopCtx) })
 	go func() {
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(ln) }()
+		var err error
 		select {
-		case err := <-served:
+		case err = <-served:
 			cancelBase()
-			s.done <- err
+			stopLoops()
+			loops.Wait()
 		case <-ctx.Done():
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
-			err := srv.Shutdown(shutdownCtx) // returns once in-flight requests are done
+			err = srv.Shutdown(shutdownCtx) // returns once in-flight requests are done
 			cancel()
 			cancelBase() // requests still running after the grace period see their context end
 			if serveErr := <-served; err == nil && !errors.Is(serveErr, http.ErrServerClosed) {
 				err = serveErr
 			}
+			loops.Wait()
 			// Live viewers and publishers are told the stream ended; lectures end and
 			// their recordings become replays.
 			_ = media.Close()
 			liveSvc.Close()
 			c.Room.Close()
-			s.done <- err
 		}
+		s.done <- err
 	}()
 	return s, nil
 }
@@ -290,7 +300,8 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 func (s *Server) Wait() error { return <-s.done }
 
 // startLive starts the SFU on the configured media ports with the live service that keeps
-// lectures, the live room and the recordings in step with it.
+// lectures, the live room and the recordings in step with it. Its loops (viewer heartbeats,
+// the origin sweep) are started by the caller, which waits for them at shutdown.
 func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 	cfg := c.Config.Live
 	replays := live.NewReplays(record.Storage{Client: c.Docs.LongClient(), Bucket: c.Docs.Bucket()}, c.Library, c.Lectures, c.Log)
@@ -304,7 +315,5 @@ func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 	}
 	svc.Attach(media)
 	replays.SetKeyframe(media.RequestKeyframe)
-	go c.Room.Run(ctx)
-	go svc.Run(ctx)
 	return svc, media, nil
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/app"
@@ -96,6 +97,9 @@ type env struct {
 // goes to stderr) and stops everything again.
 func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	o = o.withDefaults()
+	// The product's logger and this progress report write to stderr from different
+	// goroutines; a caller's writer (a test's buffer) need not be safe for that.
+	stderr = &lockedWriter{w: stderr}
 	start := time.Now()
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(stderr, "[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
@@ -247,4 +251,16 @@ func newTransport(conns int) *http.Transport {
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     90 * time.Second,
 	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
