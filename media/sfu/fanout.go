@@ -30,10 +30,12 @@ func (p *packet) release() {
 	}
 }
 
-// qitem is one queued write: a packet for one of the viewer's tracks.
+// qitem is one queued write: a packet for one of the viewer's tracks, or (p nil) a
+// retransmission of the packet the track sent as sequence number resend.
 type qitem struct {
-	p  *packet
-	dt *downTrack
+	p      *packet
+	dt     *downTrack
+	resend uint16
 }
 
 // sendQueue is a viewer's bounded FIFO of packets to write. The reader goroutines of
@@ -88,21 +90,24 @@ func (q *sendQueue) popBatch(dst []qitem) int {
 }
 
 // done is called by the writer after a batch: it reports whether the viewer has more
-// to write (and stays scheduled) or clears the scheduled flag.
-func (q *sendQueue) done() (more bool) {
+// to write (and stays scheduled) or clears the scheduled flag. closed says the queue
+// was closed while the writer held the viewer: the writer then owns the cleanup.
+func (q *sendQueue) done() (more, closed bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.n > 0 && !q.closed {
-		return true
+		return true, false
 	}
 	q.scheduled = false
-	return false
+	return false, q.closed
 }
 
-// close refuses further pushes and releases what is queued.
-func (q *sendQueue) close() {
+// close refuses further pushes and releases what is queued. idle reports that no
+// writer holds the viewer (and none will again): the caller owns the cleanup.
+func (q *sendQueue) close() (idle bool) {
 	q.mu.Lock()
 	q.closed = true
+	idle = !q.scheduled
 	var drop []qitem
 	mask := len(q.items) - 1
 	for q.n > 0 {
@@ -113,8 +118,11 @@ func (q *sendQueue) close() {
 	}
 	q.mu.Unlock()
 	for _, it := range drop {
-		it.p.release()
+		if it.p != nil {
+			it.p.release()
+		}
 	}
+	return idle
 }
 
 func (q *sendQueue) length() int {
@@ -190,15 +198,21 @@ func (wp *writerPool) run() {
 		}
 		k := v.queue.popBatch(batch[:])
 		for i := range k {
-			batch[i].dt.write(batch[i].p)
-			batch[i].p.release()
+			if it := batch[i]; it.p != nil {
+				it.dt.send(it.p)
+			} else {
+				it.dt.resendSeq(it.resend)
+			}
 			batch[i] = qitem{}
 		}
 		if k > 0 && v.queue.length() < len(v.queue.items)/2 {
 			v.dropStreak.Store(0)
 		}
-		if v.queue.done() {
+		more, closed := v.queue.done()
+		if more {
 			wp.schedule(v)
+		} else if closed {
+			v.forgetSent()
 		}
 	}
 }

@@ -377,3 +377,66 @@ func TestLongStream(t *testing.T) {
 		t.Fatalf("the viewer got %d of %d packets", got, total)
 	}
 }
+
+// TestHistoryHoldsSharedPackets: each viewer's history refers to the packets the room
+// read once (no copy per viewer), and a viewer that ends lets go of them.
+func TestHistoryHoldsSharedPackets(t *testing.T) {
+	s, r, f := harness(t, webrtc.RTPCodecTypeVideo, 1, 2, 1024)
+	a := addTestViewer(s, r, f, newRecordingWriter(false), 1)
+	b := addTestViewer(s, r, f, newRecordingWriter(false), 2)
+	const total = historySize + 44
+	for i := range total {
+		pkts := vp8Frame(0, uint32(i), i == 0, 1)
+		push(s, f, 0, uint16(i), uint32(i*3000), true, pkts[0])
+	}
+	eventually(t, "writers idle", func() bool { return idle(a.v) && idle(b.v) })
+
+	held := make([]*packet, 0, historySize)
+	for i := range historySize {
+		pa, pb := a.history[i].p, b.history[i].p
+		if pa == nil || pa != pb {
+			t.Fatalf("history slot %d: %p and %p, want the same packet in both", i, pa, pb)
+		}
+		if a.history[i].seq < total-historySize {
+			t.Fatalf("history slot %d holds sequence number %d, older than the last %d sent", i, a.history[i].seq, historySize)
+		}
+		held = append(held, pa)
+	}
+	refs := func(want int32) {
+		t.Helper()
+		for _, p := range held {
+			if got := p.refs.Load(); got != want {
+				t.Fatalf("packet %d has %d references, want %d", p.seq, got, want)
+			}
+		}
+	}
+	refs(2)
+	a.v.end("test", false)
+	refs(1)
+	b.v.end("test", false)
+	refs(0)
+}
+
+// TestQueueCloseOwnership: whoever holds the viewer last cleans up its history: the closer
+// when no writer holds it, else the writer when it finishes its batch.
+func TestQueueCloseOwnership(t *testing.T) {
+	idleQ := newSendQueue(4)
+	if !idleQ.close() {
+		t.Error("close of a queue no writer holds: want the closer to clean up")
+	}
+	busy := newSendQueue(4)
+	if ok, schedule := busy.push(qitem{resend: 1}); !ok || !schedule {
+		t.Fatalf("push = %v, %v", ok, schedule)
+	}
+	var batch [writeBatch]qitem
+	busy.popBatch(batch[:])
+	if busy.close() {
+		t.Error("close while a writer holds the viewer: want the writer to clean up")
+	}
+	if more, closed := busy.done(); more || !closed {
+		t.Errorf("done after close = more %v, closed %v; want false, true", more, closed)
+	}
+	if ok, _ := busy.push(qitem{resend: 2}); ok {
+		t.Error("push after close was queued")
+	}
+}

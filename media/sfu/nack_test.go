@@ -11,7 +11,8 @@ import (
 )
 
 // TestNACKAnsweredFromCache: a viewer that reports a lost video packet (RTCP NACK) gets it
-// again from the SFU's packet cache, with the sequence number it was sent with.
+// again from the SFU's packet history, with the sequence number it was sent with; a packet
+// older than the history, or one never sent, is not sent.
 func TestNACKAnsweredFromCache(t *testing.T) {
 	s := newTestSFU(t, Config{})
 	startPublisher(t, s, "nack")
@@ -65,7 +66,7 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 	eventually(t, "video packets arrive", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(seen) > 60
+		return len(seen) > historySize+60
 	})
 	// A packet some way back, still in the cache, that arrived exactly once.
 	target := uint16(last.Load()-1) - 20
@@ -77,4 +78,28 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the packet is sent again", func() bool { return count(target) >= 2 })
+	if got := s.Stats().PacketsResent; got != 1 {
+		t.Errorf("PacketsResent = %d, want 1", got)
+	}
+
+	// Resends are queued in the order asked: once the last one named has arrived again,
+	// the ones before it were either sent or skipped.
+	newest := uint16(last.Load()-1) - 5
+	tooOld := newest - historySize - 10
+	never := newest + 30000
+	if count(tooOld) != 1 || count(newest) != 1 {
+		t.Fatalf("before the second NACK: %d arrived %d times, %d arrived %d times", tooOld, count(tooOld), newest, count(newest))
+	}
+	if err := pc.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: ssrc.Load(),
+		Nacks: []rtcp.NackPair{{PacketID: tooOld}, {PacketID: never}, {PacketID: newest}}}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the recent packet is sent again", func() bool { return count(newest) >= 2 })
+	if count(tooOld) != 1 || count(never) != 0 {
+		t.Errorf("after the NACK: %d (older than the history) arrived %d times, %d (never sent) %d times; want 1 and 0",
+			tooOld, count(tooOld), never, count(never))
+	}
+	if got := s.Stats().PacketsResent; got != 2 {
+		t.Errorf("PacketsResent = %d, want 2", got)
+	}
 }

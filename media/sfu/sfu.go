@@ -139,6 +139,7 @@ type Stats struct {
 	PacketsForwarded uint64 // RTP packets written to viewers
 	BytesForwarded   uint64 // their payload bytes
 	PacketsDropped   uint64 // packets not queued because a viewer's queue was full
+	PacketsResent    uint64 // packets sent again because a viewer's NACK asked for them
 	WriteErrors      uint64 // writes to a viewer that failed (usually: it just left)
 	KeyframeRequests uint64 // PLIs sent to publishers
 	LayerSwitches    uint64 // simulcast layer changes made for viewers
@@ -168,7 +169,7 @@ type SFU struct {
 	tcpMux  ice.TCPMux
 
 	pubAPI  *webrtc.API // publishers: NACK generator, receiver reports, TWCC feedback
-	viewAPI *webrtc.API // viewers of single-layer rooms: NACK responder, sender reports
+	viewAPI *webrtc.API // viewers of single-layer rooms: sender reports
 	simAPI  *webrtc.API // viewers of simulcast rooms: as viewAPI plus TWCC + GCC estimator
 
 	bweMu      sync.Mutex // serialises simAPI.NewPeerConnection so newBWE belongs to it
@@ -193,6 +194,7 @@ type counters struct {
 	forwarded, bytesOut, dropped   atomic.Uint64
 	writeErrors, keyframeRequests  atomic.Uint64
 	layerSwitches, slowViewerEnded atomic.Uint64
+	resent                         atomic.Uint64
 }
 
 const (
@@ -412,7 +414,7 @@ func (s *SFU) buildAPIs(listenIP net.IP) error {
 	}
 	s.pubAPI = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg))
 
-	// Viewers of single-layer rooms: answer NACKs from a cache, send sender reports.
+	// Viewers of single-layer rooms: send sender reports.
 	// Without layers to choose there is no use for a bandwidth estimate.
 	if s.viewAPI, err = s.viewerAPI(se, false); err != nil {
 		return err
@@ -457,14 +459,8 @@ func (s *SFU) viewerAPI(se webrtc.SettingEngine, bwe bool) (*webrtc.API, error) 
 		}
 		reg.Add(hdr)
 	}
-	// 256 packets is about 0.9 s of 2.5 Mbit/s video: a packet asked for later than that
-	// would come after the viewer's jitter buffer gave up on it. pion's default 1,024
-	// keeps 1.5 MB per viewer; this cache is most of a viewer's memory.
-	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(256))
-	if err != nil {
-		return nil, err
-	}
-	reg.Add(resp)
+	// No NACK responder here: pion's keeps a copy of every packet per viewer (1.5 KB
+	// each); the viewer's history refers to the room's packets instead (see resendSeq).
 	sr, err := report.NewSenderInterceptor()
 	if err != nil {
 		return nil, err
@@ -716,6 +712,7 @@ func (s *SFU) Stats() Stats {
 		PacketsForwarded: s.retired.forwarded.Load(),
 		BytesForwarded:   s.retired.bytesOut.Load(),
 		PacketsDropped:   s.retired.dropped.Load(),
+		PacketsResent:    s.retired.resent.Load(),
 		WriteErrors:      s.retired.writeErrors.Load(),
 		KeyframeRequests: s.retired.keyframeRequests.Load(),
 		LayerSwitches:    s.retired.layerSwitches.Load(),
@@ -734,6 +731,7 @@ func (s *SFU) Stats() Stats {
 			st.PacketsForwarded += v.forwarded.Load()
 			st.BytesForwarded += v.bytesOut.Load()
 			st.PacketsDropped += v.dropped.Load()
+			st.PacketsResent += v.resent.Load()
 			st.WriteErrors += v.writeErrors.Load()
 			st.LayerSwitches += v.layerSwitches.Load()
 		}

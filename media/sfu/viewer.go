@@ -39,6 +39,7 @@ type viewer struct {
 
 	forwarded, bytesOut, dropped atomic.Uint64
 	writeErrors, layerSwitches   atomic.Uint64
+	resent                       atomic.Uint64 // packets sent again on a NACK
 
 	remb   atomic.Int64 // last REMB from the viewer, bit/s
 	rembAt atomic.Int64 // monotonic ns
@@ -211,8 +212,8 @@ func (v *viewer) onState(st webrtc.PeerConnectionState) {
 	}
 }
 
-// readRTCP reads the viewer's RTCP for one sender (which also lets the NACK responder and
-// the estimator see it) and forwards keyframe requests to the publisher.
+// readRTCP reads the viewer's RTCP for one sender (which also lets the estimator see it),
+// forwards keyframe requests to the publisher and answers NACKs from the history.
 func (v *viewer) readRTCP(sender *webrtc.RTPSender, dt *downTrack) {
 	buf := make([]byte, maxPacketSize)
 	for {
@@ -230,6 +231,8 @@ func (v *viewer) readRTCP(sender *webrtc.RTPSender, dt *downTrack) {
 				if dt.f.kind == webrtc.RTPCodecTypeVideo {
 					dt.requestKeyframe()
 				}
+			case *rtcp.TransportLayerNack:
+				dt.nacked(p)
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				v.remb.Store(int64(p.Bitrate))
 				v.rembAt.Store(monotonic())
@@ -308,6 +311,7 @@ func (v *viewer) detach(reason string) (joined, ok bool) {
 	st.dropped.Add(v.dropped.Load())
 	st.writeErrors.Add(v.writeErrors.Load())
 	st.layerSwitches.Add(v.layerSwitches.Load())
+	st.resent.Add(v.resent.Load())
 	r.mu.Unlock()
 	v.s.statsMu.Unlock()
 	v.s.mu.Lock()
@@ -320,7 +324,9 @@ func (v *viewer) detach(reason string) (joined, ok bool) {
 			dt.f.remove(dt)
 		}
 	}
-	v.queue.close()
+	if v.queue.close() {
+		v.forgetSent()
+	}
 	v.s.log.Debug("viewer ended", "room", r.name, "session", v.id, "reason", reason,
 		"forwarded", v.forwarded.Load(), "dropped", v.dropped.Load())
 	return joined, true
@@ -412,6 +418,7 @@ type downTrack struct {
 	lastTs     uint32
 	lastArr    int64
 	lastKFWant int64
+	history    []sentPacket // video only: what was sent, by sequence number
 }
 
 // videoWarmup is how long after Bind video waits before asking for its first keyframe.
@@ -425,6 +432,9 @@ type binding struct {
 
 func newDownTrack(v *viewer, f *fanout) *downTrack {
 	dt := &downTrack{v: v, f: f}
+	if f.kind == webrtc.RTPCodecTypeVideo {
+		dt.history = make([]sentPacket, historySize)
+	}
 	dt.cur.Store(-1)
 	dt.pinned.Store(-1)
 	return dt
@@ -499,20 +509,44 @@ func (dt *downTrack) requestKeyframe() {
 	dt.f.layers[i].requestKeyframe()
 }
 
-// write sends one packet to the viewer, rewriting SSRC, payload type, and for video the
-// sequence number and timestamp so that layer switches and restarts look like one
-// continuous stream. Called only by the writer goroutine holding the viewer.
-func (dt *downTrack) write(p *packet) {
-	b := dt.bound.Load()
-	if b == nil {
+// send writes one packet to the viewer and gives up the writer's hold on it, except for
+// a video packet that went out: that one stays in the track's history for retransmission.
+// Called only by the writer goroutine holding the viewer.
+func (dt *downTrack) send(p *packet) {
+	seq, ts, ok := dt.write(p)
+	if !ok || dt.history == nil {
+		p.release()
 		return
 	}
-	seq, ts := p.seq, p.ts
+	slot := &dt.history[seq&(historySize-1)]
+	if slot.p != nil {
+		slot.p.release()
+	}
+	*slot = sentPacket{p: p, seq: seq, ts: ts}
+}
+
+// write sends one packet to the viewer, rewriting SSRC, payload type, and for video the
+// sequence number and timestamp so that layer switches and restarts look like one
+// continuous stream. ok reports that it was sent, as seq and ts.
+func (dt *downTrack) write(p *packet) (seq uint16, ts uint32, ok bool) {
+	seq, ts = p.seq, p.ts
 	if dt.isVideo() {
-		var ok bool
-		if seq, ts, ok = dt.rewrite(p); !ok {
-			return
+		if dt.bound.Load() == nil {
+			return 0, 0, false
 		}
+		if seq, ts, ok = dt.rewrite(p); !ok {
+			return 0, 0, false
+		}
+	}
+	return seq, ts, dt.writeAs(p, seq, ts)
+}
+
+// writeAs writes the packet's payload with the viewer's SSRC and payload type and the
+// given sequence number and timestamp.
+func (dt *downTrack) writeAs(p *packet, seq uint16, ts uint32) bool {
+	b := dt.bound.Load()
+	if b == nil {
+		return false
 	}
 	h := &dt.hdr
 	h.Version = 2
@@ -529,10 +563,81 @@ func (dt *downTrack) write(p *packet) {
 	payload := p.payload()
 	if _, err := b.w.WriteRTP(h, payload); err != nil {
 		dt.v.writeErrors.Add(1)
-		return
+		return false
 	}
 	dt.v.forwarded.Add(1)
 	dt.v.bytesOut.Add(uint64(len(payload)))
+	return true
+}
+
+// historySize is how many sent video packets a viewer can ask for again: 256 is about
+// 0.9 s of 2.5 Mbit/s video; a packet asked for later than that would come after the
+// viewer's jitter buffer gave up on it. The history holds references to the packets the
+// room read once, not copies, so it costs a viewer 4 KiB instead of a cache of its own.
+const historySize = 256
+
+// sentPacket is a packet as it was sent to one viewer.
+type sentPacket struct {
+	p   *packet
+	seq uint16
+	ts  uint32
+}
+
+// resendSeq answers a NACK: it sends the packet that went out as seq again, if the
+// history still holds it. Called only by the writer goroutine holding the viewer.
+func (dt *downTrack) resendSeq(seq uint16) {
+	if dt.history == nil {
+		return
+	}
+	slot := dt.history[seq&(historySize-1)]
+	if slot.p == nil || slot.seq != seq {
+		return
+	}
+	if dt.writeAs(slot.p, slot.seq, slot.ts) {
+		dt.v.resent.Add(1)
+	}
+}
+
+// nacked queues the retransmissions a viewer's NACK asks for. A NACK names at most 17
+// packets per pair; more than maxResendPerNACK in one report is a viewer that lost far
+// more than a retransmission can repair, and it gets a keyframe soon anyway.
+func (dt *downTrack) nacked(n *rtcp.TransportLayerNack) {
+	b := dt.bound.Load()
+	if dt.history == nil || b == nil || n.MediaSSRC != b.ssrc {
+		return
+	}
+	queued := 0
+	for _, pair := range n.Nacks {
+		for _, seq := range pair.PacketList() {
+			if queued == maxResendPerNACK {
+				return
+			}
+			if ok, schedule := dt.v.queue.push(qitem{dt: dt, resend: seq}); ok {
+				queued++
+				if schedule {
+					dt.v.s.pool.schedule(dt.v)
+				}
+			}
+		}
+	}
+}
+
+const maxResendPerNACK = 64
+
+// forgetSent lets go of every packet in the viewer's histories. Called once the queue is
+// closed, by whoever holds the viewer last (see sendQueue.close and done).
+func (v *viewer) forgetSent() {
+	for _, dt := range []*downTrack{v.audio, v.video} {
+		if dt == nil || dt.history == nil {
+			continue
+		}
+		for i := range dt.history {
+			if p := dt.history[i].p; p != nil {
+				p.release()
+			}
+			dt.history[i] = sentPacket{}
+		}
+	}
 }
 
 // rewrite decides whether a video packet is sent and with which sequence number and
