@@ -45,6 +45,7 @@ type sendQueue struct {
 	mu        sync.Mutex
 	items     []qitem // ring, len is a power of two
 	head, n   int
+	ready     int // items from head on that a writer may take: up to the last urgent one
 	scheduled bool
 	closed    bool
 }
@@ -58,8 +59,10 @@ func newSendQueue(size int) sendQueue {
 }
 
 // push queues it; it reports whether it was queued, and whether the caller must now
-// schedule the viewer on the writer pool.
-func (q *sendQueue) push(it qitem) (queued, schedule bool) {
+// schedule the viewer on the writer pool. A packet that is not urgent (a video packet
+// before the last of its frame) waits for the rest of the frame, up to holdPackets, so
+// that a writer sends the frame to the viewer at once (see batchConn).
+func (q *sendQueue) push(it qitem, urgent bool) (queued, schedule bool) {
 	q.mu.Lock()
 	if q.closed || q.n == len(q.items) {
 		q.mu.Unlock()
@@ -67,22 +70,30 @@ func (q *sendQueue) push(it qitem) (queued, schedule bool) {
 	}
 	q.items[(q.head+q.n)&(len(q.items)-1)] = it
 	q.n++
-	schedule = !q.scheduled
-	q.scheduled = true
+	if urgent || q.n >= holdPackets {
+		q.ready = q.n
+	}
+	schedule = !q.scheduled && q.ready > 0
+	q.scheduled = q.scheduled || schedule
 	q.mu.Unlock()
 	return true, schedule
 }
 
-// popBatch moves up to len(dst) items into dst.
+// holdPackets is the most packets a viewer's queue holds back waiting for the end of a
+// frame: the packets of a 2.5 Mbit/s frame, a part of a keyframe.
+const holdPackets = 16
+
+// popBatch moves up to len(dst) ready items into dst.
 func (q *sendQueue) popBatch(dst []qitem) int {
 	q.mu.Lock()
 	k := 0
 	mask := len(q.items) - 1
-	for k < len(dst) && q.n > 0 {
+	for k < len(dst) && q.ready > 0 {
 		dst[k] = q.items[q.head]
 		q.items[q.head] = qitem{}
 		q.head = (q.head + 1) & mask
 		q.n--
+		q.ready--
 		k++
 	}
 	q.mu.Unlock()
@@ -90,12 +101,12 @@ func (q *sendQueue) popBatch(dst []qitem) int {
 }
 
 // done is called by the writer after a batch: it reports whether the viewer has more
-// to write (and stays scheduled) or clears the scheduled flag. closed says the queue
+// ready to write (and stays scheduled) or clears the scheduled flag. closed says the queue
 // was closed while the writer held the viewer: the writer then owns the cleanup.
 func (q *sendQueue) done() (more, closed bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.n > 0 && !q.closed {
+	if q.ready > 0 && !q.closed {
 		return true, false
 	}
 	q.scheduled = false
@@ -116,6 +127,7 @@ func (q *sendQueue) close() (idle bool) {
 		q.head = (q.head + 1) & mask
 		q.n--
 	}
+	q.ready = 0
 	q.mu.Unlock()
 	for _, it := range drop {
 		if it.p != nil {
@@ -136,6 +148,7 @@ func (q *sendQueue) length() int {
 // batch of its packets, and puts it back at the tail if it has more. A viewer whose write
 // blocks (a full TCP connection) holds one writer; the others keep serving the rest.
 type writerPool struct {
+	conn   corker // nil: writes are not held
 	mu     sync.Mutex
 	cond   *sync.Cond
 	ready  []*viewer // ring
@@ -147,8 +160,15 @@ type writerPool struct {
 
 const writeBatch = 32
 
-func newWriterPool(writers int) *writerPool {
-	wp := &writerPool{ready: make([]*viewer, 64)}
+// corker holds the socket writes of a writer's batch and sends them together
+// (batchConn).
+type corker interface {
+	cork()
+	uncork()
+}
+
+func newWriterPool(writers int, conn corker) *writerPool {
+	wp := &writerPool{ready: make([]*viewer, 64), conn: conn}
 	wp.cond = sync.NewCond(&wp.mu)
 	wp.wg.Add(writers)
 	for range writers {
@@ -197,6 +217,9 @@ func (wp *writerPool) run() {
 			return
 		}
 		k := v.queue.popBatch(batch[:])
+		if wp.conn != nil {
+			wp.conn.cork()
+		}
 		for i := range k {
 			if it := batch[i]; it.p != nil {
 				it.dt.send(it.p)
@@ -204,6 +227,9 @@ func (wp *writerPool) run() {
 				it.dt.resendSeq(it.resend)
 			}
 			batch[i] = qitem{}
+		}
+		if wp.conn != nil {
+			wp.conn.uncork()
 		}
 		if k > 0 && v.queue.length() < len(v.queue.items)/2 {
 			v.dropStreak.Store(0)

@@ -82,7 +82,7 @@ func harness(t testing.TB, kind webrtc.RTPCodecType, layers, writers, queue int)
 		done:     make(chan struct{}),
 	}
 	s.packetPool.New = func() any { return new(packet) }
-	s.pool = newWriterPool(writers)
+	s.pool = newWriterPool(writers, nil)
 	t.Cleanup(s.pool.close)
 	r := &room{s: s, name: "r", id: "pub", viewers: map[string]*viewer{}}
 	f := &fanout{r: r, kind: kind}
@@ -425,7 +425,7 @@ func TestQueueCloseOwnership(t *testing.T) {
 		t.Error("close of a queue no writer holds: want the closer to clean up")
 	}
 	busy := newSendQueue(4)
-	if ok, schedule := busy.push(qitem{resend: 1}); !ok || !schedule {
+	if ok, schedule := busy.push(qitem{resend: 1}, true); !ok || !schedule {
 		t.Fatalf("push = %v, %v", ok, schedule)
 	}
 	var batch [writeBatch]qitem
@@ -436,7 +436,46 @@ func TestQueueCloseOwnership(t *testing.T) {
 	if more, closed := busy.done(); more || !closed {
 		t.Errorf("done after close = more %v, closed %v; want false, true", more, closed)
 	}
-	if ok, _ := busy.push(qitem{resend: 2}); ok {
+	if ok, _ := busy.push(qitem{resend: 2}, true); ok {
 		t.Error("push after close was queued")
+	}
+}
+
+// TestQueueHoldsFrame: video packets wait in the viewer's queue for the end of their
+// frame (an urgent packet) or for holdPackets of them, and a writer takes only what is
+// ready, so that a frame leaves in one batch.
+func TestQueueHoldsFrame(t *testing.T) {
+	q := newSendQueue(64)
+	for i := range 3 {
+		if ok, schedule := q.push(qitem{resend: uint16(i)}, false); !ok || schedule {
+			t.Fatalf("packet %d of a frame: push = %v, %v; want queued, not scheduled", i, ok, schedule)
+		}
+	}
+	if ok, schedule := q.push(qitem{resend: 3}, true); !ok || !schedule {
+		t.Fatalf("end of the frame: push = %v, %v; want queued and scheduled", ok, schedule)
+	}
+	// The next frame begins before the writer comes: it stays behind.
+	if _, schedule := q.push(qitem{resend: 4}, false); schedule {
+		t.Fatal("a packet of the next frame scheduled the viewer again")
+	}
+	var batch [writeBatch]qitem
+	if k := q.popBatch(batch[:]); k != 4 || batch[3].resend != 3 {
+		t.Fatalf("popBatch took %d items (last %d), want the 4 of the first frame", k, batch[3].resend)
+	}
+	if more, _ := q.done(); more {
+		t.Fatal("done: more to write, but only an unfinished frame is queued")
+	}
+	// Without an end, holdPackets packets are enough.
+	schedules := 0
+	for i := range holdPackets - 1 {
+		if _, schedule := q.push(qitem{resend: uint16(5 + i)}, false); schedule {
+			schedules++
+		}
+	}
+	if schedules != 1 {
+		t.Fatalf("%d packets without an end of frame scheduled the viewer %d times, want once", holdPackets, schedules)
+	}
+	if k := q.popBatch(batch[:]); k != holdPackets {
+		t.Fatalf("popBatch took %d items, want %d", k, holdPackets)
 	}
 }

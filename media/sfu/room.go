@@ -404,16 +404,18 @@ func (l *layer) read(track *webrtc.TrackRemote) {
 }
 
 // dispatch puts a packet on the queue of every viewer track that wants it. It never
-// blocks: a full queue drops the packet for that viewer only.
+// blocks: a full queue drops the packet for that viewer only. Audio, and the last packet
+// of a video frame, are urgent (see sendQueue.push).
 func (f *fanout) dispatch(p *packet) {
 	p.refs.Store(1)
+	urgent := p.marker || f.kind != webrtc.RTPCodecTypeVideo
 	if dts := f.dts.Load(); dts != nil {
 		for _, dt := range *dts {
 			if !dt.wants(p) {
 				continue
 			}
 			p.retain()
-			queued, schedule := dt.v.queue.push(qitem{p: p, dt: dt})
+			queued, schedule := dt.v.queue.push(qitem{p: p, dt: dt}, urgent)
 			if !queued {
 				p.release()
 				dt.v.onDrop(dt)

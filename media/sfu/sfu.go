@@ -67,6 +67,10 @@ type Config struct {
 	// Writers is the size of the pool of goroutines that write to viewers; default
 	// 2*GOMAXPROCS.
 	Writers int
+	// DisableGSO sends one datagram per system call instead of a video frame's packets to
+	// a viewer in one UDP GSO send. The SFU also stops using GSO by itself the first time
+	// the kernel refuses a GSO send.
+	DisableGSO bool
 	// QueueSize is the length of each viewer's packet queue; a viewer whose queue is full
 	// loses packets. Default 512 (about half a second of 720p video with audio).
 	QueueSize int
@@ -163,7 +167,7 @@ type SFU struct {
 	cfg Config
 	log *slog.Logger
 
-	udpConn net.PacketConn
+	udpConn *batchConn
 	udpMux  ice.UDPMux
 	tcpLn   net.Listener
 	tcpMux  ice.TCPMux
@@ -276,7 +280,7 @@ func New(cfg Config) (*SFU, error) {
 		s.closeListeners()
 		return nil, err
 	}
-	s.pool = newWriterPool(cfg.Writers)
+	s.pool = newWriterPool(cfg.Writers, s.udpConn)
 	s.wg.Add(1)
 	go s.housekeeping()
 	s.log.Info("sfu listening", "udp", s.UDPAddr(), "tcp", s.TCPAddr(), "writers", cfg.Writers)
@@ -292,8 +296,11 @@ func (s *SFU) listen(ip net.IP) error {
 	// Many viewers share this socket: give it room for bursts (keyframes).
 	_ = udp.SetReadBuffer(4 << 20)
 	_ = udp.SetWriteBuffer(4 << 20)
-	s.udpConn = udp
-	s.udpMux = webrtc.NewICEUDPMux(loggers.NewLogger("ice-udp-mux"), udp)
+	if s.udpConn, err = newBatchConn(udp, !s.cfg.DisableGSO); err != nil {
+		_ = udp.Close()
+		return fmt.Errorf("sfu: UDP socket: %w", err)
+	}
+	s.udpMux = webrtc.NewICEUDPMux(loggers.NewLogger("ice-udp-mux"), s.udpConn)
 	if s.cfg.TCPPort >= 0 {
 		ln, err := net.ListenTCP(tcpNetwork(ip), &net.TCPAddr{IP: ip, Port: s.cfg.TCPPort})
 		if err != nil {

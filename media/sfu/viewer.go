@@ -612,7 +612,7 @@ func (dt *downTrack) nacked(n *rtcp.TransportLayerNack) {
 			if queued == maxResendPerNACK {
 				return
 			}
-			if ok, schedule := dt.v.queue.push(qitem{dt: dt, resend: seq}); ok {
+			if ok, schedule := dt.v.queue.push(qitem{dt: dt, resend: seq}, true); ok {
 				queued++
 				if schedule {
 					dt.v.s.pool.schedule(dt.v)
