@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
@@ -167,4 +168,35 @@ func TestCourses(t *testing.T) {
 		t.Fatalf("continue watching %+v", mine)
 	}
 	again.want(http.StatusOK, "GET", "/api/v1/courses/"+c.ID+"/certificate", nil)
+
+	// The play and the completion are the course's person-times of online training.
+	var st struct {
+		Plays, Completions int64
+		Lessons            []struct{ Lesson, Plays, Completions int64 }
+		Days               []struct {
+			Day                string
+			Plays, Completions int64
+		}
+	}
+	again.want(http.StatusOK, "GET", "/api/v1/courses/"+c.ID+"/stats", nil).json(t, &st)
+	var dayPlays, dayCompletions int64
+	for _, d := range st.Days {
+		dayPlays += d.Plays
+		dayCompletions += d.Completions
+	}
+	if st.Plays != 1 || st.Completions != 1 || len(st.Lessons) != 1 || st.Lessons[0].Plays != 1 ||
+		st.Lessons[0].Completions != 1 || len(st.Days) != 30 || dayPlays != 1 || dayCompletions != 1 {
+		t.Fatalf("course stats %+v", st)
+	}
+	again.want(http.StatusNotFound, "GET", "/api/v1/courses/szc-nothere22/stats", nil)
+	// The lecturer sees them in the console, as a chart with its figures.
+	lec2 := newClient(t, srv2.URL)
+	lec2.login("lec.dwk", "Calligraphy-Lessons-3")
+	page := string(lec2.want(http.StatusOK, "GET", "/console/courses/"+c.ID, nil).body)
+	for _, want := range []string{`id="course-plays">1<`, `id="course-completions">1<`, `<svg viewBox="0 0 640 220" role="img" aria-labelledby="course-chart-caption"`,
+		`class="bar-a"`, `id="course-lesson-stats"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("console course page lacks %s", want)
+		}
+	}
 }

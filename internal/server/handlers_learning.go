@@ -183,3 +183,67 @@ func (s *Server) lessonDuration(ctx context.Context, ref courses.FileRef) float6
 	}
 	return 0
 }
+
+// courseStats are a course's plays and completions, the person-times of online training:
+// in total, per lesson, and per day for the last views.HistoryDays days, oldest first.
+type courseStats struct {
+	Plays       int64         `json:"plays"`
+	Completions int64         `json:"completions"`
+	Lessons     []lessonStats `json:"lessons"`
+	Days        []courseDay   `json:"days"`
+}
+
+type lessonStats struct {
+	Lesson      int    `json:"lesson"`
+	Title       string `json:"title"`
+	Plays       int64  `json:"plays"`
+	Completions int64  `json:"completions"`
+}
+
+type courseDay struct {
+	Day         string `json:"day"`
+	Plays       int64  `json:"plays"`
+	Completions int64  `json:"completions"`
+}
+
+// readCourseStats adds up the play and completion counters of the course's lessons.
+func (s *Server) readCourseStats(ctx context.Context, course courses.Course) (courseStats, error) {
+	now := time.Now()
+	st := courseStats{Lessons: []lessonStats{}, Days: []courseDay{}}
+	for n, lesson := range course.Lessons {
+		plays, err := s.Views.Stats(ctx, lessonTarget("lesson", course.ID, n), now)
+		if err != nil {
+			return st, err
+		}
+		done, err := s.Views.Stats(ctx, lessonTarget("completion", course.ID, n), now)
+		if err != nil {
+			return st, err
+		}
+		if len(st.Days) == 0 {
+			for _, d := range plays.Days {
+				st.Days = append(st.Days, courseDay{Day: d.Day})
+			}
+		}
+		for i := range st.Days {
+			st.Days[i].Plays += plays.Days[i].Views
+			st.Days[i].Completions += done.Days[i].Views
+		}
+		st.Plays += plays.Total
+		st.Completions += done.Total
+		st.Lessons = append(st.Lessons, lessonStats{Lesson: n, Title: lesson.Title, Plays: plays.Total, Completions: done.Total})
+	}
+	return st, nil
+}
+
+func (s *Server) courseStatsAPI(c *gin.Context) {
+	course, ok := s.publishedCourse(c)
+	if !ok {
+		return
+	}
+	st, err := s.readCourseStats(c.Request.Context(), course)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}

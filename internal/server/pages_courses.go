@@ -477,6 +477,9 @@ func (s *Server) consoleCoursePage(c *gin.Context) {
 			d.Cover = string(b)
 		}
 		d.Transitions = courseActions(course.Status)
+		if course.Status == library.Published {
+			d.Stats = s.courseStatsView(ctx, course)
+		}
 	}
 	d.Lecturers = s.lecturerOptions(ctx, p.account, d.Form.Lecturer)
 	s.renderData(c, http.StatusOK, "console_course", p, d)
@@ -582,4 +585,24 @@ func (s *Server) addCourseCards(ctx context.Context, p *principal, d *web.HomeDa
 	for _, h := range res.Hits {
 		d.Courses = append(d.Courses, s.hitCard(h))
 	}
+}
+
+// courseStatsView is the console's statistics section; nil (no section) when the counters
+// cannot be read, so that the editor still works while Redis is down.
+func (s *Server) courseStatsView(ctx context.Context, course courses.Course) *web.CourseStats {
+	st, err := s.readCourseStats(ctx, course)
+	if err != nil {
+		s.log.WarnContext(ctx, "course statistics", "course", course.ID, "err", err)
+		return nil
+	}
+	v := &web.CourseStats{Plays: st.Plays, Completions: st.Completions}
+	days := make([]web.DayValues, len(st.Days))
+	for i, d := range st.Days {
+		days[i] = web.DayValues{Day: d.Day, A: d.Plays, B: d.Completions}
+	}
+	v.Chart = web.NewDayChart(days)
+	for _, l := range st.Lessons {
+		v.Lessons = append(v.Lessons, web.LessonStats{Number: l.Lesson + 1, Title: l.Title, Plays: l.Plays, Completions: l.Completions})
+	}
+	return v
 }

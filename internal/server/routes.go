@@ -47,6 +47,7 @@ func (s *Server) routes() {
 	api.GET("/courses", s.searchCourses)
 	api.GET("/courses/:id", s.getCourse)
 	api.POST("/courses/:id/lessons/:n/plays", s.countPlay)
+	api.GET("/courses/:id/stats", s.courseStatsAPI)
 
 	api.GET("/lectures", s.listLectures)
 	api.GET("/lectures/:id", s.getLecture)

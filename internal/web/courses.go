@@ -118,7 +118,22 @@ type ConsoleCourseData struct {
 	InstitutionKinds    []Term
 	Lecturers           []Param // account name, display name
 	UnitOptions         []Param
-	Themes              []Term // theme of the lesson items made by uploads
+	Themes              []Term       // theme of the lesson items made by uploads
+	Stats               *CourseStats // published courses: plays and completions
+}
+
+// CourseStats are a course's person-times of online training, for the lecturer console.
+type CourseStats struct {
+	Plays, Completions int64
+	Chart              DayChart // A: plays, B: completions, per day
+	Lessons            []LessonStats
+}
+
+// LessonStats are one lesson's totals; Number counts from 1.
+type LessonStats struct {
+	Number             int
+	Title              string
+	Plays, Completions int64
 }
 
 // CourseForm holds the values of the course editor's controls.

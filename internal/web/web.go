@@ -80,6 +80,8 @@ func New() (*Renderer, error) {
 		"join":        join,
 		"add":         func(a, b int) int { return a + b },
 		"clock":       Clock,
+		"count":       FormatCount,
+		"addf":        func(a, b float64) float64 { return a + b },
 		"lectureTime": LectureTime,
 		"lectureSpan": LectureSpan,
 		"isoTime":     isoTime,
