@@ -8,32 +8,15 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
 
 	"github.com/shizuishan/culturecloud/internal/devservices"
+	"github.com/shizuishan/culturecloud/internal/lockedio"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 )
-
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
 
 // TestQuickRunPrintsTable runs the harness against our own server (built and started as
 // `culturecloud dev`) with two small steps, and checks that the table has figures, not
@@ -48,7 +31,7 @@ func TestQuickRunPrintsTable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	progress := &syncWriter{}
+	progress := &lockedio.Buffer{}
 	// Not pinned: the machine may be running other tests. No limits: both steps are
 	// measured however slow the machine (or the race detector) makes them.
 	args := []string{"-quick", "-pin=false", "-steps", "4,8", "-max-loss", "100", "-max-p99", "1h"}

@@ -16,12 +16,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/demo"
 	"github.com/shizuishan/culturecloud/internal/devservices"
+	"github.com/shizuishan/culturecloud/internal/lockedio"
 )
 
 // ownServer is `culturecloud dev` started by the harness: Redis, MinIO and Meilisearch as
@@ -30,35 +30,9 @@ type ownServer struct {
 	cmd  *exec.Cmd
 	pid  int
 	url  string
-	out  *syncBuffer
+	out  *lockedio.Buffer
 	done chan struct{}
 	err  error // set before done is closed
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// tail is the last n lines, for error messages.
-func (s *syncBuffer) tail(n int) string {
-	lines := strings.Split(strings.TrimRight(s.String(), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // moduleRoot finds the folder of this module's go.mod at or above the working directory.
@@ -141,7 +115,7 @@ func startOwnServer(ctx context.Context, bin, root, dir string, pin bool, logf f
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), args[0], args[1:]...)
 	cmd.Dir = root
 	cmd.Env = environ
-	s := &ownServer{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	s := &ownServer{cmd: cmd, out: &lockedio.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = s.out, s.out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", strings.Join(args, " "), err)
@@ -165,10 +139,10 @@ func startOwnServer(ctx context.Context, bin, root, dir string, pin bool, logf f
 			if err == nil {
 				err = errors.New("exit status 0")
 			}
-			return nil, fmt.Errorf("culturecloud dev exited early (%w):\n%s", err, s.out.tail(30))
+			return nil, fmt.Errorf("culturecloud dev exited early (%w):\n%s", err, s.out.Tail(30))
 		case <-deadline.C:
 			s.stop(logf)
-			return nil, fmt.Errorf("culturecloud dev did not print its URL within 3 minutes:\n%s", s.out.tail(30))
+			return nil, fmt.Errorf("culturecloud dev did not print its URL within 3 minutes:\n%s", s.out.Tail(30))
 		case <-ctx.Done():
 			s.stop(logf)
 			return nil, ctx.Err()

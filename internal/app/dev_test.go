@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -10,35 +9,17 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/demo"
 	"github.com/shizuishan/culturecloud/internal/devservices"
+	"github.com/shizuishan/culturecloud/internal/lockedio"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-// syncBuffer is a bytes.Buffer that the server goroutine writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var runningAt = regexp.MustCompile(`is running at (http://\S+)`)
 
@@ -47,7 +28,7 @@ var runningAt = regexp.MustCompile(`is running at (http://\S+)`)
 func startDev(t *testing.T, env map[string]string) (string, func() time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &lockedio.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- app.Run(ctx, []string{"dev"}, func(k string) string { return env[k] }, strings.NewReader(""), out, testenv.LogWriter(t))

@@ -16,12 +16,12 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/devservices"
+	"github.com/shizuishan/culturecloud/internal/lockedio"
 )
 
 // Options size the run. Zero values take the defaults of Defaults.
@@ -99,7 +99,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	o = o.withDefaults()
 	// The product's logger and this progress report write to stderr from different
 	// goroutines; a caller's writer (a test's buffer) need not be safe for that.
-	stderr = &lockedWriter{w: stderr}
+	stderr = lockedio.NewWriter(stderr)
 	start := time.Now()
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(stderr, "[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
@@ -251,16 +251,4 @@ func newTransport(conns int) *http.Transport {
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     90 * time.Second,
 	}
-}
-
-// lockedWriter serialises writes to w.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
