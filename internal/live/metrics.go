@@ -24,6 +24,7 @@ func RegisterMetrics(reg prometheus.Registerer, f *sfu.SFU) {
 		counter("packets_forwarded_total", "RTP packets written to viewers.", func(s sfu.Stats) uint64 { return s.PacketsForwarded }),
 		counter("bytes_forwarded_total", "Payload bytes written to viewers.", func(s sfu.Stats) uint64 { return s.BytesForwarded }),
 		counter("packets_dropped_total", "Packets not queued because a viewer's queue was full.", func(s sfu.Stats) uint64 { return s.PacketsDropped }),
+		counter("gso_sends_total", "UDP sends that carried more than one packet (GSO).", func(s sfu.Stats) uint64 { return s.GSOSends }),
 		counter("packets_resent_total", "Packets sent again because a viewer's NACK asked for them.", func(s sfu.Stats) uint64 { return s.PacketsResent }),
 		counter("keyframe_requests_total", "Keyframe requests (PLI) sent to publishers.", func(s sfu.Stats) uint64 { return s.KeyframeRequests }),
 		counter("layer_switches_total", "Simulcast layer changes made for viewers.", func(s sfu.Stats) uint64 { return s.LayerSwitches }),

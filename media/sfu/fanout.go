@@ -39,7 +39,8 @@ type qitem struct {
 }
 
 // sendQueue is a viewer's bounded FIFO of packets to write. The reader goroutines of
-// the publisher's tracks push; one writer goroutine at a time pops (scheduled says one
+// the publisher's tracks push packets, the viewer's RTCP readers push resends; one writer
+// goroutine at a time pops (scheduled says one
 // holds the viewer or has it queued), so writes to a viewer stay in order.
 type sendQueue struct {
 	mu        sync.Mutex
@@ -70,7 +71,7 @@ func (q *sendQueue) push(it qitem, urgent bool) (queued, schedule bool) {
 	}
 	q.items[(q.head+q.n)&(len(q.items)-1)] = it
 	q.n++
-	if urgent || q.n >= holdPackets {
+	if urgent || q.n >= min(holdPackets, len(q.items)) {
 		q.ready = q.n
 	}
 	schedule = !q.scheduled && q.ready > 0

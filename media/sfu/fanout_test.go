@@ -479,3 +479,17 @@ func TestQueueHoldsFrame(t *testing.T) {
 		t.Fatalf("popBatch took %d items, want %d", k, holdPackets)
 	}
 }
+
+// TestSmallQueueHoldsNoMoreThanItHas: a queue shorter than holdPackets makes its packets
+// ready once it is full, instead of refusing the end of the frame forever.
+func TestSmallQueueHoldsNoMoreThanItHas(t *testing.T) {
+	q := newSendQueue(4)
+	for i := range 3 {
+		if _, schedule := q.push(qitem{resend: uint16(i)}, false); schedule {
+			t.Fatalf("packet %d scheduled the viewer", i)
+		}
+	}
+	if ok, schedule := q.push(qitem{resend: 3}, false); !ok || !schedule {
+		t.Fatalf("the packet that fills the queue: push = %v, %v; want queued and scheduled", ok, schedule)
+	}
+}

@@ -3,11 +3,13 @@ package sfu
 import (
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -17,18 +19,22 @@ import (
 // one UDP GSO send that the kernel cuts back into datagrams. The system call and the trip
 // through the IP stack, about half of the SFU's CPU per forwarded packet, are then paid
 // about once per frame instead of once per packet. Writes from anyone else (ICE, DTLS,
-// RTCP) while nobody is corked go out at once; while a writer is corked they wait at most
-// for the end of its batch.
+// RTCP) while nobody is corked go out at once; while a writer is corked they leave with
+// the next uncork of any writer, and at the latest after maxHold (a writer can block for
+// long on an ICE-TCP viewer, and control traffic must not wait for it).
 type batchConn struct {
 	*net.UDPConn
-	gso      atomic.Bool // false without GSO, or once the kernel refused a GSO send
-	failures atomic.Uint64
+	log      *slog.Logger
+	gso      atomic.Bool // false without GSO, or once the kernel refused GSO sends refusalsToStop times in a row
+	refusals atomic.Int32
+	failures atomic.Uint64 // datagrams that could not be sent
 	gsoSends atomic.Uint64 // sends of more than one datagram
 
 	mu      sync.Mutex
 	corked  int
 	pending []heldWrite
 	data    []byte
+	timer   *time.Timer // flushes after maxHold
 
 	sendMu   sync.Mutex // one flush at a time, so that held writes leave in order
 	sending  []heldWrite
@@ -53,12 +59,28 @@ const (
 	maxGSOSegments = 64
 	// udpSegment is the UDP_SEGMENT socket option (linux/udp.h), absent from syscall.
 	udpSegment = 103
+	// maxHold is the longest a write waits for an uncork.
+	maxHold = 2 * time.Millisecond
+	// refusalsToStop is how many GSO sends in a row the kernel may refuse before GSO is
+	// turned off. One refusal can be about one route (EINVAL: a segment larger than the
+	// path MTU; EIO: IPsec), and that run is sent one datagram at a time instead.
+	refusalsToStop = 16
 )
 
-func newBatchConn(c *net.UDPConn, gso bool) (*batchConn, error) {
-	b := &batchConn{UDPConn: c, oob: make([]byte, syscall.CmsgSpace(2))}
+// newBatchConn wraps c. GSO is used when wanted and the kernel knows UDP_SEGMENT (Linux
+// 4.18+); an older kernel would ignore the option and send one oversized datagram.
+func newBatchConn(c *net.UDPConn, gso bool, log *slog.Logger) (*batchConn, error) {
+	b := &batchConn{UDPConn: c, log: log, oob: make([]byte, syscall.CmsgSpace(2))}
 	if err := b.raw.init(c); err != nil {
 		return nil, err
+	}
+	b.timer = time.AfterFunc(time.Hour, b.flushHeld)
+	b.timer.Stop()
+	if gso {
+		if err := b.raw.supportsGSO(); err != nil {
+			log.Info("sfu: UDP GSO not available; sending one datagram per call", "err", err)
+			gso = false
+		}
 	}
 	b.gso.Store(gso)
 	return b, nil
@@ -85,18 +107,31 @@ func (c *batchConn) uncork() {
 // WriteToAddrPort is the ICE UDP mux's write path (see ice.AddrPortReaderWriter).
 func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	c.mu.Lock()
-	if c.corked > 0 && len(c.data)+len(b) <= maxHeldBytes {
+	if c.corked > 0 && len(b) > 0 && len(c.data)+len(b) <= maxHeldBytes && addr.Addr().Zone() == "" {
+		if len(c.pending) == 0 {
+			c.timer.Reset(maxHold)
+		}
 		c.pending = append(c.pending, heldWrite{addr: addr, off: len(c.data), n: len(b)})
 		c.data = append(c.data, b...)
 		c.mu.Unlock()
 		return len(b), nil
 	}
+	c.mu.Unlock()
+	// Behind whatever is held or being sent, so that writes to one address stay in order.
+	c.flush()
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	return c.WriteToUDPAddrPort(b, addr)
+}
+
+// flushHeld is the timer's flush, for writes held longer than maxHold.
+func (c *batchConn) flushHeld() {
+	c.mu.Lock()
 	held := len(c.pending) > 0
 	c.mu.Unlock()
 	if held {
-		c.flush() // what was held for addr leaves before b
+		c.flush()
 	}
-	return c.WriteToUDPAddrPort(b, addr)
 }
 
 // ReadFromAddrPort completes ice.AddrPortReaderWriter.
@@ -126,17 +161,24 @@ func (c *batchConn) flush() {
 		j := c.run(w, i)
 		start, end := w[i].off, w[j-1].off+w[j-1].n
 		if j-i > 1 {
-			if err := c.sendGSO(data[start:end], w[i].n, w[i].addr); err == nil {
+			err := c.sendGSO(data[start:end], w[i].n, w[i].addr)
+			switch {
+			case err == nil:
 				c.gsoSends.Add(1)
+				c.refusals.Store(0)
 				i = j
 				continue
-			} else if !errors.Is(err, syscall.EIO) && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOPROTOOPT) {
+			case !errors.Is(err, syscall.EIO) && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOPROTOOPT):
 				c.failures.Add(uint64(j - i))
 				i = j
 				continue
 			}
-			// The kernel or the interface cannot do GSO: from now on, one at a time.
-			c.gso.Store(false)
+			// Refused: this run goes one datagram at a time; many refusals in a row mean
+			// the kernel or the interface cannot do GSO at all.
+			if c.refusals.Add(1) == refusalsToStop {
+				c.gso.Store(false)
+				c.log.Warn("sfu: the kernel refuses UDP GSO sends; sending one datagram per call from now on", "err", err)
+			}
 		}
 		for ; i < j; i++ {
 			if err := c.raw.send(data[w[i].off:w[i].off+w[i].n], nil, w[i].addr); err != nil {
@@ -214,10 +256,25 @@ func (r *rawSender) init(c *net.UDPConn) error {
 		r.msg.Namelen = syscall.SizeofSockaddrInet4
 	}
 	r.write = func(fd uintptr) bool {
-		_, _, r.errno = syscall.RawSyscall(syscall.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&r.msg)), 0) //nolint:gosec // msghdr for the kernel
-		return r.errno != syscall.EAGAIN
+		for {
+			_, _, r.errno = syscall.RawSyscall(syscall.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&r.msg)), 0) //nolint:gosec // msghdr for the kernel
+			if r.errno != syscall.EINTR {
+				return r.errno != syscall.EAGAIN
+			}
+		}
 	}
 	return nil
+}
+
+// supportsGSO asks the kernel whether the socket knows UDP_SEGMENT.
+func (r *rawSender) supportsGSO() error {
+	var serr error
+	if err := r.rc.Control(func(fd uintptr) {
+		_, serr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_UDP, udpSegment) //nolint:gosec // a file descriptor fits an int
+	}); err != nil {
+		return err
+	}
+	return serr
 }
 
 // send sends b (with the control message oob, if any) to addr.

@@ -28,7 +28,7 @@ func TestBatchConn(t *testing.T) {
 			if err != nil {
 				t.Skipf("no %s loopback here: %v", tc.network, err)
 			}
-			c, err := newBatchConn(udp, gso)
+			c, err := newBatchConn(udp, gso, testLogger())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,4 +121,22 @@ func expectDatagrams(t *testing.T, c *net.UDPConn, want [][]byte) {
 			t.Fatalf("datagram %d: got %d bytes starting %q, want %d bytes starting %q", i+1, n, buf[:min(n, 2)], len(w), w[:2])
 		}
 	}
+}
+
+// TestBatchConnHoldIsBounded: a write held while a writer stays corked (blocked on an
+// ICE-TCP viewer, say) still leaves after maxHold.
+func TestBatchConnHoldIsBounded(t *testing.T) {
+	udp := listenLoopback(t, "udp4", net.IPv4(127, 0, 0, 1))
+	c, err := newBatchConn(udp, true, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := listenLoopback(t, "udp4", net.IPv4(127, 0, 0, 1))
+	c.cork()
+	defer c.uncork()
+	stun := []byte("binding success")
+	if _, err := c.WriteToAddrPort(stun, dst.LocalAddr().(*net.UDPAddr).AddrPort()); err != nil {
+		t.Fatal(err)
+	}
+	expectDatagrams(t, dst, [][]byte{stun})
 }

@@ -143,8 +143,9 @@ type Stats struct {
 	PacketsForwarded uint64 // RTP packets written to viewers
 	BytesForwarded   uint64 // their payload bytes
 	PacketsDropped   uint64 // packets not queued because a viewer's queue was full
-	PacketsResent    uint64 // packets sent again because a viewer's NACK asked for them
-	WriteErrors      uint64 // writes to a viewer that failed (usually: it just left)
+	PacketsResent    uint64 // packets sent again because a viewer's NACK asked for them (also in PacketsForwarded)
+	GSOSends         uint64 // UDP sends that carried more than one packet
+	WriteErrors      uint64 // writes to a viewer that failed (usually: it just left), and held UDP sends that failed
 	KeyframeRequests uint64 // PLIs sent to publishers
 	LayerSwitches    uint64 // simulcast layer changes made for viewers
 	SlowViewersEnded uint64 // viewers ended by SlowViewerTimeout
@@ -296,7 +297,7 @@ func (s *SFU) listen(ip net.IP) error {
 	// Many viewers share this socket: give it room for bursts (keyframes).
 	_ = udp.SetReadBuffer(4 << 20)
 	_ = udp.SetWriteBuffer(4 << 20)
-	if s.udpConn, err = newBatchConn(udp, !s.cfg.DisableGSO); err != nil {
+	if s.udpConn, err = newBatchConn(udp, !s.cfg.DisableGSO, s.log); err != nil {
 		_ = udp.Close()
 		return fmt.Errorf("sfu: UDP socket: %w", err)
 	}
@@ -724,6 +725,10 @@ func (s *SFU) Stats() Stats {
 		KeyframeRequests: s.retired.keyframeRequests.Load(),
 		LayerSwitches:    s.retired.layerSwitches.Load(),
 		SlowViewersEnded: s.retired.slowViewerEnded.Load(),
+	}
+	if s.udpConn != nil {
+		st.WriteErrors += s.udpConn.failures.Load()
+		st.GSOSends = s.udpConn.gsoSends.Load()
 	}
 	for _, r := range s.liveRooms() {
 		st.Rooms++
