@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/shizuishan/culturecloud/media/ffmpeg"
 	"image"
 	_ "image/jpeg" // DecodeConfig of the outputs
 	_ "image/png"
@@ -148,7 +149,7 @@ func images(ctx context.Context, src, demuxer, outDir string) ([]string, error) 
 	for i := range ImageWidths {
 		fmt.Fprintf(&graph, "[s%d]", i)
 	}
-	args := append([]string{}, ffmpegArgs...)
+	args := ffmpeg.Args()
 	args = append(args, inputArgs(demuxer, src)...)
 	var names, outs []string
 	for i, w := range ImageWidths {
@@ -197,7 +198,7 @@ func poster(ctx context.Context, src, demuxer string, at time.Duration, outDir s
 		if err := os.Remove(posterPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
-		args := append([]string{}, ffmpegArgs...)
+		args := ffmpeg.Args()
 		args = append(args, "-ss", strconv.FormatFloat(seek.Seconds(), 'f', 3, 64))
 		args = append(args, inputArgs(demuxer, src)...)
 		args = append(args, "-filter_complex", graph)
@@ -221,10 +222,10 @@ func waveform(ctx context.Context, src, demuxer, outDir string) ([]string, error
 		"showwavespic=s=" + waveSize + ":colors=" + waveColor + ",split=2[w][t0];" +
 		"color=c=" + waveBG + ":s=" + waveSize + "[bg];[bg][t0]overlay=shortest=1:format=auto," +
 		fitWidth(thumbWidth) + "[t]"
-	args := append([]string{}, ffmpegArgs...)
+	args := ffmpeg.Args()
 	args = append(args, inputArgs(demuxer, src)...)
 	args = append(args, "-filter_complex", graph,
-		"-map", "[w]", "-frames:v", "1", "-update", "1", fileURL(filepath.Join(outDir, Waveform)))
+		"-map", "[w]", "-frames:v", "1", "-update", "1", ffmpeg.FileURL(filepath.Join(outDir, Waveform)))
 	args = append(args, jpegOut("[t]", filepath.Join(outDir, ThumbName(thumbWidth)))...)
 	if err := run(ctx, src, "ffmpeg", args...); err != nil {
 		return nil, err
@@ -240,7 +241,7 @@ func pdf(ctx context.Context, src, outDir string) ([]string, error) {
 		return nil, err
 	}
 	posterPath := filepath.Join(outDir, Poster)
-	args := append([]string{}, ffmpegArgs...)
+	args := ffmpeg.Args()
 	args = append(args, inputArgs("jpeg_pipe", posterPath)...)
 	args = append(args, "-filter_complex", "[0:v:0]"+fitWidth(thumbWidth)+"[t]")
 	args = append(args, jpegOut("[t]", filepath.Join(outDir, ThumbName(thumbWidth)))...)
@@ -257,7 +258,7 @@ func fitWidth(w int) string {
 
 // jpegOut writes the filter output label as one JPEG file.
 func jpegOut(label, path string) []string {
-	return []string{"-map", label, "-frames:v", "1", "-update", "1", "-q:v", jpegQuality, fileURL(path)}
+	return []string{"-map", label, "-frames:v", "1", "-update", "1", "-q:v", jpegQuality, ffmpeg.FileURL(path)}
 }
 
 // describe reads the size of each output back from the file.

@@ -29,8 +29,8 @@ func needTools(t *testing.T) {
 	}
 }
 
-// ffmpeg makes a test input.
-func ffmpeg(t *testing.T, args ...string) {
+// makeInput makes a test input with ffmpeg.
+func makeInput(t *testing.T, args ...string) {
 	t.Helper()
 	cmd := exec.Command("ffmpeg", append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y"}, args...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -79,7 +79,7 @@ func TestMake(t *testing.T) {
 	picture := func(size, name string) func(t *testing.T, dir string) string {
 		return func(t *testing.T, dir string) string {
 			p := filepath.Join(dir, name)
-			ffmpeg(t, "-f", "lavfi", "-i", "testsrc=size="+size+":rate=1", "-frames:v", "1", p)
+			makeInput(t, "-f", "lavfi", "-i", "testsrc=size="+size+":rate=1", "-frames:v", "1", p)
 			return p
 		}
 	}
@@ -88,14 +88,14 @@ func TestMake(t *testing.T) {
 			p := filepath.Join(dir, name)
 			args := []string{"-f", "lavfi", "-i", "testsrc=size=640x360:rate=25:duration=3",
 				"-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-shortest"}
-			ffmpeg(t, append(append(args, codecs...), p)...)
+			makeInput(t, append(append(args, codecs...), p)...)
 			return p
 		}
 	}
 	tone := func(name string, codecs ...string) func(t *testing.T, dir string) string {
 		return func(t *testing.T, dir string) string {
 			p := filepath.Join(dir, name)
-			ffmpeg(t, append(append([]string{"-f", "lavfi", "-i", "sine=frequency=440:duration=3"}, codecs...), p)...)
+			makeInput(t, append(append([]string{"-f", "lavfi", "-i", "sine=frequency=440:duration=3"}, codecs...), p)...)
 			return p
 		}
 	}
@@ -182,7 +182,7 @@ func TestMakeFlattensTransparency(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "alpha.png")
 	// Red, but transparent except for a band in the middle.
-	ffmpeg(t, "-f", "lavfi", "-i", "color=c=red:s=400x300,format=rgba,geq=r=255:g=0:b=0:a='if(between(X,100,300),255,0)'",
+	makeInput(t, "-f", "lavfi", "-i", "color=c=red:s=400x300,format=rgba,geq=r=255:g=0:b=0:a='if(between(X,100,300),255,0)'",
 		"-frames:v", "1", src)
 	outs, err := Make(context.Background(), src, "image/png", filepath.Join(dir, "out"))
 	if err != nil {
@@ -283,19 +283,5 @@ func TestPosterTime(t *testing.T) {
 		if got := posterTime(tt.duration); got != tt.want {
 			t.Errorf("posterTime(%v) = %v, want %v", tt.duration, got, tt.want)
 		}
-	}
-}
-
-func TestTailKeepsTheEnd(t *testing.T) {
-	var tl tail
-	for i := range 10000 {
-		fmt.Fprintf(&tl, "line %d\n", i)
-	}
-	if len(tl.buf) > stderrKeep {
-		t.Fatalf("kept %d bytes, want at most %d", len(tl.buf), stderrKeep)
-	}
-	got := cleanStderr(tl.String(), "")
-	if !strings.HasSuffix(got, "line 9999") || strings.Count(got, "; ") != stderrLines-1 {
-		t.Errorf("cleanStderr = %q", got)
 	}
 }

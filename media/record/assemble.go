@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/shizuishan/culturecloud/media/ffmpeg"
 	"io"
 	"os"
 	"os/exec"
@@ -198,7 +199,7 @@ func joinTS(ctx context.Context, st Storage, keys []string, out string) error {
 	if err != nil {
 		return err
 	}
-	var stderr tail
+	var stderr ffmpeg.Tail
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = waitDelay
 	if err := cmd.Start(); err != nil {
@@ -217,7 +218,7 @@ func joinTS(ctx context.Context, st Storage, keys []string, out string) error {
 		return err
 	}
 	if werr != nil {
-		return fmt.Errorf("record: joining segments: %w: %s", werr, stderr.lastLines())
+		return fmt.Errorf("record: joining segments: %w: %s", werr, ffmpeg.CleanStderr(stderr.String(), ""))
 	}
 	return nil
 }
@@ -260,11 +261,11 @@ func joinWebM(ctx context.Context, st Storage, keys []string, tmp, out string) e
 		"-f", "concat", "-safe", "0", "-i", "file:"+list,
 		"-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "webm", "file:"+out)
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
-	var stderr tail
+	var stderr ffmpeg.Tail
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = waitDelay
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("record: joining segments: %w: %s", err, stderr.lastLines())
+		return fmt.Errorf("record: joining segments: %w: %s", err, ffmpeg.CleanStderr(stderr.String(), ""))
 	}
 	return nil
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/shizuishan/culturecloud/media/ffmpeg"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -42,7 +42,7 @@ type run struct {
 	conns  map[bool]*net.UDPConn // by "is video"
 	pts    map[bool]uint8
 	list   string
-	stderr *tail
+	stderr *ffmpeg.Tail
 	exited chan struct{}
 	err    error // Wait's answer, once exited is closed
 }
@@ -102,7 +102,7 @@ func tryStart(ctx context.Context, s runSpec) (*run, error) {
 	list := filepath.Join(s.dir, fmt.Sprintf("list-%d.csv", s.n))
 	_ = os.Remove(list)
 
-	r := &run{conns: map[bool]*net.UDPConn{}, pts: map[bool]uint8{}, list: list, stderr: &tail{},
+	r := &run{conns: map[bool]*net.UDPConn{}, pts: map[bool]uint8{}, list: list, stderr: &ffmpeg.Tail{},
 		exited: make(chan struct{})}
 	cmd := exec.CommandContext(ctx, "ffmpeg", ffmpegArgs(s, sdpPath, list)...)
 	cmd.Stderr = r.stderr
@@ -241,13 +241,13 @@ func (r *run) waitReady(ctx context.Context) error {
 		for quiet < 2 {
 			select {
 			case <-r.exited:
-				return fmt.Errorf("record: ffmpeg ended at start: %w: %s", r.error(), r.stderr.lastLines())
+				return fmt.Errorf("record: ffmpeg ended at start: %w: %s", r.error(), ffmpeg.CleanStderr(r.stderr.String(), ""))
 			case <-ctx.Done():
 				return ctx.Err()
 			default:
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("record: ffmpeg did not open its ports within %s: %s", readyTimeout, r.stderr.lastLines())
+				return fmt.Errorf("record: ffmpeg did not open its ports within %s: %s", readyTimeout, ffmpeg.CleanStderr(r.stderr.String(), ""))
 			}
 			ok, err := probe(c)
 			if err != nil {
@@ -322,43 +322,9 @@ func (r *run) close() {
 
 // error describes how the run ended, once it has.
 func (r *run) error() error {
-	msg := r.stderr.lastLines()
+	msg := ffmpeg.CleanStderr(r.stderr.String(), "")
 	if r.err == nil {
 		return fmt.Errorf("ffmpeg ended: %s", msg)
 	}
 	return fmt.Errorf("ffmpeg: %w: %s", r.err, msg)
-}
-
-// tail keeps the last stderrKeep bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-const (
-	stderrKeep  = 16 << 10
-	stderrLines = 5
-)
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - stderrKeep; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) lastLines() string {
-	t.mu.Lock()
-	s := string(t.buf)
-	t.mu.Unlock()
-	var lines []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	return strings.Join(lines[max(0, len(lines)-stderrLines):], "; ")
 }

@@ -22,8 +22,8 @@ func needTools(t testing.TB) {
 	}
 }
 
-// ffmpeg makes a test input.
-func ffmpeg(t testing.TB, args ...string) {
+// makeInput makes a test input with ffmpeg.
+func makeInput(t testing.TB, args ...string) {
 	t.Helper()
 	cmd := exec.Command("ffmpeg", append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y"}, args...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {

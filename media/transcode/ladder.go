@@ -2,6 +2,7 @@ package transcode
 
 import (
 	"fmt"
+	"github.com/shizuishan/culturecloud/media/ffmpeg"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -149,7 +150,7 @@ const (
 func Command(src, outDir string, p Probe, o Options) []string {
 	o = o.withDefaults()
 	ladder := Ladder(p)
-	args := append([]string{}, ffmpegArgs...)
+	args := ffmpeg.Args()
 	if o.Threads > 0 {
 		args = append(args, "-filter_complex_threads", strconv.Itoa(o.Threads))
 	}
@@ -222,17 +223,17 @@ func Command(src, outDir string, p Probe, o Options) []string {
 	args = append(args, "-f", "hls", "-hls_time", strconv.Itoa(o.SegmentSeconds),
 		"-hls_playlist_type", "vod", "-hls_segment_type", "fmp4", "-hls_flags", "independent_segments",
 		"-hls_fmp4_init_filename", "%v_init.mp4",
-		"-hls_segment_filename", fileURL(filepath.Join(outDir, "%v_%05d.m4s")),
+		"-hls_segment_filename", ffmpeg.FileURL(filepath.Join(outDir, "%v_%05d.m4s")),
 		"-master_pl_name", MasterName, "-var_stream_map", strings.Join(vsm, " "),
-		fileURL(filepath.Join(outDir, "%v.m3u8")))
+		ffmpeg.FileURL(filepath.Join(outDir, "%v.m3u8")))
 	if p.HasVideo {
 		args = append(args, "-map", "[poster]", "-frames:v", "1", "-update", "1", "-q:v", jpegQuality,
-			fileURL(filepath.Join(outDir, PosterName)))
+			ffmpeg.FileURL(filepath.Join(outDir, PosterName)))
 		args = append(args, "-map", "[sprite]", "-frames:v", "1", "-update", "1", "-q:v", "5",
-			fileURL(filepath.Join(outDir, SpriteName)))
+			ffmpeg.FileURL(filepath.Join(outDir, SpriteName)))
 	} else {
 		args = append(args, "-map", "[wave]", "-frames:v", "1", "-update", "1",
-			fileURL(filepath.Join(outDir, WaveformName)))
+			ffmpeg.FileURL(filepath.Join(outDir, WaveformName)))
 	}
 	return append(args, "-progress", "pipe:1", "-nostats")
 }

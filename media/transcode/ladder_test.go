@@ -163,7 +163,7 @@ func BenchmarkLadderVsHandCommand(b *testing.B) {
 	needTools(b)
 	dir := b.TempDir()
 	src := filepath.Join(dir, "in.mp4")
-	ffmpeg(b, "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-f", "lavfi", "-i", "sine=frequency=440",
+	makeInput(b, "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-f", "lavfi", "-i", "sine=frequency=440",
 		"-t", "6", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", src)
 	p, err := ProbeFile(b.Context(), src)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shizuishan/culturecloud/media/ffmpeg"
 	"math"
 	"os"
 	"os/exec"
@@ -35,22 +36,16 @@ type Probe struct {
 // ProbeFile runs ffprobe on the file at path. An unreadable file gives an *InputError.
 func ProbeFile(ctx context.Context, path string) (Probe, error) {
 	args := []string{"-v", "error", "-show_streams", "-show_format", "-of", "json",
-		"-format_whitelist", formats, "-protocol_whitelist", "file", fileURL(path)}
-	cmd := exec.CommandContext(ctx, "ffprobe", args...)
-	var stderr tail
-	cmd.Stderr = &stderr
-	cmd.WaitDelay = waitDelay
-	out, err := cmd.Output()
-	if err != nil {
-		if ctx.Err() != nil {
-			return Probe{}, &ToolError{Tool: "ffprobe", Err: ctx.Err()}
-		}
-		msg := cleanStderr(stderr.String(), path)
+		"-format_whitelist", formats, "-protocol_whitelist", "file", ffmpeg.FileURL(path)}
+	out, err := ffmpeg.Output(ctx, path, "ffprobe", args)
+	if te := (*ToolError)(nil); errors.As(err, &te) && ctx.Err() == nil {
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) { // ffprobe did not run at all
-			return Probe{}, &ToolError{Tool: "ffprobe", Err: err, Stderr: msg}
+		if errors.As(err, &ee) { // ffprobe ran and could not read the file
+			return Probe{}, &InputError{Reason: "this is not a video or audio file that can be read", FFmpeg: te.Stderr}
 		}
-		return Probe{}, &InputError{Reason: "this is not a video or audio file that can be read", FFmpeg: msg}
+	}
+	if err != nil {
+		return Probe{}, err
 	}
 	p, err := parseProbe(out)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/shizuishan/culturecloud/media/ffmpeg"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -74,7 +75,7 @@ func Run(ctx context.Context, src, outDir string, o Options, progress func(Progr
 	}
 
 	pp := &progressParser{total: p.Duration, emit: progress, cap: 99}
-	stderr, err := run(ctx, src, Command(src, outDir, p, o), pp.line)
+	stderr, err := ffmpeg.Run(ctx, src, "ffmpeg", Command(src, outDir, p, o), pp.line)
 	if err != nil {
 		return Result{}, fmt.Errorf("transcode: ladder: %w", err)
 	}
@@ -187,11 +188,11 @@ func ensurePoster(ctx context.Context, src, outDir string, p Probe) error {
 	}
 	l := Ladder(p)[0]
 	w, h := fit(l.Width, l.Height, posterLong)
-	args := append([]string{}, ffmpegArgs...)
+	args := ffmpeg.Args()
 	args = append(args, inputArgs(src)...)
 	args = append(args, "-map", or(p.videoStream, "0:v:0"), "-vf", fmt.Sprintf("scale=%d:%d,setsar=1", w, h),
-		"-frames:v", "1", "-update", "1", "-q:v", jpegQuality, fileURL(path))
-	if _, err := run(ctx, src, args, nil); err != nil {
+		"-frames:v", "1", "-update", "1", "-q:v", jpegQuality, ffmpeg.FileURL(path))
+	if _, err := ffmpeg.Run(ctx, src, "ffmpeg", args, nil); err != nil {
 		return fmt.Errorf("transcode: poster: %w", err)
 	}
 	if _, err := os.Stat(path); err != nil {
@@ -203,21 +204,21 @@ func ensurePoster(ctx context.Context, src, outDir string, p Probe) error {
 // remux copies a rung and the sound from their playlists into one progressive file with
 // the index first, so that it plays while it downloads.
 func remux(ctx context.Context, outDir, rung string, withAudio bool, name string) error {
-	args := append([]string{}, ffmpegArgs...)
+	args := ffmpeg.Args()
 	var maps []string
 	in := 0
 	if rung != "" {
-		args = append(args, "-protocol_whitelist", "file", "-i", fileURL(filepath.Join(outDir, rung+".m3u8")))
+		args = append(args, "-protocol_whitelist", "file", "-i", ffmpeg.FileURL(filepath.Join(outDir, rung+".m3u8")))
 		maps = append(maps, "-map", "0:v:0")
 		in++
 	}
 	if withAudio {
-		args = append(args, "-protocol_whitelist", "file", "-i", fileURL(filepath.Join(outDir, audioName+".m3u8")))
+		args = append(args, "-protocol_whitelist", "file", "-i", ffmpeg.FileURL(filepath.Join(outDir, audioName+".m3u8")))
 		maps = append(maps, "-map", fmt.Sprintf("%d:a:0", in))
 	}
 	args = append(args, maps...)
-	args = append(args, "-c", "copy", "-movflags", "+faststart", "-f", "mp4", fileURL(filepath.Join(outDir, name)))
-	if _, err := run(ctx, "", args, nil); err != nil {
+	args = append(args, "-c", "copy", "-movflags", "+faststart", "-f", "mp4", ffmpeg.FileURL(filepath.Join(outDir, name)))
+	if _, err := ffmpeg.Run(ctx, "", "ffmpeg", args, nil); err != nil {
 		return fmt.Errorf("transcode: download file: %w", err)
 	}
 	return nil

@@ -36,7 +36,7 @@ func clip(size string, secs int, silent bool, name string) func(t *testing.T, di
 		if !silent {
 			args = append(args, "-c:a", "aac")
 		}
-		ffmpeg(t, append(args, p)...)
+		makeInput(t, append(args, p)...)
 		return p
 	}
 }
@@ -45,7 +45,7 @@ func tone(secs int, name string, codec ...string) func(t *testing.T, dir string)
 	return func(t *testing.T, dir string) string {
 		p := filepath.Join(dir, name)
 		args := append([]string{"-f", "lavfi", "-i", "sine=frequency=440:duration=" + strconv.Itoa(secs)}, codec...)
-		ffmpeg(t, append(args, p)...)
+		makeInput(t, append(args, p)...)
 		return p
 	}
 }
@@ -398,7 +398,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 			if faststart {
 				args = append(args, "-movflags", "+faststart")
 			}
-			ffmpeg(t, append(args, full)...)
+			makeInput(t, append(args, full)...)
 			b, err := os.ReadFile(full)
 			if err != nil {
 				t.Fatal(err)
@@ -423,16 +423,16 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"text", write([]byte("石嘴山数字文化云\n")), "not a video or audio file", true, 0},
 		{"picture", func(t *testing.T, dir string) string {
 			p := filepath.Join(dir, "in.png")
-			ffmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=320x240", "-frames:v", "1", p)
+			makeInput(t, "-f", "lavfi", "-i", "testsrc2=size=320x240", "-frames:v", "1", p)
 			return p
 		}, "not a video or audio file", true, 0},
 		{"truncated mp4", half(false), "not a video or audio file", true, 0},
 		{"truncated mp4, index first", half(true), "cut off", false, 0},
 		{"10-hour container, 1-second streams", func(t *testing.T, dir string) string {
 			v, a, p := filepath.Join(dir, "v.mp4"), filepath.Join(dir, "a.m4a"), filepath.Join(dir, "in.mp4")
-			ffmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", v)
-			ffmpeg(t, "-f", "lavfi", "-i", "sine", "-t", "1", "-c:a", "aac", a)
-			ffmpeg(t, "-i", v, "-itsoffset", "36000", "-i", a, "-map", "0:v", "-map", "1:a", "-c", "copy", p)
+			makeInput(t, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", v)
+			makeInput(t, "-f", "lavfi", "-i", "sine", "-t", "1", "-c:a", "aac", a)
+			makeInput(t, "-i", v, "-itsoffset", "36000", "-i", a, "-map", "0:v", "-map", "1:a", "-c", "copy", p)
 			if d := ffprobe(t, p, "-show_format").duration(t); d < 36000 {
 				t.Fatalf("the crafted file lasts %.0f s, want about 36001", d)
 			}
