@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,18 +18,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/logging"
-	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
-	"github.com/pion/webrtc/v4/pkg/media/h264reader"
-	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/media/sfu/sfutest"
 )
 
 // startLiveServer runs the product with the test configuration changed by adjust.
@@ -128,168 +122,35 @@ func registerCitizen(t *testing.T, srv *testenv.Server, name, display string) *c
 	return c
 }
 
-// ---- test media: H.264 and Opus made by ffmpeg, loaded once ----
-
-type liveAU struct {
-	data []byte // Annex B
-	idr  bool
+// liveMedia is 10 s of 320x240 H.264 with a single IDR at the start, so that every other
+// keyframe a viewer gets is one it asked for, and 10 s of Opus. The publisher loops them.
+var liveMedia = sfutest.MediaOnce{
+	Spec: sfutest.MediaSpec{Size: "320x240", AudioBitrate: "48k", MinPictures: 290, MinOpus: 490, IDRs: 1,
+		X264: []string{"-preset", "veryfast", "-x264-params", "keyint=300:min-keyint=300:scenecut=0"}},
+	NoFFmpeg: testenv.Unavailable,
 }
 
-type liveMedia struct {
-	aus  []liveAU
-	opus [][]byte // one 20 ms packet each
-	// idrs are the SHA-256 sums of the IDR slices sent, so that a viewer can tell that
-	// what it reassembled is a whole, intact keyframe.
-	idrs map[[32]byte]bool
-}
-
-var (
-	liveMediaOnce sync.Once
-	liveMediaVal  *liveMedia
-	liveMediaErr  error
-)
-
-// loadLiveMedia makes 10 s of 320x240 H.264 (constrained baseline, 30 fps) with a single
-// IDR at the start, so that every other keyframe a viewer gets is one it asked for, and
-// 10 s of Opus in 20 ms packets. The publisher loops them.
-func loadLiveMedia(t testing.TB) *liveMedia {
+func loadLiveMedia(t testing.TB) *sfutest.Media {
 	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		testenv.Unavailable(t, err)
-	}
-	liveMediaOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cc-live-media-")
-		if err != nil {
-			liveMediaErr = err
-			return
-		}
-		defer func() { _ = os.RemoveAll(dir) }()
-		liveMediaVal, liveMediaErr = makeLiveMedia(dir)
-	})
-	if liveMediaErr != nil {
-		t.Fatal(liveMediaErr)
-	}
-	return liveMediaVal
-}
-
-func makeLiveMedia(dir string) (*liveMedia, error) {
-	h264 := filepath.Join(dir, "out.h264")
-	ogg := filepath.Join(dir, "out.ogg")
-	for _, args := range [][]string{
-		{"-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "10", "-c:v", "libx264", "-preset", "veryfast",
-			"-profile:v", "baseline", "-bf", "0", "-x264-params", "keyint=300:min-keyint=300:scenecut=0",
-			"-pix_fmt", "yuv420p", h264},
-		// One 20 ms Opus packet per Ogg page, so that a page is an RTP packet.
-		{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "10", "-c:a", "libopus",
-			"-b:a", "48k", "-page_duration", "20000", ogg},
-	} {
-		cmd := exec.Command("ffmpeg", append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("ffmpeg: %w: %s", err, out)
-		}
-	}
-	m := &liveMedia{idrs: map[[32]byte]bool{}}
-	f, err := os.Open(h264)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	hr, err := h264reader.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	var cur []byte
-	for {
-		nal, err := hr.NextNAL()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		cur = append(cur, 0, 0, 0, 1)
-		cur = append(cur, nal.Data...)
-		idr := nal.UnitType == h264reader.NalUnitTypeCodedSliceIdr
-		if idr {
-			m.idrs[sha256.Sum256(nal.Data)] = true
-		}
-		if idr || nal.UnitType == h264reader.NalUnitTypeCodedSliceNonIdr {
-			m.aus = append(m.aus, liveAU{data: cur, idr: idr})
-			cur = nil
-		}
-	}
-	o, err := os.Open(ogg)
-	if err != nil {
-		return nil, err
-	}
-	defer o.Close()
-	or, _, err := oggreader.NewWith(o)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		page, _, err := or.ParseNextPage()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if bytes.HasPrefix(page, []byte("OpusTags")) {
-			continue
-		}
-		m.opus = append(m.opus, append([]byte(nil), page...))
-	}
-	idrs := 0
-	for _, au := range m.aus {
-		if au.idr {
-			idrs++
-		}
-	}
-	if len(m.aus) < 290 || !m.aus[0].idr || idrs != 1 || len(m.opus) < 490 {
-		return nil, fmt.Errorf("unexpected test media: %d pictures (%d IDR), %d Opus packets", len(m.aus), idrs, len(m.opus))
-	}
-	return m, nil
+	return liveMedia.Load(t)
 }
 
 // ---- pion peers ----
 
-// peerAPI is a pion API for test peers: default codecs and interceptors, loopback UDP.
+// peerAPI is the pion API of test peers, over loopback UDP, silent.
 func peerAPI(t testing.TB) *webrtc.API {
 	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
+	api, err := sfutest.NewAPI(&logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelDisabled},
+		webrtc.NetworkTypeUDP4, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.LoggerFactory = &logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelDisabled}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	return api
 }
 
-// localOffer creates and sets a local offer and waits for its candidates (no trickle).
+// localOffer is the complete offer of pc.
 func localOffer(pc *webrtc.PeerConnection) (string, error) {
-	o, err := pc.CreateOffer(nil)
-	if err != nil {
-		return "", err
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(o); err != nil {
-		return "", err
-	}
-	select {
-	case <-gathered:
-	case <-time.After(30 * time.Second):
-		return "", errors.New("ICE gathering did not complete")
-	}
-	return pc.LocalDescription().SDP, nil
+	return sfutest.Offer(pc, 30*time.Second)
 }
 
 // sdpReply is the answer to a WHIP or WHEP POST.
@@ -318,62 +179,28 @@ func postSDP(hc *http.Client, url, offer string, headers ...string) (sdpReply, e
 	return sdpReply{status: resp.StatusCode, header: resp.Header, body: b}, err
 }
 
-// livePublisher is an encoder publishing over WHIP: H.264 at 30 fps and Opus every 20 ms,
-// looped, with an IDR at once whenever a PLI comes (as a real encoder does).
+// livePublisher is an encoder publishing over WHIP.
 type livePublisher struct {
-	pc       *webrtc.PeerConnection
+	*sfutest.Publisher
 	location string
-	stop     chan struct{}
-	stopOnce sync.Once
-	wg       sync.WaitGroup
-	jump     atomic.Bool
-	plis     atomic.Int64
-	firstPLI atomic.Int64 // unix ns
-	started  time.Time    // the WHIP answer came
-	idrs     atomic.Int64
-	frames   atomic.Int64
+	started  time.Time // the WHIP answer came
 }
 
-// newPublisherPC makes a PeerConnection with an H.264 (preferred) and an Opus track.
-func newPublisherPC(t testing.TB) (*webrtc.PeerConnection, *webrtc.TrackLocalStaticSample, *webrtc.TrackLocalStaticSample) {
+// newPublisher is a publisher that has not sent anything yet.
+func newPublisher(t testing.TB) *sfutest.Publisher {
 	t.Helper()
-	pc, err := peerAPI(t).NewPeerConnection(webrtc.Configuration{})
+	p, err := sfutest.NewPublisher(peerAPI(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = pc.Close() })
-	video, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264}, "video", "lecture")
-	if err != nil {
-		t.Fatal(err)
-	}
-	audio, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "lecture")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tr := range []webrtc.TrackLocal{video, audio} {
-		tc, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tr == webrtc.TrackLocal(video) {
-			// As the studio page does: H.264 first (pion would offer VP8 first).
-			if err := tc.SetCodecPreferences([]webrtc.RTPCodecParameters{{
-				RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
-					SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"},
-				PayloadType: 125,
-			}}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return pc, video, audio
+	t.Cleanup(func() { _ = p.PC.Close() })
+	return p
 }
 
 // publisherOffer is the SDP offer of a publisher that will never connect (for refusals).
 func publisherOffer(t testing.TB) string {
 	t.Helper()
-	pc, _, _ := newPublisherPC(t)
-	o, err := localOffer(pc)
+	o, err := localOffer(newPublisher(t).PC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,27 +211,8 @@ func publisherOffer(t testing.TB) string {
 func publish(t testing.TB, base, lecture, key string) *livePublisher {
 	t.Helper()
 	m := loadLiveMedia(t)
-	pc, video, audio := newPublisherPC(t)
-	p := &livePublisher{pc: pc, stop: make(chan struct{})}
-	for _, s := range pc.GetSenders() {
-		isVideo := s.Track() == webrtc.TrackLocal(video)
-		go func() {
-			for {
-				pkts, _, err := s.ReadRTCP()
-				if err != nil {
-					return
-				}
-				for _, pk := range pkts {
-					if _, ok := pk.(*rtcp.PictureLossIndication); ok && isVideo {
-						p.plis.Add(1)
-						p.firstPLI.CompareAndSwap(0, time.Now().UnixNano())
-						p.jump.Store(true)
-					}
-				}
-			}
-		}()
-	}
-	offer, err := localOffer(pc)
+	p := &livePublisher{Publisher: newPublisher(t)}
+	offer, err := localOffer(p.PC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,63 +230,12 @@ func publish(t testing.TB, base, lecture, key string) *livePublisher {
 	if !strings.HasPrefix(p.location, "/api/v1/lectures/"+lecture+"/whip/") || len(p.location) <= len("/api/v1/lectures/"+lecture+"/whip/") {
 		t.Fatalf("WHIP Location %q", p.location)
 	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(r.body)}); err != nil {
+	p.started = time.Now()
+	if err := p.Start(string(r.body), m); err != nil {
 		t.Fatal(err)
 	}
-	p.started = time.Now()
-	p.wg.Add(2)
-	go func() { // video, 30 fps
-		defer p.wg.Done()
-		tick := time.NewTicker(time.Second / 30)
-		defer tick.Stop()
-		for i := 0; ; i = (i + 1) % len(m.aus) {
-			if p.jump.Swap(false) {
-				for !m.aus[i].idr {
-					i = (i + 1) % len(m.aus)
-				}
-			}
-			if m.aus[i].idr {
-				p.idrs.Add(1)
-			}
-			if err := video.WriteSample(media.Sample{Data: m.aus[i].data, Duration: time.Second / 30}); err != nil {
-				return
-			}
-			p.frames.Add(1)
-			select {
-			case <-p.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	go func() { // audio, 20 ms packets
-		defer p.wg.Done()
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; ; i = (i + 1) % len(m.opus) {
-			if err := audio.WriteSample(media.Sample{Data: m.opus[i], Duration: 20 * time.Millisecond}); err != nil {
-				return
-			}
-			select {
-			case <-p.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	t.Cleanup(p.close)
+	t.Cleanup(p.Close)
 	return p
-}
-
-// halt stops sending (the PeerConnection stays open).
-func (p *livePublisher) halt() {
-	p.stopOnce.Do(func() { close(p.stop) })
-	p.wg.Wait()
-}
-
-func (p *livePublisher) close() {
-	p.halt()
-	_ = p.pc.Close()
 }
 
 // ---- viewers ----
@@ -487,21 +244,13 @@ func (p *livePublisher) close() {
 // with pion's depacketizer and notes when it holds a parameter set and a complete IDR
 // slice, byte for byte one the publisher sent.
 type liveViewer struct {
-	pc       *webrtc.PeerConnection
+	*sfutest.Viewer
 	location string
 	posted   time.Time
 	reply    sdpReply
 
-	connectedAt atomic.Int64 // unix ns
-	firstIDR    atomic.Int64 // unix ns of the first complete, intact IDR slice (with SPS and PPS before it)
-	audioPkts   atomic.Int64
-	videoPkts   atomic.Int64
-	audioTrack  atomic.Bool
-	videoTrack  atomic.Bool
-	ended       chan struct{} // closed on the first closed, failed or disconnected state
-	endedAt     atomic.Int64
-	endOnce     sync.Once
-	idrs        map[[32]byte]bool
+	firstIDR atomic.Int64 // unix ns of the first complete, intact IDR slice (with SPS and PPS before it)
+	idrs     map[[32]byte]bool
 
 	keepMu sync.Mutex
 	keep   int    // bytes of Annex B to keep from the first IDR on (0: none)
@@ -518,36 +267,14 @@ type viewerOpts struct {
 // come back as errors.
 func watch(t testing.TB, base, lecture string, o viewerOpts) (*liveViewer, error) {
 	m := loadLiveMedia(t)
-	pc, err := peerAPI(t).NewPeerConnection(webrtc.Configuration{})
+	v := &liveViewer{idrs: m.IDRSums, keep: o.keep}
+	sv, err := sfutest.NewViewer(peerAPI(t), sfutest.ViewerOptions{EndOnDisconnect: true, Video: v.videoReader})
 	if err != nil {
 		return nil, err
 	}
+	v.Viewer = sv
+	pc := sv.PC
 	t.Cleanup(func() { _ = pc.Close() })
-	v := &liveViewer{pc: pc, ended: make(chan struct{}), idrs: m.idrs, keep: o.keep}
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			return nil, err
-		}
-	}
-	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		switch st {
-		case webrtc.PeerConnectionStateConnected:
-			v.connectedAt.CompareAndSwap(0, time.Now().UnixNano())
-		case webrtc.PeerConnectionStateClosed, webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateDisconnected:
-			v.endOnce.Do(func() {
-				v.endedAt.Store(time.Now().UnixNano())
-				close(v.ended)
-			})
-		}
-	})
-	pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		if track.Kind() == webrtc.RTPCodecTypeAudio {
-			v.audioTrack.Store(true)
-		} else {
-			v.videoTrack.Store(true)
-		}
-		v.read(track)
-	})
 	offer, err := localOffer(pc)
 	if err != nil {
 		return nil, err
@@ -577,27 +304,15 @@ func watch(t testing.TB, base, lecture string, o viewerOpts) (*liveViewer, error
 	return v, pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(v.reply.body)})
 }
 
-func (v *liveViewer) read(track *webrtc.TrackRemote) {
-	if track.Kind() == webrtc.RTPCodecTypeAudio {
-		for {
-			if _, _, err := track.ReadRTP(); err != nil {
-				return
-			}
-			v.audioPkts.Add(1)
-		}
-	}
+// videoReader reassembles the NAL units with pion's depacketizer and keeps what a
+// decoder would get.
+func (v *liveViewer) videoReader(track *webrtc.TrackRemote) func(*rtp.Packet) {
 	var depack codecs.H264Packet
 	var sps, pps bool
-	var lastPLI time.Time
-	for {
-		pkt, _, err := track.ReadRTP()
-		if err != nil {
-			return
-		}
-		v.videoPkts.Add(1)
+	return func(pkt *rtp.Packet) {
 		annexB, err := depack.Unmarshal(pkt.Payload)
 		if err == nil && len(annexB) > 0 {
-			for _, nal := range splitAnnexB(annexB) {
+			for _, nal := range sfutest.SplitAnnexB(annexB) {
 				switch nal[0] & 0x1f {
 				case 7:
 					sps = true
@@ -613,11 +328,8 @@ func (v *liveViewer) read(track *webrtc.TrackRemote) {
 				v.keepAnnexB(annexB)
 			}
 		}
-		// As a browser's decoder does: with nothing decodable yet, ask for a keyframe
-		// every half second (covers a keyframe lost while the connection was starting).
-		if v.firstIDR.Load() == 0 && v.videoPkts.Load() > 30 && time.Since(lastPLI) > 500*time.Millisecond {
-			lastPLI = time.Now()
-			_ = v.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}})
+		if v.firstIDR.Load() == 0 && v.VideoPkts.Load() > 30 {
+			v.AskKeyframe(track)
 		}
 	}
 }
@@ -640,40 +352,13 @@ func (v *liveViewer) kept() []byte {
 	return append([]byte(nil), v.annexB...)
 }
 
-// splitAnnexB returns the NAL units of an Annex B buffer (4- or 3-byte start codes).
-func splitAnnexB(b []byte) [][]byte {
-	var out [][]byte
-	start := -1
-	for i := 0; i+2 < len(b); {
-		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
-			if start >= 0 {
-				end := i
-				if end > start && b[end-1] == 0 {
-					end--
-				}
-				if end > start {
-					out = append(out, b[start:end])
-				}
-			}
-			i += 3
-			start = i
-			continue
-		}
-		i++
-	}
-	if start >= 0 && start < len(b) {
-		out = append(out, b[start:])
-	}
-	return out
-}
-
 func (v *liveViewer) playing() bool {
-	return v.audioTrack.Load() && v.videoTrack.Load() && v.audioPkts.Load() > 0 && v.firstIDR.Load() != 0
+	return v.AudioTrack.Load() && v.VideoTrack.Load() && v.AudioPkts.Load() > 0 && v.firstIDR.Load() != 0
 }
 
 func (v *liveViewer) state() string {
-	return fmt.Sprintf("%s, audio %v/%d packets, video %v/%d packets, keyframe %v", v.pc.ConnectionState(),
-		v.audioTrack.Load(), v.audioPkts.Load(), v.videoTrack.Load(), v.videoPkts.Load(), v.firstIDR.Load() != 0)
+	return fmt.Sprintf("%s, audio %v/%d packets, video %v/%d packets, keyframe %v", v.PC.ConnectionState(),
+		v.AudioTrack.Load(), v.AudioPkts.Load(), v.VideoTrack.Load(), v.VideoPkts.Load(), v.firstIDR.Load() != 0)
 }
 
 // decodeH264 has ffmpeg decode an Annex B stream and returns the number of pictures.

@@ -231,7 +231,7 @@ func TestLiveLecture(t *testing.T) {
 			slowest = max(slowest, time.Duration(v.firstIDR.Load()-v.posted.UnixNano()))
 		}
 		t.Logf("20 viewers: the slowest had its first keyframe %s after posting its offer; the publisher got %d PLIs",
-			slowest.Round(time.Millisecond), pub.plis.Load())
+			slowest.Round(time.Millisecond), len(pub.PLIs()))
 		var st liveStats
 		eventually(t, "the live room counts 20 viewers", func() bool {
 			st = anon.liveStats(lec.ID)
@@ -260,8 +260,8 @@ func TestLiveLecture(t *testing.T) {
 		if cookies := late.reply.header.Values("Set-Cookie"); len(cookies) != 1 {
 			t.Errorf("a new visitor's WHEP answer sets %d cookies: %q", len(cookies), cookies)
 		}
-		eventually(t, "the late viewer's keyframe", func() bool { return late.firstIDR.Load() != 0 && late.connectedAt.Load() != 0 })
-		wait := time.Duration(late.firstIDR.Load() - late.connectedAt.Load())
+		eventually(t, "the late viewer's keyframe", func() bool { return late.firstIDR.Load() != 0 && late.ConnectedAt.Load() != 0 })
+		wait := time.Duration(late.firstIDR.Load() - late.ConnectedAt.Load())
 		total := time.Duration(late.firstIDR.Load() - late.posted.UnixNano())
 		t.Logf("late viewer: first intact IDR %s after connecting (%s after posting its offer)",
 			wait.Round(time.Millisecond), total.Round(time.Millisecond))
@@ -279,9 +279,9 @@ func TestLiveLecture(t *testing.T) {
 		anon.want(http.StatusNotFound, "DELETE", "/api/v1/lectures/"+tomorrow.ID+"/whep/"+strings.TrimPrefix(late.location, whep+"/"), nil)
 		anon.want(http.StatusOK, "DELETE", late.location, nil)
 		select {
-		case <-late.ended:
+		case <-late.Ended:
 		case <-time.After(15 * time.Second):
-			t.Fatalf("the late viewer's connection stays %s after DELETE", late.pc.ConnectionState())
+			t.Fatalf("the late viewer's connection stays %s after DELETE", late.PC.ConnectionState())
 		}
 		anon.want(http.StatusNotFound, "DELETE", late.location, nil)
 		eventually(t, "the live room counts 20 viewers again", func() bool { return anon.liveStats(lec.ID).Current == n })
@@ -310,8 +310,8 @@ func TestLiveLecture(t *testing.T) {
 		var slowest time.Duration
 		for i, v := range all {
 			select {
-			case <-v.ended:
-				slowest = max(slowest, time.Duration(v.endedAt.Load()-start.UnixNano()))
+			case <-v.Ended:
+				slowest = max(slowest, time.Duration(v.EndedAt.Load()-start.UnixNano()))
 			case <-time.After(15 * time.Second):
 				t.Fatalf("viewer %d: connection %s 15 s after the publisher ended", i, v.state())
 			}
@@ -527,11 +527,11 @@ func TestLiveRecordingBecomesReplay(t *testing.T) {
 	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
 	// The recording starts as the lecture goes live, at the keyframe it asks for (there is
 	// no viewer to ask for one): half a minute from that request.
-	eventually(t, "the recorder asks for a keyframe", func() bool { return pub.firstPLI.Load() != 0 })
+	eventually(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
 	const length = 30 * time.Second
-	recStart := time.Unix(0, pub.firstPLI.Load())
+	recStart := pub.PLIs()[0]
 	time.Sleep(time.Until(recStart.Add(length)))
-	pub.halt()
+	pub.Halt()
 	t.Logf("published for %s; the recorder asked for its keyframe %s after the WHIP answer",
 		time.Since(pub.started).Round(time.Millisecond), recStart.Sub(pub.started).Round(time.Millisecond))
 	start := time.Now()
@@ -633,9 +633,9 @@ func TestLivePublisherResumes(t *testing.T) {
 	}
 	eventually(t, "the viewer plays", v.playing)
 	time.Sleep(4 * time.Second)
-	first.halt()
+	first.Halt()
 	anon.want(http.StatusOK, "DELETE", first.location, nil, "Authorization", "Bearer "+lec.StreamKey)
-	<-v.ended
+	<-v.Ended
 
 	second := publish(t, srv.URL, lec.ID, lec.StreamKey)
 	if second.location == first.location {
@@ -650,7 +650,7 @@ func TestLivePublisherResumes(t *testing.T) {
 	if l := anon.lecture(lec.ID); l.State != "live" || len(l.History) != 2 {
 		t.Fatalf("resumed lecture %+v", l)
 	}
-	second.halt()
+	second.Halt()
 	anon.want(http.StatusOK, "DELETE", second.location, nil, "Authorization", "Bearer "+lec.StreamKey)
 
 	var l lectureJSON
@@ -711,7 +711,7 @@ func TestLiveEndButtonEndsAtOnce(t *testing.T) {
 	lecturer.want(http.StatusConflict, "POST", "/api/v1/lectures/"+lec.ID+"/end", nil).problem(t)
 
 	p := publish(t, srv.URL, lec.ID, lec.StreamKey)
-	defer p.close()
+	defer p.Close()
 	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
 	citizen.want(http.StatusForbidden, "POST", "/api/v1/lectures/"+lec.ID+"/end", nil).problem(t)
 	lecturer.want(http.StatusAccepted, "POST", "/api/v1/lectures/"+lec.ID+"/end", nil)

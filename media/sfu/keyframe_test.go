@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pion/rtp/codecs"
+
+	"github.com/shizuishan/culturecloud/media/sfu/sfutest"
 )
 
 var keyframeCases = []struct {
@@ -82,7 +84,7 @@ func FuzzIsKeyframe(f *testing.F) {
 			if err != nil {
 				return
 			}
-			hasKey := hasNALType(out, nalSPS) || hasNALType(out, nalIDR)
+			hasKey := sfutest.HasNALType(out, nalSPS) || sfutest.HasNALType(out, nalIDR)
 			if got && !hasKey {
 				t.Fatalf("keyframe start per us, pion found no SPS/IDR in %x", out)
 			}

@@ -58,7 +58,7 @@ func TestBroadcast(t *testing.T) {
 	udpPort := s.UDPAddr().(*net.UDPAddr).Port
 	tcpPort := s.TCPAddr().(*net.TCPAddr).Port
 	for i, v := range viewers {
-		pair, err := v.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+		pair, err := v.PC.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
 		if err != nil || pair == nil {
 			t.Fatalf("viewer %d: no selected candidate pair: %v", i, err)
 		}
@@ -72,7 +72,7 @@ func TestBroadcast(t *testing.T) {
 	}
 	for _, v := range readers {
 		eventually(t, "viewer receives audio, video and an IDR", func() bool {
-			return v.audioTrack.Load() && v.videoTrack.Load() && v.audioPkts.Load() > 0 && v.firstIDR.Load() != 0
+			return v.AudioTrack.Load() && v.VideoTrack.Load() && v.AudioPkts.Load() > 0 && v.firstIDR.Load() != 0
 		})
 		if v.firstVideo.Load() != 1 {
 			lateStarts++
@@ -82,7 +82,7 @@ func TestBroadcast(t *testing.T) {
 	// viewer under load may still lose the first packets while it sets up its receivers;
 	// it then asks for a keyframe, as a browser would.
 	t.Logf("%d of %d viewers lost the start of their first keyframe and sent a PLI", lateStarts, len(readers))
-	eventually(t, "the stalled viewer got its tracks", func() bool { return stalled.videoTrack.Load() && stalled.audioTrack.Load() })
+	eventually(t, "the stalled viewer got its tracks", func() bool { return stalled.VideoTrack.Load() && stalled.AudioTrack.Load() })
 	t.Logf("all %d reading viewers had audio, video and an IDR %s after the first Subscribe", len(readers), time.Since(joinStart).Round(time.Millisecond))
 
 	t.Run("stalled viewer does not slow the others", func(t *testing.T) {
@@ -91,7 +91,7 @@ func TestBroadcast(t *testing.T) {
 		before := s.Stats().PacketsIn
 		got := make([]int64, len(readers))
 		for i, v := range readers {
-			got[i] = v.audioPkts.Load() + v.videoPkts.Load()
+			got[i] = v.AudioPkts.Load() + v.VideoPkts.Load()
 		}
 		time.Sleep(3 * time.Second)
 		in := s.Stats().PacketsIn - before
@@ -100,7 +100,7 @@ func TestBroadcast(t *testing.T) {
 		}
 		worst := 1.0
 		for i, v := range readers {
-			ratio := float64(v.audioPkts.Load()+v.videoPkts.Load()-got[i]) / float64(in)
+			ratio := float64(v.AudioPkts.Load()+v.VideoPkts.Load()-got[i]) / float64(in)
 			worst = min(worst, ratio)
 			// 0.9: packets in flight at the window edges, on a loaded machine.
 			if ratio < 0.9 {
@@ -123,7 +123,7 @@ func TestBroadcast(t *testing.T) {
 
 	t.Run("keyframe requests are throttled", func(t *testing.T) {
 		// Every reading viewer sends 5 PLIs 50 ms apart: 95 requests in a quarter second.
-		before := len(pub.plis())
+		before := len(pub.PLIs())
 		start := time.Now()
 		var wg sync.WaitGroup
 		for _, v := range readers {
@@ -131,20 +131,20 @@ func TestBroadcast(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				var ssrc uint32
-				for _, r := range v.pc.GetReceivers() {
+				for _, r := range v.PC.GetReceivers() {
 					if tr := r.Track(); tr != nil && tr.Kind() == webrtc.RTPCodecTypeVideo {
 						ssrc = uint32(tr.SSRC())
 					}
 				}
 				for range 5 {
-					_ = v.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+					_ = v.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 					time.Sleep(50 * time.Millisecond)
 				}
 			}()
 		}
 		wg.Wait()
 		time.Sleep(1500 * time.Millisecond) // let a merged request go out
-		plis := pub.plis()[before:]
+		plis := pub.PLIs()[before:]
 		elapsed := time.Since(start)
 		if len(plis) == 0 {
 			t.Fatal("no PLI reached the publisher")
@@ -153,7 +153,7 @@ func TestBroadcast(t *testing.T) {
 		if limit := int(elapsed/time.Second) + 2; len(plis) > limit {
 			t.Errorf("publisher got %d PLIs in %s, want at most %d", len(plis), elapsed.Round(time.Millisecond), limit)
 		}
-		all := pub.plis()
+		all := pub.PLIs()
 		for i := 1; i < len(all); i++ {
 			// The SFU spaces them by at least 1 s when it sends them; they are timed here on
 			// arrival, so allow 0.5 s of delivery jitter (2 shared cores, -race). Without
@@ -169,8 +169,8 @@ func TestBroadcast(t *testing.T) {
 	t.Run("late viewer gets a keyframe within 2 s", func(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)                         // mid-GOP
 		v := startViewer(t, s, room, viewerOptions{owner: parent}) // stays for the next step
-		eventually(t, "late viewer IDR", func() bool { return v.firstIDR.Load() != 0 && v.connectedAt.Load() != 0 })
-		wait := time.Duration(v.firstIDR.Load() - v.connectedAt.Load())
+		eventually(t, "late viewer IDR", func() bool { return v.firstIDR.Load() != 0 && v.ConnectedAt.Load() != 0 })
+		wait := time.Duration(v.firstIDR.Load() - v.ConnectedAt.Load())
 		t.Logf("late viewer: first IDR %s after connecting", wait.Round(time.Millisecond))
 		if wait > 2*time.Second {
 			t.Errorf("late viewer waited %s for a keyframe, want at most 2 s", wait)
@@ -185,7 +185,7 @@ func TestBroadcast(t *testing.T) {
 		joined := int(hooks.viewerJoined.Load())
 		for i, v := range viewers {
 			if vs, err := s.ViewerStats(v.session); err != nil || !vs.Joined {
-				t.Errorf("viewer %d (%s) not live before End: %+v %v (state %s)", i, v.session, vs, err, v.pc.ConnectionState())
+				t.Errorf("viewer %d (%s) not live before End: %+v %v (state %s)", i, v.session, vs, err, v.PC.ConnectionState())
 			}
 		}
 		st := s.Stats()
@@ -244,7 +244,7 @@ func TestPublisherConnectionLoss(t *testing.T) {
 		pub := startPublisher(t, s, "a")
 		v := startViewer(t, s, "a", viewerOptions{})
 		eventually(t, "viewer IDR", func() bool { return v.firstIDR.Load() != 0 })
-		pub.close()
+		pub.Close()
 		select {
 		case <-hooks.publisherEnded:
 		case <-time.After(eventuallyTimeout):
@@ -257,10 +257,9 @@ func TestPublisherConnectionLoss(t *testing.T) {
 		pub := startPublisher(t, s, "b")
 		v := startViewer(t, s, "b", viewerOptions{})
 		eventually(t, "viewer IDR", func() bool { return v.firstIDR.Load() != 0 })
-		close(pub.stop)
-		pub.wg.Wait()
+		pub.Halt()
 		start := time.Now()
-		freezePeer(t, pub.pc)
+		freezePeer(t, pub.PC)
 		select {
 		case <-hooks.publisherEnded:
 			t.Logf("room ended %s after the publisher went silent (PeerTimeout 3 s)", time.Since(start).Round(time.Millisecond))

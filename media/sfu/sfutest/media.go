@@ -1,0 +1,178 @@
+package sfutest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/pion/webrtc/v4/pkg/media/h264reader"
+	"github.com/pion/webrtc/v4/pkg/media/oggreader"
+)
+
+// MediaSpec is what ffmpeg makes: 10 s of a test picture at 30 fps in H.264 (constrained
+// baseline, no B frames, so that decode order is send order) and 10 s of a sine in Opus.
+// The suites differ in picture size and keyframes: the SFU's tests send an IDR every
+// second, the server's a single one, so that every later keyframe is one a viewer asked for.
+type MediaSpec struct {
+	Size         string   // testsrc picture size, such as "640x360"
+	X264         []string // further libx264 options (keyframe interval, preset)
+	AudioBitrate string   // libopus, such as "64k"
+
+	// What the media must hold, so that a changed ffmpeg fails here and not in a test.
+	MinPictures int
+	MinOpus     int
+	IDRs        int // if not 0, the exact number of IDR pictures
+}
+
+// AccessUnit is one picture as a publisher sends it.
+type AccessUnit struct {
+	Data []byte // Annex B
+	IDR  bool
+}
+
+// Media is what a test publisher loops.
+type Media struct {
+	AUs  []AccessUnit
+	Opus [][]byte // one 20 ms packet each
+	// IDRSums are the SHA-256 sums of the IDR slices, so that a viewer can tell that what
+	// it reassembled is a whole, intact keyframe.
+	IDRSums map[[32]byte]bool
+}
+
+// MakeMedia has ffmpeg make the media in dir and reads it.
+func MakeMedia(ctx context.Context, dir string, spec MediaSpec) (*Media, error) {
+	h264 := filepath.Join(dir, "out.h264")
+	ogg := filepath.Join(dir, "out.ogg")
+	video := []string{"-f", "lavfi", "-i", "testsrc=size=" + spec.Size + ":rate=30", "-t", "10", "-c:v", "libx264"}
+	video = append(video, spec.X264...)
+	video = append(video, "-profile:v", "baseline", "-bf", "0", "-pix_fmt", "yuv420p", h264)
+	for _, args := range [][]string{
+		video,
+		// One 20 ms Opus packet per Ogg page, so that a page is an RTP packet.
+		{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "10", "-c:a", "libopus",
+			"-b:a", spec.AudioBitrate, "-page_duration", "20000", ogg},
+	} {
+		cmd := exec.CommandContext(ctx, "ffmpeg", append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("ffmpeg: %w: %s", err, out)
+		}
+	}
+	m := &Media{IDRSums: map[[32]byte]bool{}}
+	if err := m.readH264(h264); err != nil {
+		return nil, err
+	}
+	if err := m.readOgg(ogg); err != nil {
+		return nil, err
+	}
+	idrs := 0
+	for _, au := range m.AUs {
+		if au.IDR {
+			idrs++
+		}
+	}
+	if len(m.AUs) < spec.MinPictures || !m.AUs[0].IDR || (spec.IDRs != 0 && idrs != spec.IDRs) || len(m.Opus) < spec.MinOpus {
+		return nil, fmt.Errorf("unexpected test media: %d pictures (%d IDR), %d Opus packets", len(m.AUs), idrs, len(m.Opus))
+	}
+	return m, nil
+}
+
+// readH264 groups the NAL units into pictures: parameter sets and SEI go with the slice
+// after them, as an encoder hands them over.
+func (m *Media) readH264(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	hr, err := h264reader.NewReader(f)
+	if err != nil {
+		return err
+	}
+	var cur []byte
+	for {
+		nal, err := hr.NextNAL()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		cur = append(cur, 0, 0, 0, 1)
+		cur = append(cur, nal.Data...)
+		idr := nal.UnitType == h264reader.NalUnitTypeCodedSliceIdr
+		if idr {
+			m.IDRSums[sha256.Sum256(nal.Data)] = true
+		}
+		if idr || nal.UnitType == h264reader.NalUnitTypeCodedSliceNonIdr {
+			m.AUs = append(m.AUs, AccessUnit{Data: cur, IDR: idr})
+			cur = nil
+		}
+	}
+}
+
+func (m *Media) readOgg(name string) error {
+	o, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	or, _, err := oggreader.NewWith(o)
+	if err != nil {
+		return err
+	}
+	for {
+		page, _, err := or.ParseNextPage()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if bytes.HasPrefix(page, []byte("OpusTags")) {
+			continue
+		}
+		m.Opus = append(m.Opus, append([]byte(nil), page...))
+	}
+}
+
+// MediaOnce makes the media the first time a test of the binary asks: ffmpeg takes
+// seconds, and every publisher loops the same 10 s.
+type MediaOnce struct {
+	Spec MediaSpec
+	// NoFFmpeg ends a test when ffmpeg is not installed; each suite skips or fails by its
+	// own rules.
+	NoFFmpeg func(t testing.TB, err error)
+
+	once sync.Once
+	m    *Media
+	err  error
+}
+
+// Load returns the media, failing the test if it could not be made.
+func (o *MediaOnce) Load(t testing.TB) *Media {
+	t.Helper()
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		o.NoFFmpeg(t, err)
+	}
+	o.once.Do(func() {
+		dir, err := os.MkdirTemp("", "sfutest-media-")
+		if err != nil {
+			o.err = err
+			return
+		}
+		defer func() { _ = os.RemoveAll(dir) }()
+		o.m, o.err = MakeMedia(context.Background(), dir, o.Spec)
+	})
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	return o.m
+}
