@@ -37,9 +37,11 @@ func courseCases() []libCase {
 	return []libCase{
 		{"catalogue", PageData{Page: "course_catalogue", Data: &CatalogueData{Q: "书法", Total: 1, Page: 1, TotalPages: 2, NextURL: "/courses?page=2",
 			Hidden:  []Param{{Name: "level", Value: "beginner"}},
+			Filters: []Filter{{Facet: "level", Label: "入门", RemoveURL: "/courses?q=%E4%B9%A6%E6%B3%95"}},
 			Facets:  []Facet{{Name: "category", Options: []FacetOption{{Label: "书法", Count: 1, URL: "/courses?category=calligraphy"}}}},
 			Courses: []CourseCard{{ID: "crs-1", Title: "书法入门", Category: testCategories[0], Level: testLevels[0], Lessons: 2}}}},
-			[]string{`href="/courses/crs-1"`, `name="level" value="beginner"`, `rel="next"`, `href="/courses?category=calligraphy"`, `aria-current="page"`},
+			[]string{`href="/courses/crs-1"`, `name="level" value="beginner"`, `rel="next"`, `href="/courses?category=calligraphy"`, `aria-current="page"`,
+				`class="active-filters"`, `href="/x?q=%e4%b9%a6%e6%b3%95"`},
 			[]string{`id="no-courses"`}},
 		{"catalogue empty", PageData{Page: "course_catalogue", Data: &CatalogueData{}}, []string{`id="no-courses"`}, []string{`id="course-list"`}},
 		{"catalogue failed", PageData{Page: "course_catalogue", Data: &CatalogueData{Failed: true}}, []string{`role="alert"`}, []string{`id="no-courses"`}},

@@ -30,7 +30,8 @@ var Pages = []string{"home", "login", "register", "account", "admin_users", "adm
 	"lectures", "lecture", "studio", "console_lectures", "console_lecture"}
 
 // partials are the shared template files some pages use besides their own.
-var partials = map[string][]string{"lecture": {"live_chat.html"}, "studio": {"live_chat.html"}}
+var partials = map[string][]string{"lecture": {"live_chat.html"}, "studio": {"live_chat.html"},
+	"memory_search": {"facet_panel.html"}, "course_catalogue": {"facet_panel.html"}}
 
 // Roles are the account roles the pages know how to name.
 var Roles = []string{"citizen", "librarian", "lecturer", "admin"}
