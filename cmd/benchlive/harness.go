@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/shizuishan/culturecloud/media/sfu/sfutest"
 )
 
 // harness is one run: the publisher, the viewers and what they measure.
 type harness struct {
 	o      options
 	t      target
-	m      *testMedia
+	m      *sfutest.Media
 	logf   func(string, ...any)
 	base   time.Time
 	times  *sendTimes
@@ -26,7 +28,7 @@ type harness struct {
 	vs     *viewers
 }
 
-func newHarness(o options, t target, m *testMedia, logf func(string, ...any)) (*harness, error) {
+func newHarness(o options, t target, m *sfutest.Media, logf func(string, ...any)) (*harness, error) {
 	loopback := isLoopback(t.whip) && isLoopback(t.whep)
 	pubAPI, err := newAPI(true, loopback)
 	if err != nil {
@@ -259,8 +261,8 @@ func (h *harness) measure(ctx context.Context, viewers, failed, silent int, wind
 // run publishes, measures the publisher alone, then each step, and returns the report.
 func (h *harness) run(ctx context.Context) (*report, error) {
 	o := h.o
-	v := h.m.videoBitrate()
-	h.logf("media: %d pictures (%.2f Mbit/s H.264), %d Opus packets; publishing", len(h.m.aus), v/1e6, len(h.m.opus))
+	v := videoBitrate(h.m)
+	h.logf("media: %d pictures (%.2f Mbit/s H.264), %d Opus packets; publishing", len(h.m.AUs), v/1e6, len(h.m.Opus))
 	pub, err := startPublisher(ctx, h.pubAPI, h.t.whip, h.t.key, h.m, h.times, h.now)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shizuishan/culturecloud/media/sfu/sfutest"
 )
 
 func main() {
@@ -157,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer func() { _ = os.RemoveAll(dir) }()
 
 	type mediaResult struct {
-		m   *testMedia
+		m   *sfutest.Media
 		err error
 	}
 	mediaDone := make(chan mediaResult, 1)

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/pion/dtls/v3"
-	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/rtcp"
@@ -25,6 +24,8 @@ import (
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/shizuishan/culturecloud/media/sfu/sfutest"
 )
 
 const (
@@ -74,23 +75,17 @@ func newAPI(publisher, loopback bool) (*webrtc.API, error) {
 		}
 		reg.Add(resp)
 	}
-	var se webrtc.SettingEngine
 	n, err := stdnet.NewNet()
 	if err != nil {
 		return nil, err
 	}
+	se := sfutest.Settings(nil, webrtc.NetworkTypeUDP4, loopback)
 	se.SetNet(bigBufferNet{n})
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	if loopback {
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
 	// Every packet is counted anyway; the replay window is work a load generator can skip.
 	se.DisableSRTPReplayProtection(true)
 	se.DisableSRTCPReplayProtection(true)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(*se)), nil
 }
 
 // peerReadBuffer is the receive buffer of each peer's UDP socket. The default (208 KiB,
@@ -108,27 +103,6 @@ func (n bigBufferNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.U
 		_ = c.SetReadBuffer(peerReadBuffer)
 	}
 	return c, err
-}
-
-// offerOf creates the local offer and waits for ICE gathering, as WHIP/WHEP without trickle
-// want.
-func offerOf(ctx context.Context, pc *webrtc.PeerConnection) (string, error) {
-	o, err := pc.CreateOffer(nil)
-	if err != nil {
-		return "", err
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(o); err != nil {
-		return "", err
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case <-time.After(10 * time.Second):
-		return "", errors.New("ICE gathering did not complete within 10s")
-	}
-	return pc.LocalDescription().SDP, nil
 }
 
 // ---- WHIP/WHEP over HTTP ------------------------------------------------------------------
@@ -228,16 +202,16 @@ type frame struct {
 	idr      bool
 }
 
-func packetize(m *testMedia) (video, audio []frame) {
+func packetize(m *sfutest.Media) (video, audio []frame) {
 	var h264 codecs.H264Payloader
-	for _, au := range m.aus {
-		f := frame{payloads: h264.Payload(rtpMTU-12, au.data), idr: au.idr}
+	for _, au := range m.AUs {
+		f := frame{payloads: h264.Payload(rtpMTU-12, au.Data), idr: au.IDR}
 		for _, p := range f.payloads {
 			f.keys = append(f.keys, payloadKey(p, false))
 		}
 		video = append(video, f)
 	}
-	for _, p := range m.opus {
+	for _, p := range m.Opus {
 		audio = append(audio, frame{payloads: [][]byte{p}, keys: []uint64{payloadKey(p, true)}})
 	}
 	return video, audio
@@ -266,7 +240,7 @@ type publisher struct {
 	wg   sync.WaitGroup
 }
 
-func startPublisher(ctx context.Context, api *webrtc.API, whipURL, bearer string, m *testMedia, times *sendTimes, now func() int64) (*publisher, error) {
+func startPublisher(ctx context.Context, api *webrtc.API, whipURL, bearer string, m *sfutest.Media, times *sendTimes, now func() int64) (*publisher, error) {
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, err
@@ -290,7 +264,7 @@ func startPublisher(ctx context.Context, api *webrtc.API, whipURL, bearer string
 		}
 		go p.readRTCP(tc.Sender(), tr == video)
 	}
-	offer, err := offerOf(ctx, pc)
+	offer, err := sfutest.OfferContext(ctx, pc, 10*time.Second)
 	if err != nil {
 		_ = pc.Close()
 		return nil, err
@@ -443,19 +417,13 @@ type viewers struct {
 }
 
 func (vs *viewers) add(ctx context.Context) (*viewer, error) {
-	pc, err := vs.api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := sfutest.NewReceiver(vs.api)
 	if err != nil {
 		return nil, err
 	}
 	v := &viewer{pc: pc, ready: make(chan struct{})}
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			_ = pc.Close()
-			return nil, err
-		}
-	}
 	pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { vs.read(v, track) })
-	offer, err := offerOf(ctx, pc)
+	offer, err := sfutest.OfferContext(ctx, pc, 10*time.Second)
 	if err != nil {
 		_ = pc.Close()
 		return nil, err

@@ -2,6 +2,7 @@ package sfutest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -21,10 +23,13 @@ import (
 // baseline, no B frames, so that decode order is send order) and 10 s of a sine in Opus.
 // The suites differ in picture size and keyframes: the SFU's tests send an IDR every
 // second, the server's a single one, so that every later keyframe is one a viewer asked for.
+// cmd/benchlive sends 720p at a lecture encoder's bitrate, for as long as it is asked.
 type MediaSpec struct {
-	Size         string   // testsrc picture size, such as "640x360"
+	Size         string   // picture size, such as "640x360"
 	X264         []string // further libx264 options (keyframe interval, preset)
 	AudioBitrate string   // libopus, such as "64k"
+	Source       string   // the lavfi picture source, "testsrc" if empty
+	Seconds      int      // the length of both, 10 if 0
 
 	// What the media must hold, so that a changed ffmpeg fails here and not in a test.
 	MinPictures int
@@ -51,13 +56,14 @@ type Media struct {
 func MakeMedia(ctx context.Context, dir string, spec MediaSpec) (*Media, error) {
 	h264 := filepath.Join(dir, "out.h264")
 	ogg := filepath.Join(dir, "out.ogg")
-	video := []string{"-f", "lavfi", "-i", "testsrc=size=" + spec.Size + ":rate=30", "-t", "10", "-c:v", "libx264"}
+	source, seconds := cmp.Or(spec.Source, "testsrc"), strconv.Itoa(cmp.Or(spec.Seconds, 10))
+	video := []string{"-f", "lavfi", "-i", source + "=size=" + spec.Size + ":rate=30", "-t", seconds, "-c:v", "libx264"}
 	video = append(video, spec.X264...)
 	video = append(video, "-profile:v", "baseline", "-bf", "0", "-pix_fmt", "yuv420p", h264)
 	for _, args := range [][]string{
 		video,
 		// One 20 ms Opus packet per Ogg page, so that a page is an RTP packet.
-		{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "10", "-c:a", "libopus",
+		{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", seconds, "-c:a", "libopus",
 			"-b:a", spec.AudioBitrate, "-page_duration", "20000", ogg},
 	} {
 		cmd := exec.CommandContext(ctx, "ffmpeg", append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y"}, args...)...)
@@ -85,7 +91,8 @@ func MakeMedia(ctx context.Context, dir string, spec MediaSpec) (*Media, error) 
 }
 
 // readH264 groups the NAL units into pictures: parameter sets and SEI go with the slice
-// after them, as an encoder hands them over.
+// after them, as an encoder hands them over. A picture is one slice, as libx264 makes it
+// unless it cuts pictures for sliced threads (-tune zerolatency with more than one thread).
 func (m *Media) readH264(name string) error {
 	f, err := os.Open(name)
 	if err != nil {

@@ -1,10 +1,12 @@
 // Package sfutest is the pion client side of the live tests: the media, publisher and
 // viewer that both the SFU's own tests and the server's WHIP/WHEP tests drive, so that the
-// two suites test the SFU with the same peers. Only tests import it. It does not import
-// the SFU: its peers check what arrives independently of the SFU's own parsers.
+// two suites test the SFU with the same peers. Besides tests, only cmd/benchlive imports
+// it, for its media and its peers' setup. It does not import the SFU: its peers check what
+// arrives independently of the SFU's own parsers.
 package sfutest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"time"
@@ -27,21 +29,35 @@ func NewAPI(logs logging.LoggerFactory, network webrtc.NetworkType, tweak func(*
 	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
 		return nil, err
 	}
-	var se webrtc.SettingEngine
-	se.LoggerFactory = logs
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se := Settings(logs, network, true)
+	if tweak != nil {
+		tweak(se)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(*se)), nil
+}
+
+// Settings are NewAPI's settings, for an API with other codecs or interceptors: one
+// network type and no mDNS, and if loopback, loopback candidates only; otherwise the
+// candidates of every interface, for a server on another machine.
+func Settings(logs logging.LoggerFactory, network webrtc.NetworkType, loopback bool) *webrtc.SettingEngine {
+	se := &webrtc.SettingEngine{LoggerFactory: logs}
+	if loopback {
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{network})
-	if tweak != nil {
-		tweak(&se)
-	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+	return se
 }
 
 // Offer creates and sets a local offer and waits for all its candidates: WHIP and WHEP
 // take one offer, with no trickle.
 func Offer(pc *webrtc.PeerConnection, timeout time.Duration) (string, error) {
+	return OfferContext(context.Background(), pc, timeout)
+}
+
+// OfferContext is Offer that also gives up when ctx ends.
+func OfferContext(ctx context.Context, pc *webrtc.PeerConnection, timeout time.Duration) (string, error) {
 	o, err := pc.CreateOffer(nil)
 	if err != nil {
 		return "", err
@@ -52,6 +68,8 @@ func Offer(pc *webrtc.PeerConnection, timeout time.Duration) (string, error) {
 	}
 	select {
 	case <-gathered:
+	case <-ctx.Done():
+		return "", ctx.Err()
 	case <-time.After(timeout):
 		return "", fmt.Errorf("ICE gathering did not complete within %s", timeout)
 	}

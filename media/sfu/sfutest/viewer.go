@@ -40,17 +40,11 @@ type ViewerOptions struct {
 
 // NewViewer makes a receive-only PeerConnection; the caller makes the offer.
 func NewViewer(api *webrtc.API, o ViewerOptions) (*Viewer, error) {
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := NewReceiver(api)
 	if err != nil {
 		return nil, err
 	}
 	v := &Viewer{PC: pc, Ended: make(chan struct{})}
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			_ = pc.Close()
-			return nil, err
-		}
-	}
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
@@ -95,6 +89,22 @@ func NewViewer(api *webrtc.API, o ViewerOptions) (*Viewer, error) {
 		}
 	})
 	return v, nil
+}
+
+// NewReceiver is a PeerConnection that receives one video and one audio track, as a WHEP
+// player offers, with no handlers yet.
+func NewReceiver(api *webrtc.API) (*webrtc.PeerConnection, error) {
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, err
+	}
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			_ = pc.Close()
+			return nil, err
+		}
+	}
+	return pc, nil
 }
 
 // AskKeyframe sends a PLI at most every half second, as a browser's decoder does while it
