@@ -152,9 +152,12 @@ func TestAdminCreatesLibrarianWhoUsesElderlyModeInEnglish(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.getElementById('elderly-toggle').getAttribute('aria-pressed') === 'true'`,
 			chromedp.WithPollingTimeout(10*time.Second)),
 	)
+	// The new page exists (html lang="en") before its head script has set the class:
+	// wait for the whole page, as a reader would see it.
 	do(t, ctx, "switch to English",
 		chromedp.Click(chromedp.ID("lang-en")),
 		chromedp.WaitReady(chromedp.CSS(`html[lang="en"]`)),
+		chromedp.Poll[chromedp.Void](`document.readyState === 'complete'`, chromedp.WithPollingTimeout(45*time.Second)),
 	)
 	if class := get(t, ctx, "html class", chromedp.AttributeValue(chromedp.CSS("html"), "class")); !strings.Contains(class.Value, "elderly") {
 		t.Fatalf("elderly mode did not persist across the page change: html class %q", class.Value)
