@@ -2,6 +2,7 @@ package record
 
 import (
 	"fmt"
+	"github.com/shizuishan/culturecloud/media/keyframe"
 	"strings"
 	"time"
 )
@@ -135,20 +136,20 @@ func (f *fwd) packet(p inPacket, now time.Time) {
 		r.ignored.Add(1)
 		return
 	}
-	keyframe := false
+	isKey := false
 	if p.video {
 		switch tr.codec {
 		case codecH264:
-			s := scanH264(p.buf[12:])
-			if s.sps != nil {
-				f.sps = s.sps
+			s := keyframe.ScanH264(p.buf[12:])
+			if s.SPS != nil {
+				f.sps = s.SPS
 			}
-			if s.pps != nil {
-				f.pps = s.pps
+			if s.PPS != nil {
+				f.pps = s.PPS
 			}
-			keyframe = s.hasSPS || (s.idrStart && (hasSprop(tr.info.SDPFmtpLine) || (f.sps != nil && f.pps != nil)))
+			isKey = s.HasSPS || (s.IDRStart && (hasSprop(tr.info.SDPFmtpLine) || (f.sps != nil && f.pps != nil)))
 		case codecVP8:
-			keyframe = vp8Keyframe(p.buf[12:])
+			isKey = keyframe.VP8(p.buf[12:])
 		}
 	}
 	if f.run != nil {
@@ -163,7 +164,7 @@ func (f *fwd) packet(p inPacket, now time.Time) {
 	switch {
 	case f.pending != nil:
 		f.pending = append(f.pending, p)
-	case f.mayStart(p.video, keyframe, now):
+	case f.mayStart(p.video, isKey, now):
 		f.pending = []inPacket{p}
 	default:
 		r.ignored.Add(1)

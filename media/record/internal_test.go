@@ -89,70 +89,14 @@ func TestWriteRTPCopiesHeader(t *testing.T) {
 	}
 }
 
-func TestScanH264(t *testing.T) {
+func TestWithSprop(t *testing.T) {
 	sps := []byte{0x67, 0x42, 0xC0, 0x1F, 0xDA}
 	pps := []byte{0x68, 0xCE, 0x3C, 0x80}
-	stapA := []byte{0x78, 0, byte(len(sps))}
-	stapA = append(stapA, sps...)
-	stapA = append(stapA, 0, byte(len(pps)))
-	stapA = append(stapA, pps...)
-
-	cases := []struct {
-		name              string
-		payload           []byte
-		hasSPS, idr, both bool
-	}{
-		{"single SPS", sps, true, false, false},
-		{"single PPS", pps, false, false, false},
-		{"single IDR", []byte{0x65, 0x88}, false, true, false},
-		{"STAP-A SPS+PPS", stapA, true, false, true},
-		{"FU-A IDR start", []byte{0x7C, 0x85, 0x88}, false, true, false},
-		{"FU-A IDR middle", []byte{0x7C, 0x05, 0x88}, false, false, false},
-		{"FU-A non-IDR start", []byte{0x7C, 0x81, 0x9A}, false, false, false},
-		{"truncated STAP-A", []byte{0x78, 0, 9, 0x67}, false, false, false},
-		{"empty", nil, false, false, false},
-	}
-	for _, c := range cases {
-		s := scanH264(c.payload)
-		if s.hasSPS != c.hasSPS || s.idrStart != c.idr || (s.sps != nil && s.pps != nil) != c.both {
-			t.Errorf("%s: %+v", c.name, s)
-		}
-	}
-	s := scanH264(stapA)
-	if !bytes.Equal(s.sps, sps) || !bytes.Equal(s.pps, pps) {
-		t.Errorf("parameter sets %x %x", s.sps, s.pps)
-	}
-	stapA[3] = 0 // the copy is the recorder's own
-	if s.sps[0] != 0x67 {
-		t.Error("parameter set shares the packet")
-	}
-
 	f := withSprop("packetization-mode=1;profile-level-id=42e01f", sps, pps)
 	want := "packetization-mode=1;profile-level-id=42e01f;sprop-parameter-sets=" +
 		base64.StdEncoding.EncodeToString(sps) + "," + base64.StdEncoding.EncodeToString(pps)
 	if f != want || withSprop(f, sps, pps) != f || withSprop("", nil, pps) != "" {
 		t.Errorf("withSprop: %q", f)
-	}
-}
-
-func TestVP8Keyframe(t *testing.T) {
-	cases := []struct {
-		name    string
-		payload []byte
-		key     bool
-	}{
-		{"key, no extension", []byte{0x10, 0x50}, true},
-		{"inter, no extension", []byte{0x10, 0x51}, false},
-		{"key, 15-bit picture ID", []byte{0x90, 0x80, 0x81, 0x23, 0x50}, true},
-		{"key, 7-bit picture ID, TL0, TID", []byte{0x90, 0xE0, 0x12, 0x01, 0x40, 0x50}, true},
-		{"not the start of a partition", []byte{0x00, 0x50}, false},
-		{"partition 1", []byte{0x11, 0x50}, false},
-		{"truncated", []byte{0x90, 0x80}, false},
-	}
-	for _, c := range cases {
-		if got := vp8Keyframe(c.payload); got != c.key {
-			t.Errorf("%s: %v", c.name, got)
-		}
 	}
 }
 

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"encoding/binary"
+	"github.com/shizuishan/culturecloud/media/keyframe"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -51,7 +52,7 @@ func (w *recordingWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	if len(payload) >= 16 {
 		rec.layerTag = uint16(payload[10])
 		rec.frame = binary.BigEndian.Uint32(payload[11:])
-		rec.key = isVP8KeyframeStart(payload)
+		rec.key = keyframe.VP8(payload)
 	}
 	w.mu.Lock()
 	w.out = append(w.out, rec)

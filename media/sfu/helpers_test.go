@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"context"
+	"github.com/shizuishan/culturecloud/media/keyframe"
 	"log/slog"
 	"os"
 	"sync"
@@ -245,7 +246,7 @@ func (v *testViewer) videoReader(track *webrtc.TrackRemote) func(*rtp.Packet) {
 				v.firstIDR.Store(time.Now().UnixNano())
 			}
 		case codecVP8:
-			start = isVP8KeyframeStart(pkt.Payload)
+			start = keyframe.VP8(pkt.Payload)
 			if start {
 				v.firstIDR.CompareAndSwap(0, time.Now().UnixNano())
 			}

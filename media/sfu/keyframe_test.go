@@ -10,6 +10,14 @@ import (
 	"github.com/shizuishan/culturecloud/media/sfu/sfutest"
 )
 
+// H.264 NAL unit types the fuzz test judges by (RFC 6184).
+const (
+	nalIDR  = 5
+	nalSPS  = 7
+	nalSTAP = 24
+	nalFUA  = 28
+)
+
 var keyframeCases = []struct {
 	name  string
 	kind  codecKind

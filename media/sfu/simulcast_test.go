@@ -3,6 +3,7 @@ package sfu
 import (
 	"context"
 	"encoding/binary"
+	"github.com/shizuishan/culturecloud/media/keyframe"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -172,7 +173,7 @@ func (w *simulcastWatch) onVideo(p *rtp.Packet) {
 		return
 	}
 	w.layers = append(w.layers, p.Payload[10])
-	w.keys = append(w.keys, isVP8KeyframeStart(p.Payload))
+	w.keys = append(w.keys, keyframe.VP8(p.Payload))
 	w.seqs = append(w.seqs, p.SequenceNumber)
 	w.tss = append(w.tss, p.Timestamp)
 }
