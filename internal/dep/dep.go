@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The dependencies, as named in /readyz and in problem details.
@@ -67,3 +68,29 @@ type CheckFunc struct {
 
 func (c CheckFunc) Name() string                    { return c.DepName }
 func (c CheckFunc) Check(ctx context.Context) error { return c.Fn(ctx) }
+
+// FromRedis classifies a Redis failure: error replies that say the server cannot serve
+// right now (LOADING, BUSY, …) and every transport failure make Redis unavailable; other
+// error replies are the caller's bugs (a wrong type, a script error) and stay as they are.
+func FromRedis(err error) error {
+	if err == nil {
+		return nil
+	}
+	var reply interface {
+		error
+		RedisError()
+	}
+	if errors.As(err, &reply) && !transientRedisReply(reply.Error()) {
+		return err
+	}
+	return Unavailable(Redis, err)
+}
+
+func transientRedisReply(msg string) bool {
+	for _, p := range []string{"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY", "OOM"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -200,25 +200,10 @@ func (r *Room) muteKey(lecture, author string) string {
 }
 func (r *Room) rateKey(author string) string { return r.p + "rate:" + author }
 
-// redisErr wraps a Redis failure. Replies that say the server cannot serve right now, and
-// every transport failure, are dep.Unavailable; other error replies are bugs and stay plain.
+// redisErr names the failed operation and classifies the failure (see dep.FromRedis).
 func redisErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	err = fmt.Errorf("liveroom: %s: %w", op, err)
-	var reply redis.Error
-	if errors.As(err, &reply) && !transient(reply) {
-		return err
-	}
-	return dep.Unavailable(dep.Redis, err)
-}
-
-func transient(reply redis.Error) bool {
-	for _, p := range []string{"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY", "OOM"} {
-		if strings.HasPrefix(reply.Error(), p) {
-			return true
-		}
-	}
-	return false
+	return dep.FromRedis(fmt.Errorf("liveroom: %s: %w", op, err))
 }

@@ -256,25 +256,10 @@ func (c *Counter) trendKey(day time.Time, kind string) string {
 	return c.prefix + keyTrend + day.Format(dayLayout) + ":" + kind
 }
 
-// redisErr wraps a Redis failure. Replies that say the server cannot serve right now, and
-// every transport failure, are dep.Unavailable; other error replies are bugs and stay plain.
+// redisErr names the failed operation and classifies the failure (see dep.FromRedis).
 func redisErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	err = fmt.Errorf("views: %s: %w", op, err)
-	var reply redis.Error
-	if errors.As(err, &reply) && !transient(reply) {
-		return err
-	}
-	return dep.Unavailable(dep.Redis, err)
-}
-
-func transient(reply redis.Error) bool {
-	for _, p := range []string{"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY", "OOM"} {
-		if strings.HasPrefix(reply.Error(), p) {
-			return true
-		}
-	}
-	return false
+	return dep.FromRedis(fmt.Errorf("views: %s: %w", op, err))
 }
