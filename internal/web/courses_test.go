@@ -2,8 +2,6 @@ package web
 
 import (
 	"bytes"
-	"io/fs"
-	"regexp"
 	"testing"
 )
 
@@ -97,25 +95,7 @@ func ConsoleCourseForm() CourseForm {
 }
 
 func TestCourseScriptTexts(t *testing.T) {
-	js, err := fs.ReadFile(Static(), "courses.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := trCall.FindAllSubmatch(js, -1)
-	if len(found) < 20 {
-		t.Fatalf("found only %d texts in courses.js; is the pattern still right?", len(found))
-	}
-	sources := templateSources(t)
-	for _, m := range found {
-		re := regexp.MustCompile(`\sdata-t-` + regexp.QuoteMeta(string(m[1])) + `="(\{\{t \$\.Lang "[^"]+"\}\})"`)
-		ok := false
-		for _, src := range sources {
-			ok = ok || re.MatchString(src)
-		}
-		if !ok {
-			t.Errorf("courses.js reads data-t-%s, which no template sets from the catalogue", m[1])
-		}
-	}
+	js, _ := checkScriptTexts(t, "courses.js", 20)
 	for _, must := range []string{"Hls.isSupported()", "startPosition", "currentLevel", "playbackRate", "textTracks", "/progress", "/plays",
 		"keepalive", "If-Match", "uploadToItem", "/media", "'ArrowLeft'", "requestFullscreen"} {
 		if !bytes.Contains(js, []byte(must)) {

@@ -275,25 +275,7 @@ func TestLibraryKeys(t *testing.T) {
 // TestLibraryScriptTexts: every data-t-* attribute library.js reads is set by a template
 // from the catalogue.
 func TestLibraryScriptTexts(t *testing.T) {
-	js, err := fs.ReadFile(Static(), "library.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := trCall.FindAllSubmatch(js, -1)
-	if len(found) < 15 {
-		t.Fatalf("found only %d texts in library.js; is the pattern still right?", len(found))
-	}
-	sources := templateSources(t)
-	for _, m := range found {
-		re := regexp.MustCompile(`\sdata-t-` + regexp.QuoteMeta(string(m[1])) + `="(\{\{t \$\.Lang "[^"]+"\}\})"`)
-		ok := false
-		for _, src := range sources {
-			ok = ok || re.MatchString(src)
-		}
-		if !ok {
-			t.Errorf("library.js reads data-t-%s, which no template sets from the catalogue", m[1])
-		}
-	}
+	js, _ := checkScriptTexts(t, "library.js", 15)
 	for _, must := range []string{"X-CSRF-Token", "If-Match", "crypto.subtle.digest('SHA-256'", "localStorage", "/api/v1/uploads/",
 		"/urls", "showModal", "'online'", "PARALLEL = 4", "/derivatives", "/views", "412"} {
 		if !bytes.Contains(js, []byte(must)) {
@@ -323,4 +305,32 @@ func TestLibraryCSS(t *testing.T) {
 	if c := contrast("#000000", "#ffe45c"); c < 7 {
 		t.Errorf("elderly mark contrast %.2f", c)
 	}
+}
+
+// checkScriptTexts checks that every data-t-* attribute the script reads (at least
+// atLeast of them, so that a changed pattern cannot pass by finding none) is set by a
+// template from the catalogue. It returns the script and the template sources for the
+// caller's own checks.
+func checkScriptTexts(t *testing.T, script string, atLeast int) ([]byte, map[string]string) {
+	t.Helper()
+	js, err := fs.ReadFile(Static(), script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := trCall.FindAllSubmatch(js, -1)
+	if len(found) < atLeast {
+		t.Fatalf("found only %d texts in %s; is the pattern still right?", len(found), script)
+	}
+	sources := templateSources(t)
+	for _, m := range found {
+		re := regexp.MustCompile(`\sdata-t-` + regexp.QuoteMeta(string(m[1])) + `="(\{\{t \$\.Lang "[^"]+"\}\})"`)
+		ok := false
+		for _, src := range sources {
+			ok = ok || re.MatchString(src)
+		}
+		if !ok {
+			t.Errorf("%s reads data-t-%s, which no template sets from the catalogue", script, m[1])
+		}
+	}
+	return js, sources
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"io/fs"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -214,25 +213,7 @@ func TestLiveKeys(t *testing.T) {
 // TestLiveScriptTexts: every data-t-* attribute live.js reads is set by a template from the
 // catalogue, and the script does what the pages promise.
 func TestLiveScriptTexts(t *testing.T) {
-	js, err := fs.ReadFile(Static(), "live.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := trCall.FindAllSubmatch(js, -1)
-	if len(found) < 40 {
-		t.Fatalf("found only %d texts in live.js; is the pattern still right?", len(found))
-	}
-	sources := templateSources(t)
-	for _, m := range found {
-		re := regexp.MustCompile(`\sdata-t-` + regexp.QuoteMeta(string(m[1])) + `="(\{\{t \$\.Lang "[^"]+"\}\})"`)
-		ok := false
-		for _, src := range sources {
-			ok = ok || re.MatchString(src)
-		}
-		if !ok {
-			t.Errorf("live.js reads data-t-%s, which no template sets from the catalogue", m[1])
-		}
-	}
+	js, sources := checkScriptTexts(t, "live.js", 40)
 	// The dynamic state names (stateName) come from data-t-state-* on both pages.
 	for _, page := range []string{"lecture.html", "studio.html"} {
 		for _, st := range LectureStates {
