@@ -206,19 +206,20 @@ type courseDay struct {
 	Completions int64  `json:"completions"`
 }
 
-// readCourseStats adds up the play and completion counters of the course's lessons.
+// readCourseStats adds up the play and completion counters of the course's lessons, read
+// in one round trip.
 func (s *Server) readCourseStats(ctx context.Context, course courses.Course) (courseStats, error) {
-	now := time.Now()
 	st := courseStats{Lessons: []lessonStats{}, Days: []courseDay{}}
+	targets := make([]string, 0, 2*len(course.Lessons))
+	for n := range course.Lessons {
+		targets = append(targets, lessonTarget("lesson", course.ID, n), lessonTarget("completion", course.ID, n))
+	}
+	counts, err := s.Views.StatsOf(ctx, targets, time.Now())
+	if err != nil {
+		return st, err
+	}
 	for n, lesson := range course.Lessons {
-		plays, err := s.Views.Stats(ctx, lessonTarget("lesson", course.ID, n), now)
-		if err != nil {
-			return st, err
-		}
-		done, err := s.Views.Stats(ctx, lessonTarget("completion", course.ID, n), now)
-		if err != nil {
-			return st, err
-		}
+		plays, done := counts[2*n], counts[2*n+1]
 		if len(st.Days) == 0 {
 			for _, d := range plays.Days {
 				st.Days = append(st.Days, courseDay{Day: d.Day})

@@ -36,31 +36,53 @@ type Stats struct {
 // After Restore, Unique is the larger of the restored count and the visitors seen since, a
 // lower bound: the viewer ids behind the restored count were not kept.
 func (c *Counter) Stats(ctx context.Context, target string, now time.Time) (Stats, error) {
-	if _, err := kindOf(target); err != nil {
+	all, err := c.StatsOf(ctx, []string{target}, now)
+	if err != nil {
 		return Stats{}, err
 	}
+	return all[0], nil
+}
+
+// StatsOf reads the counts of several targets (a course's lessons, say) in one round trip:
+// the per-day hashes hold every target, so a day costs one HMGET however many there are.
+func (c *Counter) StatsOf(ctx context.Context, targets []string, now time.Time) ([]Stats, error) {
+	for _, t := range targets {
+		if _, err := kindOf(t); err != nil {
+			return nil, err
+		}
+	}
+	if len(targets) == 0 {
+		return []Stats{}, nil
+	}
 	today := c.day(now)
-	days := make([]*redis.StringCmd, HistoryDays)
-	var total, base *redis.StringCmd
-	var unique *redis.IntCmd
+	days := make([]*redis.SliceCmd, HistoryDays)
+	unique := make([]*redis.IntCmd, len(targets))
+	var totals, bases *redis.SliceCmd
 	cmds, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		total = p.HGet(ctx, c.prefix+keyTotals, target)
-		unique = p.PFCount(ctx, c.prefix+keyUnique+target)
-		base = p.HGet(ctx, c.prefix+keyUniqueBase, target)
+		totals = p.HMGet(ctx, c.prefix+keyTotals, targets...)
+		bases = p.HMGet(ctx, c.prefix+keyUniqueBase, targets...)
+		for i, t := range targets {
+			unique[i] = p.PFCount(ctx, c.prefix+keyUnique+t)
+		}
 		for i := range days {
-			days[i] = p.HGet(ctx, c.dayKey(today.AddDate(0, 0, i-HistoryDays+1)), target)
+			days[i] = p.HMGet(ctx, c.dayKey(today.AddDate(0, 0, i-HistoryDays+1)), targets...)
 		}
 		return nil
 	})
 	if err := pipelineErr(cmds, err); err != nil {
-		return Stats{}, redisErr("stats", err)
+		return nil, redisErr("stats", err)
 	}
-	s := Stats{Total: intOrZero(total), Unique: max(unique.Val(), intOrZero(base)), Days: make([]DayCount, HistoryDays)}
-	for i, cmd := range days {
-		s.Days[i] = DayCount{Day: today.AddDate(0, 0, i-HistoryDays+1).Format(dayLayout), Views: intOrZero(cmd)}
+	out := make([]Stats, len(targets))
+	for k := range targets {
+		s := Stats{Total: parseCount(totals.Val()[k]), Unique: max(unique[k].Val(), parseCount(bases.Val()[k])),
+			Days: make([]DayCount, HistoryDays)}
+		for i, cmd := range days {
+			s.Days[i] = DayCount{Day: today.AddDate(0, 0, i-HistoryDays+1).Format(dayLayout), Views: parseCount(cmd.Val()[k])}
+		}
+		s.Today = s.Days[HistoryDays-1].Views
+		out[k] = s
 	}
-	s.Today = s.Days[HistoryDays-1].Views
-	return s, nil
+	return out, nil
 }
 
 // pipelineErr is the first error of a pipeline other than a missing key or field.
@@ -77,15 +99,6 @@ func pipelineErr(cmds []redis.Cmder, err error) error {
 		return nil
 	}
 	return err
-}
-
-// intOrZero reads an integer reply of a pipeline whose errors were checked; missing is 0.
-func intOrZero(cmd *redis.StringCmd) int64 {
-	n, err := cmd.Int64()
-	if err != nil {
-		return 0
-	}
-	return n
 }
 
 // Totals returns the all-time views of each target in one round trip; unknown targets are 0.

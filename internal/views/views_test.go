@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,6 +270,35 @@ func TestDayBuckets(t *testing.T) {
 				t.Errorf("Total = %d, sum of days = %d, Today = %d; want 2, 2, %d", s.Total, sum, s.Today, tc.today)
 			}
 		})
+	}
+}
+
+// TestStatsOf: several targets read at once give what each read alone gives, in order,
+// with a target never viewed at zero.
+func TestStatsOf(t *testing.T) {
+	c := newEnv(t).counter(views.Options{})
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai)
+	record(t, c, "lesson:crs-a.0", "c:viewer-one", now.AddDate(0, 0, -3))
+	record(t, c, "lesson:crs-a.0", "c:viewer-two", now)
+	record(t, c, "completion:crs-a.0", "c:viewer-one", now)
+	targets := []string{"lesson:crs-a.0", "lesson:crs-a.1", "completion:crs-a.0"}
+	all, err := c.StatsOf(context.Background(), targets, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(targets) {
+		t.Fatalf("%d results for %d targets", len(all), len(targets))
+	}
+	for i, target := range targets {
+		if one := stats(t, c, target, now); !reflect.DeepEqual(one, all[i]) {
+			t.Errorf("%s: StatsOf %+v, Stats %+v", target, all[i], one)
+		}
+	}
+	if all[0].Total != 2 || all[0].Unique != 2 || all[0].Today != 1 || all[1].Total != 0 || all[2].Total != 1 {
+		t.Errorf("totals %d/%d/%d, unique %d, today %d", all[0].Total, all[1].Total, all[2].Total, all[0].Unique, all[0].Today)
+	}
+	if _, err := c.StatsOf(context.Background(), []string{"lesson:crs-a.0", "no kind"}, now); err == nil {
+		t.Error("StatsOf accepted a target without a kind")
 	}
 }
 
