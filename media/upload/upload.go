@@ -377,9 +377,9 @@ func (m *Manager) inspect(ctx context.Context, s *Session) (*File, error) {
 	defer body.Close()
 	h256, h512 := sha256.New(), sha512.New()
 	hashes := newParallelHashes(h256, h512)
-	defer hashes.Close()
 	head := &headWriter{limit: headBytes}
-	n, err := io.CopyBuffer(io.MultiWriter(hashes, head), body, make([]byte, 4*mib))
+	n, err := hashes.ReadFrom(io.TeeReader(body, head))
+	hashes.Close() // the digests are complete only now
 	if err != nil {
 		return nil, fmt.Errorf("upload: hash completed object: %w", err)
 	}
