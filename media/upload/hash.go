@@ -19,8 +19,8 @@ const hashBuffers = 4
 // Write copies into its own buffers and returns before the hashes finish, so that the next
 // read proceeds meanwhile. Sum only after Close.
 type parallelHashes struct {
-	work []chan *chunk
-	free chan *chunk
+	work   []chan *chunk
+	free   chan *chunk
 	fill   *chunk // the chunk being filled by Write, not yet handed out
 	wg     sync.WaitGroup
 	closed bool
