@@ -40,7 +40,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	queries := fs.Int("queries", 0, fmt.Sprintf("timed queries on each side (default %d)", d.Queries))
 	views := fs.Int("views", 0, fmt.Sprintf("view requests through the API (default %d)", d.ViewRequests))
 	video := fs.Int("video-seconds", 0, fmt.Sprintf("length of the 1080p clip to transcode (default %d)", d.VideoSeconds))
-	precompute := fs.Bool("precompute-sums", false, "hash the upload parts before the clock starts (default: inside the flow, as the browser does)")
 	tools := fs.String("tools", "", "folder of redis-server, minio and meilisearch (default: .tools/bin, then PATH)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -54,7 +53,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			*f.dst = *f.v
 		}
 	}
-	o.PrecomputeSums = *precompute
 	o.ToolsDir = *tools
 	return bench.Run(ctx, o, stdout, stderr)
 }

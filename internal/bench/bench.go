@@ -26,10 +26,7 @@ import (
 
 // Options size the run. Zero values take the defaults of Defaults.
 type Options struct {
-	UploadMiB int // size of the uploaded file, MiB
-	// PrecomputeSums computes the parts' SHA-256 before the clock starts. By default each
-	// part is hashed inside the timed flow, just before its PUT, as the browser does.
-	PrecomputeSums bool
+	UploadMiB      int // size of the uploaded file, MiB
 	Records        int // generated documents in the items index
 	Queries        int // timed queries on each side (product and direct)
 	ViewRequests   int // POST /api/v1/items/{id}/views requests

@@ -3,9 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -36,10 +34,11 @@ const (
 
 // session is the answer to POST /api/v1/uploads.
 type session struct {
-	ID       string `json:"id"`
-	PartSize int64  `json:"part_size"`
-	Parts    int    `json:"parts"`
-	Size     int64  `json:"size"`
+	ID       string          `json:"id"`
+	PartSize int64           `json:"part_size"`
+	Parts    int             `json:"parts"`
+	Size     int64           `json:"size"`
+	Checksum upload.Checksum `json:"checksum_algorithm"`
 }
 
 func (s session) partLength(n int) int64 {
@@ -67,15 +66,6 @@ func measureUploads(ctx context.Context, e *env, o Options) ([]Row, error) {
 	}
 	defer func() { _ = os.Remove(path) }()
 
-	var sums []string
-	sumNote := "part SHA-256 computed inside the timed flow, just before each PUT (as the browser does)"
-	if o.PrecomputeSums {
-		var err error
-		if sums, err = partSums(path, size); err != nil {
-			return nil, err
-		}
-		sumNote = "part SHA-256 computed before the clock starts"
-	}
 	direct, err := minio.New(e.cfg.MinIO.Endpoint, &minio.Options{
 		Creds: credentials.NewStaticV4(e.cfg.MinIO.AccessKey, e.cfg.MinIO.SecretKey.Reveal(), ""),
 	})
@@ -105,7 +95,7 @@ func measureUploads(ctx context.Context, e *env, o Options) ([]Row, error) {
 		return nil, err
 	}
 	e.log("upload: the browser's flow through the API, with the attach job")
-	full, err := e.apiUpload(ctx, put, path, size, sums, draft.ID, nil)
+	full, err := e.apiUpload(ctx, put, path, size, draft.ID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +106,7 @@ func measureUploads(ctx context.Context, e *env, o Options) ([]Row, error) {
 		return nil, err
 	}
 	e.log("upload: the browser's flow without attach (parts, then the product's Complete)")
-	noAttach, err := e.apiUpload(ctx, put, path, size, sums, "", uploads)
+	noAttach, err := e.apiUpload(ctx, put, path, size, "", uploads)
 	if err != nil {
 		return nil, err
 	}
@@ -142,9 +132,10 @@ func measureUploads(ctx context.Context, e *env, o Options) ([]Row, error) {
 			Baseline: baseStr, Ratio: ratio(fullMBps, base), Goal: "≥ 0.9×",
 			Result: fmt.Sprintf("%.2f: %s", fullMBps/base, verdict(fullMBps/base >= 0.9)),
 			Note: fmt.Sprintf("POST uploads, POST urls, %d parts PUT %d at a time, POST items/{id}/files, poll the job every %v "+
-				"until done (server: SHA-256+SHA-512 read, copy into the OCFL object; job took %.1f s); %s; "+
+				"until done (server: SHA-256+SHA-512 read, copy into the OCFL object; job took %.1f s); "+
+				"each part's checksum (the session's algorithm) computed inside the timed flow, just before its PUT, as the browser does; "+
 				"the derivative worker then took %.1f more seconds (%s), awaited before the next measurement; %s",
-				full.nParts, partWorkers, jobPoll, full.jobTime.Seconds(), sumNote, derive.Seconds(), deriveState, baseNote),
+				full.nParts, partWorkers, jobPoll, full.jobTime.Seconds(), derive.Seconds(), deriveState, baseNote),
 		},
 		{
 			Measure:  "Upload: parts + completion, no attach",
@@ -207,30 +198,6 @@ func writeTestFile(path string, size int64) error {
 	return f.Close()
 }
 
-func partChecksum(b []byte) string {
-	sum := sha256.Sum256(b)
-	return base64.StdEncoding.EncodeToString(sum[:])
-}
-
-// partSums hashes each part of the file, for a run that keeps hashing out of the timing.
-func partSums(path string, size int64) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var sums []string
-	buf := make([]byte, partSize)
-	for off := int64(0); off < size; off += partSize {
-		n := min(partSize, size-off)
-		if _, err := f.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
-		}
-		sums = append(sums, partChecksum(buf[:n]))
-	}
-	return sums, nil
-}
-
 // putObject uploads the file with minio-go straight to MinIO, then removes that version.
 func putObject(ctx context.Context, c *minio.Client, bucket, path string, size int64) (time.Duration, error) {
 	f, err := os.Open(path)
@@ -254,7 +221,7 @@ func putObject(ctx context.Context, c *minio.Client, bucket, path string, size i
 
 // apiUpload sends the file as the browser does. With attachTo it then attaches the upload to
 // that item and waits for the job; otherwise it completes the upload with m.
-func (e *env) apiUpload(ctx context.Context, put *http.Client, path string, size int64, sums []string, attachTo string,
+func (e *env) apiUpload(ctx context.Context, put *http.Client, path string, size int64, attachTo string,
 	m *upload.Manager) (uploadTimes, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -268,11 +235,8 @@ func (e *env) apiUpload(ctx context.Context, put *http.Client, path string, size
 		&s, http.StatusCreated); err != nil {
 		return t, err
 	}
-	if len(sums) > 0 && s.PartSize != partSize {
-		return t, fmt.Errorf("product part size %d, precomputed sums for %d", s.PartSize, partSize)
-	}
 	t.nParts = s.Parts
-	if err := e.sendParts(ctx, put, f, s, sums); err != nil {
+	if err := e.sendParts(ctx, put, f, s); err != nil {
 		return t, err
 	}
 	t.parts = time.Since(start)
@@ -355,7 +319,7 @@ type job struct {
 // sendParts PUTs every part to its presigned URL, partWorkers at a time, asking for URLs in
 // batches of up to 100 when a part needs one (as library.js does). Each worker reads its part
 // into its own buffer: at most partWorkers parts are in memory.
-func (e *env) sendParts(ctx context.Context, put *http.Client, f *os.File, s session, sums []string) error {
+func (e *env) sendParts(ctx context.Context, put *http.Client, f *os.File, s session) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var mu sync.Mutex
@@ -397,7 +361,7 @@ func (e *env) sendParts(ctx context.Context, put *http.Client, f *os.File, s ses
 		wg.Go(func() {
 			buf := make([]byte, s.PartSize)
 			for p := range next {
-				if err := sendPart(ctx, put, f, s, p, buf, sums, urlFor); err != nil {
+				if err := sendPart(ctx, put, f, s, p, buf, urlFor); err != nil {
 					cancel(err)
 				}
 			}
@@ -416,7 +380,7 @@ feed:
 	return context.Cause(ctx)
 }
 
-func sendPart(ctx context.Context, put *http.Client, f *os.File, s session, p int, buf []byte, sums []string,
+func sendPart(ctx context.Context, put *http.Client, f *os.File, s session, p int, buf []byte,
 	urlFor func(int) (string, error)) error {
 	if ctx.Err() != nil {
 		return nil
@@ -425,12 +389,7 @@ func sendPart(ctx context.Context, put *http.Client, f *os.File, s session, p in
 	if _, err := f.ReadAt(chunk, int64(p-1)*s.PartSize); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	var sum string
-	if len(sums) > 0 {
-		sum = sums[p-1]
-	} else {
-		sum = partChecksum(chunk)
-	}
+	sum := s.Checksum.Of(chunk)
 	u, err := urlFor(p)
 	if err != nil {
 		return err
@@ -440,7 +399,7 @@ func sendPart(ctx context.Context, put *http.Client, f *os.File, s session, p in
 		return err
 	}
 	req.ContentLength = int64(len(chunk))
-	req.Header.Set(upload.ChecksumHeader, sum)
+	req.Header.Set(s.Checksum.Header(), sum)
 	resp, err := put.Do(req)
 	if err != nil {
 		return fmt.Errorf("PUT part %d: %w", p, err)

@@ -3,8 +3,6 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/media/upload"
 )
 
 // The accounts of the course tests.
@@ -199,10 +198,11 @@ func (u *apiUser) lessonItem(title, file string) lessonFile {
 		u.t.Fatal(err)
 	}
 	var sess struct {
-		ID             string `json:"id"`
-		Parts          int    `json:"parts"`
-		PartSize       int64  `json:"part_size"`
-		ChecksumHeader string `json:"checksum_header"`
+		ID             string          `json:"id"`
+		Parts          int             `json:"parts"`
+		PartSize       int64           `json:"part_size"`
+		ChecksumHeader string          `json:"checksum_header"`
+		Checksum       upload.Checksum `json:"checksum_algorithm"`
 	}
 	u.want(http.StatusCreated, "POST", "/api/v1/uploads", map[string]any{"name": filepath.Base(file), "size": len(content)}, &sess)
 	parts := make([]int, sess.Parts)
@@ -216,8 +216,7 @@ func (u *apiUser) lessonItem(title, file string) lessonFile {
 	for i := range parts {
 		start := int64(i) * sess.PartSize
 		chunk := content[start:min(start+sess.PartSize, int64(len(content)))]
-		sum := sha256.Sum256(chunk)
-		u.want(http.StatusOK, "PUT", urls.URLs[strconv.Itoa(i+1)], chunk, nil, sess.ChecksumHeader, base64.StdEncoding.EncodeToString(sum[:]))
+		u.want(http.StatusOK, "PUT", urls.URLs[strconv.Itoa(i+1)], chunk, nil, sess.ChecksumHeader, sess.Checksum.Of(chunk))
 	}
 	var job struct {
 		ID     string `json:"id"`

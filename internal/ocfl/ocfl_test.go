@@ -320,3 +320,74 @@ func toolsPath(t *testing.T, parts ...string) string {
 		dir = parent
 	}
 }
+
+// TestLargeFilesAreCopiedInParts: files above the copy part size are copied into the object
+// as parallel part copies; what is read back is the same bytes with the same content type,
+// and a failed copy leaves neither a version nor an unfinished upload behind.
+func TestLargeFilesAreCopiedInParts(t *testing.T) {
+	const mib = 1 << 20
+	f := setup(t)
+	f.store.SetCopyPartSize(5 * mib)
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		size      int
+		claimSize int // the size the caller claims, when it differs from the object's
+	}{
+		{"one part: copied whole", 5 * mib, 0},
+		{"a byte over one part", 5*mib + 1, 0},
+		{"six parts, more than there are workers", 27*mib + 7, 0},
+		{"size claimed wrongly", 6 * mib, 6*mib + 1},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := "large-copy-" + string(rune('a'+i))
+			data := make([]byte, tt.size)
+			for j := range data {
+				data[j] = byte(j*7 + j/4093)
+			}
+			key := "uploads/staging/" + id + "/scan.tif"
+			if _, err := f.client.PutObject(ctx, f.bucket, key, bytes.NewReader(data), int64(len(data)),
+				minio.PutObjectOptions{ContentType: "image/tiff"}); err != nil {
+				t.Fatal(err)
+			}
+			s512, s256 := digests(data)
+			c := ocfl.Content{Logical: "files/scan.tif", FromKey: key, Size: int64(len(data)), SHA512: s512, SHA256: s256}
+			if tt.claimSize != 0 {
+				c.Size = int64(tt.claimSize)
+			}
+			inv, _, err := f.store.Commit(ctx, id, nil, "", ocfl.Change{Put: []ocfl.Content{c}, Message: "scan", User: ocfl.User{Name: "lib.dwk"}}, time.Now())
+			if tt.claimSize != 0 {
+				if err == nil {
+					t.Fatal("commit with a wrong size succeeded")
+				}
+				if _, _, err := f.store.Read(ctx, id); !errors.Is(err, ocfl.ErrNotFound) {
+					t.Errorf("after the failed commit: %v, want no object", err)
+				}
+				for obj := range f.client.ListObjects(ctx, f.bucket, minio.ListObjectsOptions{Prefix: f.store.ObjectRoot(id), Recursive: true}) {
+					t.Errorf("left behind: %s", obj.Key)
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				obj, _, err := f.store.Open(ctx, id, inv, "", "files/scan.tif")
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := io.ReadAll(obj)
+				obj.Close()
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("read back %d bytes (%v), want the %d stored", len(got), err, len(data))
+				}
+				st, err := f.client.StatObject(ctx, f.bucket, f.store.ObjectRoot(id)+"v1/content/files/scan.tif", minio.StatObjectOptions{})
+				if err != nil || st.ContentType != "image/tiff" {
+					t.Errorf("content type %q (%v), want image/tiff", st.ContentType, err)
+				}
+			}
+			for u := range f.client.ListIncompleteUploads(ctx, f.bucket, f.store.ObjectRoot(id), true) {
+				t.Errorf("unfinished upload left: %s", u.Key)
+			}
+		})
+	}
+}

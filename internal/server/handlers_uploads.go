@@ -22,8 +22,16 @@ type newUploadRequest struct {
 
 type uploadView struct {
 	*upload.Session
-	ChecksumHeader string        `json:"checksum_header"`
-	Uploaded       []upload.Part `json:"uploaded"`
+	ChecksumAlgorithm upload.Checksum `json:"checksum_algorithm"`
+	ChecksumHeader    string          `json:"checksum_header"`
+	Uploaded          []upload.Part   `json:"uploaded"`
+}
+
+func newUploadView(sess *upload.Session, uploaded []upload.Part) uploadView {
+	if uploaded == nil {
+		uploaded = []upload.Part{}
+	}
+	return uploadView{Session: sess, ChecksumAlgorithm: sess.PartChecksum(), ChecksumHeader: sess.PartChecksum().Header(), Uploaded: uploaded}
 }
 
 // uploadError turns the upload manager's errors into answers.
@@ -57,7 +65,7 @@ func (s *Server) createUpload(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/api/v1/uploads/"+sess.ID)
-	c.JSON(http.StatusCreated, uploadView{Session: sess, ChecksumHeader: upload.ChecksumHeader, Uploaded: []upload.Part{}})
+	c.JSON(http.StatusCreated, newUploadView(sess, nil))
 }
 
 // getUpload tells a resuming client which parts MinIO already holds.
@@ -73,10 +81,7 @@ func (s *Server) getUpload(c *gin.Context) {
 		s.uploadError(c, err)
 		return
 	}
-	if parts == nil {
-		parts = []upload.Part{}
-	}
-	c.JSON(http.StatusOK, uploadView{Session: sess, ChecksumHeader: upload.ChecksumHeader, Uploaded: parts})
+	c.JSON(http.StatusOK, newUploadView(sess, parts))
 }
 
 type partURLsRequest struct {
@@ -93,17 +98,18 @@ func (s *Server) partURLs(c *gin.Context) {
 		s.fail(c, validate.Errors{{Field: "parts", Code: "range", Args: []any{1, 100}}})
 		return
 	}
-	urls := map[string]string{}
-	for _, n := range req.Parts {
-		u, err := s.Uploads.PresignPart(c.Request.Context(), c.Param("id"), caller(c).account.Name, n)
-		if err != nil {
-			s.uploadError(c, err)
-			return
-		}
+	sess, presigned, err := s.Uploads.PresignParts(c.Request.Context(), c.Param("id"), caller(c).account.Name, req.Parts)
+	if err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	urls := make(map[string]string, len(presigned))
+	for n, u := range presigned {
 		urls[strconv.Itoa(n)] = u
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"urls": urls, "method": http.MethodPut, "checksum_header": upload.ChecksumHeader})
+	c.JSON(http.StatusOK, gin.H{"urls": urls, "method": http.MethodPut,
+		"checksum_algorithm": sess.PartChecksum(), "checksum_header": sess.PartChecksum().Header()})
 }
 
 func (s *Server) abortUpload(c *gin.Context) {

@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"image"
 	"image/png"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/shizuishan/culturecloud/media/upload"
 )
 
 // uploadFile sends content through the resumable flow as a browser would: start, get part
@@ -20,10 +21,11 @@ import (
 func (c *client) uploadFile(name string, content []byte) string {
 	c.t.Helper()
 	var sess struct {
-		ID             string `json:"id"`
-		Parts          int    `json:"parts"`
-		PartSize       int64  `json:"part_size"`
-		ChecksumHeader string `json:"checksum_header"`
+		ID             string          `json:"id"`
+		Parts          int             `json:"parts"`
+		PartSize       int64           `json:"part_size"`
+		ChecksumHeader string          `json:"checksum_header"`
+		Checksum       upload.Checksum `json:"checksum_algorithm"`
 	}
 	c.want(http.StatusCreated, "POST", "/api/v1/uploads", map[string]any{"name": name, "size": len(content)}).json(c.t, &sess)
 	parts := make([]int, sess.Parts)
@@ -37,9 +39,8 @@ func (c *client) uploadFile(name string, content []byte) string {
 	for i := range parts {
 		start := int64(i) * sess.PartSize
 		chunk := content[start:min(start+sess.PartSize, int64(len(content)))]
-		sum := sha256.Sum256(chunk)
 		req, _ := http.NewRequest(http.MethodPut, urls.URLs[itoa(i+1)], bytes.NewReader(chunk))
-		req.Header.Set(sess.ChecksumHeader, base64.StdEncoding.EncodeToString(sum[:]))
+		req.Header.Set(sess.ChecksumHeader, sess.Checksum.Of(chunk))
 		resp, err := c.http.Do(req)
 		if err != nil {
 			c.t.Fatal(err)

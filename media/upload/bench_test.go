@@ -42,7 +42,7 @@ func BenchmarkUploadFlowVsPutObject(b *testing.B) {
 	parts := split(data, partSize)
 	sums := make([]string, len(parts))
 	for i, p := range parts {
-		sums[i] = checksum(p) // the browser computes these as it reads the file
+		sums[i] = upload.ChecksumCRC32C.Of(p) // the browser computes these as it reads the file
 	}
 	client := &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	mbps := func(d time.Duration, n int) float64 { return float64(len(data)) * float64(n) / 1e6 / d.Seconds() }
@@ -116,7 +116,7 @@ func putPresigned(ctx context.Context, c *http.Client, m *upload.Manager, id str
 	if err != nil {
 		return err
 	}
-	req.Header.Set(upload.ChecksumHeader, sum)
+	req.Header.Set(upload.ChecksumCRC32C.Header(), sum)
 	resp, err := c.Do(req)
 	if err != nil {
 		return err

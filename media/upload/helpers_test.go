@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"io"
 	"net/http"
 	"testing"
@@ -55,21 +53,16 @@ func newEnv(tb testing.TB, opts upload.Options) *env {
 // httpClient plays the browser: it talks to MinIO with presigned URLs only.
 var httpClient = &http.Client{Timeout: 60 * time.Second}
 
-func checksum(b []byte) string {
-	sum := sha256.Sum256(b)
-	return base64.StdEncoding.EncodeToString(sum[:])
-}
-
-// putPart PUTs data to a presigned part URL with the given checksum header, as a browser
-// would, and returns the status and the ETag MinIO answered.
-func putPart(tb testing.TB, url string, data []byte, sum string) (int, string) {
+// putPart PUTs data to a presigned part URL with the given checksum (of algorithm c), as a
+// browser would, and returns the status and the ETag MinIO answered.
+func putPart(tb testing.TB, url string, data []byte, c upload.Checksum, sum string) (int, string) {
 	tb.Helper()
 	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(data))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	if sum != "" {
-		req.Header.Set(upload.ChecksumHeader, sum)
+		req.Header.Set(c.Header(), sum)
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
@@ -86,11 +79,12 @@ func putPart(tb testing.TB, url string, data []byte, sum string) (int, string) {
 // uploadPart presigns and PUTs part n of session id with a correct checksum.
 func (e *env) uploadPart(tb testing.TB, id string, n int, data []byte) {
 	tb.Helper()
-	u, err := e.m.PresignPart(context.Background(), id, "alice", n)
+	s, urls, err := e.m.PresignParts(context.Background(), id, "alice", []int{n})
 	if err != nil {
 		tb.Fatalf("presign part %d: %v", n, err)
 	}
-	if code, etag := putPart(tb, u, data, checksum(data)); code != http.StatusOK || etag == "" {
+	c := s.PartChecksum()
+	if code, etag := putPart(tb, urls[n], data, c, c.Of(data)); code != http.StatusOK || etag == "" {
 		tb.Fatalf("PUT part %d: status %d, ETag %q", n, code, etag)
 	}
 }

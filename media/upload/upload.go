@@ -1,8 +1,8 @@
 // Package upload runs resumable, checksummed uploads of large files straight into MinIO.
 //
-// The server never carries the bytes: Create starts an S3 multipart upload (SHA-256 checksum
+// The server never carries the bytes: Create starts an S3 multipart upload (CRC32C checksum
 // algorithm) and stores a small session document; the client PUTs each part to a presigned
-// URL with header x-amz-checksum-sha256 (base64 SHA-256 of the part), which MinIO verifies;
+// URL with header x-amz-checksum-crc32c (base64 CRC32C of the part), which MinIO verifies;
 // ListParts asks MinIO which parts it already has, so an interrupted upload resumes; Complete
 // checks that every part is present, completes the upload, then reads the object once to
 // compute its SHA-256 and SHA-512 and to detect its type against an allowlist.
@@ -18,9 +18,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/url"
@@ -31,9 +34,38 @@ import (
 	"github.com/minio/minio-go/v7"
 )
 
-// ChecksumHeader is the header the client sends with every part PUT: the standard base64
-// encoding of the SHA-256 of the part's bytes.
-const ChecksumHeader = "X-Amz-Checksum-Sha256"
+// Checksum is the algorithm of the checksum that the client sends with every part and
+// MinIO verifies. Parts carry CRC32C: it guards the transfer as well as SHA-256 does, costs
+// the client and MinIO a fraction of it, and browsers can compute it without crypto.subtle,
+// which works only on HTTPS pages. The whole file's SHA-256 and SHA-512 come from the
+// server's own read at completion. Sessions started before CRC32C keep SHA-256.
+type Checksum string
+
+// The part checksum algorithms, as S3 names them.
+const (
+	ChecksumCRC32C Checksum = "CRC32C"
+	ChecksumSHA256 Checksum = "SHA256"
+)
+
+// Header is the request header that carries a part's checksum.
+func (c Checksum) Header() string {
+	if c == ChecksumSHA256 {
+		return "X-Amz-Checksum-Sha256"
+	}
+	return "X-Amz-Checksum-Crc32c"
+}
+
+// Of is the checksum of a part's bytes as the header carries it (standard base64 of the
+// big-endian digest).
+func (c Checksum) Of(part []byte) string {
+	if c == ChecksumSHA256 {
+		sum := sha256.Sum256(part)
+		return base64.StdEncoding.EncodeToString(sum[:])
+	}
+	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, crc32.Checksum(part, castagnoli)))
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 const (
 	mib = 1 << 20
@@ -103,6 +135,9 @@ type Options struct {
 	PartSize  int64         // default 16 MiB; raised to 5 MiB (the S3 minimum) if smaller
 	MaxSize   int64         // default 50 GiB
 	URLExpiry time.Duration // presigned URL lifetime, default 1h (at most 7 days)
+	// PartChecksum is the checksum new sessions' parts carry, default (and anything
+	// unknown) CRC32C.
+	PartChecksum Checksum
 }
 
 // Manager issues and completes upload sessions. It is safe for concurrent use.
@@ -115,6 +150,9 @@ type Manager struct {
 func New(core *minio.Core, opts Options) *Manager {
 	if opts.Prefix == "" {
 		opts.Prefix = defaultPrefix
+	}
+	if opts.PartChecksum != ChecksumSHA256 {
+		opts.PartChecksum = ChecksumCRC32C
 	}
 	if !strings.HasSuffix(opts.Prefix, "/") {
 		opts.Prefix += "/"
@@ -145,6 +183,17 @@ type Session struct {
 	PartSize    int64     `json:"part_size"`
 	Parts       int       `json:"parts"` // ceil(Size/PartSize)
 	CreatedAt   time.Time `json:"created_at"`
+	// Checksum is the part checksum algorithm; empty in sessions from before it was
+	// recorded, which used SHA-256.
+	Checksum Checksum `json:"checksum_algorithm,omitempty"`
+}
+
+// PartChecksum is the algorithm of the checksum each part of the session must carry.
+func (s *Session) PartChecksum() Checksum {
+	if s.Checksum == "" {
+		return ChecksumSHA256
+	}
+	return s.Checksum
 }
 
 // PartLength is the number of bytes part n (1-based) must have.
@@ -160,10 +209,10 @@ func (s *Session) PartLength(n int) int64 {
 
 // Part is a part MinIO holds for an upload.
 type Part struct {
-	Number         int    `json:"number"`
-	Size           int64  `json:"size"`
-	ETag           string `json:"etag"`
-	ChecksumSHA256 string `json:"checksum_sha256"` // base64, as MinIO reports it
+	Number   int    `json:"number"`
+	Size     int64  `json:"size"`
+	ETag     string `json:"etag"`
+	Checksum string `json:"checksum"` // base64, in the session's algorithm, as MinIO reports it
 }
 
 // File is a completed, hashed and type-checked upload, still at its staging key.
@@ -212,9 +261,10 @@ func (m *Manager) Create(ctx context.Context, owner, fileName string, size int64
 		PartSize:    partSize,
 		Parts:       int(ceilDiv(size, partSize)),
 		CreatedAt:   time.Now().UTC().Truncate(time.Millisecond),
+		Checksum:    m.opts.PartChecksum,
 	}
 	s.UploadID, err = m.core.NewMultipartUpload(ctx, m.opts.Bucket, s.Key, minio.PutObjectOptions{
-		UserMetadata: map[string]string{"X-Amz-Checksum-Algorithm": "SHA256"},
+		UserMetadata: map[string]string{"X-Amz-Checksum-Algorithm": string(s.Checksum)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("upload: start multipart upload: %w", err)
@@ -240,24 +290,35 @@ func (m *Manager) Get(ctx context.Context, id, owner string) (*Session, error) {
 }
 
 // PresignPart returns a URL to which the client PUTs part (1..Parts) of the session. The
-// client must send header x-amz-checksum-sha256 with the base64 SHA-256 of the part; MinIO
+// client must send the part's checksum in the header the session's PartChecksum names; MinIO
 // refuses a part whose bytes do not match it. Uploading a part again replaces it.
 func (m *Manager) PresignPart(ctx context.Context, id, owner string, part int) (string, error) {
+	_, urls, err := m.PresignParts(ctx, id, owner, []int{part})
+	return urls[part], err
+}
+
+// PresignParts is PresignPart for several parts, reading the session once; it also returns
+// the session, whose PartChecksum the client needs.
+func (m *Manager) PresignParts(ctx context.Context, id, owner string, parts []int) (*Session, map[int]string, error) {
 	s, err := m.Get(ctx, id, owner)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	if part < 1 || part > s.Parts {
-		return "", fmt.Errorf("%w: part number %d is outside 1..%d", ErrInvalid, part, s.Parts)
+	urls := make(map[int]string, len(parts))
+	for _, part := range parts {
+		if part < 1 || part > s.Parts {
+			return nil, nil, fmt.Errorf("%w: part number %d is outside 1..%d", ErrInvalid, part, s.Parts)
+		}
+		q := url.Values{}
+		q.Set("partNumber", strconv.Itoa(part))
+		q.Set("uploadId", s.UploadID)
+		u, err := m.core.Presign(ctx, http.MethodPut, m.opts.Bucket, s.Key, m.opts.URLExpiry, q)
+		if err != nil {
+			return nil, nil, fmt.Errorf("upload: presign part %d: %w", part, err)
+		}
+		urls[part] = u.String()
 	}
-	q := url.Values{}
-	q.Set("partNumber", strconv.Itoa(part))
-	q.Set("uploadId", s.UploadID)
-	u, err := m.core.Presign(ctx, http.MethodPut, m.opts.Bucket, s.Key, m.opts.URLExpiry, q)
-	if err != nil {
-		return "", fmt.Errorf("upload: presign part %d: %w", part, err)
-	}
-	return u.String(), nil
+	return s, urls, nil
 }
 
 // ListParts returns the parts MinIO holds for the session, in part order.
@@ -281,7 +342,11 @@ func (m *Manager) listParts(ctx context.Context, s *Session) ([]Part, error) {
 			return nil, fmt.Errorf("upload: list parts: %w", err)
 		}
 		for _, p := range res.ObjectParts {
-			parts = append(parts, Part{Number: p.PartNumber, Size: p.Size, ETag: p.ETag, ChecksumSHA256: p.ChecksumSHA256})
+			sum := p.ChecksumCRC32C
+			if s.PartChecksum() == ChecksumSHA256 {
+				sum = p.ChecksumSHA256
+			}
+			parts = append(parts, Part{Number: p.PartNumber, Size: p.Size, ETag: p.ETag, Checksum: sum})
 		}
 		if !res.IsTruncated || res.NextPartNumberMarker <= marker {
 			return parts, nil
@@ -358,8 +423,10 @@ func checkParts(s *Session, parts []Part) ([]minio.CompletePart, error) {
 			inc.Missing = append(inc.Missing, n)
 		case p.Size != s.PartLength(n):
 			inc.WrongSize = append(inc.WrongSize, n)
+		case s.PartChecksum() == ChecksumSHA256:
+			done = append(done, minio.CompletePart{PartNumber: n, ETag: p.ETag, ChecksumSHA256: p.Checksum})
 		default:
-			done = append(done, minio.CompletePart{PartNumber: n, ETag: p.ETag, ChecksumSHA256: p.ChecksumSHA256})
+			done = append(done, minio.CompletePart{PartNumber: n, ETag: p.ETag, ChecksumCRC32C: p.Checksum})
 		}
 	}
 	if len(inc.Missing) > 0 || len(inc.WrongSize) > 0 {

@@ -21,8 +21,18 @@ import (
 // A file of two full 5 MiB parts and a short last part.
 const fileSize = 2*5*mib + 123457
 
+// partChecksums are the part checksum algorithms a Manager may be set to: CRC32C for new
+// sessions by default, SHA-256 as sessions from before it carry.
+var partChecksums = []upload.Checksum{upload.ChecksumCRC32C, upload.ChecksumSHA256}
+
 func TestUploadThreeParts(t *testing.T) {
-	e := newEnv(t, upload.Options{PartSize: 5 * mib})
+	for _, c := range partChecksums {
+		t.Run(string(c), func(t *testing.T) { testUploadThreeParts(t, c) })
+	}
+}
+
+func testUploadThreeParts(t *testing.T, c upload.Checksum) {
+	e := newEnv(t, upload.Options{PartSize: 5 * mib, PartChecksum: c})
 	ctx := context.Background()
 	data := pngFile(t, fileSize)
 
@@ -30,8 +40,8 @@ func TestUploadThreeParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Parts != 3 || s.PartSize != 5*mib || s.Size != fileSize {
-		t.Fatalf("session = %+v, want 3 parts of 5 MiB", s)
+	if s.Parts != 3 || s.PartSize != 5*mib || s.Size != fileSize || s.PartChecksum() != c {
+		t.Fatalf("session = %+v, want 3 parts of 5 MiB with %s checksums", s, c)
 	}
 	if !strings.HasPrefix(s.Key, "uploads/staging/"+s.ID+"/") || !strings.HasSuffix(s.Key, ".png") {
 		t.Errorf("key = %q", s.Key)
@@ -86,7 +96,7 @@ func TestResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].Number != 1 || got[0].Size != 5*mib || got[0].ChecksumSHA256 != checksum(parts[0]) || got[0].ETag == "" {
+	if len(got) != 1 || got[0].Number != 1 || got[0].Size != 5*mib || got[0].Checksum != s.PartChecksum().Of(parts[0]) || got[0].ETag == "" {
 		t.Fatalf("parts after drop = %+v", got)
 	}
 	have := map[int]bool{}
@@ -111,7 +121,13 @@ func TestResume(t *testing.T) {
 }
 
 func TestPartChecksum(t *testing.T) {
-	e := newEnv(t, upload.Options{PartSize: 5 * mib})
+	for _, c := range partChecksums {
+		t.Run(string(c), func(t *testing.T) { testPartChecksum(t, c) })
+	}
+}
+
+func testPartChecksum(t *testing.T, c upload.Checksum) {
+	e := newEnv(t, upload.Options{PartSize: 5 * mib, PartChecksum: c})
 	ctx := context.Background()
 	data := pngFile(t, fileSize)
 	s, err := e.m.Create(ctx, "alice", "a.png", fileSize)
@@ -126,13 +142,13 @@ func TestPartChecksum(t *testing.T) {
 	tests := []struct {
 		name, sum string
 	}{
-		{"checksum of other bytes", checksum([]byte("something else"))},
+		{"checksum of other bytes", c.Of([]byte("something else"))},
 		{"malformed checksum", "not-base64!"},
 		{"no checksum header", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _ := putPart(t, u, part, tt.sum)
+			code, _ := putPart(t, u, part, c, tt.sum)
 			if code/100 != 4 {
 				t.Errorf("status = %d, want 4xx", code)
 			}
@@ -144,7 +160,7 @@ func TestPartChecksum(t *testing.T) {
 	// A corrupted body with the checksum of the real part: MinIO refuses it too.
 	bad := append([]byte(nil), part...)
 	bad[len(bad)/2] ^= 1
-	if code, _ := putPart(t, u, bad, checksum(part)); code/100 != 4 {
+	if code, _ := putPart(t, u, bad, c, c.Of(part)); code/100 != 4 {
 		t.Errorf("corrupted body: status = %d, want 4xx", code)
 	}
 	if got, _ := e.m.ListParts(ctx, s.ID, "alice"); len(got) != 0 {
@@ -439,7 +455,7 @@ func TestBrowserCORS(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodOptions, u, nil)
 	req.Header.Set("Origin", origin)
 	req.Header.Set("Access-Control-Request-Method", "PUT")
-	req.Header.Set("Access-Control-Request-Headers", "content-type,x-amz-checksum-sha256")
+	req.Header.Set("Access-Control-Request-Headers", "content-type,"+strings.ToLower(s.PartChecksum().Header()))
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -459,7 +475,7 @@ func TestBrowserCORS(t *testing.T) {
 	data := pngFile(t, 100)
 	put, _ := http.NewRequest(http.MethodPut, u, strings.NewReader(string(data)))
 	put.Header.Set("Origin", origin)
-	put.Header.Set(upload.ChecksumHeader, checksum(data))
+	put.Header.Set(s.PartChecksum().Header(), s.PartChecksum().Of(data))
 	resp, err = httpClient.Do(put)
 	if err != nil {
 		t.Fatal(err)
@@ -493,7 +509,7 @@ func TestCompleteAgainAfterCrash(t *testing.T) {
 	}
 	var done []minio.CompletePart
 	for _, p := range parts {
-		done = append(done, minio.CompletePart{PartNumber: p.Number, ETag: p.ETag, ChecksumSHA256: p.ChecksumSHA256})
+		done = append(done, minio.CompletePart{PartNumber: p.Number, ETag: p.ETag, ChecksumCRC32C: p.Checksum})
 	}
 	if _, err := e.core.CompleteMultipartUpload(ctx, e.bucket, s.Key, s.UploadID, done, minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)

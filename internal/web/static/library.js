@@ -484,12 +484,40 @@
     return new Promise(function (resolve) { window.addEventListener('online', function () { resolve(); }, { once: true }); });
   }
 
-  async function checksum(blob) {
-    if (!window.crypto || !crypto.subtle) return '';
-    var digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+  // CRC32C (Castagnoli), the checksum new upload sessions ask for: it needs no crypto.subtle,
+  // so uploads work on plain-HTTP intranet pages too.
+  var CRC32C_TABLE = (function () {
+    var t = new Uint32Array(256);
+    for (var n = 0; n < 256; n++) {
+      var c = n;
+      for (var k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82F63B78 : c >>> 1;
+      t[n] = c >>> 0;
+    }
+    return t;
+  })();
+
+  function crc32c(bytes) {
+    var crc = 0xFFFFFFFF;
+    for (var i = 0; i < bytes.length; i++) crc = CRC32C_TABLE[(crc ^ bytes[i]) & 0xFF] ^ (crc >>> 8);
+    return (crc ^ 0xFFFFFFFF) >>> 0;
+  }
+
+  function base64(bytes) {
     var bin = '';
-    for (var i = 0; i < digest.length; i++) bin += String.fromCharCode(digest[i]);
+    for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
     return btoa(bin);
+  }
+
+  // checksum is a part's checksum as its header carries it, in the session's algorithm
+  // (sessions from before CRC32C use SHA-256, which needs an HTTPS page).
+  async function checksum(blob, algorithm) {
+    var bytes = new Uint8Array(await blob.arrayBuffer());
+    if (algorithm === 'SHA256') {
+      if (!window.crypto || !crypto.subtle) return '';
+      return base64(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+    }
+    var c = crc32c(bytes);
+    return base64([c >>> 24, (c >>> 16) & 0xFF, (c >>> 8) & 0xFF, c & 0xFF]);
   }
 
   // putPart sends one part straight to the storage, reporting bytes as they go.
@@ -537,7 +565,8 @@
     }
     var partSize = sess.part_size;
     var parts = sess.parts;
-    var header = sess.checksum_header || 'x-amz-checksum-sha256';
+    var header = sess.checksum_header;
+    var algorithm = sess.checksum_algorithm;
     var sizeOf = function (n) { return n < parts ? partSize : file.size - partSize * (parts - 1); };
     var todo = [];
     var done = 0;
@@ -561,12 +590,13 @@
       if (!res.ok || !res.body || !res.body.urls) throw new Error(problemLines(res).filter(Boolean).join(' '));
       Object.keys(res.body.urls).forEach(function (k) { urls[k] = res.body.urls[k]; });
       header = res.body.checksum_header || header;
+      algorithm = res.body.checksum_algorithm || algorithm;
     }
 
     async function sendPart(p) {
       var start = (p - 1) * partSize;
       var blob = file.slice(start, start + sizeOf(p));
-      var sum = await checksum(blob);
+      var sum = await checksum(blob, algorithm);
       for (var attempt = 1; ; attempt++) {
         await waitOnline();
         try {
@@ -712,7 +742,7 @@
   window.CC = {
     api: api, problemLines: problemLines, setStatus: setStatus, el: el, link: link, sleep: sleep, tr: tr, fill: fill,
     versionOf: versionOf, quoted: quoted, clearErrors: clearErrors, showErrors: showErrors,
-    uploadToItem: uploadToItem, uploadKey: uploadKey, storage: storage
+    uploadToItem: uploadToItem, uploadKey: uploadKey, storage: storage, partChecksum: checksum
   };
 
   function init() {
