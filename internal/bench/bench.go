@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/app"
@@ -163,21 +164,25 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("uploads: %w", err)
 	}
 	t.rows = append(t.rows, uploadRows...)
+	e.settle()
 	searchRows, err := measureSearch(ctx, e, o)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
 	t.rows = append(t.rows, searchRows...)
+	e.settle()
 	indexRows, err := measureIndexing(ctx, e)
 	if err != nil {
 		return fmt.Errorf("indexing: %w", err)
 	}
 	t.rows = append(t.rows, indexRows...)
+	e.settle()
 	mediaRows, err := measureMedia(ctx, e, o)
 	if err != nil {
 		return fmt.Errorf("media: %w", err)
 	}
 	t.rows = append(t.rows, mediaRows...)
+	e.settle()
 	viewRows, err := measureViews(ctx, e, o, items)
 	if err != nil {
 		return fmt.Errorf("views: %w", err)
@@ -247,5 +252,17 @@ func newTransport(conns int) *http.Transport {
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     90 * time.Second,
+	}
+}
+
+// settle flushes the dirty pages that a section left behind (the uploads write GiBs through
+// MinIO) before the next section starts. Otherwise the kernel writes them back during the
+// next section, and Meilisearch, which syncs each commit to disk, waits behind them: single
+// one-document tasks then took 1.7 s instead of 20 ms.
+func (e *env) settle() {
+	start := time.Now()
+	syscall.Sync()
+	if took := time.Since(start); took > 100*time.Millisecond {
+		e.log("settle: writing back the previous section's data took %v", took.Round(time.Millisecond))
 	}
 }
