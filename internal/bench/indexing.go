@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -158,8 +159,9 @@ func msText(d time.Duration) string {
 // logTasks logs the Meilisearch tasks enqueued during a round, so that a slow round shows
 // what the search engine was busy with.
 func (e *env) logTasks(ctx context.Context, round int, window [2]time.Time) {
-	q := url.Values{"limit": {"50"}, "afterEnqueuedAt": {window[0].Add(-time.Second).UTC().Format(time.RFC3339Nano)},
-		"beforeEnqueuedAt": {window[1].UTC().Format(time.RFC3339Nano)}}
+	// Whole seconds, widened: Meilisearch's date filters refuse some fractional forms.
+	q := url.Values{"limit": {"50"}, "afterEnqueuedAt": {window[0].Add(-time.Second).UTC().Format(time.RFC3339)},
+		"beforeEnqueuedAt": {window[1].Add(time.Second).UTC().Format(time.RFC3339)}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.cfg.Meilisearch.URL+"/tasks?"+q.Encode(), nil)
 	if err != nil {
 		return
@@ -171,6 +173,11 @@ func (e *env) logTasks(ctx context.Context, round int, window [2]time.Time) {
 		return
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 500))
+		e.log("indexing: round %d: tasks not read: %s: %s", round, resp.Status, body)
+		return
+	}
 	var res struct {
 		Results []struct {
 			UID        int64          `json:"uid"`
