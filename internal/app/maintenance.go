@@ -62,6 +62,11 @@ func (c *Core) maintainOnce(ctx context.Context) {
 	} else if n > 0 {
 		c.Log.InfoContext(ctx, "abandoned uploads removed", "count", n)
 	}
+	if n, err := c.OCFL.AbortStaleCopies(ctx, c.Config.Library.AbandonedUploadAge); err != nil && ctx.Err() == nil {
+		c.Log.WarnContext(ctx, "stale OCFL copies not aborted; will retry", "err", err)
+	} else if n > 0 {
+		c.Log.InfoContext(ctx, "unfinished OCFL copies aborted", "count", n)
+	}
 }
 
 // SyncPopularity hands items whose view totals changed to the indexer, which re-reads

@@ -567,10 +567,39 @@ feed:
 		_, err = core.CompleteMultipartUpload(ctx, s.bucket, to, id, parts, minio.PutObjectOptions{})
 	}
 	if err != nil {
-		_ = core.AbortMultipartUpload(context.WithoutCancel(ctx), s.bucket, to, id)
+		// A failed abort leaves parts that AbortStaleCopies removes later.
+		actx, acancel := s.bounded(context.WithoutCancel(ctx))
+		defer acancel()
+		if aerr := core.AbortMultipartUpload(actx, s.bucket, to, id); aerr != nil {
+			return errors.Join(translate(err), fmt.Errorf("ocfl: abort the unfinished copy to %s: %w", to, aerr))
+		}
 		return translate(err)
 	}
 	return nil
+}
+
+// AbortStaleCopies aborts the multipart copies under the storage root that started more than
+// olderThan ago: a copy cut short by a crash, or whose abort failed. They belong to no
+// version, yet MinIO keeps their parts. It returns how many it aborted.
+func (s *Store) AbortStaleCopies(ctx context.Context, olderThan time.Duration) (int, error) {
+	core := minio.Core{Client: s.client}
+	cutoff := time.Now().Add(-olderThan)
+	aborted := 0
+	// MinIO lists multipart uploads only for an exact key or for the whole bucket.
+	for up := range s.client.ListIncompleteUploads(ctx, s.bucket, "", true) {
+		if up.Err != nil {
+			return aborted, translate(up.Err)
+		}
+		if !strings.HasPrefix(up.Key, s.root) || up.Initiated.After(cutoff) {
+			continue
+		}
+		err := core.AbortMultipartUpload(ctx, s.bucket, up.Key, up.UploadID)
+		if err != nil && minio.ToErrorResponse(err).Code != "NoSuchUpload" {
+			return aborted, translate(err)
+		}
+		aborted++
+	}
+	return aborted, nil
 }
 
 func translate(err error) error {

@@ -385,9 +385,50 @@ func TestLargeFilesAreCopiedInParts(t *testing.T) {
 					t.Errorf("content type %q (%v), want image/tiff", st.ContentType, err)
 				}
 			}
-			for u := range f.client.ListIncompleteUploads(ctx, f.bucket, f.store.ObjectRoot(id), true) {
-				t.Errorf("unfinished upload left: %s", u.Key)
+			for _, key := range f.unfinishedUploads(t, f.store.ObjectRoot(id)) {
+				t.Errorf("unfinished upload left: %s", key)
 			}
 		})
+	}
+}
+
+// unfinishedUploads lists the keys of multipart uploads under prefix (MinIO lists them only
+// for the whole bucket or one exact key, so the filter is ours).
+func (f fixture) unfinishedUploads(t *testing.T, prefix string) []string {
+	t.Helper()
+	var keys []string
+	for u := range f.client.ListIncompleteUploads(context.Background(), f.bucket, "", true) {
+		if u.Err != nil {
+			t.Fatal(u.Err)
+		}
+		if strings.HasPrefix(u.Key, prefix) {
+			keys = append(keys, u.Key)
+		}
+	}
+	return keys
+}
+
+// TestAbortStaleCopies: a copy cut short (a multipart upload under the storage root) is
+// aborted once older than the given age; uploads outside the root are not ours to touch.
+func TestAbortStaleCopies(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	core := minio.Core{Client: f.client}
+	for _, key := range []string{f.store.ObjectRoot("cut-short") + "v1/content/files/film.mp4", "uploads/staging/x/film.mp4"} {
+		if _, err := core.NewMultipartUpload(ctx, f.bucket, key, minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := f.store.AbortStaleCopies(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("with a copy younger than the age: aborted %d, %v; want 0", n, err)
+	}
+	if got := f.unfinishedUploads(t, ""); len(got) != 2 {
+		t.Fatalf("unfinished uploads = %v, want both still there", got)
+	}
+	if n, err := f.store.AbortStaleCopies(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("aborted %d, %v; want 1", n, err)
+	}
+	if got := f.unfinishedUploads(t, ""); len(got) != 1 || got[0] != "uploads/staging/x/film.mp4" {
+		t.Errorf("unfinished uploads = %v, want only the one outside the storage root", got)
 	}
 }

@@ -70,6 +70,7 @@ func (p *parallelHashes) Write(b []byte) (int, error) {
 }
 
 // ReadFrom reads r to its end straight into the hashes' buffers (no copy, unlike Write).
+// Only io.EOF ends it well: a body cut short (io.ErrUnexpectedEOF from net/http) is an error.
 func (p *parallelHashes) ReadFrom(r io.Reader) (int64, error) {
 	var total int64
 	for {
@@ -77,14 +78,14 @@ func (p *parallelHashes) ReadFrom(r io.Reader) (int64, error) {
 			p.fill = <-p.free
 			p.fill.buf = p.fill.buf[:0]
 		}
-		n, err := io.ReadFull(r, p.fill.buf[len(p.fill.buf):cap(p.fill.buf)])
+		n, err := r.Read(p.fill.buf[len(p.fill.buf):cap(p.fill.buf)])
 		p.fill.buf = p.fill.buf[:len(p.fill.buf)+n]
 		total += int64(n)
 		if len(p.fill.buf) == cap(p.fill.buf) {
 			p.send()
 		}
 		switch {
-		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		case errors.Is(err, io.EOF):
 			return total, nil
 		case err != nil:
 			return total, err

@@ -549,6 +549,12 @@
     var stored = store && store.getItem(key);
     if (stored) {
       var got = await api('GET', '/api/v1/uploads/' + encodeURIComponent(stored));
+      if (got.ok && got.body && got.body.checksum_algorithm === 'SHA256' && !(window.crypto && crypto.subtle)) {
+        // A session from before CRC32C, on a page without crypto.subtle (plain HTTP): its
+        // parts can never be checksummed here, so start over with a new session.
+        await api('DELETE', '/api/v1/uploads/' + encodeURIComponent(stored));
+        got = { ok: false };
+      }
       if (got.ok && got.body) {
         sess = got.body;
         (sess.uploaded || []).forEach(function (p) { have[p.number] = p.size; });
