@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -20,8 +21,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/media/upload"
 )
 
 // visitorBrowser starts a browser of its own with a user agent of its own: a visitor on
@@ -295,5 +299,62 @@ func TestLibrarianPublishesAndVisitorsFindIt(t *testing.T) {
 	)
 	if n := viewCount(t, other); n != first+1 {
 		t.Errorf("a new visitor sees %d views, want %d", n, first+1)
+	}
+}
+
+// TestConsoleStartsOverAnOldSHA256SessionWithoutCryptoSubtle: a session from before CRC32C
+// part checksums wants SHA-256, which a plain-HTTP page cannot compute (no crypto.subtle).
+// The console, about to resume it, deletes it and uploads with a new session instead.
+func TestConsoleStartsOverAnOldSHA256SessionWithoutCryptoSubtle(t *testing.T) {
+	cfg := testenv.Config(t, testenv.Shared(t))
+	srv := testenv.StartServer(t, cfg)
+	const name, password = "ma.hn", "Huinong-Reading-3"
+	createLibrarian(t, srv.URL, name, password)
+	ctx := browser(t)
+	login(t, ctx, srv.URL, name, password)
+	do(t, ctx, "create an item in the console",
+		chromedp.Navigate(srv.URL+"/console/items/new"),
+		chromedp.WaitVisible(chromedp.ID("item-form")),
+		chromedp.SendKeys(chromedp.ID("item-title"), "惠农老照片"),
+		chromedp.SetValue(chromedp.ID("item-type"), "StillImage"),
+		chromedp.SetValue(chromedp.ID("item-theme"), "industrial"),
+		chromedp.SetValue(chromedp.ID("item-licence"), "cc-by-4.0"),
+		chromedp.Click(chromedp.ID("item-save")),
+		chromedp.WaitVisible(chromedp.ID("upload-input")),
+	)
+	loc := get(t, ctx, "location", chromedp.Location())
+	id := loc[strings.LastIndex(loc, "/")+1:]
+
+	// The old session, as the server made them before: same owner, file name and size.
+	file := testFiles(t)[0]
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc, err := minio.New(cfg.MinIO.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.MinIO.AccessKey, cfg.MinIO.SecretKey.Reveal(), "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := upload.New(&minio.Core{Client: mc}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/", PartChecksum: upload.ChecksumSHA256})
+	sess, err := old.Create(context.Background(), name, filepath.Base(file), st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := fmt.Sprintf("cc-upload:%s:%s:%d:%d", id, filepath.Base(file), st.Size(), st.ModTime().UnixMilli())
+	do(t, ctx, "remember the old session and take crypto.subtle away",
+		chromedp.Evaluate[chromedp.Void](`localStorage.setItem(`+strconv.Quote(key)+`, `+strconv.Quote(sess.ID)+`);
+			Object.defineProperty(window.crypto, 'subtle', { value: undefined, configurable: true });`))
+
+	do(t, ctx, "upload the file", chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{file}))
+	state := get(t, ctx, "upload", chromedp.Poll[string](`(function(){
+		var failed = document.querySelector('#upload-list li[data-state="failed"]');
+		if (failed) return 'failed: ' + failed.textContent;
+		return document.querySelectorAll('#upload-list li[data-state="done"]').length === 1 ? 'done' : '';
+	})()`, chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(200*time.Millisecond)))
+	if state != "done" {
+		t.Fatalf("upload: %s", state)
+	}
+	if _, err := old.Get(context.Background(), sess.ID, name); !errors.Is(err, upload.ErrNotFound) {
+		t.Errorf("the old SHA-256 session: %v, want it deleted", err)
 	}
 }
