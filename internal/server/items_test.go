@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -252,6 +253,18 @@ func TestItemSearch(t *testing.T) {
 	dwk.move(cur, "withdrawn")
 	eventually(t, "withdrawn item disappears", func() bool { return !anon.search("q=" + url.QueryEscape("支宁")).has(a.ID) })
 	anon.want(http.StatusNotFound, "GET", "/api/v1/items/"+a.ID, nil)
+	// Items never published are not in the public index: creating and editing drafts sent
+	// it no deletions, and the one withdrawal sent one. (The indexer queues an item's public
+	// task before its staff task, so once the draft is in the staff index, any public task
+	// for it has been sent.)
+	eventually(t, "the draft is in the staff index", func() bool {
+		var list searchJSON
+		dwk.want(http.StatusOK, "GET", "/api/v1/staff/items?status=draft", nil).json(t, &list)
+		return list.has(draft.ID)
+	})
+	if n := deletionTasks(t, srv, "items"); n != 1 {
+		t.Errorf("%d deletion tasks on the public index, want 1 (the withdrawal)", n)
+	}
 
 	for _, bad := range []string{"page=-1", "per_page=1000", "sort=random", "decade=1955", "has_media=perhaps",
 		"q=" + strings.Repeat("x", 10_000), fmt.Sprintf("type=%s", strings.Repeat("t", 100))} {
@@ -320,4 +333,33 @@ func TestMostViewedSort(t *testing.T) {
 		res := newClient(t, srv.URL).search("theme=tourism&sort=views")
 		return len(res.Hits) == 3 && res.Hits[0].ID == ids[2] && res.Hits[1].ID == ids[1] && res.Hits[2].ID == ids[0]
 	})
+}
+
+// deletionTasks counts the document deletion tasks Meilisearch received for one of the
+// server's indexes.
+func deletionTasks(t *testing.T, srv *testenv.Server, index string) int {
+	t.Helper()
+	q := url.Values{"indexUids": {srv.Config.Meilisearch.IndexPrefix + index}, "types": {"documentDeletion"}, "limit": {"1000"}}
+	req, err := http.NewRequest(http.MethodGet, srv.Config.Meilisearch.URL+"/tasks?"+q.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+srv.Config.Meilisearch.MasterKey.Reveal())
+	resp, err := testenv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Results []struct {
+			UID int64 `json:"uid"`
+		} `json:"results"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /tasks: %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		t.Fatal(err)
+	}
+	return len(res.Results)
 }
