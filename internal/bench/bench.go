@@ -256,9 +256,9 @@ func newTransport(conns int) *http.Transport {
 }
 
 // settle flushes the dirty pages that a section left behind (the uploads write GiBs through
-// MinIO) before the next section starts. Otherwise the kernel writes them back during the
-// next section, and Meilisearch, which syncs each commit to disk, waits behind them: single
-// one-document tasks then took 1.7 s instead of 20 ms.
+// MinIO) before the next section starts, so that the kernel does not write them back during
+// the next section's timings. (It does not prevent every stall: Meilisearch commits still
+// took 1.7 s now and then, see the indexing rows.)
 func (e *env) settle() {
 	start := time.Now()
 	syscall.Sync()

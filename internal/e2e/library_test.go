@@ -159,6 +159,28 @@ func checkPlainHTTP(t *testing.T, base, draftID string) {
 	}
 }
 
+// newItemInConsole fills the console's new-item form (a still image of industrial heritage
+// under CC BY 4.0, and whatever more fills), saves it and returns the new item's id.
+func newItemInConsole(t *testing.T, ctx context.Context, base, title string, more ...chromedp.Action[chromedp.Void]) string {
+	t.Helper()
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/console/items/new"),
+		chromedp.WaitVisible(chromedp.ID("item-form")),
+		chromedp.SendKeys(chromedp.ID("item-title"), title),
+		chromedp.SetValue(chromedp.ID("item-type"), "StillImage"),
+		chromedp.SetValue(chromedp.ID("item-theme"), "industrial"),
+		chromedp.SetValue(chromedp.ID("item-licence"), "cc-by-4.0"),
+	}
+	steps = append(append(steps, more...), chromedp.Click(chromedp.ID("item-save")), chromedp.WaitVisible(chromedp.ID("upload-input")))
+	do(t, ctx, "create an item in the console", steps...)
+	loc := get(t, ctx, "location", chromedp.Location())
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	if !strings.HasPrefix(id, "szm-") {
+		t.Fatalf("the console did not open the new item: %s", loc)
+	}
+	return id
+}
+
 func viewCount(t *testing.T, ctx context.Context) int {
 	t.Helper()
 	s := get(t, ctx, "view count", chromedp.Text(chromedp.ID("view-total")))
@@ -181,23 +203,9 @@ func TestLibrarianPublishesAndVisitorsFindIt(t *testing.T) {
 
 	ctx := browser(t)
 	login(t, ctx, srv.URL, name, password)
-	do(t, ctx, "create an item in the console",
-		chromedp.Navigate(srv.URL+"/console/items/new"),
-		chromedp.WaitVisible(chromedp.ID("item-form")),
-		chromedp.SendKeys(chromedp.ID("item-title"), title),
-		chromedp.SetValue(chromedp.ID("item-type"), "StillImage"),
-		chromedp.SetValue(chromedp.ID("item-theme"), "industrial"),
-		chromedp.SetValue(chromedp.ID("item-licence"), "cc-by-4.0"),
+	id := newItemInConsole(t, ctx, srv.URL, title,
 		chromedp.SendKeys(chromedp.ID("item-description"), "1960 年代石炭井煤矿工人的合影。"),
-		chromedp.SendKeys(chromedp.ID("item-creator"), "王师傅, 李师傅"),
-		chromedp.Click(chromedp.ID("item-save")),
-		chromedp.WaitVisible(chromedp.ID("upload-input")),
-	)
-	loc := get(t, ctx, "location", chromedp.Location())
-	id := loc[strings.LastIndex(loc, "/")+1:]
-	if !strings.HasPrefix(id, "szm-") {
-		t.Fatalf("the console did not open the new item: %s", loc)
-	}
+		chromedp.SendKeys(chromedp.ID("item-creator"), "王师傅, 李师傅"))
 
 	checkPlainHTTP(t, srv.URL, id)
 
@@ -312,18 +320,7 @@ func TestConsoleStartsOverAnOldSHA256SessionWithoutCryptoSubtle(t *testing.T) {
 	createLibrarian(t, srv.URL, name, password)
 	ctx := browser(t)
 	login(t, ctx, srv.URL, name, password)
-	do(t, ctx, "create an item in the console",
-		chromedp.Navigate(srv.URL+"/console/items/new"),
-		chromedp.WaitVisible(chromedp.ID("item-form")),
-		chromedp.SendKeys(chromedp.ID("item-title"), "惠农老照片"),
-		chromedp.SetValue(chromedp.ID("item-type"), "StillImage"),
-		chromedp.SetValue(chromedp.ID("item-theme"), "industrial"),
-		chromedp.SetValue(chromedp.ID("item-licence"), "cc-by-4.0"),
-		chromedp.Click(chromedp.ID("item-save")),
-		chromedp.WaitVisible(chromedp.ID("upload-input")),
-	)
-	loc := get(t, ctx, "location", chromedp.Location())
-	id := loc[strings.LastIndex(loc, "/")+1:]
+	id := newItemInConsole(t, ctx, srv.URL, "惠农老照片")
 
 	// The old session, as the server made them before: same owner, file name and size.
 	file := testFiles(t)[0]

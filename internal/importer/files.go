@@ -105,9 +105,11 @@ func (s *stager) stage(ctx context.Context, lf localFile) (library.Upload, strin
 	}
 	defer f.Close()
 	h256, h512 := sha256.New(), sha512.New()
+	hashes := upload.NewParallelHashes(h256, h512) // both hashes beside the upload, not in its way
 	src := &readErr{r: f}
-	body := io.TeeReader(src, io.MultiWriter(h256, h512))
+	body := io.TeeReader(src, hashes)
 	_, err = s.client.PutObject(ctx, s.bucket, key, body, lf.Size, minio.PutObjectOptions{ContentType: lf.MediaType})
+	hashes.Close() // the digests are complete only now
 	switch {
 	case src.err != nil:
 		return library.Upload{}, key, fmt.Errorf("%q: %w", lf.Rel, src.err)

@@ -7,18 +7,18 @@ import (
 	"sync"
 )
 
-// hashChunk is the size of the buffers that parallelHashes hands to its hashes.
+// hashChunk is the size of the buffers that ParallelHashes hands to its hashes.
 const hashChunk = 4 * mib
 
 // hashBuffers is how many chunks may be in flight: while the hashes work on some, the reader
 // fills the others, so reading from MinIO overlaps hashing instead of alternating with it.
 const hashBuffers = 4
 
-// parallelHashes feeds every chunk to several hashes at once, one goroutine each, so that
+// ParallelHashes feeds every chunk to several hashes at once, one goroutine each, so that
 // SHA-256 and SHA-512 of a 20 GB file cost the time of the slowest one, not of all; and
 // Write copies into its own buffers and returns before the hashes finish, so that the next
 // read proceeds meanwhile. Sum only after Close.
-type parallelHashes struct {
+type ParallelHashes struct {
 	work   []chan *chunk
 	free   chan *chunk
 	fill   *chunk // the chunk being filled by Write, not yet handed out
@@ -31,8 +31,9 @@ type chunk struct {
 	pending sync.WaitGroup // one per hash still reading buf
 }
 
-func newParallelHashes(hs ...hash.Hash) *parallelHashes {
-	p := &parallelHashes{free: make(chan *chunk, hashBuffers)}
+// NewParallelHashes feeds what is written or read to every hash in hs; Close before Sum.
+func NewParallelHashes(hs ...hash.Hash) *ParallelHashes {
+	p := &ParallelHashes{free: make(chan *chunk, hashBuffers)}
 	for range hashBuffers {
 		p.free <- &chunk{buf: make([]byte, 0, hashChunk)}
 	}
@@ -51,7 +52,7 @@ func newParallelHashes(hs ...hash.Hash) *parallelHashes {
 
 // Write copies b into the chunk being filled and hands full chunks to the hashes. It never
 // keeps b, so the caller may reuse it at once.
-func (p *parallelHashes) Write(b []byte) (int, error) {
+func (p *ParallelHashes) Write(b []byte) (int, error) {
 	n := len(b)
 	for len(b) > 0 {
 		if p.fill == nil {
@@ -71,7 +72,7 @@ func (p *parallelHashes) Write(b []byte) (int, error) {
 
 // ReadFrom reads r to its end straight into the hashes' buffers (no copy, unlike Write).
 // Only io.EOF ends it well: a body cut short (io.ErrUnexpectedEOF from net/http) is an error.
-func (p *parallelHashes) ReadFrom(r io.Reader) (int64, error) {
+func (p *ParallelHashes) ReadFrom(r io.Reader) (int64, error) {
 	var total int64
 	for {
 		if p.fill == nil {
@@ -93,7 +94,7 @@ func (p *parallelHashes) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-func (p *parallelHashes) send() {
+func (p *ParallelHashes) send() {
 	c := p.fill
 	p.fill = nil
 	c.pending.Add(len(p.work))
@@ -108,7 +109,7 @@ func (p *parallelHashes) send() {
 
 // Close hands over the last partial chunk and waits until every hash has seen every byte.
 // Closing again does nothing.
-func (p *parallelHashes) Close() {
+func (p *ParallelHashes) Close() {
 	if p.closed {
 		return
 	}

@@ -15,18 +15,18 @@ func TestParallelHashesMatchSerial(t *testing.T) {
 	sizes := []int{0, 1, mib - 1, hashChunk, hashChunk + 1, 3*hashChunk + 17, (hashBuffers + 3) * hashChunk}
 	feeds := []struct {
 		name string
-		feed func(p *parallelHashes, data []byte) (int64, error)
+		feed func(p *ParallelHashes, data []byte) (int64, error)
 	}{
-		{"Write, small buffers", func(p *parallelHashes, data []byte) (int64, error) {
+		{"Write, small buffers", func(p *ParallelHashes, data []byte) (int64, error) {
 			return io.CopyBuffer(struct{ io.Writer }{p}, bytes.NewReader(data), make([]byte, 64<<10))
 		}},
-		{"ReadFrom, one byte per read", func(p *parallelHashes, data []byte) (int64, error) {
+		{"ReadFrom, one byte per read", func(p *ParallelHashes, data []byte) (int64, error) {
 			if len(data) > 2*mib {
 				data = data[:2*mib] // a byte at a time is slow; this still crosses no chunk
 			}
 			return p.ReadFrom(iotest.OneByteReader(bytes.NewReader(data)))
 		}},
-		{"ReadFrom, half reads", func(p *parallelHashes, data []byte) (int64, error) {
+		{"ReadFrom, half reads", func(p *ParallelHashes, data []byte) (int64, error) {
 			return p.ReadFrom(iotest.HalfReader(bytes.NewReader(data)))
 		}},
 	}
@@ -35,7 +35,7 @@ func TestParallelHashesMatchSerial(t *testing.T) {
 			data := make([]byte, size)
 			_, _ = rand.Read(data)
 			h256, h512 := sha256.New(), sha512.New()
-			p := newParallelHashes(h256, h512)
+			p := NewParallelHashes(h256, h512)
 			n, err := f.feed(p, data)
 			p.Close()
 			p.Close() // a second Close does nothing
@@ -53,7 +53,7 @@ func TestParallelHashesMatchSerial(t *testing.T) {
 
 func TestParallelHashesReadFromReportsReadError(t *testing.T) {
 	for _, boom := range []error{errors.New("connection reset"), io.ErrUnexpectedEOF} {
-		p := newParallelHashes(sha256.New())
+		p := NewParallelHashes(sha256.New())
 		n, err := p.ReadFrom(io.MultiReader(bytes.NewReader(make([]byte, hashChunk+5)), iotest.ErrReader(boom)))
 		p.Close()
 		if !errors.Is(err, boom) || n != hashChunk+5 {
@@ -73,7 +73,7 @@ func BenchmarkHashes(b *testing.B) {
 	b.Run("parallel", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for range b.N {
-			p := newParallelHashes(sha256.New(), sha512.New())
+			p := NewParallelHashes(sha256.New(), sha512.New())
 			_, _ = p.ReadFrom(bytes.NewReader(data))
 			p.Close()
 		}

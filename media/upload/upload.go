@@ -443,7 +443,7 @@ func (m *Manager) inspect(ctx context.Context, s *Session) (*File, error) {
 	}
 	defer body.Close()
 	h256, h512 := sha256.New(), sha512.New()
-	hashes := newParallelHashes(h256, h512)
+	hashes := NewParallelHashes(h256, h512)
 	head := &headWriter{limit: headBytes}
 	n, err := hashes.ReadFrom(io.TeeReader(body, head))
 	hashes.Close() // the digests are complete only now
