@@ -3,7 +3,10 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -206,6 +209,12 @@ func TestImport(t *testing.T) {
 	if it := items["支宁老照片 013"]; it.Status != library.Published || it.PublishedAt == nil || len(it.Files) != 1 ||
 		it.Files[0].MediaType != "image/png" || it.Format != "image/png" {
 		t.Errorf("item 013 = %+v", it)
+	}
+	// The digests the importer computed while staging are those of the bytes on disk.
+	note := []byte("1958 年从上海迁来的移民的口述记录。\n")
+	want256, want512 := sha256.Sum256(note), sha512.Sum512(note)
+	if f := items["支宁老照片 014"].Files[1]; f.SHA256 != hex.EncodeToString(want256[:]) || f.SHA512 != hex.EncodeToString(want512[:]) {
+		t.Errorf("说明.txt digests = %s / %s, want %x / %x", f.SHA256, f.SHA512, want256, want512)
 	}
 	if it := items["支宁老照片 011"]; it.Status != library.InReview || len(it.Files) != 0 { // 11 % 3 == 2
 		t.Errorf("item 011 = %+v", it)
