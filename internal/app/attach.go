@@ -8,18 +8,14 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/jobs"
+	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/media/upload"
 	"github.com/shizuishan/culturecloud/search"
 )
 
-// AttachInput is what an attach job needs.
-type AttachInput struct {
-	Item   string `json:"item"`
-	Upload string `json:"upload"`
-}
-
-// handleAttach runs an "attach" outbox event: complete an upload and add it to an item.
+// handleAttach runs an "attach" outbox event: hash a sealed upload (the first half of the
+// job's percent) and add it to an item.
 func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 	if ev.Kind != "attach" {
 		return nil
@@ -38,7 +34,7 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 	if job.State == jobs.Done || job.State == jobs.Failed {
 		return nil // delivered twice: already handled
 	}
-	var in AttachInput
+	var in library.AttachJob
 	if err := json.Unmarshal(job.Input, &in); err != nil {
 		return c.Jobs.Fail(ctx, jobID, "bad job input")
 	}
@@ -49,8 +45,8 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 	if err := c.Jobs.Start(ctx, jobID); err != nil {
 		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
 	}
-	// Completing consumes the upload session, so its result is kept in the job: a retry
-	// after a later failure starts from the completed file.
+	// The hashed file is kept in the job, so that a retry after a later failure does not read
+	// the whole file again.
 	var progress struct {
 		Completed *upload.File `json:"completed"`
 	}
@@ -61,7 +57,14 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 		if err := c.Library.CheckEditable(ctx, actor, in.Item); err != nil {
 			return c.retryOrFail(ctx, jobID, err)
 		}
-		f, err := c.Uploads.Complete(ctx, in.Upload, actor.Name)
+		var f *upload.File
+		if in.Sealed != nil {
+			f, err = c.Uploads.Hash(ctx, in.Sealed, func(read int64) {
+				_ = c.Jobs.Progress(ctx, jobID, int(read*50/max(in.Sealed.Size, 1)))
+			})
+		} else {
+			f, err = c.Uploads.Complete(ctx, in.Upload, actor.Name) // a job queued before sealing
+		}
 		if err != nil {
 			return c.retryOrFail(ctx, jobID, err)
 		}

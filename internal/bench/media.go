@@ -65,7 +65,7 @@ func measureMedia(ctx context.Context, e *env, o Options) ([]Row, error) {
 		return nil, err
 	}
 	put := &http.Client{Transport: newTransport(8), Timeout: 10 * time.Minute}
-	if _, err := e.apiUpload(ctx, put, src, st.Size(), it.ID, nil); err != nil {
+	if _, err := e.apiUpload(ctx, put, src, st.Size(), it.ID); err != nil {
 		return nil, err
 	}
 	start = time.Now()

@@ -74,6 +74,7 @@ var messages = map[string]text{
 	"field.range_any":       {"超出允许范围", "is out of the allowed range"},
 	"field.sort":            {"只能是 relevance、newest 或 views", "must be relevance, newest or views"},
 	"field.boolean":         {"只能是 true 或 false", "must be true or false"},
+	"field.upload_attached": {"这个上传已在加入条目，不能再取消或加入别的条目", "this upload is already being added to an item; it can no longer be cancelled or added elsewhere"},
 	"field.invalid_upload":  {"上传请求无效：%s", "the upload request is not valid: %s"},
 	"field.duplicate":       {"重复了", "is listed twice"},
 	"field.unknown_item":    {"不是已有的条目", "is not an existing item"},

@@ -56,16 +56,29 @@ const ttl = 7 * 24 * time.Hour
 
 var idPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
-// Create records a queued job and returns it.
-func (s *Store) Create(ctx context.Context, kind, owner string, input any) (Job, error) {
+// NewID returns a fresh job id, for a caller that must record it before the job exists.
+func NewID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Create records a queued job and returns it.
+func (s *Store) Create(ctx context.Context, kind, owner string, input any) (Job, error) {
+	return s.CreateWithID(ctx, NewID(), kind, owner, input)
+}
+
+// CreateWithID records a queued job under an id from NewID.
+func (s *Store) CreateWithID(ctx context.Context, id, kind, owner string, input any) (Job, error) {
+	if !idPattern.MatchString(id) {
+		return Job{}, ErrNotFound
+	}
 	in, err := json.Marshal(input)
 	if err != nil {
 		return Job{}, err
 	}
 	now := time.Now().UTC()
-	j := Job{ID: hex.EncodeToString(b), Kind: kind, Owner: owner, State: Queued, Created: now, Updated: now, Input: in}
+	j := Job{ID: id, Kind: kind, Owner: owner, State: Queued, Created: now, Updated: now, Input: in}
 	return j, s.save(ctx, j)
 }
 

@@ -10,8 +10,15 @@ import (
 
 // Uploads is what attaching needs of the upload manager.
 type Uploads interface {
-	Complete(ctx context.Context, id, owner string) (*upload.File, error)
 	Remove(ctx context.Context, key string) error
+}
+
+// AttachJob is the input of an attach job: the sealed upload that becomes a file of the item.
+// Jobs queued before uploads were sealed in the request carry no Sealed.
+type AttachJob struct {
+	Item   string         `json:"item"`
+	Upload string         `json:"upload"`
+	Sealed *upload.Sealed `json:"sealed,omitempty"`
 }
 
 // CheckEditable reports ErrNotFound or ErrForbidden when actor may not change the item.
@@ -31,19 +38,6 @@ func (s *Service) CheckEditable(ctx context.Context, actor accounts.Account, id 
 		return ErrForbidden
 	}
 	return nil
-}
-
-// AttachUpload completes an upload (checksums, type check) and preserves the file in the
-// item. It may take minutes for a large file, so workers run it, not HTTP handlers.
-func (s *Service) AttachUpload(ctx context.Context, actor accounts.Account, itemID, uploadID string, up Uploads) (Item, File, error) {
-	if err := s.CheckEditable(ctx, actor, itemID); err != nil {
-		return Item{}, File{}, err
-	}
-	f, err := up.Complete(ctx, uploadID, actor.Name)
-	if err != nil {
-		return Item{}, File{}, err
-	}
-	return s.AddCompleted(ctx, actor, itemID, f, up)
 }
 
 // AddCompleted preserves a completed upload in the item, then removes the staging copy. A

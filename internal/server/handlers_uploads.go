@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shizuishan/culturecloud/internal/jobs"
+	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/problem"
 	"github.com/shizuishan/culturecloud/internal/validate"
@@ -47,6 +49,8 @@ func (s *Server) uploadError(c *gin.Context, err error) {
 		s.fail(c, validate.Errors{{Field: "file", Code: "file_type", Args: []any{typeErr.Detected}}})
 	case errors.Is(err, upload.ErrTooLarge):
 		s.fail(c, validate.Errors{{Field: "size", Code: "too_large", Args: []any{strconv.FormatInt(s.Config.Library.MaxUploadBytes>>30, 10) + " GiB"}}})
+	case errors.Is(err, upload.ErrClaimed):
+		s.fail(c, validate.Errors{{Field: "upload", Code: "upload_attached"}})
 	case errors.Is(err, upload.ErrInvalid):
 		s.fail(c, validate.Errors{{Field: "upload", Code: "invalid_upload", Args: []any{err.Error()}}})
 	default:
@@ -124,7 +128,10 @@ type attachRequest struct {
 	UploadID string `json:"upload_id"`
 }
 
-// attachFile queues the completion of an upload into an item; the answer is a job to poll.
+// attachFile seals an upload (every part present, completed, type checked from its first
+// bytes: seconds, even for 20 GB) and queues the job that hashes it and adds it to the item;
+// the answer is that job. The upload is then done for the librarian: a missing part or a
+// refused type is answered now, and asking again returns the same job.
 func (s *Server) attachFile(c *gin.Context) {
 	var req attachRequest
 	if !s.decode(c, &req) {
@@ -137,30 +144,40 @@ func (s *Server) attachFile(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	sess, err := s.Uploads.Get(ctx, req.UploadID, actor.Name)
+	sealed, err := s.Uploads.Seal(ctx, req.UploadID, actor.Name)
 	if err != nil {
 		s.uploadError(c, err)
 		return
 	}
-	// A missing or short part is refused now, with the numbers, rather than by a failed job.
-	parts, err := s.Uploads.ListParts(ctx, sess.ID, actor.Name)
+	jobID, err := s.Uploads.Claim(ctx, sealed.ID, actor.Name, jobs.NewID())
 	if err != nil {
 		s.uploadError(c, err)
 		return
 	}
-	if inc := missingParts(sess, parts); inc != nil {
-		s.uploadError(c, inc)
-		return
-	}
-	job, err := s.Jobs.Create(ctx, "attach", actor.Name, map[string]string{"item": itemID, "upload": req.UploadID})
-	if err != nil {
+	in := library.AttachJob{Item: itemID, Upload: sealed.ID, Sealed: sealed}
+	job, err := s.Jobs.Get(ctx, jobID)
+	switch {
+	case errors.Is(err, jobs.ErrNotFound):
+		// Ours, or claimed by a request that failed before it recorded the job.
+		if job, err = s.Jobs.CreateWithID(ctx, jobID, "attach", actor.Name, in); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if err := s.Outbox.Append(ctx, outbox.Event{Kind: "attach", ID: itemID, Ref: jobs.Ref(job.ID)}); err != nil {
+			s.fail(c, err)
+			return
+		}
+	case err != nil:
 		s.fail(c, err)
 		return
+	default:
+		var first library.AttachJob
+		if json.Unmarshal(job.Input, &first) != nil || first.Item != itemID {
+			s.fail(c, validate.Errors{{Field: "upload_id", Code: "upload_attached"}})
+			return
+		}
 	}
-	if err := s.Outbox.Append(ctx, outbox.Event{Kind: "attach", ID: itemID, Ref: jobs.Ref(job.ID)}); err != nil {
-		s.fail(c, err)
-		return
-	}
+	job.Input = nil
 	c.Header("Location", "/api/v1/jobs/"+job.ID)
 	c.JSON(http.StatusAccepted, job)
 }
@@ -182,26 +199,4 @@ func (s *Server) getJob(c *gin.Context) {
 	j.Input = nil
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, j)
-}
-
-// missingParts reports the parts that storage does not hold, or holds with the wrong size.
-func missingParts(sess *upload.Session, parts []upload.Part) *upload.IncompleteError {
-	have := map[int]int64{}
-	for _, p := range parts {
-		have[p.Number] = p.Size
-	}
-	var inc upload.IncompleteError
-	for n := 1; n <= sess.Parts; n++ {
-		size, ok := have[n]
-		switch {
-		case !ok:
-			inc.Missing = append(inc.Missing, n)
-		case size != sess.PartLength(n):
-			inc.WrongSize = append(inc.WrongSize, n)
-		}
-	}
-	if len(inc.Missing) == 0 && len(inc.WrongSize) == 0 {
-		return nil
-	}
-	return &inc
 }

@@ -134,11 +134,14 @@ func TestUploadAttachServeAndCount(t *testing.T) {
 	}
 	newClient(t, srv.URL).want(http.StatusNotFound, "GET", st.Outputs[0].URL, nil) // draft: not public
 
-	// A file that lies about its type is refused, and the item is unchanged.
-	liar := dwk.attach(it.ID, dwk.uploadFile("photo.jpg", []byte("\x7fELF\x02\x01\x01 pretending to be a photo")))
-	if liar.State != "failed" || liar.Error == "" {
-		t.Fatalf("lying file: %+v", liar)
+	// A file that lies about its type is refused at once, the upload is gone, and the item
+	// is unchanged.
+	liar := dwk.uploadFile("photo.jpg", []byte("\x7fELF\x02\x01\x01 pretending to be a photo"))
+	p := dwk.want(http.StatusUnprocessableEntity, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": liar}).problem(t)
+	if e := p["errors"].([]any)[0].(map[string]any); e["field"] != "file" || e["code"] != "file_type" {
+		t.Fatalf("lying file: %v", p)
 	}
+	dwk.want(http.StatusNotFound, "GET", "/api/v1/uploads/"+liar, nil)
 	var cur struct {
 		Version string `json:"version"`
 		Files   []struct {
@@ -243,4 +246,71 @@ func TestAttachWithAMissingPartIsRefused(t *testing.T) {
 	dwk.want(http.StatusOK, "GET", "/api/v1/uploads/"+sess.ID, nil)
 	dwk.want(http.StatusNoContent, "DELETE", "/api/v1/uploads/"+sess.ID, nil)
 	dwk.want(http.StatusNotFound, "GET", "/api/v1/uploads/"+sess.ID, nil)
+}
+
+// TestAttachIsOncePerUpload: the answer to attaching means the upload is stored and checked;
+// asking again (a retry after a lost answer) returns the same job and adds the file once;
+// the upload can then be neither cancelled nor attached to another item.
+func TestAttachIsOncePerUpload(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, _ := staffClients(t, srv)
+	it := dwk.createItem(sampleItem("贺兰山岩画拓片", nil))
+	other := dwk.createItem(sampleItem("另一个条目", nil))
+	up := dwk.uploadFile("岩画.png", pngBytes(50_000))
+
+	var first, second jobJSON
+	dwk.want(http.StatusAccepted, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": up}).json(t, &first)
+	dwk.want(http.StatusAccepted, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": up}).json(t, &second)
+	if first.ID == "" || second.ID != first.ID {
+		t.Fatalf("jobs %q and %q, want one job", first.ID, second.ID)
+	}
+	p := dwk.want(http.StatusUnprocessableEntity, "POST", "/api/v1/items/"+other.ID+"/files", map[string]any{"upload_id": up}).problem(t)
+	if e := p["errors"].([]any)[0].(map[string]any); e["code"] != "upload_attached" {
+		t.Fatalf("attach to another item: %v", p)
+	}
+	eventually(t, "the attach job finishes", func() bool {
+		dwk.want(http.StatusOK, "GET", "/api/v1/jobs/"+first.ID, nil).json(t, &first)
+		return first.State == "done" || first.State == "failed"
+	})
+	if first.State != "done" {
+		t.Fatalf("job %+v", first)
+	}
+	var cur struct {
+		Files []struct {
+			Path string `json:"path"`
+		} `json:"files"`
+	}
+	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID, nil).json(t, &cur)
+	if len(cur.Files) != 1 {
+		t.Fatalf("files after two attach requests: %+v", cur.Files)
+	}
+	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+other.ID, nil).json(t, &cur)
+	if len(cur.Files) != 0 {
+		t.Fatalf("the other item got a file: %+v", cur.Files)
+	}
+	// The job removed the staging object and the session.
+	dwk.want(http.StatusNotFound, "GET", "/api/v1/uploads/"+up, nil)
+}
+
+// TestCancelAfterAttachIsRefused: once a job takes the upload, DELETE cannot pull the file
+// from under it.
+func TestCancelAfterAttachIsRefused(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, _ := staffClients(t, srv)
+	it := dwk.createItem(sampleItem("取消测试", nil))
+	up := dwk.uploadFile("cancel.png", pngBytes(20_000))
+	var job jobJSON
+	dwk.want(http.StatusAccepted, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": up}).json(t, &job)
+	// The job may already have finished and removed the upload (404); if not, it is refused.
+	r := dwk.do("DELETE", "/api/v1/uploads/"+up, nil)
+	if r.status != http.StatusUnprocessableEntity && r.status != http.StatusNotFound {
+		t.Fatalf("DELETE after attach: %d %s", r.status, r.body)
+	}
+	eventually(t, "the attach job finishes", func() bool {
+		dwk.want(http.StatusOK, "GET", "/api/v1/jobs/"+job.ID, nil).json(t, &job)
+		return job.State == "done" || job.State == "failed"
+	})
+	if job.State != "done" {
+		t.Fatalf("job %+v", job)
+	}
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/minio/minio-go/v7"
 )
@@ -28,30 +30,57 @@ func (m *Manager) putSession(ctx context.Context, s *Session) error {
 	return nil
 }
 
-func (m *Manager) getSession(ctx context.Context, id string) (*Session, error) {
-	if !validID(id) {
-		return nil, ErrNotFound
+// errSessionChanged means a conditional session write lost to another writer.
+var errSessionChanged = errors.New("upload: session changed concurrently")
+
+// putSessionIfMatch writes s only over the version of its document that has etag.
+func (m *Manager) putSessionIfMatch(ctx context.Context, s *Session, etag string) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("upload: encode session: %w", err)
 	}
-	body, _, _, err := m.core.GetObject(ctx, m.opts.Bucket, m.sessionKey(id), minio.GetObjectOptions{})
+	opts := minio.PutObjectOptions{ContentType: "application/json"}
+	opts.SetMatchETag(etag)
+	_, err = m.core.Client.PutObject(ctx, m.opts.Bucket, m.sessionKey(s.ID), bytes.NewReader(b), int64(len(b)), opts)
+	if isCode(err, "PreconditionFailed") {
+		return errSessionChanged
+	}
+	if err != nil {
+		return fmt.Errorf("upload: write session: %w", err)
+	}
+	return nil
+}
+
+func (m *Manager) getSession(ctx context.Context, id string) (*Session, error) {
+	s, _, err := m.getSessionETag(ctx, id)
+	return s, err
+}
+
+// getSessionETag reads a session document and its ETag, for a conditional write.
+func (m *Manager) getSessionETag(ctx context.Context, id string) (*Session, string, error) {
+	if !validID(id) {
+		return nil, "", ErrNotFound
+	}
+	body, info, _, err := m.core.GetObject(ctx, m.opts.Bucket, m.sessionKey(id), minio.GetObjectOptions{})
 	if err != nil {
 		if isCode(err, "NoSuchKey") {
-			return nil, ErrNotFound
+			return nil, "", ErrNotFound
 		}
-		return nil, fmt.Errorf("upload: read session: %w", err)
+		return nil, "", fmt.Errorf("upload: read session: %w", err)
 	}
 	defer body.Close()
 	var s Session
 	dec := json.NewDecoder(io.LimitReader(body, maxSessionDoc))
 	if err := dec.Decode(&s); err != nil {
 		if isCode(err, "NoSuchKey") {
-			return nil, ErrNotFound
+			return nil, "", ErrNotFound
 		}
-		return nil, fmt.Errorf("upload: decode session %s: %w", id, err)
+		return nil, "", fmt.Errorf("upload: decode session %s: %w", id, err)
 	}
 	if s.ID != id || s.Parts < 1 {
-		return nil, fmt.Errorf("upload: session %s is damaged", id)
+		return nil, "", fmt.Errorf("upload: session %s is damaged", id)
 	}
-	return &s, nil
+	return &s, strings.Trim(info.ETag, `"`), nil
 }
 
 // purge removes every version (and delete marker) of key, so that nothing of it stays in a

@@ -3,9 +3,13 @@
 // The server never carries the bytes: Create starts an S3 multipart upload (CRC32C checksum
 // algorithm) and stores a small session document; the client PUTs each part to a presigned
 // URL with header x-amz-checksum-crc32c (base64 CRC32C of the part), which MinIO verifies;
-// ListParts asks MinIO which parts it already has, so an interrupted upload resumes; Complete
-// checks that every part is present, completes the upload, then reads the object once to
-// compute its SHA-256 and SHA-512 and to detect its type against an allowlist.
+// ListParts asks MinIO which parts it already has, so an interrupted upload resumes.
+//
+// Finishing is two steps, so that the librarian's upload is done as soon as its bytes are
+// stored: Seal checks that every part is present, completes the upload and detects the type
+// from the first bytes against an allowlist (seconds, even for 20 GB); Hash then reads the
+// object once for its SHA-256 and SHA-512 (minutes for 20 GB, in a worker). Complete does
+// both. Claim records which job takes a sealed upload, so that it is attached only once.
 //
 // Keys (all under Options.Prefix, default "uploads/"):
 //
@@ -92,6 +96,8 @@ var (
 	ErrIncomplete = errors.New("upload incomplete")
 	ErrTooLarge   = errors.New("file too large")
 	ErrInvalid    = errors.New("invalid upload request")
+	// ErrClaimed means a job already takes the sealed upload: it can no longer be aborted.
+	ErrClaimed = errors.New("upload is already being added to an item")
 )
 
 // TypeError says that the content of a completed upload is not an allowed file type.
@@ -186,6 +192,9 @@ type Session struct {
 	// Checksum is the part checksum algorithm; empty in sessions from before it was
 	// recorded, which used SHA-256.
 	Checksum Checksum `json:"checksum_algorithm,omitempty"`
+	// ClaimedBy is the job that takes the sealed upload (see Claim), ClaimedAt when.
+	ClaimedBy string    `json:"claimed_by,omitempty"`
+	ClaimedAt time.Time `json:"claimed_at,omitzero"`
 }
 
 // PartChecksum is the algorithm of the checksum each part of the session must carry.
@@ -213,6 +222,18 @@ type Part struct {
 	Size     int64  `json:"size"`
 	ETag     string `json:"etag"`
 	Checksum string `json:"checksum"` // base64, in the session's algorithm, as MinIO reports it
+}
+
+// Sealed is a completed, type-checked upload at its staging key, not yet hashed. Its
+// session stays until Remove, so that the janitor removes it if nobody ever attaches it.
+type Sealed struct {
+	ID          string `json:"id"` // the session id
+	Key         string `json:"key"`
+	Size        int64  `json:"size"`
+	MediaType   string `json:"media_type"`
+	Ext         string `json:"ext"`
+	DisplayName string `json:"display_name"`
+	SafeName    string `json:"safe_name"`
 }
 
 // File is a completed, hashed and type-checked upload, still at its staging key.
@@ -355,12 +376,29 @@ func (m *Manager) listParts(ctx context.Context, s *Session) ([]Part, error) {
 	}
 }
 
-// Complete finishes the session: every part 1..Parts must be present with the right size,
-// otherwise it returns an *IncompleteError (errors.Is ErrIncomplete) and changes nothing.
-// Then it hashes the object in one read and checks its type: a type not on the allowlist
-// deletes the object and the session and returns *TypeError. On success the session document
-// is deleted and the object stays at File.Key until the caller moves it and calls Remove.
+// Complete seals the session, hashes the object and deletes the session document: the object
+// stays at File.Key until the caller moves it and calls Remove. See Seal and Hash.
 func (m *Manager) Complete(ctx context.Context, id, owner string) (*File, error) {
+	sealed, err := m.Seal(ctx, id, owner)
+	if err != nil {
+		return nil, err
+	}
+	f, err := m.Hash(ctx, sealed, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.purge(ctx, m.sessionKey(id)); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Seal completes the session's multipart upload: every part 1..Parts must be present with
+// the right size, otherwise it returns an *IncompleteError (errors.Is ErrIncomplete) and
+// changes nothing. Then it reads the first bytes of the object and checks their type: a type
+// not on the allowlist deletes the object and the session and returns *TypeError. Seal again
+// on a sealed session returns the same result, so a client may retry it.
+func (m *Manager) Seal(ctx context.Context, id, owner string) (*Sealed, error) {
 	s, err := m.Get(ctx, id, owner)
 	if err != nil {
 		return nil, err
@@ -368,8 +406,7 @@ func (m *Manager) Complete(ctx context.Context, id, owner string) (*File, error)
 	parts, err := m.listParts(ctx, s)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		// A previous Complete may have completed the upload and then failed before hashing:
-		// if the object is there, finish the job.
+		// Sealed before (or completed by a Seal that failed right after): the object is there.
 		if _, serr := m.core.StatObject(ctx, m.opts.Bucket, s.Key, minio.StatObjectOptions{}); serr != nil {
 			return nil, err
 		}
@@ -385,8 +422,7 @@ func (m *Manager) Complete(ctx context.Context, id, owner string) (*File, error)
 			return nil, fmt.Errorf("upload: complete multipart upload: %w", err)
 		}
 	}
-
-	f, err := m.inspect(ctx, s)
+	sealed, err := m.detect(ctx, s)
 	var te *TypeError
 	if errors.As(err, &te) {
 		// Nothing of a refused file stays behind.
@@ -399,13 +435,66 @@ func (m *Manager) Complete(ctx context.Context, id, owner string) (*File, error)
 		}
 		return nil, te
 	}
+	return sealed, err
+}
+
+// detect checks the size of the completed object and the type of its first bytes.
+func (m *Manager) detect(ctx context.Context, s *Session) (*Sealed, error) {
+	info, err := m.core.StatObject(ctx, m.opts.Bucket, s.Key, minio.StatObjectOptions{})
 	if err != nil {
+		return nil, fmt.Errorf("upload: stat completed object: %w", err)
+	}
+	if info.Size != s.Size {
+		return nil, fmt.Errorf("%w: object has %d bytes, session says %d", ErrIncomplete, info.Size, s.Size)
+	}
+	opts := minio.GetObjectOptions{}
+	if err := opts.SetRange(0, headBytes-1); err != nil {
 		return nil, err
 	}
-	if err := m.purge(ctx, m.sessionKey(s.ID)); err != nil {
-		return nil, err
+	body, _, _, err := m.core.GetObject(ctx, m.opts.Bucket, s.Key, opts)
+	if err != nil {
+		return nil, fmt.Errorf("upload: read completed object: %w", err)
 	}
-	return f, nil
+	defer body.Close()
+	head, err := io.ReadAll(io.LimitReader(body, headBytes))
+	if err != nil {
+		return nil, fmt.Errorf("upload: read completed object: %w", err)
+	}
+	mediaType, ext, ok := Detect(head)
+	if !ok {
+		return nil, &TypeError{Detected: mediaType}
+	}
+	return &Sealed{ID: s.ID, Key: s.Key, Size: s.Size, MediaType: mediaType, Ext: ext,
+		DisplayName: s.DisplayName, SafeName: s.SafeName}, nil
+}
+
+// Claim records that job takes the sealed session id and returns the job that holds it:
+// job itself, or the one that claimed it first. Two claims at once get the same answer.
+func (m *Manager) Claim(ctx context.Context, id, owner, job string) (string, error) {
+	if job == "" {
+		return "", fmt.Errorf("%w: empty job", ErrInvalid)
+	}
+	for attempt := 0; ; attempt++ {
+		s, etag, err := m.getSessionETag(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		if s.Owner != owner {
+			return "", ErrForbidden
+		}
+		if s.ClaimedBy != "" {
+			return s.ClaimedBy, nil
+		}
+		s.ClaimedBy, s.ClaimedAt = job, time.Now().UTC().Truncate(time.Millisecond)
+		err = m.putSessionIfMatch(ctx, s, etag)
+		if errors.Is(err, errSessionChanged) && attempt < 3 {
+			continue // someone else wrote it meanwhile: read their claim
+		}
+		if err != nil {
+			return "", err
+		}
+		return job, nil
+	}
 }
 
 // checkParts returns the parts to complete with, or an *IncompleteError.
@@ -435,38 +524,61 @@ func checkParts(s *Session, parts []Part) ([]minio.CompletePart, error) {
 	return done, nil
 }
 
-// inspect reads the staging object once: SHA-256, SHA-512 and the first bytes for Detect.
-func (m *Manager) inspect(ctx context.Context, s *Session) (*File, error) {
-	body, _, _, err := m.core.GetObject(ctx, m.opts.Bucket, s.Key, minio.GetObjectOptions{})
+// Hash reads a sealed upload once for its SHA-256 and SHA-512, telling progress (when not
+// nil) how many bytes it has read, now and then.
+func (m *Manager) Hash(ctx context.Context, sealed *Sealed, progress func(read int64)) (*File, error) {
+	body, _, _, err := m.core.GetObject(ctx, m.opts.Bucket, sealed.Key, minio.GetObjectOptions{})
 	if err != nil {
+		if isCode(err, "NoSuchKey") {
+			return nil, fmt.Errorf("%w: the uploaded file %s is gone", ErrNotFound, sealed.DisplayName)
+		}
 		return nil, fmt.Errorf("upload: read completed object: %w", err)
 	}
 	defer body.Close()
 	h256, h512 := sha256.New(), sha512.New()
 	hashes := NewParallelHashes(h256, h512)
-	head := &headWriter{limit: headBytes}
-	n, err := hashes.ReadFrom(io.TeeReader(body, head))
+	var r io.Reader = body
+	if progress != nil {
+		r = &progressReader{r: body, report: progress}
+	}
+	n, err := hashes.ReadFrom(r)
 	hashes.Close() // the digests are complete only now
 	if err != nil {
 		return nil, fmt.Errorf("upload: hash completed object: %w", err)
 	}
-	if n != s.Size {
-		return nil, fmt.Errorf("%w: object has %d bytes, session says %d", ErrIncomplete, n, s.Size)
-	}
-	mediaType, ext, ok := Detect(head.buf)
-	if !ok {
-		return nil, &TypeError{Detected: mediaType}
+	if n != sealed.Size {
+		return nil, fmt.Errorf("%w: object has %d bytes, session says %d", ErrIncomplete, n, sealed.Size)
 	}
 	return &File{
-		Key:         s.Key,
+		Key:         sealed.Key,
 		Size:        n,
 		SHA256:      hex.EncodeToString(h256.Sum(nil)),
 		SHA512:      hex.EncodeToString(h512.Sum(nil)),
-		MediaType:   mediaType,
-		Ext:         ext,
-		DisplayName: s.DisplayName,
-		SafeName:    s.SafeName,
+		MediaType:   sealed.MediaType,
+		Ext:         sealed.Ext,
+		DisplayName: sealed.DisplayName,
+		SafeName:    sealed.SafeName,
 	}, nil
+}
+
+// progressReader reports the bytes read so far at most every progressEvery.
+type progressReader struct {
+	r      io.Reader
+	read   int64
+	last   time.Time
+	report func(int64)
+}
+
+const progressEvery = time.Second
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.read += int64(n)
+	if now := time.Now(); now.Sub(p.last) >= progressEvery {
+		p.last = now
+		p.report(p.read)
+	}
+	return n, err
 }
 
 // Abort cancels the session: its parts, any completed staging object and the session document.
@@ -474,6 +586,9 @@ func (m *Manager) Abort(ctx context.Context, id, owner string) error {
 	s, err := m.Get(ctx, id, owner)
 	if err != nil {
 		return err
+	}
+	if s.ClaimedBy != "" {
+		return ErrClaimed
 	}
 	return m.abort(ctx, s)
 }
@@ -515,8 +630,8 @@ func (m *Manager) Janitor(ctx context.Context, olderThan time.Duration) (int, er
 		if err != nil {
 			return len(aborted), err
 		}
-		if s.CreatedAt.After(cutoff) {
-			continue
+		if s.CreatedAt.After(cutoff) || s.ClaimedAt.After(cutoff) {
+			continue // a claimed upload belongs to its job until it is as old again
 		}
 		if err := m.abort(ctx, s); err != nil {
 			return len(aborted), err
@@ -545,15 +660,18 @@ func (m *Manager) Janitor(ctx context.Context, olderThan time.Duration) (int, er
 	return len(aborted), nil
 }
 
-// Remove deletes a completed staging object (every version of it) once the caller has copied
-// it away. Only keys under Prefix+"staging/" are accepted.
+// Remove deletes a completed staging object (every version of it) and its session, if still
+// there, once the caller has copied it away. Only keys under Prefix+"staging/" are accepted.
 func (m *Manager) Remove(ctx context.Context, key string) error {
 	rest, ok := strings.CutPrefix(key, m.opts.Prefix+"staging/")
 	id, name, _ := strings.Cut(rest, "/")
 	if !ok || !validID(id) || name == "" || strings.Contains(name, "/") {
 		return fmt.Errorf("%w: %q is not a staging key", ErrInvalid, key)
 	}
-	return m.purge(ctx, key)
+	if err := m.purge(ctx, key); err != nil {
+		return err
+	}
+	return m.purge(ctx, m.sessionKey(id))
 }
 
 // AllowedTypes lists the media types Detect accepts, for messages.
@@ -567,19 +685,6 @@ func AllowedTypes() string {
 		}
 	}
 	return strings.Join(append(names, textType), ", ")
-}
-
-// headWriter keeps the first limit bytes written to it.
-type headWriter struct {
-	buf   []byte
-	limit int
-}
-
-func (w *headWriter) Write(p []byte) (int, error) {
-	if room := w.limit - len(w.buf); room > 0 {
-		w.buf = append(w.buf, p[:min(room, len(p))]...)
-	}
-	return len(p), nil
 }
 
 func newID() (string, error) {

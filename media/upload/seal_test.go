@@ -1,0 +1,137 @@
+package upload_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shizuishan/culturecloud/media/upload"
+)
+
+// sealedUpload uploads data as name in 5 MiB parts and seals it.
+func (e *env) sealedUpload(t *testing.T, name string, data []byte) (*upload.Session, *upload.Sealed) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := e.m.Create(ctx, "alice", name, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range split(data, 5*mib) {
+		e.uploadPart(t, s.ID, i+1, p)
+	}
+	sealed, err := e.m.Seal(ctx, s.ID, "alice")
+	if err != nil {
+		t.Fatalf("seal: %v", err)
+	}
+	return s, sealed
+}
+
+// TestSealThenHash: Seal completes and type-checks without reading the whole file and keeps
+// the session; sealing again gives the same answer; Hash reads the digests with progress;
+// Remove leaves nothing.
+func TestSealThenHash(t *testing.T) {
+	e := newEnv(t, upload.Options{PartSize: 5 * mib})
+	ctx := context.Background()
+	data := pngFile(t, fileSize)
+	s, sealed := e.sealedUpload(t, "黄河 渡口.png", data)
+	want := upload.Sealed{ID: s.ID, Key: s.Key, Size: fileSize, MediaType: "image/png", Ext: ".png",
+		DisplayName: "黄河 渡口.png", SafeName: s.SafeName}
+	if *sealed != want {
+		t.Fatalf("sealed = %+v, want %+v", *sealed, want)
+	}
+	if _, err := e.m.Get(ctx, s.ID, "alice"); err != nil {
+		t.Fatalf("the session must stay until Remove: %v", err)
+	}
+	again, err := e.m.Seal(ctx, s.ID, "alice")
+	if err != nil || *again != want {
+		t.Fatalf("seal again = %+v, %v", again, err)
+	}
+
+	var reads []int64
+	f, err := e.m.Hash(ctx, sealed, func(n int64) { reads = append(reads, n) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum256, sum512 := sha256.Sum256(data), sha512.Sum512(data)
+	if f.SHA256 != hex.EncodeToString(sum256[:]) || f.SHA512 != hex.EncodeToString(sum512[:]) {
+		t.Errorf("digests %s / %s", f.SHA256, f.SHA512)
+	}
+	if f.Key != s.Key || f.Size != fileSize || f.MediaType != "image/png" || f.DisplayName != want.DisplayName {
+		t.Errorf("file = %+v", f)
+	}
+	if len(reads) == 0 || !slices.IsSorted(reads) || reads[len(reads)-1] > fileSize {
+		t.Errorf("progress reports %v", reads)
+	}
+	if err := e.m.Remove(ctx, f.Key); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.leftovers(t); len(got) != 0 {
+		t.Errorf("after Remove: %v", got)
+	}
+	if _, err := e.m.Hash(ctx, sealed, nil); !errors.Is(err, upload.ErrNotFound) {
+		t.Errorf("hash after Remove: %v, want ErrNotFound", err)
+	}
+}
+
+// TestClaim: of many concurrent claims one wins and all learn the winner; a claimed upload
+// cannot be aborted, nor claimed by someone else's account.
+func TestClaim(t *testing.T) {
+	e := newEnv(t, upload.Options{PartSize: 5 * mib})
+	ctx := context.Background()
+	s, _ := e.sealedUpload(t, "claim.png", pngFile(t, 6*mib))
+	const n = 8
+	got := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { got[i], errs[i] = e.m.Claim(ctx, s.ID, "alice", strings.Repeat(string(rune('a'+i)), 24)) })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || got[i] != got[0] {
+			t.Fatalf("claims = %v, errors %v: want one winner for all", got, errs)
+		}
+	}
+	sess, err := e.m.Get(ctx, s.ID, "alice")
+	if err != nil || sess.ClaimedBy != got[0] || sess.ClaimedAt.IsZero() {
+		t.Fatalf("session after claims: %+v, %v", sess, err)
+	}
+	if err := e.m.Abort(ctx, s.ID, "alice"); !errors.Is(err, upload.ErrClaimed) {
+		t.Errorf("abort of a claimed upload: %v, want ErrClaimed", err)
+	}
+	if _, err := e.m.Claim(ctx, s.ID, "bob", strings.Repeat("b", 24)); !errors.Is(err, upload.ErrForbidden) {
+		t.Errorf("claim by another owner: %v, want ErrForbidden", err)
+	}
+	if _, err := e.m.Claim(ctx, s.ID, "alice", ""); !errors.Is(err, upload.ErrInvalid) {
+		t.Errorf("claim without a job: %v, want ErrInvalid", err)
+	}
+}
+
+// TestJanitorSparesAFreshClaim: an upload that took longer than the janitor's age but was
+// claimed just now belongs to its job; an old unclaimed sealed upload is removed.
+func TestJanitorSparesAFreshClaim(t *testing.T) {
+	e := newEnv(t, upload.Options{PartSize: 5 * mib})
+	ctx := context.Background()
+	claimed, _ := e.sealedUpload(t, "claimed.png", pngFile(t, 6*mib))
+	_, _ = e.sealedUpload(t, "never-attached.png", pngFile(t, 6*mib))
+	time.Sleep(50 * time.Millisecond)
+	if _, err := e.m.Claim(ctx, claimed.ID, "alice", strings.Repeat("c", 24)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.m.Janitor(ctx, 40*time.Millisecond)
+	if err != nil || n != 1 {
+		t.Fatalf("janitor = %d, %v; want the unclaimed upload only", n, err)
+	}
+	left := slices.Compact(e.leftovers(t)) // the claim wrote a second version of the session
+	want := []string{"object uploads/sessions/" + claimed.ID + ".json", "object " + claimed.Key}
+	if !slices.Equal(left, want) {
+		t.Errorf("left = %v, want %v", left, want)
+	}
+}
