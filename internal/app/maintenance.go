@@ -60,7 +60,7 @@ func (c *Core) maintainOnce(ctx context.Context) {
 	if n, err := c.Uploads.Janitor(ctx, c.Config.Library.AbandonedUploadAge); err != nil && ctx.Err() == nil {
 		c.Log.WarnContext(ctx, "upload janitor failed; will retry", "err", err)
 	} else if n > 0 {
-		c.Log.InfoContext(ctx, "abandoned uploads removed", "count", n)
+		c.Log.InfoContext(ctx, "old upload sessions removed (abandoned, or attached long ago)", "count", n)
 	}
 	if n, err := c.OCFL.AbortStaleCopies(ctx, c.Config.Library.AbandonedUploadAge); err != nil && ctx.Err() == nil {
 		c.Log.WarnContext(ctx, "stale OCFL copies not aborted; will retry", "err", err)

@@ -24,6 +24,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/media/upload"
 )
@@ -353,5 +354,88 @@ func TestConsoleStartsOverAnOldSHA256SessionWithoutCryptoSubtle(t *testing.T) {
 	}
 	if _, err := old.Get(context.Background(), sess.ID, name); !errors.Is(err, upload.ErrNotFound) {
 		t.Errorf("the old SHA-256 session: %v, want it deleted", err)
+	}
+}
+
+// TestConsoleFollowsTheJobOfAnAttachedUpload: a librarian left the page after the upload
+// was accepted, while its attach job ran. Dropping the same file again, the console learns
+// from the server that a job took the upload and follows that job: nothing is sent again
+// and the item gets the file once.
+func TestConsoleFollowsTheJobOfAnAttachedUpload(t *testing.T) {
+	cfg := testenv.Config(t, testenv.Shared(t))
+	srv := testenv.StartServer(t, cfg)
+	const name, password = "zhang.sx", "Shixia-Archive-7"
+	createLibrarian(t, srv.URL, name, password)
+	ctx := browser(t)
+	login(t, ctx, srv.URL, name, password)
+	id := newItemInConsole(t, ctx, srv.URL, "石嘴山老街照片")
+
+	// The upload as the console made it, accepted with the same request the console sends.
+	file := testFiles(t)[0]
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, err := app.Connect(cfg, app.NewLogger(cfg.Log, testenv.LogWriter(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	bg := context.Background()
+	sess, err := core.Uploads.Create(bg, name, filepath.Base(file), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := core.Uploads.PresignPart(bg, sess.ID, name, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, u, bytes.NewReader(data))
+	req.Header.Set(sess.PartChecksum().Header(), sess.PartChecksum().Of(data))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("part: %s", resp.Status)
+	}
+	key := fmt.Sprintf("cc-upload:%s:%s:%d:%d", id, filepath.Base(file), st.Size(), st.ModTime().UnixMilli())
+	do(t, ctx, "remember the session and attach it as the console does",
+		chromedp.Evaluate[chromedp.Void](`localStorage.setItem(`+strconv.Quote(key)+`, `+strconv.Quote(sess.ID)+`);
+			CC.api('POST', '/api/v1/items/`+id+`/files', { upload_id: `+strconv.Quote(sess.ID)+` })
+				.then(function (r) { window.attached = r.status; });`),
+		chromedp.Poll[chromedp.Void](`window.attached === 202`, chromedp.WithPollingTimeout(30*time.Second)),
+	)
+
+	do(t, ctx, "drop the same file again", chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{file}))
+	state := get(t, ctx, "upload", chromedp.Poll[string](`(function(){
+		var failed = document.querySelector('#upload-list li[data-state="failed"]');
+		if (failed) return 'failed: ' + failed.textContent;
+		return document.querySelectorAll('#upload-list li[data-state="done"]').length === 1 ? 'done' : '';
+	})()`, chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(200*time.Millisecond)))
+	if state != "done" {
+		t.Fatalf("upload: %s", state)
+	}
+	it, err := core.Library.Get(bg, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(it.Files) != 1 {
+		t.Fatalf("the item has %d files, want 1", len(it.Files))
+	}
+	var sessions int
+	for obj := range core.Docs.Client().ListObjects(bg, cfg.MinIO.Bucket, minio.ListObjectsOptions{Prefix: "uploads/sessions/"}) {
+		if obj.Err != nil {
+			t.Fatal(obj.Err)
+		}
+		sessions++
+	}
+	if sessions != 1 {
+		t.Errorf("%d upload sessions, want the one (no new upload)", sessions)
 	}
 }

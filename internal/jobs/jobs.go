@@ -65,21 +65,45 @@ func NewID() string {
 
 // Create records a queued job and returns it.
 func (s *Store) Create(ctx context.Context, kind, owner string, input any) (Job, error) {
-	return s.CreateWithID(ctx, NewID(), kind, owner, input)
+	j, err := newJob(NewID(), kind, owner, input)
+	if err != nil {
+		return Job{}, err
+	}
+	return j, s.save(ctx, j)
 }
 
-// CreateWithID records a queued job under an id from NewID.
-func (s *Store) CreateWithID(ctx context.Context, id, kind, owner string, input any) (Job, error) {
+// CreateOnce records a queued job under an id from NewID unless a job has that id already.
+// It returns the job under id and whether this call created it.
+func (s *Store) CreateOnce(ctx context.Context, id, kind, owner string, input any) (Job, bool, error) {
 	if !idPattern.MatchString(id) {
-		return Job{}, ErrNotFound
+		return Job{}, false, ErrNotFound
 	}
+	j, err := newJob(id, kind, owner, input)
+	if err != nil {
+		return Job{}, false, err
+	}
+	data, err := json.Marshal(j)
+	if err != nil {
+		return Job{}, false, err
+	}
+	created, err := s.rdb.SetNX(ctx, s.prefix+id, data, ttl).Result()
+	if err != nil {
+		return Job{}, false, dep.Unavailable(dep.Redis, err)
+	}
+	if created {
+		return j, true, nil
+	}
+	j, err = s.Get(ctx, id)
+	return j, false, err
+}
+
+func newJob(id, kind, owner string, input any) (Job, error) {
 	in, err := json.Marshal(input)
 	if err != nil {
 		return Job{}, err
 	}
 	now := time.Now().UTC()
-	j := Job{ID: id, Kind: kind, Owner: owner, State: Queued, Created: now, Updated: now, Input: in}
-	return j, s.save(ctx, j)
+	return Job{ID: id, Kind: kind, Owner: owner, State: Queued, Created: now, Updated: now, Input: in}, nil
 }
 
 func (s *Store) save(ctx context.Context, j Job) error {
@@ -111,18 +135,82 @@ func (s *Store) Get(ctx context.Context, id string) (Job, error) {
 
 // Update changes a job with fn and saves it.
 func (s *Store) Update(ctx context.Context, id string, fn func(j *Job)) error {
-	j, err := s.Get(ctx, id)
-	if err != nil {
-		return err
+	_, _, err := s.change(ctx, id, func(j *Job) bool { fn(j); return true })
+	return err
+}
+
+// change applies fn to the job and saves the result if fn says so, atomically: when another
+// writer changed the job meanwhile (a worker's heartbeat, a second worker), fn runs again on
+// the new state, so no update ever writes back a state it did not see.
+func (s *Store) change(ctx context.Context, id string, fn func(j *Job) bool) (Job, bool, error) {
+	if !idPattern.MatchString(id) {
+		return Job{}, false, ErrNotFound
 	}
-	fn(&j)
-	j.Updated = time.Now().UTC()
-	return s.save(ctx, j)
+	key := s.prefix + id
+	for attempt := 0; ; attempt++ {
+		var j Job
+		changed := false
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			data, err := tx.Get(ctx, key).Bytes()
+			if errors.Is(err, redis.Nil) {
+				return ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			j = Job{}
+			if err := json.Unmarshal(data, &j); err != nil {
+				return err
+			}
+			if !fn(&j) {
+				return nil
+			}
+			j.Updated = time.Now().UTC()
+			if data, err = json.Marshal(j); err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, key, data, ttl)
+				return nil
+			})
+			changed = err == nil
+			return err
+		}, key)
+		switch {
+		case errors.Is(err, redis.TxFailedErr) && attempt < 50:
+			continue
+		case err == nil:
+			return j, changed, nil
+		case errors.Is(err, ErrNotFound):
+			return Job{}, false, err
+		default:
+			return Job{}, false, dep.Unavailable(dep.Redis, err)
+		}
+	}
 }
 
 // Start marks a job running and counts the attempt.
 func (s *Store) Start(ctx context.Context, id string) error {
 	return s.Update(ctx, id, func(j *Job) { j.State, j.Attempts = Running, j.Attempts+1 })
+}
+
+// Begin marks a job running and counts the attempt, if it may start: it is queued, or it is
+// running but has not been updated for longer than stale (its worker died). Otherwise it
+// returns the job and false: it has ended, or another worker holds it. Two workers never
+// both begin the same job.
+func (s *Store) Begin(ctx context.Context, id string, stale time.Duration) (Job, bool, error) {
+	return s.change(ctx, id, func(j *Job) bool {
+		if j.State != Queued && (j.State != Running || time.Since(j.Updated) < stale) {
+			return false
+		}
+		j.State, j.Attempts = Running, j.Attempts+1
+		return true
+	})
+}
+
+// Touch records that the job's worker is still at it (see Begin's stale).
+func (s *Store) Touch(ctx context.Context, id string) error {
+	return s.Update(ctx, id, func(*Job) {})
 }
 
 // Progress records how far a job is.

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
@@ -27,6 +29,7 @@ type uploadView struct {
 	ChecksumAlgorithm upload.Checksum `json:"checksum_algorithm"`
 	ChecksumHeader    string          `json:"checksum_header"`
 	Uploaded          []upload.Part   `json:"uploaded"`
+	Job               string          `json:"job,omitempty"` // the attach job that took the upload
 }
 
 func newUploadView(sess *upload.Session, uploaded []upload.Part) uploadView {
@@ -45,6 +48,8 @@ func (s *Server) uploadError(c *gin.Context, err error) {
 		s.abort(c, problem.NotFound) // another librarian's upload is not ours to see
 	case errors.As(err, &inc):
 		s.fail(c, validate.Errors{{Field: "parts", Code: "missing_parts", Args: []any{fmt.Sprint(append(inc.Missing, inc.WrongSize...))}}})
+	case errors.Is(err, upload.ErrIncomplete):
+		s.fail(c, validate.Errors{{Field: "upload", Code: "invalid_upload", Args: []any{err.Error()}}})
 	case errors.As(err, &typeErr):
 		s.fail(c, validate.Errors{{Field: "file", Code: "file_type", Args: []any{typeErr.Detected}}})
 	case errors.Is(err, upload.ErrTooLarge):
@@ -54,7 +59,7 @@ func (s *Server) uploadError(c *gin.Context, err error) {
 	case errors.Is(err, upload.ErrInvalid):
 		s.fail(c, validate.Errors{{Field: "upload", Code: "invalid_upload", Args: []any{err.Error()}}})
 	default:
-		s.fail(c, err)
+		s.fail(c, dep.Unavailable(dep.MinIO, err)) // storage failed (kept as it is if Redis did)
 	}
 }
 
@@ -80,12 +85,20 @@ func (s *Server) getUpload(c *gin.Context) {
 		s.uploadError(c, err)
 		return
 	}
+	view := newUploadView(sess, nil)
+	if sess.ClaimedBy != "" {
+		// Sealed and taken by a job: the client follows the job instead of sending parts.
+		view.Job = sess.ClaimedBy
+		c.JSON(http.StatusOK, view)
+		return
+	}
 	parts, err := s.Uploads.ListParts(c.Request.Context(), sess.ID, owner)
 	if err != nil {
 		s.uploadError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, newUploadView(sess, parts))
+	view.Uploaded = parts
+	c.JSON(http.StatusOK, view)
 }
 
 type partURLsRequest struct {
@@ -116,8 +129,20 @@ func (s *Server) partURLs(c *gin.Context) {
 		"checksum_algorithm": sess.PartChecksum(), "checksum_header": sess.PartChecksum().Header()})
 }
 
+// abortUpload cancels an upload, unless a job is adding it to an item (or has).
 func (s *Server) abortUpload(c *gin.Context) {
-	if err := s.Uploads.Abort(c.Request.Context(), c.Param("id"), caller(c).account.Name); err != nil {
+	ctx := c.Request.Context()
+	owner := caller(c).account.Name
+	sess, err := s.Uploads.Get(ctx, c.Param("id"), owner)
+	if err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	if _, err := s.usableClaim(c, sess); err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	if err := s.Uploads.Abort(ctx, sess.ID, owner); err != nil {
 		s.uploadError(c, err)
 		return
 	}
@@ -131,7 +156,8 @@ type attachRequest struct {
 // attachFile seals an upload (every part present, completed, type checked from its first
 // bytes: seconds, even for 20 GB) and queues the job that hashes it and adds it to the item;
 // the answer is that job. The upload is then done for the librarian: a missing part or a
-// refused type is answered now, and asking again returns the same job.
+// refused type is answered now. Asking again returns the same job (a retry after a lost
+// answer), or a new one if that job failed.
 func (s *Server) attachFile(c *gin.Context) {
 	var req attachRequest
 	if !s.decode(c, &req) {
@@ -144,42 +170,80 @@ func (s *Server) attachFile(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	sealed, err := s.Uploads.Seal(ctx, req.UploadID, actor.Name)
+	sess, err := s.Uploads.Get(ctx, req.UploadID, actor.Name)
 	if err != nil {
 		s.uploadError(c, err)
 		return
 	}
-	jobID, err := s.Uploads.Claim(ctx, sealed.ID, actor.Name, jobs.NewID())
+	jobID, err := s.usableClaim(c, sess)
 	if err != nil {
 		s.uploadError(c, err)
 		return
 	}
-	in := library.AttachJob{Item: itemID, Upload: sealed.ID, Sealed: sealed}
-	job, err := s.Jobs.Get(ctx, jobID)
-	switch {
-	case errors.Is(err, jobs.ErrNotFound):
-		// Ours, or claimed by a request that failed before it recorded the job.
-		if job, err = s.Jobs.CreateWithID(ctx, jobID, "attach", actor.Name, in); err != nil {
-			s.fail(c, err)
+	in := library.AttachJob{Item: itemID, Upload: sess.ID}
+	if jobID == "" {
+		if in.Sealed, err = s.Uploads.Seal(ctx, sess.ID, actor.Name); err != nil {
+			s.uploadError(c, err)
 			return
 		}
-		if err := s.Outbox.Append(ctx, outbox.Event{Kind: "attach", ID: itemID, Ref: jobs.Ref(job.ID)}); err != nil {
-			s.fail(c, err)
+		if jobID, err = s.Uploads.Claim(ctx, sess.ID, actor.Name, jobs.NewID()); err != nil {
+			s.uploadError(c, err)
 			return
 		}
-	case err != nil:
+	} else if in.Sealed, err = s.Uploads.Seal(ctx, sess.ID, actor.Name); err != nil && !errors.Is(err, upload.ErrNotFound) {
+		// Claimed: its job may not exist yet (a request that failed before it recorded the
+		// job); the staging object is gone only once the job has finished with it.
+		s.uploadError(c, err)
+		return
+	}
+	job, created, err := s.Jobs.CreateOnce(ctx, jobID, "attach", actor.Name, in)
+	if err != nil {
 		s.fail(c, err)
 		return
-	default:
-		var first library.AttachJob
-		if json.Unmarshal(job.Input, &first) != nil || first.Item != itemID {
-			s.fail(c, validate.Errors{{Field: "upload_id", Code: "upload_attached"}})
+	}
+	var first library.AttachJob
+	if json.Unmarshal(job.Input, &first) != nil || first.Item != itemID {
+		s.fail(c, validate.Errors{{Field: "upload", Code: "upload_attached"}})
+		return
+	}
+	// A job still queued may have lost its event (Redis failed between the two writes):
+	// append it again; the worker begins a job only once.
+	if created || job.State == jobs.Queued {
+		if err := s.Outbox.Append(ctx, outbox.Event{Kind: "attach", ID: itemID, Ref: jobs.Ref(job.ID)}); err != nil {
+			s.fail(c, err)
 			return
 		}
 	}
 	job.Input = nil
 	c.Header("Location", "/api/v1/jobs/"+job.ID)
 	c.JSON(http.StatusAccepted, job)
+}
+
+// usableClaim returns the job that holds the session, or "" when none does: a job that
+// failed (or expired) gives its claim up, so that the librarian can try again or cancel.
+func (s *Server) usableClaim(c *gin.Context, sess *upload.Session) (string, error) {
+	if sess.ClaimedBy == "" {
+		return "", nil
+	}
+	ctx := c.Request.Context()
+	job, err := s.Jobs.Get(ctx, sess.ClaimedBy)
+	switch {
+	case errors.Is(err, jobs.ErrNotFound) && time.Since(sess.ClaimedAt) < time.Minute:
+		return sess.ClaimedBy, nil // its request may still be creating it
+	case err != nil && !errors.Is(err, jobs.ErrNotFound):
+		return "", err
+	case err == nil && job.State != jobs.Failed:
+		return sess.ClaimedBy, nil
+	}
+	holder, err := s.Uploads.Release(ctx, sess.ID, sess.Owner, sess.ClaimedBy)
+	if err != nil {
+		return "", err
+	}
+	if holder != "" {
+		return holder, nil // another request took it meanwhile
+	}
+	sess.ClaimedBy = ""
+	return "", nil
 }
 
 func (s *Server) getJob(c *gin.Context) {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"image"
@@ -13,6 +14,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shizuishan/culturecloud/internal/app"
+	"github.com/shizuishan/culturecloud/internal/jobs"
+	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/media/upload"
 )
 
@@ -249,8 +254,9 @@ func TestAttachWithAMissingPartIsRefused(t *testing.T) {
 }
 
 // TestAttachIsOncePerUpload: the answer to attaching means the upload is stored and checked;
-// asking again (a retry after a lost answer) returns the same job and adds the file once;
-// the upload can then be neither cancelled nor attached to another item.
+// asking again (a retry after a lost answer), even after the job is done, returns the same
+// job and adds the file once; the upload can then be neither cancelled nor attached to
+// another item, and a console that comes back to it is told the job.
 func TestAttachIsOncePerUpload(t *testing.T) {
 	srv := startServer(t)
 	_, dwk, _ := staffClients(t, srv)
@@ -258,22 +264,34 @@ func TestAttachIsOncePerUpload(t *testing.T) {
 	other := dwk.createItem(sampleItem("另一个条目", nil))
 	up := dwk.uploadFile("岩画.png", pngBytes(50_000))
 
-	var first, second jobJSON
+	var first, again jobJSON
 	dwk.want(http.StatusAccepted, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": up}).json(t, &first)
-	dwk.want(http.StatusAccepted, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": up}).json(t, &second)
-	if first.ID == "" || second.ID != first.ID {
-		t.Fatalf("jobs %q and %q, want one job", first.ID, second.ID)
-	}
-	p := dwk.want(http.StatusUnprocessableEntity, "POST", "/api/v1/items/"+other.ID+"/files", map[string]any{"upload_id": up}).problem(t)
-	if e := p["errors"].([]any)[0].(map[string]any); e["code"] != "upload_attached" {
-		t.Fatalf("attach to another item: %v", p)
-	}
 	eventually(t, "the attach job finishes", func() bool {
 		dwk.want(http.StatusOK, "GET", "/api/v1/jobs/"+first.ID, nil).json(t, &first)
 		return first.State == "done" || first.State == "failed"
 	})
 	if first.State != "done" {
 		t.Fatalf("job %+v", first)
+	}
+	dwk.want(http.StatusAccepted, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": up}).json(t, &again)
+	if again.ID != first.ID || again.State != "done" {
+		t.Fatalf("asking again gave job %+v, want %s (done)", again, first.ID)
+	}
+	var view struct {
+		Job string `json:"job"`
+	}
+	dwk.want(http.StatusOK, "GET", "/api/v1/uploads/"+up, nil).json(t, &view)
+	if view.Job != first.ID {
+		t.Fatalf("GET upload says job %q, want %s", view.Job, first.ID)
+	}
+	for _, r := range []struct{ method, path string }{
+		{"POST", "/api/v1/items/" + other.ID + "/files"},
+		{"DELETE", "/api/v1/uploads/" + up},
+	} {
+		p := dwk.want(http.StatusUnprocessableEntity, r.method, r.path, map[string]any{"upload_id": up}).problem(t)
+		if e := p["errors"].([]any)[0].(map[string]any); e["field"] != "upload" || e["code"] != "upload_attached" {
+			t.Fatalf("%s %s: %v", r.method, r.path, p)
+		}
 	}
 	var cur struct {
 		Files []struct {
@@ -288,29 +306,105 @@ func TestAttachIsOncePerUpload(t *testing.T) {
 	if len(cur.Files) != 0 {
 		t.Fatalf("the other item got a file: %+v", cur.Files)
 	}
-	// The job removed the staging object and the session.
-	dwk.want(http.StatusNotFound, "GET", "/api/v1/uploads/"+up, nil)
 }
 
-// TestCancelAfterAttachIsRefused: once a job takes the upload, DELETE cannot pull the file
-// from under it.
-func TestCancelAfterAttachIsRefused(t *testing.T) {
+// TestAttachRecovers: the states a crash or an outage can leave between the request and the
+// job (made here with the product's own stores, no worker event appended) end, on the next
+// request, in exactly one file; a failed job's upload can be tried again or cancelled.
+func TestAttachRecovers(t *testing.T) {
 	srv := startServer(t)
 	_, dwk, _ := staffClients(t, srv)
-	it := dwk.createItem(sampleItem("取消测试", nil))
-	up := dwk.uploadFile("cancel.png", pngBytes(20_000))
-	var job jobJSON
-	dwk.want(http.StatusAccepted, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": up}).json(t, &job)
-	// The job may already have finished and removed the upload (404); if not, it is refused.
-	r := dwk.do("DELETE", "/api/v1/uploads/"+up, nil)
-	if r.status != http.StatusUnprocessableEntity && r.status != http.StatusNotFound {
-		t.Fatalf("DELETE after attach: %d %s", r.status, r.body)
+	core, err := app.Connect(srv.Config, app.NewLogger(srv.Config.Log, testenv.LogWriter(t)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	eventually(t, "the attach job finishes", func() bool {
-		dwk.want(http.StatusOK, "GET", "/api/v1/jobs/"+job.ID, nil).json(t, &job)
-		return job.State == "done" || job.State == "failed"
-	})
-	if job.State != "done" {
-		t.Fatalf("job %+v", job)
+	defer core.Close()
+	ctx := context.Background()
+
+	for _, tc := range []struct {
+		name     string
+		prepare  func(t *testing.T, item, upload, owner string) string // returns the job it made, if any
+		cancel   bool                                                  // DELETE instead of attaching again
+		sameJob  bool                                                  // the request answers with the prepared job
+		wantFile bool
+	}{
+		{name: "claimed, the request died before the job", sameJob: true, wantFile: true,
+			prepare: func(t *testing.T, _, up, owner string) string {
+				id := jobs.NewID()
+				seal(t, core, up, owner)
+				if _, err := core.Uploads.Claim(ctx, up, owner, id); err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}},
+		{name: "job queued, its event lost", sameJob: true, wantFile: true,
+			prepare: func(t *testing.T, item, up, owner string) string {
+				id := jobs.NewID()
+				sealed := seal(t, core, up, owner)
+				if _, err := core.Uploads.Claim(ctx, up, owner, id); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := core.Jobs.CreateOnce(ctx, id, "attach", owner, library.AttachJob{Item: item, Upload: up, Sealed: sealed}); err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}},
+		{name: "job failed: try again", wantFile: true, prepare: failedJob(core)},
+		{name: "job failed: cancel", cancel: true, prepare: failedJob(core)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			it := dwk.createItem(sampleItem("恢复测试 "+tc.name, nil))
+			up := dwk.uploadFile("恢复.png", pngBytes(30_000))
+			var sess struct {
+				Owner string `json:"owner"`
+			}
+			dwk.want(http.StatusOK, "GET", "/api/v1/uploads/"+up, nil).json(t, &sess)
+			prepared := tc.prepare(t, it.ID, up, sess.Owner)
+			if tc.cancel {
+				dwk.want(http.StatusNoContent, "DELETE", "/api/v1/uploads/"+up, nil)
+				dwk.want(http.StatusNotFound, "GET", "/api/v1/uploads/"+up, nil)
+				return
+			}
+			job := dwk.attach(it.ID, up)
+			if job.State != "done" || (job.ID == prepared) != tc.sameJob {
+				t.Fatalf("job %+v; prepared %s, same job wanted: %v", job, prepared, tc.sameJob)
+			}
+			var cur struct {
+				Files []any `json:"files"`
+			}
+			dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID, nil).json(t, &cur)
+			if len(cur.Files) != 1 {
+				t.Fatalf("files: %+v", cur.Files)
+			}
+		})
+	}
+}
+
+// seal seals an upload as the attach request does.
+func seal(t *testing.T, core *app.Core, up, owner string) *upload.Sealed {
+	t.Helper()
+	sealed, err := core.Uploads.Seal(context.Background(), up, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealed
+}
+
+// failedJob prepares an upload claimed by an attach job that failed.
+func failedJob(core *app.Core) func(t *testing.T, item, up, owner string) string {
+	return func(t *testing.T, item, up, owner string) string {
+		ctx := context.Background()
+		id := jobs.NewID()
+		sealed := seal(t, core, up, owner)
+		if _, err := core.Uploads.Claim(ctx, up, owner, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := core.Jobs.CreateOnce(ctx, id, "attach", owner, library.AttachJob{Item: item, Upload: up, Sealed: sealed}); err != nil {
+			t.Fatal(err)
+		}
+		if err := core.Jobs.Fail(ctx, id, "MinIO read failed"); err != nil {
+			t.Fatal(err)
+		}
+		return id
 	}
 }

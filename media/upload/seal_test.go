@@ -49,10 +49,17 @@ func TestSealThenHash(t *testing.T) {
 	if _, err := e.m.Get(ctx, s.ID, "alice"); err != nil {
 		t.Fatalf("the session must stay until Remove: %v", err)
 	}
-	again, err := e.m.Seal(ctx, s.ID, "alice")
-	if err != nil || *again != want {
-		t.Fatalf("seal again = %+v, %v", again, err)
+	// Sealing again, even several times at once (a repeated request), gives the same answer.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			again, err := e.m.Seal(ctx, s.ID, "alice")
+			if err != nil || *again != want {
+				t.Errorf("seal again = %+v, %v", again, err)
+			}
+		})
 	}
+	wg.Wait()
 
 	var reads []int64
 	f, err := e.m.Hash(ctx, sealed, func(n int64) { reads = append(reads, n) })
@@ -72,11 +79,21 @@ func TestSealThenHash(t *testing.T) {
 	if err := e.m.Remove(ctx, f.Key); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.leftovers(t); len(got) != 0 {
+	// The session stays (a repeated attach request finds its job in it) until the janitor.
+	if got := slices.Compact(e.leftovers(t)); !slices.Equal(got, []string{"object uploads/sessions/" + s.ID + ".json"}) {
 		t.Errorf("after Remove: %v", got)
 	}
 	if _, err := e.m.Hash(ctx, sealed, nil); !errors.Is(err, upload.ErrNotFound) {
 		t.Errorf("hash after Remove: %v, want ErrNotFound", err)
+	}
+	if _, err := e.m.Seal(ctx, s.ID, "alice"); !errors.Is(err, upload.ErrNotFound) {
+		t.Errorf("seal after Remove: %v, want ErrNotFound", err)
+	}
+	if n, err := e.m.Janitor(ctx, 0); err != nil || n != 1 {
+		t.Errorf("janitor = %d, %v; want the finished session removed", n, err)
+	}
+	if got := e.leftovers(t); len(got) != 0 {
+		t.Errorf("after the janitor: %v", got)
 	}
 }
 
@@ -112,10 +129,35 @@ func TestClaim(t *testing.T) {
 	if _, err := e.m.Claim(ctx, s.ID, "alice", ""); !errors.Is(err, upload.ErrInvalid) {
 		t.Errorf("claim without a job: %v, want ErrInvalid", err)
 	}
+
+	// Only the holder's release counts; then another job may claim, or the owner abort.
+	loser := strings.Repeat("f", 24)
+	if loser == got[0] {
+		loser = strings.Repeat("e", 24)
+	}
+	if holder, err := e.m.Release(ctx, s.ID, "alice", loser); err != nil || holder != got[0] {
+		t.Errorf("release by a job that does not hold it = %q, %v; want %q kept", holder, err, got[0])
+	}
+	if holder, err := e.m.Release(ctx, s.ID, "alice", got[0]); err != nil || holder != "" {
+		t.Fatalf("release by the holder = %q, %v", holder, err)
+	}
+	if holder, err := e.m.Claim(ctx, s.ID, "alice", loser); err != nil || holder != loser {
+		t.Errorf("claim after release = %q, %v; want %q", holder, err, loser)
+	}
+	if _, err := e.m.Release(ctx, s.ID, "alice", loser); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.Abort(ctx, s.ID, "alice"); err != nil {
+		t.Errorf("abort after release: %v", err)
+	}
+	if _, err := e.m.Claim(ctx, s.ID, "alice", loser); !errors.Is(err, upload.ErrNotFound) {
+		t.Errorf("claim of an aborted session: %v, want ErrNotFound", err)
+	}
 }
 
 // TestJanitorSparesAFreshClaim: an upload that took longer than the janitor's age but was
-// claimed just now belongs to its job; an old unclaimed sealed upload is removed.
+// claimed just now belongs to its job (the claim rewrites the session); an old unclaimed
+// sealed upload is removed.
 func TestJanitorSparesAFreshClaim(t *testing.T) {
 	e := newEnv(t, upload.Options{PartSize: 5 * mib})
 	ctx := context.Background()

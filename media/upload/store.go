@@ -45,6 +45,9 @@ func (m *Manager) putSessionIfMatch(ctx context.Context, s *Session, etag string
 	if isCode(err, "PreconditionFailed") {
 		return errSessionChanged
 	}
+	if isCode(err, "NoSuchKey") {
+		return fmt.Errorf("%w: session %s was removed", ErrNotFound, s.ID)
+	}
 	if err != nil {
 		return fmt.Errorf("upload: write session: %w", err)
 	}

@@ -100,6 +100,15 @@ var (
 	ErrClaimed = errors.New("upload is already being added to an item")
 )
 
+// IsRefusal reports whether err is about the upload itself (missing, someone else's,
+// incomplete, too large, invalid, claimed, of a refused type), so that trying again cannot
+// help. Other errors of a Manager come from storage failing, and may pass.
+func IsRefusal(err error) bool {
+	var te *TypeError
+	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden) || errors.Is(err, ErrIncomplete) ||
+		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalid) || errors.Is(err, ErrClaimed) || errors.As(err, &te)
+}
+
 // TypeError says that the content of a completed upload is not an allowed file type.
 type TypeError struct{ Detected string }
 
@@ -418,7 +427,7 @@ func (m *Manager) Seal(ctx context.Context, id, owner string) (*Sealed, error) {
 			return nil, err
 		}
 		_, err = m.core.CompleteMultipartUpload(ctx, m.opts.Bucket, s.Key, s.UploadID, done, minio.PutObjectOptions{})
-		if err != nil {
+		if err != nil && !isCode(err, "NoSuchUpload") { // NoSuchUpload: a Seal at the same time completed it
 			return nil, fmt.Errorf("upload: complete multipart upload: %w", err)
 		}
 	}
@@ -441,6 +450,9 @@ func (m *Manager) Seal(ctx context.Context, id, owner string) (*Sealed, error) {
 // detect checks the size of the completed object and the type of its first bytes.
 func (m *Manager) detect(ctx context.Context, s *Session) (*Sealed, error) {
 	info, err := m.core.StatObject(ctx, m.opts.Bucket, s.Key, minio.StatObjectOptions{})
+	if isCode(err, "NoSuchKey") {
+		return nil, fmt.Errorf("%w: the uploaded file of session %s is gone", ErrNotFound, s.ID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("upload: stat completed object: %w", err)
 	}
@@ -474,6 +486,18 @@ func (m *Manager) Claim(ctx context.Context, id, owner, job string) (string, err
 	if job == "" {
 		return "", fmt.Errorf("%w: empty job", ErrInvalid)
 	}
+	return m.swapClaim(ctx, id, owner, "", job)
+}
+
+// Release gives up job's claim on the session (a failed job), so that another job may take
+// it or the owner may abort it. It returns the job that holds the session now, if any.
+func (m *Manager) Release(ctx context.Context, id, owner, job string) (string, error) {
+	return m.swapClaim(ctx, id, owner, job, "")
+}
+
+// swapClaim sets the session's claim to "to" if it is "from", with a conditional write, and
+// returns the claim as it is afterwards.
+func (m *Manager) swapClaim(ctx context.Context, id, owner, from, to string) (string, error) {
 	for attempt := 0; ; attempt++ {
 		s, etag, err := m.getSessionETag(ctx, id)
 		if err != nil {
@@ -482,18 +506,21 @@ func (m *Manager) Claim(ctx context.Context, id, owner, job string) (string, err
 		if s.Owner != owner {
 			return "", ErrForbidden
 		}
-		if s.ClaimedBy != "" {
+		if s.ClaimedBy != from {
 			return s.ClaimedBy, nil
 		}
-		s.ClaimedBy, s.ClaimedAt = job, time.Now().UTC().Truncate(time.Millisecond)
+		s.ClaimedBy, s.ClaimedAt = to, time.Now().UTC().Truncate(time.Millisecond)
+		if to == "" {
+			s.ClaimedAt = time.Time{}
+		}
 		err = m.putSessionIfMatch(ctx, s, etag)
 		if errors.Is(err, errSessionChanged) && attempt < 3 {
-			continue // someone else wrote it meanwhile: read their claim
+			continue // someone else wrote it meanwhile: look at their claim
 		}
 		if err != nil {
 			return "", err
 		}
-		return job, nil
+		return to, nil
 	}
 }
 
@@ -604,8 +631,10 @@ func (m *Manager) abort(ctx context.Context, s *Session) error {
 	return m.purge(ctx, m.sessionKey(s.ID))
 }
 
-// Janitor aborts every upload started more than olderThan ago, with its parts and session,
-// and returns how many it aborted. Choose olderThan longer than the slowest honest upload
+// Janitor aborts every upload whose session was last written more than olderThan ago (a
+// claim rewrites it), with its parts, staging object and session, and returns how many it
+// removed. That includes sessions whose job finished and removed the object: they are kept
+// until then so that a repeated attach request finds its job. Choose olderThan longer than the slowest honest upload
 // (hours to days for 20 GB over a library's line). Run it periodically from one worker;
 // running it on several at once is harmless.
 func (m *Manager) Janitor(ctx context.Context, olderThan time.Duration) (int, error) {
@@ -630,8 +659,8 @@ func (m *Manager) Janitor(ctx context.Context, olderThan time.Duration) (int, er
 		if err != nil {
 			return len(aborted), err
 		}
-		if s.CreatedAt.After(cutoff) || s.ClaimedAt.After(cutoff) {
-			continue // a claimed upload belongs to its job until it is as old again
+		if s.CreatedAt.After(cutoff) {
+			continue
 		}
 		if err := m.abort(ctx, s); err != nil {
 			return len(aborted), err
@@ -660,18 +689,16 @@ func (m *Manager) Janitor(ctx context.Context, olderThan time.Duration) (int, er
 	return len(aborted), nil
 }
 
-// Remove deletes a completed staging object (every version of it) and its session, if still
-// there, once the caller has copied it away. Only keys under Prefix+"staging/" are accepted.
+// Remove deletes a completed staging object (every version of it) once the caller has copied
+// it away. Only keys under Prefix+"staging/" are accepted. A claimed session stays, so that a
+// repeated attach request still finds its job; the janitor removes it later.
 func (m *Manager) Remove(ctx context.Context, key string) error {
 	rest, ok := strings.CutPrefix(key, m.opts.Prefix+"staging/")
 	id, name, _ := strings.Cut(rest, "/")
 	if !ok || !validID(id) || name == "" || strings.Contains(name, "/") {
 		return fmt.Errorf("%w: %q is not a staging key", ErrInvalid, key)
 	}
-	if err := m.purge(ctx, key); err != nil {
-		return err
-	}
-	return m.purge(ctx, m.sessionKey(id))
+	return m.purge(ctx, key)
 }
 
 // AllowedTypes lists the media types Detect accepts, for messages.

@@ -555,6 +555,11 @@
         await api('DELETE', '/api/v1/uploads/' + encodeURIComponent(stored));
         got = { ok: false };
       }
+      if (got.ok && got.body && got.body.job) {
+        // Stored and taken by an attach job already (the page was left while it ran).
+        set('attaching', tr(root, 'attaching'), 100);
+        return got.body.job;
+      }
       if (got.ok && got.body) {
         sess = got.body;
         (sess.uploaded || []).forEach(function (p) { have[p.number] = p.size; });
@@ -635,9 +640,26 @@
     await Promise.all(workers);
 
     set('attaching', tr(root, 'attaching'), 100);
-    var job = await api('POST', '/api/v1/items/' + encodeURIComponent(itemID) + '/files', { upload_id: sess.id });
-    if (!job.ok || !job.body) throw new Error(problemLines(job).filter(Boolean).join(' '));
-    return job.body.id;
+    // Asking again is safe (the server answers with the same job), so a dropped connection
+    // or a server that is briefly down is retried like a part.
+    for (var attempt = 1; ; attempt++) {
+      await waitOnline();
+      var job;
+      try {
+        job = await api('POST', '/api/v1/items/' + encodeURIComponent(itemID) + '/files', { upload_id: sess.id });
+      } catch (e) {
+        job = { ok: false, status: 0, body: null };
+      }
+      if (job.ok && job.body) return job.body.id;
+      var transient = job.status === 0 || job.status >= 500;
+      if (!transient || attempt >= MAX_ATTEMPTS) {
+        if (store && job.status >= 400 && job.status < 500) store.removeItem(key);
+        throw new Error(job.status ? problemLines(job).filter(Boolean).join(' ') : tr(root, 'offline'));
+      }
+      var wait = Math.min(30, Math.pow(2, attempt - 1));
+      set('retrying', navigator.onLine === false ? tr(root, 'offline') : fill(tr(root, 'retrying'), 'n', wait));
+      await sleep(wait * 1000);
+    }
   }
 
   function initUploads(root, state) {
