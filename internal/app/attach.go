@@ -28,29 +28,54 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 		return fmt.Errorf("attach event without a job: %q", ev.Ref)
 	}
 	// Begin, not Get: the same job can arrive twice (an event taken back from a busy node, a
-	// repeated request), and two workers must not both add the file.
-	job, begun, err := c.Jobs.Begin(ctx, jobID, attachStale)
+	// repeated request); only one worker holds it at a time, and only its writes count.
+	job, lease, err := c.Jobs.Begin(ctx, jobID, attachStale)
 	if errors.Is(err, jobs.ErrNotFound) {
 		return nil // expired: nobody waits for it any more
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
 	}
-	if !begun {
+	if lease == nil {
 		if job.State == jobs.Running {
 			return fmt.Errorf("%w: job %s is running elsewhere", outbox.ErrRetry, jobID)
 		}
 		return nil // delivered twice: already handled
 	}
-	stopBeat := c.heartbeat(ctx, jobID)
-	defer stopBeat()
+	work, stop := c.heartbeat(ctx, lease)
+	defer stop()
+	result, err := c.attach(work, job, lease)
+	// The job's last word is written even when the worker is shutting down.
+	final := context.WithoutCancel(ctx)
+	switch {
+	case errors.Is(err, jobs.ErrLost) || errors.Is(context.Cause(work), jobs.ErrLost):
+		return fmt.Errorf("%w: job %s: %w", outbox.ErrRetry, jobID, jobs.ErrLost)
+	case err == nil:
+		err = lease.Finish(final, result)
+	case retryable(err) || ctx.Err() != nil: // a dependency is down, or the worker is stopping
+		if rerr := lease.Requeue(final); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
+	default:
+		err = lease.Fail(final, failureMessage(err))
+	}
+	if err != nil && !errors.Is(err, jobs.ErrLost) {
+		// Finishing failed: the event comes back, and the next run finds the file added.
+		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
+	}
+	return nil
+}
+
+// attach does the job's work and returns its result.
+func (c *Core) attach(ctx context.Context, job jobs.Job, lease *jobs.Lease) (any, error) {
 	var in library.AttachJob
 	if err := json.Unmarshal(job.Input, &in); err != nil {
-		return c.Jobs.Fail(ctx, jobID, "bad job input")
+		return nil, errors.New("bad job input")
 	}
 	actor, err := c.Accounts.Store().Get(ctx, job.Owner)
 	if err != nil {
-		return c.retryOrFail(ctx, jobID, err)
+		return nil, err
 	}
 	// The hashed file is kept in the job, so that a retry after a later failure does not read
 	// the whole file again.
@@ -62,76 +87,90 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 	}
 	if progress.Completed == nil {
 		if err := c.Library.CheckEditable(ctx, actor, in.Item); err != nil {
-			return c.retryOrFail(ctx, jobID, err)
+			return nil, err
 		}
 		var f *upload.File
 		if in.Sealed != nil {
 			f, err = c.Uploads.Hash(ctx, in.Sealed, func(read int64) {
-				_ = c.Jobs.Progress(ctx, jobID, int(read*50/max(in.Sealed.Size, 1)))
+				_ = lease.Progress(ctx, int(read*50/max(in.Sealed.Size, 1)))
 			})
 		} else {
 			f, err = c.Uploads.Complete(ctx, in.Upload, actor.Name) // a job queued before sealing
 		}
-		var answered minio.ErrorResponse
-		if err != nil && !upload.IsRefusal(err) && !errors.As(err, &answered) {
-			err = dep.Unavailable(dep.MinIO, err) // MinIO did not answer: try again later
-		}
 		if err != nil {
-			return c.retryOrFail(ctx, jobID, err)
+			return nil, storageError(err)
 		}
 		progress.Completed = f
 		data, _ := json.Marshal(progress)
-		if err := c.Jobs.Update(ctx, jobID, func(j *jobs.Job) { j.Result, j.Percent = data, 50 }); err != nil {
-			return c.retryOrFail(ctx, jobID, dep.Unavailable(dep.Redis, err))
+		if err := lease.Update(ctx, func(j *jobs.Job) { j.Result, j.Percent = data, 50 }); err != nil {
+			return nil, err
 		}
 	}
 	it, f, err := c.Library.AddCompleted(ctx, actor, in.Item, progress.Completed, c.Uploads)
 	if err != nil {
-		return c.retryOrFail(ctx, jobID, err)
+		return nil, err
 	}
-	return c.Jobs.Finish(ctx, jobID, map[string]any{"item": it.ID, "version": it.Version, "file": f})
+	return map[string]any{"item": it.ID, "version": it.Version, "file": f}, nil
+}
+
+// storageError marks an upload error as a dependency failure when it is not about the upload
+// itself and MinIO either did not answer or answered with a server error.
+func storageError(err error) error {
+	var answered minio.ErrorResponse
+	if upload.IsRefusal(err) || errors.As(err, &answered) && answered.StatusCode < 500 {
+		return err
+	}
+	return dep.Unavailable(dep.MinIO, err)
+}
+
+// retryable says whether a job's error is a dependency that was down: the job waits for it.
+func retryable(err error) bool {
+	return errors.Is(err, dep.ErrUnavailable) || errors.Is(err, search.ErrUnavailable)
+}
+
+// failureMessage is why a job failed, in words for the librarian.
+func failureMessage(err error) string {
+	var typeErr *upload.TypeError
+	if errors.As(err, &typeErr) {
+		return typeErr.Error()
+	}
+	return err.Error()
 }
 
 // attachStale is how long a running attach job may go without an update before another
-// worker takes it over; heartbeat updates it four times as often.
+// worker takes it over; the heartbeat updates it four times as often.
 const attachStale = time.Minute
 
-// heartbeat touches the job until the returned function is called, so that a long copy
-// (20 GB into the OCFL object) is not taken for a dead worker.
-func (c *Core) heartbeat(ctx context.Context, jobID string) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
+// heartbeat touches the job while the work runs, so that a long copy (20 GB into the OCFL
+// object) is not taken for a dead worker. The returned context ends, with cause
+// jobs.ErrLost, when the lease is lost or could not be renewed for half of attachStale: by
+// then another worker may take the job over, and this one must stop writing.
+func (c *Core) heartbeat(ctx context.Context, lease *jobs.Lease) (context.Context, func()) {
+	work, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(attachStale / 4)
 		defer tick.Stop()
+		renewed := time.Now()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-work.Done():
 				return
 			case <-tick.C:
-				_ = c.Jobs.Touch(ctx, jobID)
+			}
+			err := lease.Touch(work)
+			switch {
+			case errors.Is(err, jobs.ErrLost):
+				cancel(jobs.ErrLost)
+				return
+			case err == nil:
+				renewed = time.Now()
+			case time.Since(renewed) >= attachStale/2:
+				cancel(jobs.ErrLost)
+				return
 			}
 		}
 	}()
-	return func() { cancel(); <-done }
-}
-
-// retryOrFail leaves a job for another try when a dependency was down (queued again, so that
-// the next delivery may begin it at once), and otherwise records why it failed, in words for
-// the librarian.
-func (c *Core) retryOrFail(ctx context.Context, jobID string, err error) error {
-	if errors.Is(err, dep.ErrUnavailable) || errors.Is(err, search.ErrUnavailable) {
-		_ = c.Jobs.Update(ctx, jobID, func(j *jobs.Job) { j.State = jobs.Queued })
-		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
-	}
-	var typeErr *upload.TypeError
-	msg := err.Error()
-	switch {
-	case errors.As(err, &typeErr):
-		msg = typeErr.Error()
-	case errors.Is(err, upload.ErrIncomplete):
-		msg = err.Error()
-	}
-	return c.Jobs.Fail(ctx, jobID, msg)
+	return work, func() { cancel(nil); <-done }
 }

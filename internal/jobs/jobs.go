@@ -82,18 +82,23 @@ func (s *Store) CreateOnce(ctx context.Context, id, kind, owner string, input an
 	if err != nil {
 		return Job{}, false, err
 	}
+	return s.createNX(ctx, j)
+}
+
+// createNX saves j unless a job has its id, and returns the job under the id.
+func (s *Store) createNX(ctx context.Context, j Job) (Job, bool, error) {
 	data, err := json.Marshal(j)
 	if err != nil {
 		return Job{}, false, err
 	}
-	created, err := s.rdb.SetNX(ctx, s.prefix+id, data, ttl).Result()
+	created, err := s.rdb.SetNX(ctx, s.prefix+j.ID, data, ttl).Result()
 	if err != nil {
 		return Job{}, false, dep.Unavailable(dep.Redis, err)
 	}
 	if created {
 		return j, true, nil
 	}
-	j, err = s.Get(ctx, id)
+	j, err = s.Get(ctx, j.ID)
 	return j, false, err
 }
 
@@ -194,23 +199,92 @@ func (s *Store) Start(ctx context.Context, id string) error {
 	return s.Update(ctx, id, func(j *Job) { j.State, j.Attempts = Running, j.Attempts+1 })
 }
 
+// ErrLost means a worker's lease on a job has ended: another worker began it again (this
+// one looked dead), or it was finished or failed meanwhile.
+var ErrLost = errors.New("job taken over or ended elsewhere")
+
+// Lease is one worker's hold on a job that it began. Its writes go through only while the
+// job is still running this attempt, so a worker that was taken for dead never overwrites
+// the work of the one that took over.
+type Lease struct {
+	s       *Store
+	id      string
+	attempt int
+}
+
 // Begin marks a job running and counts the attempt, if it may start: it is queued, or it is
-// running but has not been updated for longer than stale (its worker died). Otherwise it
-// returns the job and false: it has ended, or another worker holds it. Two workers never
-// both begin the same job.
-func (s *Store) Begin(ctx context.Context, id string, stale time.Duration) (Job, bool, error) {
-	return s.change(ctx, id, func(j *Job) bool {
+// running but has not been updated for longer than stale (its worker died). It returns the
+// job and the lease; the lease is nil when the job has ended or another worker holds it.
+// Two workers never both begin the same attempt.
+func (s *Store) Begin(ctx context.Context, id string, stale time.Duration) (Job, *Lease, error) {
+	j, begun, err := s.change(ctx, id, func(j *Job) bool {
 		if j.State != Queued && (j.State != Running || time.Since(j.Updated) < stale) {
 			return false
 		}
 		j.State, j.Attempts = Running, j.Attempts+1
 		return true
 	})
+	if err != nil || !begun {
+		return j, nil, err
+	}
+	return j, &Lease{s: s, id: id, attempt: j.Attempts}, nil
 }
 
-// Touch records that the job's worker is still at it (see Begin's stale).
-func (s *Store) Touch(ctx context.Context, id string) error {
-	return s.Update(ctx, id, func(*Job) {})
+// Update changes the job with fn if the lease still holds, otherwise returns ErrLost.
+func (l *Lease) Update(ctx context.Context, fn func(j *Job)) error {
+	_, changed, err := l.s.change(ctx, l.id, func(j *Job) bool {
+		if j.State != Running || j.Attempts != l.attempt {
+			return false
+		}
+		fn(j)
+		return true
+	})
+	if err == nil && !changed {
+		return ErrLost
+	}
+	return err
+}
+
+// Touch records that the worker is still at it (see Begin's stale).
+func (l *Lease) Touch(ctx context.Context) error { return l.Update(ctx, func(*Job) {}) }
+
+// Progress records how far the job is.
+func (l *Lease) Progress(ctx context.Context, percent int) error {
+	return l.Update(ctx, func(j *Job) { j.Percent = min(max(percent, 0), 100) })
+}
+
+// Requeue hands the job back, for the next delivery to begin at once.
+func (l *Lease) Requeue(ctx context.Context) error {
+	return l.Update(ctx, func(j *Job) { j.State = Queued })
+}
+
+// Finish marks the job done with its result.
+func (l *Lease) Finish(ctx context.Context, result any) error {
+	data, err := json.Marshal(result)
+	if err != nil {
+		return err
+	}
+	return l.Update(ctx, func(j *Job) { j.State, j.Percent, j.Result, j.Error = Done, 100, data, "" })
+}
+
+// Fail marks the job failed with a message for people.
+func (l *Lease) Fail(ctx context.Context, message string) error {
+	return l.Update(ctx, func(j *Job) { j.State, j.Error = Failed, message })
+}
+
+// Abandon records, unless a job has the id already, a failed job under it with message: a
+// request that reserved the id and never created its job cannot create it any more.
+func (s *Store) Abandon(ctx context.Context, id, kind, owner, message string) (Job, error) {
+	if !idPattern.MatchString(id) {
+		return Job{}, ErrNotFound
+	}
+	j, err := newJob(id, kind, owner, nil)
+	if err != nil {
+		return Job{}, err
+	}
+	j.State, j.Error = Failed, message
+	j, _, err = s.createNX(ctx, j)
+	return j, err
 }
 
 // Progress records how far a job is.

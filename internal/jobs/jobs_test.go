@@ -24,12 +24,14 @@ func newStore(t *testing.T) *jobs.Store {
 	return jobs.New(rdb, cfg.Redis.KeyPrefix)
 }
 
-// TestCreateOnce: of concurrent creations under one id exactly one creates; all see its input.
+// TestCreateOnce: of concurrent creations under one id exactly one creates; all get its input.
 func TestCreateOnce(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	id := jobs.NewID()
 	var created atomic.Int32
+	inputs := make([]string, 8)
+	var winner atomic.Value
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
@@ -37,14 +39,21 @@ func TestCreateOnce(t *testing.T) {
 			if err != nil || j.ID != id || j.State != jobs.Queued {
 				t.Errorf("CreateOnce = %+v, %v", j, err)
 			}
+			inputs[i] = string(j.Input)
 			if made {
 				created.Add(1)
+				winner.Store(string(j.Input))
 			}
 		})
 	}
 	wg.Wait()
 	if created.Load() != 1 {
 		t.Fatalf("%d creations, want 1", created.Load())
+	}
+	for i, in := range inputs {
+		if in != winner.Load() {
+			t.Errorf("caller %d got input %s, the creator's was %s", i, in, winner.Load())
+		}
 	}
 	if _, _, err := s.CreateOnce(ctx, "not an id", "attach", "alice", nil); !errors.Is(err, jobs.ErrNotFound) {
 		t.Errorf("bad id: %v", err)
@@ -64,11 +73,11 @@ func TestBegin(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			got, ok, err := s.Begin(ctx, j.ID, time.Minute)
+			got, lease, err := s.Begin(ctx, j.ID, time.Minute)
 			if err != nil {
 				t.Error(err)
 			}
-			if ok {
+			if lease != nil {
 				begun.Add(1)
 				if got.State != jobs.Running || got.Attempts != 1 {
 					t.Errorf("begun job %+v", got)
@@ -80,22 +89,87 @@ func TestBegin(t *testing.T) {
 	if begun.Load() != 1 {
 		t.Fatalf("%d workers began the job, want 1", begun.Load())
 	}
-	if _, ok, _ := s.Begin(ctx, j.ID, time.Minute); ok {
+	if _, lease, _ := s.Begin(ctx, j.ID, time.Minute); lease != nil {
 		t.Error("a fresh running job was begun again")
 	}
 	time.Sleep(30 * time.Millisecond)
-	got, ok, err := s.Begin(ctx, j.ID, 20*time.Millisecond)
-	if err != nil || !ok || got.Attempts != 2 {
-		t.Errorf("stale running job: %+v, %v, %v; want begun, attempt 2", got, ok, err)
+	got, lease, err := s.Begin(ctx, j.ID, 20*time.Millisecond)
+	if err != nil || lease == nil || got.Attempts != 2 {
+		t.Fatalf("stale running job: %+v, %v, %v; want begun, attempt 2", got, lease, err)
 	}
-	if err := s.Finish(ctx, j.ID, "ok"); err != nil {
+	if err := lease.Finish(ctx, "ok"); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok, _ := s.Begin(ctx, j.ID, 0); ok || got.State != jobs.Done {
-		t.Errorf("done job: %+v, begun %v", got, ok)
+	if got, lease, _ := s.Begin(ctx, j.ID, 0); lease != nil || got.State != jobs.Done {
+		t.Errorf("done job: %+v, begun %v", got, lease != nil)
 	}
 	if _, _, err := s.Begin(ctx, jobs.NewID(), time.Minute); !errors.Is(err, jobs.ErrNotFound) {
 		t.Errorf("missing job: %v", err)
+	}
+}
+
+// TestLeaseFencesTheWorkerTakenForDead: once another worker has begun the job again, every
+// write of the first one is refused with ErrLost and changes nothing.
+func TestLeaseFencesTheWorkerTakenForDead(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	j, err := s.Create(ctx, "attach", "alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, old, err := s.Begin(ctx, j.ID, time.Minute)
+	if err != nil || old == nil {
+		t.Fatal(err)
+	}
+	if err := old.Progress(ctx, 10); err != nil {
+		t.Fatalf("progress while holding the job: %v", err)
+	}
+	time.Sleep(30 * time.Millisecond)
+	_, current, err := s.Begin(ctx, j.ID, 20*time.Millisecond)
+	if err != nil || current == nil {
+		t.Fatal(err)
+	}
+	for name, write := range map[string]func() error{
+		"Touch":    func() error { return old.Touch(ctx) },
+		"Progress": func() error { return old.Progress(ctx, 40) },
+		"Requeue":  func() error { return old.Requeue(ctx) },
+		"Fail":     func() error { return old.Fail(ctx, "stale worker") },
+		"Finish":   func() error { return old.Finish(ctx, "stale result") },
+	} {
+		if err := write(); !errors.Is(err, jobs.ErrLost) {
+			t.Errorf("%s by the worker taken for dead: %v, want ErrLost", name, err)
+		}
+	}
+	if err := current.Finish(ctx, "result"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, j.ID)
+	if err != nil || got.State != jobs.Done || string(got.Result) != `"result"` || got.Attempts != 2 {
+		t.Fatalf("job = %+v, %v; want done with the current worker's result", got, err)
+	}
+	if err := current.Touch(ctx); !errors.Is(err, jobs.ErrLost) {
+		t.Errorf("touch after finishing: %v, want ErrLost", err)
+	}
+}
+
+// TestAbandon: a failed job is recorded under an id nobody created; an existing job wins.
+func TestAbandon(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	id := jobs.NewID()
+	j, err := s.Abandon(ctx, id, "attach", "alice", "never started")
+	if err != nil || j.State != jobs.Failed || j.Error != "never started" {
+		t.Fatalf("Abandon = %+v, %v", j, err)
+	}
+	if _, made, err := s.CreateOnce(ctx, id, "attach", "alice", nil); err != nil || made {
+		t.Errorf("a late creation made the job again: %v, %v", made, err)
+	}
+	live, err := s.Create(ctx, "attach", "alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err := s.Abandon(ctx, live.ID, "attach", "alice", "x"); err != nil || j.State != jobs.Queued {
+		t.Errorf("Abandon of an existing job = %+v, %v; want it untouched", j, err)
 	}
 }
 
@@ -116,7 +190,7 @@ func TestUpdatesAreAtomic(t *testing.T) {
 			}
 		})
 		wg.Go(func() {
-			if err := s.Touch(ctx, j.ID); err != nil {
+			if err := s.Update(ctx, j.ID, func(j *jobs.Job) { j.Error = "" }); err != nil {
 				t.Error(err)
 			}
 		})

@@ -42,10 +42,11 @@ func (s *Service) CheckEditable(ctx context.Context, actor accounts.Account, id 
 
 // AddCompleted preserves a completed upload in the item, then removes the staging copy. A
 // file that failed the type check never gets here; a retry after a failure here starts from
-// the completed upload, not from the parts.
+// the completed upload, not from the parts, and a retry after the file was added (the worker
+// died before it could say so) finds it there and adds nothing.
 func (s *Service) AddCompleted(ctx context.Context, actor accounts.Account, itemID string, f *upload.File, up Uploads) (Item, File, error) {
 	u := Upload{Key: f.Key, Name: f.DisplayName, SafeName: f.SafeName, MediaType: f.MediaType,
-		SHA256: f.SHA256, SHA512: f.SHA512, Size: f.Size}
+		SHA256: f.SHA256, SHA512: f.SHA512, Size: f.Size, ID: f.ID}
 	for attempt := 0; ; attempt++ {
 		it, added, err := s.AddFile(ctx, actor, itemID, "", u)
 		if errors.Is(err, ErrStale) && attempt < 3 {

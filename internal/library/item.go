@@ -86,6 +86,7 @@ type File struct {
 	MediaType string `json:"media_type"`
 	SHA256    string `json:"sha256"`
 	SHA512    string `json:"sha512"`
+	Upload    string `json:"upload,omitempty"` // the upload session it came from, if any
 }
 
 // Item is the whole record, stored as metadata.json in each OCFL version.

@@ -226,15 +226,28 @@ func (s *Service) Move(ctx context.Context, actor accounts.Account, id, ifVersio
 type Upload struct {
 	Key, Name, SafeName, MediaType, SHA256, SHA512 string
 	Size                                           int64
+	// ID is the upload session's id, kept with the file so that adding the same upload
+	// again (a job run twice) changes nothing.
+	ID string
 }
+
+// errAlreadyAdded ends an edit that would add an upload the item has already.
+var errAlreadyAdded = errors.New("upload already added")
 
 // AddFile preserves an uploaded file as part of the item (a server-side copy into the
 // item's OCFL object).
 func (s *Service) AddFile(ctx context.Context, actor accounts.Account, id, ifVersion string, up Upload) (Item, File, error) {
 	var added File
 	it, err := s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (revision, error) {
+		for _, f := range it.Files {
+			if up.ID != "" && f.Upload == up.ID {
+				added = f
+				return revision{}, errAlreadyAdded
+			}
+		}
 		logical := uniquePath(it.Files, "files/"+up.SafeName)
-		added = File{Path: logical, Name: up.Name, Size: up.Size, MediaType: up.MediaType, SHA256: up.SHA256, SHA512: up.SHA512}
+		added = File{Path: logical, Name: up.Name, Size: up.Size, MediaType: up.MediaType, SHA256: up.SHA256, SHA512: up.SHA512,
+			Upload: up.ID}
 		it.Files = append(it.Files, added)
 		if it.Format == "" {
 			it.Format = up.MediaType
@@ -242,6 +255,10 @@ func (s *Service) AddFile(ctx context.Context, actor accounts.Account, id, ifVer
 		return revision{message: "file added: " + up.Name, put: []ocfl.Content{{Logical: logical, FromKey: up.Key, Size: up.Size,
 			SHA512: up.SHA512, SHA256: up.SHA256, Type: up.MediaType}}}, nil
 	})
+	if errors.Is(err, errAlreadyAdded) {
+		it, err = s.Get(ctx, id)
+		return it, added, err
+	}
 	if err != nil {
 		return Item{}, File{}, err
 	}

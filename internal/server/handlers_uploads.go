@@ -29,7 +29,8 @@ type uploadView struct {
 	ChecksumAlgorithm upload.Checksum `json:"checksum_algorithm"`
 	ChecksumHeader    string          `json:"checksum_header"`
 	Uploaded          []upload.Part   `json:"uploaded"`
-	Job               string          `json:"job,omitempty"` // the attach job that took the upload
+	Job               string          `json:"job,omitempty"`    // the attach job that took the upload
+	Sealed            bool            `json:"sealed,omitempty"` // completed; attach it again
 }
 
 func newUploadView(sess *upload.Session, uploaded []upload.Part) uploadView {
@@ -93,6 +94,16 @@ func (s *Server) getUpload(c *gin.Context) {
 		return
 	}
 	parts, err := s.Uploads.ListParts(c.Request.Context(), sess.ID, owner)
+	if errors.Is(err, upload.ErrNotFound) {
+		// No multipart upload: sealed by a request that then died before its job. Every part
+		// is stored; the client asks to attach it again.
+		var sealed bool
+		if sealed, err = s.Uploads.IsSealed(c.Request.Context(), sess); sealed {
+			view.Sealed, parts = true, sess.AllParts()
+		} else if err == nil {
+			err = upload.ErrNotFound
+		}
+	}
 	if err != nil {
 		s.uploadError(c, err)
 		return
@@ -138,11 +149,14 @@ func (s *Server) abortUpload(c *gin.Context) {
 		s.uploadError(c, err)
 		return
 	}
-	if _, err := s.usableClaim(c, sess); err != nil {
-		s.uploadError(c, err)
-		return
+	jobID, _, err := s.claimedJob(c, sess)
+	if err == nil && jobID != "" {
+		err = upload.ErrClaimed
 	}
-	if err := s.Uploads.Abort(ctx, sess.ID, owner); err != nil {
+	if err == nil {
+		err = s.Uploads.Abort(ctx, sess.ID, owner)
+	}
+	if err != nil {
 		s.uploadError(c, err)
 		return
 	}
@@ -157,7 +171,7 @@ type attachRequest struct {
 // bytes: seconds, even for 20 GB) and queues the job that hashes it and adds it to the item;
 // the answer is that job. The upload is then done for the librarian: a missing part or a
 // refused type is answered now. Asking again returns the same job (a retry after a lost
-// answer), or a new one if that job failed.
+// answer), or a new one on the same stored file if that job failed.
 func (s *Server) attachFile(c *gin.Context) {
 	var req attachRequest
 	if !s.decode(c, &req) {
@@ -175,39 +189,39 @@ func (s *Server) attachFile(c *gin.Context) {
 		s.uploadError(c, err)
 		return
 	}
-	jobID, err := s.usableClaim(c, sess)
+	jobID, job, err := s.claimedJob(c, sess)
 	if err != nil {
 		s.uploadError(c, err)
 		return
 	}
-	in := library.AttachJob{Item: itemID, Upload: sess.ID}
-	if jobID == "" {
+	created := false
+	if job == nil {
+		// No job recorded yet: seal (again, harmlessly), claim, record the job.
+		in := library.AttachJob{Item: itemID, Upload: sess.ID}
 		if in.Sealed, err = s.Uploads.Seal(ctx, sess.ID, actor.Name); err != nil {
 			s.uploadError(c, err)
 			return
 		}
-		if jobID, err = s.Uploads.Claim(ctx, sess.ID, actor.Name, jobs.NewID()); err != nil {
-			s.uploadError(c, err)
+		if jobID == "" {
+			if jobID, err = s.Uploads.Claim(ctx, sess.ID, actor.Name, jobs.NewID()); err != nil {
+				s.uploadError(c, err)
+				return
+			}
+		}
+		var j jobs.Job
+		if j, created, err = s.Jobs.CreateOnce(ctx, jobID, "attach", actor.Name, in); err != nil {
+			s.fail(c, err)
 			return
 		}
-	} else if in.Sealed, err = s.Uploads.Seal(ctx, sess.ID, actor.Name); err != nil && !errors.Is(err, upload.ErrNotFound) {
-		// Claimed: its job may not exist yet (a request that failed before it recorded the
-		// job); the staging object is gone only once the job has finished with it.
-		s.uploadError(c, err)
-		return
-	}
-	job, created, err := s.Jobs.CreateOnce(ctx, jobID, "attach", actor.Name, in)
-	if err != nil {
-		s.fail(c, err)
-		return
+		job = &j
 	}
 	var first library.AttachJob
-	if json.Unmarshal(job.Input, &first) != nil || first.Item != itemID {
+	if job.State != jobs.Failed && (json.Unmarshal(job.Input, &first) != nil || first.Item != itemID) {
 		s.fail(c, validate.Errors{{Field: "upload", Code: "upload_attached"}})
 		return
 	}
 	// A job still queued may have lost its event (Redis failed between the two writes):
-	// append it again; the worker begins a job only once.
+	// append it again; a worker begins a job only once.
 	if created || job.State == jobs.Queued {
 		if err := s.Outbox.Append(ctx, outbox.Event{Kind: "attach", ID: itemID, Ref: jobs.Ref(job.ID)}); err != nil {
 			s.fail(c, err)
@@ -219,31 +233,33 @@ func (s *Server) attachFile(c *gin.Context) {
 	c.JSON(http.StatusAccepted, job)
 }
 
-// usableClaim returns the job that holds the session, or "" when none does: a job that
-// failed (or expired) gives its claim up, so that the librarian can try again or cancel.
-func (s *Server) usableClaim(c *gin.Context, sess *upload.Session) (string, error) {
+// claimedJob returns the job that holds the session and, once recorded, that job. It
+// returns "" when no job holds the session: a job that failed gives its claim up, so that
+// the librarian can try again or cancel; so does one whose request never recorded it, after
+// a minute (a failed job is recorded under its id first, so that request cannot record it
+// late).
+func (s *Server) claimedJob(c *gin.Context, sess *upload.Session) (string, *jobs.Job, error) {
 	if sess.ClaimedBy == "" {
-		return "", nil
+		return "", nil, nil
 	}
 	ctx := c.Request.Context()
 	job, err := s.Jobs.Get(ctx, sess.ClaimedBy)
 	switch {
 	case errors.Is(err, jobs.ErrNotFound) && time.Since(sess.ClaimedAt) < time.Minute:
-		return sess.ClaimedBy, nil // its request may still be creating it
-	case err != nil && !errors.Is(err, jobs.ErrNotFound):
-		return "", err
-	case err == nil && job.State != jobs.Failed:
-		return sess.ClaimedBy, nil
+		return sess.ClaimedBy, nil, nil // its request may still be recording it
+	case errors.Is(err, jobs.ErrNotFound):
+		job, err = s.Jobs.Abandon(ctx, sess.ClaimedBy, "attach", sess.Owner, "the request that started this job did not finish")
+		if err != nil {
+			return "", nil, err
+		}
+	case err != nil:
+		return "", nil, err
 	}
-	holder, err := s.Uploads.Release(ctx, sess.ID, sess.Owner, sess.ClaimedBy)
-	if err != nil {
-		return "", err
+	if job.State != jobs.Failed {
+		return job.ID, &job, nil
 	}
-	if holder != "" {
-		return holder, nil // another request took it meanwhile
-	}
-	sess.ClaimedBy = ""
-	return "", nil
+	holder, err := s.Uploads.Release(ctx, sess.ID, sess.Owner, job.ID)
+	return holder, nil, err // holder: another request claimed it meanwhile
 }
 
 func (s *Server) getJob(c *gin.Context) {

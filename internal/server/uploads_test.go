@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"image"
 	"image/png"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/shizuishan/culturecloud/internal/app"
@@ -264,8 +266,27 @@ func TestAttachIsOncePerUpload(t *testing.T) {
 	other := dwk.createItem(sampleItem("另一个条目", nil))
 	up := dwk.uploadFile("岩画.png", pngBytes(50_000))
 
-	var first, again jobJSON
-	dwk.want(http.StatusAccepted, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": up}).json(t, &first)
+	// Four requests at once (a double click, a retry racing the first): one job.
+	answers := make([]jobJSON, 4)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Go(func() {
+			r := dwk.do("POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": up})
+			if r.status != http.StatusAccepted {
+				t.Errorf("concurrent attach %d: %d %s", i, r.status, r.body)
+				return
+			}
+			r.json(t, &answers[i])
+		})
+	}
+	wg.Wait()
+	for _, a := range answers {
+		if a.ID == "" || a.ID != answers[0].ID {
+			t.Fatalf("concurrent attach requests got jobs %+v, want one", answers)
+		}
+	}
+	first := answers[0]
+	var again jobJSON
 	eventually(t, "the attach job finishes", func() bool {
 		dwk.want(http.StatusOK, "GET", "/api/v1/jobs/"+first.ID, nil).json(t, &first)
 		return first.State == "done" || first.State == "failed"
@@ -345,6 +366,34 @@ func TestAttachRecovers(t *testing.T) {
 					t.Fatal(err)
 				}
 				if _, _, err := core.Jobs.CreateOnce(ctx, id, "attach", owner, library.AttachJob{Item: item, Upload: up, Sealed: sealed}); err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}},
+		{name: "the worker died after adding the file", sameJob: true, wantFile: true,
+			prepare: func(t *testing.T, item, up, owner string) string {
+				id := jobs.NewID()
+				sealed := seal(t, core, up, owner)
+				if _, err := core.Uploads.Claim(ctx, up, owner, id); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := core.Jobs.CreateOnce(ctx, id, "attach", owner, library.AttachJob{Item: item, Upload: up, Sealed: sealed}); err != nil {
+					t.Fatal(err)
+				}
+				// What the worker did before it died: hashed (kept in the job), added the file.
+				f, err := core.Uploads.Hash(ctx, sealed, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				progress, _ := json.Marshal(map[string]any{"completed": f})
+				if err := core.Jobs.Update(ctx, id, func(j *jobs.Job) { j.Result = progress }); err != nil {
+					t.Fatal(err)
+				}
+				actor, err := core.Accounts.Store().Get(ctx, owner)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := core.Library.AddCompleted(ctx, actor, item, f, core.Uploads); err != nil {
 					t.Fatal(err)
 				}
 				return id

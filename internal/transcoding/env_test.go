@@ -182,14 +182,22 @@ func (e *env) keys(t *testing.T, item, sha string) []string {
 	return keys
 }
 
-// pending counts the stream's messages not yet acknowledged.
+// pending counts the stream's messages not yet acknowledged, waiting up to 5 s for none: a
+// worker acknowledges a message just after it settles the job, which the test may see first.
 func (e *env) pending(t *testing.T) int64 {
 	t.Helper()
-	p, err := e.rdb.XPending(context.Background(), e.Prefix+"jobs:transcode", transcoding.Group).Result()
-	if err != nil {
-		t.Fatal(err)
+	var n int64
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		p, err := e.rdb.XPending(context.Background(), e.Prefix+"jobs:transcode", transcoding.Group).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n = p.Count
+		if n == 0 || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return p.Count
 }
 
 // waitJob polls the job until ok says yes.

@@ -15,8 +15,9 @@ import (
 	"github.com/shizuishan/culturecloud/media/upload"
 )
 
-// sealedUpload uploads data as name in 5 MiB parts and seals it.
-func (e *env) sealedUpload(t *testing.T, name string, data []byte) (*upload.Session, *upload.Sealed) {
+// sealedUpload uploads data as name in 5 MiB parts and seals it, with seals concurrent
+// Seals at once (a repeated request): all must give the same answer.
+func (e *env) sealedUpload(t *testing.T, name string, data []byte, seals int) (*upload.Session, *upload.Sealed) {
 	t.Helper()
 	ctx := context.Background()
 	s, err := e.m.Create(ctx, "alice", name, int64(len(data)))
@@ -26,11 +27,26 @@ func (e *env) sealedUpload(t *testing.T, name string, data []byte) (*upload.Sess
 	for i, p := range split(data, 5*mib) {
 		e.uploadPart(t, s.ID, i+1, p)
 	}
-	sealed, err := e.m.Seal(ctx, s.ID, "alice")
-	if err != nil {
-		t.Fatalf("seal: %v", err)
+	got := make([]*upload.Sealed, seals)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() {
+			var err error
+			if got[i], err = e.m.Seal(ctx, s.ID, "alice"); err != nil {
+				t.Errorf("seal %d: %v", i, err)
+			}
+		})
 	}
-	return s, sealed
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	for _, g := range got[1:] {
+		if *g != *got[0] {
+			t.Fatalf("concurrent seals disagree: %+v and %+v", *g, *got[0])
+		}
+	}
+	return s, got[0]
 }
 
 // TestSealThenHash: Seal completes and type-checks without reading the whole file and keeps
@@ -40,7 +56,7 @@ func TestSealThenHash(t *testing.T) {
 	e := newEnv(t, upload.Options{PartSize: 5 * mib})
 	ctx := context.Background()
 	data := pngFile(t, fileSize)
-	s, sealed := e.sealedUpload(t, "黄河 渡口.png", data)
+	s, sealed := e.sealedUpload(t, "黄河 渡口.png", data, 4)
 	want := upload.Sealed{ID: s.ID, Key: s.Key, Size: fileSize, MediaType: "image/png", Ext: ".png",
 		DisplayName: "黄河 渡口.png", SafeName: s.SafeName}
 	if *sealed != want {
@@ -49,17 +65,10 @@ func TestSealThenHash(t *testing.T) {
 	if _, err := e.m.Get(ctx, s.ID, "alice"); err != nil {
 		t.Fatalf("the session must stay until Remove: %v", err)
 	}
-	// Sealing again, even several times at once (a repeated request), gives the same answer.
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			again, err := e.m.Seal(ctx, s.ID, "alice")
-			if err != nil || *again != want {
-				t.Errorf("seal again = %+v, %v", again, err)
-			}
-		})
+	again, err := e.m.Seal(ctx, s.ID, "alice")
+	if err != nil || *again != want {
+		t.Fatalf("seal again = %+v, %v", again, err)
 	}
-	wg.Wait()
 
 	var reads []int64
 	f, err := e.m.Hash(ctx, sealed, func(n int64) { reads = append(reads, n) })
@@ -102,7 +111,7 @@ func TestSealThenHash(t *testing.T) {
 func TestClaim(t *testing.T) {
 	e := newEnv(t, upload.Options{PartSize: 5 * mib})
 	ctx := context.Background()
-	s, _ := e.sealedUpload(t, "claim.png", pngFile(t, 6*mib))
+	s, _ := e.sealedUpload(t, "claim.png", pngFile(t, 6*mib), 1)
 	const n = 8
 	got := make([]string, n)
 	errs := make([]error, n)
@@ -161,13 +170,13 @@ func TestClaim(t *testing.T) {
 func TestJanitorSparesAFreshClaim(t *testing.T) {
 	e := newEnv(t, upload.Options{PartSize: 5 * mib})
 	ctx := context.Background()
-	claimed, _ := e.sealedUpload(t, "claimed.png", pngFile(t, 6*mib))
-	_, _ = e.sealedUpload(t, "never-attached.png", pngFile(t, 6*mib))
-	time.Sleep(50 * time.Millisecond)
+	claimed, _ := e.sealedUpload(t, "claimed.png", pngFile(t, 6*mib), 1)
+	_, _ = e.sealedUpload(t, "never-attached.png", pngFile(t, 6*mib), 1)
+	time.Sleep(2 * time.Second)
 	if _, err := e.m.Claim(ctx, claimed.ID, "alice", strings.Repeat("c", 24)); err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.m.Janitor(ctx, 40*time.Millisecond)
+	n, err := e.m.Janitor(ctx, time.Second)
 	if err != nil || n != 1 {
 		t.Fatalf("janitor = %d, %v; want the unclaimed upload only", n, err)
 	}

@@ -225,6 +225,16 @@ func (s *Session) PartLength(n int) int64 {
 	return s.Size - int64(s.Parts-1)*s.PartSize
 }
 
+// AllParts lists every part of the session at its size, as MinIO held them before the
+// upload was sealed (ETags and checksums are gone with the multipart upload).
+func (s *Session) AllParts() []Part {
+	parts := make([]Part, s.Parts)
+	for i := range parts {
+		parts[i] = Part{Number: i + 1, Size: s.PartLength(i + 1)}
+	}
+	return parts
+}
+
 // Part is a part MinIO holds for an upload.
 type Part struct {
 	Number   int    `json:"number"`
@@ -247,6 +257,7 @@ type Sealed struct {
 
 // File is a completed, hashed and type-checked upload, still at its staging key.
 type File struct {
+	ID          string `json:"id,omitempty"` // the session id
 	Key         string `json:"key"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256"` // hex
@@ -427,7 +438,12 @@ func (m *Manager) Seal(ctx context.Context, id, owner string) (*Sealed, error) {
 			return nil, err
 		}
 		_, err = m.core.CompleteMultipartUpload(ctx, m.opts.Bucket, s.Key, s.UploadID, done, minio.PutObjectOptions{})
-		if err != nil && !isCode(err, "NoSuchUpload") { // NoSuchUpload: a Seal at the same time completed it
+		var answered minio.ErrorResponse
+		switch {
+		case err == nil, isCode(err, "NoSuchUpload"): // NoSuchUpload: a Seal at the same time completed it
+		case errors.As(err, &answered) && answered.StatusCode/100 == 4:
+			return nil, fmt.Errorf("%w: storage refused to complete the upload: %s", ErrInvalid, answered.Message)
+		default:
 			return nil, fmt.Errorf("upload: complete multipart upload: %w", err)
 		}
 	}
@@ -445,6 +461,15 @@ func (m *Manager) Seal(ctx context.Context, id, owner string) (*Sealed, error) {
 		return nil, te
 	}
 	return sealed, err
+}
+
+// IsSealed reports whether the session's upload has been completed into its staging object.
+func (m *Manager) IsSealed(ctx context.Context, s *Session) (bool, error) {
+	_, err := m.core.StatObject(ctx, m.opts.Bucket, s.Key, minio.StatObjectOptions{})
+	if isCode(err, "NoSuchKey") {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // detect checks the size of the completed object and the type of its first bytes.
@@ -577,6 +602,7 @@ func (m *Manager) Hash(ctx context.Context, sealed *Sealed, progress func(read i
 		return nil, fmt.Errorf("%w: object has %d bytes, session says %d", ErrIncomplete, n, sealed.Size)
 	}
 	return &File{
+		ID:          sealed.ID,
 		Key:         sealed.Key,
 		Size:        n,
 		SHA256:      hex.EncodeToString(h256.Sum(nil)),

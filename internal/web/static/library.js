@@ -553,19 +553,22 @@
         // A session from before CRC32C, on a page without crypto.subtle (plain HTTP): its
         // parts can never be checksummed here, so start over with a new session.
         await api('DELETE', '/api/v1/uploads/' + encodeURIComponent(stored));
-        got = { ok: false };
+        got = { ok: false, status: 404 };
       }
       if (got.ok && got.body && got.body.job) {
-        // Stored and taken by an attach job already (the page was left while it ran).
-        set('attaching', tr(root, 'attaching'), 100);
-        return got.body.job;
+        // Stored and taken by an attach job already (the page was left while it ran): ask
+        // to attach again, which answers with that job, or a new one if it failed.
+        return attach(itemID, got.body.id, root, set, store, key);
       }
       if (got.ok && got.body) {
         sess = got.body;
         (sess.uploaded || []).forEach(function (p) { have[p.number] = p.size; });
         set('resumed', tr(root, 'resumed'));
-      } else if (store) {
-        store.removeItem(key);
+      } else if (got.status === 404) {
+        if (store) store.removeItem(key);
+      } else {
+        // Not an answer about the session (signed out, server down): keep it for later.
+        throw new Error(problemLines(got).filter(Boolean).join(' '));
       }
     }
     if (!sess) {
@@ -639,21 +642,27 @@
     for (var w = 0; w < Math.min(PARALLEL, Math.max(todo.length, 1)); w++) workers.push(worker());
     await Promise.all(workers);
 
+    return attach(itemID, sess.id, root, set, store, key);
+  }
+
+  // attach asks the server to add a stored upload to the item and resolves to the id of the
+  // attach job. Asking again is safe (the server answers with the same job), so a dropped
+  // connection or a server that is briefly down is retried like a part. The session is
+  // forgotten only when the server says it is gone.
+  async function attach(itemID, uploadID, root, set, store, key) {
     set('attaching', tr(root, 'attaching'), 100);
-    // Asking again is safe (the server answers with the same job), so a dropped connection
-    // or a server that is briefly down is retried like a part.
     for (var attempt = 1; ; attempt++) {
       await waitOnline();
       var job;
       try {
-        job = await api('POST', '/api/v1/items/' + encodeURIComponent(itemID) + '/files', { upload_id: sess.id });
+        job = await api('POST', '/api/v1/items/' + encodeURIComponent(itemID) + '/files', { upload_id: uploadID });
       } catch (e) {
         job = { ok: false, status: 0, body: null };
       }
       if (job.ok && job.body) return job.body.id;
       var transient = job.status === 0 || job.status >= 500;
       if (!transient || attempt >= MAX_ATTEMPTS) {
-        if (store && job.status >= 400 && job.status < 500) store.removeItem(key);
+        if (store && job.status === 404) store.removeItem(key);
         throw new Error(job.status ? problemLines(job).filter(Boolean).join(' ') : tr(root, 'offline'));
       }
       var wait = Math.min(30, Math.pow(2, attempt - 1));
@@ -722,7 +731,11 @@
         var res;
         try { res = await api('GET', '/api/v1/jobs/' + encodeURIComponent(jobID)); } catch (e) { continue; }
         if (!res.ok || !res.body) {
-          if (res.status === 404) { r.set('failed', tr(root, 'failed') + problemLines(res).filter(Boolean).join(' ')); return; }
+          if (res.status === 404) {
+            if (store) store.removeItem(key);
+            r.set('failed', tr(root, 'failed') + problemLines(res).filter(Boolean).join(' '));
+            return;
+          }
           continue;
         }
         var job = res.body;
