@@ -123,9 +123,10 @@ func storageError(err error) error {
 	return dep.Unavailable(dep.MinIO, err)
 }
 
-// retryable says whether a job's error is a dependency that was down: the job waits for it.
+// retryable says whether a job's error will pass by waiting: a dependency was down, or the
+// item's next version is still claimed by a writer that died (its claim clears itself).
 func retryable(err error) bool {
-	return errors.Is(err, dep.ErrUnavailable) || errors.Is(err, search.ErrUnavailable)
+	return errors.Is(err, dep.ErrUnavailable) || errors.Is(err, search.ErrUnavailable) || errors.Is(err, library.ErrStale)
 }
 
 // failureMessage is why a job failed, in words for the librarian.

@@ -256,6 +256,9 @@ func (s *Service) AddFile(ctx context.Context, actor accounts.Account, id, ifVer
 			SHA512: up.SHA512, SHA256: up.SHA256, Type: up.MediaType}}}, nil
 	})
 	if errors.Is(err, errAlreadyAdded) {
+		// A worker that added it died before it could say so: say it now (a second
+		// derivatives event is harmless).
+		s.notify.FileAdded(ctx, id, added)
 		it, err = s.Get(ctx, id)
 		return it, added, err
 	}

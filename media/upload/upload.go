@@ -427,7 +427,9 @@ func (m *Manager) Seal(ctx context.Context, id, owner string) (*Sealed, error) {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		// Sealed before (or completed by a Seal that failed right after): the object is there.
-		if _, serr := m.core.StatObject(ctx, m.opts.Bucket, s.Key, minio.StatObjectOptions{}); serr != nil {
+		if sealed, serr := m.IsSealed(ctx, s); serr != nil {
+			return nil, fmt.Errorf("upload: stat completed object: %w", serr)
+		} else if !sealed {
 			return nil, err
 		}
 	case err != nil:

@@ -549,16 +549,17 @@
     var stored = store && store.getItem(key);
     if (stored) {
       var got = await api('GET', '/api/v1/uploads/' + encodeURIComponent(stored));
-      if (got.ok && got.body && got.body.checksum_algorithm === 'SHA256' && !(window.crypto && crypto.subtle)) {
+      if (got.ok && got.body && got.body.job) {
+        // Stored and taken by an attach job already (the page was left while it ran, or the
+        // job failed): ask to attach again, which answers with that job, or a new one on the
+        // stored file if it failed.
+        return attach(itemID, got.body.id, root, set, store, key);
+      }
+      if (got.ok && got.body && !got.body.sealed && got.body.checksum_algorithm === 'SHA256' && !(window.crypto && crypto.subtle)) {
         // A session from before CRC32C, on a page without crypto.subtle (plain HTTP): its
         // parts can never be checksummed here, so start over with a new session.
         await api('DELETE', '/api/v1/uploads/' + encodeURIComponent(stored));
         got = { ok: false, status: 404 };
-      }
-      if (got.ok && got.body && got.body.job) {
-        // Stored and taken by an attach job already (the page was left while it ran): ask
-        // to attach again, which answers with that job, or a new one if it failed.
-        return attach(itemID, got.body.id, root, set, store, key);
       }
       if (got.ok && got.body) {
         sess = got.body;
@@ -736,6 +737,10 @@
             r.set('failed', tr(root, 'failed') + problemLines(res).filter(Boolean).join(' '));
             return;
           }
+          if (res.status === 401) { // signed out: the job goes on; say so and stop asking
+            r.set('failed', problemLines(res).filter(Boolean).join(' '));
+            return;
+          }
           continue;
         }
         var job = res.body;
@@ -746,7 +751,7 @@
           return;
         }
         if (job.state === 'failed') {
-          if (store) store.removeItem(key);
+          // The session is kept: dropping the file again tries the stored upload again.
           r.set('failed', tr(root, 'failed') + (job.error || ''));
           return;
         }
