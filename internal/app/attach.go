@@ -60,8 +60,9 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 	default:
 		err = lease.Fail(final, failureMessage(err))
 	}
-	if err != nil && !errors.Is(err, jobs.ErrLost) {
-		// Finishing failed: the event comes back, and the next run finds the file added.
+	if err != nil {
+		// Finishing failed (or another worker holds the job now): the event comes back, and
+		// the next run finds the job ended, or the file added.
 		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
 	}
 	return nil
@@ -140,7 +141,7 @@ func failureMessage(err error) string {
 
 // attachStale is how long a running attach job may go without an update before another
 // worker takes it over; the heartbeat updates it four times as often.
-const attachStale = time.Minute
+const attachStale = library.AttachStale
 
 // heartbeat touches the job while the work runs, so that a long copy (20 GB into the OCFL
 // object) is not taken for a dead worker. The returned context ends, with cause

@@ -25,6 +25,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/shizuishan/culturecloud/internal/app"
+	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/media/upload"
 )
@@ -311,17 +312,38 @@ func TestLibrarianPublishesAndVisitorsFindIt(t *testing.T) {
 	}
 }
 
+// librarianWithItem starts a server, signs a new librarian in to the console in a browser
+// and creates an item there; it returns the server's configuration, the browser and the item.
+func librarianWithItem(t *testing.T, name, password, title string) (*config.Config, context.Context, string) {
+	t.Helper()
+	cfg := testenv.Config(t, testenv.Shared(t))
+	srv := testenv.StartServer(t, cfg)
+	createLibrarian(t, srv.URL, name, password)
+	ctx := browser(t)
+	login(t, ctx, srv.URL, name, password)
+	return cfg, ctx, newItemInConsole(t, ctx, srv.URL, title)
+}
+
+// waitUploadDone waits until the console lists one upload as done, and fails the test if
+// one failed instead.
+func waitUploadDone(t *testing.T, ctx context.Context) {
+	t.Helper()
+	state := get(t, ctx, "upload", chromedp.Poll[string](`(function(){
+		var failed = document.querySelector('#upload-list li[data-state="failed"]');
+		if (failed) return 'failed: ' + failed.textContent;
+		return document.querySelectorAll('#upload-list li[data-state="done"]').length === 1 ? 'done' : '';
+	})()`, chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(200*time.Millisecond)))
+	if state != "done" {
+		t.Fatalf("upload: %s", state)
+	}
+}
+
 // TestConsoleStartsOverAnOldSHA256SessionWithoutCryptoSubtle: a session from before CRC32C
 // part checksums wants SHA-256, which a plain-HTTP page cannot compute (no crypto.subtle).
 // The console, about to resume it, deletes it and uploads with a new session instead.
 func TestConsoleStartsOverAnOldSHA256SessionWithoutCryptoSubtle(t *testing.T) {
-	cfg := testenv.Config(t, testenv.Shared(t))
-	srv := testenv.StartServer(t, cfg)
-	const name, password = "ma.hn", "Huinong-Reading-3"
-	createLibrarian(t, srv.URL, name, password)
-	ctx := browser(t)
-	login(t, ctx, srv.URL, name, password)
-	id := newItemInConsole(t, ctx, srv.URL, "惠农老照片")
+	const name = "ma.hn"
+	cfg, ctx, id := librarianWithItem(t, name, "Huinong-Reading-3", "惠农老照片")
 
 	// The old session, as the server made them before: same owner, file name and size.
 	file := testFiles(t)[0]
@@ -344,14 +366,7 @@ func TestConsoleStartsOverAnOldSHA256SessionWithoutCryptoSubtle(t *testing.T) {
 			Object.defineProperty(window.crypto, 'subtle', { value: undefined, configurable: true });`))
 
 	do(t, ctx, "upload the file", chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{file}))
-	state := get(t, ctx, "upload", chromedp.Poll[string](`(function(){
-		var failed = document.querySelector('#upload-list li[data-state="failed"]');
-		if (failed) return 'failed: ' + failed.textContent;
-		return document.querySelectorAll('#upload-list li[data-state="done"]').length === 1 ? 'done' : '';
-	})()`, chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(200*time.Millisecond)))
-	if state != "done" {
-		t.Fatalf("upload: %s", state)
-	}
+	waitUploadDone(t, ctx)
 	if _, err := old.Get(context.Background(), sess.ID, name); !errors.Is(err, upload.ErrNotFound) {
 		t.Errorf("the old SHA-256 session: %v, want it deleted", err)
 	}
@@ -362,13 +377,8 @@ func TestConsoleStartsOverAnOldSHA256SessionWithoutCryptoSubtle(t *testing.T) {
 // from the server that a job took the upload and follows that job: nothing is sent again
 // and the item gets the file once.
 func TestConsoleFollowsTheJobOfAnAttachedUpload(t *testing.T) {
-	cfg := testenv.Config(t, testenv.Shared(t))
-	srv := testenv.StartServer(t, cfg)
-	const name, password = "zhang.sx", "Shixia-Archive-7"
-	createLibrarian(t, srv.URL, name, password)
-	ctx := browser(t)
-	login(t, ctx, srv.URL, name, password)
-	id := newItemInConsole(t, ctx, srv.URL, "石嘴山老街照片")
+	const name = "zhang.sx"
+	cfg, ctx, id := librarianWithItem(t, name, "Shixia-Archive-7", "石嘴山老街照片")
 
 	// The upload as the console made it, accepted with the same request the console sends.
 	file := testFiles(t)[0]
@@ -413,14 +423,7 @@ func TestConsoleFollowsTheJobOfAnAttachedUpload(t *testing.T) {
 	)
 
 	do(t, ctx, "drop the same file again", chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{file}))
-	state := get(t, ctx, "upload", chromedp.Poll[string](`(function(){
-		var failed = document.querySelector('#upload-list li[data-state="failed"]');
-		if (failed) return 'failed: ' + failed.textContent;
-		return document.querySelectorAll('#upload-list li[data-state="done"]').length === 1 ? 'done' : '';
-	})()`, chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(200*time.Millisecond)))
-	if state != "done" {
-		t.Fatalf("upload: %s", state)
-	}
+	waitUploadDone(t, ctx)
 	it, err := core.Library.Get(bg, id)
 	if err != nil {
 		t.Fatal(err)

@@ -220,9 +220,11 @@ func (s *Server) attachFile(c *gin.Context) {
 		s.fail(c, validate.Errors{{Field: "upload", Code: "upload_attached"}})
 		return
 	}
-	// A job still queued may have lost its event (Redis failed between the two writes):
-	// append it again; a worker begins a job only once.
-	if created || job.State == jobs.Queued {
+	// A job still queued may have lost its event (Redis failed between the two writes), and
+	// one running but silent lost its worker: append the event again; a worker begins a job
+	// only when it is queued or silent.
+	silent := job.State == jobs.Running && time.Since(job.Updated) > library.AttachStale
+	if created || job.State == jobs.Queued || silent {
 		if err := s.Outbox.Append(ctx, outbox.Event{Kind: "attach", ID: itemID, Ref: jobs.Ref(job.ID)}); err != nil {
 			s.fail(c, err)
 			return

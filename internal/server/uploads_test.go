@@ -343,43 +343,44 @@ func TestAttachRecovers(t *testing.T) {
 	ctx := context.Background()
 
 	for _, tc := range []struct {
-		name     string
-		prepare  func(t *testing.T, item, upload, owner string) string // returns the job it made, if any
-		cancel   bool                                                  // DELETE instead of attaching again
-		sameJob  bool                                                  // the request answers with the prepared job
-		wantFile bool
+		name    string
+		prepare func(t *testing.T, item, upload, owner string) string // returns the job it made
+		cancel  bool                                                  // DELETE instead of attaching again
+		sameJob bool                                                  // the request answers with the prepared job
 	}{
-		{name: "claimed, the request died before the job", sameJob: true, wantFile: true,
+		{name: "sealed, the request died before the claim",
 			prepare: func(t *testing.T, _, up, owner string) string {
-				id := jobs.NewID()
-				seal(t, core, up, owner)
-				if _, err := core.Uploads.Claim(ctx, up, owner, id); err != nil {
+				if _, err := core.Uploads.Seal(ctx, up, owner); err != nil {
 					t.Fatal(err)
 				}
+				// A console coming back is told that every part is stored.
+				var view struct {
+					Size     int64 `json:"size"`
+					Sealed   bool  `json:"sealed"`
+					Uploaded []struct {
+						Number int   `json:"number"`
+						Size   int64 `json:"size"`
+					} `json:"uploaded"`
+				}
+				dwk.want(http.StatusOK, "GET", "/api/v1/uploads/"+up, nil).json(t, &view)
+				if !view.Sealed || len(view.Uploaded) != 1 || view.Uploaded[0].Number != 1 || view.Uploaded[0].Size != view.Size {
+					t.Fatalf("GET a sealed upload: %+v", view)
+				}
+				return ""
+			}},
+		{name: "claimed, the request died before the job", sameJob: true,
+			prepare: func(t *testing.T, item, up, owner string) string {
+				id, _ := claimed(t, core, item, up, owner, false)
 				return id
 			}},
-		{name: "job queued, its event lost", sameJob: true, wantFile: true,
+		{name: "job queued, its event lost", sameJob: true,
 			prepare: func(t *testing.T, item, up, owner string) string {
-				id := jobs.NewID()
-				sealed := seal(t, core, up, owner)
-				if _, err := core.Uploads.Claim(ctx, up, owner, id); err != nil {
-					t.Fatal(err)
-				}
-				if _, _, err := core.Jobs.CreateOnce(ctx, id, "attach", owner, library.AttachJob{Item: item, Upload: up, Sealed: sealed}); err != nil {
-					t.Fatal(err)
-				}
+				id, _ := claimed(t, core, item, up, owner, true)
 				return id
 			}},
-		{name: "the worker died after adding the file", sameJob: true, wantFile: true,
+		{name: "the worker died after adding the file", sameJob: true,
 			prepare: func(t *testing.T, item, up, owner string) string {
-				id := jobs.NewID()
-				sealed := seal(t, core, up, owner)
-				if _, err := core.Uploads.Claim(ctx, up, owner, id); err != nil {
-					t.Fatal(err)
-				}
-				if _, _, err := core.Jobs.CreateOnce(ctx, id, "attach", owner, library.AttachJob{Item: item, Upload: up, Sealed: sealed}); err != nil {
-					t.Fatal(err)
-				}
+				id, sealed := claimed(t, core, item, up, owner, true)
 				// What the worker did before it died: hashed (kept in the job), added the file.
 				f, err := core.Uploads.Hash(ctx, sealed, nil)
 				if err != nil {
@@ -398,7 +399,7 @@ func TestAttachRecovers(t *testing.T) {
 				}
 				return id
 			}},
-		{name: "job failed: try again", wantFile: true, prepare: failedJob(core)},
+		{name: "job failed: try again", prepare: failedJob(core)},
 		{name: "job failed: cancel", cancel: true, prepare: failedJob(core)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -429,29 +430,32 @@ func TestAttachRecovers(t *testing.T) {
 	}
 }
 
-// seal seals an upload as the attach request does.
-func seal(t *testing.T, core *app.Core, up, owner string) *upload.Sealed {
+// claimed seals an upload and claims it for a new job id, as the attach request does; with
+// record it also records the job (queued, with no event appended: no worker runs it).
+func claimed(t *testing.T, core *app.Core, item, up, owner string, record bool) (string, *upload.Sealed) {
 	t.Helper()
-	sealed, err := core.Uploads.Seal(context.Background(), up, owner)
+	ctx := context.Background()
+	sealed, err := core.Uploads.Seal(ctx, up, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sealed
+	id := jobs.NewID()
+	if _, err := core.Uploads.Claim(ctx, up, owner, id); err != nil {
+		t.Fatal(err)
+	}
+	if record {
+		if _, _, err := core.Jobs.CreateOnce(ctx, id, "attach", owner, library.AttachJob{Item: item, Upload: up, Sealed: sealed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return id, sealed
 }
 
 // failedJob prepares an upload claimed by an attach job that failed.
 func failedJob(core *app.Core) func(t *testing.T, item, up, owner string) string {
 	return func(t *testing.T, item, up, owner string) string {
-		ctx := context.Background()
-		id := jobs.NewID()
-		sealed := seal(t, core, up, owner)
-		if _, err := core.Uploads.Claim(ctx, up, owner, id); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := core.Jobs.CreateOnce(ctx, id, "attach", owner, library.AttachJob{Item: item, Upload: up, Sealed: sealed}); err != nil {
-			t.Fatal(err)
-		}
-		if err := core.Jobs.Fail(ctx, id, "MinIO read failed"); err != nil {
+		id, _ := claimed(t, core, item, up, owner, true)
+		if err := core.Jobs.Fail(context.Background(), id, "MinIO read failed"); err != nil {
 			t.Fatal(err)
 		}
 		return id
