@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"time"
 
@@ -93,7 +94,7 @@ func (s *Store) createNX(ctx context.Context, j Job) (Job, bool, error) {
 	}
 	created, err := s.rdb.SetNX(ctx, s.prefix+j.ID, data, ttl).Result()
 	if err != nil {
-		return Job{}, false, dep.Unavailable(dep.Redis, err)
+		return Job{}, false, dep.FromRedis(err)
 	}
 	if created {
 		return j, true, nil
@@ -116,7 +117,7 @@ func (s *Store) save(ctx context.Context, j Job) error {
 	if err != nil {
 		return err
 	}
-	return dep.Unavailable(dep.Redis, s.rdb.Set(ctx, s.prefix+j.ID, data, ttl).Err())
+	return dep.FromRedis(s.rdb.Set(ctx, s.prefix+j.ID, data, ttl).Err())
 }
 
 // Get reads a job.
@@ -129,7 +130,7 @@ func (s *Store) Get(ctx context.Context, id string) (Job, error) {
 		return Job{}, ErrNotFound
 	}
 	if err != nil {
-		return Job{}, dep.Unavailable(dep.Redis, err)
+		return Job{}, dep.FromRedis(err)
 	}
 	var j Job
 	if err := json.Unmarshal(data, &j); err != nil {
@@ -143,6 +144,9 @@ func (s *Store) Update(ctx context.Context, id string, fn func(j *Job)) error {
 	_, _, err := s.change(ctx, id, func(j *Job) bool { fn(j); return true })
 	return err
 }
+
+// errDamaged means a job record that does not decode: a bug, not Redis failing.
+var errDamaged = errors.New("jobs: damaged job record")
 
 // change applies fn to the job and saves the result if fn says so, atomically: when another
 // writer changed the job meanwhile (a worker's heartbeat, a second worker), fn runs again on
@@ -165,7 +169,7 @@ func (s *Store) change(ctx context.Context, id string, fn func(j *Job) bool) (Jo
 			}
 			j = Job{}
 			if err := json.Unmarshal(data, &j); err != nil {
-				return err
+				return fmt.Errorf("%w: %s: %w", errDamaged, id, err)
 			}
 			if !fn(&j) {
 				return nil
@@ -186,10 +190,10 @@ func (s *Store) change(ctx context.Context, id string, fn func(j *Job) bool) (Jo
 			continue
 		case err == nil:
 			return j, changed, nil
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrNotFound), errors.Is(err, errDamaged):
 			return Job{}, false, err
 		default:
-			return Job{}, false, dep.Unavailable(dep.Redis, err)
+			return Job{}, false, dep.FromRedis(err)
 		}
 	}
 }
@@ -250,7 +254,7 @@ func (l *Lease) Touch(ctx context.Context) error { return l.Update(ctx, func(*Jo
 
 // Progress records how far the job is.
 func (l *Lease) Progress(ctx context.Context, percent int) error {
-	return l.Update(ctx, func(j *Job) { j.Percent = min(max(percent, 0), 100) })
+	return l.Update(ctx, progressed(percent))
 }
 
 // Requeue hands the job back, for the next delivery to begin at once.
@@ -260,16 +264,16 @@ func (l *Lease) Requeue(ctx context.Context) error {
 
 // Finish marks the job done with its result.
 func (l *Lease) Finish(ctx context.Context, result any) error {
-	data, err := json.Marshal(result)
+	fn, err := finished(result)
 	if err != nil {
 		return err
 	}
-	return l.Update(ctx, func(j *Job) { j.State, j.Percent, j.Result, j.Error = Done, 100, data, "" })
+	return l.Update(ctx, fn)
 }
 
 // Fail marks the job failed with a message for people.
 func (l *Lease) Fail(ctx context.Context, message string) error {
-	return l.Update(ctx, func(j *Job) { j.State, j.Error = Failed, message })
+	return l.Update(ctx, failed(message))
 }
 
 // Abandon records, unless a job has the id already, a failed job under it with message: a
@@ -289,21 +293,38 @@ func (s *Store) Abandon(ctx context.Context, id, kind, owner, message string) (J
 
 // Progress records how far a job is.
 func (s *Store) Progress(ctx context.Context, id string, percent int) error {
-	return s.Update(ctx, id, func(j *Job) { j.Percent = min(max(percent, 0), 100) })
+	return s.Update(ctx, id, progressed(percent))
 }
 
 // Finish marks a job done with its result.
 func (s *Store) Finish(ctx context.Context, id string, result any) error {
-	data, err := json.Marshal(result)
+	fn, err := finished(result)
 	if err != nil {
 		return err
 	}
-	return s.Update(ctx, id, func(j *Job) { j.State, j.Percent, j.Result, j.Error = Done, 100, data, "" })
+	return s.Update(ctx, id, fn)
 }
 
 // Fail marks a job failed with a message for people.
 func (s *Store) Fail(ctx context.Context, id, message string) error {
-	return s.Update(ctx, id, func(j *Job) { j.State, j.Error = Failed, message })
+	return s.Update(ctx, id, failed(message))
+}
+
+// The changes that Store and Lease both make.
+func progressed(percent int) func(*Job) {
+	return func(j *Job) { j.Percent = min(max(percent, 0), 100) }
+}
+
+func finished(result any) (func(*Job), error) {
+	data, err := json.Marshal(result)
+	if err != nil {
+		return nil, err
+	}
+	return func(j *Job) { j.State, j.Percent, j.Result, j.Error = Done, 100, data, "" }, nil
+}
+
+func failed(message string) func(*Job) {
+	return func(j *Job) { j.State, j.Error = Failed, message }
 }
 
 // Ref packs a job id into an outbox reference.

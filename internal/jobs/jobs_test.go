@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 )
@@ -199,5 +200,23 @@ func TestUpdatesAreAtomic(t *testing.T) {
 	got, err := s.Get(ctx, j.ID)
 	if err != nil || got.Percent != 6 {
 		t.Fatalf("after 6 increments: %+v, %v", got, err)
+	}
+}
+
+// TestDamagedRecordIsNotAnOutage: a job record that does not decode is reported as such, not
+// as Redis being unavailable (which would make callers answer 503 and retry for ever).
+func TestDamagedRecordIsNotAnOutage(t *testing.T) {
+	cfg := testenv.Config(t, testenv.Shared(t))
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.Redis.Addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	s := jobs.New(rdb, cfg.Redis.KeyPrefix)
+	ctx := context.Background()
+	id := jobs.NewID()
+	if err := rdb.Set(ctx, cfg.Redis.KeyPrefix+"job:"+id, "{not json", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(ctx, id, func(*jobs.Job) {})
+	if err == nil || errors.Is(err, dep.ErrUnavailable) {
+		t.Fatalf("update of a damaged record: %v; want an error that is not an outage", err)
 	}
 }

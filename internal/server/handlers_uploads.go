@@ -149,10 +149,8 @@ func (s *Server) abortUpload(c *gin.Context) {
 		s.uploadError(c, err)
 		return
 	}
-	jobID, _, err := s.claimedJob(c, sess)
-	if err == nil && jobID != "" {
-		err = upload.ErrClaimed
-	}
+	// A failed job gives its claim up here; Abort refuses an upload a job still holds.
+	_, _, err = s.claimedJob(c, sess)
 	if err == nil {
 		err = s.Uploads.Abort(ctx, sess.ID, owner)
 	}
@@ -235,10 +233,14 @@ func (s *Server) attachFile(c *gin.Context) {
 	c.JSON(http.StatusAccepted, job)
 }
 
+// claimGrace is how long a claim may point at a job not yet recorded: the request that
+// claimed it records the job next, within seconds.
+const claimGrace = time.Minute
+
 // claimedJob returns the job that holds the session and, once recorded, that job. It
 // returns "" when no job holds the session: a job that failed gives its claim up, so that
 // the librarian can try again or cancel; so does one whose request never recorded it, after
-// a minute (a failed job is recorded under its id first, so that request cannot record it
+// claimGrace (a failed job is recorded under its id first, so that request cannot record it
 // late).
 func (s *Server) claimedJob(c *gin.Context, sess *upload.Session) (string, *jobs.Job, error) {
 	if sess.ClaimedBy == "" {
@@ -247,7 +249,7 @@ func (s *Server) claimedJob(c *gin.Context, sess *upload.Session) (string, *jobs
 	ctx := c.Request.Context()
 	job, err := s.Jobs.Get(ctx, sess.ClaimedBy)
 	switch {
-	case errors.Is(err, jobs.ErrNotFound) && time.Since(sess.ClaimedAt) < time.Minute:
+	case errors.Is(err, jobs.ErrNotFound) && time.Since(sess.ClaimedAt) < claimGrace:
 		return sess.ClaimedBy, nil, nil // its request may still be recording it
 	case errors.Is(err, jobs.ErrNotFound):
 		job, err = s.Jobs.Abandon(ctx, sess.ClaimedBy, "attach", sess.Owner, "the request that started this job did not finish")

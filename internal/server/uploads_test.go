@@ -15,6 +15,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
 
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/jobs"
@@ -347,6 +350,7 @@ func TestAttachRecovers(t *testing.T) {
 		prepare func(t *testing.T, item, upload, owner string) string // returns the job it made
 		cancel  bool                                                  // DELETE instead of attaching again
 		sameJob bool                                                  // the request answers with the prepared job
+		after   func(t *testing.T, prepared string)                   // more to check, if anything
 	}{
 		{name: "sealed, the request died before the claim",
 			prepare: func(t *testing.T, _, up, owner string) string {
@@ -372,6 +376,19 @@ func TestAttachRecovers(t *testing.T) {
 			prepare: func(t *testing.T, item, up, owner string) string {
 				id, _ := claimed(t, core, item, up, owner, false)
 				return id
+			}},
+		{name: "claimed long ago, the request died before the job",
+			prepare: func(t *testing.T, item, up, owner string) string {
+				id, _ := claimed(t, core, item, up, owner, false)
+				backdateClaim(t, core, srv.Config.MinIO.Bucket, up, time.Hour)
+				return id
+			},
+			after: func(t *testing.T, prepared string) {
+				// The claim's job is recorded as failed, so its request can never record it.
+				j, err := core.Jobs.Get(ctx, prepared)
+				if err != nil || j.State != jobs.Failed || j.Error == "" {
+					t.Errorf("the abandoned claim's job: %+v, %v; want failed with a reason", j, err)
+				}
 			}},
 		{name: "job queued, its event lost", sameJob: true,
 			prepare: func(t *testing.T, item, up, owner string) string {
@@ -426,6 +443,9 @@ func TestAttachRecovers(t *testing.T) {
 			if len(cur.Files) != 1 {
 				t.Fatalf("files: %+v", cur.Files)
 			}
+			if tc.after != nil {
+				tc.after(t, prepared)
+			}
 		})
 	}
 }
@@ -449,6 +469,30 @@ func claimed(t *testing.T, core *app.Core, item, up, owner string, record bool) 
 		}
 	}
 	return id, sealed
+}
+
+// backdateClaim moves the session's claim back by age, as if its request had died that long
+// ago (the session is a JSON document in MinIO).
+func backdateClaim(t *testing.T, core *app.Core, bucket, up string, age time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	key := "uploads/sessions/" + up + ".json"
+	obj, err := core.Docs.Client().GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	err = json.NewDecoder(obj).Decode(&doc)
+	obj.Close()
+	if err != nil || doc["claimed_by"] == nil {
+		t.Fatalf("session %v: %v", doc, err)
+	}
+	doc["claimed_at"] = time.Now().Add(-age).UTC().Format(time.RFC3339Nano)
+	data, _ := json.Marshal(doc)
+	if _, err := core.Docs.Client().PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectOptions{ContentType: "application/json"}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // failedJob prepares an upload claimed by an attach job that failed.

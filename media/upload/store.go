@@ -17,41 +17,29 @@ const maxSessionDoc = 64 << 10
 
 func (m *Manager) sessionKey(id string) string { return m.opts.Prefix + "sessions/" + id + ".json" }
 
-func (m *Manager) putSession(ctx context.Context, s *Session) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("upload: encode session: %w", err)
-	}
-	_, err = m.core.Client.PutObject(ctx, m.opts.Bucket, m.sessionKey(s.ID), bytes.NewReader(b), int64(len(b)),
-		minio.PutObjectOptions{ContentType: "application/json"})
-	if err != nil {
-		return fmt.Errorf("upload: write session: %w", err)
-	}
-	return nil
-}
-
 // errSessionChanged means a conditional session write lost to another writer.
 var errSessionChanged = errors.New("upload: session changed concurrently")
 
-// putSessionIfMatch writes s only over the version of its document that has etag.
-func (m *Manager) putSessionIfMatch(ctx context.Context, s *Session, etag string) error {
+// putSession writes the session document; with an etag, only over the version that has it.
+func (m *Manager) putSession(ctx context.Context, s *Session, etag string) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("upload: encode session: %w", err)
 	}
 	opts := minio.PutObjectOptions{ContentType: "application/json"}
-	opts.SetMatchETag(etag)
-	_, err = m.core.Client.PutObject(ctx, m.opts.Bucket, m.sessionKey(s.ID), bytes.NewReader(b), int64(len(b)), opts)
-	if isCode(err, "PreconditionFailed") {
-		return errSessionChanged
+	if etag != "" {
+		opts.SetMatchETag(etag)
 	}
-	if isCode(err, "NoSuchKey") {
+	_, err = m.core.Client.PutObject(ctx, m.opts.Bucket, m.sessionKey(s.ID), bytes.NewReader(b), int64(len(b)), opts)
+	switch {
+	case err == nil:
+		return nil
+	case isCode(err, "PreconditionFailed"):
+		return errSessionChanged
+	case isCode(err, "NoSuchKey"):
 		return fmt.Errorf("%w: session %s was removed", ErrNotFound, s.ID)
 	}
-	if err != nil {
-		return fmt.Errorf("upload: write session: %w", err)
-	}
-	return nil
+	return fmt.Errorf("upload: write session: %w", err)
 }
 
 func (m *Manager) getSession(ctx context.Context, id string) (*Session, error) {

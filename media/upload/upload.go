@@ -257,15 +257,9 @@ type Sealed struct {
 
 // File is a completed, hashed and type-checked upload, still at its staging key.
 type File struct {
-	ID          string `json:"id,omitempty"` // the session id
-	Key         string `json:"key"`
-	Size        int64  `json:"size"`
-	SHA256      string `json:"sha256"` // hex
-	SHA512      string `json:"sha512"` // hex
-	MediaType   string `json:"media_type"`
-	Ext         string `json:"ext"`
-	DisplayName string `json:"display_name"`
-	SafeName    string `json:"safe_name"`
+	Sealed
+	SHA256 string `json:"sha256"` // hex
+	SHA512 string `json:"sha512"` // hex
 }
 
 // Create starts an upload of size bytes named fileName for owner.
@@ -310,7 +304,7 @@ func (m *Manager) Create(ctx context.Context, owner, fileName string, size int64
 	if err != nil {
 		return nil, fmt.Errorf("upload: start multipart upload: %w", err)
 	}
-	if err := m.putSession(ctx, s); err != nil {
+	if err := m.putSession(ctx, s, ""); err != nil {
 		// Do not leave an upload without a session behind (the janitor would catch it too).
 		_ = m.core.AbortMultipartUpload(context.WithoutCancel(ctx), m.opts.Bucket, s.Key, s.UploadID)
 		return nil, err
@@ -426,12 +420,8 @@ func (m *Manager) Seal(ctx context.Context, id, owner string) (*Sealed, error) {
 	parts, err := m.listParts(ctx, s)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		// Sealed before (or completed by a Seal that failed right after): the object is there.
-		if sealed, serr := m.IsSealed(ctx, s); serr != nil {
-			return nil, fmt.Errorf("upload: stat completed object: %w", serr)
-		} else if !sealed {
-			return nil, err
-		}
+		// No multipart upload: sealed before (or completed by a Seal that failed right after),
+		// and detect finds the object, or the upload is gone, and detect says so.
 	case err != nil:
 		return nil, err
 	default:
@@ -540,7 +530,7 @@ func (m *Manager) swapClaim(ctx context.Context, id, owner, from, to string) (st
 		if to == "" {
 			s.ClaimedAt = time.Time{}
 		}
-		err = m.putSessionIfMatch(ctx, s, etag)
+		err = m.putSession(ctx, s, etag)
 		if errors.Is(err, errSessionChanged) && attempt < 3 {
 			continue // someone else wrote it meanwhile: look at their claim
 		}
@@ -603,17 +593,7 @@ func (m *Manager) Hash(ctx context.Context, sealed *Sealed, progress func(read i
 	if n != sealed.Size {
 		return nil, fmt.Errorf("%w: object has %d bytes, session says %d", ErrIncomplete, n, sealed.Size)
 	}
-	return &File{
-		ID:          sealed.ID,
-		Key:         sealed.Key,
-		Size:        n,
-		SHA256:      hex.EncodeToString(h256.Sum(nil)),
-		SHA512:      hex.EncodeToString(h512.Sum(nil)),
-		MediaType:   sealed.MediaType,
-		Ext:         sealed.Ext,
-		DisplayName: sealed.DisplayName,
-		SafeName:    sealed.SafeName,
-	}, nil
+	return &File{Sealed: *sealed, SHA256: hex.EncodeToString(h256.Sum(nil)), SHA512: hex.EncodeToString(h512.Sum(nil))}, nil
 }
 
 // progressReader reports the bytes read so far at most every progressEvery.
@@ -662,9 +642,9 @@ func (m *Manager) abort(ctx context.Context, s *Session) error {
 // Janitor aborts every upload whose session was last written more than olderThan ago (a
 // claim rewrites it), with its parts, staging object and session, and returns how many it
 // removed. That includes sessions whose job finished and removed the object: they are kept
-// until then so that a repeated attach request finds its job. Choose olderThan longer than the slowest honest upload
-// (hours to days for 20 GB over a library's line). Run it periodically from one worker;
-// running it on several at once is harmless.
+// until then so that a repeated attach request finds its job. Choose olderThan longer than
+// the slowest honest upload (hours to days for 20 GB over a library's line). Run it
+// periodically from one worker; running it on several at once is harmless.
 func (m *Manager) Janitor(ctx context.Context, olderThan time.Duration) (int, error) {
 	ctx, cancel := context.WithCancel(ctx) // ends the listings if we return early
 	defer cancel()
