@@ -81,11 +81,12 @@ func runDev(ctx context.Context, cfg *config.Config, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	log := NewLogger(cfg.Log, stderr)
 	fmt.Fprintf(stdout, "starting Redis, MinIO and Meilisearch (data in %s) …\n", dir)
 	stack, err := devservices.StartStack(ctx, tools, devservices.StackOptions{
 		Dir: dir, RedisPort: cfg.Dev.RedisPort, MinIOPort: cfg.Dev.MinIOPort, MinIOConsolePort: cfg.Dev.MinIOConsolePort,
 		MeilisearchPort: cfg.Dev.MeilisearchPort, MinIOUser: cfg.MinIO.AccessKey, MinIOPassword: secrets.MinIOPassword,
-		MeiliMasterKey: secrets.MeiliMasterKey,
+		MeiliMasterKey: secrets.MeiliMasterKey, Log: log,
 	})
 	if err != nil {
 		return err
@@ -96,7 +97,6 @@ func runDev(ctx context.Context, cfg *config.Config, getenv func(string) string,
 		fmt.Fprintln(stdout, "stopped.")
 	}()
 
-	log := NewLogger(cfg.Log, stderr)
 	core, err := Connect(cfg, log)
 	if err != nil {
 		return err

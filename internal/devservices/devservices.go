@@ -8,13 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -73,14 +76,50 @@ func FindTools(dir string) (Tools, error) {
 	return t, nil
 }
 
-// FreePort asks the kernel for a loopback TCP port that is free right now.
+// FreePort returns a loopback TCP port that is free right now. It is picked below the
+// kernel's ephemeral range when it can be: a port from that range may be taken as the local
+// port of some outgoing connection between this check and the service's bind, which on a
+// loaded test machine makes a service fail to start or vanish.
 func FreePort() (int, error) {
+	if low, ok := ephemeralLow(); ok && low > minServicePort+1000 {
+		for range 50 {
+			port := minServicePort + rand.IntN(low-minServicePort)
+			if portFree(port) {
+				return port, nil
+			}
+		}
+	}
 	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// minServicePort keeps picked ports away from the well-known and registered low ports.
+const minServicePort = 20000
+
+func ephemeralLow() (int, bool) {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, false
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) != 2 {
+		return 0, false
+	}
+	low, err := strconv.Atoi(fields[0])
+	return low, err == nil
+}
+
+func portFree(port int) bool {
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
 }
 
 // Process is one running service.
@@ -91,6 +130,9 @@ type Process struct {
 	done chan struct{}
 	err  error
 	once sync.Once
+	// ended is set before Stop or Kill signal the process, so that a supervisor can tell a
+	// wanted end from a crash.
+	ended atomic.Bool
 }
 
 // Spec describes how to run a service.
@@ -137,17 +179,57 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		}
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("%s exited before it was ready (%w); see %s", spec.Name, p.err, spec.LogFile)
+			return nil, fmt.Errorf("%s exited before it was ready (%w); %s", spec.Name, p.err, LogTail(spec.LogFile))
 		case <-deadline.Done():
 			p.Stop()
-			return nil, fmt.Errorf("%s not ready: %w; see %s", spec.Name, deadline.Err(), spec.LogFile)
+			return nil, fmt.Errorf("%s not ready: %w; %s", spec.Name, deadline.Err(), LogTail(spec.LogFile))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
+// logTailBytes is how much of a service's log an error quotes.
+const logTailBytes = 2048
+
+// LogTail quotes the end of a service's log file, for errors a person reads.
+func LogTail(path string) string {
+	if path == "" {
+		return "no log file"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Sprintf("log %s: %v", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Sprintf("log %s: %v", path, err)
+	}
+	off := max(st.Size()-logTailBytes, 0)
+	buf := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Sprintf("log %s: %v", path, err)
+	}
+	text := strings.TrimSpace(string(buf))
+	if text == "" {
+		return fmt.Sprintf("log %s is empty", path)
+	}
+	return fmt.Sprintf("end of %s:\n%s", path, text)
+}
+
+// Exited reports whether the process has ended, and why.
+func (p *Process) Exited() (bool, error) {
+	select {
+	case <-p.done:
+		return true, p.err
+	default:
+		return false, nil
+	}
+}
+
 // Stop asks the service to end (SIGTERM), then kills it after 10 s.
 func (p *Process) Stop() {
+	p.ended.Store(true)
 	p.once.Do(func() {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -161,6 +243,7 @@ func (p *Process) Stop() {
 
 // Kill ends the service at once, as a crash would.
 func (p *Process) Kill() {
+	p.ended.Store(true)
 	p.once.Do(func() {
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done

@@ -11,9 +11,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -68,23 +72,39 @@ func NewStack(t testing.TB) *devservices.Stack {
 	return s
 }
 
+// startAttempts is how often a stack is tried on new ports before a test fails: on a loaded
+// machine a port found free can be taken before the service binds it.
+const startAttempts = 3
+
 func startStack(dir string) (*devservices.Stack, error) {
 	tools, err := devservices.FindTools("")
 	if err != nil {
 		return nil, err
 	}
-	ports := make([]int, 4)
-	for i := range ports {
-		if ports[i], err = devservices.FreePort(); err != nil {
-			return nil, err
+	// Restarts of a service that died are logged to stderr, which go test shows when the
+	// package fails.
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var errs []error
+	for attempt := range startAttempts {
+		ports := make([]int, 4)
+		for i := range ports {
+			if ports[i], err = devservices.FreePort(); err != nil {
+				return nil, err
+			}
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		s, err := devservices.StartStack(ctx, tools, devservices.StackOptions{
+			Dir: filepath.Join(dir, strconv.Itoa(attempt)), RedisPort: ports[0], MinIOPort: ports[1],
+			MinIOConsolePort: ports[2], MeilisearchPort: ports[3],
+			MinIOUser: minioUser, MinIOPassword: minioPass, MeiliMasterKey: meiliKey, Log: log,
+		})
+		cancel()
+		if err == nil {
+			return s, nil
+		}
+		errs = append(errs, fmt.Errorf("attempt %d: %w", attempt+1, err))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	return devservices.StartStack(ctx, tools, devservices.StackOptions{
-		Dir: dir, RedisPort: ports[0], MinIOPort: ports[1], MinIOConsolePort: ports[2], MeilisearchPort: ports[3],
-		MinIOUser: minioUser, MinIOPassword: minioPass, MeiliMasterKey: meiliKey,
-	})
+	return nil, errors.Join(errs...)
 }
 
 // Unavailable fails the test under make test and CI, and skips it elsewhere.
@@ -148,6 +168,11 @@ func Config(t testing.TB, stack *devservices.Stack) *config.Config {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the services' logs when the test failed:\n%s", stack.LogTails())
+		}
+	})
 	return cfg
 }
 

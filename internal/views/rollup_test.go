@@ -14,8 +14,9 @@ import (
 func TestRollupRestore(t *testing.T) {
 	e := newEnv(t)
 	c := e.counter(views.Options{})
-	now := time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai)
+	now := today.Add(10 * time.Hour)
 	yesterday := now.AddDate(0, 0, -1)
+	yesterdayDay := yesterday.Format("2006-01-02")
 
 	if err := c.Rollup(t.Context(), now); !errors.Is(err, views.ErrNotRestored) {
 		t.Fatalf("Rollup before the first Restore = %v, want ErrNotRestored", err)
@@ -34,8 +35,8 @@ func TestRollupRestore(t *testing.T) {
 	}
 
 	var daily views.DailyRollup
-	etag := getDoc(t, e, views.DailyDocKey("2026-11-25"), &daily)
-	want := views.DailyRollup{Day: "2026-11-25",
+	etag := getDoc(t, e, views.DailyDocKey(yesterdayDay), &daily)
+	want := views.DailyRollup{Day: yesterdayDay,
 		Views: map[string]int64{"item:a": 2, "item:b": 3}, Unique: map[string]int64{"item:a": 2, "item:b": 3}}
 	if fmt.Sprint(daily) != fmt.Sprint(want) {
 		t.Fatalf("daily rollup = %+v, want %+v", daily, want)
@@ -55,7 +56,7 @@ func TestRollupRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	var again views.DailyRollup
-	if getDoc(t, e, views.DailyDocKey("2026-11-25"), &again) != etag || getDoc(t, e, views.TotalsDocKey, &views.TotalsRollup{}) != totalsETag {
+	if getDoc(t, e, views.DailyDocKey(yesterdayDay), &again) != etag || getDoc(t, e, views.TotalsDocKey, &views.TotalsRollup{}) != totalsETag {
 		t.Fatal("a second Rollup of the same state wrote a new version")
 	}
 

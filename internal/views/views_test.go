@@ -26,6 +26,12 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 var (
 	testSecret = []byte("test-secret-0123456789abcdef")
 	shanghai   = mustLocation("Asia/Shanghai")
+	// today is the current day in Shanghai at midnight: Redis keys expire from the day of a
+	// view, so tests record views near the real now, never on a fixed calendar date.
+	today = func() time.Time {
+		y, m, d := time.Now().In(shanghai).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, shanghai)
+	}()
 )
 
 func mustLocation(name string) *time.Location {
@@ -224,8 +230,13 @@ func TestRecordWindow(t *testing.T) {
 }
 
 func TestDayBuckets(t *testing.T) {
-	beforeMidnight := time.Date(2026, 11, 25, 23, 59, 59, 0, shanghai) // 15:59:59 UTC
-	atMidnight := time.Date(2026, 11, 26, 0, 0, 0, 0, shanghai)        // 16:00:00 UTC, same UTC day
+	atMidnight := today                            // 16:00:00 UTC the day before
+	beforeMidnight := atMidnight.Add(-time.Second) // 15:59:59 UTC, the same UTC day
+	day := func(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
+	yesterday, todayStr := day(beforeMidnight, shanghai), day(atMidnight, shanghai)
+	first := func(t time.Time, loc *time.Location) string {
+		return day(t.In(loc).AddDate(0, 0, 1-views.HistoryDays), loc)
+	}
 	tests := []struct {
 		name     string
 		loc      *time.Location
@@ -235,11 +246,11 @@ func TestDayBuckets(t *testing.T) {
 		first    string
 	}{
 		{"default is Shanghai", nil, atMidnight.Add(time.Hour),
-			map[string]int64{"2026-11-25": 1, "2026-11-26": 1}, 1, "2026-10-28"},
+			map[string]int64{yesterday: 1, todayStr: 1}, 1, first(atMidnight, shanghai)},
 		{"Shanghai", shanghai, atMidnight,
-			map[string]int64{"2026-11-25": 1, "2026-11-26": 1}, 1, "2026-10-28"},
+			map[string]int64{yesterday: 1, todayStr: 1}, 1, first(atMidnight, shanghai)},
 		{"UTC", time.UTC, atMidnight.Add(time.Hour),
-			map[string]int64{"2026-11-25": 2}, 2, "2026-10-27"},
+			map[string]int64{day(beforeMidnight, time.UTC): 2}, 2, first(atMidnight.Add(time.Hour), time.UTC)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -277,7 +288,7 @@ func TestDayBuckets(t *testing.T) {
 // with a target never viewed at zero.
 func TestStatsOf(t *testing.T) {
 	c := newEnv(t).counter(views.Options{})
-	now := time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai)
+	now := today.Add(10 * time.Hour)
 	record(t, c, "lesson:crs-a.0", "c:viewer-one", now.AddDate(0, 0, -3))
 	record(t, c, "lesson:crs-a.0", "c:viewer-two", now)
 	record(t, c, "completion:crs-a.0", "c:viewer-one", now)
@@ -304,7 +315,7 @@ func TestStatsOf(t *testing.T) {
 
 func TestTrending(t *testing.T) {
 	c := newEnv(t).counter(views.Options{})
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, shanghai)
+	now := today.Add(12 * time.Hour)
 	day := func(n int) time.Time { return now.AddDate(0, 0, -n) }
 	recordN(t, c, "item:a", 3, now)
 	recordN(t, c, "item:b", 5, day(3))
