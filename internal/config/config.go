@@ -63,6 +63,8 @@ type HTTP struct {
 	CookieSecure    string        `yaml:"cookie_secure"`
 	TrustedProxies  string        `yaml:"trusted_proxies"`
 	VendorDir       string        `yaml:"vendor_dir"`
+	MetricsToken    Secret        `yaml:"metrics_token"`
+	HSTSMaxAge      time.Duration `yaml:"hsts_max_age"`
 }
 
 type Log struct {
@@ -292,6 +294,8 @@ func (c *Config) Validate() error {
 		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout.String(), c.HTTP.ShutdownTimeout > 0 && c.HTTP.ShutdownTimeout <= time.Minute, "more than 0 and at most 1m"},
 		{"http.cookie_secure", c.HTTP.CookieSecure, oneOf(c.HTTP.CookieSecure, "auto", "true", "false"), "auto, true or false"},
 		{"http.trusted_proxies", c.HTTP.TrustedProxies, validCIDRs(c.HTTP.TrustedProxies), "empty, or comma-separated CIDRs such as 10.0.0.0/8"},
+		{"http.metrics_token", "[secret]", c.HTTP.MetricsToken == "" || len(c.HTTP.MetricsToken) >= 16, "empty, or at least 16 characters"},
+		{"http.hsts_max_age", c.HTTP.HSTSMaxAge.String(), c.HTTP.HSTSMaxAge >= 0, "0 (none) or a duration such as 8760h"},
 		{"log.level", c.Log.Level, oneOf(c.Log.Level, "debug", "info", "warn", "error"), "debug, info, warn or error"},
 		{"log.format", c.Log.Format, oneOf(c.Log.Format, "json", "text"), "json or text"},
 		{"minio.endpoint", c.MinIO.Endpoint, isHostPort(c.MinIO.Endpoint), "host:port"},

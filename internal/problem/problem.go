@@ -33,6 +33,8 @@ const (
 	RateLimited          Kind = "rate_limited"
 	Unavailable          Kind = "unavailable"
 	Internal             Kind = "internal"
+	MetricsToken         Kind = "metrics_token"
+	MetricsLoopback      Kind = "metrics_loopback"
 )
 
 var statusOf = map[Kind]int{
@@ -52,6 +54,8 @@ var statusOf = map[Kind]int{
 	RateLimited:          http.StatusTooManyRequests,
 	Unavailable:          http.StatusServiceUnavailable,
 	Internal:             http.StatusInternalServerError,
+	MetricsToken:         http.StatusUnauthorized,
+	MetricsLoopback:      http.StatusForbidden,
 }
 
 // Kinds lists every kind, for documentation and tests.

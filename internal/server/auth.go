@@ -131,9 +131,5 @@ func (s *Server) secureCookies(c *gin.Context) bool {
 	case "false":
 		return false
 	}
-	// Gin only honours X-Forwarded-Proto from trusted proxies via ClientIP; check it the same way.
-	if c.Request.TLS != nil {
-		return true
-	}
-	return len(s.Config.HTTP.TrustedProxyList()) > 0 && c.GetHeader("X-Forwarded-Proto") == "https"
+	return s.overHTTPS(c)
 }

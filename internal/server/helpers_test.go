@@ -91,6 +91,10 @@ func (c *client) do(method, path string, body any, headers ...string) reply {
 		req.Header.Set("Accept-Language", c.lang)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" { // Go's client sends req.Host, not a Host header
+			req.Host = headers[i+1]
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := c.http.Do(req)

@@ -109,8 +109,17 @@ func (m *metrics) middleware(c *gin.Context) {
 
 // securityHeaders sets the headers every answer carries, and a per-request CSP nonce.
 // uploadOrigin is where browsers send upload parts (MinIO), the one other origin they reach.
-func securityHeaders(uploadOrigin string) gin.HandlerFunc {
-	return func(c *gin.Context) { setSecurityHeaders(c, uploadOrigin) }
+func (s *Server) securityHeaders(uploadOrigin string) gin.HandlerFunc {
+	hsts := ""
+	if age := s.Config.HTTP.HSTSMaxAge; age > 0 {
+		hsts = fmt.Sprintf("max-age=%d", int64(age/time.Second))
+	}
+	return func(c *gin.Context) {
+		if hsts != "" && s.overHTTPS(c) {
+			c.Header("Strict-Transport-Security", hsts)
+		}
+		setSecurityHeaders(c, uploadOrigin)
+	}
 }
 
 func setSecurityHeaders(c *gin.Context, uploadOrigin string) {
@@ -127,9 +136,6 @@ func setSecurityHeaders(c *gin.Context, uploadOrigin string) {
 	h.Set("Content-Security-Policy", fmt.Sprintf("default-src 'self'; script-src 'self' 'nonce-%s'; style-src 'self'; "+
 		"img-src 'self' data: blob: %[2]s; media-src 'self' blob: %[2]s; connect-src 'self' %[2]s; object-src 'self'; frame-src 'self'; worker-src 'self' blob:; "+
 		"base-uri 'self'; frame-ancestors 'self'; form-action 'self'", nonce, uploadOrigin))
-	if c.Request.TLS != nil {
-		h.Set("Strict-Transport-Security", "max-age=31536000")
-	}
 	c.Next()
 }
 

@@ -47,19 +47,6 @@ const (
 	homeUpcoming = 3
 )
 
-// publicBase is the site's address for links that leave the page (feeds, OBS): the
-// configured http.public_url, or the scheme and host the request came to.
-func (s *Server) publicBase(c *gin.Context) string {
-	if u := strings.TrimRight(s.Config.HTTP.PublicURL, "/"); u != "" {
-		return u
-	}
-	scheme := "http"
-	if c.Request.TLS != nil || len(s.Config.HTTP.TrustedProxyList()) > 0 && strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + c.Request.Host
-}
-
 // lectureCard is a lecture for a list.
 func lectureCard(l i18n.Lang, tree *units.Tree, lec lectures.Lecture) web.LectureCard {
 	card := web.LectureCard{ID: lec.ID, Title: lec.Title, Lecturer: lec.Lecturer.Name, State: string(lec.State),

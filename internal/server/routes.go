@@ -15,12 +15,12 @@ import (
 
 func (s *Server) routes() {
 	e := s.engine
-	e.Use(requestID, s.recovery, s.metrics.middleware, accessLog(s.log), securityHeaders(s.uploadOrigin()),
+	e.Use(requestID, s.recovery, s.metrics.middleware, accessLog(s.log), s.securityHeaders(s.uploadOrigin()),
 		limitBody(s.Config.HTTP.MaxBodyBytes))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
+	e.GET("/metrics", s.metricsAllowed, gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
 	e.GET("/api/openapi.json", s.openAPI)
 
 	e.StaticFS("/static", http.FS(web.Static()))

@@ -5,6 +5,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -63,10 +64,12 @@ type Deps struct {
 // Server holds the dependencies of the handlers.
 type Server struct {
 	Deps
-	log       *slog.Logger
-	metrics   *metrics
-	engine    *gin.Engine
-	published recentlyPublished
+	log     *slog.Logger
+	metrics *metrics
+	// trustedProxies may say, in X-Forwarded-Proto, that the browser came over HTTPS.
+	trustedProxies []netip.Prefix
+	engine         *gin.Engine
+	published      recentlyPublished
 
 	// streams is closed when the server shuts down, so that long-lived answers (chat
 	// event streams) end and let the shutdown finish; browsers reconnect elsewhere.
@@ -86,6 +89,10 @@ func New(d Deps) (*Server, error) {
 	e.RedirectTrailingSlash = false
 	e.RemoveExtraSlash = false
 	if err := e.SetTrustedProxies(d.Config.HTTP.TrustedProxyList()); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.trustedProxies, err = parsePrefixes(d.Config.HTTP.TrustedProxyList()); err != nil {
 		return nil, err
 	}
 	s.engine = e
