@@ -304,6 +304,9 @@ func Meilisearch(path, dir string, port int, masterKey string) Spec {
 		Path: path,
 		Args: []string{"--db-path", filepath.Join(dir, "data.ms"), "--http-addr", addr,
 			"--no-analytics", "--env", "development",
+			// Warnings and errors only: a log tail quoted in an error should show why the
+			// service failed, not its last few hundred requests.
+			"--log-level", "WARN",
 			"--dump-dir", filepath.Join(dir, "dumps"), "--snapshot-dir", filepath.Join(dir, "snapshots")},
 		// In the environment, not the arguments, so that ps does not show it.
 		Env:     []string{"MEILI_MASTER_KEY=" + masterKey},
