@@ -113,14 +113,24 @@ func (s *Server) renderData(c *gin.Context, status int, name string, p *principa
 	}
 }
 
-// safeNext keeps only local paths, so that the login page cannot send people elsewhere.
+// safeNext keeps only a path on this site, so that the login page cannot send people
+// elsewhere. Browsers drop tabs and newlines and read backslashes as slashes before they
+// follow a URL, so "/\t/host" would leave the site: any control character or backslash is
+// refused outright, and what remains must parse as a path with no scheme or host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") {
+	if len(next) > maxNextLen || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\\' }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next
 }
+
+// maxNextLen bounds the return path that the login page carries.
+const maxNextLen = 2048
 
 func (s *Server) notFound(c *gin.Context) {
 	if isAPI(c.Request.URL.Path) || strings.Contains(c.GetHeader("Accept"), "json") {

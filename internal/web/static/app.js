@@ -116,7 +116,16 @@
     return data;
   }
 
-  function localPath(p) { return typeof p === 'string' && /^\/(?![\/\\])/.test(p) ? p : '/'; }
+  // localPath lets a return path through only if the browser's own URL parser keeps it on
+  // this origin: the parser drops tabs and newlines and reads a backslash as "/", so a pattern
+  // check of the raw text cannot tell.
+  function localPath(p) {
+    if (typeof p !== 'string' || p.charAt(0) !== '/') return '/';
+    var here = window.location.origin;
+    var u;
+    try { u = new URL(p, here); } catch (e) { return '/'; }
+    return u.origin === here ? u.pathname + u.search + u.hash : '/';
+  }
 
   var after = {
     token: function (body) {
