@@ -192,8 +192,9 @@ func New(docs *docstore.Store, items *library.Service, acc *accounts.Store, unit
 		early: opts.Early, late: opts.Late, now: opts.Now, list: listCache{byID: map[string]cachedLecture{}}}
 }
 
-// CanManage reports whether actor may create and change lectures of unit: admins all;
-// librarians and lecturers their unit and the units below it (as for courses).
+// CanManage reports whether actor may create lectures of unit: admins all; librarians and
+// lecturers their unit and the units below it (as for courses). A lecturer creates only
+// lectures they give themselves (see mayAssign).
 func CanManage(actor accounts.Account, unit string, tree *units.Tree) bool {
 	switch actor.Role {
 	case accounts.Admin:
@@ -204,9 +205,32 @@ func CanManage(actor accounts.Account, unit string, tree *units.Tree) bool {
 	return false
 }
 
-// CanEdit reports whether actor may change l: staff who manage its unit, and its lecturer.
+// isUnitStaff reports whether actor runs the lectures of unit as staff: admins all, librarians
+// their unit and the units below. A lecturer is not staff of colleagues' lectures: sharing a
+// unit does not let one lecturer rotate, edit, end or moderate another's talk.
+func isUnitStaff(actor accounts.Account, unit string, tree *units.Tree) bool {
+	switch actor.Role {
+	case accounts.Admin:
+		return true
+	case accounts.Librarian:
+		return !actor.Disabled && tree.Within(actor.Unit, unit)
+	}
+	return false
+}
+
+// mayAssign reports whether actor may make in's unit and lecturer what they are: unit staff
+// any lecturer of a unit they run; a lecturer only themselves, in a unit they may manage.
+func mayAssign(actor accounts.Account, in Input, tree *units.Tree) bool {
+	if isUnitStaff(actor, in.Unit, tree) {
+		return true
+	}
+	return CanManage(actor, in.Unit, tree) && actor.Role == accounts.Lecturer && in.Lecturer.Account == actor.Name
+}
+
+// CanEdit reports whether actor may change l, rotate its key, end it and moderate its chat:
+// its lecturer, and the unit's staff (librarians who run the unit, admins). See decision 0020.
 func CanEdit(actor accounts.Account, l Lecture, tree *units.Tree) bool {
-	return CanManage(actor, l.Unit, tree) || isLecturer(actor, l)
+	return isUnitStaff(actor, l.Unit, tree) || isLecturer(actor, l)
 }
 
 // CanGoLive reports whether actor may publish l's stream from a signed-in browser: only its
@@ -322,7 +346,7 @@ func (s *Service) Create(ctx context.Context, actor accounts.Account, in Input) 
 	if err := s.check(ctx, &in, &tree); err != nil {
 		return Lecture{}, "", err
 	}
-	if !CanManage(actor, in.Unit, &tree) {
+	if !mayAssign(actor, in, &tree) {
 		return Lecture{}, "", ErrForbidden
 	}
 	now := s.clock()
@@ -393,14 +417,15 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifMatch 
 }
 
 // Update replaces what staff edit. Moving the lecture to another unit, or handing it to
-// another lecturer, needs the right to manage the new unit: a lecturer who may edit the
-// lecture only as its lecturer can change its words and times, not whose it is.
+// another lecturer, needs the right to assign it there (mayAssign): a lecturer can change
+// the words and times of their own talk, and move it within units they work for, but not
+// give it to someone else.
 func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifMatch string, in Input) (Lecture, error) {
 	return s.edit(ctx, actor, id, ifMatch, func(l *Lecture, tree *units.Tree) error {
 		if err := s.check(ctx, &in, tree); err != nil {
 			return err
 		}
-		if (in.Unit != l.Unit || in.Lecturer.Account != l.Lecturer.Account) && !CanManage(actor, in.Unit, tree) {
+		if (in.Unit != l.Unit || in.Lecturer.Account != l.Lecturer.Account) && !mayAssign(actor, in, tree) {
 			return ErrForbidden
 		}
 		l.Input = in

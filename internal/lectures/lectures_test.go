@@ -174,6 +174,52 @@ func TestRights(t *testing.T) {
 	}
 }
 
+// A lecturer of the unit is not staff of a colleague's lecture: only its own lecturer and
+// the unit's librarians and admins may edit, rotate, cancel, end or moderate it.
+func TestColleagueHasNoRights(t *testing.T) {
+	e := newEnv(t)
+	s := e.service(lectures.Options{})
+	tree, _, err := e.units.LoadUnits(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := input(time.Now().Add(time.Hour))
+	l, _ := create(t, s, librarian, in)
+	for _, tc := range []struct {
+		who  accounts.Account
+		want bool
+	}{{lecturer, true}, {librarian, true}, {admin, true}, {colleague, false}, {huinong, false}, {citizen, false}} {
+		if got := lectures.CanEdit(tc.who, l, &tree); got != tc.want {
+			t.Errorf("CanEdit(%s) = %v, want %v", tc.who.Name, got, tc.want)
+		}
+	}
+	in.Title = "同事改的标题"
+	if _, err := s.Update(t.Context(), colleague, l.ID, l.Version, in); !errors.Is(err, lectures.ErrForbidden) {
+		t.Errorf("Update by a colleague: %v, want ErrForbidden", err)
+	}
+	if _, err := s.RotateKey(t.Context(), colleague, l.ID); !errors.Is(err, lectures.ErrForbidden) {
+		t.Errorf("RotateKey by a colleague: %v, want ErrForbidden", err)
+	}
+	if _, err := s.Cancel(t.Context(), colleague, l.ID, l.Version); !errors.Is(err, lectures.ErrForbidden) {
+		t.Errorf("Cancel by a colleague: %v, want ErrForbidden", err)
+	}
+	// The colleague schedules his own talks in the unit, not talks for others.
+	if _, _, err := s.Create(t.Context(), colleague, input(time.Now().Add(time.Hour))); !errors.Is(err, lectures.ErrForbidden) {
+		t.Errorf("Create by a colleague for zhang: %v, want ErrForbidden", err)
+	}
+	own := input(time.Now().Add(time.Hour))
+	own.Lecturer.Account = colleague.Name
+	mine, _ := create(t, s, colleague, own)
+	if !lectures.CanEdit(colleague, mine, &tree) || lectures.CanEdit(lecturer, mine, &tree) {
+		t.Error("CanEdit of the colleague's own lecture: want him, not zhang")
+	}
+	handed := own
+	handed.Lecturer.Account = lecturer.Name
+	if _, err := s.Update(t.Context(), colleague, mine.ID, mine.Version, handed); !errors.Is(err, lectures.ErrForbidden) {
+		t.Errorf("the colleague handing his lecture to zhang: %v, want ErrForbidden", err)
+	}
+}
+
 func TestUpdateNeedsCurrentVersion(t *testing.T) {
 	e := newEnv(t)
 	s := e.service(lectures.Options{})
