@@ -34,6 +34,9 @@ var (
 	librarian = accounts.Account{Name: "li.librarian", DisplayName: "李馆员", Role: accounts.Librarian, Unit: "dwk"}
 	huinong   = accounts.Account{Name: "wang.hn", DisplayName: "王馆员", Role: accounts.Librarian, Unit: "hn"}
 	lecturer  = accounts.Account{Name: "zhang.lecturer", DisplayName: "张老师", Role: accounts.Lecturer, Unit: "dwk-culture-centre"}
+	// ma.lecturer lectures for the whole Dawukou district: a colleague of zhang.lecturer who
+	// may give talks of the Dawukou library but not run zhang's.
+	colleague = accounts.Account{Name: "ma.lecturer", DisplayName: "马老师", Role: accounts.Lecturer, Unit: "dwk"}
 	retired   = accounts.Account{Name: "old.lecturer", DisplayName: "老讲师", Role: accounts.Lecturer, Unit: "dwk", Disabled: true}
 	citizen   = accounts.Account{Name: "citizen", DisplayName: "市民", Role: accounts.Citizen}
 )
@@ -113,7 +116,7 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{docs: docs, lib: library.NewService(store, unitStore, vocab, quiet{}), acc: accounts.NewStore(docs),
 		units: unitStore, notes: &notes{}}
-	for _, a := range []accounts.Account{admin, librarian, huinong, lecturer, retired, citizen} {
+	for _, a := range []accounts.Account{admin, librarian, huinong, lecturer, colleague, retired, citizen} {
 		if _, err := e.acc.Create(ctx, a); err != nil {
 			t.Fatal(err)
 		}

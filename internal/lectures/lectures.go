@@ -45,6 +45,9 @@ const (
 	// DefaultEarly and DefaultLate bound the go-live window when Options leave them zero.
 	DefaultEarly = 30 * time.Minute
 	DefaultLate  = 30 * time.Minute
+	// startSlack is how far in the past a new start may be: the form has minutes, not
+	// seconds, so "this minute" is up to a minute ago when it is saved.
+	startSlack = time.Minute
 	// writeRetries bounds the re-reads of a system transition that met a concurrent write.
 	writeRetries = 3
 )
@@ -192,8 +195,9 @@ func New(docs *docstore.Store, items *library.Service, acc *accounts.Store, unit
 		early: opts.Early, late: opts.Late, now: opts.Now, list: listCache{byID: map[string]cachedLecture{}}}
 }
 
-// CanManage reports whether actor may create and change lectures of unit: admins all;
-// librarians and lecturers their unit and the units below it (as for courses).
+// CanManage reports whether actor may create lectures of unit: admins all; librarians and
+// lecturers their unit and the units below it (as for courses). A lecturer creates only
+// lectures they give themselves (see mayAssign).
 func CanManage(actor accounts.Account, unit string, tree *units.Tree) bool {
 	switch actor.Role {
 	case accounts.Admin:
@@ -204,9 +208,32 @@ func CanManage(actor accounts.Account, unit string, tree *units.Tree) bool {
 	return false
 }
 
-// CanEdit reports whether actor may change l: staff who manage its unit, and its lecturer.
+// isUnitStaff reports whether actor runs the lectures of unit as staff: admins all, librarians
+// their unit and the units below. A lecturer is not staff of colleagues' lectures: sharing a
+// unit does not let one lecturer rotate, edit, end or moderate another's talk.
+func isUnitStaff(actor accounts.Account, unit string, tree *units.Tree) bool {
+	switch actor.Role {
+	case accounts.Admin:
+		return true
+	case accounts.Librarian:
+		return !actor.Disabled && tree.Within(actor.Unit, unit)
+	}
+	return false
+}
+
+// mayAssign reports whether actor may make in's unit and lecturer what they are: unit staff
+// any lecturer of a unit they run; a lecturer only themselves, in a unit they may manage.
+func mayAssign(actor accounts.Account, in Input, tree *units.Tree) bool {
+	if isUnitStaff(actor, in.Unit, tree) {
+		return true
+	}
+	return CanManage(actor, in.Unit, tree) && actor.Role == accounts.Lecturer && in.Lecturer.Account == actor.Name
+}
+
+// CanEdit reports whether actor may change l, rotate its key, end it and moderate its chat:
+// its lecturer, and the unit's staff (librarians who run the unit, admins). See decision 0020.
 func CanEdit(actor accounts.Account, l Lecture, tree *units.Tree) bool {
-	return CanManage(actor, l.Unit, tree) || isLecturer(actor, l)
+	return isUnitStaff(actor, l.Unit, tree) || isLecturer(actor, l)
 }
 
 // CanGoLive reports whether actor may publish l's stream from a signed-in browser: only its
@@ -243,7 +270,9 @@ func (s *Service) Get(ctx context.Context, id string) (Lecture, error) {
 }
 
 // check validates in and fills the lecturer's display name from the account when empty.
-func (s *Service) check(ctx context.Context, in *Input, tree *units.Tree) error {
+// prevStart is the stored start of an edited lecture (zero for a new one): a start that is
+// set must not be in the past, but a lecture that has begun keeps its start through edits.
+func (s *Service) check(ctx context.Context, in *Input, tree *units.Tree, prevStart time.Time) error {
 	in.Title, in.Description = strings.TrimSpace(in.Title), strings.TrimSpace(strings.ReplaceAll(in.Description, "\r\n", "\n"))
 	in.Lecturer.Name, in.Lecturer.Account = strings.TrimSpace(in.Lecturer.Name), strings.TrimSpace(in.Lecturer.Account)
 	if in.Visibility == "" {
@@ -266,6 +295,9 @@ func (s *Service) check(ctx context.Context, in *Input, tree *units.Tree) error 
 		errs.Add("start", "range_any")
 	default:
 		in.Start = in.Start.UTC().Truncate(time.Second)
+		if !in.Start.Equal(prevStart) && in.Start.Before(s.clock().Add(-startSlack)) {
+			errs.Add("start", "past")
+		}
 	}
 	if in.Minutes < 1 || in.Minutes > MaxMinutes {
 		errs.Add("duration_minutes", "range", 1, MaxMinutes)
@@ -319,10 +351,10 @@ func (s *Service) Create(ctx context.Context, actor accounts.Account, in Input) 
 	if err != nil {
 		return Lecture{}, "", err
 	}
-	if err := s.check(ctx, &in, &tree); err != nil {
+	if err := s.check(ctx, &in, &tree, time.Time{}); err != nil {
 		return Lecture{}, "", err
 	}
-	if !CanManage(actor, in.Unit, &tree) {
+	if !mayAssign(actor, in, &tree) {
 		return Lecture{}, "", ErrForbidden
 	}
 	now := s.clock()
@@ -393,14 +425,15 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifMatch 
 }
 
 // Update replaces what staff edit. Moving the lecture to another unit, or handing it to
-// another lecturer, needs the right to manage the new unit: a lecturer who may edit the
-// lecture only as its lecturer can change its words and times, not whose it is.
+// another lecturer, needs the right to assign it there (mayAssign): a lecturer can change
+// the words and times of their own talk, and move it within units they work for, but not
+// give it to someone else.
 func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifMatch string, in Input) (Lecture, error) {
 	return s.edit(ctx, actor, id, ifMatch, func(l *Lecture, tree *units.Tree) error {
-		if err := s.check(ctx, &in, tree); err != nil {
+		if err := s.check(ctx, &in, tree, l.Start); err != nil {
 			return err
 		}
-		if (in.Unit != l.Unit || in.Lecturer.Account != l.Lecturer.Account) && !CanManage(actor, in.Unit, tree) {
+		if (in.Unit != l.Unit || in.Lecturer.Account != l.Lecturer.Account) && !mayAssign(actor, in, tree) {
 			return ErrForbidden
 		}
 		l.Input = in
@@ -430,15 +463,31 @@ func (s *Service) Window(l Lecture) (from, to time.Time) {
 	return l.Start.Add(-s.early), l.End().Add(s.late)
 }
 
-// CheckWindow returns ErrNotScheduledNow unless l is scheduled and now is inside its window.
+// WindowError says why a lecture cannot go live now: its state, and the window it had.
+// It is ErrNotScheduledNow.
+type WindowError struct {
+	State    State
+	From, To time.Time
+}
+
+func (e *WindowError) Error() string {
+	return ErrNotScheduledNow.Error() + ": " + string(e.State) + ", window " + e.From.Format(time.RFC3339) + " to " + e.To.Format(time.RFC3339)
+}
+
+func (e *WindowError) Is(target error) bool { return target == ErrNotScheduledNow }
+
+// CheckWindow returns a *WindowError unless l is scheduled and now is inside its window.
 // A live lecture cannot go live again: the media server refuses a second publisher.
 func (s *Service) CheckWindow(l Lecture) error {
 	from, to := s.Window(l)
 	if now := s.now(); l.State != Scheduled || now.Before(from) || now.After(to) {
-		return ErrNotScheduledNow
+		return &WindowError{State: l.State, From: from, To: to}
 	}
 	return nil
 }
+
+// Now is the service's clock, for pages that show the time next to a lecture's.
+func (s *Service) Now() time.Time { return s.now() }
 
 // MarkLive records that the lecture went live. The caller (the media server) has checked
 // the publisher: CheckKey for a stream key, CanGoLive for a signed-in lecturer; by names

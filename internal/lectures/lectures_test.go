@@ -174,6 +174,52 @@ func TestRights(t *testing.T) {
 	}
 }
 
+// A lecturer of the unit is not staff of a colleague's lecture: only its own lecturer and
+// the unit's librarians and admins may edit, rotate, cancel, end or moderate it.
+func TestColleagueHasNoRights(t *testing.T) {
+	e := newEnv(t)
+	s := e.service(lectures.Options{})
+	tree, _, err := e.units.LoadUnits(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := input(time.Now().Add(time.Hour))
+	l, _ := create(t, s, librarian, in)
+	for _, tc := range []struct {
+		who  accounts.Account
+		want bool
+	}{{lecturer, true}, {librarian, true}, {admin, true}, {colleague, false}, {huinong, false}, {citizen, false}} {
+		if got := lectures.CanEdit(tc.who, l, &tree); got != tc.want {
+			t.Errorf("CanEdit(%s) = %v, want %v", tc.who.Name, got, tc.want)
+		}
+	}
+	in.Title = "同事改的标题"
+	if _, err := s.Update(t.Context(), colleague, l.ID, l.Version, in); !errors.Is(err, lectures.ErrForbidden) {
+		t.Errorf("Update by a colleague: %v, want ErrForbidden", err)
+	}
+	if _, err := s.RotateKey(t.Context(), colleague, l.ID); !errors.Is(err, lectures.ErrForbidden) {
+		t.Errorf("RotateKey by a colleague: %v, want ErrForbidden", err)
+	}
+	if _, err := s.Cancel(t.Context(), colleague, l.ID, l.Version); !errors.Is(err, lectures.ErrForbidden) {
+		t.Errorf("Cancel by a colleague: %v, want ErrForbidden", err)
+	}
+	// The colleague schedules his own talks in the unit, not talks for others.
+	if _, _, err := s.Create(t.Context(), colleague, input(time.Now().Add(time.Hour))); !errors.Is(err, lectures.ErrForbidden) {
+		t.Errorf("Create by a colleague for zhang: %v, want ErrForbidden", err)
+	}
+	own := input(time.Now().Add(time.Hour))
+	own.Lecturer.Account = colleague.Name
+	mine, _ := create(t, s, colleague, own)
+	if !lectures.CanEdit(colleague, mine, &tree) || lectures.CanEdit(lecturer, mine, &tree) {
+		t.Error("CanEdit of the colleague's own lecture: want him, not zhang")
+	}
+	handed := own
+	handed.Lecturer.Account = lecturer.Name
+	if _, err := s.Update(t.Context(), colleague, mine.ID, mine.Version, handed); !errors.Is(err, lectures.ErrForbidden) {
+		t.Errorf("the colleague handing his lecture to zhang: %v, want ErrForbidden", err)
+	}
+}
+
 func TestUpdateNeedsCurrentVersion(t *testing.T) {
 	e := newEnv(t)
 	s := e.service(lectures.Options{})
@@ -386,6 +432,8 @@ func TestLists(t *testing.T) {
 		in.Minutes = minutes
 		return in
 	}
+	// They were scheduled hours ago: a start in the past cannot be set now.
+	clk.Set(now.Add(-4 * time.Hour))
 	later, _ := create(t, s, librarian, at(48*time.Hour, 60))
 	soon, _ := create(t, s, librarian, at(2*time.Hour, 60))
 	late, _ := create(t, s, librarian, at(-10*time.Minute, 60)) // started, lecturer not there yet
@@ -395,6 +443,7 @@ func TestLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	onAir, _ := create(t, s, librarian, at(-5*time.Minute, 60))
+	clk.Set(now)
 	if _, err := s.MarkLive(t.Context(), onAir.ID, lecturer.Name); err != nil {
 		t.Fatal(err)
 	}
@@ -406,6 +455,7 @@ func TestLists(t *testing.T) {
 	}
 	var replays []string
 	for _, d := range []time.Duration{-72 * time.Hour, -24 * time.Hour} {
+		clk.Set(now.Add(d - time.Hour))
 		r, _ := create(t, s, librarian, at(d, 60))
 		clk.Set(now.Add(d))
 		must(s.MarkLive(t.Context(), r.ID, lecturer.Name))
@@ -448,5 +498,63 @@ func TestLists(t *testing.T) {
 	ids, err := other.IDs(t.Context())
 	if err != nil || len(ids) != 8 {
 		t.Errorf("IDs = %v, %v; want 8", ids, err)
+	}
+}
+
+// A start in the past is refused when it is set (create, or an edit that moves it); a
+// lecture whose time has come keeps its start through edits of its words.
+func TestStartInThePast(t *testing.T) {
+	e := newEnv(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	clk := newClock(now)
+	s := e.service(lectures.Options{Now: clk.Now})
+	tests := []struct {
+		name  string
+		start time.Time
+		codes []string
+	}{
+		{"two hours ago", now.Add(-2 * time.Hour), []string{"start:past"}},
+		{"two minutes ago", now.Add(-2 * time.Minute), []string{"start:past"}},
+		{"this minute (the form has no seconds)", now.Add(-40 * time.Second), nil},
+		{"now", now, nil},
+		{"tomorrow", now.Add(24 * time.Hour), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := s.Create(t.Context(), librarian, input(tc.start))
+			if got := codes(err); !slices.Equal(got, tc.codes) || err != nil && tc.codes == nil {
+				t.Fatalf("Create = %v, want problems %v", err, tc.codes)
+			}
+		})
+	}
+	in := input(now.Add(10 * time.Minute))
+	l, _ := create(t, s, librarian, in)
+	clk.Set(now.Add(time.Hour)) // the lecture has started
+	in.Title = "开讲后改的标题"
+	l, err := s.Update(t.Context(), lecturer, l.ID, l.Version, in)
+	if err != nil {
+		t.Fatalf("editing the words of a started lecture: %v", err)
+	}
+	in.Start = now.Add(30 * time.Minute)
+	if _, err := s.Update(t.Context(), lecturer, l.ID, l.Version, in); !slices.Equal(codes(err), []string{"start:past"}) {
+		t.Errorf("moving the start into the past: %v, want start:past", err)
+	}
+}
+
+// Going live outside the window says when the window was.
+func TestWindowError(t *testing.T) {
+	e := newEnv(t)
+	start := time.Date(2026, 12, 1, 11, 30, 0, 0, time.UTC)
+	clk := newClock(start.Add(-3 * time.Hour))
+	s := e.service(lectures.Options{Now: clk.Now})
+	l, _ := create(t, s, librarian, input(start))
+	_, err := s.MarkLive(t.Context(), l.ID, lecturer.Name)
+	var we *lectures.WindowError
+	if !errors.Is(err, lectures.ErrNotScheduledNow) || !errors.As(err, &we) {
+		t.Fatalf("MarkLive too early: %v, want a WindowError", err)
+	}
+	from, to := s.Window(l)
+	if !we.From.Equal(from) || !we.To.Equal(to) || we.State != lectures.Scheduled {
+		t.Errorf("WindowError %+v, want %v–%v of a scheduled lecture", we, from, to)
 	}
 }

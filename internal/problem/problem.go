@@ -28,6 +28,8 @@ const (
 	NotFound             Kind = "not_found"
 	MethodNotAllowed     Kind = "method_not_allowed"
 	Conflict             Kind = "conflict"
+	// NotNow: a lecture cannot go live now (outside its go-live window, or not scheduled).
+	NotNow               Kind = "not_now"
 	PreconditionFailed   Kind = "precondition_failed"
 	PreconditionRequired Kind = "precondition_required"
 	RateLimited          Kind = "rate_limited"
@@ -49,6 +51,7 @@ var statusOf = map[Kind]int{
 	NotFound:             http.StatusNotFound,
 	MethodNotAllowed:     http.StatusMethodNotAllowed,
 	Conflict:             http.StatusConflict,
+	NotNow:               http.StatusConflict,
 	PreconditionFailed:   http.StatusPreconditionFailed,
 	PreconditionRequired: http.StatusPreconditionRequired,
 	RateLimited:          http.StatusTooManyRequests,

@@ -23,6 +23,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/problem"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
+	"github.com/shizuishan/culturecloud/internal/web"
 	"github.com/shizuishan/culturecloud/media/sfu"
 )
 
@@ -39,7 +40,10 @@ func (s *Server) liveProblem(c *gin.Context, kind problem.Kind, detail string) {
 // failLive maps the errors of going live and watching; others go to fail.
 func (s *Server) failLive(c *gin.Context, err error) {
 	var retry *liveroom.RetryError
+	var window *lectures.WindowError
 	switch {
+	case errors.As(err, &window):
+		s.abortWith(c, notNowProblem(lang(c), window))
 	case errors.Is(err, lectures.ErrWrongKey):
 		c.Header("WWW-Authenticate", `Bearer realm="whip"`)
 		s.liveProblem(c, problem.Unauthorized, "wrong_key")
@@ -85,6 +89,16 @@ func (s *Server) failLive(c *gin.Context, err error) {
 }
 
 var errUnavailableLive = errors.New("live media server is stopping")
+
+// notNowProblem says why a lecture cannot go live: its state, or when its window is.
+func notNowProblem(l i18n.Lang, w *lectures.WindowError) problem.Details {
+	if w.State != lectures.Scheduled {
+		d := problem.New(l, problem.NotNow, "", "")
+		d.Detail = i18n.T(l, "live.not_now_state", i18n.T(l, "lecture.state."+string(w.State)))
+		return d
+	}
+	return problem.New(l, problem.NotNow, web.LectureTime(l, w.From), web.LectureTime(l, w.To))
+}
 
 // readSDP reads an application/sdp body.
 func (s *Server) readSDP(c *gin.Context) (string, bool) {

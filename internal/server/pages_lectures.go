@@ -316,7 +316,7 @@ func (s *Server) consoleLecturePage(c *gin.Context) {
 		s.render(c, http.StatusServiceUnavailable, "error", p)
 		return
 	}
-	d := &web.ConsoleLectureData{Cover: "null", UnitOptions: unitOptions(l, &tree, p.account),
+	d := &web.ConsoleLectureData{Cover: "null", Now: s.Lectures.Now(), UnitOptions: unitOptions(l, &tree, p.account),
 		Form: web.LectureForm{Unit: p.account.Unit, Minutes: defaultLectureMinutes, Visibility: string(lectures.Public)}}
 	if p.account.Role == accounts.Lecturer {
 		d.Form.Lecturer = p.account.Name

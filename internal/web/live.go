@@ -59,10 +59,13 @@ type ConsoleLecturesData struct {
 // ConsoleLectureData is the data of the form that schedules (or edits) a lecture.
 type ConsoleLectureData struct {
 	ID, Version, State string
-	Form               LectureForm
-	Cover              string  // JSON of the cover file reference, "null" when none
-	Lecturers          []Param // account name, "display name (account)"
-	UnitOptions        []Param
+	// Now is the time in Beijing when the page was made, shown beside the start field
+	// (the script keeps it current).
+	Now         time.Time
+	Form        LectureForm
+	Cover       string  // JSON of the cover file reference, "null" when none
+	Lecturers   []Param // account name, "display name (account)"
+	UnitOptions []Param
 }
 
 // LectureForm holds the values of the lecture form's controls.
@@ -116,6 +119,10 @@ func LectureSpan(lang i18n.Lang, start, end time.Time) string {
 	}
 	return s + " – " + LectureTime(lang, end)
 }
+
+// beijingMinute is t as the clock beside the lecture form shows it (the script writes the
+// same form as it keeps the clock current).
+func beijingMinute(t time.Time) string { return Beijing(t).Format("2006-01-02 15:04") }
 
 // isoTime is t for a <time datetime> and the scripts: RFC 3339 in Beijing time.
 func isoTime(t time.Time) string {

@@ -898,6 +898,20 @@
 
     function field(name) { return form.querySelector('[name="' + name + '"]'); }
 
+    // The clock beside the start runs from the server's time, not the computer's (which may
+    // be wrong or in another zone); Beijing keeps UTC+8 all year.
+    var nowClock = doc.getElementById('lecture-now');
+    if (nowClock) {
+      var serverNow = Date.parse(nowClock.getAttribute('datetime'));
+      var loadedAt = Date.now();
+      var pad = function (n) { return (n < 10 ? '0' : '') + n; };
+      setInterval(function () {
+        var b = new Date(serverNow + (Date.now() - loadedAt) + 8 * 3600 * 1000);
+        nowClock.textContent = b.getUTCFullYear() + '-' + pad(b.getUTCMonth() + 1) + '-' + pad(b.getUTCDate()) + ' ' +
+          pad(b.getUTCHours()) + ':' + pad(b.getUTCMinutes());
+      }, 10000);
+    }
+
     // The form's start is a datetime-local in Beijing time; the API takes RFC 3339.
     function startValue() {
       var v = field('start').value;
