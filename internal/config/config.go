@@ -63,6 +63,10 @@ type HTTP struct {
 	CookieSecure    string        `yaml:"cookie_secure"`
 	TrustedProxies  string        `yaml:"trusted_proxies"`
 	VendorDir       string        `yaml:"vendor_dir"`
+	// PublicCacheMaxAge bounds how long browsers and shared caches keep a published item's
+	// files, thumbnails and streams: a file removed or an item withdrawn may still be seen
+	// in a cache for that long, never longer.
+	PublicCacheMaxAge time.Duration `yaml:"public_cache_max_age"`
 }
 
 type Log struct {
@@ -290,6 +294,7 @@ func (c *Config) Validate() error {
 		{"http.idle_timeout", c.HTTP.IdleTimeout.String(), c.HTTP.IdleTimeout >= time.Second, "at least 1s"},
 		{"http.max_body_bytes", strconv.FormatInt(c.HTTP.MaxBodyBytes, 10), c.HTTP.MaxBodyBytes >= 1024 && c.HTTP.MaxBodyBytes <= 64<<20, "1024 to 67108864"},
 		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout.String(), c.HTTP.ShutdownTimeout > 0 && c.HTTP.ShutdownTimeout <= time.Minute, "more than 0 and at most 1m"},
+		{"http.public_cache_max_age", c.HTTP.PublicCacheMaxAge.String(), c.HTTP.PublicCacheMaxAge >= 0 && c.HTTP.PublicCacheMaxAge <= time.Hour, "0 to 1h"},
 		{"http.cookie_secure", c.HTTP.CookieSecure, oneOf(c.HTTP.CookieSecure, "auto", "true", "false"), "auto, true or false"},
 		{"http.trusted_proxies", c.HTTP.TrustedProxies, validCIDRs(c.HTTP.TrustedProxies), "empty, or comma-separated CIDRs such as 10.0.0.0/8"},
 		{"log.level", c.Log.Level, oneOf(c.Log.Level, "debug", "info", "warn", "error"), "debug, info, warn or error"},
