@@ -65,6 +65,10 @@ type HTTP struct {
 	VendorDir       string        `yaml:"vendor_dir"`
 	MetricsToken    Secret        `yaml:"metrics_token"`
 	HSTSMaxAge      time.Duration `yaml:"hsts_max_age"`
+	// PublicCacheMaxAge bounds how long browsers and shared caches keep a published item's
+	// files, thumbnails and streams: a file removed or an item withdrawn may still be seen
+	// in a cache for that long, never longer.
+	PublicCacheMaxAge time.Duration `yaml:"public_cache_max_age"`
 }
 
 type Log struct {
@@ -292,6 +296,7 @@ func (c *Config) Validate() error {
 		{"http.idle_timeout", c.HTTP.IdleTimeout.String(), c.HTTP.IdleTimeout >= time.Second, "at least 1s"},
 		{"http.max_body_bytes", strconv.FormatInt(c.HTTP.MaxBodyBytes, 10), c.HTTP.MaxBodyBytes >= 1024 && c.HTTP.MaxBodyBytes <= 64<<20, "1024 to 67108864"},
 		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout.String(), c.HTTP.ShutdownTimeout > 0 && c.HTTP.ShutdownTimeout <= time.Minute, "more than 0 and at most 1m"},
+		{"http.public_cache_max_age", c.HTTP.PublicCacheMaxAge.String(), c.HTTP.PublicCacheMaxAge >= 0 && c.HTTP.PublicCacheMaxAge <= time.Hour, "0 to 1h"},
 		{"http.cookie_secure", c.HTTP.CookieSecure, oneOf(c.HTTP.CookieSecure, "auto", "true", "false"), "auto, true or false"},
 		{"http.trusted_proxies", c.HTTP.TrustedProxies, validCIDRs(c.HTTP.TrustedProxies), "empty, or comma-separated CIDRs such as 10.0.0.0/8"},
 		{"http.metrics_token", "[secret]", c.HTTP.MetricsToken == "" || len(c.HTTP.MetricsToken) >= 16, "empty, or at least 16 characters"},

@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shizuishan/culturecloud/internal/derivatives"
-	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/problem"
 	"github.com/shizuishan/culturecloud/internal/validate"
@@ -60,8 +59,9 @@ func (s *Server) itemDerivatives(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"files": files})
 }
 
+// derivativeFile serves a thumbnail or poster: see fileForReader for who may have it.
 func (s *Server) derivativeFile(c *gin.Context) {
-	it, _, ok := s.itemForReader(c, c.Param("id"))
+	it, public, ok := s.fileForReader(c, c.Param("id"), c.Param("sha"))
 	if !ok {
 		return
 	}
@@ -77,11 +77,7 @@ func (s *Server) derivativeFile(c *gin.Context) {
 	defer obj.Close()
 	h := c.Writer.Header()
 	h.Set("Content-Type", ctype)
-	if it.Status == library.Published {
-		h.Set("Cache-Control", "public, max-age=31536000, immutable") // the key names the content
-	} else {
-		h.Set("Cache-Control", "private, no-store")
-	}
+	s.setCache(h, public, 0)
 	http.ServeContent(c.Writer, c.Request, "", it.UpdatedAt, obj)
 }
 

@@ -124,6 +124,7 @@ func (s *Server) respondItem(c *gin.Context, it library.Item, err error) {
 		s.fail(c, err)
 		return
 	}
+	s.published.forget(it.ID) // what it serves may have changed
 	c.Header("ETag", quoteETag(it.Version))
 	c.JSON(http.StatusOK, it)
 }
@@ -251,11 +252,7 @@ func (s *Server) itemFile(c *gin.Context) {
 	h.Set("Content-Type", file.MediaType)
 	h.Set("ETag", `"`+file.SHA256+`"`)
 	h.Set("X-Content-Type-Options", "nosniff")
-	if it.Status == library.Published {
-		h.Set("Cache-Control", "public, max-age=3600")
-	} else {
-		h.Set("Cache-Control", "private, no-store")
-	}
+	s.setCache(h, it.Status == library.Published, 0)
 	disposition := "inline"
 	if c.Query("download") == "1" {
 		if t, ok := library.Find(s.Library.Vocabulary().Licences, it.Licence); !ok || !t.Download {

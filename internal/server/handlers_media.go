@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/problem"
 	"github.com/shizuishan/culturecloud/internal/transcoding"
 )
@@ -74,31 +73,29 @@ func (s *Server) itemMedia(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"files": out})
 }
 
-// mediaFile serves playlists and segments: public and cacheable for published items,
-// private for drafts, whose URLs (content digests) reveal nothing without a session.
+// mediaFile serves playlists and segments: public and cacheable for the files of a
+// published item's head version, private for staff (drafts, files removed since), 404 for
+// anyone else. Their URLs (content digests) are no secret: whoever saw a file once knows them.
 //
-// A player fetches a segment every few seconds, so the published state of the item is taken
-// from a short-lived cache rather than read from MinIO each time.
+// A player fetches a segment every few seconds, so what the item publishes is taken from a
+// short-lived cache rather than read from MinIO each time.
 func (s *Server) mediaFile(c *gin.Context) {
-	id := c.Param("id")
-	published := s.published.has(id)
+	id, sha := c.Param("id"), c.Param("sha")
+	published := s.published.hasFile(id, sha)
 	var modified time.Time
 	if !published {
-		it, _, ok := s.itemForReader(c, id)
+		it, public, ok := s.fileForReader(c, id, sha)
 		if !ok {
 			return
 		}
-		if published = it.Status == library.Published; published {
-			s.published.add(id)
-		}
-		modified = it.UpdatedAt
+		published, modified = public, it.UpdatedAt
 	}
 	name := strings.TrimPrefix(c.Param("name"), "/")
 	if published && !strings.HasSuffix(name, ".m3u8") {
 		// Segments, posters and downloads of published items come straight from MinIO by a
 		// short-lived signed URL: the bytes do not pass through this process. Playlists stay
 		// here, so that their relative segment names lead back through this check.
-		u, err := s.Transcoding.Presign(c.Request.Context(), id, c.Param("sha"), name, "public, max-age=31536000, immutable", time.Hour)
+		u, err := s.Transcoding.Presign(c.Request.Context(), id, sha, name, s.publicCache(signedURLLifetime), signedURLLifetime)
 		if errors.Is(err, transcoding.ErrNotFound) {
 			s.abort(c, problem.NotFound)
 			return
@@ -107,11 +104,12 @@ func (s *Server) mediaFile(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		c.Header("Cache-Control", "public, max-age=300") // shorter than the URL's hour
+		h := c.Writer.Header()
+		s.setCache(h, true, redirectMaxAge) // well inside the URL's lifetime
 		c.Redirect(http.StatusFound, u.String())
 		return
 	}
-	obj, ctype, err := s.Transcoding.Open(c.Request.Context(), id, c.Param("sha"), name)
+	obj, ctype, err := s.Transcoding.Open(c.Request.Context(), id, sha, name)
 	if errors.Is(err, transcoding.ErrNotFound) {
 		s.abort(c, problem.NotFound)
 		return
@@ -147,7 +145,7 @@ func (s *Server) mediaFile(c *gin.Context) {
 		}
 		h.Set("Accept-Ranges", "bytes")
 		h.Set("ETag", `"`+info.ETag+`"`)
-		setMediaCache(h, published, name)
+		s.setMediaCache(h, published, name)
 		c.Status(http.StatusOK)
 		if c.Request.Method == http.MethodHead {
 			return
@@ -159,19 +157,25 @@ func (s *Server) mediaFile(c *gin.Context) {
 		return
 	}
 	h.Set("Content-Type", ctype)
-	setMediaCache(h, published, name)
+	s.setMediaCache(h, published, name)
 	http.ServeContent(c.Writer, c.Request, "", modified, obj)
 }
 
-func setMediaCache(h http.Header, published bool, name string) {
-	switch {
-	case !published:
-		h.Set("Cache-Control", "private, no-store")
-	case strings.HasSuffix(name, ".m3u8"):
-		h.Set("Cache-Control", "public, max-age=60")
-	default:
-		h.Set("Cache-Control", "public, max-age=31536000, immutable") // the folder is the content's digest
+const (
+	// signedURLLifetime is how long a signed URL of a segment stays valid.
+	signedURLLifetime = time.Hour
+	// redirectMaxAge bounds how long a redirect to a signed URL is cached.
+	redirectMaxAge = 5 * time.Minute
+	// playlistMaxAge bounds how long a playlist is cached (a live replay's grows).
+	playlistMaxAge = time.Minute
+)
+
+func (s *Server) setMediaCache(h http.Header, published bool, name string) {
+	if strings.HasSuffix(name, ".m3u8") {
+		s.setCache(h, published, playlistMaxAge)
+		return
 	}
+	s.setCache(h, published, 0)
 }
 
 // segmentBuffers hold most segments whole (a 2 s rung at 4.5 Mbit/s is about 1.1 MB) and

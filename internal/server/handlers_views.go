@@ -48,7 +48,7 @@ func (s *Server) recordView(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		s.published.add(id)
+		s.published.add(it)
 	}
 	target := indexer.ItemTarget(id)
 	counted, err := s.Views.Record(c.Request.Context(), target, s.viewer(c), time.Now())
@@ -106,27 +106,55 @@ func (s *Server) trending(c *gin.Context) {
 }
 
 // recentlyPublished remembers for a few seconds which items were published when last read,
-// so that counting a view (the busiest write of the site) costs no MinIO read. A view of an
-// item withdrawn within those seconds still counts: harmless.
+// and the digests of their files then, so that counting a view (the busiest write of the
+// site) and serving a stream's segments cost no MinIO read. A view of an item withdrawn
+// within those seconds still counts: harmless. A change made through this node forgets the
+// item at once; other nodes learn of it within publishedTTL.
 type recentlyPublished struct {
 	mu sync.Mutex
-	m  map[string]time.Time
+	m  map[string]publishedEntry
+}
+
+type publishedEntry struct {
+	until time.Time
+	files map[string]bool // SHA-256 of the files of the published version
 }
 
 const publishedTTL = 10 * time.Second
 
 func (r *recentlyPublished) has(id string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	until, ok := r.m[id]
-	return ok && time.Now().Before(until)
+	_, ok := r.get(id)
+	return ok
 }
 
-func (r *recentlyPublished) add(id string) {
+// hasFile reports whether the item was published with a file of digest sha.
+func (r *recentlyPublished) hasFile(id, sha string) bool {
+	e, ok := r.get(id)
+	return ok && e.files[sha]
+}
+
+func (r *recentlyPublished) get(id string) (publishedEntry, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.m[id]
+	return e, ok && time.Now().Before(e.until)
+}
+
+func (r *recentlyPublished) add(it library.Item) {
+	files := make(map[string]bool, len(it.Files))
+	for _, f := range it.Files {
+		files[f.SHA256] = true
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil || len(r.m) > 100_000 {
-		r.m = map[string]time.Time{} // bounded: start afresh rather than grow without end
+		r.m = map[string]publishedEntry{} // bounded: start afresh rather than grow without end
 	}
-	r.m[id] = time.Now().Add(publishedTTL)
+	r.m[it.ID] = publishedEntry{until: time.Now().Add(publishedTTL), files: files}
+}
+
+func (r *recentlyPublished) forget(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.m, id)
 }

@@ -1,0 +1,119 @@
+package server_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+type derivativesJSON struct {
+	Files map[string]struct {
+		State   string `json:"state"`
+		Outputs []struct {
+			Name string `json:"name"`
+			URL  string `json:"url"`
+		} `json:"outputs"`
+	} `json:"files"`
+}
+
+type mediaJSON struct {
+	Files map[string]struct {
+		State    string `json:"state"`
+		Master   string `json:"master"`
+		Poster   string `json:"poster"`
+		Download string `json:"download"`
+	} `json:"files"`
+}
+
+// processed waits until the file's thumbnails (and, for video, its streams) are made, and
+// returns their URLs.
+func (c *client) processed(itemID, path string, video bool) (derivativesJSON, mediaJSON) {
+	c.t.Helper()
+	var der derivativesJSON
+	var med mediaJSON
+	eventually(c.t, "thumbnails are made", func() bool {
+		c.want(http.StatusOK, "GET", "/api/v1/items/"+itemID+"/derivatives", nil).json(c.t, &der)
+		st := der.Files[path].State
+		return st == "done" || st == "failed"
+	})
+	if der.Files[path].State != "done" || len(der.Files[path].Outputs) == 0 {
+		c.t.Fatalf("derivatives %+v", der.Files[path])
+	}
+	if video {
+		eventually(c.t, "the video is transcoded", func() bool {
+			c.want(http.StatusOK, "GET", "/api/v1/items/"+itemID+"/media", nil).json(c.t, &med)
+			st := med.Files[path].State
+			return st == "done" || st == "failed"
+		})
+		if m := med.Files[path]; m.State != "done" || m.Master == "" || m.Poster == "" {
+			c.t.Fatalf("media %+v", m)
+		}
+	}
+	return der, med
+}
+
+func (c *client) current(id string) itemJSON {
+	c.t.Helper()
+	var it itemJSON
+	c.want(http.StatusOK, "GET", "/api/v1/items/"+id, nil).json(c.t, &it)
+	return it
+}
+
+// maxAge reads max-age of a Cache-Control header, -1 when absent.
+func maxAge(cc string) int {
+	for _, d := range strings.Split(cc, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(d), "max-age="); ok {
+			n, err := strconv.Atoi(v)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// TestRemovedFilesAreNotServed checks that the thumbnails, poster and streams of a file removed
+// from a published item are gone for the public at once (staff still reach them, as earlier
+// versions keep the file), and that no public answer lets shared caches keep them for long.
+func TestRemovedFilesAreNotServed(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, _ := staffClients(t, srv)
+	anon := newClient(t, srv.URL)
+	it := dwk.createItem(sampleItem("剪纸技艺短片", map[string]any{"type": "MovingImage", "theme": "intangible"}))
+	job := dwk.attach(it.ID, dwk.uploadFile("jianzhi.mp4", testVideo(t)))
+	if job.State != "done" {
+		t.Fatalf("attach %+v", job)
+	}
+	path := job.Result.File.Path
+	der, med := dwk.processed(it.ID, path, true)
+	dwk.publish(dwk.current(it.ID))
+
+	thumb := der.Files[path].Outputs[0].URL
+	m := med.Files[path]
+	base := m.Master[:strings.LastIndex(m.Master, "/")+1]
+	master := anon.want(http.StatusOK, "GET", m.Master, nil)
+	rung := base + firstURI(master.body)
+	urls := map[string]string{"thumbnail": thumb, "poster": m.Poster, "master playlist": m.Master, "rung playlist": rung}
+	limit := int(srv.Config.HTTP.PublicCacheMaxAge.Seconds())
+	for name, u := range urls {
+		r := anon.do("GET", u, nil)
+		if r.status != http.StatusOK && r.status != http.StatusFound {
+			t.Fatalf("%s of the published file: %d", name, r.status)
+		}
+		if cc := r.header.Get("Cache-Control"); maxAge(cc) > limit || strings.Contains(cc, "immutable") {
+			t.Errorf("%s of a published file: Cache-Control %q lets caches keep it past a removal", name, cc)
+		}
+	}
+
+	cur := dwk.current(it.ID)
+	dwk.want(http.StatusOK, "DELETE", "/api/v1/items/"+it.ID+"/files/"+path, nil, "If-Match", `"`+cur.Version+`"`)
+	for name, u := range urls {
+		if r := anon.do("GET", u, nil); r.status != http.StatusNotFound {
+			t.Errorf("%s of a removed file: status %d, want 404", name, r.status)
+		}
+	}
+	// Staff still see what the history keeps.
+	dwk.want(http.StatusOK, "GET", thumb, nil)
+	dwk.want(http.StatusOK, "GET", m.Master, nil)
+}
