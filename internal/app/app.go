@@ -100,7 +100,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	})
 	sc := search.Connect(cfg.Meilisearch.URL, cfg.Meilisearch.MasterKey.Reveal(), cfg.Meilisearch.IndexPrefix, cfg.Meilisearch.Timeout)
 	unitStore := units.NewDocStore(docs)
-	ob := outbox.New(rdb, cfg.Redis.KeyPrefix, log)
+	ob := outbox.New(rdb, cfg.Redis.KeyPrefix, log).WithSpool(docs)
 	accStore := accounts.NewStore(docs)
 	acc, err := accounts.NewService(accStore, unitStore,
 		accounts.Hasher{MemoryKiB: uint32(cfg.Auth.Argon2MemoryKiB), Time: uint32(cfg.Auth.Argon2Time)},

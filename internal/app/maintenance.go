@@ -19,6 +19,7 @@ func (c *Core) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { c.maintain(ctx, c.Config.Library.MaintenanceEvery) })
 	wg.Go(func() { c.Indexer.Run(ctx, hostname(), 10*time.Minute) })
+	wg.Go(func() { c.Outbox.DrainSpool(ctx, c.Config.Redis.SpoolEvery) })
 	wg.Go(func() { c.Outbox.Consume(ctx, "attach", hostname(), c.handleAttach) })
 	wg.Go(func() { c.Outbox.Consume(ctx, derivatives.Group, hostname(), c.handleDerive) })
 	wg.Go(func() { c.Transcoding.Run(ctx) })

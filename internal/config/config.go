@@ -98,6 +98,8 @@ type Redis struct {
 	DB        int           `yaml:"db"`
 	KeyPrefix string        `yaml:"key_prefix"`
 	Timeout   time.Duration `yaml:"timeout"`
+	// SpoolEvery is how often a worker hands Redis the events kept in MinIO while it was down.
+	SpoolEvery time.Duration `yaml:"spool_every"`
 }
 
 type Auth struct {
@@ -328,6 +330,7 @@ func (c *Config) Validate() error {
 		{"library.max_upload_bytes", strconv.FormatInt(c.Library.MaxUploadBytes, 10), c.Library.MaxUploadBytes >= 1<<20 && c.Library.MaxUploadBytes <= 5<<40, "1048576 (1 MiB) to 5497558138880 (5 TiB)"},
 		{"library.abandoned_upload_age", c.Library.AbandonedUploadAge.String(), c.Library.AbandonedUploadAge >= time.Hour, "at least 1h"},
 		{"library.transcode_preset", c.Library.TranscodePreset, oneOf(c.Library.TranscodePreset, "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"), "ultrafast, superfast, veryfast, faster, fast, medium or slow"},
+		{"redis.spool_every", c.Redis.SpoolEvery.String(), c.Redis.SpoolEvery >= 100*time.Millisecond && c.Redis.SpoolEvery <= time.Hour, "100ms to 1h"},
 		{"library.maintenance_every", c.Library.MaintenanceEvery.String(), c.Library.MaintenanceEvery >= 100*time.Millisecond && c.Library.MaintenanceEvery <= 24*time.Hour, "100ms to 24h"},
 		{"live.go_live_early", c.Live.GoLiveEarly.String(), c.Live.GoLiveEarly >= 0 && c.Live.GoLiveEarly <= 24*time.Hour, "0 to 24h"},
 		{"live.go_live_late", c.Live.GoLiveLate.String(), c.Live.GoLiveLate >= 0 && c.Live.GoLiveLate <= 24*time.Hour, "0 to 24h"},

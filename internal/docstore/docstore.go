@@ -207,6 +207,25 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return translate(s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}))
 }
 
+// Purge removes the document at key with every earlier version, for short-lived documents
+// (such as spooled events) that the versioned bucket should not keep forever.
+func (s *Store) Purge(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if obj.Err != nil {
+			return translate(obj.Err)
+		}
+		if obj.Key != key {
+			continue
+		}
+		if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: obj.VersionID}); err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
 // List returns the keys under prefix, in key order.
 func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)

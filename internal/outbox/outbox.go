@@ -1,11 +1,16 @@
 // Package outbox carries "this record changed" events from writers to the indexer over a
 // Redis stream with a consumer group: at-least-once, retried while the consumer's target is
 // down, parked in a dead-letter stream when the handler rejects an event for good.
+//
+// An event that cannot reach Redis is kept in MinIO under SpoolPrefix, beside the record it
+// names, and handed to the stream by DrainSpool as soon as Redis answers again.
 package outbox
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -13,14 +18,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/library"
 )
 
 // Event names one changed record.
 type Event struct {
-	Kind string // "account", "item", "derive"
-	ID   string
-	Ref  string // what within the record, e.g. a file path
+	Kind string `json:"kind"` // "account", "item", "course", "lecture", "derive"
+	ID   string `json:"id"`
+	Ref  string `json:"ref,omitempty"` // what within the record, e.g. a file path
 }
 
 // ErrRetry marks a handler failure that should be tried again later (the target is down).
@@ -32,11 +38,21 @@ type Outbox struct {
 	stream string
 	dead   string
 	log    *slog.Logger
+	spool  *docstore.Store
 }
 
 // New uses the stream prefix+"outbox".
 func New(rdb *redis.Client, prefix string, log *slog.Logger) *Outbox {
 	return &Outbox{rdb: rdb, stream: prefix + "outbox", dead: prefix + "outbox:dead", log: log}
+}
+
+// SpoolPrefix is where events that could not reach Redis wait, one document each.
+const SpoolPrefix = "outbox-spool/"
+
+// WithSpool keeps the notifiers' events in docs while Redis is down.
+func (o *Outbox) WithSpool(docs *docstore.Store) *Outbox {
+	o.spool = docs
+	return o
 }
 
 // Append adds an event.
@@ -50,41 +66,106 @@ func (o *Outbox) Append(ctx context.Context, ev Event) error {
 	return dep.Unavailable(dep.Redis, err)
 }
 
-// AccountChanged implements accounts.Notifier. A lost event is repaired by the indexer's
-// periodic reconcile, so a failure here is logged and the write still counts.
+// AccountChanged implements accounts.Notifier.
 func (o *Outbox) AccountChanged(ctx context.Context, name string) {
-	if err := o.Append(ctx, Event{Kind: "account", ID: name}); err != nil {
-		o.log.WarnContext(ctx, "outbox append failed; reconcile will index it", "kind", "account", "id", name, "err", err)
-	}
+	o.notify(ctx, Event{Kind: "account", ID: name})
 }
 
 // ItemChanged implements library.Notifier.
 func (o *Outbox) ItemChanged(ctx context.Context, id string) {
-	if err := o.Append(ctx, Event{Kind: "item", ID: id}); err != nil {
-		o.log.WarnContext(ctx, "outbox append failed; reconcile will index it", "kind", "item", "id", id, "err", err)
-	}
+	o.notify(ctx, Event{Kind: "item", ID: id})
 }
 
 // CourseChanged implements courses.Notifier.
 func (o *Outbox) CourseChanged(ctx context.Context, id string) {
-	if err := o.Append(ctx, Event{Kind: "course", ID: id}); err != nil {
-		o.log.WarnContext(ctx, "outbox append failed; reconcile will index it", "kind", "course", "id", id, "err", err)
-	}
+	o.notify(ctx, Event{Kind: "course", ID: id})
 }
 
 // LectureChanged implements lectures.Notifier. Lectures are listed from MinIO, so nothing
 // consumes the event yet; it keeps the outbox a complete log of writes.
 func (o *Outbox) LectureChanged(ctx context.Context, id string) {
-	if err := o.Append(ctx, Event{Kind: "lecture", ID: id}); err != nil {
-		o.log.WarnContext(ctx, "outbox append failed", "kind", "lecture", "id", id, "err", err)
-	}
+	o.notify(ctx, Event{Kind: "lecture", ID: id})
 }
 
 // FileAdded implements library.Notifier: it asks the workers for the file's derivatives.
 func (o *Outbox) FileAdded(ctx context.Context, id string, f library.File) {
-	if err := o.Append(ctx, Event{Kind: "derive", ID: id, Ref: f.Path}); err != nil {
-		o.log.WarnContext(ctx, "derivative job not queued; the item page offers a retry", "id", id, "path", f.Path, "err", err)
+	o.notify(ctx, Event{Kind: "derive", ID: id, Ref: f.Path})
+}
+
+// notify appends ev, or keeps it in the spool when Redis is down: the record is already
+// written, so the write counts either way. Only when MinIO refuses the spooled copy too is
+// the event left to the indexer's periodic reconcile.
+func (o *Outbox) notify(ctx context.Context, ev Event) {
+	err := o.Append(ctx, ev)
+	if err == nil {
+		return
 	}
+	if o.spool != nil {
+		// The caller's request may be ending; the record it wrote is not.
+		key := fmt.Sprintf("%s%020d-%s", SpoolPrefix, time.Now().UnixNano(), rand.Text()[:10])
+		_, serr := o.spool.Put(context.WithoutCancel(ctx), key, ev, docstore.Create())
+		if serr == nil {
+			o.log.InfoContext(ctx, "Redis down; event kept in MinIO until it is back", "kind", ev.Kind, "id", ev.ID, "ref", ev.Ref, "err", err)
+			return
+		}
+		err = errors.Join(err, serr)
+	}
+	o.log.WarnContext(ctx, "event lost; the periodic reconcile will repair the index", "kind", ev.Kind, "id", ev.ID, "ref", ev.Ref, "err", err)
+}
+
+// DrainSpool hands spooled events to the stream every interval until ctx ends. Several
+// nodes may drain at once: an event appended twice is handled twice, which handlers allow.
+func (o *Outbox) DrainSpool(ctx context.Context, every time.Duration) {
+	if o.spool == nil {
+		return
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		n, err := o.DrainSpoolOnce(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			o.log.DebugContext(ctx, "spooled events wait", "err", err)
+		case n > 0:
+			o.log.InfoContext(ctx, "spooled events handed to Redis", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// DrainSpoolOnce appends every spooled event to the stream and removes it, oldest first. It
+// stops at the first failure (Redis or MinIO still down) and says how many it moved.
+func (o *Outbox) DrainSpoolOnce(ctx context.Context) (int, error) {
+	keys, err := o.spool.List(ctx, SpoolPrefix)
+	if err != nil {
+		return 0, err
+	}
+	moved := 0
+	for _, key := range keys {
+		var ev Event
+		_, err := o.spool.Get(ctx, key, &ev)
+		switch {
+		case errors.Is(err, docstore.ErrNotFound):
+			continue // another node moved it
+		case err != nil && !errors.Is(err, dep.ErrUnavailable):
+			o.log.ErrorContext(ctx, "unreadable spooled event removed", "key", key, "err", err)
+		case err != nil:
+			return moved, err
+		default:
+			if err := o.Append(ctx, ev); err != nil {
+				return moved, err
+			}
+			moved++
+		}
+		if err := o.spool.Purge(ctx, key); err != nil {
+			return moved, err
+		}
+	}
+	return moved, nil
 }
 
 // Handler processes one event. Returning an error wrapping ErrRetry leaves the event
