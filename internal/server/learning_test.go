@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 	"testing"
 )
 
@@ -57,32 +58,53 @@ func publishCourse(t *testing.T, lessons int) (courseID string, learner, lec *cl
 	return c.ID, learner, lec
 }
 
-// watchLesson plays lesson n as the player does: a play, then position reports to the end.
-func (c *client) watchLesson(course string, n int) {
+// shortLesson is the duration, in seconds, that the test players claim: the lessons' files
+// are not real videos, so the server has no measured duration and takes the player's word.
+const shortLesson = 2.0
+
+// savedJSON is the answer to a position report.
+type savedJSON struct {
+	LessonCompleted bool `json:"lesson_completed"`
+	CourseCompleted bool `json:"course_completed"`
+	Progress        struct {
+		Lessons map[string]struct {
+			CompletedAt string `json:"completed_at"`
+		} `json:"lessons"`
+	} `json:"progress"`
+}
+
+// watchLesson plays lesson n as the player does, at normal speed from position from: a play,
+// then position reports as the wall clock runs, until the end is reached and the lesson is
+// completed. It answers whether one of the reports completed the course.
+func (c *client) watchLesson(course string, n int, from float64) (courseCompleted bool) {
 	c.t.Helper()
 	base := "/api/v1/courses/" + course + "/lessons/" + strconv.Itoa(n)
 	c.want(http.StatusOK, "POST", base+"/plays", nil)
-	for _, pos := range []float64{0, 60, 109, 120} {
-		c.want(http.StatusOK, "PUT", base+"/progress", map[string]any{"position": pos, "duration": 120})
-	}
+	start := time.Now()
+	eventually(c.t, "lesson "+strconv.Itoa(n)+" played to its end is completed", func() bool {
+		pos := min(shortLesson, from+time.Since(start).Seconds())
+		var saved savedJSON
+		c.want(http.StatusOK, "PUT", base+"/progress", map[string]any{"position": pos, "duration": shortLesson}).json(c.t, &saved)
+		courseCompleted = courseCompleted || saved.CourseCompleted
+		return pos == shortLesson && saved.Progress.Lessons[strconv.Itoa(n)].CompletedAt != ""
+	})
+	return courseCompleted
 }
 
 // TestCourseStatsCountEachCompletionOnce: one learner who plays and finishes every lesson of a
 // three-lesson course is three plays and three completions, however often the player reports.
 func TestCourseStatsCountEachCompletionOnce(t *testing.T) {
 	course, learner, lec := publishCourse(t, 3)
-	for n := range 2 {
-		learner.watchLesson(course, n)
+	for n := range 3 {
+		learner.watchLesson(course, n, 0)
 	}
 	// Watching again (a second device, a replay) completes nothing new, nor do the end
 	// reports that a player sends at once (ended, seeked, pagehide).
-	learner.watchLesson(course, 1)
-	learner.want(http.StatusOK, "POST", "/api/v1/courses/"+course+"/lessons/2/plays", nil)
-	learner.want(http.StatusOK, "PUT", "/api/v1/courses/"+course+"/lessons/2/progress", map[string]any{"position": 60, "duration": 120})
+	learner.watchLesson(course, 1, 0)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			learner.do("PUT", "/api/v1/courses/"+course+"/lessons/2/progress", map[string]any{"position": 120, "duration": 120})
+			learner.do("PUT", "/api/v1/courses/"+course+"/lessons/2/progress", map[string]any{"position": shortLesson, "duration": shortLesson})
 		})
 	}
 	wg.Wait()
@@ -101,4 +123,27 @@ func TestCourseStatsCountEachCompletionOnce(t *testing.T) {
 			t.Errorf("lesson %d: %d completions, want 1", l.Lesson, l.Completions)
 		}
 	}
+}
+
+// TestClaimingTheEndCompletesNothing: reports that jump to the end of every lesson, without
+// the watching between, earn no completion and no certificate; playing the lessons does.
+func TestClaimingTheEndCompletesNothing(t *testing.T) {
+	course, learner, _ := publishCourse(t, 3)
+	for n := range 3 {
+		var saved savedJSON
+		learner.want(http.StatusOK, "PUT", "/api/v1/courses/"+course+"/lessons/"+strconv.Itoa(n)+"/progress",
+			map[string]any{"position": shortLesson, "duration": shortLesson}).json(t, &saved)
+		if saved.LessonCompleted || saved.CourseCompleted {
+			t.Fatalf("lesson %d: a claim of the end completed %+v", n, saved)
+		}
+	}
+	learner.want(http.StatusNotFound, "GET", "/api/v1/courses/"+course+"/certificate", nil)
+	done := false
+	for n := range 3 {
+		done = learner.watchLesson(course, n, 0) || done
+	}
+	if !done {
+		t.Fatal("playing every lesson did not complete the course")
+	}
+	learner.want(http.StatusOK, "GET", "/api/v1/courses/"+course+"/certificate", nil)
 }
