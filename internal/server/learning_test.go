@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 	"testing"
+	"time"
 )
 
 // courseStatsJSON is what GET /api/v1/courses/:id/stats answers.
