@@ -233,7 +233,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
 		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
-		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs), Transcoding: c.Transcoding,
+		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),
 		Lectures: c.Lectures, Room: c.Room, Live: liveSvc,
 	})
@@ -316,4 +316,10 @@ func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 	svc.Attach(media)
 	replays.SetKeyframe(media.RequestKeyframe)
 	return svc, media, nil
+}
+
+// learningRules are the completion rules of the configuration.
+func learningRules(l config.Learning) learning.Rules {
+	return learning.Rules{MinWatchedShare: float64(l.MinWatchedPercent) / 100, MaxRate: float64(l.MaxPlaybackPercent) / 100,
+		MaxReportGap: l.MaxReportGap}
 }

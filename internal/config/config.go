@@ -48,6 +48,7 @@ type Config struct {
 	Redis       Redis       `yaml:"redis"`
 	Auth        Auth        `yaml:"auth"`
 	Library     Library     `yaml:"library"`
+	Learning    Learning    `yaml:"learning"`
 	Live        Live        `yaml:"live"`
 	Dev         Dev         `yaml:"dev"`
 }
@@ -120,6 +121,13 @@ type Library struct {
 	AbandonedUploadAge time.Duration `yaml:"abandoned_upload_age"`
 	MaintenanceEvery   time.Duration `yaml:"maintenance_every"`
 	TranscodePreset    string        `yaml:"transcode_preset"`
+}
+
+// Learning is how much watching completes a lesson (see learning.Rules).
+type Learning struct {
+	MinWatchedPercent  int           `yaml:"min_watched_percent"`
+	MaxPlaybackPercent int           `yaml:"max_playback_percent"`
+	MaxReportGap       time.Duration `yaml:"max_report_gap"`
 }
 
 // Live is the live lectures: the go-live window, the media ports of the SFU and what
@@ -332,6 +340,9 @@ func (c *Config) Validate() error {
 		{"library.transcode_preset", c.Library.TranscodePreset, oneOf(c.Library.TranscodePreset, "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"), "ultrafast, superfast, veryfast, faster, fast, medium or slow"},
 		{"redis.spool_every", c.Redis.SpoolEvery.String(), c.Redis.SpoolEvery >= 100*time.Millisecond && c.Redis.SpoolEvery <= time.Hour, "100ms to 1h"},
 		{"library.maintenance_every", c.Library.MaintenanceEvery.String(), c.Library.MaintenanceEvery >= 100*time.Millisecond && c.Library.MaintenanceEvery <= 24*time.Hour, "100ms to 24h"},
+		{"learning.min_watched_percent", strconv.Itoa(c.Learning.MinWatchedPercent), c.Learning.MinWatchedPercent >= 0 && c.Learning.MinWatchedPercent <= 100, "0 to 100"},
+		{"learning.max_playback_percent", strconv.Itoa(c.Learning.MaxPlaybackPercent), c.Learning.MaxPlaybackPercent >= 100 && c.Learning.MaxPlaybackPercent <= 1600, "100 to 1600"},
+		{"learning.max_report_gap", c.Learning.MaxReportGap.String(), c.Learning.MaxReportGap >= time.Second && c.Learning.MaxReportGap <= 10*time.Minute, "1s to 10m"},
 		{"live.go_live_early", c.Live.GoLiveEarly.String(), c.Live.GoLiveEarly >= 0 && c.Live.GoLiveEarly <= 24*time.Hour, "0 to 24h"},
 		{"live.go_live_late", c.Live.GoLiveLate.String(), c.Live.GoLiveLate >= 0 && c.Live.GoLiveLate <= 24*time.Hour, "0 to 24h"},
 		{"live.udp_port", strconv.Itoa(c.Live.UDPPort), c.Live.UDPPort == 0 || validPort(c.Live.UDPPort), "0 (any free port) to 65535"},

@@ -1,7 +1,11 @@
 // Package learning keeps what each citizen has learned: enrolments, the position reached in
 // every lesson (saved every few seconds and on pause, so any device resumes there), lesson
-// completion at 90 % watched, and course completion for the certificate. Records are JSON
-// documents in MinIO, one per learner and course, so they survive any restart.
+// completion, and course completion for the certificate. Records are JSON documents in MinIO,
+// one per learner and course, so they survive any restart.
+//
+// A lesson is completed when the position reaches 90 % of it AND the reports prove enough
+// watching (see Rules): a certificate needs time spent in front of the lessons, not three
+// requests that claim the end.
 package learning
 
 import (
@@ -24,8 +28,38 @@ var (
 	ErrNotFound = errors.New("no such lesson")
 )
 
-// CompleteAt is the share of a lesson that counts as watched.
+// CompleteAt is the share of a lesson the position must reach to complete it.
 const CompleteAt = 0.9
+
+// Rules say how much watching completes a lesson. Each position report credits the wall-clock
+// time since the learner's previous report of that lesson, but never more than the position
+// advanced (so pausing, or rewinding, earns nothing) nor more than MaxReportGap (so two
+// reports far apart, with nothing between, earn little). A lesson completes once the credit
+// reaches MinWatchedShare × duration ÷ MaxRate: the wall-clock time of watching that share at
+// the fastest allowed speed. With the defaults (0.8, 2, 30 s) a 10-minute lesson needs 4
+// minutes of reports; the player reports every 5 s while playing.
+type Rules struct {
+	MinWatchedShare float64       // share of the lesson that must be watched, 0 to 1
+	MaxRate         float64       // fastest playback speed allowed, at least 1
+	MaxReportGap    time.Duration // longest interval between two reports that is credited
+}
+
+// DefaultRules are the rules when Options.Rules is zero.
+var DefaultRules = Rules{MinWatchedShare: 0.8, MaxRate: 2, MaxReportGap: 30 * time.Second}
+
+// NeededWatch is the credited watching, in seconds, that completes a lesson of duration seconds.
+func (r Rules) NeededWatch(duration float64) float64 {
+	return r.MinWatchedShare * duration / r.MaxRate
+}
+
+// credit is the watching that a report at position, at, earns after the previous report lp.
+func (r Rules) credit(lp LessonProgress, position float64, at time.Time) float64 {
+	if lp.ReportedAt.IsZero() {
+		return 0
+	}
+	elapsed := min(at.Sub(lp.ReportedAt), r.MaxReportGap).Seconds()
+	return max(0, min(elapsed, position-lp.Position))
+}
 
 // LessonProgress is where a learner is in one lesson.
 type LessonProgress struct {
@@ -33,6 +67,10 @@ type LessonProgress struct {
 	Duration    float64    `json:"duration"` // seconds
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	UpdatedAt   time.Time  `json:"updated_at"`
+	// Watched is the credited watching in seconds (see Rules), ReportedAt the exact time of
+	// the last report it was credited from.
+	Watched    float64   `json:"watched"`
+	ReportedAt time.Time `json:"reported_at"`
 }
 
 // Record is one learner's progress in one course.
@@ -48,12 +86,30 @@ type Record struct {
 
 // Store keeps records in the document store.
 type Store struct {
-	docs *docstore.Store
-	now  func() time.Time
+	docs  *docstore.Store
+	rules Rules
+	now   func() time.Time
+}
+
+// Options configure New.
+type Options struct {
+	Rules Rules            // DefaultRules when zero
+	Now   func() time.Time // time.Now when nil; tests pass their clock
 }
 
 // New wraps docs.
-func New(docs *docstore.Store) *Store { return &Store{docs: docs, now: time.Now} }
+func New(docs *docstore.Store, o Options) *Store {
+	if o.Rules == (Rules{}) {
+		o.Rules = DefaultRules
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Store{docs: docs, rules: o.Rules, now: o.Now}
+}
+
+// Rules are the completion rules in force.
+func (s *Store) Rules() Rules { return s.rules }
 
 const prefix = "records/learning/"
 
@@ -116,14 +172,17 @@ func (s *Store) Save(ctx context.Context, learner, course string, n, lessons int
 		if err != nil {
 			return Record{}, false, false, err
 		}
-		now := s.now().UTC().Truncate(time.Second)
+		at := s.now().UTC()
+		now := at.Truncate(time.Second)
 		if r.Lessons == nil {
 			r.Lessons = map[string]LessonProgress{}
 		}
 		lp := r.Lessons[strconv.Itoa(n)]
-		lp.Position, lp.Duration, lp.UpdatedAt = min(rep.Position, rep.Duration), rep.Duration, now
+		position := min(rep.Position, rep.Duration)
+		lp.Watched += s.rules.credit(lp, position, at)
+		lp.Position, lp.Duration, lp.UpdatedAt, lp.ReportedAt = position, rep.Duration, now, at
 		lessonDone := false
-		if lp.CompletedAt == nil && lp.Position >= CompleteAt*lp.Duration {
+		if lp.CompletedAt == nil && lp.Position >= CompleteAt*lp.Duration && lp.Watched >= s.rules.NeededWatch(lp.Duration) {
 			lp.CompletedAt, lessonDone = &now, true
 		}
 		r.Lessons[strconv.Itoa(n)] = lp

@@ -115,7 +115,7 @@ func (s *Server) saveProgress(c *gin.Context) {
 		return
 	}
 	if lessonDone {
-		if _, err := s.Views.Record(c.Request.Context(), lessonTarget("completion", course.ID, n), s.learnerViewer(learner), time.Now()); err != nil {
+		if _, err := s.Views.RecordOnce(c.Request.Context(), lessonTarget("completion", course.ID, n), s.learnerViewer(learner), time.Now()); err != nil {
 			s.log.WarnContext(c.Request.Context(), "completion not counted", "err", err)
 		}
 	}

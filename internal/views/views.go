@@ -10,6 +10,7 @@
 // Redis keys, all under Options.KeyPrefix+"views:" (shown here as P):
 //
 //	P seen:<target>|<viewer>     string, TTL Window        the viewer's last counted view; present = repeat
+//	                             (no TTL when counted by RecordOnce: a once-only event, e.g. a completion)
 //	P totals                     hash target → views       all-time views (no TTL)
 //	P day:<day>                  hash target → views       views of one day; expires 40 days after the day
 //	P uniq:<target>              HyperLogLog of viewers    all-time unique visitors (no TTL)
@@ -166,9 +167,16 @@ func validCookieID(s string) bool {
 
 // recordScript counts one view unless the viewer's seen key exists.
 // KEYS: seen, totals, day, uniq, uniqday, trend, kinds, dirty.
-// ARGV: window ms, target, viewer, day keys' expiry (unix s), trend key's expiry (unix s), kind.
+// ARGV: window ms (0: the seen key never expires), target, viewer, day keys' expiry (unix s),
+// trend key's expiry (unix s), kind.
 const recordScript = `
-if not redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'NX') then
+local fresh
+if ARGV[1] == '0' then
+  fresh = redis.call('SET', KEYS[1], '1', 'NX')
+else
+  fresh = redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'NX')
+end
+if not fresh then
   return 0
 end
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
@@ -188,6 +196,19 @@ return 1
 // previous counted view of target is less than Window ago. now picks the day bucket; the
 // window runs on the Redis clock. The whole update is one atomic script.
 func (c *Counter) Record(ctx context.Context, target, viewer string, now time.Time) (counted bool, err error) {
+	return c.record1(ctx, target, viewer, now, max(c.window.Milliseconds(), 1))
+}
+
+// RecordOnce counts an event that happens once per viewer and target, however often it is
+// reported and however far apart (a learner completing a lesson): counted is false for every
+// report after the first. Its seen key never expires, one small key per viewer and target.
+func (c *Counter) RecordOnce(ctx context.Context, target, viewer string, now time.Time) (counted bool, err error) {
+	return c.record1(ctx, target, viewer, now, 0)
+}
+
+// record1 counts a view of target by viewer unless one was counted less than windowMS
+// milliseconds ago; 0 means ever.
+func (c *Counter) record1(ctx context.Context, target, viewer string, now time.Time, windowMS int64) (bool, error) {
 	kind, err := kindOf(target)
 	if err != nil {
 		return false, err
@@ -207,7 +228,7 @@ func (c *Counter) Record(ctx context.Context, target, viewer string, now time.Ti
 		c.prefix + keyDirty,
 	}
 	n, err := c.record.Run(ctx, c.rdb, keys,
-		c.window.Milliseconds(), target, viewer,
+		windowMS, target, viewer,
 		c.expireAt(day, dayKeepDays), c.expireAt(day, trendKeepDays), kind).Int64()
 	if err != nil {
 		return false, redisErr("record", err)

@@ -526,3 +526,51 @@ func TestRedisDown(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordOnceCountsOncePerViewerEver: a once-only event (a lesson completed) counts once
+// per viewer and target, also when it is reported again long after the dedupe window.
+func TestRecordOnceCountsOncePerViewerEver(t *testing.T) {
+	c := newEnv(t).counter(views.Options{Window: 20 * time.Millisecond})
+	ctx := t.Context()
+	now := time.Now()
+	once := func(target, viewer string) bool {
+		t.Helper()
+		counted, err := c.RecordOnce(ctx, target, viewer, now)
+		if err != nil {
+			t.Fatalf("RecordOnce(%s, %s): %v", target, viewer, err)
+		}
+		return counted
+	}
+	if !once("completion:crs-a.0", "c:learner-one-0001") {
+		t.Fatal("the first completion was not counted")
+	}
+	if !once("completion:crs-a.0", "c:learner-two-0002") || !once("completion:crs-a.1", "c:learner-one-0001") {
+		t.Fatal("another learner's, or another lesson's, completion was not counted")
+	}
+	// An ordinary view counts again once the window is over: wait for that, then report the
+	// completion again.
+	record(t, c, "lesson:crs-a.0", "c:learner-one-0001", now)
+	eventually(t, "the dedupe window ends", func() bool { return record(t, c, "lesson:crs-a.0", "c:learner-one-0001", now) })
+	if once("completion:crs-a.0", "c:learner-one-0001") {
+		t.Fatal("a completion reported again after the window counted twice")
+	}
+	st, err := c.StatsOf(ctx, []string{"completion:crs-a.0", "completion:crs-a.1"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st[0].Total != 2 || st[0].Unique != 2 || st[1].Total != 1 {
+		t.Fatalf("completions %+v, want 2 and 1", st)
+	}
+}
+
+// eventually polls check until it passes; the bound only stops a test that would never pass.
+func eventually(t *testing.T, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !check() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within 30s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
