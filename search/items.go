@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -30,6 +32,10 @@ type ItemDoc struct {
 	Subject     []string `json:"subject,omitempty"`
 	Tags        []string `json:"tags,omitempty"`
 	Place       string   `json:"place,omitempty"`
+	// UnitNames are the names of the item's unit and of every unit above it (大武口区图书馆,
+	// 大武口区, 大武口, 石嘴山市): a search for a place finds what its libraries and culture
+	// centres hold.
+	UnitNames   []string `json:"unit_names,omitempty"`
 	Transcript  string   `json:"transcript,omitempty"`
 	Type        string   `json:"type"`
 	Theme       string   `json:"theme"`
@@ -48,6 +54,7 @@ type ItemDoc struct {
 	Status      string   `json:"status,omitempty"`
 	Views       int64    `json:"views"`
 	Thumb       string   `json:"thumb,omitempty"`
+	Synonyms    string   `json:"synonyms,omitempty"` // see SynonymsIn
 	Pinyin      string   `json:"pinyin"`
 	Grams       string   `json:"grams"`
 }
@@ -65,7 +72,7 @@ var ItemSorts = map[string][]string{
 // ItemsSettings are the index settings; synonyms come from configs/synonyms.yaml.
 func ItemsSettings(synonymGroups [][]string) meilisearch.Settings {
 	return meilisearch.Settings{
-		SearchableAttributes: []string{"title", "subject", "tags", "creator", "place", "description", "transcript", "grams", "pinyin"},
+		SearchableAttributes: []string{"title", "subject", "tags", "creator", "place", "description", "unit_names", "transcript", "synonyms", "grams", "pinyin"},
 		FilterableAttributes: append([]string{"unit", "unit_path", "licence", "year_from", "year_to"}, ItemFacets...),
 		SortableAttributes:   []string{"published_at", "views", "year_from"},
 		DisplayedAttributes:  []string{"*"},
@@ -89,15 +96,29 @@ func staffSettings(groups [][]string) meilisearch.Settings {
 	return s
 }
 
-// ParseSynonyms reads configs/synonyms.yaml: a list of groups of equivalent words.
+// ParseSynonyms reads configs/synonyms.yaml: a list of groups of equivalent words. A word may
+// appear only once in the file: in two groups it would silently join them.
 func ParseSynonyms(data []byte) ([][]string, error) {
 	var groups [][]string
 	if err := yaml.Unmarshal(data, &groups); err != nil {
 		return nil, fmt.Errorf("synonyms: %w", err)
 	}
+	groupOf := map[string]int{}
 	for i, g := range groups {
 		if len(g) < 2 {
 			return nil, fmt.Errorf("synonyms: group %d has fewer than two words", i+1)
+		}
+		for _, w := range g {
+			switch {
+			case w == "":
+				return nil, fmt.Errorf("synonyms: group %d has an empty word", i+1)
+			case strings.TrimSpace(w) != w:
+				return nil, fmt.Errorf("synonyms: group %d: %q has spaces around it", i+1, w)
+			}
+			if j, ok := groupOf[w]; ok {
+				return nil, fmt.Errorf("synonyms: %q is in group %d and again in group %d", w, j+1, i+1)
+			}
+			groupOf[w] = i
 		}
 	}
 	return groups, nil
@@ -118,13 +139,48 @@ func SynonymMap(groups [][]string) map[string][]string {
 	return m
 }
 
+// productSynonyms are the groups of configs/synonyms.yaml, read once (a test checks that the
+// file parses, so the error cannot happen at run time).
+var productSynonyms = sync.OnceValue(func() [][]string {
+	groups, err := ParseSynonyms(configs.Synonyms)
+	if err != nil {
+		return nil
+	}
+	return groups
+})
+
+// SynonymsIn lists, for every synonym group one of whose words occurs in texts, the group's
+// other words. A document carries them (field "synonyms") because Meilisearch applies a
+// synonym only to a query of at most three segmented words: 非物质文化遗产, 宁夏回族自治区 or
+// 我为乡亲送戏来 would not find 非遗, 宁夏 or 送戏下乡 by the index settings alone.
+func SynonymsIn(texts ...string) string {
+	var out []string
+	for _, g := range productSynonyms() {
+		var present []string
+		for _, w := range g {
+			for _, text := range texts {
+				if strings.Contains(text, w) {
+					present = append(present, w)
+					break
+				}
+			}
+		}
+		if len(present) == 0 {
+			continue
+		}
+		for _, w := range g {
+			if !slices.Contains(present, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 // Indexes is every index the product uses, with its settings; the synonyms come from
 // configs/synonyms.yaml (checked by a test, so the parse cannot fail at run time).
 func Indexes() []Index {
-	groups, err := ParseSynonyms(configs.Synonyms)
-	if err != nil {
-		groups = nil
-	}
+	groups := productSynonyms()
 	return []Index{
 		{Name: AccountsIndex, PrimaryKey: "id", Settings: accountsSettings()},
 		{Name: ItemsIndex, PrimaryKey: "id", Settings: ItemsSettings(groups)},

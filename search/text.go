@@ -1,42 +1,125 @@
 package search
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/mozillazg/go-pinyin"
 )
 
-// Pinyin spells the Chinese in text three ways so that Latin-letter queries find it: the
-// syllables ("shi zui shan"), each run joined ("shizuishan") and its initials ("szs").
-// Meilisearch does not do this itself.
+// Pinyin spelling of Chinese text for Latin-letter queries; Meilisearch does none itself.
+// Meilisearch matches the last query word as a prefix and every other word exactly, so a
+// document carries two kinds of tokens for each position of a run of Chinese characters:
+//
+//   - a phrase: the joined pinyin of up to pinyinPhrase characters from there ("shizuishande…"),
+//     so that a word or phrase typed as one string is found wherever it starts, not only at
+//     the start of a title; initials likewise ("szsd…") in names and titles;
+//   - words: the joined pinyin of the two, three and four characters from there
+//     ("shizui", "shizuishan", …), each reading of a character with several, so that a word
+//     followed by another query word matches exactly (长胜 is "changsheng" as well as
+//     the default "zhangsheng").
+//
+// Single syllables are kept too, for queries typed with spaces ("shi zui shan").
+const (
+	pinyinPhrase   = 8 // characters in a phrase token: longer queries are rare, tokens stay short
+	pinyinMaxWord  = 4 // longest word spelled exactly
+	readingsPerHan = 2 // a character's first readings used in words
+	wordVariants   = 4 // spellings of one word at most, when several of its characters have readings
+	// proseRunes caps the description spelled: its phrases find what a query means, and a
+	// long text would make every document large and every upsert slow.
+	proseRunes = 600
+)
+
+func pinyinArgs() pinyin.Args {
+	a := pinyin.NewArgs()
+	a.Style = pinyin.Normal
+	a.Heteronym = true
+	return a
+}
+
+// spelling collects distinct tokens in order.
+type spelling struct {
+	seen map[string]bool
+	out  []string
+}
+
+func (s *spelling) add(w string) {
+	if w != "" && !s.seen[w] {
+		s.seen[w] = true
+		s.out = append(s.out, w)
+	}
+}
+
+// Pinyin spells names and titles: syllables, phrases, words and initials (see above).
 func Pinyin(texts ...string) string {
-	args := pinyin.NewArgs()
-	args.Style = pinyin.Normal
-	seen := map[string]bool{}
-	var out []string
-	add := func(w string) {
-		if w != "" && !seen[w] {
-			seen[w] = true
-			out = append(out, w)
-		}
-	}
+	s := spelling{seen: map[string]bool{}}
 	for _, text := range texts {
-		for _, run := range hanRuns(text) {
-			syllables := pinyin.LazyPinyin(run, args)
-			if len(syllables) == 0 {
-				continue
+		s.spell(text, true)
+	}
+	return strings.Join(s.out, " ")
+}
+
+// PinyinProse spells a description: syllables, phrases and words, without initials (in
+// running text, three letters would match almost any three characters); only its first
+// proseRunes characters.
+func PinyinProse(text string) string {
+	if r := []rune(text); len(r) > proseRunes {
+		text = string(r[:proseRunes])
+	}
+	s := spelling{seen: map[string]bool{}}
+	s.spell(text, false)
+	return strings.Join(s.out, " ")
+}
+
+func (s *spelling) spell(text string, initials bool) {
+	for _, run := range hanRuns(text) {
+		readings := pinyin.Pinyin(run, pinyinArgs())
+		if len(readings) != len([]rune(run)) || slices.ContainsFunc(readings, func(r []string) bool { return len(r) == 0 }) {
+			continue // a character without pinyin: leave the run to the character pairs
+		}
+		for i := range readings {
+			if len(readings[i]) > readingsPerHan {
+				readings[i] = readings[i][:readingsPerHan]
 			}
-			var initials strings.Builder
-			for _, s := range syllables {
-				add(s)
-				initials.WriteByte(s[0])
+			s.add(readings[i][0])
+		}
+		for i := range readings {
+			end := min(i+pinyinPhrase, len(readings))
+			var phrase, inits strings.Builder
+			for _, r := range readings[i:end] {
+				phrase.WriteString(r[0])
+				inits.WriteByte(r[0][0])
 			}
-			add(strings.Join(syllables, ""))
-			add(initials.String())
+			s.add(phrase.String())
+			if initials && end-i > 1 {
+				s.add(inits.String())
+			}
+			for n := 2; n <= pinyinMaxWord && i+n <= len(readings); n++ {
+				for _, w := range variants(readings[i : i+n]) {
+					s.add(w)
+				}
+			}
 		}
 	}
-	return strings.Join(out, " ")
+}
+
+// variants spells a word with each reading of its characters, default readings first, at
+// most wordVariants spellings.
+func variants(readings [][]string) []string {
+	words := []string{""}
+	for _, r := range readings {
+		var next []string
+		for _, w := range words {
+			for _, syl := range r {
+				if len(next) < wordVariants {
+					next = append(next, w+syl)
+				}
+			}
+		}
+		words = next
+	}
+	return words
 }
 
 // Bigrams lists every pair of neighbouring Chinese characters, so that a word inside a

@@ -199,8 +199,17 @@ func ItemDoc(it library.Item, tree *units.Tree, views int64) search.ItemDoc {
 		Licence: it.Licence, Views: views,
 	}
 	for _, id := range d.UnitPath {
-		if u, ok := tree.Get(id); ok && (u.Kind == "district" || u.Kind == "county") {
+		u, ok := tree.Get(id)
+		if !ok {
+			continue
+		}
+		if u.Kind == "district" || u.Kind == "county" {
 			d.District = u.ID
+		}
+		for _, name := range u.PlaceNames() {
+			if !slices.Contains(d.UnitNames, name) {
+				d.UnitNames = append(d.UnitNames, name)
+			}
 		}
 	}
 	period := it.Period
@@ -223,7 +232,13 @@ func ItemDoc(it library.Item, tree *units.Tree, views int64) search.ItemDoc {
 	text = append(text, it.Creator...)
 	text = append(text, it.Subject...)
 	text = append(text, it.Tags...)
+	text = append(text, d.UnitNames...)
 	d.Pinyin = search.Pinyin(text...)
-	d.Grams = search.Bigrams(append(text, it.Description)...)
+	if prose := search.PinyinProse(it.Description); prose != "" {
+		d.Pinyin += " " + prose
+	}
+	text = append(text, it.Description)
+	d.Grams = search.Bigrams(text...)
+	d.Synonyms = search.SynonymsIn(text...)
 	return d
 }

@@ -210,3 +210,23 @@ func ParseSeed(data []byte) (Tree, error) {
 	}
 	return t, add("", roots)
 }
+
+// placeSuffixes end the names of units named after their place: 长胜街道综合文化站 stands
+// in 长胜街道, 大武口区 is also called 大武口.
+var placeSuffixes = []string{"综合文化站", "文化站", "农家书屋", "社区书屋", "图书馆", "文化馆", "市", "区", "县"}
+
+// PlaceNames are the unit's Chinese name and the names of the place it stands for, without
+// the kind of institution or of area (大武口区图书馆 → 大武口区, 大武口): what people type
+// when they look for what the unit holds.
+func (u Unit) PlaceNames() []string {
+	names := []string{u.NameZH}
+	name := u.NameZH
+	for _, suffix := range placeSuffixes {
+		short, ok := strings.CutSuffix(name, suffix)
+		if ok && len([]rune(short)) >= 2 {
+			names = append(names, short)
+			name = short
+		}
+	}
+	return names
+}
