@@ -35,6 +35,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/liveroom"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/outbox"
+	"github.com/shizuishan/culturecloud/internal/replays"
 	"github.com/shizuishan/culturecloud/internal/server"
 	"github.com/shizuishan/culturecloud/internal/sessions"
 	"github.com/shizuishan/culturecloud/internal/transcoding"
@@ -71,6 +72,7 @@ type Core struct {
 	Transcoding *transcoding.Runner
 	Lectures    *lectures.Service
 	Room        *liveroom.Room
+	Replays     *replays.Store
 }
 
 // NewLogger builds the logger the configuration asks for.
@@ -122,11 +124,13 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	jobStore := jobs.New(rdb, cfg.Redis.KeyPrefix)
 	runner := transcoding.New(rdb, docs, lib, jobStore, transcoding.Options{KeyPrefix: cfg.Redis.KeyPrefix, Consumer: hostname(),
 		Log: log, Transcode: transcode.Options{Preset: cfg.Library.TranscodePreset}})
+	room := liveroom.New(rdb, liveroom.Options{KeyPrefix: cfg.Redis.KeyPrefix, Node: hostname(), Log: log})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
 		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log).WithCourses(courseService),
 		OCFL:    store, Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
-		Room:        liveroom.New(rdb, liveroom.Options{KeyPrefix: cfg.Redis.KeyPrefix, Node: hostname(), Log: log}),
+		Room:        room,
+		Replays:     replays.New(docs, room, nil),
 		Jobs:        jobStore,
 		Transcoding: runner,
 		Collections: collections.New(docs, lib, unitStore),
@@ -235,7 +239,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),
-		Lectures: c.Lectures, Room: c.Room, Live: liveSvc,
+		Lectures: c.Lectures, Room: c.Room, Live: liveSvc, Replays: c.Replays,
 	})
 	if err != nil {
 		_ = media.Close()
@@ -304,8 +308,8 @@ func (s *Server) Wait() error { return <-s.done }
 // the origin sweep) are started by the caller, which waits for them at shutdown.
 func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 	cfg := c.Config.Live
-	replays := live.NewReplays(record.Storage{Client: c.Docs.LongClient(), Bucket: c.Docs.Bucket()}, c.Library, c.Lectures, c.Log)
-	svc := live.New(c.Lectures, c.Room, replays, live.Options{EndGrace: cfg.EndGrace, Log: c.Log,
+	recorder := live.NewReplays(record.Storage{Client: c.Docs.LongClient(), Bucket: c.Docs.Bucket()}, c.Library, c.Lectures, c.Replays, c.Log)
+	svc := live.New(c.Lectures, c.Room, recorder, live.Options{EndGrace: cfg.EndGrace, Log: c.Log,
 		Origins: live.Origins{RDB: c.Redis, KeyPrefix: c.Config.Redis.KeyPrefix, Node: hostname()}})
 	media, err := sfu.New(sfu.Config{UDPPort: cfg.UDPPort, TCPPort: cfg.TCPPort, ListenIP: cfg.ListenIP,
 		PublicIPs: config.List(cfg.PublicIPs), Hooks: svc.Hooks(), Logger: c.Log})
@@ -314,7 +318,7 @@ func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 		return nil, nil, fmt.Errorf("live media ports (live.udp_port %d, live.tcp_port %d): %w", cfg.UDPPort, cfg.TCPPort, err)
 	}
 	svc.Attach(media)
-	replays.SetKeyframe(media.RequestKeyframe)
+	recorder.SetKeyframe(media.RequestKeyframe)
 	return svc, media, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/replays"
 	"github.com/shizuishan/culturecloud/media/record"
 	"github.com/shizuishan/culturecloud/media/sfu"
 )
@@ -32,6 +33,7 @@ type Replays struct {
 	st       record.Storage
 	lib      *library.Service
 	lectures *lectures.Service
+	kept     *replays.Store       // the chat kept beside the replay; nil keeps none
 	keyframe func(lecture string) // asks the lecture's publisher for a keyframe
 	log      *slog.Logger
 
@@ -49,8 +51,8 @@ type finishing struct {
 }
 
 // NewReplays wires a Replays; keyframe may be nil until the SFU exists (SetKeyframe).
-func NewReplays(st record.Storage, lib *library.Service, lec *lectures.Service, log *slog.Logger) *Replays {
-	return &Replays{st: st, lib: lib, lectures: lec, log: log, recs: map[string]*record.Recorder{},
+func NewReplays(st record.Storage, lib *library.Service, lec *lectures.Service, kept *replays.Store, log *slog.Logger) *Replays {
+	return &Replays{st: st, lib: lib, lectures: lec, kept: kept, log: log, recs: map[string]*record.Recorder{},
 		earlier: map[string][]*finishing{}}
 }
 
@@ -151,11 +153,18 @@ func (r *Replays) Finish(ctx context.Context, l lectures.Lecture) error {
 var system = accounts.Account{Name: "live-recorder", Role: accounts.Admin}
 
 func (r *Replays) makeReplay(ctx context.Context, l lectures.Lecture, results []record.Result) error {
-	it, err := r.lib.Create(ctx, system, library.Fields{
-		Title: l.Title + "（讲座回放）", Type: "MovingImage", Theme: "history", Unit: l.Unit, Licence: "in-copyright",
-		Language: "zh", Creator: []string{l.Lecturer.Name}, Subject: []string{"公益讲座", "云讲座"},
-		Date: l.Start.Format("2006-01-02"), Description: l.Description, Tags: []string{"讲座回放"},
-	})
+	// The chat is read first: a failure to read it (Redis down) costs the chat, not the
+	// replay, and leaves nothing half made.
+	var chat []replays.Message
+	chatLost := false
+	if r.kept != nil {
+		var err error
+		if chat, err = r.kept.Chat(ctx, l.ID); err != nil {
+			r.log.WarnContext(ctx, "live: the replay keeps no chat", "lecture", l.ID, "err", err)
+			chatLost = true
+		}
+	}
+	it, err := r.lib.Create(ctx, system, replays.ItemFields(l))
 	if err != nil {
 		return fmt.Errorf("replay item: %w", err)
 	}
@@ -177,6 +186,13 @@ func (r *Replays) makeReplay(ctx context.Context, l lectures.Lecture, results []
 	for _, st := range []library.Status{library.InReview, library.Published} {
 		if _, err := r.lib.Move(ctx, system, it.ID, "", st); err != nil {
 			return fmt.Errorf("publish replay: %w", err)
+		}
+	}
+	if r.kept != nil {
+		// Before the lecture says its replay is ready, so that the replay page has its
+		// chat from the start.
+		if _, err := r.kept.Put(ctx, it.ID, l, chat, chatLost); err != nil {
+			r.log.WarnContext(ctx, "live: replay record not kept", "lecture", l.ID, "item", it.ID, "err", err)
 		}
 	}
 	if _, err := r.lectures.MarkReplayReady(ctx, l.ID, system.Name, it.ID); err != nil {

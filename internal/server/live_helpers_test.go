@@ -210,7 +210,12 @@ func publisherOffer(t testing.TB) string {
 // publish goes live over WHIP with the stream key and starts sending.
 func publish(t testing.TB, base, lecture, key string) *livePublisher {
 	t.Helper()
-	m := loadLiveMedia(t)
+	return publishMedia(t, base, lecture, key, loadLiveMedia(t))
+}
+
+// publishMedia is publish with other media.
+func publishMedia(t testing.TB, base, lecture, key string, m *sfutest.Media) *livePublisher {
+	t.Helper()
 	p := &livePublisher{Publisher: newPublisher(t)}
 	offer, err := localOffer(p.PC)
 	if err != nil {

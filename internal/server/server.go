@@ -24,6 +24,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/live"
 	"github.com/shizuishan/culturecloud/internal/liveroom"
 	"github.com/shizuishan/culturecloud/internal/outbox"
+	"github.com/shizuishan/culturecloud/internal/replays"
 	"github.com/shizuishan/culturecloud/internal/sessions"
 	"github.com/shizuishan/culturecloud/internal/transcoding"
 	"github.com/shizuishan/culturecloud/internal/units"
@@ -59,6 +60,7 @@ type Deps struct {
 	Lectures    *lectures.Service
 	Room        *liveroom.Room
 	Live        *live.Service
+	Replays     *replays.Store // what a lecture leaves beside its replay item
 }
 
 // Server holds the dependencies of the handlers.

@@ -31,6 +31,7 @@ type Probe struct {
 	format      string // ffprobe's format_name, "mov,mp4,m4a,3gp,3g2,mj2"
 	videoStream string // the chosen streams as ffmpeg -map specifiers, "0:1"
 	audioStream string
+	video       ffStream // the chosen video stream's header (coded size, aspect, rotation)
 }
 
 // ProbeFile runs ffprobe on the file at path. An unreadable file gives an *InputError.
@@ -51,7 +52,40 @@ func ProbeFile(ctx context.Context, path string) (Probe, error) {
 	if err != nil {
 		return Probe{}, fmt.Errorf("transcode: ffprobe: %w", err)
 	}
+	if p.HasVideo {
+		if err := largestPicture(ctx, path, &p); err != nil {
+			return Probe{}, err
+		}
+	}
 	return p, nil
+}
+
+// largestPicture raises Width and Height to the largest keyframe of the video stream. A
+// stream's header gives the size of its first parameter set only, and a recorded WebRTC
+// stream starts small: the browser's encoder sends 320×180 until it has learned the
+// bandwidth, then 1280×720 from a new keyframe on. Sized from the header, the ladder of
+// such a lecture was one 320-pixel rung. A picture changes size only at a keyframe, so
+// decoding keyframes alone finds the largest one, at a small part of the cost of the
+// transcode that follows. The sizes are read line by line, so that a source of keyframes
+// only costs no memory either.
+func largestPicture(ctx context.Context, path string, p *Probe) error {
+	args := []string{"-v", "error", "-select_streams", strings.TrimPrefix(p.videoStream, "0:"), "-skip_frame", "nokey",
+		"-show_entries", "frame=width,height", "-of", "csv=p=0",
+		"-format_whitelist", formats, "-protocol_whitelist", "file", ffmpeg.FileURL(path)}
+	s := p.video
+	if _, err := ffmpeg.Run(ctx, path, "ffprobe", args, func(line string) {
+		w, h, ok := strings.Cut(line, ",")
+		h, _, _ = strings.Cut(h, ",") // side data may follow
+		fw, err1 := strconv.Atoi(w)
+		fh, err2 := strconv.Atoi(h)
+		if ok && err1 == nil && err2 == nil && fw > 0 && fh > 0 && fw*fh > s.Width*s.Height {
+			s.Width, s.Height = fw, fh
+		}
+	}); err != nil {
+		return fmt.Errorf("transcode: picture sizes: %w", err)
+	}
+	p.Width, p.Height = displaySize(s)
+	return nil
 }
 
 type ffStream struct {
@@ -96,6 +130,7 @@ func parseProbe(out []byte) (Probe, error) {
 		case s.CodecType == "video" && s.Disposition.AttachedPic == 0 && !p.HasVideo && s.Width > 0 && s.Height > 0:
 			p.HasVideo = true
 			p.videoStream = "0:" + strconv.Itoa(s.Index)
+			p.video = s
 			p.VideoCodec = s.CodecName
 			p.VideoDuration = streamDuration(s)
 			p.Width, p.Height = displaySize(s)

@@ -30,6 +30,11 @@ type MediaSpec struct {
 	AudioBitrate string   // libopus, such as "64k"
 	Source       string   // the lavfi picture source, "testsrc" if empty
 	Seconds      int      // the length of both, 10 if 0
+	// StartSize, if set, is the picture size of the first StartSeconds, with a keyframe
+	// every second: a browser's encoder starts small while it learns the bandwidth, and
+	// sends Size from a new keyframe on once it has.
+	StartSize    string
+	StartSeconds int
 
 	// What the media must hold, so that a changed ffmpeg fails here and not in a test.
 	MinPictures int
@@ -57,23 +62,36 @@ func MakeMedia(ctx context.Context, dir string, spec MediaSpec) (*Media, error) 
 	h264 := filepath.Join(dir, "out.h264")
 	ogg := filepath.Join(dir, "out.ogg")
 	source, seconds := cmp.Or(spec.Source, "testsrc"), strconv.Itoa(cmp.Or(spec.Seconds, 10))
-	video := []string{"-f", "lavfi", "-i", source + "=size=" + spec.Size + ":rate=30", "-t", seconds, "-c:v", "libx264"}
-	video = append(video, spec.X264...)
-	video = append(video, "-profile:v", "baseline", "-bf", "0", "-pix_fmt", "yuv420p", h264)
-	for _, args := range [][]string{
-		video,
+	videoArgs := func(size, seconds string, x264 []string, out string) []string {
+		a := []string{"-f", "lavfi", "-i", source + "=size=" + size + ":rate=30", "-t", seconds, "-c:v", "libx264"}
+		a = append(a, x264...)
+		return append(a, "-profile:v", "baseline", "-bf", "0", "-pix_fmt", "yuv420p", out)
+	}
+	var h264s []string
+	var runs [][]string
+	if spec.StartSize != "" {
+		start := filepath.Join(dir, "start.h264")
+		h264s = append(h264s, start)
+		runs = append(runs, videoArgs(spec.StartSize, strconv.Itoa(spec.StartSeconds), []string{"-g", "30"}, start))
+		seconds = strconv.Itoa(cmp.Or(spec.Seconds, 10) - spec.StartSeconds)
+	}
+	h264s = append(h264s, h264)
+	runs = append(runs, videoArgs(spec.Size, seconds, spec.X264, h264))
+	seconds = strconv.Itoa(cmp.Or(spec.Seconds, 10))
+	for _, args := range append(runs,
 		// One 20 ms Opus packet per Ogg page, so that a page is an RTP packet.
-		{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", seconds, "-c:a", "libopus",
-			"-b:a", spec.AudioBitrate, "-page_duration", "20000", ogg},
-	} {
+		[]string{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", seconds, "-c:a", "libopus",
+			"-b:a", spec.AudioBitrate, "-page_duration", "20000", ogg}) {
 		cmd := exec.CommandContext(ctx, "ffmpeg", append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y"}, args...)...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("ffmpeg: %w: %s", err, out)
 		}
 	}
 	m := &Media{IDRSums: map[[32]byte]bool{}}
-	if err := m.readH264(h264); err != nil {
-		return nil, err
+	for _, f := range h264s { // one stream, the sizes in turn
+		if err := m.readH264(f); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.readOgg(ogg); err != nil {
 		return nil, err
