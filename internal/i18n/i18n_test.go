@@ -12,6 +12,7 @@ func catalogues() map[string]map[string]text {
 		"messages":        messages,
 		"pageMessages":    pageMessages,
 		"libraryMessages": libraryMessages,
+		"replayMessages":  replayMessages,
 	}
 }
 

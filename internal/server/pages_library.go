@@ -451,6 +451,7 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 	}
 	d := s.itemData(lang(c), it, &tree)
 	s.addStreams(ctx, it, d)
+	s.addReplay(ctx, lang(c), p != nil, it, d)
 	d.Staff = staff
 	if it.Status == library.Published {
 		target := indexer.ItemTarget(it.ID)

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"html"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -96,4 +97,92 @@ func TestReplayKeepsSourceResolution(t *testing.T) {
 	if f := strings.Split(strings.TrimSpace(line), ","); len(f) < 2 || f[0] != "1280" || f[1] != "720" {
 		t.Fatalf("top rendition %s is %q, want 1280×720", top, out)
 	}
+}
+
+// TestReplayKeepsTheLecture: a replay item is dated by the lecture's day in Beijing, links
+// back to its lecture (which links to it), and shows the lecture's chat and answered
+// questions beside the player, read-only; unanswered questions and deleted messages are
+// not kept.
+func TestReplayKeepsTheLecture(t *testing.T) {
+	srv := startLiveServer(t, func(cfg *config.Config) { cfg.Live.EndGrace = 500 * time.Millisecond })
+	loadLiveMedia(t)
+	_, lecturer, citizen := liveAccounts(t, srv)
+	anon := newClient(t, srv.URL)
+	start := time.Now().UTC().Truncate(time.Second)
+	lec := lecturer.createLecture("回放测试：石嘴山的煤与城", start, "public")
+
+	pub := publish(t, srv.URL, lec.ID, lec.StreamKey)
+	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	chat := "/api/v1/lectures/" + lec.ID + "/chat"
+	post := func(c *client, kind, text string) chatEvent {
+		t.Helper()
+		var m chatEvent
+		c.want(http.StatusCreated, "POST", chat, map[string]any{"kind": kind, "text": text}).json(t, &m)
+		return m
+	}
+	post(citizen, "chat", "老师好！<b>不是标签</b>")
+	answered := post(citizen, "question", "大武口洗煤厂是哪一年建的？")
+	post(citizen, "question", "这个问题没有人回答")
+	spam := post(citizen, "chat", "这条留言被删除了")
+	lecturer.want(http.StatusOK, "POST", chat+"/"+answered.ID+"/answered", nil)
+	lecturer.want(http.StatusOK, "DELETE", chat+"/"+spam.ID, nil)
+	eventually(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
+	time.Sleep(time.Until(pub.PLIs()[0].Add(3 * time.Second)))
+	pub.Halt()
+	anon.want(http.StatusOK, "DELETE", pub.location, nil, "Authorization", "Bearer "+lec.StreamKey)
+	l := waitReplay(t, anon, lec.ID)
+
+	day := start.In(shanghai(t))
+	t.Run("the item is dated in Beijing time", func(t *testing.T) {
+		var item struct {
+			Title string `json:"title"`
+			Date  string `json:"date"`
+		}
+		anon.want(http.StatusOK, "GET", "/api/v1/items/"+l.ReplayItem, nil).json(t, &item)
+		if item.Date != day.Format("2006-01-02") || item.Title != lec.Title+"（"+day.Format("2006年1月2日")+"讲座回放）" {
+			t.Fatalf("replay item %+v, lecture started %s (Beijing %s)", item, start, day)
+		}
+	})
+	t.Run("the lecture page links to its replay", func(t *testing.T) {
+		page := string(anon.want(http.StatusOK, "GET", "/lectures/"+lec.ID, nil).body)
+		if !strings.Contains(page, `href="/memory/items/`+l.ReplayItem+`"`) {
+			t.Fatal("the lecture page has no link to its replay")
+		}
+	})
+	tests := []struct {
+		lang            string
+		heading, prefix string
+	}{
+		{"zh-CN", "讲座留言与已回答的提问", "讲座回放："},
+		{"en", "Chat and answered questions", "Replay of the lecture:"},
+	}
+	for _, tt := range tests {
+		t.Run("the replay page links to its lecture and keeps its chat, "+tt.lang, func(t *testing.T) {
+			page := string(anon.want(http.StatusOK, "GET", "/memory/items/"+l.ReplayItem, nil, "Accept-Language", tt.lang).body)
+			for _, want := range []string{
+				tt.prefix + ` <a href="/lectures/` + lec.ID + `" id="replay-lecture-link">` + html.EscapeString(lec.Title) + `</a>`,
+				`<aside class="panel replay-chat" id="replay-chat" aria-labelledby="replay-chat-title">`,
+				`<h2 id="replay-chat-title">` + tt.heading + `</h2>`,
+				"老师好！&lt;b&gt;不是标签&lt;/b&gt;", "大武口洗煤厂是哪一年建的？", "小红",
+			} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the replay page lacks %s", want)
+				}
+			}
+			for _, gone := range []string{"这个问题没有人回答", "这条留言被删除了", "a:xiao.hong", `id="chat-form"`} {
+				if strings.Contains(page, gone) {
+					t.Errorf("the replay page shows %s", gone)
+				}
+			}
+		})
+	}
+}
+
+func shanghai(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
 }

@@ -128,9 +128,10 @@ type ItemData struct {
 	Staff               bool        // the viewer may edit the item
 	Transitions         []string    // statuses the item may move to
 	History             []Version
-	Form                ItemForm // console: the values of the form
-	Vocab               Vocab    // console: the choices of the selects
-	UnitOptions         []Param  // console: the units the librarian may choose (id, label)
+	Form                ItemForm    // console: the values of the form
+	Vocab               Vocab       // console: the choices of the selects
+	UnitOptions         []Param     // console: the units the librarian may choose (id, label)
+	Replay              *ReplayView // the lecture a replay item came from, and its chat
 }
 
 // FieldRow is one labelled metadata value.

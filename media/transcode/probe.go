@@ -82,7 +82,13 @@ func largestPicture(ctx context.Context, path string, p *Probe) error {
 			s.Width, s.Height = fw, fh
 		}
 	}); err != nil {
-		return fmt.Errorf("transcode: picture sizes: %w", err)
+		var te *ToolError
+		if ctx.Err() != nil || !errors.As(err, &te) {
+			return fmt.Errorf("transcode: picture sizes: %w", err)
+		}
+		// ffprobe read the header but not the pictures: the header's size stays, as the
+		// full decode that follows judges whether the file is readable.
+		return nil
 	}
 	p.Width, p.Height = displaySize(s)
 	return nil
