@@ -790,7 +790,11 @@ func TestLessonKeyboardAndSettings(t *testing.T) {
 // course with its lesson items in one go; the catalogue lists it.
 func TestLecturerBuildsCourse(t *testing.T) {
 	srv := testenv.StartServer(t, testenv.Config(t, testenv.Shared(t)))
-	createLecturer(t, srv.URL)
+	admin := createLecturer(t, srv.URL)
+	// This test is about building a course in the console, which publishes course and lessons
+	// in one go where the unit does not review (TestCourses and TestReviewBeforePublication
+	// cover review).
+	admin.want(http.StatusOK, "PATCH", "/api/v1/units/dwk-culture-centre", map[string]string{"review": "none"}, nil)
 	dir := t.TempDir()
 	names := []string{"第一课-起笔.mp4", "第二课-收笔.mp4"}
 	var files []string
