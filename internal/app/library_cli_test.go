@@ -20,10 +20,14 @@ import (
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 )
 
-var admin = accounts.Account{Name: testenv.AdminName, Role: accounts.Admin}
+var (
+	admin    = accounts.Account{Name: testenv.AdminName, Role: accounts.Admin}
+	reviewer = accounts.Account{Name: "rev.szs", Role: accounts.Librarian, Unit: "szs"}
+)
 
 func publishItems(t *testing.T, core *app.Core, n int) []string {
 	t.Helper()
@@ -35,10 +39,12 @@ func publishItems(t *testing.T, core *app.Core, n int) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, st := range []library.Status{library.InReview, library.Published} {
-			if it, err = core.Library.Move(ctx, admin, it.ID, "", st); err != nil {
-				t.Fatal(err)
-			}
+		if _, err = core.Library.Move(ctx, admin, it.ID, "", library.InReview); err != nil {
+			t.Fatal(err)
+		}
+		// Approved by a second person (先审后发).
+		if it, err = core.Library.Review(ctx, reviewer, it.ID, "", review.Decision{Approve: true}); err != nil || it.Status != library.Published {
+			t.Fatalf("approval: %v, status %s", err, it.Status)
 		}
 		ids = append(ids, it.ID)
 	}

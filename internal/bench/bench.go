@@ -151,6 +151,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if err := e.api.signIn(ctx, adminName, adminPass); err != nil {
 		return err
 	}
+	if err := e.api.addReviewer(ctx); err != nil {
+		return err
+	}
 	logf("product serving at %s; publishing %d items for the view test", url, o.ViewItems)
 	// Made first, so that their indexing and outbox work is long done when views are timed.
 	items, err := e.api.publishedItems(ctx, o.ViewItems)

@@ -51,7 +51,8 @@ func measureIndexing(ctx context.Context, e *env) ([]Row, error) {
 		}
 		start := time.Now()
 		windows = append(windows, [2]time.Time{start})
-		if err := e.api.do(ctx, http.MethodPost, "/api/v1/items/"+next.ID+"/status", map[string]string{"status": "published"},
+		// The reviewer's approval is what publishes (先审后发).
+		if err := e.api.reviewer.do(ctx, http.MethodPost, "/api/v1/items/"+next.ID+"/review", map[string]string{"decision": "approve"},
 			&next, http.StatusOK, "If-Match", strconv.Quote(next.Version)); err != nil {
 			return nil, err
 		}

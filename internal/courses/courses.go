@@ -14,6 +14,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/ids"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
 )
@@ -76,6 +77,7 @@ type Course struct {
 	CreatedBy    string         `json:"created_by"`
 	UpdatedAt    time.Time      `json:"updated_at"`
 	PublishedAt  *time.Time     `json:"published_at,omitempty"`
+	Review       review.State   `json:"review"`
 	Version      string         `json:"-"`
 }
 
@@ -296,40 +298,55 @@ func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifMatc
 			return ErrForbidden
 		}
 		c.Input, c.LecturerName = in, name
+		if c.Status == library.InReview {
+			c.Review.Recall() // reviewers approved another course
+		}
 		return nil
 	})
 }
 
-// Move takes the course through the workflow. A course is published only when every lesson
-// is a published item, so that citizens can play all of it.
+// Move takes the course through the workflow; publishing needs a reviewer (Review) unless
+// the course's unit has the review policy none.
 func (s *Service) Move(ctx context.Context, actor accounts.Account, id, ifMatch string, to library.Status) (Course, error) {
-	return s.edit(ctx, actor, id, ifMatch, func(c *Course, _ *units.Tree) error {
-		if !library.CanMove(c.Status, to) {
-			return validate.Errors{{Field: "status", Code: "transition"}}
+	return s.edit(ctx, actor, id, ifMatch, func(c *Course, tree *units.Tree) error {
+		_, err := c.flow().Move(actor.Name, to, tree.ReviewPolicy(c.Unit), s.now().UTC().Truncate(time.Second))
+		if err == nil && to == library.Published {
+			err = s.playable(ctx, c)
 		}
-		if to == library.Published {
-			var errs validate.Errors
-			if len(c.Lessons) == 0 {
-				errs.Add("lessons", "required")
-			}
-			for i, l := range c.Lessons {
-				it, err := s.items.Get(ctx, l.Media.Item)
-				if err != nil && !errors.Is(err, library.ErrNotFound) {
-					return err
-				}
-				if err != nil || it.Status != library.Published {
-					errs.Add(fmt.Sprintf("lessons[%d].media", i), "not_published")
-				}
-			}
-			if err := errs.Err(); err != nil {
-				return err
-			}
-			if c.PublishedAt == nil {
-				t := s.now().UTC().Truncate(time.Second)
-				c.PublishedAt = &t
-			}
-		}
-		c.Status = to
-		return nil
+		return err
 	})
+}
+
+// Review is a reviewer's decision on a course in review (see library.Service.Review).
+func (s *Service) Review(ctx context.Context, actor accounts.Account, id, ifMatch string, d review.Decision) (Course, error) {
+	return s.edit(ctx, actor, id, ifMatch, func(c *Course, tree *units.Tree) error {
+		_, err := c.flow().Decide(actor.Name, c.CreatedBy, tree.ReviewPolicy(c.Unit), d, s.now().UTC().Truncate(time.Second))
+		if err == nil && c.Status == library.Published {
+			err = s.playable(ctx, c)
+		}
+		return err
+	})
+}
+
+func (c *Course) flow() library.Flow {
+	return library.Flow{Status: &c.Status, PublishedAt: &c.PublishedAt, Review: &c.Review}
+}
+
+// playable checks that every lesson is a published item, so that citizens can play all of
+// the course once it is published.
+func (s *Service) playable(ctx context.Context, c *Course) error {
+	var errs validate.Errors
+	if len(c.Lessons) == 0 {
+		errs.Add("lessons", "required")
+	}
+	for i, l := range c.Lessons {
+		it, err := s.items.Get(ctx, l.Media.Item)
+		if err != nil && !errors.Is(err, library.ErrNotFound) {
+			return err
+		}
+		if err != nil || it.Status != library.Published {
+			errs.Add(fmt.Sprintf("lessons[%d].media", i), "not_published")
+		}
+	}
+	return errs.Err()
 }

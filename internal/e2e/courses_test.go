@@ -38,6 +38,8 @@ type apiUser struct {
 	base string
 	hc   *http.Client
 	csrf string
+	// reviewer approves what this user submits (先审后发 needs a second person).
+	reviewer *apiUser
 }
 
 func newAPIUser(t *testing.T, base string) *apiUser {
@@ -150,12 +152,14 @@ func eventually(t *testing.T, what string, within time.Duration, check func() bo
 	}
 }
 
-// createLecturer creates a lecturer of 大武口区文化馆 through the API, as the admin.
-func createLecturer(t *testing.T, base string) {
+// createLecturer creates a lecturer of 大武口区文化馆 through the API, as the admin, and
+// returns the admin, who reviews what the lecturer submits.
+func createLecturer(t *testing.T, base string) *apiUser {
 	t.Helper()
 	admin := apiLogin(t, base, testenv.AdminName, testenv.AdminPassword)
 	admin.want(http.StatusCreated, "POST", "/api/v1/accounts", map[string]string{"name": lecturerName, "display_name": "刘老师",
 		"password": lecturerPassword, "role": "lecturer", "unit": "dwk-culture-centre"}, nil)
+	return admin
 }
 
 // lessonVideo draws a short video with ffmpeg: a test pattern with a clock, a tone, and a
@@ -259,16 +263,15 @@ func (u *apiUser) waitTranscoded(f lessonFile) {
 	}
 }
 
-// publishItem moves an item through review to published.
+// publishItem submits an item for review and has the user's reviewer approve it.
 func (u *apiUser) publishItem(id string) {
 	u.t.Helper()
-	for _, to := range []string{"in_review", "published"} {
-		var it struct {
-			Version string `json:"version"`
-		}
-		u.want(http.StatusOK, "GET", "/api/v1/items/"+id, nil, &it)
-		u.want(http.StatusOK, "POST", "/api/v1/items/"+id+"/status", map[string]string{"status": to}, nil, "If-Match", `"`+it.Version+`"`)
+	var it struct {
+		Version string `json:"version"`
 	}
+	u.want(http.StatusOK, "GET", "/api/v1/items/"+id, nil, &it)
+	h := u.want(http.StatusOK, "POST", "/api/v1/items/"+id+"/status", map[string]string{"status": "in_review"}, nil, "If-Match", `"`+it.Version+`"`)
+	u.reviewer.want(http.StatusOK, "POST", "/api/v1/items/"+id+"/review", map[string]string{"decision": "approve"}, nil, "If-Match", h.Get("ETag"))
 }
 
 // itemStatus is the workflow state of an item.
@@ -303,7 +306,8 @@ type courseJSON struct {
 	} `json:"lessons"`
 }
 
-// publishCourse creates a course of the lessons as the lecturer and publishes it.
+// publishCourse creates a course of the lessons as the lecturer, submits it, and has her
+// reviewer publish it.
 func (u *apiUser) publishCourse(title string, lessons ...courseLesson) string {
 	u.t.Helper()
 	var ls []map[string]any
@@ -314,9 +318,8 @@ func (u *apiUser) publishCourse(title string, lessons ...courseLesson) string {
 	h := u.want(http.StatusCreated, "POST", "/api/v1/courses", map[string]any{"title": title, "category": "calligraphy", "level": "beginner",
 		"lecturer": lecturerName, "unit": "dwk-culture-centre", "institution": map[string]string{"name": "大武口区文化馆", "kind": "culture-centre"},
 		"description": "面向市民的毛笔书法入门课程：执笔、坐姿与基本笔画。", "lessons": ls}, &c)
-	for _, to := range []string{"in_review", "published"} {
-		h = u.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/status", map[string]string{"status": to}, nil, "If-Match", h.Get("ETag"))
-	}
+	h = u.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/status", map[string]string{"status": "in_review"}, nil, "If-Match", h.Get("ETag"))
+	u.reviewer.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/review", map[string]string{"decision": "approve"}, nil, "If-Match", h.Get("ETag"))
 	return c.ID
 }
 
@@ -446,8 +449,9 @@ func findCourse(t *testing.T, ctx context.Context, base, id string) {
 // survives a restart of the server is TestCourses in internal/server.)
 func TestLessonPlaysToEndAndResumes(t *testing.T) {
 	srv := testenv.StartServer(t, testenv.Config(t, testenv.Shared(t)))
-	createLecturer(t, srv.URL)
+	reviewer := createLecturer(t, srv.URL)
 	lec := apiLogin(t, srv.URL, lecturerName, lecturerPassword)
+	lec.reviewer = reviewer
 	titles := []string{"执笔与坐姿", "横画与竖画"}
 	files := []lessonFile{
 		lec.lessonItem("书法入门 · "+titles[0], lessonVideo(t, "lesson-1.mp4", 6, 320, 240)),
@@ -657,8 +661,9 @@ func press(t *testing.T, ctx context.Context, key, name string) keyRecord {
 // controls; and choosing a quality switches hls.js to that level.
 func TestLessonKeyboardAndSettings(t *testing.T) {
 	srv := testenv.StartServer(t, testenv.Config(t, testenv.Shared(t)))
-	createLecturer(t, srv.URL)
+	reviewer := createLecturer(t, srv.URL)
 	lec := apiLogin(t, srv.URL, lecturerName, lecturerPassword)
+	lec.reviewer = reviewer
 	// 640×480 makes a ladder of two rungs: 480p and 360p.
 	f := lec.lessonItem("剪纸入门 · 第一课", lessonVideo(t, "jianzhi.mp4", 40, 640, 480))
 	lec.waitTranscoded(f)
@@ -785,7 +790,11 @@ func TestLessonKeyboardAndSettings(t *testing.T) {
 // course with its lesson items in one go; the catalogue lists it.
 func TestLecturerBuildsCourse(t *testing.T) {
 	srv := testenv.StartServer(t, testenv.Config(t, testenv.Shared(t)))
-	createLecturer(t, srv.URL)
+	admin := createLecturer(t, srv.URL)
+	// This test is about building a course in the console, which publishes course and lessons
+	// in one go where the unit does not review (TestCourses and TestReviewBeforePublication
+	// cover review).
+	admin.want(http.StatusOK, "PATCH", "/api/v1/units/dwk-culture-centre", map[string]string{"review": "none"}, nil)
 	dir := t.TempDir()
 	names := []string{"第一课-起笔.mp4", "第二课-收笔.mp4"}
 	var files []string

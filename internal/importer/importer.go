@@ -22,6 +22,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/units"
 )
 
@@ -44,7 +45,11 @@ type Options struct {
 // Report is the outcome of a run.
 type Report struct {
 	Imported, Skipped int
-	Failed            []RowError
+	// AwaitingReview counts the imported rows that asked for published but stay in review:
+	// an import is one person's submission, and a reviewer approves it (先审后发) unless the
+	// unit's review policy is none.
+	AwaitingReview int
+	Failed         []RowError
 }
 
 // RowError is a row that did not go in. Item is set when an item was created but not
@@ -299,6 +304,7 @@ type outcome int
 
 const (
 	imported outcome = iota
+	awaitingReview
 	skipped
 	failed
 )
@@ -326,6 +332,9 @@ func (im *importer) load(ctx context.Context, ready []checked, workers int, prog
 		switch r.out {
 		case imported:
 			rep.Imported++
+		case awaitingReview:
+			rep.Imported++
+			rep.AwaitingReview++
 		case skipped:
 			rep.Skipped++
 		case failed:
@@ -401,8 +410,14 @@ func (im *importer) loadRow(ctx context.Context, c checked) (out outcome, rowErr
 	case library.Published:
 		path = []library.Status{library.InReview, library.Published}
 	}
+	out = imported
 	for _, st := range path {
-		if _, err := im.d.Library.Move(ctx, im.actor, it.ID, "", st); err != nil {
+		_, err := im.d.Library.Move(ctx, im.actor, it.ID, "", st)
+		if errors.Is(err, review.ErrRequired) {
+			out = awaitingReview
+			break
+		}
+		if err != nil {
 			return fail(it.ID, fmt.Errorf("%s %s: %w", im.msg("无法改为", "moving to"), st, err))
 		}
 	}
@@ -413,12 +428,16 @@ func (im *importer) loadRow(ctx context.Context, c checked) (out outcome, rowErr
 		}
 		return fail(it.ID, err)
 	}
-	return imported, RowError{}, nil
+	return out, RowError{}, nil
 }
 
 // printSummary writes the counts and one line per failed row.
 func printSummary(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "imported %d, skipped %d, failed %d\n", rep.Imported, rep.Skipped, len(rep.Failed))
+	if rep.AwaitingReview > 0 {
+		fmt.Fprintf(w, "%d imported rows asked for published and wait in review: another member of staff approves them (review queue)\n",
+			rep.AwaitingReview)
+	}
 	for _, f := range rep.Failed {
 		fmt.Fprintln(w, f.String())
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/ids"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
 )
@@ -202,24 +203,48 @@ func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifVers
 			return revision{}, validate.Errors{{Field: "title", Code: "unchanged"}}
 		}
 		it.Fields = f
+		if it.Status == InReview {
+			it.Review.Recall() // reviewers approved other metadata
+		}
 		return revision{message: "metadata: " + strings.Join(changed, ", ")}, nil
 	})
 }
 
-// Move takes the item to another workflow status.
+// Move takes the item to another workflow status; publishing needs a reviewer (Review)
+// unless the item's unit has the review policy none.
 func (s *Service) Move(ctx context.Context, actor accounts.Account, id, ifVersion string, to Status) (Item, error) {
-	return s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (revision, error) {
-		if !CanMove(it.Status, to) {
-			return revision{}, validate.Errors{{Field: "status", Code: "transition"}}
-		}
-		msg := fmt.Sprintf("status: %s → %s", it.Status, to)
-		it.Status = to
-		if to == Published && it.PublishedAt == nil {
-			t := s.now().UTC().Truncate(time.Second)
-			it.PublishedAt = &t
-		}
-		return revision{message: msg}, nil
+	return s.edit(ctx, actor, id, ifVersion, func(it *Item, tree *units.Tree) (revision, error) {
+		msg, err := it.flow().Move(actor.Name, to, tree.ReviewPolicy(it.Unit), s.now().UTC().Truncate(time.Second))
+		return revision{message: msg}, err
 	})
+}
+
+// Review is a reviewer's decision on an item in review. The reviewer needs the rights to
+// edit the item and must be neither its submitter nor its creator.
+func (s *Service) Review(ctx context.Context, actor accounts.Account, id, ifVersion string, d review.Decision) (Item, error) {
+	return s.edit(ctx, actor, id, ifVersion, func(it *Item, tree *units.Tree) (revision, error) {
+		msg, err := it.flow().Decide(actor.Name, it.CreatedBy, tree.ReviewPolicy(it.Unit), d, s.now().UTC().Truncate(time.Second))
+		return revision{message: msg}, err
+	})
+}
+
+// PublishBroadcast publishes an item that a system actor made from content the public has
+// already seen as it happened (a live lecture's recording): there is nothing left to review
+// before publication, and the history says so.
+func (s *Service) PublishBroadcast(ctx context.Context, system accounts.Account, id string) (Item, error) {
+	return s.edit(ctx, system, id, "", func(it *Item, _ *units.Tree) (revision, error) {
+		now := s.now().UTC().Truncate(time.Second)
+		f := it.flow()
+		if _, err := f.Move(system.Name, InReview, review.None, now); err != nil {
+			return revision{}, err
+		}
+		msg, err := f.Move(system.Name, Published, review.None, now)
+		return revision{message: msg + " (broadcast live already: review not needed)"}, err
+	})
+}
+
+func (it *Item) flow() Flow {
+	return Flow{Status: &it.Status, PublishedAt: &it.PublishedAt, Review: &it.Review}
 }
 
 // Upload is a completed upload to attach: a staging object and what is known of it.

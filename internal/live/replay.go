@@ -183,10 +183,10 @@ func (r *Replays) makeReplay(ctx context.Context, l lectures.Lecture, results []
 			return fmt.Errorf("replay file: %w", err)
 		}
 	}
-	for _, st := range []library.Status{library.InReview, library.Published} {
-		if _, err := r.lib.Move(ctx, system, it.ID, "", st); err != nil {
-			return fmt.Errorf("publish replay: %w", err)
-		}
+	// The public watched this lecture as it happened: its recording is published without a
+	// second review (decision 0026), and its history says so.
+	if _, err := r.lib.PublishBroadcast(ctx, system, it.ID); err != nil {
+		return fmt.Errorf("publish replay: %w", err)
 	}
 	if r.kept != nil {
 		// Before the lecture says its replay is ready, so that the replay page has its

@@ -37,6 +37,9 @@ const (
 	Internal             Kind = "internal"
 	MetricsToken         Kind = "metrics_token"
 	MetricsLoopback      Kind = "metrics_loopback"
+	ReviewRequired       Kind = "review_required"
+	ReviewOwnWork        Kind = "review_own_work"
+	ReviewRepeated       Kind = "review_repeated"
 )
 
 var statusOf = map[Kind]int{
@@ -59,6 +62,9 @@ var statusOf = map[Kind]int{
 	Internal:             http.StatusInternalServerError,
 	MetricsToken:         http.StatusUnauthorized,
 	MetricsLoopback:      http.StatusForbidden,
+	ReviewRequired:       http.StatusForbidden,
+	ReviewOwnWork:        http.StatusForbidden,
+	ReviewRepeated:       http.StatusConflict,
 }
 
 // Kinds lists every kind, for documentation and tests.

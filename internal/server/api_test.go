@@ -289,6 +289,7 @@ func TestUnitManagement(t *testing.T) {
 			ID     string `json:"id"`
 			Parent string `json:"parent"`
 			NameZH string `json:"name_zh"`
+			Review string `json:"review"`
 		} `json:"units"`
 	}
 	newClient(t, srv.URL).want(http.StatusOK, "GET", "/api/v1/units", nil).json(t, &tree)
@@ -311,12 +312,26 @@ func TestUnitManagement(t *testing.T) {
 		{"rename", "PATCH", "/api/v1/units/pl-xingfu-bookroom", map[string]any{"name_zh": "幸福村书屋"}, 200},
 		{"rename to empty", "PATCH", "/api/v1/units/pl-xingfu-bookroom", map[string]any{"name_en": " "}, 422},
 		{"rename unknown", "PATCH", "/api/v1/units/nowhere", map[string]any{"name_zh": "某处"}, 404},
+		{"two levels of review", "PATCH", "/api/v1/units/pl", map[string]any{"review": "two"}, 200},
+		{"unknown review policy", "PATCH", "/api/v1/units/pl", map[string]any{"review": "three"}, 422},
+		{"new unit with its own policy", "POST", "/api/v1/units", map[string]any{"id": "pl-review-free", "parent": "pl",
+			"name_zh": "试点书屋", "name_en": "Pilot Book Room", "kind": "service_point", "review": "none"}, 201},
+		{"new unit with an unknown policy", "POST", "/api/v1/units", map[string]any{"id": "pl-review-bad", "parent": "pl",
+			"name_zh": "试点书屋", "name_en": "Pilot Book Room", "kind": "service_point", "review": "some"}, 422},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { admin.want(tt.status, tt.method, tt.path, tt.body) })
 	}
+	tree.Units = nil
 	newClient(t, srv.URL).want(http.StatusOK, "GET", "/api/v1/units", nil).json(t, &tree)
-	last := tree.Units[len(tree.Units)-1]
+	policy := map[string]string{}
+	for _, u := range tree.Units {
+		policy[u.ID] = u.Review
+	}
+	if policy["szs"] != "one" || policy["pl"] != "two" || policy["pl-review-free"] != "none" || policy["pl-xingfu-bookroom"] != "" {
+		t.Fatalf("review policies after changes: %v (the city ships with one; others inherit)", policy)
+	}
+	last := tree.Units[len(tree.Units)-2]
 	if last.ID != "pl-xingfu-bookroom" || last.Parent != "pl" || last.NameZH != "幸福村书屋" {
 		t.Fatalf("unit after add and rename: %+v", last)
 	}

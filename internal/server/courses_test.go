@@ -79,10 +79,16 @@ func TestCourses(t *testing.T) {
 		return r.header.Get("ETag")
 	}
 	etag := move(r.header.Get("ETag"), "in_review", http.StatusOK)
-	// A lesson whose item is still a draft keeps the course from being published.
-	move(etag, "published", http.StatusUnprocessableEntity)
+	// The lecturer does not publish her own course: a reviewer does (先审后发).
+	if p := lec.want(http.StatusForbidden, "POST", "/api/v1/courses/"+c.ID+"/status", map[string]any{"status": "published"},
+		"If-Match", etag).problem(t); p["type"] != "/problems/review_required" {
+		t.Fatalf("publishing without review: %v", p)
+	}
+	// A lesson whose item is still a draft keeps the reviewer from publishing the course.
+	dwk.reviewer.want(http.StatusUnprocessableEntity, "POST", "/api/v1/courses/"+c.ID+"/review", map[string]any{"decision": "approve"},
+		"If-Match", etag).problem(t)
 	r = lec.want(http.StatusOK, "PUT", "/api/v1/courses/"+c.ID, course(nil, good), "If-Match", etag)
-	move(r.header.Get("ETag"), "published", http.StatusOK)
+	dwk.reviewer.approve("courses", itemJSON{ID: c.ID, Version: strings.Trim(r.header.Get("ETag"), `"`)})
 	anon.want(http.StatusOK, "GET", "/api/v1/courses/"+c.ID, nil)
 
 	var res struct {

@@ -20,6 +20,7 @@ func TestDependencyOutages(t *testing.T) {
 
 	admin := newClient(t, srv.URL)
 	admin.login(testenv.AdminName, testenv.AdminPassword)
+	admin.reviewer = cityReviewer(t, srv, admin)
 	var tok struct {
 		Token string `json:"token"`
 	}

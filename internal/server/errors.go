@@ -14,6 +14,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
 	"github.com/shizuishan/culturecloud/search"
@@ -64,6 +65,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.Is(err, accounts.ErrForbidden), errors.Is(err, library.ErrForbidden), errors.Is(err, courses.ErrForbidden),
 		errors.Is(err, lectures.ErrForbidden):
 		s.abort(c, problem.Forbidden)
+	case errors.Is(err, review.ErrRequired):
+		s.abort(c, problem.ReviewRequired)
+	case errors.Is(err, review.ErrOwnWork):
+		s.abort(c, problem.ReviewOwnWork)
+	case errors.Is(err, review.ErrAlreadyApproved):
+		s.abort(c, problem.ReviewRepeated)
 	case errors.Is(err, accounts.ErrBadCredentials):
 		s.abort(c, problem.BadCredentials)
 	case errors.Is(err, errUnavailableLive):

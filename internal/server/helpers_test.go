@@ -23,6 +23,8 @@ type client struct {
 	csrf   string
 	bearer string
 	lang   string
+	// reviewer approves what this client submits (先审后发 needs a second person).
+	reviewer *client
 }
 
 func newClient(t testing.TB, base string) *client {

@@ -49,9 +49,23 @@ func (c *client) move(it itemJSON, status string) itemJSON {
 	return out
 }
 
+// publish submits the item and has the client's reviewer approve it.
 func (c *client) publish(it itemJSON) itemJSON {
 	c.t.Helper()
-	return c.move(c.move(it, "in_review"), "published")
+	return c.reviewer.approve("items", c.move(it, "in_review"))
+}
+
+// approve is a reviewer's approval of a submission in a unit with one level of review.
+func (c *client) approve(kind string, it itemJSON) itemJSON {
+	c.t.Helper()
+	var out itemJSON
+	r := c.want(http.StatusOK, "POST", "/api/v1/"+kind+"/"+it.ID+"/review", map[string]any{"decision": "approve"}, "If-Match", `"`+it.Version+`"`)
+	r.json(c.t, &out)
+	if out.Status != "published" {
+		c.t.Fatalf("approved %s is %s, want published", it.ID, out.Status)
+	}
+	out.Version = strings.Trim(r.header.Get("ETag"), `"`)
+	return out
 }
 
 type searchJSON struct {
@@ -94,7 +108,18 @@ func staffClients(t *testing.T, srv *testenv.Server) (admin, dwk, hn *client) {
 	dwk, hn = newClient(t, srv.URL), newClient(t, srv.URL)
 	dwk.login("lib.dwk", "Dawukou-Library-9")
 	hn.login("lib.hn", "Huinong-Library-9")
+	reviewer := cityReviewer(t, srv, admin)
+	admin.reviewer, dwk.reviewer, hn.reviewer = reviewer, reviewer, reviewer
 	return admin, dwk, hn
+}
+
+// cityReviewer is a librarian of the city: she may review what every unit submits.
+func cityReviewer(t *testing.T, srv *testenv.Server, admin *client) *client {
+	admin.want(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"name": "rev.szs", "display_name": "市馆审核员",
+		"password": "City-Reviewer-9", "role": "librarian", "unit": "szs"})
+	rev := newClient(t, srv.URL)
+	rev.login("rev.szs", "City-Reviewer-9")
+	return rev
 }
 
 func TestItemValidation(t *testing.T) {
@@ -167,13 +192,14 @@ func TestItemWorkflowHistoryAndConcurrency(t *testing.T) {
 		} `json:"versions"`
 	}
 	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID+"/history", nil).json(t, &hist)
-	wantMsgs := []string{"status: in_review → published", "status: draft → in_review", "metadata: title", "created"}
-	if len(hist.Versions) != 4 {
+	want := []struct{ msg, user string }{{"review: approved 1/1, status: in_review → published", "rev.szs"},
+		{"status: draft → in_review", "lib.dwk"}, {"metadata: title", "lib.dwk"}, {"created", "lib.dwk"}}
+	if len(hist.Versions) != len(want) {
 		t.Fatalf("history %+v", hist.Versions)
 	}
-	for i, m := range wantMsgs {
-		if hist.Versions[i].Message != m || hist.Versions[i].User != "lib.dwk" {
-			t.Fatalf("history[%d] = %+v, want %q by lib.dwk", i, hist.Versions[i], m)
+	for i, w := range want {
+		if hist.Versions[i].Message != w.msg || hist.Versions[i].User != w.user {
+			t.Fatalf("history[%d] = %+v, want %q by %s", i, hist.Versions[i], w.msg, w.user)
 		}
 	}
 	anon.want(http.StatusUnauthorized, "GET", "/api/v1/items/"+it.ID+"/history", nil)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/learning"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/transcoding"
 	"github.com/shizuishan/culturecloud/internal/web"
 	"github.com/shizuishan/culturecloud/search"
@@ -476,7 +478,7 @@ func (s *Server) consoleCoursePage(c *gin.Context) {
 			b, _ := json.Marshal(course.Cover)
 			d.Cover = string(b)
 		}
-		d.Transitions = courseActions(course.Status)
+		d.Transitions = courseActions(course.Status, (&tree).ReviewPolicy(course.Unit) != review.None)
 		if course.Status == library.Published {
 			d.Stats = s.courseStatsView(ctx, course)
 		}
@@ -486,19 +488,24 @@ func (s *Server) consoleCoursePage(c *gin.Context) {
 }
 
 // courseActions are the buttons of the editor: "published" from a draft means submitting
-// and publishing in one go, which the script does step by step through the workflow.
-func courseActions(st library.Status) []string {
+// and publishing in one go, which the script does step by step through the workflow. Where
+// the unit reviews, a reviewer publishes from the review queue, so no button publishes.
+func courseActions(st library.Status, reviewed bool) []string {
+	var out []string
 	switch st {
 	case library.Draft:
-		return []string{string(library.InReview), string(library.Published)}
+		out = []string{string(library.InReview), string(library.Published)}
 	case library.InReview:
-		return []string{string(library.Published), string(library.Draft)}
+		out = []string{string(library.Published), string(library.Draft)}
 	case library.Published:
-		return []string{string(library.Withdrawn)}
+		out = []string{string(library.Withdrawn)}
 	case library.Withdrawn:
-		return []string{string(library.Published), string(library.Draft)}
+		out = []string{string(library.Published), string(library.Draft)}
 	}
-	return nil
+	if reviewed {
+		out = slices.DeleteFunc(out, func(s string) bool { return s == string(library.Published) })
+	}
+	return out
 }
 
 // lecturerOptions lists the lecturers a course may name: a lecturer names themself, staff

@@ -20,6 +20,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/transcoding"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/web"
@@ -417,8 +418,9 @@ func (s *Server) itemData(l i18n.Lang, it library.Item, tree *units.Tree) *web.I
 		}
 		d.Files = append(d.Files, fv)
 	}
+	reviewed := tree.ReviewPolicy(it.Unit) != review.None // a reviewer publishes, from the review queue
 	for _, to := range []library.Status{library.InReview, library.Published, library.Draft, library.Withdrawn} {
-		if library.CanMove(it.Status, to) {
+		if library.CanMove(it.Status, to) && !(to == library.Published && reviewed) {
 			d.Transitions = append(d.Transitions, string(to))
 		}
 	}

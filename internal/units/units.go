@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/validate"
 )
 
@@ -26,6 +27,8 @@ type Unit struct {
 	NameZH string `json:"name_zh"`
 	NameEN string `json:"name_en"`
 	Kind   string `json:"kind"`
+	// Review is the unit's review policy; empty inherits the parent's.
+	Review review.Policy `json:"review,omitempty"`
 }
 
 // Tree is every unit, in a stable order (parents before children).
@@ -78,6 +81,18 @@ func (t *Tree) Path(id string) []string {
 	return path
 }
 
+// ReviewPolicy is the review policy of unit: its own, else the nearest ancestor's, else
+// review.Default, so that a tree stored before policies existed still reviews.
+func (t *Tree) ReviewPolicy(unit string) review.Policy {
+	path := t.Path(unit)
+	for i := len(path) - 1; i >= 0; i-- {
+		if u, _ := t.Get(path[i]); u.Review != "" {
+			return u.Review
+		}
+	}
+	return review.Default
+}
+
 // Children lists the direct children of id ("" for the roots).
 func (t *Tree) Children(id string) []Unit {
 	var out []Unit
@@ -107,6 +122,7 @@ func (t *Tree) Validate(u Unit) error {
 	if !slices.Contains(Kinds, u.Kind) {
 		errs.Add("kind", "unit_kind")
 	}
+	validPolicy(&errs, u.Review)
 	return errs.Err()
 }
 
@@ -135,10 +151,18 @@ func Add(ctx context.Context, s Store, u Unit) error {
 	}
 }
 
-// Rename is an admin's change of a unit's names; nil fields stay.
+func validPolicy(errs *validate.Errors, p review.Policy) {
+	if p != "" && !p.Valid() {
+		errs.Add("review", "review_policy")
+	}
+}
+
+// Rename is an admin's change of a unit's names and review policy; nil fields stay, and an
+// empty policy goes back to inheriting the parent's.
 type Rename struct {
-	NameZH *string `json:"name_zh"`
-	NameEN *string `json:"name_en"`
+	NameZH *string        `json:"name_zh"`
+	NameEN *string        `json:"name_en"`
+	Review *review.Policy `json:"review"`
 }
 
 // Update applies r to the unit id and saves the tree, retrying once on a concurrent change.
@@ -162,6 +186,10 @@ func Update(ctx context.Context, s Store, id string, r Rename) (Unit, error) {
 			u.NameEN = strings.TrimSpace(*r.NameEN)
 			errs.Text("name_en", u.NameEN, true, 2, 120)
 		}
+		if r.Review != nil {
+			u.Review = *r.Review
+			validPolicy(&errs, u.Review)
+		}
 		if err := errs.Err(); err != nil {
 			return Unit{}, err
 		}
@@ -184,6 +212,7 @@ type seedNode struct {
 	NameZH   string     `yaml:"name_zh"`
 	NameEN   string     `yaml:"name_en"`
 	Kind     string     `yaml:"kind"`
+	Review   string     `yaml:"review"`
 	Children []seedNode `yaml:"children"`
 }
 
@@ -197,7 +226,7 @@ func ParseSeed(data []byte) (Tree, error) {
 	var add func(parent string, nodes []seedNode) error
 	add = func(parent string, nodes []seedNode) error {
 		for _, n := range nodes {
-			u := Unit{ID: n.ID, Parent: parent, NameZH: n.NameZH, NameEN: n.NameEN, Kind: n.Kind}
+			u := Unit{ID: n.ID, Parent: parent, NameZH: n.NameZH, NameEN: n.NameEN, Kind: n.Kind, Review: review.Policy(n.Review)}
 			if err := t.Validate(u); err != nil {
 				return fmt.Errorf("units seed: unit %q: %w", n.ID, err)
 			}

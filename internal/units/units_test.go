@@ -11,6 +11,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/configs"
 	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
@@ -589,5 +590,50 @@ func setupDocs(t *testing.T, docs *docstore.Store) {
 			t.Fatalf("docstore Setup: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestReviewPolicyInherited: a unit without a policy takes its nearest ancestor's, and a
+// tree without any policy reviews once (先审后发 is never off by omission).
+func TestReviewPolicyInherited(t *testing.T) {
+	tree, err := units.ParseSeed([]byte(`
+- id: szs
+  name_zh: 石嘴山市
+  name_en: Shizuishan City
+  kind: city
+  review: one
+  children:
+    - id: dwk
+      name_zh: 大武口区
+      name_en: Dawukou District
+      kind: district
+      review: two
+      children:
+        - id: dwk-library
+          name_zh: 大武口区图书馆
+          name_en: Dawukou District Library
+          kind: library
+    - id: pl
+      name_zh: 平罗县
+      name_en: Pingluo County
+      kind: county
+      review: none
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := units.Tree{Units: []units.Unit{{ID: "szs", NameZH: "石嘴山市", NameEN: "Shizuishan", Kind: "city"}}}
+	for _, tt := range []struct {
+		tree *units.Tree
+		unit string
+		want review.Policy
+	}{{&tree, "szs", review.One}, {&tree, "dwk", review.Two}, {&tree, "dwk-library", review.Two}, {&tree, "pl", review.None},
+		{&tree, "nowhere", review.One}, {&bare, "szs", review.One}} {
+		if got := tt.tree.ReviewPolicy(tt.unit); got != tt.want {
+			t.Errorf("policy of %s = %s, want %s", tt.unit, got, tt.want)
+		}
+	}
+	if _, err := units.ParseSeed([]byte("- {id: szs, name_zh: 石嘴山市, name_en: Shizuishan, kind: city, review: three}\n")); err == nil {
+		t.Error("a seed with an unknown policy was accepted")
 	}
 }

@@ -133,7 +133,7 @@ func libraryCases(lang i18n.Lang) []libCase {
 			[]string{`restore-version`, `id="item-edit"`, `id="history-table"`}},
 		{"collection", PageData{Page: "memory_collection", Data: &CollectionData{ID: "c1"}}, []string{`data-lib-api="/api/v1/collections/c1"`}, nil},
 		{"console", PageData{Page: "console_home", Viewer: librarian, CSRF: "c"},
-			[]string{`href="/console/items/new"`, `data-status="draft"`, `data-status="in_review"`, `data-status="published"`}, nil},
+			[]string{`href="/console/items/new"`, `data-status="draft"`, `data-queue="to_review"`, `data-queue="mine"`, `data-t-reason=`, `data-status="published"`}, nil},
 		{"console new", PageData{Page: "console_item", Viewer: librarian, CSRF: "c", Data: newItem},
 			[]string{`id="item-form"`, `<option value="dwk" selected>`, `id="item-save"`}, []string{`id="upload-input"`, `class="move-status"`}},
 		{"console edit", PageData{Page: "console_item", Viewer: librarian, CSRF: "c", Data: sampleItem(true)},

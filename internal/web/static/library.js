@@ -275,7 +275,101 @@
     return api('POST', '/api/v1/items/' + encodeURIComponent(id) + '/status', { status: to }, { 'If-Match': cur.etag });
   }
 
+  // The review queue: what the signed-in member of staff may approve or send back, and her
+  // own submissions with the reason a reviewer gave.
+  async function review(kind, id, version, decision, reason) {
+    var tag = '"' + String(version).replace(/"/g, '') + '"';
+    return api('POST', '/api/v1/' + kind + '/' + encodeURIComponent(id) + '/review', { decision: decision, reason: reason || '' },
+      { 'If-Match': tag });
+  }
+
+  function queueEntry(root, section, e) {
+    var li = el('li', null, 'staff-item');
+    li.setAttribute('data-id', e.id);
+    var href = e.kind === 'course' ? '/console/courses/' + encodeURIComponent(e.id) : '/console/items/' + encodeURIComponent(e.id);
+    li.appendChild(link(href, (e.kind === 'course' ? tr(root, 'kind-course') + ' · ' : '') + e.title, 'staff-title'));
+    var note = el('p', null, 'muted review-note');
+    if (section.getAttribute('data-queue') === 'mine') {
+      note.textContent = e.rejected ? fill(fill(tr(root, 'rejected'), 'by', e.rejected.by), 'reason', e.rejected.reason) : tr(root, 'awaiting');
+      if (e.rejected) note.className = 'review-note review-rejected';
+      li.appendChild(note);
+      return li;
+    }
+    if (e.pending > 0) {
+      note.textContent = fill(tr(root, 'pending'), 'n', e.pending);
+      li.appendChild(note);
+    }
+    var actions = el('span', null, 'staff-actions');
+    var approve = el('button', tr(root, 'approve'), 'primary review-approve');
+    approve.type = 'button';
+    approve.setAttribute('aria-label', tr(root, 'approve') + ': ' + e.title);
+    var reject = el('button', tr(root, 'reject'), 'review-reject');
+    reject.type = 'button';
+    reject.setAttribute('aria-label', tr(root, 'reject') + ': ' + e.title);
+    reject.setAttribute('aria-expanded', 'false');
+    actions.appendChild(approve);
+    actions.appendChild(reject);
+    li.appendChild(actions);
+    var form = el('form', null, 'review-reason');
+    form.hidden = true;
+    var fieldID = 'reason-' + e.id;
+    var label = el('label', tr(root, 'reason'));
+    label.setAttribute('for', fieldID);
+    var text = el('textarea');
+    text.id = fieldID;
+    text.required = true;
+    text.maxLength = 1000;
+    text.rows = 3;
+    var send = el('button', tr(root, 'send-back'));
+    send.type = 'submit';
+    form.appendChild(label);
+    form.appendChild(text);
+    form.appendChild(send);
+    li.appendChild(form);
+    var decide = async function (decision, reason, button) {
+      var region = doc.getElementById('console-status');
+      button.disabled = true;
+      setStatus(region, 'info', [msg('saving')]);
+      try {
+        var res = await review(e.kind === 'course' ? 'courses' : 'items', e.id, e.version, decision, reason);
+        if (res.ok) setStatus(region, 'ok', [tr(root, 'reviewed')]); else setStatus(region, 'error', problemLines(res));
+      } catch (err) {
+        setStatus(region, 'error', [msg('network')]);
+      }
+      button.disabled = false;
+      root.dispatchEvent(new Event('console-reload'));
+    };
+    approve.addEventListener('click', function () { decide('approve', '', approve); });
+    reject.addEventListener('click', function () {
+      form.hidden = !form.hidden;
+      reject.setAttribute('aria-expanded', String(!form.hidden));
+      if (!form.hidden) text.focus();
+    });
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      decide('reject', text.value.trim(), send);
+    });
+    return li;
+  }
+
+  async function loadQueue(root, section) {
+    var ul = section.querySelector('.staff-items');
+    var total = section.querySelector('.list-total');
+    var res;
+    try { res = await api('GET', '/api/v1/review/queue'); } catch (e) { res = { ok: false }; }
+    var list = res.ok && res.body ? res.body[section.getAttribute('data-queue')] : null;
+    ul.textContent = '';
+    if (!Array.isArray(list)) {
+      ul.appendChild(el('li', tr(root, 'unavailable'), 'muted'));
+      return;
+    }
+    total.textContent = fill(tr(root, 'total'), 'n', list.length);
+    if (!list.length) ul.appendChild(el('li', tr(root, 'empty'), 'muted'));
+    list.forEach(function (e) { ul.appendChild(queueEntry(root, section, e)); });
+  }
+
   async function loadList(root, section) {
+    if (section.hasAttribute('data-queue')) return loadQueue(root, section);
     var ul = section.querySelector('.staff-items');
     var total = section.querySelector('.list-total');
     var res;
@@ -313,6 +407,7 @@
     var sections = root.querySelectorAll('.console-list');
     var reload = function () { sections.forEach(function (s) { loadList(root, s); }); };
     reload();
+    root.addEventListener('console-reload', function () { reload(); setTimeout(reload, 1500); });
     root.addEventListener('click', async function (ev) {
       var b = ev.target.closest('.move-item');
       if (!b) return;
