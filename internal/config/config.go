@@ -49,6 +49,7 @@ type Config struct {
 	Auth        Auth        `yaml:"auth"`
 	Library     Library     `yaml:"library"`
 	Learning    Learning    `yaml:"learning"`
+	Views       Views       `yaml:"views"`
 	Live        Live        `yaml:"live"`
 	Dev         Dev         `yaml:"dev"`
 }
@@ -120,6 +121,15 @@ type Learning struct {
 	MinWatchedPercent  int           `yaml:"min_watched_percent"`
 	MaxPlaybackPercent int           `yaml:"max_playback_percent"`
 	MaxReportGap       time.Duration `yaml:"max_report_gap"`
+}
+
+// Views are the limits on counting views (item pages, plays, live viewers), per window.
+type Views struct {
+	LimitWindow         time.Duration `yaml:"limit_window"`
+	MaxPerVisitor       int           `yaml:"max_per_visitor"`
+	MaxPerIP            int           `yaml:"max_per_ip"`
+	MaxNewVisitorsPerIP int           `yaml:"max_new_visitors_per_ip"`
+	MaxGlobal           int           `yaml:"max_global"`
 }
 
 // Live is the live lectures: the go-live window, the media ports of the SFU and what
@@ -331,6 +341,11 @@ func (c *Config) Validate() error {
 		{"learning.min_watched_percent", strconv.Itoa(c.Learning.MinWatchedPercent), c.Learning.MinWatchedPercent >= 0 && c.Learning.MinWatchedPercent <= 100, "0 to 100"},
 		{"learning.max_playback_percent", strconv.Itoa(c.Learning.MaxPlaybackPercent), c.Learning.MaxPlaybackPercent >= 100 && c.Learning.MaxPlaybackPercent <= 1600, "100 to 1600"},
 		{"learning.max_report_gap", c.Learning.MaxReportGap.String(), c.Learning.MaxReportGap >= time.Second && c.Learning.MaxReportGap <= 10*time.Minute, "1s to 10m"},
+		{"views.limit_window", c.Views.LimitWindow.String(), c.Views.LimitWindow >= time.Second && c.Views.LimitWindow <= time.Hour, "1s to 1h"},
+		{"views.max_per_visitor", strconv.Itoa(c.Views.MaxPerVisitor), c.Views.MaxPerVisitor >= 1, "at least 1"},
+		{"views.max_per_ip", strconv.Itoa(c.Views.MaxPerIP), c.Views.MaxPerIP >= 1, "at least 1"},
+		{"views.max_new_visitors_per_ip", strconv.Itoa(c.Views.MaxNewVisitorsPerIP), c.Views.MaxNewVisitorsPerIP >= 0, "0 or more"},
+		{"views.max_global", strconv.Itoa(c.Views.MaxGlobal), c.Views.MaxGlobal >= 1, "at least 1"},
 		{"live.go_live_early", c.Live.GoLiveEarly.String(), c.Live.GoLiveEarly >= 0 && c.Live.GoLiveEarly <= 24*time.Hour, "0 to 24h"},
 		{"live.go_live_late", c.Live.GoLiveLate.String(), c.Live.GoLiveLate >= 0 && c.Live.GoLiveLate <= 24*time.Hour, "0 to 24h"},
 		{"live.udp_port", strconv.Itoa(c.Live.UDPPort), c.Live.UDPPort == 0 || validPort(c.Live.UDPPort), "0 (any free port) to 65535"},
