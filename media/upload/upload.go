@@ -325,8 +325,9 @@ func (m *Manager) Get(ctx context.Context, id, owner string) (*Session, error) {
 }
 
 // PresignPart returns a URL to which the client PUTs part (1..Parts) of the session. The
-// client must send the part's checksum in the header the session's PartChecksum names; MinIO
-// refuses a part whose bytes do not match it. Uploading a part again replaces it.
+// client must send the part's checksum in the header the session's PartChecksum names, and
+// exactly PartLength bytes; MinIO refuses a part whose bytes do not match either. Uploading a
+// part again replaces it.
 func (m *Manager) PresignPart(ctx context.Context, id, owner string, part int) (string, error) {
 	_, urls, err := m.PresignParts(ctx, id, owner, []int{part})
 	return urls[part], err
@@ -347,7 +348,10 @@ func (m *Manager) PresignParts(ctx context.Context, id, owner string, parts []in
 		q := url.Values{}
 		q.Set("partNumber", strconv.Itoa(part))
 		q.Set("uploadId", s.UploadID)
-		u, err := m.core.Presign(ctx, http.MethodPut, m.opts.Bucket, s.Key, m.opts.URLExpiry, q)
+		// The part's length is signed into the URL: storage refuses a body of any other
+		// length, so nobody stores more than the session declared.
+		length := http.Header{"Content-Length": {strconv.FormatInt(s.PartLength(part), 10)}}
+		u, err := m.core.PresignHeader(ctx, http.MethodPut, m.opts.Bucket, s.Key, m.opts.URLExpiry, q, length)
 		if err != nil {
 			return nil, nil, fmt.Errorf("upload: presign part %d: %w", part, err)
 		}
