@@ -111,6 +111,9 @@ type Auth struct {
 
 type Library struct {
 	MaxUploadBytes     int64         `yaml:"max_upload_bytes"`
+	// Per account (administrators are exempt): uploads open at once, and the bytes they declared.
+	MaxOpenUploads     int   `yaml:"max_open_uploads"`
+	MaxOpenUploadBytes int64 `yaml:"max_open_upload_bytes"`
 	AbandonedUploadAge time.Duration `yaml:"abandoned_upload_age"`
 	MaintenanceEvery   time.Duration `yaml:"maintenance_every"`
 	TranscodePreset    string        `yaml:"transcode_preset"`
@@ -335,6 +338,8 @@ func (c *Config) Validate() error {
 		{"auth.register_max_per_ip", strconv.Itoa(c.Auth.RegisterMaxPerIP), c.Auth.RegisterMaxPerIP >= 1, "at least 1"},
 		{"auth.bootstrap_admin_password", hidden(c.Auth.BootstrapAdminPassword), c.Auth.BootstrapAdmin == "" || len(c.Auth.BootstrapAdminPassword) >= 10, "at least 10 characters when auth.bootstrap_admin is set"},
 		{"library.max_upload_bytes", strconv.FormatInt(c.Library.MaxUploadBytes, 10), c.Library.MaxUploadBytes >= 1<<20 && c.Library.MaxUploadBytes <= 5<<40, "1048576 (1 MiB) to 5497558138880 (5 TiB)"},
+		{"library.max_open_uploads", strconv.Itoa(c.Library.MaxOpenUploads), c.Library.MaxOpenUploads >= 1, "at least 1"},
+		{"library.max_open_upload_bytes", strconv.FormatInt(c.Library.MaxOpenUploadBytes, 10), c.Library.MaxOpenUploadBytes >= c.Library.MaxUploadBytes, "at least library.max_upload_bytes"},
 		{"library.abandoned_upload_age", c.Library.AbandonedUploadAge.String(), c.Library.AbandonedUploadAge >= time.Hour, "at least 1h"},
 		{"library.transcode_preset", c.Library.TranscodePreset, oneOf(c.Library.TranscodePreset, "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"), "ultrafast, superfast, veryfast, faster, fast, medium or slow"},
 		{"library.maintenance_every", c.Library.MaintenanceEvery.String(), c.Library.MaintenanceEvery >= 100*time.Millisecond && c.Library.MaintenanceEvery <= 24*time.Hour, "100ms to 24h"},
