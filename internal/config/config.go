@@ -110,10 +110,10 @@ type Auth struct {
 }
 
 type Library struct {
-	MaxUploadBytes     int64         `yaml:"max_upload_bytes"`
+	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
 	// Per account (administrators are exempt): uploads open at once, and the bytes they declared.
-	MaxOpenUploads     int   `yaml:"max_open_uploads"`
-	MaxOpenUploadBytes int64 `yaml:"max_open_upload_bytes"`
+	MaxOpenUploads     int           `yaml:"max_open_uploads"`
+	MaxOpenUploadBytes int64         `yaml:"max_open_upload_bytes"`
 	AbandonedUploadAge time.Duration `yaml:"abandoned_upload_age"`
 	MaintenanceEvery   time.Duration `yaml:"maintenance_every"`
 	TranscodePreset    string        `yaml:"transcode_preset"`

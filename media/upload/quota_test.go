@@ -75,4 +75,3 @@ func TestQuotaPerOwner(t *testing.T) {
 		t.Fatalf("left behind: %v", left)
 	}
 }
-
