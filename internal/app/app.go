@@ -233,9 +233,10 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 	live.RegisterMetrics(reg, media)
 	h, err := server.New(server.Deps{
 		Config: cfg, Log: c.Log, Accounts: c.Accounts, Units: c.Units,
-		Sessions: sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
-		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
-		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
+		Sessions:    sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
+		Limiter:     sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
+		ViewLimiter: sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Views.LimitWindow),
+		Search:      c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),

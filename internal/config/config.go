@@ -49,6 +49,7 @@ type Config struct {
 	Auth        Auth        `yaml:"auth"`
 	Library     Library     `yaml:"library"`
 	Learning    Learning    `yaml:"learning"`
+	Views       Views       `yaml:"views"`
 	Live        Live        `yaml:"live"`
 	Dev         Dev         `yaml:"dev"`
 }
@@ -117,7 +118,10 @@ type Auth struct {
 }
 
 type Library struct {
-	MaxUploadBytes     int64         `yaml:"max_upload_bytes"`
+	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+	// Per account (administrators are exempt): uploads open at once, and the bytes they declared.
+	MaxOpenUploads     int           `yaml:"max_open_uploads"`
+	MaxOpenUploadBytes int64         `yaml:"max_open_upload_bytes"`
 	AbandonedUploadAge time.Duration `yaml:"abandoned_upload_age"`
 	MaintenanceEvery   time.Duration `yaml:"maintenance_every"`
 	TranscodePreset    string        `yaml:"transcode_preset"`
@@ -128,6 +132,15 @@ type Learning struct {
 	MinWatchedPercent  int           `yaml:"min_watched_percent"`
 	MaxPlaybackPercent int           `yaml:"max_playback_percent"`
 	MaxReportGap       time.Duration `yaml:"max_report_gap"`
+}
+
+// Views are the limits on counting views (item pages, plays, live viewers), per window.
+type Views struct {
+	LimitWindow         time.Duration `yaml:"limit_window"`
+	MaxPerVisitor       int           `yaml:"max_per_visitor"`
+	MaxPerIP            int           `yaml:"max_per_ip"`
+	MaxNewVisitorsPerIP int           `yaml:"max_new_visitors_per_ip"`
+	MaxGlobal           int           `yaml:"max_global"`
 }
 
 // Live is the live lectures: the go-live window, the media ports of the SFU and what
@@ -336,6 +349,8 @@ func (c *Config) Validate() error {
 		{"auth.register_max_per_ip", strconv.Itoa(c.Auth.RegisterMaxPerIP), c.Auth.RegisterMaxPerIP >= 1, "at least 1"},
 		{"auth.bootstrap_admin_password", hidden(c.Auth.BootstrapAdminPassword), c.Auth.BootstrapAdmin == "" || len(c.Auth.BootstrapAdminPassword) >= 10, "at least 10 characters when auth.bootstrap_admin is set"},
 		{"library.max_upload_bytes", strconv.FormatInt(c.Library.MaxUploadBytes, 10), c.Library.MaxUploadBytes >= 1<<20 && c.Library.MaxUploadBytes <= 5<<40, "1048576 (1 MiB) to 5497558138880 (5 TiB)"},
+		{"library.max_open_uploads", strconv.Itoa(c.Library.MaxOpenUploads), c.Library.MaxOpenUploads >= 1, "at least 1"},
+		{"library.max_open_upload_bytes", strconv.FormatInt(c.Library.MaxOpenUploadBytes, 10), c.Library.MaxOpenUploadBytes >= c.Library.MaxUploadBytes, "at least library.max_upload_bytes"},
 		{"library.abandoned_upload_age", c.Library.AbandonedUploadAge.String(), c.Library.AbandonedUploadAge >= time.Hour, "at least 1h"},
 		{"library.transcode_preset", c.Library.TranscodePreset, oneOf(c.Library.TranscodePreset, "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"), "ultrafast, superfast, veryfast, faster, fast, medium or slow"},
 		{"redis.spool_every", c.Redis.SpoolEvery.String(), c.Redis.SpoolEvery >= 100*time.Millisecond && c.Redis.SpoolEvery <= time.Hour, "100ms to 1h"},
@@ -343,6 +358,11 @@ func (c *Config) Validate() error {
 		{"learning.min_watched_percent", strconv.Itoa(c.Learning.MinWatchedPercent), c.Learning.MinWatchedPercent >= 0 && c.Learning.MinWatchedPercent <= 100, "0 to 100"},
 		{"learning.max_playback_percent", strconv.Itoa(c.Learning.MaxPlaybackPercent), c.Learning.MaxPlaybackPercent >= 100 && c.Learning.MaxPlaybackPercent <= 1600, "100 to 1600"},
 		{"learning.max_report_gap", c.Learning.MaxReportGap.String(), c.Learning.MaxReportGap >= time.Second && c.Learning.MaxReportGap <= 10*time.Minute, "1s to 10m"},
+		{"views.limit_window", c.Views.LimitWindow.String(), c.Views.LimitWindow >= time.Second && c.Views.LimitWindow <= time.Hour, "1s to 1h"},
+		{"views.max_per_visitor", strconv.Itoa(c.Views.MaxPerVisitor), c.Views.MaxPerVisitor >= 1, "at least 1"},
+		{"views.max_per_ip", strconv.Itoa(c.Views.MaxPerIP), c.Views.MaxPerIP >= 1, "at least 1"},
+		{"views.max_new_visitors_per_ip", strconv.Itoa(c.Views.MaxNewVisitorsPerIP), c.Views.MaxNewVisitorsPerIP >= 0, "0 or more"},
+		{"views.max_global", strconv.Itoa(c.Views.MaxGlobal), c.Views.MaxGlobal >= 1, "at least 1"},
 		{"live.go_live_early", c.Live.GoLiveEarly.String(), c.Live.GoLiveEarly >= 0 && c.Live.GoLiveEarly <= 24*time.Hour, "0 to 24h"},
 		{"live.go_live_late", c.Live.GoLiveLate.String(), c.Live.GoLiveLate >= 0 && c.Live.GoLiveLate <= 24*time.Hour, "0 to 24h"},
 		{"live.udp_port", strconv.Itoa(c.Live.UDPPort), c.Live.UDPPort == 0 || validPort(c.Live.UDPPort), "0 (any free port) to 65535"},

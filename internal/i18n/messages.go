@@ -47,10 +47,12 @@ var messages = map[string]text{
 	"problem.precondition_required.detail": {"修改前请先读取记录，并在 If-Match 头中带上它的 ETag，以免覆盖他人的修改。", "Read the record first and send its ETag in the If-Match header, so that nobody's change is overwritten."},
 	"problem.rate_limited.title":           {"尝试次数过多", "Too many attempts"},
 	"problem.rate_limited.detail":          {"请在 %d 秒后再试。", "Try again in %d seconds."},
-	"problem.unavailable.title":            {"服务暂时不可用", "Service temporarily unavailable"},
-	"problem.unavailable.detail":           {"依赖的服务 %s 暂时无法访问，请稍后重试。", "The %s service it depends on cannot be reached right now; try again shortly."},
-	"problem.internal.title":               {"服务器内部错误", "Internal server error"},
-	"problem.internal.detail":              {"出现了意外错误，已记录。请稍后重试，请求编号 %s。", "Something unexpected went wrong and was logged. Try again later; request ID %s."},
+	"problem.upload_quota.detail": {"您未完成的上传已达上限（最多 %d 个，共 %s）。请先完成或取消部分上传，%d 秒后再试。",
+		"You have as many unfinished uploads as allowed (at most %d, %s in all). Finish or cancel some, then try again in %d seconds."},
+	"problem.unavailable.title":  {"服务暂时不可用", "Service temporarily unavailable"},
+	"problem.unavailable.detail": {"依赖的服务 %s 暂时无法访问，请稍后重试。", "The %s service it depends on cannot be reached right now; try again shortly."},
+	"problem.internal.title":     {"服务器内部错误", "Internal server error"},
+	"problem.internal.detail":    {"出现了意外错误，已记录。请稍后重试，请求编号 %s。", "Something unexpected went wrong and was logged. Try again later; request ID %s."},
 
 	// Field validation messages.
 	"field.required":        {"必填", "is required"},

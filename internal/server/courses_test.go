@@ -140,7 +140,9 @@ func TestCourses(t *testing.T) {
 		t.Fatal("half watched counted as completed")
 	}
 	learner.want(http.StatusNotFound, "GET", "/api/v1/courses/"+c.ID+"/certificate", nil)
-	if !learner.watchLesson(c.ID, 0, shortLesson/2) {
+	// Playing it from the start (not from the middle) leaves the test ample slack over the
+	// watching needed, however loaded the machine.
+	if !learner.watchLesson(c.ID, 0, 0) {
 		t.Fatal("watching the only lesson to its end did not complete the course")
 	}
 

@@ -132,9 +132,8 @@ func (s *Server) countPlay(c *gin.Context) {
 	if !ok {
 		return
 	}
-	counted, err := s.Views.Record(c.Request.Context(), lessonTarget("lesson", course.ID, n), s.viewer(c), time.Now())
-	if err != nil {
-		s.fail(c, err)
+	counted, ok := s.countViewOrRefuse(c, lessonTarget("lesson", course.ID, n))
+	if !ok {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"counted": counted})

@@ -285,7 +285,7 @@ func (s *Server) whepWatch(c *gin.Context) {
 		s.failLive(c, err)
 		return
 	}
-	if _, err := s.Views.Record(c.Request.Context(), "live:"+id, visitor, time.Now()); err != nil {
+	if _, _, err := s.countView(c, "live:"+id); err != nil {
 		s.log.WarnContext(c.Request.Context(), "live view not counted", "err", err)
 	}
 	s.answerSDP(c, "/api/v1/lectures/"+id+"/whep/"+session, answer)

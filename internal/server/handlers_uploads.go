@@ -10,7 +10,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
@@ -55,6 +57,14 @@ func (s *Server) uploadError(c *gin.Context, err error) {
 		s.fail(c, validate.Errors{{Field: "file", Code: "file_type", Args: []any{typeErr.Detected}}})
 	case errors.Is(err, upload.ErrTooLarge):
 		s.fail(c, validate.Errors{{Field: "size", Code: "too_large", Args: []any{strconv.FormatInt(s.Config.Library.MaxUploadBytes>>30, 10) + " GiB"}}})
+	case errors.Is(err, upload.ErrQuota):
+		// Full until the account finishes or cancels an upload: a minute is a fair wait.
+		const wait = 60
+		lib := s.Config.Library
+		d := problem.New(lang(c), problem.RateLimited)
+		d.Detail = i18n.T(lang(c), "problem.upload_quota.detail", lib.MaxOpenUploads, strconv.FormatInt(lib.MaxOpenUploadBytes>>30, 10)+" GiB", wait)
+		d.RetryAfter = wait
+		s.abortWith(c, d)
 	case errors.Is(err, upload.ErrClaimed):
 		s.fail(c, validate.Errors{{Field: "upload", Code: "upload_attached"}})
 	case errors.Is(err, upload.ErrInvalid):
@@ -69,7 +79,12 @@ func (s *Server) createUpload(c *gin.Context) {
 	if !s.decode(c, &req) {
 		return
 	}
-	sess, err := s.Uploads.Create(c.Request.Context(), caller(c).account.Name, req.Name, req.Size)
+	account := caller(c).account
+	quota := upload.Quota{MaxOpen: s.Config.Library.MaxOpenUploads, MaxOpenBytes: s.Config.Library.MaxOpenUploadBytes}
+	if account.Role == accounts.Admin {
+		quota = upload.Quota{}
+	}
+	sess, err := s.Uploads.CreateWithin(c.Request.Context(), account.Name, req.Name, req.Size, quota)
 	if err != nil {
 		s.uploadError(c, err)
 		return

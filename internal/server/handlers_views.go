@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,24 +15,92 @@ import (
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/sessions"
 )
 
 const viewerCookie = "cc_vid"
 
-// viewer is the visitor's first-party cookie id, made at random on first sight. Readers on
-// the shared PCs of a library reading room have one IP and one browser but are different
-// people; a random cookie keeps them apart, where a hash of IP and agent would not.
-// (A client that never sends cookies back is counted once per request: see decision 8.)
-func (s *Server) viewer(c *gin.Context) string {
+// visitor is the visitor's first-party cookie id, made at random on first sight (minted).
+// Readers on the shared PCs of a library reading room have one IP and one browser but are
+// different people; a random cookie keeps them apart, where a hash of IP and agent would not.
+// The id is kept on the request, so that everything the request counts counts one visitor.
+type visitor struct {
+	cookie string
+	minted bool
+}
+
+const visitorKey = "cc.visitor"
+
+func (s *Server) visitorOf(c *gin.Context) visitor {
+	if v, ok := c.Get(visitorKey); ok {
+		return v.(visitor)
+	}
 	id, err := c.Cookie(viewerCookie)
+	v := visitor{cookie: id}
 	if err != nil || len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)
-		id = hex.EncodeToString(b)
-		http.SetCookie(c.Writer, &http.Cookie{Name: viewerCookie, Value: id, Path: "/", MaxAge: 365 * 24 * 3600,
+		v = visitor{cookie: hex.EncodeToString(b), minted: true}
+		http.SetCookie(c.Writer, &http.Cookie{Name: viewerCookie, Value: v.cookie, Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(c)})
 	}
-	return s.Views.ViewerID(id, c.ClientIP(), c.Request.UserAgent())
+	c.Set(visitorKey, v)
+	return v
+}
+
+// viewer is the visitor's viewer id for the view counter.
+func (s *Server) viewer(c *gin.Context) string {
+	return s.Views.ViewerID(s.visitorOf(c).cookie, c.ClientIP(), c.Request.UserAgent())
+}
+
+// countView counts a view of target by the request's visitor within the views.* limits:
+// per visitor, per client IP and for the whole site. A client that sends no cookie back gets
+// a new visitor id on every request; past views.max_new_visitors_per_ip of those per IP, it
+// is counted under the keyed hash of its IP and browser instead, so that it can neither add
+// unique visitors nor escape the dedupe window. Over a limit, nothing is counted and wait
+// says when to try again.
+func (s *Server) countView(c *gin.Context, target string) (counted bool, wait time.Duration, err error) {
+	ctx := c.Request.Context()
+	lim := s.Config.Views
+	ip := c.ClientIP()
+	v := s.visitorOf(c)
+	viewer := s.viewer(c)
+	if v.minted {
+		tooMany, _, err := s.ViewLimiter.Take(ctx, sessions.Limit{Key: "views:new:" + ip, Max: lim.MaxNewVisitorsPerIP})
+		if err != nil {
+			return false, 0, err
+		}
+		if tooMany {
+			viewer = s.Views.ViewerID("", ip, c.Request.UserAgent())
+		}
+	}
+	blocked, wait, err := s.ViewLimiter.Take(ctx,
+		sessions.Limit{Key: "views:all", Max: lim.MaxGlobal},
+		sessions.Limit{Key: "views:ip:" + ip, Max: lim.MaxPerIP},
+		sessions.Limit{Key: "views:v:" + viewer, Max: lim.MaxPerVisitor})
+	if err != nil || blocked {
+		return false, wait, err
+	}
+	counted, err = s.Views.Record(ctx, target, viewer, time.Now())
+	return counted, 0, err
+}
+
+// countViewOrRefuse counts a view for an API call, answering 429 with Retry-After over a
+// limit; it reports whether the handler may go on.
+func (s *Server) countViewOrRefuse(c *gin.Context, target string) (counted, ok bool) {
+	counted, wait, err := s.countView(c, target)
+	if err != nil {
+		s.fail(c, err)
+		return false, false
+	}
+	if wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		d := problem.New(lang(c), problem.RateLimited, secs)
+		d.RetryAfter = secs
+		s.abortWith(c, d)
+		return false, false
+	}
+	return counted, true
 }
 
 // recordView counts a view of a published item (page open or media play) and answers the
@@ -51,9 +120,8 @@ func (s *Server) recordView(c *gin.Context) {
 		s.published.add(it)
 	}
 	target := indexer.ItemTarget(id)
-	counted, err := s.Views.Record(c.Request.Context(), target, s.viewer(c), time.Now())
-	if err != nil {
-		s.fail(c, err)
+	counted, ok := s.countViewOrRefuse(c, target)
+	if !ok {
 		return
 	}
 	st, err := s.Views.Stats(c.Request.Context(), target, time.Now())

@@ -458,7 +458,8 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 	if it.Status == library.Published {
 		target := indexer.ItemTarget(it.ID)
 		now := time.Now()
-		if _, err := s.Views.Record(ctx, target, s.viewer(c), now); err != nil {
+		// Over a limit the page still shows; the view is not counted.
+		if _, _, err := s.countView(c, target); err != nil {
 			s.log.WarnContext(ctx, "item page: record view", "err", err)
 		}
 		if st, err := s.Views.Stats(ctx, target, now); err != nil {

@@ -42,6 +42,7 @@ type Deps struct {
 	Units       *units.DocStore
 	Sessions    *sessions.Store
 	Limiter     *sessions.Limiter
+	ViewLimiter *sessions.Limiter // the views.* limits, in their own window
 	Search      *search.Client
 	Web         *web.Renderer
 	Checks      []dep.Checker

@@ -505,3 +505,51 @@ func failedJob(core *app.Core) func(t *testing.T, item, up, owner string) string
 		return id
 	}
 }
+
+// TestUploadQuota: a staff account may hold library.max_open_uploads open uploads and
+// library.max_open_upload_bytes declared bytes (429 with Retry-After past them; cancelling
+// frees its share); administrators are exempt; a part URL takes no more bytes than declared.
+func TestUploadQuota(t *testing.T) {
+	cfg := testenv.Config(t, testenv.Shared(t))
+	cfg.Library.MaxUploadBytes = 8 << 20
+	cfg.Library.MaxOpenUploads, cfg.Library.MaxOpenUploadBytes = 2, 12<<20
+	srv := testenv.StartServer(t, cfg)
+	admin, dwk, _ := staffClients(t, srv)
+	start := func(c *client, size int64, want int) string {
+		t.Helper()
+		var sess struct {
+			ID string `json:"id"`
+		}
+		r := c.want(want, "POST", "/api/v1/uploads", map[string]any{"name": "photo.png", "size": size})
+		if want == http.StatusCreated {
+			r.json(t, &sess)
+		} else if r.header.Get("Retry-After") == "" || r.problem(t)["status"] != float64(http.StatusTooManyRequests) {
+			t.Fatalf("quota answer without Retry-After: %s", r.body)
+		}
+		return sess.ID
+	}
+	first := start(dwk, 8<<20, http.StatusCreated)
+	start(dwk, 5<<20, http.StatusTooManyRequests) // 13 MiB declared > 12 MiB
+	second := start(dwk, 4<<20, http.StatusCreated)
+	start(dwk, 1, http.StatusTooManyRequests) // a third open upload
+	for range 3 {
+		start(admin, 8<<20, http.StatusCreated)
+	}
+	dwk.want(http.StatusNoContent, "DELETE", "/api/v1/uploads/"+first, nil)
+	start(dwk, 8<<20, http.StatusCreated)
+
+	// The part URL is signed for the declared length.
+	var urls struct {
+		URLs map[string]string `json:"urls"`
+	}
+	dwk.want(http.StatusOK, "POST", "/api/v1/uploads/"+second+"/urls", map[string]any{"parts": []int{1}}).json(t, &urls)
+	req, _ := http.NewRequest(http.MethodPut, urls.URLs["1"], bytes.NewReader(make([]byte, 6<<20)))
+	resp, err := testenv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		t.Fatalf("storage took 6 MiB for a part declared as 4 MiB: %s", resp.Status)
+	}
+}

@@ -60,3 +60,39 @@ func (l *Limiter) Hit(ctx context.Context, key string) error {
 func (l *Limiter) Reset(ctx context.Context, key string) error {
 	return dep.Unavailable(dep.Redis, l.rdb.Del(ctx, l.prefix+key).Err())
 }
+
+// Limit is the most events a key may count in one window of the limiter.
+type Limit struct {
+	Key string
+	Max int
+}
+
+// Take counts one event for every limit's key, in one round trip, and reports whether one
+// of them is now over its Max, with the time until the longest such window ends. Counting
+// refused events too keeps a client that hammers on blocked, not just at the limit.
+func (l *Limiter) Take(ctx context.Context, limits ...Limit) (blocked bool, wait time.Duration, err error) {
+	counts := make([]*redis.IntCmd, len(limits))
+	ttls := make([]*redis.DurationCmd, len(limits))
+	_, err = l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, lim := range limits {
+			counts[i] = p.Incr(ctx, l.prefix+lim.Key)
+			p.ExpireNX(ctx, l.prefix+lim.Key, l.window)
+			ttls[i] = p.PTTL(ctx, l.prefix+lim.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, 0, dep.Unavailable(dep.Redis, err)
+	}
+	for i, lim := range limits {
+		if counts[i].Val() > int64(lim.Max) {
+			blocked = true
+			w := ttls[i].Val()
+			if w <= 0 {
+				w = l.window
+			}
+			wait = max(wait, w)
+		}
+	}
+	return blocked, wait, nil
+}

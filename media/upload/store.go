@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
@@ -93,4 +95,64 @@ func (m *Manager) purge(ctx context.Context, key string) error {
 		}
 	}
 	return nil
+}
+
+// openPrefix is where the open-session markers of owner live.
+func (m *Manager) openPrefix(owner string) string {
+	return m.opts.Prefix + "open/" + url.PathEscape(owner) + "/"
+}
+
+// openKey names the session's marker: its id and declared size, so that one listing of the
+// owner's markers gives both figures of the quota.
+func (m *Manager) openKey(owner, id string, size int64) string {
+	return m.openPrefix(owner) + id + "." + strconv.FormatInt(size, 10)
+}
+
+// markOpen writes the empty marker of an open session.
+func (m *Manager) markOpen(ctx context.Context, s *Session) error {
+	_, err := m.core.Client.PutObject(ctx, m.opts.Bucket, m.openKey(s.Owner, s.ID, s.Size), bytes.NewReader(nil), 0, minio.PutObjectOptions{})
+	if err != nil {
+		return fmt.Errorf("upload: mark session open: %w", err)
+	}
+	return nil
+}
+
+// purgeOpen removes the session's open marker, every version of it.
+func (m *Manager) purgeOpen(ctx context.Context, s *Session) error {
+	return m.purge(ctx, m.openKey(s.Owner, s.ID, s.Size))
+}
+
+// dropSession removes a session document and its open marker. The marker's key needs the
+// declared size, so it is found by listing the owner's markers.
+func (m *Manager) dropSession(ctx context.Context, id, owner string) error {
+	if err := m.purge(ctx, m.sessionKey(id)); err != nil {
+		return err
+	}
+	prefix := m.openPrefix(owner) + id + "."
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for obj := range m.core.Client.ListObjects(ctx, m.opts.Bucket, minio.ListObjectsOptions{Prefix: prefix}) {
+		if obj.Err != nil {
+			return fmt.Errorf("upload: list open markers: %w", obj.Err)
+		}
+		if err := m.purge(ctx, obj.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openOf counts the owner's open sessions and the bytes they declared.
+func (m *Manager) openOf(ctx context.Context, owner string) (n int, declared int64, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for obj := range m.core.Client.ListObjects(ctx, m.opts.Bucket, minio.ListObjectsOptions{Prefix: m.openPrefix(owner)}) {
+		if obj.Err != nil {
+			return 0, 0, fmt.Errorf("upload: list open markers: %w", obj.Err)
+		}
+		_, size, _ := strings.Cut(strings.TrimPrefix(obj.Key, m.openPrefix(owner)), ".")
+		v, _ := strconv.ParseInt(size, 10, 64)
+		n, declared = n+1, declared+v
+	}
+	return n, declared, nil
 }

@@ -13,8 +13,9 @@
 //
 // Keys (all under Options.Prefix, default "uploads/"):
 //
-//	sessions/<id>.json         the session document
-//	staging/<id>/<safe name>   the multipart upload, then the completed object
+//	sessions/<id>.json                   the session document
+//	staging/<id>/<safe name>             the multipart upload, then the completed object
+//	open/<escaped owner>/<id>.<size>     empty marker of an open (unclaimed) session, for quotas
 package upload
 
 import (
@@ -98,6 +99,8 @@ var (
 	ErrInvalid    = errors.New("invalid upload request")
 	// ErrClaimed means a job already takes the sealed upload: it can no longer be aborted.
 	ErrClaimed = errors.New("upload is already being added to an item")
+	// ErrQuota means the owner holds as many open sessions, or declared bytes, as allowed.
+	ErrQuota = errors.New("upload quota reached")
 )
 
 // IsRefusal reports whether err is about the upload itself (missing, someone else's,
@@ -106,7 +109,7 @@ var (
 func IsRefusal(err error) bool {
 	var te *TypeError
 	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden) || errors.Is(err, ErrIncomplete) ||
-		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalid) || errors.Is(err, ErrClaimed) || errors.As(err, &te)
+		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalid) || errors.Is(err, ErrClaimed) || errors.Is(err, ErrQuota) || errors.As(err, &te)
 }
 
 // TypeError says that the content of a completed upload is not an allowed file type.
@@ -262,8 +265,22 @@ type File struct {
 	SHA512 string `json:"sha512"` // hex
 }
 
-// Create starts an upload of size bytes named fileName for owner.
+// Quota bounds what one owner may have open at once: sessions not yet claimed by a job
+// (see Claim), and the bytes they declared. Zero fields are unlimited.
+type Quota struct {
+	MaxOpen      int
+	MaxOpenBytes int64
+}
+
+// Create starts an upload of size bytes named fileName for owner, without a quota.
 func (m *Manager) Create(ctx context.Context, owner, fileName string, size int64) (*Session, error) {
+	return m.CreateWithin(ctx, owner, fileName, size, Quota{})
+}
+
+// CreateWithin is Create within the owner's quota q: ErrQuota when the new session would
+// take the owner past it. Two creations at the same instant may both pass the check, so the
+// quota can be exceeded by the number of concurrent requests, never without end.
+func (m *Manager) CreateWithin(ctx context.Context, owner, fileName string, size int64, q Quota) (*Session, error) {
 	if owner == "" {
 		return nil, fmt.Errorf("%w: owner is empty", ErrInvalid)
 	}
@@ -276,6 +293,18 @@ func (m *Manager) Create(ctx context.Context, owner, fileName string, size int64
 	safe, display := SafeName(fileName)
 	if strings.Trim(display, ". ") == "" {
 		return nil, fmt.Errorf("%w: file name %q is empty after cleaning", ErrInvalid, fileName)
+	}
+	if q != (Quota{}) {
+		open, bytes, err := m.openOf(ctx, owner)
+		if err != nil {
+			return nil, err
+		}
+		if q.MaxOpen > 0 && open+1 > q.MaxOpen {
+			return nil, fmt.Errorf("%w: %d uploads open, at most %d", ErrQuota, open, q.MaxOpen)
+		}
+		if q.MaxOpenBytes > 0 && bytes+size > q.MaxOpenBytes {
+			return nil, fmt.Errorf("%w: %d bytes declared by open uploads, with this one %d, at most %d", ErrQuota, bytes, bytes+size, q.MaxOpenBytes)
+		}
 	}
 	partSize := m.opts.PartSize
 	if n := ceilDiv(size, partSize); n > maxParts {
@@ -304,9 +333,13 @@ func (m *Manager) Create(ctx context.Context, owner, fileName string, size int64
 	if err != nil {
 		return nil, fmt.Errorf("upload: start multipart upload: %w", err)
 	}
-	if err := m.putSession(ctx, s, ""); err != nil {
+	err = m.putSession(ctx, s, "")
+	if err == nil {
+		err = m.markOpen(ctx, s)
+	}
+	if err != nil {
 		// Do not leave an upload without a session behind (the janitor would catch it too).
-		_ = m.core.AbortMultipartUpload(context.WithoutCancel(ctx), m.opts.Bucket, s.Key, s.UploadID)
+		_ = m.abort(context.WithoutCancel(ctx), s)
 		return nil, err
 	}
 	return s, nil
@@ -325,8 +358,9 @@ func (m *Manager) Get(ctx context.Context, id, owner string) (*Session, error) {
 }
 
 // PresignPart returns a URL to which the client PUTs part (1..Parts) of the session. The
-// client must send the part's checksum in the header the session's PartChecksum names; MinIO
-// refuses a part whose bytes do not match it. Uploading a part again replaces it.
+// client must send the part's checksum in the header the session's PartChecksum names, and
+// exactly PartLength bytes; MinIO refuses a part whose bytes do not match either. Uploading a
+// part again replaces it.
 func (m *Manager) PresignPart(ctx context.Context, id, owner string, part int) (string, error) {
 	_, urls, err := m.PresignParts(ctx, id, owner, []int{part})
 	return urls[part], err
@@ -347,7 +381,10 @@ func (m *Manager) PresignParts(ctx context.Context, id, owner string, parts []in
 		q := url.Values{}
 		q.Set("partNumber", strconv.Itoa(part))
 		q.Set("uploadId", s.UploadID)
-		u, err := m.core.Presign(ctx, http.MethodPut, m.opts.Bucket, s.Key, m.opts.URLExpiry, q)
+		// The part's length is signed into the URL: storage refuses a body of any other
+		// length, so nobody stores more than the session declared.
+		length := http.Header{"Content-Length": {strconv.FormatInt(s.PartLength(part), 10)}}
+		u, err := m.core.PresignHeader(ctx, http.MethodPut, m.opts.Bucket, s.Key, m.opts.URLExpiry, q, length)
 		if err != nil {
 			return nil, nil, fmt.Errorf("upload: presign part %d: %w", part, err)
 		}
@@ -401,7 +438,7 @@ func (m *Manager) Complete(ctx context.Context, id, owner string) (*File, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.purge(ctx, m.sessionKey(id)); err != nil {
+	if err := m.dropSession(ctx, sealed.ID, owner); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -447,7 +484,7 @@ func (m *Manager) Seal(ctx context.Context, id, owner string) (*Sealed, error) {
 		if err := m.purge(cctx, s.Key); err != nil {
 			return nil, err
 		}
-		if err := m.purge(cctx, m.sessionKey(s.ID)); err != nil {
+		if err := m.dropSession(cctx, s.ID, s.Owner); err != nil {
 			return nil, err
 		}
 		return nil, te
@@ -533,6 +570,15 @@ func (m *Manager) swapClaim(ctx context.Context, id, owner, from, to string) (st
 		err = m.putSession(ctx, s, etag)
 		if errors.Is(err, errSessionChanged) && attempt < 3 {
 			continue // someone else wrote it meanwhile: look at their claim
+		}
+		if err == nil {
+			// A claimed upload is on its way into an item: it no longer counts as open.
+			// A released one is open again.
+			if to != "" {
+				err = m.purgeOpen(ctx, s)
+			} else {
+				err = m.markOpen(ctx, s)
+			}
 		}
 		if err != nil {
 			return "", err
@@ -636,7 +682,7 @@ func (m *Manager) abort(ctx context.Context, s *Session) error {
 	if err := m.purge(ctx, s.Key); err != nil {
 		return err
 	}
-	return m.purge(ctx, m.sessionKey(s.ID))
+	return m.dropSession(ctx, s.ID, s.Owner)
 }
 
 // Janitor aborts every upload whose session was last written more than olderThan ago (a
