@@ -81,14 +81,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-func TestSynonymsFileParses(t *testing.T) {
-	groups, err := ParseSynonyms(configsSynonyms())
-	if err != nil || len(groups) == 0 {
-		t.Fatalf("configs/synonyms.yaml: %v", err)
-	}
-	m := SynonymMap(groups)
-	if !contains(m["非遗"], "非物质文化遗产") || !contains(m["非物质文化遗产"], "非遗") {
-		t.Fatalf("非遗 ↔ 非物质文化遗产 missing: %v", m["非遗"])
-	}
-}
