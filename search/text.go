@@ -26,9 +26,23 @@ const (
 	pinyinMaxWord  = 4 // longest word spelled exactly
 	readingsPerHan = 2 // a character's first readings used in words
 	wordVariants   = 4 // spellings of one word at most, when several of its characters have readings
-	// proseRunes caps the description spelled: its phrases find what a query means, and a
-	// long text would make every document large and every upsert slow.
-	proseRunes = 600
+	// proseRunes caps the description spelled: a long text would make every document large
+	// and every upsert slow (400 characters give about 8 KB of pinyin).
+	proseRunes   = 400
+	prosePhrase  = 6 // shorter phrases in running text, for the same reason
+	proseMaxWord = 2
+)
+
+// spellStyle says which tokens a text gets.
+type spellStyle struct {
+	phrase, maxWord int
+	initials        bool // initials of phrases: only for names and titles
+	allReadings     bool // words in every reading; else only those a phrase lacks (not the default)
+}
+
+var (
+	nameStyle  = spellStyle{phrase: pinyinPhrase, maxWord: pinyinMaxWord, initials: true, allReadings: true}
+	proseStyle = spellStyle{phrase: prosePhrase, maxWord: proseMaxWord}
 )
 
 func pinyinArgs() pinyin.Args {
@@ -55,24 +69,25 @@ func (s *spelling) add(w string) {
 func Pinyin(texts ...string) string {
 	s := spelling{seen: map[string]bool{}}
 	for _, text := range texts {
-		s.spell(text, true)
+		s.spell(text, nameStyle)
 	}
 	return strings.Join(s.out, " ")
 }
 
-// PinyinProse spells a description: syllables, phrases and words, without initials (in
-// running text, three letters would match almost any three characters); only its first
-// proseRunes characters.
+// PinyinProse spells a description, more sparingly: syllables, phrases, and two-character
+// words only in their other readings (the default one starts a phrase, which a query's last
+// word matches as a prefix); no initials (in running text, three letters would match almost
+// any three characters); only its first proseRunes characters.
 func PinyinProse(text string) string {
 	if r := []rune(text); len(r) > proseRunes {
 		text = string(r[:proseRunes])
 	}
 	s := spelling{seen: map[string]bool{}}
-	s.spell(text, false)
+	s.spell(text, proseStyle)
 	return strings.Join(s.out, " ")
 }
 
-func (s *spelling) spell(text string, initials bool) {
+func (s *spelling) spell(text string, style spellStyle) {
 	for _, run := range hanRuns(text) {
 		readings := pinyin.Pinyin(run, pinyinArgs())
 		if len(readings) != len([]rune(run)) || slices.ContainsFunc(readings, func(r []string) bool { return len(r) == 0 }) {
@@ -85,18 +100,22 @@ func (s *spelling) spell(text string, initials bool) {
 			s.add(readings[i][0])
 		}
 		for i := range readings {
-			end := min(i+pinyinPhrase, len(readings))
+			end := min(i+style.phrase, len(readings))
 			var phrase, inits strings.Builder
 			for _, r := range readings[i:end] {
 				phrase.WriteString(r[0])
 				inits.WriteByte(r[0][0])
 			}
 			s.add(phrase.String())
-			if initials && end-i > 1 {
+			if style.initials && end-i > 1 {
 				s.add(inits.String())
 			}
-			for n := 2; n <= pinyinMaxWord && i+n <= len(readings); n++ {
-				for _, w := range variants(readings[i : i+n]) {
+			for n := 2; n <= style.maxWord && i+n <= len(readings); n++ {
+				words := variants(readings[i : i+n])
+				if !style.allReadings {
+					words = words[1:]
+				}
+				for _, w := range words {
 					s.add(w)
 				}
 			}

@@ -4,8 +4,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/shizuishan/culturecloud/configs"
+	"github.com/shizuishan/culturecloud/internal/indexer"
+	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/search"
 )
 
@@ -35,8 +40,8 @@ var types = []struct {
 	{"MovingImage", "video/mp4"}, {"PhysicalObject", "image/jpeg"}, {"Collection", ""}, {"InteractiveResource", ""},
 }
 
-// units are the libraries and culture centres with their unit paths (configs/units.yaml).
-var units = []struct {
+// benchUnits are the libraries and culture centres of configs/units.yaml.
+var benchUnits = []struct {
 	id, district, name string
 }{
 	{"szs-library", "", "石嘴山市图书馆"}, {"szs-culture-centre", "", "石嘴山市文化馆"},
@@ -63,17 +68,25 @@ func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
 
 func person(r *rand.Rand) string { return pick(r, family) + pick(r, given) }
 
-// records returns documents from..to-1 of a fixed, reproducible set, filled as the indexer
-// fills them (internal/indexer ItemDoc): pinyin of the short fields, bigrams of those and the
-// description.
+// seedUnits is the organisation tree of configs/units.yaml, which the generated records'
+// units belong to.
+var seedUnits = sync.OnceValues(func() (units.Tree, error) { return units.ParseSeed(configs.Units) })
+
+// records returns documents from..to-1 of a fixed, reproducible set, made by the indexer's own
+// document builder (indexer.ItemDoc) from generated items, so that the bench indexes and
+// searches documents of the real size and shape.
 func records(from, to int) []search.ItemDoc {
+	tree, err := seedUnits()
+	if err != nil {
+		panic(err) // configs/units.yaml is embedded and checked by its own tests
+	}
 	docs := make([]search.ItemDoc, 0, to-from)
-	now := time.Now().Unix()
+	now := time.Now()
 	for i := from; i < to; i++ {
 		r := rand.New(rand.NewPCG(uint64(i), 0x5a5))
 		th := pick(r, themes)
 		ty := pick(r, types)
-		u := pick(r, units)
+		u := pick(r, benchUnits)
 		place, subject, thing := pick(r, places), pick(r, th.subjects), pick(r, things)
 		year := 1950 + r.IntN(72)
 		span := r.IntN(8)
@@ -86,27 +99,15 @@ func records(from, to int) []search.ItemDoc {
 		tags := []string{pick(r, moods) + thing, pick(r, aspects)}
 		desc := fmt.Sprintf("这是%d年前后%s一带的%s%s，记录了%s的%s。%s口述，%s整理，由%s收藏并在%s活动中展出。",
 			year, place, pick(r, moods), thing, subject, pick(r, aspects), person(r), creator[0], u.name, pick(r, events))
-		d := search.ItemDoc{
-			ID: fmt.Sprintf("bench-%07d", i), Title: title, Description: desc, Creator: creator, Subject: subjects,
-			Tags: tags, Place: place, Type: ty.id, Theme: th.id, Unit: u.id, District: u.district,
-			Decade: year / 10 * 10, YearFrom: year, YearTo: year + span, Period: fmt.Sprintf("%d-%d", year, year+span),
-			HasMedia: ty.format != "", Licence: pick(r, rights), PublishedAt: now - r.Int64N(5*365*86400),
-			Status: "published", Views: r.Int64N(5000),
-		}
-		d.UpdatedAt = d.PublishedAt
-		d.UnitPath = []string{"szs", u.id}
-		if u.district != "" {
-			d.UnitPath = []string{"szs", u.district, u.id}
-		}
+		published := now.Add(-time.Duration(r.Int64N(5*365*86400)) * time.Second)
+		it := library.Item{ID: fmt.Sprintf("bench-%07d", i), Status: library.Published, PublishedAt: &published, UpdatedAt: published,
+			Fields: library.Fields{Title: title, Description: desc, Creator: creator, Subject: subjects, Tags: tags,
+				Place: library.Place{Name: place}, Type: ty.id, Theme: th.id, Unit: u.id, Period: fmt.Sprintf("%d-%d", year, year+span),
+				Licence: pick(r, rights)}}
 		if ty.format != "" {
-			d.Format = []string{ty.format}
+			it.Files = []library.File{{Path: "files/original", MediaType: ty.format}}
 		}
-		text := append([]string{title, place}, creator...)
-		text = append(text, subjects...)
-		text = append(text, tags...)
-		d.Pinyin = search.Pinyin(text...)
-		d.Grams = search.Bigrams(append(text, desc)...)
-		docs = append(docs, d)
+		docs = append(docs, indexer.ItemDoc(it, &tree, r.Int64N(5000)))
 	}
 	return docs
 }

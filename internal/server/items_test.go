@@ -240,7 +240,11 @@ func TestItemSearch(t *testing.T) {
 		notWant []string
 	}{
 		{"chinese", "q=" + url.QueryEscape("支宁"), []string{a.ID}, []string{b.ID, draft.ID}},
-		{"full pinyin", "q=shizuishan", []string{a.ID}, []string{b.ID}},
+		{"full pinyin", "q=zhining", []string{a.ID}, []string{b.ID}},
+		// Every item belongs to a unit of the city, so the city's name finds them all.
+		{"pinyin of the unit's place", "q=shizuishan", []string{a.ID, b.ID}, nil},
+		{"pinyin inside a title", "q=zhiningqingnian", []string{a.ID}, []string{b.ID}},
+		{"pinyin inside a description", "q=chuantong", []string{b.ID}, []string{a.ID}},
 		{"pinyin initials", "q=szs", []string{a.ID}, nil},
 		{"word inside a word", "q=" + url.QueryEscape("处理"), []string{a.ID}, nil},
 		{"synonym 非遗", "q=" + url.QueryEscape("非遗"), []string{b.ID}, nil},

@@ -637,3 +637,27 @@ func TestReviewPolicyInherited(t *testing.T) {
 		t.Error("a seed with an unknown policy was accepted")
 	}
 }
+
+func TestPlaceNames(t *testing.T) {
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"石嘴山市", []string{"石嘴山市", "石嘴山"}},
+		{"大武口区", []string{"大武口区", "大武口"}},
+		{"大武口区图书馆", []string{"大武口区图书馆", "大武口区", "大武口"}},
+		{"平罗县文化馆", []string{"平罗县文化馆", "平罗县", "平罗"}},
+		{"长胜街道综合文化站", []string{"长胜街道综合文化站", "长胜街道"}},
+		{"黄渠桥村农家书屋", []string{"黄渠桥村农家书屋", "黄渠桥村"}},
+		{"图书馆", []string{"图书馆"}}, // nothing left but the kind: no place
+		{"城区", []string{"城区"}},   // one character left is no place name
+		{"Reading Room", []string{"Reading Room"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := (units.Unit{NameZH: tc.name}).PlaceNames(); !slices.Equal(got, tc.want) {
+				t.Errorf("PlaceNames(%s) = %v, want %v", tc.name, got, tc.want)
+			}
+		})
+	}
+}

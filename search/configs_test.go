@@ -1,5 +1,0 @@
-package search
-
-import "github.com/shizuishan/culturecloud/configs"
-
-func configsSynonyms() []byte { return configs.Synonyms }
