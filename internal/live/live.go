@@ -21,6 +21,9 @@ var (
 	ErrCannotWatch = errors.New("live: sign in to watch this lecture")
 	// ErrNotLive: the lecture has no live stream now.
 	ErrNotLive = errors.New("live: the lecture is not live")
+	// ErrPublisherLost: the lecture is live but its publisher is gone; it may come back
+	// within the grace period, after which the lecture ends.
+	ErrPublisherLost = errors.New("live: the lecturer's connection is lost")
 )
 
 // Recorder records a lecture while it runs. Start is called when the publisher connects and
@@ -62,6 +65,7 @@ type Service struct {
 	origin     map[string]bool          // lectures whose publisher is on this node
 	endNow     map[string]bool          // lectures ended on purpose: no grace period
 	publishers map[string]string        // lecture → its publisher's session on this node
+	draining   bool                     // shutting down: no new sessions, lectures stay live
 }
 
 // waitingViewer is a WHEP session whose peer has not connected yet: it is counted in the
@@ -155,9 +159,14 @@ func (s *Service) Publish(ctx context.Context, id, offer string, authorize func(
 	if err := authorize(l); err != nil {
 		return "", "", err
 	}
+	if s.isDraining() {
+		return "", "", sfu.ErrClosed
+	}
 	switch {
 	case l.State == lectures.Live && s.resuming(id):
 		// The publisher dropped and comes back within the grace period.
+	case l.State == lectures.Live && s.lostElsewhere(ctx, id):
+		// Its node drained for a deploy, or crashed: the encoder reconnects here.
 	case l.State == lectures.Live:
 		// Outside the grace period a live lecture has its publisher: say so, rather than
 		// that the lecture is not scheduled now.
@@ -174,6 +183,25 @@ func (s *Service) Publish(ctx context.Context, id, offer string, authorize func(
 		s.mu.Unlock()
 	}
 	return answer, session, err
+}
+
+// lostElsewhere reports whether a live lecture's publisher is on no living node and may
+// still come back (its grace period, counted from its last packet, is not over).
+func (s *Service) lostElsewhere(ctx context.Context, id string) bool {
+	s.mu.Lock()
+	here := s.publishers[id] != ""
+	s.mu.Unlock()
+	if here {
+		return false
+	}
+	lost, since, ok := s.lostSince(ctx, id)
+	return ok && lost && time.Since(since) <= s.o.EndGrace
+}
+
+func (s *Service) isDraining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.draining
 }
 
 // resuming reports whether the lecture's publisher dropped and may still come back.
@@ -194,12 +222,15 @@ func (s *Service) Watch(ctx context.Context, id, viewer string, signedIn bool, o
 	if !l.CanWatch(signedIn) {
 		return "", "", ErrCannotWatch
 	}
+	if s.isDraining() {
+		return "", "", sfu.ErrClosed
+	}
 	if l.State != lectures.Live {
 		return "", "", ErrNotLive
 	}
 	answer, session, err = s.sfu.Subscribe(ctx, id, offer, opts)
 	if errors.Is(err, sfu.ErrNoPublisher) {
-		return "", "", ErrNotLive
+		return "", "", ErrPublisherLost
 	}
 	if err != nil {
 		return "", "", err
@@ -251,12 +282,24 @@ func (s *Service) publisherStarted(ctx context.Context, id string) {
 	}
 }
 
-// publisherEnded waits out the grace period, then ends the lecture.
+// publisherEnded waits out the grace period, then ends the lecture. A node that drains
+// for a deploy leaves the lecture live: its publisher reconnects to another node.
 func (s *Service) publisherEnded(id string) {
 	s.releaseOrigin(id)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.publishers, id)
+	draining := s.draining
+	s.mu.Unlock()
+	if !draining {
+		s.endAfterGrace(id, time.Time{})
+	}
+}
+
+// endAfterGrace ends the lecture when the grace period counted from lastPacket (zero: now)
+// is over, unless its publisher comes back first; the lecture's end is lastPacket.
+func (s *Service) endAfterGrace(id string, lastPacket time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.base.Err() != nil {
 		return
 	}
@@ -264,6 +307,9 @@ func (s *Service) publisherEnded(id string) {
 		s.wg.Done()
 	}
 	grace := s.o.EndGrace
+	if !lastPacket.IsZero() {
+		grace = max(0, time.Until(lastPacket.Add(grace)))
+	}
 	if s.endNow[id] {
 		delete(s.endNow, id)
 		grace = 0
@@ -283,18 +329,19 @@ func (s *Service) publisherEnded(id string) {
 		}
 		ctx, cancel := context.WithTimeout(s.base, 10*time.Minute)
 		defer cancel()
-		s.end(ctx, id)
+		s.end(ctx, id, lastPacket)
 	})
 	s.ending[id] = timer
 }
 
-// end records the audience, marks the lecture ended and finishes its recording.
-func (s *Service) end(ctx context.Context, id string) {
+// end records the audience, marks the lecture ended (at lastPacket, or now when zero) and
+// finishes its recording.
+func (s *Service) end(ctx context.Context, id string, lastPacket time.Time) {
 	st, err := s.room.Stats(ctx, id)
 	if err != nil {
 		s.log.WarnContext(ctx, "live: audience not counted", "lecture", id, "err", err)
 	}
-	l, err := s.lectures.MarkEnded(ctx, id, "stream", lectures.Audience{Peak: st.Peak, Total: st.Total})
+	l, err := s.lectures.MarkEndedAt(ctx, id, "stream", lectures.Audience{Peak: st.Peak, Total: st.Total}, lastPacket)
 	if err != nil {
 		s.log.ErrorContext(ctx, "live: mark ended", "lecture", id, "err", err)
 		return
@@ -333,23 +380,45 @@ func (s *Service) EndLecture(ctx context.Context, id string) error {
 	return nil
 }
 
-// Close stops the background work; lectures whose publisher dropped are ended at once.
+// Drain prepares a deploy: the node takes no new publishers or viewers, keeps forwarding
+// until its publishers have left or timeout has passed, then hands its lectures over (see
+// handOver) so that they stay live and their encoders reconnect to another node within
+// the grace period. The SFU is closed after Drain; lectures are not ended by it.
+func (s *Service) Drain(ctx context.Context, timeout time.Duration) {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	if s.sfu != nil {
+		deadline := time.NewTimer(timeout)
+		defer deadline.Stop()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+	wait:
+		for s.sfu.Rooms() > 0 {
+			select {
+			case <-deadline.C:
+				break wait
+			case <-ctx.Done():
+				break wait
+			case <-tick.C:
+			}
+		}
+		s.handOver(ctx)
+	}
+}
+
+// Close stops the background work. Lectures waiting out their grace period stay live:
+// other nodes' sweeps end them at their last packet's time unless the publisher returns.
 func (s *Service) Close() {
 	s.mu.Lock()
-	pending := make([]string, 0, len(s.ending))
-	for id, t := range s.ending {
+	s.draining = true
+	for _, t := range s.ending {
 		if t.Stop() {
 			s.wg.Done()
 		}
-		pending = append(pending, id)
 	}
 	s.ending = map[string]*time.Timer{}
 	s.mu.Unlock()
-	for _, id := range pending {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.base), 30*time.Second)
-		s.end(ctx, id)
-		cancel()
-	}
 	s.cancel()
 	s.wg.Wait()
 }

@@ -57,6 +57,8 @@ func (s *Server) failLive(c *gin.Context, err error) {
 		s.abortWith(c, d)
 	case errors.Is(err, sfu.ErrNoCodec):
 		s.liveProblem(c, problem.Validation, "no_codec")
+	case errors.Is(err, live.ErrPublisherLost):
+		s.abortWith(c, problem.New(lang(c), problem.PublisherLost))
 	case errors.Is(err, live.ErrNotLive):
 		s.liveProblem(c, problem.Conflict, "not_live")
 	case errors.Is(err, live.ErrCannotWatch):
