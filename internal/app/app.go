@@ -309,6 +309,7 @@ func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 	cfg := c.Config.Live
 	replays := live.NewReplays(record.Storage{Client: c.Docs.LongClient(), Bucket: c.Docs.Bucket()}, c.Library, c.Lectures, c.Log)
 	svc := live.New(c.Lectures, c.Room, replays, live.Options{EndGrace: cfg.EndGrace, Log: c.Log,
+		ViewersPerIP: cfg.ViewersPerIP, MaxViewers: cfg.MaxViewers,
 		Origins: live.Origins{RDB: c.Redis, KeyPrefix: c.Config.Redis.KeyPrefix, Node: hostname()}})
 	media, err := sfu.New(sfu.Config{UDPPort: cfg.UDPPort, TCPPort: cfg.TCPPort, ListenIP: cfg.ListenIP,
 		PublicIPs: config.List(cfg.PublicIPs), PublisherSilence: cfg.PublisherSilence, Hooks: svc.Hooks(), Logger: c.Log})

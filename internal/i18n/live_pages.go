@@ -12,6 +12,7 @@ var liveMessages = map[string]text{
 	"problem.publisher_lost.title":  {"与讲者的连接中断", "Connection to the lecturer lost"},
 	"problem.publisher_lost.detail": {"与讲者的连接中断，正在等待讲者重新连接。", "The connection to the lecturer is lost; waiting for the lecturer to come back."},
 	"field.past":                    {"已过，请选择现在或以后的时间（北京时间）", "is in the past; choose a time from now on (Beijing time)"},
+	"live.full":                     {"观看这场直播的人数已满，请在 %d 秒后再试。", "This live stream has as many viewers as it can take; try again in %d seconds."},
 	"live.publisher_exists":         {"这场讲座已经有人在推流。请先结束另一处的直播。", "Someone is already streaming this lecture. End the other stream first."},
 	"live.bad_offer":                {"无法读取 SDP offer。", "The SDP offer could not be read."},
 	"live.no_codec":                 {"offer 中没有可用的编码：视频需要 H.264 或 VP8，音频需要 Opus。", "The offer has no usable codec: video must be H.264 or VP8, audio Opus."},

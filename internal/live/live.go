@@ -41,7 +41,10 @@ type Options struct {
 	EndGrace time.Duration
 	// Origins keeps this node's live lectures known in Redis (see origin.go).
 	Origins Origins
-	Log     *slog.Logger
+	// ViewersPerIP and MaxViewers cap the viewer sessions (pending and playing) of one
+	// client address and of this node; zero means no cap.
+	ViewersPerIP, MaxViewers int
+	Log                      *slog.Logger
 }
 
 // Service connects the SFU to lectures and the live room.
@@ -58,14 +61,17 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu         sync.Mutex
-	ending     map[string]*time.Timer   // lecture → pending end after the grace period
-	waiting    map[string]waitingViewer // session → viewer not connected yet
-	joining    map[string]chan struct{} // session → closed when the viewer's Join is done
-	origin     map[string]bool          // lectures whose publisher is on this node
-	endNow     map[string]bool          // lectures ended on purpose: no grace period
-	publishers map[string]string        // lecture → its publisher's session on this node
-	draining   bool                     // shutting down: no new sessions, lectures stay live
+	mu           sync.Mutex
+	ending       map[string]*time.Timer   // lecture → pending end after the grace period
+	waiting      map[string]waitingViewer // session → viewer not connected yet
+	joining      map[string]chan struct{} // session → closed when the viewer's Join is done
+	origin       map[string]bool          // lectures whose publisher is on this node
+	endNow       map[string]bool          // lectures ended on purpose: no grace period
+	publishers   map[string]string        // lecture → its publisher's session on this node
+	draining     bool                     // shutting down: no new sessions, lectures stay live
+	places       map[string]string        // viewer session → client address, for the caps
+	perIP        map[string]int           // client address → its viewer sessions here
+	reservations uint64                   // names the places of offers being answered
 }
 
 // waitingViewer is a WHEP session whose peer has not connected yet: it is counted in the
@@ -83,7 +89,8 @@ func New(lec *lectures.Service, room *liveroom.Room, rec Recorder, o Options) *S
 	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Service{lectures: lec, room: room, rec: rec, o: o, log: o.Log, base: base, cancel: cancel,
-		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}, joining: map[string]chan struct{}{}, origin: map[string]bool{}, endNow: map[string]bool{}, publishers: map[string]string{}}
+		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}, joining: map[string]chan struct{}{}, origin: map[string]bool{}, endNow: map[string]bool{}, publishers: map[string]string{},
+		places: map[string]string{}, perIP: map[string]int{}}
 }
 
 // Hooks are the SFU hooks that keep lectures and the live room in step.
@@ -116,6 +123,7 @@ func (s *Service) Hooks() sfu.Hooks {
 		},
 		OnViewerLeave: func(room, session string) {
 			s.mu.Lock()
+			s.releaseLocked(session)
 			joined := s.joining[session]
 			s.mu.Unlock()
 			s.background(func(ctx context.Context) {
@@ -213,8 +221,9 @@ func (s *Service) resuming(id string) bool {
 }
 
 // Watch hands a WHEP offer to the SFU for a viewer (an account name or an anonymous id)
-// and counts the viewer in the live room.
-func (s *Service) Watch(ctx context.Context, id, viewer string, signedIn bool, offer string, opts sfu.SubscribeOptions) (answer, session string, err error) {
+// from client address ip and counts the viewer in the live room. A *CapError refuses a
+// viewer beyond the caps of the address or the node.
+func (s *Service) Watch(ctx context.Context, id, viewer, ip string, signedIn bool, offer string, opts sfu.SubscribeOptions) (answer, session string, err error) {
 	l, err := s.lectures.Get(ctx, id)
 	if err != nil {
 		return "", "", err
@@ -228,7 +237,23 @@ func (s *Service) Watch(ctx context.Context, id, viewer string, signedIn bool, o
 	if l.State != lectures.Live {
 		return "", "", ErrNotLive
 	}
+	// The place is taken before the SFU works on the offer, so that concurrent offers of
+	// one address cannot all pass the check; it is given back if the offer fails.
+	s.mu.Lock()
+	if err := s.admitLocked(ip); err != nil {
+		s.mu.Unlock()
+		return "", "", err
+	}
+	reservation := s.newReservationLocked()
+	s.takeLocked(reservation, ip)
+	s.mu.Unlock()
 	answer, session, err = s.sfu.Subscribe(ctx, id, offer, opts)
+	s.mu.Lock()
+	s.releaseLocked(reservation)
+	if err == nil {
+		s.takeLocked(session, ip)
+	}
+	s.mu.Unlock()
 	if errors.Is(err, sfu.ErrNoPublisher) {
 		return "", "", ErrPublisherLost
 	}
