@@ -378,8 +378,12 @@ func (s *Service) end(ctx context.Context, id string, lastPacket time.Time) {
 	}
 }
 
-// Stop ends a viewer's or publisher's session.
-func (s *Service) Stop(session string) error { return s.sfu.End(session) }
+// Stop ends a viewer's or publisher's session, and frees a viewer's place.
+func (s *Service) Stop(session string) error {
+	err := s.sfu.End(session)
+	s.release(session)
+	return err
+}
 
 // EndLecture ends a live lecture on purpose (the lecturer pressed "end" in the studio): its
 // publisher, if connected to this node, is ended, and the lecture ends at once instead of
