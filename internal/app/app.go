@@ -282,6 +282,9 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 			stopLoops()
 			loops.Wait()
 		case <-ctx.Done():
+			// Drain, never drop: live streams keep flowing for a while, then the lectures
+			// are handed over (left live) for their encoders to reconnect to the next node.
+			liveSvc.Drain(context.WithoutCancel(ctx), cfg.Live.DrainTimeout)
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
 			err = srv.Shutdown(shutdownCtx) // returns once in-flight requests are done
 			cancel()
@@ -290,8 +293,8 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 				err = serveErr
 			}
 			loops.Wait()
-			// Live viewers and publishers are told the stream ended; lectures end and
-			// their recordings become replays.
+			// Live viewers and publishers are told the stream ended; the lectures stay
+			// live (handed over by Drain) for the grace period.
 			_ = media.Close()
 			liveSvc.Close()
 			c.Room.Close()
@@ -311,9 +314,10 @@ func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 	cfg := c.Config.Live
 	recorder := live.NewReplays(record.Storage{Client: c.Docs.LongClient(), Bucket: c.Docs.Bucket()}, c.Library, c.Lectures, c.Replays, c.Log)
 	svc := live.New(c.Lectures, c.Room, recorder, live.Options{EndGrace: cfg.EndGrace, Log: c.Log,
+		ViewersPerIP: cfg.ViewersPerIP, MaxViewers: cfg.MaxViewers,
 		Origins: live.Origins{RDB: c.Redis, KeyPrefix: c.Config.Redis.KeyPrefix, Node: hostname()}})
 	media, err := sfu.New(sfu.Config{UDPPort: cfg.UDPPort, TCPPort: cfg.TCPPort, ListenIP: cfg.ListenIP,
-		PublicIPs: config.List(cfg.PublicIPs), Hooks: svc.Hooks(), Logger: c.Log})
+		PublicIPs: config.List(cfg.PublicIPs), PublisherSilence: cfg.PublisherSilence, Hooks: svc.Hooks(), Logger: c.Log})
 	if err != nil {
 		svc.Close()
 		return nil, nil, fmt.Errorf("live media ports (live.udp_port %d, live.tcp_port %d): %w", cfg.UDPPort, cfg.TCPPort, err)

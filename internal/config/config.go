@@ -157,6 +157,16 @@ type Live struct {
 	TURNSecret  Secret        `yaml:"turn_secret"`
 	TURNTTL     time.Duration `yaml:"turn_ttl"`
 	EndGrace    time.Duration `yaml:"end_grace"`
+	// PublisherSilence: a publisher that sends no media (or loses ICE consent) this long
+	// is taken as gone; its viewers are told and the end_grace period starts.
+	PublisherSilence time.Duration `yaml:"publisher_silence"`
+	// DrainTimeout: on shutdown, how long live streams keep flowing while the node takes
+	// no new sessions; the lectures stay live for their publishers to reconnect elsewhere.
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// ViewersPerIP and MaxViewers cap the WHEP sessions (connecting and playing) of one
+	// client address and of the node.
+	ViewersPerIP int `yaml:"viewers_per_ip"`
+	MaxViewers   int `yaml:"max_viewers"`
 }
 
 // List splits a comma-separated setting, dropping empty entries.
@@ -373,6 +383,10 @@ func (c *Config) Validate() error {
 		{"live.turn_urls", c.Live.TURNURLs, allPrefixed(List(c.Live.TURNURLs), "turn:", "turns:"), "empty, or comma-separated turn: URLs"},
 		{"live.turn_ttl", c.Live.TURNTTL.String(), c.Live.TURNTTL >= time.Minute && c.Live.TURNTTL <= 7*24*time.Hour, "1m to 168h"},
 		{"live.end_grace", c.Live.EndGrace.String(), c.Live.EndGrace >= 0 && c.Live.EndGrace <= 10*time.Minute, "0 to 10m"},
+		{"live.publisher_silence", c.Live.PublisherSilence.String(), c.Live.PublisherSilence >= time.Second && c.Live.PublisherSilence <= time.Minute, "1s to 1m"},
+		{"live.drain_timeout", c.Live.DrainTimeout.String(), c.Live.DrainTimeout >= 0 && c.Live.DrainTimeout <= 10*time.Minute, "0 to 10m"},
+		{"live.viewers_per_ip", strconv.Itoa(c.Live.ViewersPerIP), c.Live.ViewersPerIP >= 1 && c.Live.ViewersPerIP <= 10000, "1 to 10000"},
+		{"live.max_viewers", strconv.Itoa(c.Live.MaxViewers), c.Live.MaxViewers >= 1 && c.Live.MaxViewers <= 1000000, "1 to 1000000"},
 		{"dev.redis_port", strconv.Itoa(c.Dev.RedisPort), validPort(c.Dev.RedisPort), "1 to 65535"},
 		{"dev.minio_port", strconv.Itoa(c.Dev.MinIOPort), validPort(c.Dev.MinIOPort), "1 to 65535"},
 		{"dev.minio_console_port", strconv.Itoa(c.Dev.MinIOConsolePort), validPort(c.Dev.MinIOConsolePort), "1 to 65535"},

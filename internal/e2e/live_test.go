@@ -335,6 +335,12 @@ func TestLiveLectureInBrowsers(t *testing.T) {
 
 	// The lecturer ends the broadcast; the pages say the lecture has ended.
 	do(t, lec, "end the broadcast", chromedp.Click(chromedp.ID("studio-end")))
+	// Ending is final: the studio asks first, and "keep broadcasting" leaves it live.
+	do(t, lec, "keep broadcasting", chromedp.WaitVisible(chromedp.ID("end-confirm")), chromedp.Click(chromedp.ID("end-no")))
+	if live := get(t, lec, "still live", chromedp.Evaluate[bool](`document.getElementById('end-confirm').hidden && !document.getElementById('studio-end').disabled`)); !live {
+		t.Error("answering no to the end question did not keep the broadcast")
+	}
+	do(t, lec, "end the broadcast for good", chromedp.Click(chromedp.ID("studio-end")), chromedp.WaitVisible(chromedp.ID("end-yes")), chromedp.Click(chromedp.ID("end-yes")))
 	waitFor(t, lec, "the studio says it ended", `document.getElementById('studio-status').textContent.indexOf('直播已结束') === 0`, studioState, 20*time.Second)
 	waitFor(t, vis, "the visitor's page says the lecture ended", `(function () {
 		var s = document.getElementById('lecture-page').getAttribute('data-state');

@@ -506,13 +506,23 @@ func (s *Service) MarkLive(ctx context.Context, id, by string) (Lecture, error) 
 	})
 }
 
-// MarkEnded records that the live stream ended, with the audience the live room counted.
+// MarkEnded records that the live stream ended now, with the audience the live room counted.
 func (s *Service) MarkEnded(ctx context.Context, id, by string, a Audience) (Lecture, error) {
+	return s.MarkEndedAt(ctx, id, by, a, time.Time{})
+}
+
+// MarkEndedAt is MarkEnded at a time in the past, when the stream really stopped (a lost
+// node's last packet); zero means now.
+func (s *Service) MarkEndedAt(ctx context.Context, id, by string, a Audience, at time.Time) (Lecture, error) {
 	return s.write(ctx, id, "", func(l *Lecture) error {
 		if err := s.move(l, Ended, by); err != nil {
 			return err
 		}
 		t := s.clock()
+		if !at.IsZero() && at.Before(t) {
+			t = at.UTC().Truncate(time.Second)
+			l.History[len(l.History)-1].At = t
+		}
 		l.EndedAt, l.Audience = &t, Audience{Peak: max(a.Peak, 0), Total: max(a.Total, 0)}
 		return nil
 	})

@@ -21,6 +21,9 @@ var (
 	ErrCannotWatch = errors.New("live: sign in to watch this lecture")
 	// ErrNotLive: the lecture has no live stream now.
 	ErrNotLive = errors.New("live: the lecture is not live")
+	// ErrPublisherLost: the lecture is live but its publisher is gone; it may come back
+	// within the grace period, after which the lecture ends.
+	ErrPublisherLost = errors.New("live: the lecturer's connection is lost")
 )
 
 // Recorder records a lecture while it runs. Start is called when the publisher connects and
@@ -38,7 +41,10 @@ type Options struct {
 	EndGrace time.Duration
 	// Origins keeps this node's live lectures known in Redis (see origin.go).
 	Origins Origins
-	Log     *slog.Logger
+	// ViewersPerIP and MaxViewers cap the viewer sessions (pending and playing) of one
+	// client address and of this node; zero means no cap.
+	ViewersPerIP, MaxViewers int
+	Log                      *slog.Logger
 }
 
 // Service connects the SFU to lectures and the live room.
@@ -55,13 +61,17 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu         sync.Mutex
-	ending     map[string]*time.Timer   // lecture → pending end after the grace period
-	waiting    map[string]waitingViewer // session → viewer not connected yet
-	joining    map[string]chan struct{} // session → closed when the viewer's Join is done
-	origin     map[string]bool          // lectures whose publisher is on this node
-	endNow     map[string]bool          // lectures ended on purpose: no grace period
-	publishers map[string]string        // lecture → its publisher's session on this node
+	mu           sync.Mutex
+	ending       map[string]*time.Timer   // lecture → pending end after the grace period
+	waiting      map[string]waitingViewer // session → viewer not connected yet
+	joining      map[string]chan struct{} // session → closed when the viewer's Join is done
+	origin       map[string]bool          // lectures whose publisher is on this node
+	endNow       map[string]bool          // lectures ended on purpose: no grace period
+	publishers   map[string]string        // lecture → its publisher's session on this node
+	draining     bool                     // shutting down: no new sessions, lectures stay live
+	places       map[string]string        // viewer session → client address, for the caps
+	perIP        map[string]int           // client address → its viewer sessions here
+	reservations uint64                   // names the places of offers being answered
 }
 
 // waitingViewer is a WHEP session whose peer has not connected yet: it is counted in the
@@ -79,7 +89,8 @@ func New(lec *lectures.Service, room *liveroom.Room, rec Recorder, o Options) *S
 	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Service{lectures: lec, room: room, rec: rec, o: o, log: o.Log, base: base, cancel: cancel,
-		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}, joining: map[string]chan struct{}{}, origin: map[string]bool{}, endNow: map[string]bool{}, publishers: map[string]string{}}
+		ending: map[string]*time.Timer{}, waiting: map[string]waitingViewer{}, joining: map[string]chan struct{}{}, origin: map[string]bool{}, endNow: map[string]bool{}, publishers: map[string]string{},
+		places: map[string]string{}, perIP: map[string]int{}}
 }
 
 // Hooks are the SFU hooks that keep lectures and the live room in step.
@@ -112,6 +123,7 @@ func (s *Service) Hooks() sfu.Hooks {
 		},
 		OnViewerLeave: func(room, session string) {
 			s.mu.Lock()
+			s.releaseLocked(session)
 			joined := s.joining[session]
 			s.mu.Unlock()
 			s.background(func(ctx context.Context) {
@@ -155,9 +167,14 @@ func (s *Service) Publish(ctx context.Context, id, offer string, authorize func(
 	if err := authorize(l); err != nil {
 		return "", "", err
 	}
+	if s.isDraining() {
+		return "", "", sfu.ErrClosed
+	}
 	switch {
 	case l.State == lectures.Live && s.resuming(id):
 		// The publisher dropped and comes back within the grace period.
+	case l.State == lectures.Live && s.lostElsewhere(ctx, id):
+		// Its node drained for a deploy, or crashed: the encoder reconnects here.
 	case l.State == lectures.Live:
 		// Outside the grace period a live lecture has its publisher: say so, rather than
 		// that the lecture is not scheduled now.
@@ -176,6 +193,25 @@ func (s *Service) Publish(ctx context.Context, id, offer string, authorize func(
 	return answer, session, err
 }
 
+// lostElsewhere reports whether a live lecture's publisher is on no living node and may
+// still come back (its grace period, counted from its last packet, is not over).
+func (s *Service) lostElsewhere(ctx context.Context, id string) bool {
+	s.mu.Lock()
+	here := s.publishers[id] != ""
+	s.mu.Unlock()
+	if here {
+		return false
+	}
+	lost, since, ok := s.lostSince(ctx, id)
+	return ok && lost && time.Since(since) <= s.o.EndGrace
+}
+
+func (s *Service) isDraining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.draining
+}
+
 // resuming reports whether the lecture's publisher dropped and may still come back.
 func (s *Service) resuming(id string) bool {
 	s.mu.Lock()
@@ -185,8 +221,9 @@ func (s *Service) resuming(id string) bool {
 }
 
 // Watch hands a WHEP offer to the SFU for a viewer (an account name or an anonymous id)
-// and counts the viewer in the live room.
-func (s *Service) Watch(ctx context.Context, id, viewer string, signedIn bool, offer string, opts sfu.SubscribeOptions) (answer, session string, err error) {
+// from client address ip and counts the viewer in the live room. A *CapError refuses a
+// viewer beyond the caps of the address or the node.
+func (s *Service) Watch(ctx context.Context, id, viewer, ip string, signedIn bool, offer string, opts sfu.SubscribeOptions) (answer, session string, err error) {
 	l, err := s.lectures.Get(ctx, id)
 	if err != nil {
 		return "", "", err
@@ -194,12 +231,31 @@ func (s *Service) Watch(ctx context.Context, id, viewer string, signedIn bool, o
 	if !l.CanWatch(signedIn) {
 		return "", "", ErrCannotWatch
 	}
+	if s.isDraining() {
+		return "", "", sfu.ErrClosed
+	}
 	if l.State != lectures.Live {
 		return "", "", ErrNotLive
 	}
+	// The place is taken before the SFU works on the offer, so that concurrent offers of
+	// one address cannot all pass the check; it is given back if the offer fails.
+	s.mu.Lock()
+	if err := s.admitLocked(ip); err != nil {
+		s.mu.Unlock()
+		return "", "", err
+	}
+	reservation := s.newReservationLocked()
+	s.takeLocked(reservation, ip)
+	s.mu.Unlock()
 	answer, session, err = s.sfu.Subscribe(ctx, id, offer, opts)
+	s.mu.Lock()
+	s.releaseLocked(reservation)
+	if err == nil {
+		s.takeLocked(session, ip)
+	}
+	s.mu.Unlock()
 	if errors.Is(err, sfu.ErrNoPublisher) {
-		return "", "", ErrNotLive
+		return "", "", ErrPublisherLost
 	}
 	if err != nil {
 		return "", "", err
@@ -251,12 +307,24 @@ func (s *Service) publisherStarted(ctx context.Context, id string) {
 	}
 }
 
-// publisherEnded waits out the grace period, then ends the lecture.
+// publisherEnded waits out the grace period, then ends the lecture. A node that drains
+// for a deploy leaves the lecture live: its publisher reconnects to another node.
 func (s *Service) publisherEnded(id string) {
 	s.releaseOrigin(id)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.publishers, id)
+	draining := s.draining
+	s.mu.Unlock()
+	if !draining {
+		s.endAfterGrace(id, time.Time{})
+	}
+}
+
+// endAfterGrace ends the lecture when the grace period counted from lastPacket (zero: now)
+// is over, unless its publisher comes back first; the lecture's end is lastPacket.
+func (s *Service) endAfterGrace(id string, lastPacket time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.base.Err() != nil {
 		return
 	}
@@ -264,6 +332,9 @@ func (s *Service) publisherEnded(id string) {
 		s.wg.Done()
 	}
 	grace := s.o.EndGrace
+	if !lastPacket.IsZero() {
+		grace = max(0, time.Until(lastPacket.Add(grace)))
+	}
 	if s.endNow[id] {
 		delete(s.endNow, id)
 		grace = 0
@@ -283,18 +354,19 @@ func (s *Service) publisherEnded(id string) {
 		}
 		ctx, cancel := context.WithTimeout(s.base, 10*time.Minute)
 		defer cancel()
-		s.end(ctx, id)
+		s.end(ctx, id, lastPacket)
 	})
 	s.ending[id] = timer
 }
 
-// end records the audience, marks the lecture ended and finishes its recording.
-func (s *Service) end(ctx context.Context, id string) {
+// end records the audience, marks the lecture ended (at lastPacket, or now when zero) and
+// finishes its recording.
+func (s *Service) end(ctx context.Context, id string, lastPacket time.Time) {
 	st, err := s.room.Stats(ctx, id)
 	if err != nil {
 		s.log.WarnContext(ctx, "live: audience not counted", "lecture", id, "err", err)
 	}
-	l, err := s.lectures.MarkEnded(ctx, id, "stream", lectures.Audience{Peak: st.Peak, Total: st.Total})
+	l, err := s.lectures.MarkEndedAt(ctx, id, "stream", lectures.Audience{Peak: st.Peak, Total: st.Total}, lastPacket)
 	if err != nil {
 		s.log.ErrorContext(ctx, "live: mark ended", "lecture", id, "err", err)
 		return
@@ -306,8 +378,12 @@ func (s *Service) end(ctx context.Context, id string) {
 	}
 }
 
-// Stop ends a viewer's or publisher's session.
-func (s *Service) Stop(session string) error { return s.sfu.End(session) }
+// Stop ends a viewer's or publisher's session, and frees a viewer's place.
+func (s *Service) Stop(session string) error {
+	err := s.sfu.End(session)
+	s.release(session)
+	return err
+}
 
 // EndLecture ends a live lecture on purpose (the lecturer pressed "end" in the studio): its
 // publisher, if connected to this node, is ended, and the lecture ends at once instead of
@@ -333,23 +409,45 @@ func (s *Service) EndLecture(ctx context.Context, id string) error {
 	return nil
 }
 
-// Close stops the background work; lectures whose publisher dropped are ended at once.
+// Drain prepares a deploy: the node takes no new publishers or viewers, keeps forwarding
+// until its publishers have left or timeout has passed, then hands its lectures over (see
+// handOver) so that they stay live and their encoders reconnect to another node within
+// the grace period. The SFU is closed after Drain; lectures are not ended by it.
+func (s *Service) Drain(ctx context.Context, timeout time.Duration) {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	if s.sfu != nil {
+		deadline := time.NewTimer(timeout)
+		defer deadline.Stop()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+	wait:
+		for s.sfu.Rooms() > 0 {
+			select {
+			case <-deadline.C:
+				break wait
+			case <-ctx.Done():
+				break wait
+			case <-tick.C:
+			}
+		}
+		s.handOver(ctx)
+	}
+}
+
+// Close stops the background work. Lectures waiting out their grace period stay live:
+// other nodes' sweeps end them at their last packet's time unless the publisher returns.
 func (s *Service) Close() {
 	s.mu.Lock()
-	pending := make([]string, 0, len(s.ending))
-	for id, t := range s.ending {
+	s.draining = true
+	for _, t := range s.ending {
 		if t.Stop() {
 			s.wg.Done()
 		}
-		pending = append(pending, id)
 	}
 	s.ending = map[string]*time.Timer{}
 	s.mu.Unlock()
-	for _, id := range pending {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.base), 30*time.Second)
-		s.end(ctx, id)
-		cancel()
-	}
 	s.cancel()
 	s.wg.Wait()
 }

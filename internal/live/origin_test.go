@@ -74,3 +74,61 @@ func TestSweepEndsLecturesOfLostNodes(t *testing.T) {
 		t.Fatalf("the lecture with a living origin: %v %v", l.State, err)
 	}
 }
+
+// TestSweepEndsAtLastPacket: a lecture whose node crashed ends at the time its publisher
+// last sent media (as its origin last recorded it), not when the sweep noticed.
+func TestSweepEndsAtLastPacket(t *testing.T) {
+	cfg := testenv.Config(t, testenv.Shared(t))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	core, err := app.Connect(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	ctx := context.Background()
+	if err := core.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin := accounts.Account{Name: "sweeper", Role: accounts.Admin}
+	if _, err := core.Accounts.Create(ctx, admin, accounts.NewAccount{Name: "lec.crash", DisplayName: "讲师", Password: "Sweep-The-Floor-2026",
+		Role: accounts.Lecturer, Unit: "szs-culture-centre"}); err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := core.Lectures.Create(ctx, admin, lectures.Input{Title: "节点崩溃的讲座", Lecturer: lectures.Lecturer{Name: "讲师", Account: "lec.crash"},
+		Unit: "szs-culture-centre", Start: time.Now(), Minutes: 60, Visibility: lectures.Public})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = core.Lectures.MarkLive(ctx, l.ID, "node-a"); err != nil {
+		t.Fatal(err)
+	}
+	// Node a last saw media 40 s ago and is gone; its origin key has not run out yet.
+	lastPacket := time.Now().Add(-40 * time.Second).Truncate(time.Second)
+	origins := live.Origins{RDB: core.Redis, KeyPrefix: cfg.Redis.KeyPrefix, Node: "node-b", TTL: time.Minute}
+	if err := core.Redis.Set(ctx, cfg.Redis.KeyPrefix+"live:origin:"+l.ID, "node-a", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Redis.Set(ctx, cfg.Redis.KeyPrefix+"live:seen:"+l.ID, lastPacket.UnixMilli(), time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	svc := live.New(core.Lectures, core.Room, nil, live.Options{EndGrace: 10 * time.Second, Origins: origins, Log: log})
+	defer svc.Close()
+	svc.Sweep(ctx)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := core.Lectures.Get(ctx, l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State == lectures.Ended {
+			if got.EndedAt == nil || !got.EndedAt.Equal(lastPacket.UTC()) {
+				t.Fatalf("ended at %v, want the last packet's time %v", got.EndedAt, lastPacket.UTC())
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the crashed node's lecture is still %s", got.State)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

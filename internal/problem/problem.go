@@ -29,7 +29,9 @@ const (
 	MethodNotAllowed     Kind = "method_not_allowed"
 	Conflict             Kind = "conflict"
 	// NotNow: a lecture cannot go live now (outside its go-live window, or not scheduled).
-	NotNow               Kind = "not_now"
+	NotNow Kind = "not_now"
+	// PublisherLost: a live lecture's lecturer is gone for now; viewers wait for a return.
+	PublisherLost        Kind = "publisher_lost"
 	PreconditionFailed   Kind = "precondition_failed"
 	PreconditionRequired Kind = "precondition_required"
 	RateLimited          Kind = "rate_limited"
@@ -55,6 +57,7 @@ var statusOf = map[Kind]int{
 	MethodNotAllowed:     http.StatusMethodNotAllowed,
 	Conflict:             http.StatusConflict,
 	NotNow:               http.StatusConflict,
+	PublisherLost:        http.StatusConflict,
 	PreconditionFailed:   http.StatusPreconditionFailed,
 	PreconditionRequired: http.StatusPreconditionRequired,
 	RateLimited:          http.StatusTooManyRequests,

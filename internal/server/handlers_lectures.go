@@ -41,7 +41,17 @@ func (s *Server) liveProblem(c *gin.Context, kind problem.Kind, detail string) {
 func (s *Server) failLive(c *gin.Context, err error) {
 	var retry *liveroom.RetryError
 	var window *lectures.WindowError
+	var full *live.CapError
 	switch {
+	case errors.As(err, &full):
+		secs := max(1, int(full.After.Round(time.Second)/time.Second))
+		d := problem.New(lang(c), problem.RateLimited, secs)
+		if full.Node {
+			d = problem.New(lang(c), problem.Unavailable, "live")
+			d.Detail = i18n.T(lang(c), "live.full", secs)
+		}
+		d.RetryAfter = secs
+		s.abortWith(c, d)
 	case errors.As(err, &window):
 		s.abortWith(c, notNowProblem(lang(c), window))
 	case errors.Is(err, lectures.ErrWrongKey):
@@ -57,6 +67,8 @@ func (s *Server) failLive(c *gin.Context, err error) {
 		s.abortWith(c, d)
 	case errors.Is(err, sfu.ErrNoCodec):
 		s.liveProblem(c, problem.Validation, "no_codec")
+	case errors.Is(err, live.ErrPublisherLost):
+		s.abortWith(c, problem.New(lang(c), problem.PublisherLost))
 	case errors.Is(err, live.ErrNotLive):
 		s.liveProblem(c, problem.Conflict, "not_live")
 	case errors.Is(err, live.ErrCannotWatch):
@@ -280,7 +292,7 @@ func (s *Server) whepWatch(c *gin.Context) {
 		viewer = "a:" + p.account.Name
 	}
 	id := c.Param("id")
-	answer, session, err := s.Live.Watch(c.Request.Context(), id, viewer, p != nil, offer, sfu.SubscribeOptions{Layer: c.Query("layer")})
+	answer, session, err := s.Live.Watch(c.Request.Context(), id, viewer, c.ClientIP(), p != nil, offer, sfu.SubscribeOptions{Layer: c.Query("layer")})
 	if err != nil {
 		s.failLive(c, err)
 		return

@@ -32,6 +32,8 @@ import (
 func startLiveServer(t *testing.T, adjust func(*config.Config)) *testenv.Server {
 	t.Helper()
 	cfg := testenv.Config(t, testenv.Shared(t))
+	// Every test viewer comes from 127.0.0.1: the per-address cap would be a household's.
+	cfg.Live.ViewersPerIP = cfg.Live.MaxViewers
 	adjust(cfg)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

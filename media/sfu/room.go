@@ -28,12 +28,15 @@ type room struct {
 	tap       atomic.Pointer[tapHolder]
 	ready     atomic.Bool // Publish returned; viewers may subscribe
 
-	mu       sync.Mutex
-	viewers  map[string]*viewer
-	started  bool // OnPublisherStart fired
-	ended    bool
-	timer    *time.Timer // connect or disconnect timeout
-	lastTick time.Time
+	mu      sync.Mutex
+	viewers map[string]*viewer
+	started bool // OnPublisherStart fired
+	// startedAt is when the publisher connected (monotonic ns), the silence check's
+	// reference before the first packet.
+	startedAt atomic.Int64
+	ended     bool
+	timer     *time.Timer // connect or disconnect timeout
+	lastTick  time.Time
 }
 
 type tapHolder struct{ t Tap }
@@ -295,6 +298,9 @@ func (r *room) onState(st webrtc.PeerConnectionState) {
 		}
 		start := !r.started && !r.ended
 		r.started = r.started || start
+		if start {
+			r.startedAt.Store(monotonic())
+		}
 		r.mu.Unlock()
 		if start {
 			r.s.log.Info("publisher connected", "room", r.name, "session", r.id)
@@ -304,6 +310,15 @@ func (r *room) onState(st webrtc.PeerConnectionState) {
 		}
 	case webrtc.PeerConnectionStateDisconnected:
 		r.mu.Lock()
+		if r.started && r.s.cfg.PublisherSilence > 0 {
+			// ICE consent has been lost for the disconnected timeout: the encoder is gone
+			// (a crash, a closed laptop). Waiting PeerTimeout more would only keep its
+			// viewers in front of a frozen picture; an encoder that comes back publishes
+			// anew within the lecture's grace period.
+			r.mu.Unlock()
+			go r.end("publisher lost its connection")
+			return
+		}
 		if r.timer == nil && !r.ended {
 			r.timer = time.AfterFunc(r.s.cfg.PeerTimeout, func() { r.end("publisher disconnected") })
 		}
@@ -628,6 +643,12 @@ func (r *room) tick(now time.Time, interval time.Duration) {
 			l.bitrate.Store(rate)
 		}
 	}
+	if silence := r.s.cfg.PublisherSilence; silence > 0 {
+		if last := r.lastPacket(); last != 0 && time.Duration(monotonic()-last) > silence {
+			go r.end("publisher silent")
+			return
+		}
+	}
 	slow := r.s.cfg.SlowViewerTimeout
 	for _, v := range r.viewerList() {
 		if r.simulcast && v.video != nil {
@@ -642,6 +663,18 @@ func (r *room) tick(now time.Time, interval time.Duration) {
 			}()
 		}
 	}
+}
+
+// lastPacket is when the publisher last sent a packet on any track (monotonic ns), or when
+// it connected if it has sent nothing since; 0 before it connected.
+func (r *room) lastPacket() int64 {
+	last := r.startedAt.Load()
+	for _, f := range r.fanouts() {
+		for _, l := range f.layers {
+			last = max(last, l.lastPacket.Load())
+		}
+	}
+	return last
 }
 
 // layerActive reports whether a layer has received a packet lately (browsers stop

@@ -80,6 +80,12 @@ type Config struct {
 	// PeerTimeout is how long a peer may take to connect, or stay disconnected, before its
 	// session ends. It is also the ICE failed timeout. Default 15 s.
 	PeerTimeout time.Duration
+	// PublisherSilence ends a connected publisher that has sent no RTP for this long (a
+	// crashed or frozen encoder whose connection is still up), and a publisher whose
+	// connection lost ICE consent is ended at once rather than after PeerTimeout: its
+	// viewers are let go within seconds, and the lecture layer's grace period starts.
+	// Default 5 s; negative disables the silence check.
+	PublisherSilence time.Duration
 	// SlowViewerTimeout ends a viewer whose queue has been overflowing for this long (a
 	// viewer that cannot keep up, or whose TCP connection blocks a writer). Default 10 s;
 	// negative disables.
@@ -206,6 +212,7 @@ const (
 	defaultQueueSize        = 512
 	defaultKeyframeInterval = time.Second
 	defaultPeerTimeout      = 15 * time.Second
+	defaultPublisherSilence = 5 * time.Second
 	defaultSlowViewer       = 10 * time.Second
 	maxPacketSize           = 1500
 	streamID                = "culturecloud"
@@ -248,6 +255,9 @@ func New(cfg Config) (*SFU, error) {
 	}
 	if cfg.PeerTimeout <= 0 {
 		cfg.PeerTimeout = defaultPeerTimeout
+	}
+	if cfg.PublisherSilence == 0 {
+		cfg.PublisherSilence = defaultPublisherSilence
 	}
 	if cfg.SlowViewerTimeout == 0 {
 		cfg.SlowViewerTimeout = defaultSlowViewer
@@ -779,6 +789,29 @@ func (s *SFU) ViewerStats(sessionID string) (ViewerStats, error) {
 		}
 	}
 	return vs, nil
+}
+
+// LastPacket is when the publisher of room last sent media (or connected, if it has sent
+// nothing since); false when the room has no connected publisher here.
+func (s *SFU) LastPacket(roomName string) (time.Time, bool) {
+	s.mu.Lock()
+	r := s.rooms[roomName]
+	s.mu.Unlock()
+	if r == nil {
+		return time.Time{}, false
+	}
+	last := r.lastPacket()
+	if last == 0 {
+		return time.Time{}, false
+	}
+	return time.Now().Add(-time.Duration(monotonic() - last)), true
+}
+
+// Rooms is the number of rooms with a publisher (connecting or connected).
+func (s *SFU) Rooms() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rooms)
 }
 
 func (s *SFU) liveRooms() []*room {

@@ -507,7 +507,9 @@
           return;
         }
         if (!res.ok) {
-          if (res.status === 409 || res.status >= 500) {
+          if (res.status === 409 && res.body && res.body.type === '/problems/publisher_lost') {
+            trouble(tr(root, 'lost'), 3000); // the lecturer's connection broke; the grace period runs
+          } else if (res.status === 409 || res.status >= 500) {
             trouble(tr(root, 'waiting'), 5000); // no picture yet: the lecturer is connecting
           } else {
             close(false);
@@ -853,7 +855,20 @@
 
     previewButton.addEventListener('click', preview);
     goLive.addEventListener('click', startBroadcast);
-    end.addEventListener('click', endBroadcast);
+    // Ending is final (the lecture cannot go live again): ask first.
+    var endConfirm = doc.getElementById('end-confirm');
+    end.addEventListener('click', function () {
+      endConfirm.hidden = false;
+      doc.getElementById('end-yes').focus();
+    });
+    doc.getElementById('end-no').addEventListener('click', function () {
+      endConfirm.hidden = true;
+      end.focus();
+    });
+    doc.getElementById('end-yes').addEventListener('click', function () {
+      endConfirm.hidden = true;
+      endBroadcast();
+    });
     window.addEventListener('beforeunload', function (ev) {
       if (!live) return;
       ev.preventDefault();
