@@ -103,7 +103,8 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	ob := outbox.New(rdb, cfg.Redis.KeyPrefix, log)
 	accStore := accounts.NewStore(docs)
 	acc, err := accounts.NewService(accStore, unitStore,
-		accounts.Hasher{MemoryKiB: uint32(cfg.Auth.Argon2MemoryKiB), Time: uint32(cfg.Auth.Argon2Time)},
+		accounts.Hasher{MemoryKiB: uint32(cfg.Auth.Argon2MemoryKiB), Time: uint32(cfg.Auth.Argon2Time),
+			Gate: accounts.NewGate(accounts.GateSlots(cfg.Auth.HashMemoryMiB, cfg.Auth.Argon2MemoryKiB), cfg.Auth.HashWait)},
 		[]byte(cfg.Auth.SessionSecret.Reveal()), ob)
 	if err != nil {
 		return nil, err

@@ -93,12 +93,13 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	// Every attempt costs a hash, so every attempt counts against the client.
+	if err := s.Limiter.Hit(ctx, ipKey); err != nil {
+		s.fail(c, err)
+		return
+	}
 	a, err := s.Accounts.Authenticate(ctx, name, req.Password)
 	if errors.Is(err, accounts.ErrBadCredentials) {
-		if err := s.Limiter.Hit(ctx, ipKey); err != nil {
-			s.fail(c, err)
-			return
-		}
 		if err := s.Limiter.Hit(ctx, accountKey); err != nil {
 			s.fail(c, err)
 			return
@@ -157,6 +158,11 @@ func (s *Server) register(c *gin.Context) {
 	if s.rateLimited(c, ipKey, s.Config.Auth.RegisterMaxPerIP) {
 		return
 	}
+	// Refused attempts count too: they probe names and may cost a hash.
+	if err := s.Limiter.Hit(c.Request.Context(), ipKey); err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.Set(ctxConflictName, req.Name)
 	a, err := s.Accounts.Register(c.Request.Context(), accounts.NewAccount{
 		Name: req.Name, DisplayName: req.DisplayName, Email: req.Email, Password: req.Password,
@@ -164,9 +170,6 @@ func (s *Server) register(c *gin.Context) {
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	if err := s.Limiter.Hit(c.Request.Context(), ipKey); err != nil {
-		s.log.WarnContext(c.Request.Context(), "registration limit not counted", "err", err)
 	}
 	s.startSession(c, a, http.StatusCreated)
 }
