@@ -232,7 +232,10 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Config: cfg, Log: c.Log, Accounts: c.Accounts, Units: c.Units,
 		Sessions: sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
-		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
+		Backoff: sessions.NewBackoff(c.Redis, cfg.Redis.KeyPrefix, sessions.BackoffOptions{
+			Free: cfg.Auth.LoginFreePerClient, Base: cfg.Auth.LoginDelayBase, Max: cfg.Auth.LoginDelayMax, Forget: cfg.Auth.LoginWindow}),
+		Devices: sessions.NewDevices([]byte("device:" + cfg.Auth.SessionSecret.Reveal())),
+		Search:  c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),

@@ -87,12 +87,22 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	name := strings.ToLower(strings.TrimSpace(req.Name))
-	ipKey, accountKey := "login:ip:"+c.ClientIP(), "login:account:"+name
+	ctx := c.Request.Context()
+	// Account names are public, so a per-account lock alone would let anyone lock anyone
+	// out. Failures slow down each client of an account (its address, or its known browser)
+	// on their own; the much higher per-account ceiling stops only browsers the account
+	// does not know.
+	device, known := s.knownDevice(c, name)
+	client := "ip:" + c.ClientIP()
+	if known {
+		client = "dev:" + device
+	}
+	ipKey, accountKey, pairKey := "login:ip:"+c.ClientIP(), "login:account:"+name, "login:pair:"+name+":"+client
 	cfg := s.Config.Auth
-	if s.rateLimited(c, ipKey, cfg.LoginMaxPerIP) || s.rateLimited(c, accountKey, cfg.LoginMaxPerAccount) {
+	if s.rateLimited(c, ipKey, cfg.LoginMaxPerIP) || s.backedOff(c, pairKey) ||
+		!known && s.rateLimited(c, accountKey, cfg.LoginMaxPerAccount) {
 		return
 	}
-	ctx := c.Request.Context()
 	// Every attempt costs a hash, so every attempt counts against the client.
 	if err := s.Limiter.Hit(ctx, ipKey); err != nil {
 		s.fail(c, err)
@@ -100,20 +110,44 @@ func (s *Server) login(c *gin.Context) {
 	}
 	a, err := s.Accounts.Authenticate(ctx, name, req.Password)
 	if errors.Is(err, accounts.ErrBadCredentials) {
-		if err := s.Limiter.Hit(ctx, accountKey); err != nil {
+		if err := s.Backoff.Fail(ctx, pairKey); err != nil {
 			s.fail(c, err)
 			return
+		}
+		if !known {
+			if err := s.Limiter.Hit(ctx, accountKey); err != nil {
+				s.fail(c, err)
+				return
+			}
 		}
 	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.Limiter.Reset(ctx, accountKey); err != nil {
+	if err := s.Backoff.Reset(ctx, pairKey); err != nil {
 		s.fail(c, err)
 		return
 	}
+	s.setDeviceCookie(c, s.Devices.Issue(a.Name), int(cfg.DeviceTTL.Seconds()))
 	s.startSession(c, a, http.StatusOK)
+}
+
+// backedOff answers 429 while key must wait after its failed logins; it reports whether it did.
+func (s *Server) backedOff(c *gin.Context, key string) bool {
+	wait, err := s.Backoff.Wait(c.Request.Context(), key)
+	if err != nil {
+		s.fail(c, err)
+		return true
+	}
+	if wait <= 0 {
+		return false
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	d := problem.New(lang(c), problem.RateLimited, secs)
+	d.RetryAfter = secs
+	s.abortWith(c, d)
+	return true
 }
 
 func (s *Server) startSession(c *gin.Context, a accounts.Account, status int) {

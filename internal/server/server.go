@@ -40,6 +40,10 @@ type Deps struct {
 	Units       *units.DocStore
 	Sessions    *sessions.Store
 	Limiter     *sessions.Limiter
+	// Backoff slows down failed logins per account and client; Devices marks the browsers
+	// that signed in to an account before.
+	Backoff *sessions.Backoff
+	Devices *sessions.Devices
 	Search      *search.Client
 	Web         *web.Renderer
 	Checks      []dep.Checker
