@@ -52,6 +52,9 @@ type Account struct {
 	Disabled     bool      `json:"disabled,omitempty"`
 	PasswordHash string    `json:"password_hash"`
 	Tokens       []Token   `json:"tokens,omitempty"`
+	// SessionEpoch grows with every password change; a login session made under an older
+	// epoch is no longer valid.
+	SessionEpoch int `json:"session_epoch,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	CreatedBy    string    `json:"created_by,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at"`

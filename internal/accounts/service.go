@@ -130,6 +130,7 @@ func (s *Service) Update(ctx context.Context, actor Account, name, ifMatch strin
 		if updated.PasswordHash, err = s.hash(ctx, *c.Password); err != nil {
 			return Account{}, err
 		}
+		signOutEverywhere(&updated)
 	}
 	updated.UpdatedAt = s.now().UTC()
 	if updated, err = s.store.Update(ctx, updated); err != nil {
@@ -163,6 +164,41 @@ func (s *Service) Authenticate(ctx context.Context, name, password string) (Acco
 	if !ok || a.Disabled {
 		return Account{}, ErrBadCredentials
 	}
+	return a, nil
+}
+
+// signOutEverywhere ends every session and token of a after its password changed: whoever
+// knew the old password may have made them.
+func signOutEverywhere(a *Account) {
+	a.SessionEpoch++
+	a.Tokens = nil
+}
+
+// ChangePassword changes the actor's own password after checking the current one; every
+// session and token of the account ends (the caller may keep its own session by moving it
+// to the returned account's SessionEpoch).
+func (s *Service) ChangePassword(ctx context.Context, actor Account, current, next string) (Account, error) {
+	if _, err := s.Authenticate(ctx, actor.Name, current); err != nil {
+		return Account{}, err
+	}
+	a, err := s.store.Get(ctx, actor.Name)
+	if err != nil {
+		return Account{}, err
+	}
+	var errs validate.Errors
+	checkPassword(&errs, "new_password", next, a.Name)
+	if err := errs.Err(); err != nil {
+		return Account{}, err
+	}
+	if a.PasswordHash, err = s.hash(ctx, next); err != nil {
+		return Account{}, err
+	}
+	signOutEverywhere(&a)
+	a.UpdatedAt = s.now().UTC()
+	if a, err = s.store.Update(ctx, a); err != nil {
+		return Account{}, err
+	}
+	s.notify.AccountChanged(ctx, a.Name)
 	return a, nil
 }
 

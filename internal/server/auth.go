@@ -60,7 +60,8 @@ func (s *Server) identify(c *gin.Context) (*principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.Disabled {
+	// A password change since the session began ends it (SessionEpoch).
+	if a.Disabled || sess.Epoch != a.SessionEpoch {
 		_ = s.Sessions.Delete(c.Request.Context(), raw)
 		return nil, nil
 	}

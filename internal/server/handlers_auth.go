@@ -151,7 +151,7 @@ func (s *Server) backedOff(c *gin.Context, key string) bool {
 }
 
 func (s *Server) startSession(c *gin.Context, a accounts.Account, status int) {
-	token, sess, err := s.Sessions.Create(c.Request.Context(), a.Name)
+	token, sess, err := s.Sessions.Create(c.Request.Context(), a.Name, a.SessionEpoch)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -235,12 +235,32 @@ func (s *Server) listTokens(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"tokens": views})
 }
 
+type tokenRequest struct {
+	accounts.NewToken
+	// Password confirms a request made with a bearer token: a leaked token must not be able
+	// to mint tokens that outlive it.
+	Password string `json:"password"`
+}
+
 func (s *Server) createToken(c *gin.Context) {
-	var req accounts.NewToken
+	var req tokenRequest
 	if !s.decode(c, &req) {
 		return
 	}
-	secret, t, err := s.Accounts.CreateToken(c.Request.Context(), caller(c).account, req)
+	p := caller(c)
+	if p.session == nil {
+		if req.Password == "" {
+			var errs validate.Errors
+			errs.Add("password", "required")
+			s.fail(c, errs)
+			return
+		}
+		if _, err := s.Accounts.Authenticate(c.Request.Context(), p.account.Name, req.Password); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	secret, t, err := s.Accounts.CreateToken(c.Request.Context(), p.account, req.NewToken)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -255,4 +275,55 @@ func (s *Server) revokeToken(c *gin.Context) {
 		return
 	}
 	noContent(c)
+}
+
+type passwordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changePassword changes the caller's own password; every other session and every token of
+// the account ends, the caller's own session stays.
+func (s *Server) changePassword(c *gin.Context) {
+	var req passwordChange
+	if !s.decode(c, &req) {
+		return
+	}
+	p := caller(c)
+	ctx := c.Request.Context()
+	// The current-password check is a guessing oracle for whoever holds a session: slow it
+	// down like a login.
+	key := "password:" + p.account.Name
+	if s.backedOff(c, key) {
+		return
+	}
+	a, err := s.Accounts.ChangePassword(ctx, p.account, req.CurrentPassword, req.NewPassword)
+	if errors.Is(err, accounts.ErrBadCredentials) {
+		if err := s.Backoff.Fail(ctx, key); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !s.keepOwnSession(c, a) {
+		return
+	}
+	noContent(c)
+}
+
+// keepOwnSession moves the caller's session, if any, to a's new epoch after the caller
+// changed their own password; it answers the client itself on failure.
+func (s *Server) keepOwnSession(c *gin.Context, a accounts.Account) bool {
+	p := caller(c)
+	if p.session == nil || p.account.Name != a.Name || p.session.Epoch == a.SessionEpoch {
+		return true
+	}
+	if err := s.Sessions.SetEpoch(c.Request.Context(), p.tokenRaw, a.SessionEpoch); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
 }
