@@ -47,8 +47,14 @@ func TestHashingIsBounded(t *testing.T) {
 	}{
 		{"login", func() error { _, err := svc.Authenticate(ctx, "ma.lin", goodPassword); return err }, accounts.ErrBusy},
 		{"login of an unknown name", func() error { _, err := svc.Authenticate(ctx, "nobody.here", goodPassword); return err }, accounts.ErrBusy},
-		{"register", func() error { _, err := svc.Register(ctx, accounts.NewAccount{Name: "new.name", DisplayName: "新", Password: goodPassword}); return err }, accounts.ErrBusy},
-		{"register a taken name", func() error { _, err := svc.Register(ctx, accounts.NewAccount{Name: "ma.lin", DisplayName: "重", Password: goodPassword}); return err }, accounts.ErrExists},
+		{"register", func() error {
+			_, err := svc.Register(ctx, accounts.NewAccount{Name: "new.name", DisplayName: "新", Password: goodPassword})
+			return err
+		}, accounts.ErrBusy},
+		{"register a taken name", func() error {
+			_, err := svc.Register(ctx, accounts.NewAccount{Name: "ma.lin", DisplayName: "重", Password: goodPassword})
+			return err
+		}, accounts.ErrExists},
 	}
 	for _, tc := range calls {
 		if err := tc.call(); !errors.Is(err, tc.want) {

@@ -34,16 +34,16 @@ import (
 
 // Deps is everything the handlers need.
 type Deps struct {
-	Config      *config.Config
-	Log         *slog.Logger
-	Accounts    *accounts.Service
-	Units       *units.DocStore
-	Sessions    *sessions.Store
-	Limiter     *sessions.Limiter
+	Config   *config.Config
+	Log      *slog.Logger
+	Accounts *accounts.Service
+	Units    *units.DocStore
+	Sessions *sessions.Store
+	Limiter  *sessions.Limiter
 	// Backoff slows down failed logins per account and client; Devices marks the browsers
 	// that signed in to an account before.
-	Backoff *sessions.Backoff
-	Devices *sessions.Devices
+	Backoff     *sessions.Backoff
+	Devices     *sessions.Devices
 	Search      *search.Client
 	Web         *web.Renderer
 	Checks      []dep.Checker
