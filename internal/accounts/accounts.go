@@ -44,14 +44,17 @@ func (r Role) Staff() bool { return r == Librarian || r == Lecturer }
 
 // Account is the stored record.
 type Account struct {
-	Name         string    `json:"name"`
-	DisplayName  string    `json:"display_name"`
-	Email        string    `json:"email,omitempty"`
-	Role         Role      `json:"role"`
-	Unit         string    `json:"unit,omitempty"`
-	Disabled     bool      `json:"disabled,omitempty"`
-	PasswordHash string    `json:"password_hash"`
-	Tokens       []Token   `json:"tokens,omitempty"`
+	Name         string  `json:"name"`
+	DisplayName  string  `json:"display_name"`
+	Email        string  `json:"email,omitempty"`
+	Role         Role    `json:"role"`
+	Unit         string  `json:"unit,omitempty"`
+	Disabled     bool    `json:"disabled,omitempty"`
+	PasswordHash string  `json:"password_hash"`
+	Tokens       []Token `json:"tokens,omitempty"`
+	// SessionEpoch grows with every password change; a login session made under an older
+	// epoch is no longer valid.
+	SessionEpoch int       `json:"session_epoch,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	CreatedBy    string    `json:"created_by,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at"`

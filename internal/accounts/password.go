@@ -17,6 +17,8 @@ import (
 type Hasher struct {
 	MemoryKiB uint32
 	Time      uint32
+	// Gate bounds the hashes running at once in a Service; nil leaves them unbounded.
+	Gate *Gate
 }
 
 const (

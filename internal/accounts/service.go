@@ -77,7 +77,14 @@ func (s *Service) create(ctx context.Context, in NewAccount, by string) (Account
 	if err := in.Validate(&tree); err != nil {
 		return Account{}, err
 	}
-	hash, err := s.hasher.Hash(in.Password)
+	// A taken name is answered before the costly hash; Create below still settles a race.
+	switch _, err := s.store.Get(ctx, in.Name); {
+	case err == nil:
+		return Account{}, ErrExists
+	case !errors.Is(err, ErrNotFound):
+		return Account{}, err
+	}
+	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
 		return Account{}, err
 	}
@@ -120,9 +127,10 @@ func (s *Service) Update(ctx context.Context, actor Account, name, ifMatch strin
 		return Account{}, err
 	}
 	if c.Password != nil {
-		if updated.PasswordHash, err = s.hasher.Hash(*c.Password); err != nil {
+		if updated.PasswordHash, err = s.hash(ctx, *c.Password); err != nil {
 			return Account{}, err
 		}
+		signOutEverywhere(&updated)
 	}
 	updated.UpdatedAt = s.now().UTC()
 	if updated, err = s.store.Update(ctx, updated); err != nil {
@@ -138,13 +146,18 @@ func (s *Service) Authenticate(ctx context.Context, name, password string) (Acco
 	name = strings.ToLower(strings.TrimSpace(name))
 	a, err := s.store.Get(ctx, name)
 	if errors.Is(err, ErrNotFound) {
-		_, _ = Verify(s.dummyHash, password)
+		if _, err := s.verify(ctx, s.dummyHash, password); errors.Is(err, ErrBusy) {
+			return Account{}, err
+		}
 		return Account{}, ErrBadCredentials
 	}
 	if err != nil {
 		return Account{}, err
 	}
-	ok, err := Verify(a.PasswordHash, password)
+	ok, err := s.verify(ctx, a.PasswordHash, password)
+	if errors.Is(err, ErrBusy) {
+		return Account{}, err
+	}
 	if err != nil {
 		return Account{}, fmt.Errorf("account %s: %w", name, err)
 	}
@@ -153,6 +166,64 @@ func (s *Service) Authenticate(ctx context.Context, name, password string) (Acco
 	}
 	return a, nil
 }
+
+// signOutEverywhere ends every session and token of a after its password changed: whoever
+// knew the old password may have made them.
+func signOutEverywhere(a *Account) {
+	a.SessionEpoch++
+	a.Tokens = nil
+}
+
+// ChangePassword changes the actor's own password after checking the current one; every
+// session and token of the account ends (the caller may keep its own session by moving it
+// to the returned account's SessionEpoch).
+func (s *Service) ChangePassword(ctx context.Context, actor Account, current, next string) (Account, error) {
+	if _, err := s.Authenticate(ctx, actor.Name, current); err != nil {
+		return Account{}, err
+	}
+	a, err := s.store.Get(ctx, actor.Name)
+	if err != nil {
+		return Account{}, err
+	}
+	var errs validate.Errors
+	checkPassword(&errs, "new_password", next, a.Name)
+	if err := errs.Err(); err != nil {
+		return Account{}, err
+	}
+	if a.PasswordHash, err = s.hash(ctx, next); err != nil {
+		return Account{}, err
+	}
+	signOutEverywhere(&a)
+	a.UpdatedAt = s.now().UTC()
+	if a, err = s.store.Update(ctx, a); err != nil {
+		return Account{}, err
+	}
+	s.notify.AccountChanged(ctx, a.Name)
+	return a, nil
+}
+
+// hash and verify run inside the hasher's gate, so that the server's hashing memory stays
+// within its budget however many sign-ins arrive at once.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	release, err := s.hasher.Gate.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return s.hasher.Hash(password)
+}
+
+func (s *Service) verify(ctx context.Context, encoded, password string) (bool, error) {
+	release, err := s.hasher.Gate.Acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return Verify(encoded, password)
+}
+
+// HashRetryAfter is how many seconds a caller turned away with ErrBusy should wait.
+func (s *Service) HashRetryAfter() int { return s.hasher.Gate.RetryAfter() }
 
 // EnsureAdmin creates the first administrator when no account of that name exists.
 func (s *Service) EnsureAdmin(ctx context.Context, name, password, displayName string) (created bool, err error) {

@@ -43,6 +43,7 @@ type fixture struct {
 	store *accounts.Store
 	docs  *docstore.Store
 	heard *recorder
+	units accounts.UnitSource
 	admin accounts.Account
 }
 
@@ -88,7 +89,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatalf("Get admin: %v", err)
 	}
-	return &fixture{svc: svc, store: store, docs: docs, heard: rec, admin: admin}
+	return &fixture{svc: svc, store: store, docs: docs, heard: rec, units: unitStore, admin: admin}
 }
 
 // expectHeard checks that the notifier heard exactly want since it had n names.

@@ -105,7 +105,8 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	ob := outbox.New(rdb, cfg.Redis.KeyPrefix, log).WithSpool(docs)
 	accStore := accounts.NewStore(docs)
 	acc, err := accounts.NewService(accStore, unitStore,
-		accounts.Hasher{MemoryKiB: uint32(cfg.Auth.Argon2MemoryKiB), Time: uint32(cfg.Auth.Argon2Time)},
+		accounts.Hasher{MemoryKiB: uint32(cfg.Auth.Argon2MemoryKiB), Time: uint32(cfg.Auth.Argon2Time),
+			Gate: accounts.NewGate(accounts.GateSlots(cfg.Auth.HashMemoryMiB, cfg.Auth.Argon2MemoryKiB), cfg.Auth.HashWait)},
 		[]byte(cfg.Auth.SessionSecret.Reveal()), ob)
 	if err != nil {
 		return nil, err
@@ -236,7 +237,10 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Sessions:    sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
 		Limiter:     sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
 		ViewLimiter: sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Views.LimitWindow),
-		Search:      c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
+		Backoff: sessions.NewBackoff(c.Redis, cfg.Redis.KeyPrefix, sessions.BackoffOptions{
+			Free: cfg.Auth.LoginFreePerClient, Base: cfg.Auth.LoginDelayBase, Max: cfg.Auth.LoginDelayMax, Forget: cfg.Auth.LoginWindow}),
+		Devices: sessions.NewDevices([]byte("device:" + cfg.Auth.SessionSecret.Reveal())),
+		Search:  c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),

@@ -113,6 +113,12 @@ type Auth struct {
 	LoginMaxPerIP          int           `yaml:"login_max_per_ip"`
 	LoginWindow            time.Duration `yaml:"login_window"`
 	RegisterMaxPerIP       int           `yaml:"register_max_per_ip"`
+	LoginFreePerClient     int           `yaml:"login_free_per_client"`
+	LoginDelayBase         time.Duration `yaml:"login_delay_base"`
+	LoginDelayMax          time.Duration `yaml:"login_delay_max"`
+	DeviceTTL              time.Duration `yaml:"device_ttl"`
+	HashMemoryMiB          int           `yaml:"hash_memory_mib"`
+	HashWait               time.Duration `yaml:"hash_wait"`
 	BootstrapAdmin         string        `yaml:"bootstrap_admin"`
 	BootstrapAdminPassword Secret        `yaml:"bootstrap_admin_password"`
 }
@@ -357,6 +363,12 @@ func (c *Config) Validate() error {
 		{"auth.login_max_per_ip", strconv.Itoa(c.Auth.LoginMaxPerIP), c.Auth.LoginMaxPerIP >= 1, "at least 1"},
 		{"auth.login_window", c.Auth.LoginWindow.String(), c.Auth.LoginWindow >= time.Second, "at least 1s"},
 		{"auth.register_max_per_ip", strconv.Itoa(c.Auth.RegisterMaxPerIP), c.Auth.RegisterMaxPerIP >= 1, "at least 1"},
+		{"auth.login_free_per_client", strconv.Itoa(c.Auth.LoginFreePerClient), c.Auth.LoginFreePerClient >= 1, "at least 1"},
+		{"auth.login_delay_base", c.Auth.LoginDelayBase.String(), c.Auth.LoginDelayBase >= time.Millisecond, "at least 1ms"},
+		{"auth.login_delay_max", c.Auth.LoginDelayMax.String(), c.Auth.LoginDelayMax >= time.Millisecond, "at least 1ms"},
+		{"auth.device_ttl", c.Auth.DeviceTTL.String(), c.Auth.DeviceTTL >= time.Hour, "at least 1h"},
+		{"auth.hash_memory_mib", strconv.Itoa(c.Auth.HashMemoryMiB), c.Auth.HashMemoryMiB >= 8, "at least 8"},
+		{"auth.hash_wait", c.Auth.HashWait.String(), c.Auth.HashWait >= 0 && c.Auth.HashWait <= time.Minute, "0s to 1m"},
 		{"auth.bootstrap_admin_password", hidden(c.Auth.BootstrapAdminPassword), c.Auth.BootstrapAdmin == "" || len(c.Auth.BootstrapAdminPassword) >= 10, "at least 10 characters when auth.bootstrap_admin is set"},
 		{"library.max_upload_bytes", strconv.FormatInt(c.Library.MaxUploadBytes, 10), c.Library.MaxUploadBytes >= 1<<20 && c.Library.MaxUploadBytes <= 5<<40, "1048576 (1 MiB) to 5497558138880 (5 TiB)"},
 		{"library.max_open_uploads", strconv.Itoa(c.Library.MaxOpenUploads), c.Library.MaxOpenUploads >= 1, "at least 1"},

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
 )
@@ -138,10 +139,12 @@ func TestPersonalAccessTokens(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
-	srv := startServer(t)
+	cfg := testenv.Config(t, testenv.Shared(t))
+	cfg.Auth.LoginDelayBase = time.Hour // so that the delay cannot pass during the test
+	srv := testenv.StartServer(t, cfg)
 	c := newClient(t, srv.URL)
-	limit := srv.Config.Auth.LoginMaxPerAccount
-	for i := 0; i < limit; i++ {
+	// The free failures of this client, and one more that starts its delay.
+	for i := 0; i <= cfg.Auth.LoginFreePerClient; i++ {
 		c.want(http.StatusUnauthorized, "POST", "/api/v1/auth/login", map[string]string{"name": testenv.AdminName, "password": "wrong-password-1"})
 	}
 	// Now even the right password waits.

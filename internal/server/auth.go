@@ -17,6 +17,10 @@ import (
 // sessionCookie names the login cookie.
 const sessionCookie = "cc_session"
 
+// deviceCookie marks a browser that signed in to an account before; only the sign-in API
+// reads it.
+const deviceCookie = "cc_device"
+
 // principal is who is calling, and how they proved it.
 type principal struct {
 	account  accounts.Account
@@ -56,7 +60,8 @@ func (s *Server) identify(c *gin.Context) (*principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.Disabled {
+	// A password change since the session began ends it (SessionEpoch).
+	if a.Disabled || sess.Epoch != a.SessionEpoch {
 		_ = s.Sessions.Delete(c.Request.Context(), raw)
 		return nil, nil
 	}
@@ -122,6 +127,22 @@ func (s *Server) setSessionCookie(c *gin.Context, value string, maxAge int) {
 		Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(c),
 	})
+}
+
+func (s *Server) setDeviceCookie(c *gin.Context, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: deviceCookie, Value: value, Path: "/api/v1/auth/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(c),
+	})
+}
+
+// knownDevice returns the id of the caller's browser if it signed in to account before.
+func (s *Server) knownDevice(c *gin.Context, account string) (string, bool) {
+	raw, _ := c.Cookie(deviceCookie) // no cookie reads as ""
+	if raw == "" {
+		return "", false
+	}
+	return s.Devices.Check(raw, account)
 }
 
 func (s *Server) secureCookies(c *gin.Context) bool {

@@ -73,6 +73,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 		s.abort(c, problem.ReviewRepeated)
 	case errors.Is(err, accounts.ErrBadCredentials):
 		s.abort(c, problem.BadCredentials)
+	case errors.Is(err, accounts.ErrBusy):
+		d := problem.New(l, problem.Unavailable, "auth")
+		d.RetryAfter = s.Accounts.HashRetryAfter()
+		s.abortWith(c, d)
 	case errors.Is(err, errUnavailableLive):
 		d := problem.New(l, problem.Unavailable, "live")
 		d.RetryAfter = 5

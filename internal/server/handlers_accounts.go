@@ -111,6 +111,9 @@ func (s *Server) updateAccount(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if !s.keepOwnSession(c, a) {
+		return
+	}
 	c.Header("ETag", quoteETag(a.Version))
 	c.JSON(http.StatusOK, viewOf(a))
 }

@@ -87,36 +87,71 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	name := strings.ToLower(strings.TrimSpace(req.Name))
-	ipKey, accountKey := "login:ip:"+c.ClientIP(), "login:account:"+name
+	ctx := c.Request.Context()
+	// Account names are public, so a per-account lock alone would let anyone lock anyone
+	// out. Failures slow down each client of an account (its address, or its known browser)
+	// on their own; the much higher per-account ceiling stops only browsers the account
+	// does not know.
+	device, known := s.knownDevice(c, name)
+	client := "ip:" + c.ClientIP()
+	if known {
+		client = "dev:" + device
+	}
+	ipKey, accountKey, pairKey := "login:ip:"+c.ClientIP(), "login:account:"+name, "login:pair:"+name+":"+client
 	cfg := s.Config.Auth
-	if s.rateLimited(c, ipKey, cfg.LoginMaxPerIP) || s.rateLimited(c, accountKey, cfg.LoginMaxPerAccount) {
+	if s.rateLimited(c, ipKey, cfg.LoginMaxPerIP) || s.backedOff(c, pairKey) ||
+		!known && s.rateLimited(c, accountKey, cfg.LoginMaxPerAccount) {
 		return
 	}
-	ctx := c.Request.Context()
+	// Every attempt costs a hash, so every attempt counts against the client.
+	if err := s.Limiter.Hit(ctx, ipKey); err != nil {
+		s.fail(c, err)
+		return
+	}
 	a, err := s.Accounts.Authenticate(ctx, name, req.Password)
 	if errors.Is(err, accounts.ErrBadCredentials) {
-		if err := s.Limiter.Hit(ctx, ipKey); err != nil {
+		if err := s.Backoff.Fail(ctx, pairKey); err != nil {
 			s.fail(c, err)
 			return
 		}
-		if err := s.Limiter.Hit(ctx, accountKey); err != nil {
-			s.fail(c, err)
-			return
+		if !known {
+			if err := s.Limiter.Hit(ctx, accountKey); err != nil {
+				s.fail(c, err)
+				return
+			}
 		}
 	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.Limiter.Reset(ctx, accountKey); err != nil {
+	if err := s.Backoff.Reset(ctx, pairKey); err != nil {
 		s.fail(c, err)
 		return
 	}
+	s.setDeviceCookie(c, s.Devices.Issue(a.Name), int(cfg.DeviceTTL.Seconds()))
 	s.startSession(c, a, http.StatusOK)
 }
 
+// backedOff answers 429 while key must wait after its failed logins; it reports whether it did.
+func (s *Server) backedOff(c *gin.Context, key string) bool {
+	wait, err := s.Backoff.Wait(c.Request.Context(), key)
+	if err != nil {
+		s.fail(c, err)
+		return true
+	}
+	if wait <= 0 {
+		return false
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	d := problem.New(lang(c), problem.RateLimited, secs)
+	d.RetryAfter = secs
+	s.abortWith(c, d)
+	return true
+}
+
 func (s *Server) startSession(c *gin.Context, a accounts.Account, status int) {
-	token, sess, err := s.Sessions.Create(c.Request.Context(), a.Name)
+	token, sess, err := s.Sessions.Create(c.Request.Context(), a.Name, a.SessionEpoch)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -157,6 +192,11 @@ func (s *Server) register(c *gin.Context) {
 	if s.rateLimited(c, ipKey, s.Config.Auth.RegisterMaxPerIP) {
 		return
 	}
+	// Refused attempts count too: they probe names and may cost a hash.
+	if err := s.Limiter.Hit(c.Request.Context(), ipKey); err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.Set(ctxConflictName, req.Name)
 	a, err := s.Accounts.Register(c.Request.Context(), accounts.NewAccount{
 		Name: req.Name, DisplayName: req.DisplayName, Email: req.Email, Password: req.Password,
@@ -164,9 +204,6 @@ func (s *Server) register(c *gin.Context) {
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	if err := s.Limiter.Hit(c.Request.Context(), ipKey); err != nil {
-		s.log.WarnContext(c.Request.Context(), "registration limit not counted", "err", err)
 	}
 	s.startSession(c, a, http.StatusCreated)
 }
@@ -198,12 +235,32 @@ func (s *Server) listTokens(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"tokens": views})
 }
 
+type tokenRequest struct {
+	accounts.NewToken
+	// Password confirms a request made with a bearer token: a leaked token must not be able
+	// to mint tokens that outlive it.
+	Password string `json:"password"`
+}
+
 func (s *Server) createToken(c *gin.Context) {
-	var req accounts.NewToken
+	var req tokenRequest
 	if !s.decode(c, &req) {
 		return
 	}
-	secret, t, err := s.Accounts.CreateToken(c.Request.Context(), caller(c).account, req)
+	p := caller(c)
+	if p.session == nil {
+		if req.Password == "" {
+			var errs validate.Errors
+			errs.Add("password", "required")
+			s.fail(c, errs)
+			return
+		}
+		if _, err := s.Accounts.Authenticate(c.Request.Context(), p.account.Name, req.Password); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	secret, t, err := s.Accounts.CreateToken(c.Request.Context(), p.account, req.NewToken)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -218,4 +275,55 @@ func (s *Server) revokeToken(c *gin.Context) {
 		return
 	}
 	noContent(c)
+}
+
+type passwordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changePassword changes the caller's own password; every other session and every token of
+// the account ends, the caller's own session stays.
+func (s *Server) changePassword(c *gin.Context) {
+	var req passwordChange
+	if !s.decode(c, &req) {
+		return
+	}
+	p := caller(c)
+	ctx := c.Request.Context()
+	// The current-password check is a guessing oracle for whoever holds a session: slow it
+	// down like a login.
+	key := "password:" + p.account.Name
+	if s.backedOff(c, key) {
+		return
+	}
+	a, err := s.Accounts.ChangePassword(ctx, p.account, req.CurrentPassword, req.NewPassword)
+	if errors.Is(err, accounts.ErrBadCredentials) {
+		if err := s.Backoff.Fail(ctx, key); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !s.keepOwnSession(c, a) {
+		return
+	}
+	noContent(c)
+}
+
+// keepOwnSession moves the caller's session, if any, to a's new epoch after the caller
+// changed their own password; it answers the client itself on failure.
+func (s *Server) keepOwnSession(c *gin.Context, a accounts.Account) bool {
+	p := caller(c)
+	if p.session == nil || p.account.Name != a.Name || p.session.Epoch == a.SessionEpoch {
+		return true
+	}
+	if err := s.Sessions.SetEpoch(c.Request.Context(), p.tokenRaw, a.SessionEpoch); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
 }

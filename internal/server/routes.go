@@ -65,6 +65,7 @@ func (s *Server) routes() {
 	user := api.Group("", s.requireAccount)
 	user.POST("/auth/logout", s.logout)
 	user.GET("/me", s.me)
+	user.POST("/me/password", s.changePassword)
 	user.GET("/me/tokens", s.listTokens)
 	user.POST("/me/tokens", s.createToken)
 	user.DELETE("/me/tokens/:id", s.revokeToken)

@@ -43,6 +43,10 @@ type Deps struct {
 	Sessions    *sessions.Store
 	Limiter     *sessions.Limiter
 	ViewLimiter *sessions.Limiter // the views.* limits, in their own window
+	// Backoff slows down failed logins per account and client; Devices marks the browsers
+	// that signed in to an account before.
+	Backoff     *sessions.Backoff
+	Devices     *sessions.Devices
 	Search      *search.Client
 	Web         *web.Renderer
 	Checks      []dep.Checker

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,6 +25,9 @@ var ErrNoSession = errors.New("no such session")
 type Session struct {
 	Account string
 	CSRF    string
+	// Epoch is the account's SessionEpoch when the session began; a password change
+	// raises the account's, which ends the session.
+	Epoch int
 }
 
 // Store keeps sessions under prefix+"sess:".
@@ -51,13 +55,13 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// Create starts a session for account and returns the cookie value.
-func (s *Store) Create(ctx context.Context, account string) (string, Session, error) {
+// Create starts a session for account, whose SessionEpoch is epoch, and returns the cookie value.
+func (s *Store) Create(ctx context.Context, account string, epoch int) (string, Session, error) {
 	token := random()
-	sess := Session{Account: account, CSRF: random()}
+	sess := Session{Account: account, CSRF: random(), Epoch: epoch}
 	k := s.redisKey(token)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, k, "account", sess.Account, "csrf", sess.CSRF, "created", time.Now().Unix())
+		p.HSet(ctx, k, "account", sess.Account, "csrf", sess.CSRF, "epoch", epoch, "created", time.Now().Unix())
 		p.Expire(ctx, k, s.ttl)
 		return nil
 	})
@@ -75,7 +79,7 @@ func (s *Store) Get(ctx context.Context, token string) (Session, error) {
 	k := s.redisKey(token)
 	var vals *redis.SliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		vals = p.HMGet(ctx, k, "account", "csrf")
+		vals = p.HMGet(ctx, k, "account", "csrf", "epoch")
 		p.Expire(ctx, k, s.ttl)
 		return nil
 	})
@@ -85,10 +89,24 @@ func (s *Store) Get(ctx context.Context, token string) (Session, error) {
 	v := vals.Val()
 	account, _ := v[0].(string)
 	csrf, _ := v[1].(string)
+	epoch, _ := v[2].(string) // sessions from before epochs have none: epoch 0
 	if account == "" || csrf == "" {
 		return Session{}, ErrNoSession
 	}
-	return Session{Account: account, CSRF: csrf}, nil
+	n, _ := strconv.Atoi(epoch)
+	return Session{Account: account, CSRF: csrf, Epoch: n}, nil
+}
+
+// SetEpoch moves a live session to a new epoch, so that it outlives the password change
+// its own holder made.
+func (s *Store) SetEpoch(ctx context.Context, token string, epoch int) error {
+	k := s.redisKey(token)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, k, "epoch", epoch)
+		p.Expire(ctx, k, s.ttl) // a session that ended meanwhile leaves no key without a TTL
+		return nil
+	})
+	return dep.Unavailable(dep.Redis, err)
 }
 
 // Delete ends a session.

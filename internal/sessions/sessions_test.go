@@ -69,7 +69,7 @@ func TestCreateGetDelete(t *testing.T) {
 	s := e.store("session-secret-0123456789abcdef")
 	ctx := t.Context()
 
-	token, sess, err := s.Create(ctx, "zhang.san")
+	token, sess, err := s.Create(ctx, "zhang.san", 0)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -92,7 +92,7 @@ func TestCreateGetDelete(t *testing.T) {
 	}
 
 	// Another session of the same account is separate.
-	token2, sess2, err := s.Create(ctx, "zhang.san")
+	token2, sess2, err := s.Create(ctx, "zhang.san", 0)
 	if err != nil {
 		t.Fatalf("second Create: %v", err)
 	}
@@ -118,7 +118,7 @@ func TestGetUnknown(t *testing.T) {
 	e := newEnv(t)
 	s := e.store("session-secret-0123456789abcdef")
 	ctx := t.Context()
-	real, _, err := s.Create(ctx, "zhang.san")
+	real, _, err := s.Create(ctx, "zhang.san", 0)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -150,7 +150,7 @@ func TestSessionKeyedBySecret(t *testing.T) {
 	e := newEnv(t)
 	a := e.store("secret-a-0123456789abcdef")
 	b := e.store("secret-b-0123456789abcdef")
-	token, _, err := a.Create(t.Context(), "zhang.san")
+	token, _, err := a.Create(t.Context(), "zhang.san", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestRedisHoldsNoRawToken(t *testing.T) {
 	e := newEnv(t)
 	s := e.store("session-secret-0123456789abcdef")
 	ctx := t.Context()
-	token, sess, err := s.Create(ctx, "zhang.san")
+	token, sess, err := s.Create(ctx, "zhang.san", 0)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -203,7 +203,7 @@ func TestGetExtendsLifetime(t *testing.T) {
 	e := newEnv(t)
 	s := e.store("session-secret-0123456789abcdef")
 	ctx := t.Context()
-	token, _, err := s.Create(ctx, "zhang.san")
+	token, _, err := s.Create(ctx, "zhang.san", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestSessionExpires(t *testing.T) {
 	e := newEnv(t)
 	s := e.store("session-secret-0123456789abcdef")
 	ctx := t.Context()
-	token, _, err := s.Create(ctx, "zhang.san")
+	token, _, err := s.Create(ctx, "zhang.san", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestRedisDown(t *testing.T) {
 	t.Cleanup(func() { _ = rdb.Close() })
 	s := sessions.NewStore(rdb, cfg.Redis.KeyPrefix, []byte("session-secret-0123456789abcdef"), sessionTTL)
 	l := sessions.NewLimiter(rdb, cfg.Redis.KeyPrefix, time.Minute)
-	token, _, err := s.Create(t.Context(), "zhang.san")
+	token, _, err := s.Create(t.Context(), "zhang.san", 0)
 	if err != nil {
 		t.Fatalf("Create while Redis runs: %v", err)
 	}
@@ -381,7 +381,7 @@ func TestRedisDown(t *testing.T) {
 		name string
 		call func(ctx context.Context) error
 	}{
-		{"Create", func(ctx context.Context) error { _, _, err := s.Create(ctx, "li.si"); return err }},
+		{"Create", func(ctx context.Context) error { _, _, err := s.Create(ctx, "li.si", 0); return err }},
 		{"Get", func(ctx context.Context) error { _, err := s.Get(ctx, token); return err }},
 		{"Delete", func(ctx context.Context) error { return s.Delete(ctx, token) }},
 		{"Blocked", func(ctx context.Context) error { _, _, err := l.Blocked(ctx, "k", 3); return err }},
