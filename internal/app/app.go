@@ -26,6 +26,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/learning"
@@ -61,6 +62,7 @@ type Core struct {
 	Outbox      *outbox.Outbox
 	Indexer     *indexer.Indexer
 	OCFL        *ocfl.Store
+	Fixity      *fixity.Service
 	Library     *library.Service
 	Views       *views.Counter
 	Jobs        *jobs.Store
@@ -125,7 +127,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
 		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log).WithCourses(courseService),
-		OCFL:    store, Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
+		OCFL:    store, Fixity: fixity.New(store, docs, time.Now), Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
 		Room:        liveroom.New(rdb, liveroom.Options{KeyPrefix: cfg.Redis.KeyPrefix, Node: hostname(), Log: log}),
 		Jobs:        jobStore,
 		Transcoding: runner,
@@ -232,7 +234,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Sessions: sessions.NewStore(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.SessionTTL),
 		Limiter:  sessions.NewLimiter(c.Redis, cfg.Redis.KeyPrefix, cfg.Auth.LoginWindow),
 		Search:   c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
-		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
+		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Fixity: c.Fixity, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),
 		Lectures: c.Lectures, Room: c.Room, Live: liveSvc,

@@ -128,9 +128,18 @@ type ItemData struct {
 	Staff               bool        // the viewer may edit the item
 	Transitions         []string    // statuses the item may move to
 	History             []Version
-	Form                ItemForm // console: the values of the form
-	Vocab               Vocab    // console: the choices of the selects
-	UnitOptions         []Param  // console: the units the librarian may choose (id, label)
+	Form                ItemForm    // console: the values of the form
+	Vocab               Vocab       // console: the choices of the selects
+	UnitOptions         []Param     // console: the units the librarian may choose (id, label)
+	Fixity              *FixityView // console: the last fixity check; nil when it could not be read
+}
+
+// FixityView is the last check that an item's preserved files still match their digests.
+type FixityView struct {
+	Checked bool
+	At      time.Time
+	OK      bool
+	Damaged []string // one line per damaged file: version, path, what happened
 }
 
 // FieldRow is one labelled metadata value.
