@@ -22,6 +22,14 @@ func runReindex(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 	if err := core.Prepare(ctx); err != nil {
 		return err
 	}
+	// A reindex that was killed left its half-built copies, each as large as an index.
+	dropped, err := core.Search.DropRebuilds(ctx)
+	if err != nil {
+		return fmt.Errorf("reindex: remove copies left by an earlier reindex: %w", err)
+	}
+	if len(dropped) > 0 {
+		fmt.Fprintf(stdout, "removed %d index copies left by an earlier reindex: %v\n", len(dropped), dropped)
+	}
 	start := time.Now()
 	last := map[string]int{}
 	err = core.Indexer.RebuildItems(ctx, func(index string, done int) {
