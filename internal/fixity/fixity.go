@@ -12,7 +12,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 )
 
-// ErrNeverChecked: no fixity check of that object has been recorded.
+// ErrNeverChecked means no fixity check of that object has been recorded.
 var ErrNeverChecked = errors.New("never checked")
 
 // Result is the outcome of checking one object.
