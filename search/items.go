@@ -339,20 +339,25 @@ func sortFor(name string) []string {
 
 // Rebuild fills a fresh copy of an index with fill and swaps it in atomically, so that
 // searches never see a half-built index. fill is called with a function that adds a batch.
+// A half-built copy is deleted when the rebuild fails; one left by a rebuild that was killed
+// is deleted by the next one (DropRebuilds).
 func (c *Client) Rebuild(ctx context.Context, ix Index, fill func(add func(docs any) error) error) error {
 	live := c.UID(ix.Name)
-	fresh := live + "_rebuild_" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	task, err := c.ms.CreateIndex(ctx, &meilisearch.IndexConfig{Uid: fresh, PrimaryKey: ix.PrimaryKey})
-	if err != nil {
-		return unavailable("create "+fresh, err)
-	}
-	if err := c.Wait(ctx, task.TaskUID); err != nil {
-		return err
-	}
+	fresh := live + rebuildMark + strconv.FormatInt(time.Now().UnixNano(), 36)
 	dropFresh := func() {
+		// The copy may be as large as the live index: delete it even when ctx has ended.
 		if t, err := c.ms.DeleteIndex(context.WithoutCancel(ctx), fresh); err == nil {
 			_ = c.Wait(context.WithoutCancel(ctx), t.TaskUID)
 		}
+	}
+	task, err := c.ms.CreateIndex(ctx, &meilisearch.IndexConfig{Uid: fresh, PrimaryKey: ix.PrimaryKey})
+	if err != nil {
+		dropFresh() // the request may have been carried out though its answer was lost
+		return unavailable("create "+fresh, err)
+	}
+	if err := c.Wait(ctx, task.TaskUID); err != nil {
+		dropFresh()
+		return err
 	}
 	settings := ix.Settings
 	if task, err = c.ms.Index(fresh).UpdateSettings(ctx, &settings); err != nil {
@@ -391,6 +396,43 @@ func (c *Client) Rebuild(ctx context.Context, ix Index, fill func(add func(docs 
 	}
 	dropFresh() // after the swap, "fresh" holds the old documents
 	return nil
+}
+
+// rebuildMark sits in the name of every index copy that Rebuild fills.
+const rebuildMark = "_rebuild_"
+
+// DropRebuilds deletes the index copies of this prefix that a killed or failed rebuild left
+// behind, and names them. Run it before a rebuild, never during one (it would delete the
+// copy that rebuild is filling).
+func (c *Client) DropRebuilds(ctx context.Context) ([]string, error) {
+	var dropped []string
+	const page = 100
+	var leftovers []string
+	for offset := int64(0); ; offset += page {
+		res, err := c.ms.ListIndexes(ctx, &meilisearch.IndexesQuery{Limit: page, Offset: offset})
+		if err != nil {
+			return nil, unavailable("list indexes", err)
+		}
+		for _, ix := range res.Results {
+			if rest, ok := strings.CutPrefix(ix.UID, c.prefix); ok && strings.Contains(rest, rebuildMark) {
+				leftovers = append(leftovers, ix.UID)
+			}
+		}
+		if offset+page >= res.Total {
+			break
+		}
+	}
+	for _, uid := range leftovers {
+		task, err := c.ms.DeleteIndex(ctx, uid)
+		if err != nil {
+			return dropped, unavailable("delete "+uid, err)
+		}
+		if err := c.Wait(ctx, task.TaskUID); err != nil {
+			return dropped, err
+		}
+		dropped = append(dropped, uid)
+	}
+	return dropped, nil
 }
 
 // ParseItemQuery turns URL parameters into an ItemQuery, refusing anything outside the

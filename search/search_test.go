@@ -514,3 +514,44 @@ func TestWrongAPIKey(t *testing.T) {
 		t.Errorf("Search with a wrong key: err = %v, want search.ErrUnavailable", err)
 	}
 }
+
+// TestRebuildLeavesNoCopies: a rebuild that fails deletes its half-built copy, and copies
+// left by a rebuild that was killed are found and deleted, leaving the live indexes alone.
+func TestRebuildLeavesNoCopies(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	def := accountsIndex(t)
+	e.upsert(t, search.AccountDoc{ID: "live", Name: "live", Role: "admin"})
+	broken := errors.New("MinIO went away")
+	err := e.client.Rebuild(ctx, def, func(add func(docs any) error) error {
+		if err := add([]search.AccountDoc{{ID: "half", Name: "half", Role: "admin"}}); err != nil {
+			return err
+		}
+		return broken
+	})
+	if !errors.Is(err, broken) {
+		t.Fatalf("Rebuild = %v, want the fill's error", err)
+	}
+	if left, err := e.client.DropRebuilds(ctx); err != nil || len(left) != 0 {
+		t.Fatalf("a failed rebuild left %v (%v)", left, err)
+	}
+
+	// What a killed rebuild leaves: copies of both kinds of index under this prefix.
+	killed := []search.Index{{Name: search.AccountsIndex + "_rebuild_killed1", PrimaryKey: "id"},
+		{Name: search.ItemsIndex + "_rebuild_killed2", PrimaryKey: "id"}}
+	if err := e.client.Setup(ctx, killed); err != nil {
+		t.Fatal(err)
+	}
+	dropped, err := e.client.DropRebuilds(ctx)
+	slices.Sort(dropped)
+	want := []string{e.client.UID(killed[0].Name), e.client.UID(killed[1].Name)}
+	if err != nil || !slices.Equal(dropped, want) {
+		t.Fatalf("DropRebuilds = %v, %v; want %v", dropped, err, want)
+	}
+	if again, err := e.client.DropRebuilds(ctx); err != nil || len(again) != 0 {
+		t.Fatalf("second DropRebuilds = %v, %v", again, err)
+	}
+	if docs, _ := e.search(t, search.Query{Text: "live"}); len(docs) != 1 {
+		t.Fatalf("the live index lost its documents: %v", docs)
+	}
+}

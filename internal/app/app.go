@@ -26,6 +26,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/learning"
@@ -62,6 +63,7 @@ type Core struct {
 	Outbox      *outbox.Outbox
 	Indexer     *indexer.Indexer
 	OCFL        *ocfl.Store
+	Fixity      *fixity.Service
 	Library     *library.Service
 	Views       *views.Counter
 	Jobs        *jobs.Store
@@ -129,7 +131,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
 		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log).WithCourses(courseService),
-		OCFL:    store, Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
+		OCFL:    store, Fixity: fixity.New(store, docs, time.Now), Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
 		Room:        room,
 		Replays:     replays.New(docs, room, nil),
 		Jobs:        jobStore,
@@ -241,7 +243,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 			Free: cfg.Auth.LoginFreePerClient, Base: cfg.Auth.LoginDelayBase, Max: cfg.Auth.LoginDelayMax, Forget: cfg.Auth.LoginWindow}),
 		Devices: sessions.NewDevices([]byte("device:" + cfg.Auth.SessionSecret.Reveal())),
 		Search:  c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
-		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Collections: c.Collections,
+		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Fixity: c.Fixity, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),
 		Lectures: c.Lectures, Room: c.Room, Live: liveSvc, Replays: c.Replays,

@@ -22,6 +22,14 @@ func runReindex(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 	if err := core.Prepare(ctx); err != nil {
 		return err
 	}
+	// A reindex that was killed left its half-built copies, each as large as an index.
+	dropped, err := core.Search.DropRebuilds(ctx)
+	if err != nil {
+		return fmt.Errorf("reindex: remove copies left by an earlier reindex: %w", err)
+	}
+	if len(dropped) > 0 {
+		fmt.Fprintf(stdout, "removed %d index copies left by an earlier reindex: %v\n", len(dropped), dropped)
+	}
 	start := time.Now()
 	last := map[string]int{}
 	err = core.Indexer.RebuildItems(ctx, func(index string, done int) {
@@ -40,7 +48,9 @@ func runReindex(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 	return nil
 }
 
-// runFixity re-reads every preserved file and reports any whose digest no longer matches.
+// runFixity re-reads every preserved file, reports each damaged one as it is found and goes
+// on to the end; it records every object's result for the staff console. bad counts damaged
+// files and objects that could not be checked.
 func runFixity(ctx context.Context, cfg *config.Config, only string, stdout, stderr io.Writer) (bad int, err error) {
 	core, err := Connect(cfg, NewLogger(cfg.Log, stderr))
 	if err != nil {
@@ -53,21 +63,38 @@ func runFixity(ctx context.Context, cfg *config.Config, only string, stdout, std
 			return 0, err
 		}
 	}
-	var total int64
+	var (
+		read                     int64
+		damagedFiles, damagedObj int
+		unchecked                []string
+	)
 	for i, id := range ids {
-		problems, err := core.OCFL.CheckObject(ctx, id, func(n int64) {
-			fmt.Fprintf(stdout, "\r[%d/%d] %s  %s read", i+1, len(ids), id, humanBytes(total+n))
+		if ctx.Err() != nil {
+			return bad, ctx.Err()
+		}
+		res, err := core.Fixity.Check(ctx, id, func(n int64) {
+			fmt.Fprintf(stdout, "\r[%d/%d] %s  %s read", i+1, len(ids), id, humanBytes(read+n))
 		})
+		read += res.Bytes
 		if err != nil {
-			return bad, fmt.Errorf("fixity %s: %w", id, err)
+			fmt.Fprintf(stdout, "\nNOT CHECKED %s: %v\n", id, err)
+			unchecked = append(unchecked, id)
+			continue
 		}
-		for _, p := range problems {
-			fmt.Fprintf(stdout, "\nMISMATCH %s", p)
+		for _, d := range res.Damaged {
+			fmt.Fprintf(stdout, "\nDAMAGED object=%s version=%s path=%s sha512=%s: %s\n", d.Object, d.Version, d.Path, d.Want, d)
 		}
-		bad += len(problems)
+		if len(res.Damaged) > 0 {
+			damagedObj++
+			damagedFiles += len(res.Damaged)
+		}
 	}
-	fmt.Fprintf(stdout, "\nchecked %d objects: %d mismatches\n", len(ids), bad)
-	return bad, nil
+	fmt.Fprintf(stdout, "\nchecked %d objects (%s read): %d damaged files in %d objects, %d objects not checked\n",
+		len(ids)-len(unchecked), humanBytes(read), damagedFiles, damagedObj, len(unchecked))
+	if len(unchecked) > 0 {
+		fmt.Fprintf(stdout, "not checked: %v\n", unchecked)
+	}
+	return damagedFiles + len(unchecked), nil
 }
 
 func humanBytes(n int64) string {

@@ -130,7 +130,7 @@ func TestFixityCommand(t *testing.T) {
 		code := app.Run(ctx, []string{"fixity"}, func(k string) string { return envOf(cfg)[k] }, strings.NewReader(""), &out, testenv.LogWriter(t))
 		return code, out.String()
 	}
-	if code, out := run(); code != 0 || !strings.Contains(out, "checked 2 objects: 0 mismatches") {
+	if code, out := run(); code != 0 || !strings.Contains(out, "checked 2 objects (") || !strings.Contains(out, ": 0 damaged files") {
 		t.Fatalf("clean store: exit %d\n%s", code, out)
 	}
 	// Rot one stored metadata file.
@@ -140,7 +140,7 @@ func TestFixityCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out := run()
-	if code != 1 || !strings.Contains(out, "MISMATCH "+ids[1]+"/v1/content/metadata.json") || !strings.Contains(out, "1 mismatches") {
+	if code != 1 || !strings.Contains(out, "DAMAGED object="+ids[1]+" version=v1 path=v1/content/metadata.json") || !strings.Contains(out, "1 damaged files in 1 objects") {
 		t.Fatalf("rot not reported: exit %d\n%s", code, out)
 	}
 }

@@ -10,8 +10,15 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/scratch"
 	"github.com/shizuishan/culturecloud/media/derive"
 )
+
+// ScratchPrefix names this package's temporary folders (see scratch.Sweep).
+const ScratchPrefix = "derive"
+
+// SweepScratch removes the temporary folders of workers that died in the middle of a file.
+func (s *Service) SweepScratch() (int, error) { return scratch.Sweep(s.tmpDir, ScratchPrefix) }
 
 // errLocal marks a failure of the worker's own disk, worth another try (on another worker).
 var errLocal = errors.New("local disk")
@@ -19,7 +26,7 @@ var errLocal = errors.New("local disk")
 // make copies the file to a temporary folder, runs the tools on it and uploads what they made.
 // A tool failing on the file gives a Failed status, not an error.
 func (s *Service) make(ctx context.Context, item string, f library.File) (Status, error) {
-	dir, err := os.MkdirTemp(s.tmpDir, "derive-*")
+	dir, err := scratch.Dir(s.tmpDir, ScratchPrefix)
 	if err != nil {
 		return Status{}, fmt.Errorf("%w: %w", errLocal, err)
 	}

@@ -42,6 +42,25 @@ type Job struct {
 	Updated  time.Time       `json:"updated"`
 	Input    json.RawMessage `json:"input,omitempty"`
 	Attempts int             `json:"attempts"`
+	// Set by Observe for a reader: how long the worker of a running job has been silent, and
+	// whether that is long enough to call the job stalled rather than "running, 0 %".
+	HeartbeatAge float64 `json:"heartbeat_age_s,omitempty"`
+	Stalled      bool    `json:"stalled,omitempty"`
+}
+
+// StallAfter is how long a running job's worker may be silent before readers are told the
+// job stalled: workers beat every 15 s, so this is four missed beats.
+const StallAfter = time.Minute
+
+// Observe fills HeartbeatAge and Stalled as seen at now.
+func (j *Job) Observe(now time.Time, stallAfter time.Duration) {
+	if j.State != Running {
+		j.HeartbeatAge, j.Stalled = 0, false
+		return
+	}
+	age := max(now.Sub(j.Updated), 0)
+	j.HeartbeatAge = age.Round(time.Second).Seconds()
+	j.Stalled = age > stallAfter
 }
 
 // Store keeps jobs under prefix+"job:".

@@ -220,3 +220,29 @@ func TestDamagedRecordIsNotAnOutage(t *testing.T) {
 		t.Fatalf("update of a damaged record: %v; want an error that is not an outage", err)
 	}
 }
+
+func TestObserveTellsStalledJobs(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) // any instant: only differences matter
+	tests := []struct {
+		name      string
+		state     string
+		silent    time.Duration
+		wantAge   float64
+		wantStall bool
+	}{
+		{"running, beating", jobs.Running, 10 * time.Second, 10, false},
+		{"running, worker gone", jobs.Running, 5 * time.Minute, 300, true},
+		{"running, clock skew", jobs.Running, -3 * time.Second, 0, false},
+		{"queued long ago", jobs.Queued, time.Hour, 0, false},
+		{"done long ago", jobs.Done, time.Hour, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := jobs.Job{State: tt.state, Updated: now.Add(-tt.silent)}
+			j.Observe(now, jobs.StallAfter)
+			if j.HeartbeatAge != tt.wantAge || j.Stalled != tt.wantStall {
+				t.Errorf("age %v stalled %v, want %v %v", j.HeartbeatAge, j.Stalled, tt.wantAge, tt.wantStall)
+			}
+		})
+	}
+}

@@ -13,19 +13,44 @@ import (
 	"github.com/minio/minio-go/v7"
 )
 
-// Mismatch is one stored file whose bytes no longer match its digest.
+// Mismatch is one stored file whose bytes no longer match its digest, or that MinIO can no
+// longer read back.
 type Mismatch struct {
-	Object string
-	Path   string // content path within the object, or "inventory.json"
-	Want   string
-	Got    string // "" when the file is missing
+	Object  string `json:"object"`
+	Version string `json:"version,omitempty"` // the OCFL version that added the content, e.g. "v2"
+	Path    string `json:"path"`              // content path within the object, or "inventory.json"
+	Want    string `json:"want"`
+	Got     string `json:"got,omitempty"`   // "" when the file is missing or unreadable
+	Error   string `json:"error,omitempty"` // why the file could not be read to its end
 }
 
 func (m Mismatch) String() string {
-	if m.Got == "" {
+	switch {
+	case m.Error != "":
+		return fmt.Sprintf("%s/%s: unreadable (want sha512 %s…): %s", m.Object, m.Path, short(m.Want), m.Error)
+	case m.Got == "":
 		return fmt.Sprintf("%s/%s: missing (want sha512 %s…)", m.Object, m.Path, short(m.Want))
 	}
 	return fmt.Sprintf("%s/%s: sha512 %s… does not match the inventory's %s…", m.Object, m.Path, short(m.Got), short(m.Want))
+}
+
+// contentVersion is the version directory a content path lives in ("v2/content/a" → "v2").
+func contentVersion(path string) string {
+	v, _, _ := strings.Cut(path, "/")
+	if strings.HasPrefix(v, "v") {
+		return v
+	}
+	return ""
+}
+
+// answers tells a file MinIO refuses to read (bit rot caught by its own checksums, a lost
+// part) from MinIO being down: when MinIO still answers about the bucket, the file is to
+// blame, and the check goes on with the next one.
+func (s *Store) answers(ctx context.Context) bool {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	return err == nil && ok
 }
 
 func short(d string) string { return d[:min(16, len(d))] }
@@ -34,10 +59,16 @@ func short(d string) string { return d[:min(16, len(d))] }
 // reports each mismatch. progress, when not nil, is called with the bytes read so far.
 func (s *Store) CheckObject(ctx context.Context, id string, progress func(n int64)) ([]Mismatch, error) {
 	invData, _, err := s.get(ctx, s.ObjectRoot(id)+"inventory.json")
+	if err != nil && !errors.Is(err, ErrNotFound) && s.answers(ctx) {
+		return []Mismatch{{Object: id, Path: "inventory.json", Error: refusal(err)}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	inv, _, err := s.Read(ctx, id)
+	if err != nil && !errors.Is(err, ErrNotFound) && s.answers(ctx) {
+		return []Mismatch{{Object: id, Path: "inventory.json", Error: refusal(err)}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -66,30 +97,52 @@ func (s *Store) CheckObject(ctx context.Context, id string, progress func(n int6
 	var total int64
 	for _, digest := range digests {
 		for _, path := range inv.Manifest[digest] {
-			obj, err := s.client.GetObject(ctx, s.bucket, s.ObjectRoot(id)+path, minio.GetObjectOptions{})
-			if err != nil {
-				return nil, translate(err)
-			}
 			h := sha512.New()
-			n, err := io.Copy(h, obj)
-			obj.Close()
+			n, err := s.readInto(ctx, s.ObjectRoot(id)+path, h)
 			total += n
 			if progress != nil {
 				progress(total)
 			}
-			if err != nil {
-				if errors.Is(translate(err), ErrNotFound) {
-					bad = append(bad, Mismatch{Object: id, Path: path, Want: digest})
-					continue
+			found := Mismatch{Object: id, Version: contentVersion(path), Path: path, Want: digest}
+			switch {
+			case errors.Is(err, ErrNotFound):
+				bad = append(bad, found)
+			case err != nil && s.answers(ctx):
+				found.Error = refusal(err)
+				bad = append(bad, found)
+			case err != nil:
+				return bad, err
+			default:
+				if g := hex.EncodeToString(h.Sum(nil)); g != strings.ToLower(digest) {
+					found.Got = g
+					bad = append(bad, found)
 				}
-				return nil, translate(err)
-			}
-			if g := hex.EncodeToString(h.Sum(nil)); g != strings.ToLower(digest) {
-				bad = append(bad, Mismatch{Object: id, Path: path, Want: digest, Got: g})
 			}
 		}
 	}
 	return bad, nil
+}
+
+// refusal says in MinIO's own words why it would not hand a file back.
+func refusal(err error) string {
+	var resp minio.ErrorResponse
+	if errors.As(err, &resp) && resp.Code != "" {
+		return "MinIO refuses to read it back (" + resp.Code + ": " + resp.Message + ")"
+	}
+	if inner := errors.Unwrap(err); inner != nil {
+		err = inner
+	}
+	return "MinIO could not read it back: " + err.Error()
+}
+
+func (s *Store) readInto(ctx context.Context, key string, w io.Writer) (int64, error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return 0, translate(err)
+	}
+	defer obj.Close()
+	n, err := io.Copy(w, obj)
+	return n, translate(err)
 }
 
 // Export streams every file of the object to put, under "<id>/<path>", so that a

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/problem"
 	"github.com/shizuishan/culturecloud/internal/validate"
@@ -211,6 +213,25 @@ func (s *Server) itemHistory(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"versions": h})
+}
+
+// itemFixity answers the last recorded fixity check of an item ("checked": false before the
+// first one).
+func (s *Server) itemFixity(c *gin.Context) {
+	if _, ok := s.staffItem(c); !ok {
+		return
+	}
+	r, err := s.Fixity.Last(c.Request.Context(), c.Param("id"))
+	if errors.Is(err, fixity.ErrNeverChecked) {
+		c.JSON(http.StatusOK, gin.H{"object": c.Param("id"), "checked": false})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"object": r.Object, "checked": true, "checked_at": r.CheckedAt, "ok": r.OK,
+		"bytes": r.Bytes, "damaged": r.Damaged})
 }
 
 func (s *Server) itemVersion(c *gin.Context) {

@@ -296,6 +296,7 @@ func (s *Server) getJob(c *gin.Context) {
 		return
 	}
 	j.Input = nil
+	j.Observe(time.Now(), jobs.StallAfter)
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, j)
 }

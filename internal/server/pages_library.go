@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/library"
@@ -526,6 +527,7 @@ func (s *Server) consoleItemPage(c *gin.Context) {
 		d = s.itemData(l, it, &tree)
 		d.Form = itemForm(it.Fields)
 		d.Staff = true
+		d.Fixity = s.fixityView(ctx, it.ID)
 	}
 	d.Vocab = web.Vocab{Themes: webTerms(v.Themes), Types: webTerms(v.Types), Licences: webTerms(v.Licences), Languages: webTerms(v.Languages)}
 	d.UnitOptions = unitOptions(l, &tree, p.account)
@@ -600,4 +602,22 @@ func (s *Server) stream(ctx context.Context, item string, m transcoding.FileMedi
 		}
 	}
 	return master, poster, captions
+}
+
+// fixityView is the last fixity check of an item for the console, nil when it cannot be read
+// (the page still serves its form).
+func (s *Server) fixityView(ctx context.Context, id string) *web.FixityView {
+	r, err := s.Fixity.Last(ctx, id)
+	if errors.Is(err, fixity.ErrNeverChecked) {
+		return &web.FixityView{}
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "console: fixity result", "id", id, "err", err)
+		return nil
+	}
+	v := &web.FixityView{Checked: true, At: r.CheckedAt, OK: r.OK}
+	for _, d := range r.Damaged {
+		v.Damaged = append(v.Damaged, d.String())
+	}
+	return v
 }

@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	librarians.GET("/review/queue", s.reviewQueue)
 	librarians.POST("/items/:id/restore", s.restoreItem)
 	librarians.GET("/items/:id/history", s.itemHistory)
+	librarians.GET("/items/:id/fixity", s.itemFixity)
 	librarians.GET("/items/:id/versions/:version", s.itemVersion)
 	librarians.DELETE("/items/:id/files/*path", s.removeItemFile)
 	librarians.POST("/items/:id/files", s.attachFile)

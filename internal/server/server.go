@@ -17,6 +17,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/courses"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
+	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/learning"
 	"github.com/shizuishan/culturecloud/internal/lectures"
@@ -56,6 +57,7 @@ type Deps struct {
 	Jobs        *jobs.Store
 	Uploads     *upload.Manager
 	Outbox      *outbox.Outbox
+	Fixity      *fixity.Service
 	Collections *collections.Service
 	Derivatives *derivatives.Service
 	Courses     *courses.Service

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,9 @@ func TestWorkerCrash(t *testing.T) {
 	it := e.newItem(t)
 	f := e.addFile(t, it.ID, "大武口洗煤厂.mp4", "video/mp4", clip(t, 20, "1280x720"))
 	counts := &logCounts{}
-	rescuer := e.runner(t, transcoding.Options{Consumer: "rescuer", MinIdle: 2 * time.Second}, counts)
+	// The doomed worker and the rescuer share a temporary folder, as workers of one machine do.
+	tmp := t.TempDir()
+	rescuer := e.runner(t, transcoding.Options{Consumer: "rescuer", MinIdle: 2 * time.Second, TempDir: tmp}, counts)
 	j, err := rescuer.Enqueue(ctx, it.ID, f)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +60,7 @@ func TestWorkerCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestWorkerProcess$", "-test.v")
-	cmd.Env = append(os.Environ(), workerEnv+"="+string(conf), "TMPDIR="+t.TempDir())
+	cmd.Env = append(os.Environ(), workerEnv+"="+string(conf), "TMPDIR="+tmp)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -99,6 +102,17 @@ func TestWorkerCrash(t *testing.T) {
 	if s := cmd.ProcessState; s == nil || s.Success() {
 		t.Fatalf("worker was not killed: %v", s)
 	}
+	// Its ffmpeg dies with it rather than transcoding on for nobody.
+	deadline := time.Now().Add(10 * time.Second)
+	for orphans := toolsWorkingIn(t, tmp); len(orphans) > 0; orphans = toolsWorkingIn(t, tmp) {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes of the killed worker still run: %v", orphans)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if left := scratchFolders(t, tmp); len(left) == 0 {
+		t.Fatal("the killed worker left no temporary folder: the test no longer shows the sweep")
+	}
 
 	run(t, rescuer)
 	j = e.waitJob(t, j.ID, 100*time.Second, settled)
@@ -126,4 +140,44 @@ func TestWorkerCrash(t *testing.T) {
 	if n := e.pending(t); n != 0 {
 		t.Errorf("%d messages still pending", n)
 	}
+	// The rescuer swept the dead worker's folder when it started, and removed its own.
+	if left := scratchFolders(t, tmp); len(left) > 0 {
+		t.Errorf("temporary folders left behind: %v", left)
+	}
+}
+
+// toolsWorkingIn lists the processes (other than this one) whose command line names dir.
+func toolsWorkingIn(t *testing.T, dir string) []string {
+	t.Helper()
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skipf("no /proc to look for orphaned tools: %v", err)
+	}
+	var found []string
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + p.Name() + "/cmdline")
+		if err == nil && bytes.Contains(cmdline, []byte(dir+"/")) {
+			found = append(found, p.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+	return found
+}
+
+func scratchFolders(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), transcoding.ScratchPrefix+"-") {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/scratch"
 	"github.com/shizuishan/culturecloud/media/transcode"
 )
 
@@ -52,6 +53,13 @@ var errLost = errors.New("job taken over by another worker")
 // Run consumes the job stream until ctx ends, one job at a time. It survives Redis going
 // away and coming back. A job cut short by ctx stays pending for the next worker.
 func (r *Runner) Run(ctx context.Context) {
+	// A worker killed in the middle of a job left its folder (a whole source and its
+	// outputs) behind; nothing else would ever remove it.
+	if n, err := scratch.Sweep(r.o.TempDir, ScratchPrefix); err != nil {
+		r.log.WarnContext(ctx, "orphaned temporary folders not all removed", "err", err)
+	} else if n > 0 {
+		r.log.InfoContext(ctx, "orphaned temporary folders removed", "count", n)
+	}
 	backoff := 100 * time.Millisecond
 	ready := false
 	cursor := "0-0"

@@ -76,7 +76,11 @@ type Options struct {
 	Backoff     time.Duration // wait before the first retry, doubled for each later one (30s)
 	Transcode   transcode.Options
 	Log         *slog.Logger
+	TempDir     string // where sources and outputs are worked on ("" for the system's)
 }
+
+// ScratchPrefix names this package's temporary folders, which Run sweeps when they are orphaned.
+const ScratchPrefix = "transcode"
 
 // FileMedia is what is known of one file's media. Output names are relative to the file's
 // media folder, "media/<item>/<sha256>/".

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/scratch"
 	"github.com/shizuishan/culturecloud/media/transcode"
 )
 
@@ -62,7 +63,7 @@ func (r *Runner) work(ctx context.Context, j jobs.Job, in input, report func(tra
 			return FileMedia{}, err
 		}
 	}
-	dir, err := os.MkdirTemp("", "transcode-*")
+	dir, err := scratch.Dir(r.o.TempDir, ScratchPrefix)
 	if err != nil {
 		return FileMedia{}, fmt.Errorf("%w: %w", errLocal, err)
 	}

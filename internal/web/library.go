@@ -132,6 +132,15 @@ type ItemData struct {
 	Vocab               Vocab       // console: the choices of the selects
 	UnitOptions         []Param     // console: the units the librarian may choose (id, label)
 	Replay              *ReplayView // the lecture a replay item came from, and its chat
+	Fixity              *FixityView // console: the last fixity check; nil when it could not be read
+}
+
+// FixityView is the last check that an item's preserved files still match their digests.
+type FixityView struct {
+	Checked bool
+	At      time.Time
+	OK      bool
+	Damaged []string // one line per damaged file: version, path, what happened
 }
 
 // FieldRow is one labelled metadata value.

@@ -6,10 +6,12 @@ package ffmpeg
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -50,43 +52,69 @@ func FileURL(path string) string { return "file:" + path }
 // from one goroutine and never after Run returns. Run returns the cleaned last lines of
 // stderr also on success, since ffmpeg reports a cut-off input there without failing.
 func Run(ctx context.Context, src, tool string, args []string, onLine func(string)) (string, error) {
-	cmd := exec.CommandContext(ctx, tool, args...)
+	cmd := command(ctx, tool, args)
 	var stderr Tail
 	cmd.Stderr = &stderr
-	cmd.WaitDelay = WaitDelay
-	var err error
-	if onLine == nil {
-		err = cmd.Run()
-	} else {
-		var out io.ReadCloser
+	var out io.ReadCloser
+	if onLine != nil {
+		var err error
 		if out, err = cmd.StdoutPipe(); err != nil {
 			return "", err
 		}
+	}
+	err := onLockedThread(func() error {
 		if err := cmd.Start(); err != nil {
-			return "", &ToolError{Tool: tool, Err: err}
+			return &ToolError{Tool: tool, Err: err}
 		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
+		if out != nil {
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
 				onLine(sc.Text())
 			}
 			_, _ = io.Copy(io.Discard, out) // an over-long line: keep the tool from blocking
-		}()
-		<-done // the pipe closes when the tool exits (or WaitDelay after it is killed)
-		err = cmd.Wait()
+		}
+		// The pipe closes when the tool exits (or WaitDelay after it is killed).
+		return cmd.Wait()
+	})
+	var te *ToolError
+	if errors.As(err, &te) {
+		return "", err
 	}
 	return Finish(ctx, tool, src, &stderr, err)
 }
 
+// command prepares a run of tool that ends with ctx and with this process.
+func command(ctx context.Context, tool string, args []string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, tool, args...)
+	cmd.WaitDelay = WaitDelay
+	dieWithParent(cmd)
+	return cmd
+}
+
+// onLockedThread runs f, which starts a tool and waits for it, on one OS thread that stays
+// alive until f returns: Linux sends the parent-death signal when the thread that started
+// the child ends, not only the process, and the Go runtime may end threads.
+func onLockedThread(f func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		done <- f()
+	}()
+	return <-done
+}
+
 // Output runs tool and returns its stdout (ffprobe's answer).
 func Output(ctx context.Context, src, tool string, args []string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, tool, args...)
+	cmd := command(ctx, tool, args)
 	var stderr Tail
 	cmd.Stderr = &stderr
-	cmd.WaitDelay = WaitDelay
-	out, err := cmd.Output()
+	var out []byte
+	err := onLockedThread(func() error {
+		var err error
+		out, err = cmd.Output()
+		return err
+	})
 	if _, err := Finish(ctx, tool, src, &stderr, err); err != nil {
 		return nil, err
 	}
