@@ -22,6 +22,7 @@ var messages = map[string]text{
 		"Check the account name and password and try again. After several failures you must wait a while."},
 	"problem.forbidden.title":          {"没有权限", "Not allowed"},
 	"problem.forbidden.detail":         {"您的角色或所属单位不允许执行此操作。", "Your role or unit does not allow this action."},
+	"problem.view_only.detail":         {"按“%s”的授权，本资源仅供在线浏览：可观看其视频流和缩略图，不提供原文件。", "Under its licence (%s) this item may be viewed online only: its streams and thumbnails are offered, its original files are not."},
 	"problem.csrf.title":               {"表单已失效", "The form has expired"},
 	"problem.csrf.detail":              {"缺少或无效的 CSRF 令牌。请刷新页面后重试。", "The CSRF token is missing or wrong. Reload the page and try again."},
 	"problem.not_found.title":          {"找不到", "Not found"},

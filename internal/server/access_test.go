@@ -117,3 +117,67 @@ func TestRemovedFilesAreNotServed(t *testing.T) {
 	dwk.want(http.StatusOK, "GET", thumb, nil)
 	dwk.want(http.StatusOK, "GET", m.Master, nil)
 }
+
+// TestViewOnlyItemsServeNoOriginals checks that the public gets only the streams and
+// thumbnails of an item whose licence forbids downloads (never the original file, whole or by
+// ranges, nor the download copy), that staff still get everything, and that the page says so.
+func TestViewOnlyItemsServeNoOriginals(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, _ := staffClients(t, srv)
+	anon := newClient(t, srv.URL)
+	it := dwk.createItem(sampleItem("版权所有的老电影", map[string]any{"type": "MovingImage", "licence": "in-copyright"}))
+	video := dwk.attach(it.ID, dwk.uploadFile("film.mp4", testVideo(t)))
+	photo := dwk.attach(it.ID, dwk.uploadFile("still.png", pngBytes(20_000)))
+	if video.State != "done" || photo.State != "done" {
+		t.Fatalf("attach %+v %+v", video, photo)
+	}
+	_, med := dwk.processed(it.ID, video.Result.File.Path, true)
+	der, _ := dwk.processed(it.ID, photo.Result.File.Path, false)
+	dwk.publish(dwk.current(it.ID))
+
+	var pub mediaJSON
+	anon.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID+"/media", nil).json(t, &pub)
+	if d := pub.Files[video.Result.File.Path].Download; d != "" {
+		t.Errorf("the public is offered the download copy %s", d)
+	}
+	download := med.Files[video.Result.File.Path].Download
+	if download == "" {
+		t.Fatal("staff are not offered the download copy")
+	}
+	for _, f := range []jobJSON{video, photo} {
+		file := "/api/v1/items/" + it.ID + "/files/" + f.Result.File.Path
+		for _, h := range [][]string{nil, {"Range", "bytes=0-"}} {
+			anon.want(http.StatusForbidden, "GET", file, nil, h...).problem(t)
+		}
+		anon.want(http.StatusForbidden, "GET", file+"?download=1", nil).problem(t)
+		dwk.want(http.StatusOK, "GET", file, nil)
+	}
+	if r := anon.do("GET", download, nil); r.status != http.StatusForbidden {
+		t.Errorf("download copy for the public: %d, want 403", r.status)
+	}
+	if r := dwk.do("GET", download, nil); r.status != http.StatusOK && r.status != http.StatusFound {
+		t.Errorf("download copy for staff: %d", r.status)
+	}
+	// The streams and thumbnails stay public.
+	anon.want(http.StatusOK, "GET", med.Files[video.Result.File.Path].Master, nil)
+	anon.want(http.StatusOK, "GET", der.Files[photo.Result.File.Path].Outputs[0].URL, nil)
+
+	for _, lang := range []string{"zh-CN", "en"} {
+		anon.lang = lang
+		page := string(anon.want(http.StatusOK, "GET", "/memory/items/"+it.ID, nil).body)
+		if strings.Contains(page, "/files/") {
+			t.Errorf("%s page links an original file", lang)
+		}
+		if !strings.Contains(page, `/derivatives/`+photo.Result.File.SHA256+`/`) || !strings.Contains(page, med.Files[video.Result.File.Path].Master) {
+			t.Errorf("%s page shows neither the picture's thumbnail nor the stream", lang)
+		}
+		want := map[string]string{"zh-CN": "仅供在线浏览", "en": "viewed online but not downloaded"}[lang]
+		if !strings.Contains(page, want) {
+			t.Errorf("%s page does not say the item is view-only (%q)", lang, want)
+		}
+	}
+	anon.lang = ""
+	if page := string(dwk.want(http.StatusOK, "GET", "/memory/items/"+it.ID, nil).body); !strings.Contains(page, "/files/"+photo.Result.File.Path) {
+		t.Error("staff page lacks the original")
+	}
+}
