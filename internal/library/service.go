@@ -66,6 +66,13 @@ func CanEdit(actor accounts.Account, unit string, tree *units.Tree) bool {
 	return false
 }
 
+// CanSee reports whether actor may see the item: anyone a published one, those who may edit
+// it every state. Whatever takes an item by reference (a collection, a cover) asks this, and
+// treats an item it may not see as one that does not exist.
+func CanSee(actor accounts.Account, it Item, tree *units.Tree) bool {
+	return it.Status == Published || CanEdit(actor, it.Unit, tree)
+}
+
 func newID() string { return ids.New("szm") }
 
 func (s *Service) tree(ctx context.Context) (*units.Tree, error) {

@@ -181,3 +181,43 @@ func TestViewOnlyItemsServeNoOriginals(t *testing.T) {
 		t.Error("staff page lacks the original")
 	}
 }
+
+// TestCollectionsKeepDraftsUnseen checks that a collection cannot take (nor confirm) an item
+// its editor may not see, and that the public list of collections names no unpublished item.
+func TestCollectionsKeepDraftsUnseen(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, hn := staffClients(t, srv)
+	anon := newClient(t, srv.URL)
+	pub := dwk.publish(dwk.createItem(sampleItem("大武口老街", nil)))
+	draft := dwk.createItem(sampleItem("大武口草稿", nil))
+
+	for name, items := range map[string][]string{"another district's draft": {draft.ID}, "no such item": {"szm-nothere00"}} {
+		p := hn.want(http.StatusUnprocessableEntity, "POST", "/api/v1/collections", map[string]any{"title": "惠农记忆", "unit": "hn",
+			"items": items}).problem(t)
+		e := p["errors"].([]any)[0].(map[string]any)
+		if e["field"] != "items[0]" || e["code"] != "unknown_item" {
+			t.Errorf("%s: %v, want items[0] unknown_item", name, p["errors"])
+		}
+	}
+	hn.want(http.StatusCreated, "POST", "/api/v1/collections", map[string]any{"title": "惠农记忆", "unit": "hn", "items": []string{pub.ID}})
+	dwk.want(http.StatusCreated, "POST", "/api/v1/collections", map[string]any{"title": "大武口记忆", "unit": "dwk", "featured": true,
+		"items": []string{pub.ID, draft.ID}})
+
+	var list struct {
+		Collections []struct {
+			Title     string   `json:"title"`
+			ItemCount int      `json:"item_count"`
+			ItemIDs   []string `json:"item_ids"`
+		} `json:"collections"`
+	}
+	r := anon.want(http.StatusOK, "GET", "/api/v1/collections", nil)
+	r.json(t, &list)
+	if strings.Contains(string(r.body), draft.ID) {
+		t.Errorf("the public list of collections names the draft %s: %s", draft.ID, r.body)
+	}
+	for _, c := range list.Collections {
+		if c.ItemCount != 1 || len(c.ItemIDs) != 1 || c.ItemIDs[0] != pub.ID {
+			t.Errorf("collection %q lists %v (%d), want only the published item", c.Title, c.ItemIDs, c.ItemCount)
+		}
+	}
+}
