@@ -353,6 +353,15 @@ func (s *Service) OpenFile(ctx context.Context, id, path string) (*minio.Object,
 	return obj, err
 }
 
+// ReadErr maps a failure while reading a file opened by OpenFile.
+func ReadErr(err error) error {
+	err = ocfl.ReadErr(err)
+	if errors.Is(err, ocfl.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
 // IDs lists every item id.
 func (s *Service) IDs(ctx context.Context) ([]string, error) { return s.store.IDs(ctx) }
 

@@ -78,7 +78,7 @@ func (s *Server) derivativeFile(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Type", ctype)
 	s.setCache(h, public, 0)
-	http.ServeContent(c.Writer, c.Request, "", it.UpdatedAt, obj)
+	s.serveStored(c, obj, it.UpdatedAt, derivatives.StorageErr)
 }
 
 type retryRequest struct {

@@ -263,7 +263,7 @@ func (s *Server) itemFile(c *gin.Context) {
 		disposition = "attachment"
 	}
 	h.Set("Content-Disposition", disposition+`; filename*=UTF-8''`+urlPathEscape(file.Name))
-	http.ServeContent(c.Writer, c.Request, "", it.UpdatedAt, obj)
+	s.serveStored(c, obj, it.UpdatedAt, library.ReadErr)
 }
 
 func (s *Server) removeItemFile(c *gin.Context) {

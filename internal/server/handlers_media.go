@@ -161,13 +161,17 @@ func (s *Server) mediaFile(c *gin.Context) {
 		}
 		_, _ = c.Writer.Write((*buf)[:n])
 		if !whole {
-			_, _ = io.CopyBuffer(writerOnly{c.Writer}, obj, *buf)
+			rest := &readFailure{r: obj}
+			_, _ = io.CopyBuffer(writerOnly{c.Writer}, rest, *buf)
+			if rest.err != nil {
+				s.abortBody(c, rest.err)
+			}
 		}
 		return
 	}
 	h.Set("Content-Type", ctype)
 	s.setMediaCache(h, published, name)
-	http.ServeContent(c.Writer, c.Request, "", modified, obj)
+	s.serveStored(c, obj, modified, transcoding.StorageErr)
 }
 
 const (
