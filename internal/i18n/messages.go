@@ -79,6 +79,7 @@ var messages = map[string]text{
 	"field.invalid_upload":  {"上传请求无效：%s", "the upload request is not valid: %s"},
 	"field.duplicate":       {"重复了", "is listed twice"},
 	"field.unknown_item":    {"不是已有的条目", "is not an existing item"},
+	"field.version":         {"不是本条目已有的版本", "is not a version of this item"},
 	"field.lecturer":        {"不是讲师账号", "is not a lecturer's account"},
 	"field.not_playable":    {"不是音频或视频文件", "is not an audio or video file"},
 	"field.not_published":   {"课时引用的条目尚未发布，请先发布", "refers to an item that is not published yet; publish it first"},

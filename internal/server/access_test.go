@@ -221,3 +221,26 @@ func TestCollectionsKeepDraftsUnseen(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreNeedsAVersion checks that a restore whose body names no existing earlier version
+// is refused with a problem, and makes no version.
+func TestRestoreNeedsAVersion(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, _ := staffClients(t, srv)
+	it := dwk.createItem(sampleItem("恢复测试", nil))
+	for _, body := range []string{`null`, `{}`, `{"version":""}`, `{"version":"  "}`, `{"version":"v99"}`, `{"version":"../v1"}`, `{"version":"v0"}`} {
+		t.Run(body, func(t *testing.T) {
+			r := dwk.do("POST", "/api/v1/items/"+it.ID+"/restore", body, "If-Match", `"`+it.Version+`"`)
+			if r.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422; body %s", r.status, r.body)
+			}
+			p := r.problem(t)
+			if e, _ := p["errors"].([]any); len(e) != 1 || e[0].(map[string]any)["field"] != "version" {
+				t.Errorf("errors %v, want one on version", p["errors"])
+			}
+		})
+	}
+	if cur := dwk.current(it.ID); cur.Version != it.Version {
+		t.Errorf("version %s after refused restores, want %s", cur.Version, it.Version)
+	}
+}
