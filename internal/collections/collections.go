@@ -138,10 +138,12 @@ func (s *Service) check(ctx context.Context, actor accounts.Account, in *Input) 
 			continue
 		}
 		seen[id] = true
-		if _, err := s.items.Get(ctx, id); errors.Is(err, library.ErrNotFound) {
-			errs.Add(fmt.Sprintf("items[%d]", i), "unknown_item")
-		} else if err != nil {
+		it, err := s.items.Get(ctx, id)
+		if err != nil && !errors.Is(err, library.ErrNotFound) {
 			return err
+		}
+		if err != nil || !library.CanSee(actor, it, &tree) {
+			errs.Add(fmt.Sprintf("items[%d]", i), "unknown_item")
 		}
 	}
 	if err := errs.Err(); err != nil {

@@ -152,6 +152,9 @@ func (s *Service) Open(ctx context.Context, item, sha256, name string) (*minio.O
 	return nil, "", ErrNotFound
 }
 
+// StorageErr maps a failure while reading an opened output.
+func StorageErr(err error) error { return storageErr(err) }
+
 // storageErr maps a MinIO answer: a missing object is ErrNotFound, anything else means MinIO
 // did not do its job.
 func storageErr(err error) error {

@@ -217,6 +217,10 @@ func (s *Stack) Kill(name string) {
 // Addr is the host:port of the named service.
 func (s *Stack) Addr(name string) string { return s.specs[name].Addr }
 
+// Dir is the folder of a service's files: MinIO keeps its objects under Dir("minio")/data,
+// where tests that damage stored bytes on purpose reach them.
+func (s *Stack) Dir(name string) string { return filepath.Dir(s.specs[name].LogFile) }
+
 // Stop ends every service cleanly, in parallel.
 func (s *Stack) Stop() {
 	s.mu.Lock()

@@ -93,6 +93,7 @@ var libraryMessages = map[string]text{
 	"item.open_file":         {"打开文件：%s", "Open the file: %s"},
 	"item.download":          {"下载", "Download"},
 	"item.no_download":       {"按“%s”的授权，本资源仅供在线浏览，不提供下载。", "Under its licence (%s) this item may be viewed online but not downloaded."},
+	"item.view_only_file":    {"按授权，“%s”不在线提供原文件。", "Under its licence, %s is not offered as a file online."},
 	"item.derivative_failed": {"缩略图生成失败：", "The thumbnails could not be made: "},
 	"item.metadata":          {"著录信息", "Catalogue record"},
 	"item.theme":             {"专题", "Theme"},

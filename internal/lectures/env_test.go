@@ -127,6 +127,12 @@ func newEnv(t *testing.T) *env {
 	}
 	e.image = e.addFile(t, it.ID, "poster.png", "image/png", []byte("\x89PNG\r\n\x1a\n not really"))
 	e.text = e.addFile(t, it.ID, "notes.txt", "text/plain", []byte("讲稿"))
+	// Published, so that every editor may take its picture as a cover.
+	for _, to := range []library.Status{library.InReview, library.Published} {
+		if _, err := e.lib.Move(ctx, admin, it.ID, "", to); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return e
 }
 

@@ -272,7 +272,7 @@ func (s *Service) Get(ctx context.Context, id string) (Lecture, error) {
 // check validates in and fills the lecturer's display name from the account when empty.
 // prevStart is the stored start of an edited lecture (zero for a new one): a start that is
 // set must not be in the past, but a lecture that has begun keeps its start through edits.
-func (s *Service) check(ctx context.Context, in *Input, tree *units.Tree, prevStart time.Time) error {
+func (s *Service) check(ctx context.Context, actor accounts.Account, in *Input, tree *units.Tree, prevStart time.Time) error {
 	in.Title, in.Description = strings.TrimSpace(in.Title), strings.TrimSpace(strings.ReplaceAll(in.Description, "\r\n", "\n"))
 	in.Lecturer.Name, in.Lecturer.Account = strings.TrimSpace(in.Lecturer.Name), strings.TrimSpace(in.Lecturer.Account)
 	if in.Visibility == "" {
@@ -315,17 +315,17 @@ func (s *Service) check(ctx context.Context, in *Input, tree *units.Tree, prevSt
 		in.Lecturer.Name = lec.DisplayName
 	}
 	if in.Cover != nil {
-		if err := s.checkCover(ctx, &errs, *in.Cover); err != nil {
+		if err := s.checkCover(ctx, actor, tree, &errs, *in.Cover); err != nil {
 			return err
 		}
 	}
 	return errs.Err()
 }
 
-// checkCover makes sure the cover is an image file of an existing item.
-func (s *Service) checkCover(ctx context.Context, errs *validate.Errors, ref FileRef) error {
+// checkCover makes sure the cover is an image file of an item the actor may see.
+func (s *Service) checkCover(ctx context.Context, actor accounts.Account, tree *units.Tree, errs *validate.Errors, ref FileRef) error {
 	it, err := s.items.Get(ctx, ref.Item)
-	if errors.Is(err, library.ErrNotFound) {
+	if errors.Is(err, library.ErrNotFound) || err == nil && !library.CanSee(actor, it, tree) {
 		errs.Add("cover", "unknown_item")
 		return nil
 	}
@@ -351,7 +351,7 @@ func (s *Service) Create(ctx context.Context, actor accounts.Account, in Input) 
 	if err != nil {
 		return Lecture{}, "", err
 	}
-	if err := s.check(ctx, &in, &tree, time.Time{}); err != nil {
+	if err := s.check(ctx, actor, &in, &tree, time.Time{}); err != nil {
 		return Lecture{}, "", err
 	}
 	if !mayAssign(actor, in, &tree) {
@@ -430,7 +430,7 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifMatch 
 // give it to someone else.
 func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifMatch string, in Input) (Lecture, error) {
 	return s.edit(ctx, actor, id, ifMatch, func(l *Lecture, tree *units.Tree) error {
-		if err := s.check(ctx, &in, tree, l.Start); err != nil {
+		if err := s.check(ctx, actor, &in, tree, l.Start); err != nil {
 			return err
 		}
 		if (in.Unit != l.Unit || in.Lecturer.Account != l.Lecturer.Account) && !mayAssign(actor, in, tree) {

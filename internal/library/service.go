@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -28,6 +29,9 @@ var (
 )
 
 const metadataPath = "metadata.json"
+
+// versionRe is the name of an OCFL version: "v" and a number from 1, without padding.
+var versionRe = regexp.MustCompile(`^v[1-9][0-9]*$`)
 
 // Notifier hears about every item written (for the search index and derivative jobs).
 type Notifier interface {
@@ -65,6 +69,13 @@ func CanEdit(actor accounts.Account, unit string, tree *units.Tree) bool {
 		return tree.Within(actor.Unit, unit)
 	}
 	return false
+}
+
+// CanSee reports whether actor may see the item: anyone a published one, those who may edit
+// it every state. Whatever takes an item by reference (a collection, a cover) asks this, and
+// treats an item it may not see as one that does not exist.
+func CanSee(actor accounts.Account, it Item, tree *units.Tree) bool {
+	return it.Status == Published || CanEdit(actor, it.Unit, tree)
 }
 
 func newID() string { return ids.New("szm") }
@@ -309,7 +320,26 @@ func (s *Service) RemoveFile(ctx context.Context, actor accounts.Account, id, if
 
 // Restore makes an earlier version the new head (as a new version: history is never
 // rewritten). The status stays as it is: restoring content neither publishes nor withdraws.
+//
+// from must name an earlier version ("v2"); anything else, an empty name above all (which
+// would read as the head), is a validation error on the field version.
 func (s *Service) Restore(ctx context.Context, actor accounts.Account, id, ifVersion, from string) (Item, error) {
+	if !versionRe.MatchString(from) {
+		if strings.TrimSpace(from) == "" {
+			return Item{}, validate.Errors{{Field: "version", Code: "required"}}
+		}
+		return Item{}, validate.Errors{{Field: "version", Code: "version"}}
+	}
+	inv, _, err := s.store.Read(ctx, id)
+	if errors.Is(err, ocfl.ErrNotFound) || errors.Is(err, ocfl.ErrBadID) {
+		return Item{}, ErrNotFound
+	}
+	if err != nil {
+		return Item{}, err
+	}
+	if _, ok := inv.Versions[from]; !ok {
+		return Item{}, validate.Errors{{Field: "version", Code: "version"}}
+	}
 	old, err := s.GetVersion(ctx, id, from)
 	if err != nil {
 		return Item{}, err
@@ -369,6 +399,15 @@ func (s *Service) OpenFile(ctx context.Context, id, path string) (*minio.Object,
 		return nil, ErrNotFound
 	}
 	return obj, err
+}
+
+// ReadErr maps a failure while reading a file opened by OpenFile.
+func ReadErr(err error) error {
+	err = ocfl.ReadErr(err)
+	if errors.Is(err, ocfl.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
 }
 
 // IDs lists every item id.

@@ -602,6 +602,10 @@ func (s *Store) AbortStaleCopies(ctx context.Context, olderThan time.Duration) (
 	return aborted, nil
 }
 
+// ReadErr maps a failure while reading an opened object: ErrNotFound for a missing one, an
+// outage of MinIO for anything else.
+func ReadErr(err error) error { return translate(err) }
+
 func translate(err error) error {
 	if err == nil {
 		return nil

@@ -19,7 +19,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/liveroom"
 )
 
-// ErrNotFound: the item is not a lecture's replay (or was made before replays kept a record).
+// ErrNotFound means the item is not a lecture's replay (or was made before replays kept a record).
 var ErrNotFound = errors.New("replays: no replay record for this item")
 
 // Message is a chat message or an answered question as the replay shows it: the name shown

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -36,12 +37,47 @@ func (s *Server) listCollections(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	published := map[string]bool{}
 	out := make([]collectionView, 0, len(list))
 	for _, col := range list {
+		ids := []string{}
+		for _, id := range col.Items {
+			seen, known := published[id]
+			if !known {
+				if seen, err = s.isPublished(c.Request.Context(), id); err != nil {
+					s.fail(c, err)
+					return
+				}
+				published[id] = seen
+			}
+			if seen {
+				ids = append(ids, id)
+			}
+		}
 		out = append(out, collectionView{ID: col.ID, Title: col.Title, Description: col.Description, Featured: col.Featured,
-			Unit: col.Unit, ItemCount: len(col.Items), ItemIDs: col.Items})
+			Unit: col.Unit, ItemCount: len(ids), ItemIDs: ids})
 	}
 	c.JSON(http.StatusOK, gin.H{"collections": out})
+}
+
+// isPublished reports whether the item exists and is published; the public lists of
+// collections name no other. Published items are remembered a few seconds (s.published), so
+// that the home page's list costs few MinIO reads.
+func (s *Server) isPublished(ctx context.Context, id string) (bool, error) {
+	if s.published.has(id) {
+		return true, nil
+	}
+	it, err := s.Library.Get(ctx, id)
+	if errors.Is(err, library.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if it.Status == library.Published {
+		s.published.add(it)
+	}
+	return it.Status == library.Published, nil
 }
 
 // getCollection shows a collection with its published items (drafts in it stay hidden).

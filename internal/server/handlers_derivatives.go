@@ -61,7 +61,7 @@ func (s *Server) itemDerivatives(c *gin.Context) {
 
 // derivativeFile serves a thumbnail or poster: see fileForReader for who may have it.
 func (s *Server) derivativeFile(c *gin.Context) {
-	it, public, ok := s.fileForReader(c, c.Param("id"), c.Param("sha"))
+	it, _, public, ok := s.fileForReader(c, c.Param("id"), c.Param("sha"))
 	if !ok {
 		return
 	}
@@ -78,7 +78,7 @@ func (s *Server) derivativeFile(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Type", ctype)
 	s.setCache(h, public, 0)
-	http.ServeContent(c.Writer, c.Request, "", it.UpdatedAt, obj)
+	s.serveStored(c, obj, it.UpdatedAt, derivatives.StorageErr)
 }
 
 type retryRequest struct {

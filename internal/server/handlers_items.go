@@ -247,9 +247,14 @@ func (s *Server) itemVersion(c *gin.Context) {
 }
 
 // itemFile streams a file with range support (video seeking, resumable downloads).
+// The public gets no original of an item that may be viewed online only (see mayDownload).
 func (s *Server) itemFile(c *gin.Context) {
-	it, _, ok := s.itemForReader(c, c.Param("id"))
+	it, p, ok := s.itemForReader(c, c.Param("id"))
 	if !ok {
+		return
+	}
+	if !s.mayDownload(c, p, it) {
+		s.abortViewOnly(c, it)
 		return
 	}
 	path := strings.TrimPrefix(c.Param("path"), "/")
@@ -276,14 +281,10 @@ func (s *Server) itemFile(c *gin.Context) {
 	s.setCache(h, it.Status == library.Published, 0)
 	disposition := "inline"
 	if c.Query("download") == "1" {
-		if t, ok := library.Find(s.Library.Vocabulary().Licences, it.Licence); !ok || !t.Download {
-			s.abort(c, problem.Forbidden)
-			return
-		}
 		disposition = "attachment"
 	}
 	h.Set("Content-Disposition", disposition+`; filename*=UTF-8''`+urlPathEscape(file.Name))
-	http.ServeContent(c.Writer, c.Request, "", it.UpdatedAt, obj)
+	s.serveStored(c, obj, it.UpdatedAt, library.ReadErr)
 }
 
 func (s *Server) removeItemFile(c *gin.Context) {

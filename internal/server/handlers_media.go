@@ -42,6 +42,7 @@ func (s *Server) itemMedia(c *gin.Context) {
 		return
 	}
 	staff := s.mayEditItem(c, p, it)
+	download := staff || s.licenceAllowsDownload(it)
 	out := map[string]mediaView{}
 	for _, f := range it.Files {
 		if !transcoding.IsMedia(f.MediaType) {
@@ -60,7 +61,10 @@ func (s *Server) itemMedia(c *gin.Context) {
 			return base + name
 		}
 		v := mediaView{State: m.State, Percent: m.Percent, ETA: m.ETA, Master: url(m.Master), Poster: url(m.Poster),
-			Sprite: url(m.SpriteVTT), Download: url(m.Download), Waveform: url(m.Waveform), Duration: m.Duration}
+			Sprite: url(m.SpriteVTT), Waveform: url(m.Waveform), Duration: m.Duration}
+		if download {
+			v.Download = url(m.Download)
+		}
 		for _, r := range m.Rungs {
 			v.Rungs = append(v.Rungs, r.Name)
 		}
@@ -81,16 +85,21 @@ func (s *Server) itemMedia(c *gin.Context) {
 // short-lived cache rather than read from MinIO each time.
 func (s *Server) mediaFile(c *gin.Context) {
 	id, sha := c.Param("id"), c.Param("sha")
-	published := s.published.hasFile(id, sha)
+	name := strings.TrimPrefix(c.Param("name"), "/")
+	download := transcoding.IsDownload(name)
+	published := !download && s.published.hasFile(id, sha) // downloads are rare: checked in full
 	var modified time.Time
 	if !published {
-		it, public, ok := s.fileForReader(c, id, sha)
+		it, p, public, ok := s.fileForReader(c, id, sha)
 		if !ok {
+			return
+		}
+		if download && !s.mayDownload(c, p, it) {
+			s.abortViewOnly(c, it)
 			return
 		}
 		published, modified = public, it.UpdatedAt
 	}
-	name := strings.TrimPrefix(c.Param("name"), "/")
 	if published && !strings.HasSuffix(name, ".m3u8") {
 		// Segments, posters and downloads of published items come straight from MinIO by a
 		// short-lived signed URL: the bytes do not pass through this process. Playlists stay
@@ -152,13 +161,17 @@ func (s *Server) mediaFile(c *gin.Context) {
 		}
 		_, _ = c.Writer.Write((*buf)[:n])
 		if !whole {
-			_, _ = io.CopyBuffer(writerOnly{c.Writer}, obj, *buf)
+			rest := &readFailure{r: obj}
+			_, _ = io.CopyBuffer(writerOnly{c.Writer}, rest, *buf)
+			if rest.err != nil {
+				s.abortBody(c, rest.err)
+			}
 		}
 		return
 	}
 	h.Set("Content-Type", ctype)
 	s.setMediaCache(h, published, name)
-	http.ServeContent(c.Writer, c.Request, "", modified, obj)
+	s.serveStored(c, obj, modified, transcoding.StorageErr)
 }
 
 const (

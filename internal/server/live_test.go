@@ -568,7 +568,7 @@ func TestLiveRecordingBecomesReplay(t *testing.T) {
 		t.Fatalf("replay item %+v", item)
 	}
 	f := item.Files[0]
-	file := anon.want(http.StatusOK, "GET", "/api/v1/items/"+l.ReplayItem+"/files/"+f.Path, nil)
+	file := lecturer.want(http.StatusOK, "GET", "/api/v1/items/"+l.ReplayItem+"/files/"+f.Path, nil)
 	if int64(len(file.body)) != f.Size {
 		t.Fatalf("file of %d bytes, item says %d", len(file.body), f.Size)
 	}
@@ -679,7 +679,7 @@ func TestLivePublisherResumes(t *testing.T) {
 	}
 	var sum time.Duration
 	for _, f := range item.Files {
-		d, video, audio := probeDuration(t, anon.want(http.StatusOK, "GET", "/api/v1/items/"+l.ReplayItem+"/files/"+f.Path, nil).body, ".mp4")
+		d, video, audio := probeDuration(t, lecturer.want(http.StatusOK, "GET", "/api/v1/items/"+l.ReplayItem+"/files/"+f.Path, nil).body, ".mp4")
 		if !video || !audio || d < 2*time.Second {
 			t.Fatalf("%s: %s, video %v, audio %v", f.Path, d, video, audio)
 		}

@@ -455,6 +455,9 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 	d := s.itemData(lang(c), it, &tree)
 	s.addStreams(ctx, it, d)
 	s.addReplay(ctx, lang(c), p != nil, it, d)
+	if !staff && !d.CanDownload {
+		s.withoutOriginals(ctx, it, d)
+	}
 	d.Staff = staff
 	if it.Status == library.Published {
 		target := indexer.ItemTarget(it.ID)
@@ -565,6 +568,33 @@ func itemForm(f library.Fields) web.ItemForm {
 		Language: f.Language, Relation: f.Relation, Coverage: f.Coverage, Rights: f.Rights, Theme: f.Theme, Unit: f.Unit,
 		PlaceName: f.Place.Name, Lat: num(f.Place.Lat), Lon: num(f.Place.Lon), Period: f.Period, Licence: f.Licence,
 		Tags: list(f.Tags), AltText: f.AltText, Transcript: f.Transcript,
+	}
+}
+
+// withoutOriginals shows the public a view-only item as it is served to them (see
+// mayDownload): pictures by their largest thumbnail, video and audio by their streams alone,
+// other files not at all (the page says why).
+func (s *Server) withoutOriginals(ctx context.Context, it library.Item, d *web.ItemData) {
+	rec, err := s.Derivatives.Get(ctx, it.ID)
+	if err != nil {
+		s.log.WarnContext(ctx, "item page without thumbnails", "item", it.ID, "err", err)
+	}
+	for i := range d.Files {
+		fv := &d.Files[i]
+		fv.URL, fv.Download = "", ""
+		st, ok := rec.Files[fv.Path]
+		if fv.Kind != "image" || !ok || st.State != "done" || !hasFile(it, st.SHA256) {
+			continue
+		}
+		widest := -1
+		for j, o := range st.Outputs {
+			if widest < 0 || o.Width > st.Outputs[widest].Width {
+				widest = j
+			}
+		}
+		if widest >= 0 {
+			fv.URL = "/api/v1/items/" + url.PathEscape(it.ID) + "/derivatives/" + st.SHA256 + "/" + url.PathEscape(st.Outputs[widest].Name)
+		}
 	}
 }
 

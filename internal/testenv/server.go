@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -27,6 +28,12 @@ type Server struct {
 // StartServer runs the whole product (HTTP server and indexer) on cfg until the test ends.
 func StartServer(t testing.TB, cfg *config.Config) *Server {
 	t.Helper()
+	return StartServerLog(t, cfg, LogWriter(t))
+}
+
+// StartServerLog is StartServer writing the product's log to w, for tests of what it logs.
+func StartServerLog(t testing.TB, cfg *config.Config, w io.Writer) *Server {
+	t.Helper()
 	if cfg.Auth.BootstrapAdmin == "" {
 		cfg.Auth.BootstrapAdmin = AdminName
 		cfg.Auth.BootstrapAdminPassword = AdminPassword
@@ -35,7 +42,7 @@ func StartServer(t testing.TB, cfg *config.Config) *Server {
 	s := &Server{Config: cfg, stop: cancel, done: make(chan error, 1)}
 	urls := make(chan string, 1)
 	go func() {
-		s.done <- app.Serve(ctx, cfg, LogWriter(t), func(url string) { urls <- url })
+		s.done <- app.Serve(ctx, cfg, w, func(url string) { urls <- url })
 	}()
 	select {
 	case s.URL = <-urls:

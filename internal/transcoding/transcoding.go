@@ -210,6 +210,12 @@ func IsMedia(mediaType string) bool {
 	return strings.HasPrefix(mediaType, "video/") || strings.HasPrefix(mediaType, "audio/")
 }
 
+// IsDownload says whether an output is a file's download copy (the whole work in one file),
+// as opposed to what a player streams.
+func IsDownload(name string) bool {
+	return name == transcode.DownloadName || name == transcode.AudioName
+}
+
 // Get returns the item's record, with the live progress of its running jobs; an item without
 // one gives an empty Record.
 func (r *Runner) Get(ctx context.Context, item string) (Record, error) {
