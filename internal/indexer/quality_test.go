@@ -12,6 +12,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/search"
@@ -63,6 +64,7 @@ func TestSearchQuality(t *testing.T) {
 		t.Fatalf("Prepare: %v", err)
 	}
 	librarian := accounts.Account{Name: "quality-librarian", Role: accounts.Admin}
+	reviewer := accounts.Account{Name: "quality-reviewer", Role: accounts.Admin}
 	keyOf := map[string]string{}
 	for _, r := range set.Records {
 		it, err := core.Library.Create(ctx, librarian, library.Fields{Title: r.Title, Type: r.Type, Theme: r.Theme, Unit: r.Unit,
@@ -71,10 +73,12 @@ func TestSearchQuality(t *testing.T) {
 		if err != nil {
 			t.Fatalf("create %s: %v", r.Key, err)
 		}
-		for _, st := range []library.Status{library.InReview, library.Published} {
-			if _, err := core.Library.Move(ctx, librarian, it.ID, "", st); err != nil {
-				t.Fatalf("move %s to %s: %v", r.Key, st, err)
-			}
+		if _, err := core.Library.Move(ctx, librarian, it.ID, "", library.InReview); err != nil {
+			t.Fatalf("submit %s: %v", r.Key, err)
+		}
+		// Approved by a second person (先审后发).
+		if it, err = core.Library.Review(ctx, reviewer, it.ID, "", review.Decision{Approve: true}); err != nil || it.Status != library.Published {
+			t.Fatalf("approve %s: %v (status %s)", r.Key, err, it.Status)
 		}
 		if err := core.Indexer.Handle(ctx, outbox.Event{Kind: "item", ID: it.ID}); err != nil {
 			t.Fatalf("index %s: %v", r.Key, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/units"
@@ -128,10 +129,13 @@ func newEnv(t *testing.T) *env {
 	e.image = e.addFile(t, it.ID, "poster.png", "image/png", []byte("\x89PNG\r\n\x1a\n not really"))
 	e.text = e.addFile(t, it.ID, "notes.txt", "text/plain", []byte("讲稿"))
 	// Published, so that every editor may take its picture as a cover.
-	for _, to := range []library.Status{library.InReview, library.Published} {
-		if _, err := e.lib.Move(ctx, admin, it.ID, "", to); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := e.lib.Move(ctx, admin, it.ID, "", library.InReview); err != nil {
+		t.Fatal(err)
+	}
+	// Approved by a second person (先审后发).
+	cityLibrarian := accounts.Account{Name: "rev.szs", Role: accounts.Librarian, Unit: "szs"}
+	if _, err := e.lib.Review(ctx, cityLibrarian, it.ID, "", review.Decision{Approve: true}); err != nil {
+		t.Fatal(err)
 	}
 	return e
 }

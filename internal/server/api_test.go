@@ -85,7 +85,12 @@ func TestAuthenticationAndCSRF(t *testing.T) {
 
 	// Cookie flags.
 	r := anon.want(http.StatusOK, "POST", "/api/v1/auth/login", map[string]string{"name": testenv.AdminName, "password": testenv.AdminPassword})
-	cookie := r.header.Get("Set-Cookie")
+	var cookie string
+	for _, c := range r.header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "cc_session=") {
+			cookie = c
+		}
+	}
 	for _, flag := range []string{"HttpOnly", "SameSite=Lax", "cc_session="} {
 		if !strings.Contains(cookie, flag) {
 			t.Fatalf("session cookie %q lacks %s", cookie, flag)

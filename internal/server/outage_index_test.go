@@ -25,6 +25,11 @@ func TestIndexCatchesUpAfterRedisOutage(t *testing.T) {
 	admin.want(http.StatusCreated, "POST", "/api/v1/me/tokens", map[string]any{"label": "outage", "expires_in_days": 1}).json(t, &tok)
 	bot := newClient(t, srv.URL)
 	bot.bearer = tok.Token
+	// A second person approves what the bot submits (先审后发), with a token of her own.
+	reviewer := cityReviewer(t, srv, admin)
+	reviewer.want(http.StatusCreated, "POST", "/api/v1/me/tokens", map[string]any{"label": "outage", "expires_in_days": 1}).json(t, &tok)
+	bot.reviewer = newClient(t, srv.URL)
+	bot.reviewer.bearer = tok.Token
 	anon := newClient(t, srv.URL)
 
 	withdrawn := bot.publish(bot.createItem(sampleItem("断电前发布后来撤回的渡口照片", nil)))
