@@ -18,7 +18,6 @@ import (
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
-	t   testing.TB
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
