@@ -188,10 +188,11 @@ func newItemInConsole(t *testing.T, ctx context.Context, base, title string, mor
 func awaitConsole(t *testing.T, ctx context.Context, base, selector string) {
 	t.Helper()
 	for deadline := time.Now().Add(45 * time.Second); ; {
-		do(t, ctx, "open the console", chromedp.Navigate(base+"/console"),
-			chromedp.Poll[chromedp.Void](`!document.querySelector('#review .staff-items li.muted:only-child') || document.querySelector('#review .list-total').textContent !== ''`,
-				chromedp.WithPollingTimeout(5*time.Second)))
-		if get(t, ctx, "console list", chromedp.Evaluate[bool](`!!document.querySelector('`+selector+`')`)) {
+		do(t, ctx, "open the console", chromedp.Navigate(base+"/console"))
+		// The page fills its lists from separate requests: give this load a few seconds to
+		// show the entry before asking the server again.
+		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`!!document.querySelector('`+selector+`')`,
+			chromedp.WithPollingTimeout(5*time.Second))); err == nil {
 			return
 		}
 		if time.Now().After(deadline) {
