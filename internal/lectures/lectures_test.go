@@ -243,9 +243,13 @@ func TestUpdateNeedsCurrentVersion(t *testing.T) {
 	}
 }
 
+// today is the current UTC day at midnight: the lectures' clock is injected, so nothing here
+// depends on the date, but tests stay near the real now in case a window or TTL joins later.
+var today = time.Now().UTC().Truncate(24 * time.Hour)
+
 func TestCheckKey(t *testing.T) {
 	e := newEnv(t)
-	start := time.Date(2026, 12, 1, 11, 30, 0, 0, time.UTC) // 19:30 in Shizuishan
+	start := today.Add(11*time.Hour + 30*time.Minute) // 19:30 in Shizuishan
 	clk := newClock(start.Add(-time.Hour))
 	s := e.service(lectures.Options{Now: clk.Now})
 	l, k := create(t, s, librarian, input(start)) // 90 minutes
@@ -317,7 +321,7 @@ func TestCheckKey(t *testing.T) {
 
 func TestStateMachine(t *testing.T) {
 	e := newEnv(t)
-	start := time.Date(2026, 12, 1, 11, 30, 0, 0, time.UTC)
+	start := today.Add(11*time.Hour + 30*time.Minute)
 	clk := newClock(start.Add(-5 * time.Minute))
 	s := e.service(lectures.Options{Now: clk.Now})
 	l, _ := create(t, s, librarian, input(start))
@@ -423,7 +427,7 @@ func TestMarkLiveOnce(t *testing.T) {
 
 func TestLists(t *testing.T) {
 	e := newEnv(t)
-	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	now := today.Add(12 * time.Hour)
 	clk := newClock(now)
 	s := e.service(lectures.Options{Now: clk.Now})
 	other := e.service(lectures.Options{Now: clk.Now}) // another server node
@@ -505,7 +509,7 @@ func TestLists(t *testing.T) {
 // lecture whose time has come keeps its start through edits of its words.
 func TestStartInThePast(t *testing.T) {
 	e := newEnv(t)
-	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	now := today.Add(12 * time.Hour)
 	clk := newClock(now)
 	s := e.service(lectures.Options{Now: clk.Now})
 	tests := []struct {
@@ -544,7 +548,7 @@ func TestStartInThePast(t *testing.T) {
 // Going live outside the window says when the window was.
 func TestWindowError(t *testing.T) {
 	e := newEnv(t)
-	start := time.Date(2026, 12, 1, 11, 30, 0, 0, time.UTC)
+	start := today.Add(11*time.Hour + 30*time.Minute)
 	clk := newClock(start.Add(-3 * time.Hour))
 	s := e.service(lectures.Options{Now: clk.Now})
 	l, _ := create(t, s, librarian, input(start))
