@@ -185,11 +185,34 @@ func (s *Service) ChangePassword(ctx context.Context, actor Account, current, ne
 	if err != nil {
 		return Account{}, err
 	}
+	return s.setPassword(ctx, a, next)
+}
+
+// ResetPassword sets a new password for the account name after it proved, by a reset link,
+// that it reads the account's e-mail. epoch is the account's SessionEpoch when the link was
+// made: a password changed since then makes the link worthless. Every session and token ends.
+func (s *Service) ResetPassword(ctx context.Context, name string, epoch int, next string) (Account, error) {
+	a, err := s.store.Get(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return Account{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	if a.Disabled || a.SessionEpoch != epoch {
+		return Account{}, ErrBadCredentials
+	}
+	return s.setPassword(ctx, a, next)
+}
+
+// setPassword checks and stores a new password for a, and ends every session and token.
+func (s *Service) setPassword(ctx context.Context, a Account, next string) (Account, error) {
 	var errs validate.Errors
 	checkPassword(&errs, "new_password", next, a.Name)
 	if err := errs.Err(); err != nil {
 		return Account{}, err
 	}
+	var err error
 	if a.PasswordHash, err = s.hash(ctx, next); err != nil {
 		return Account{}, err
 	}

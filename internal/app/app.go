@@ -35,6 +35,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/live"
 	"github.com/shizuishan/culturecloud/internal/liveroom"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
+	"github.com/shizuishan/culturecloud/internal/mail"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/replays"
 	"github.com/shizuishan/culturecloud/internal/server"
@@ -242,6 +243,8 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Backoff: sessions.NewBackoff(c.Redis, cfg.Redis.KeyPrefix, sessions.BackoffOptions{
 			Free: cfg.Auth.LoginFreePerClient, Base: cfg.Auth.LoginDelayBase, Max: cfg.Auth.LoginDelayMax, Forget: cfg.Auth.LoginWindow}),
 		Devices: sessions.NewDevices([]byte("device:" + cfg.Auth.SessionSecret.Reveal())),
+		Resets:  sessions.NewResets(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.ResetTTL),
+		Mail:    mailSender(cfg.Mail, c.Log),
 		Search:  c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Fixity: c.Fixity, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
@@ -337,4 +340,13 @@ func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 func learningRules(l config.Learning) learning.Rules {
 	return learning.Rules{MinWatchedShare: float64(l.MinWatchedPercent) / 100, MaxRate: float64(l.MaxPlaybackPercent) / 100,
 		MaxReportGap: l.MaxReportGap}
+}
+
+// mailSender is the sender mail.sender names.
+func mailSender(cfg config.Mail, log *slog.Logger) mail.Sender {
+	if cfg.Sender == "smtp" {
+		return mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.From, Username: cfg.SMTPUsername,
+			Password: cfg.SMTPPassword.Reveal(), Timeout: cfg.Timeout}
+	}
+	return mail.Logger{Log: log}
 }

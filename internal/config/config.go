@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"reflect"
@@ -51,6 +52,7 @@ type Config struct {
 	Learning    Learning    `yaml:"learning"`
 	Views       Views       `yaml:"views"`
 	Live        Live        `yaml:"live"`
+	Mail        Mail        `yaml:"mail"`
 	Dev         Dev         `yaml:"dev"`
 }
 
@@ -113,6 +115,10 @@ type Auth struct {
 	LoginMaxPerIP          int           `yaml:"login_max_per_ip"`
 	LoginWindow            time.Duration `yaml:"login_window"`
 	RegisterMaxPerIP       int           `yaml:"register_max_per_ip"`
+	ResetTTL               time.Duration `yaml:"reset_ttl"`
+	ResetMaxPerIP          int           `yaml:"reset_max_per_ip"`
+	ResetMaxPerAccount     int           `yaml:"reset_max_per_account"`
+	ResetMaxGlobal         int           `yaml:"reset_max_global"`
 	LoginFreePerClient     int           `yaml:"login_free_per_client"`
 	LoginDelayBase         time.Duration `yaml:"login_delay_base"`
 	LoginDelayMax          time.Duration `yaml:"login_delay_max"`
@@ -184,6 +190,16 @@ func List(s string) []string {
 		}
 	}
 	return out
+}
+
+// Mail is how the site sends e-mail (password reset links).
+type Mail struct {
+	Sender       string        `yaml:"sender"` // log or smtp
+	From         string        `yaml:"from"`
+	SMTPAddr     string        `yaml:"smtp_addr"`
+	SMTPUsername string        `yaml:"smtp_username"`
+	SMTPPassword Secret        `yaml:"smtp_password"`
+	Timeout      time.Duration `yaml:"timeout"`
 }
 
 type Dev struct {
@@ -363,6 +379,14 @@ func (c *Config) Validate() error {
 		{"auth.login_max_per_ip", strconv.Itoa(c.Auth.LoginMaxPerIP), c.Auth.LoginMaxPerIP >= 1, "at least 1"},
 		{"auth.login_window", c.Auth.LoginWindow.String(), c.Auth.LoginWindow >= time.Second, "at least 1s"},
 		{"auth.register_max_per_ip", strconv.Itoa(c.Auth.RegisterMaxPerIP), c.Auth.RegisterMaxPerIP >= 1, "at least 1"},
+		{"auth.reset_ttl", c.Auth.ResetTTL.String(), c.Auth.ResetTTL >= time.Minute && c.Auth.ResetTTL <= 24*time.Hour, "1m to 24h"},
+		{"auth.reset_max_per_ip", strconv.Itoa(c.Auth.ResetMaxPerIP), c.Auth.ResetMaxPerIP >= 1, "at least 1"},
+		{"auth.reset_max_per_account", strconv.Itoa(c.Auth.ResetMaxPerAccount), c.Auth.ResetMaxPerAccount >= 1, "at least 1"},
+		{"auth.reset_max_global", strconv.Itoa(c.Auth.ResetMaxGlobal), c.Auth.ResetMaxGlobal >= 1, "at least 1"},
+		{"mail.sender", c.Mail.Sender, oneOf(c.Mail.Sender, "log", "smtp"), "log (write messages to the log) or smtp"},
+		{"mail.from", c.Mail.From, validAddress(c.Mail.From), "an e-mail address such as 石嘴山数字文化云 <noreply@example.org>"},
+		{"mail.smtp_addr", c.Mail.SMTPAddr, c.Mail.Sender != "smtp" || isHostPort(c.Mail.SMTPAddr), "host:port of the mail relay when mail.sender is smtp"},
+		{"mail.timeout", c.Mail.Timeout.String(), c.Mail.Timeout >= time.Second && c.Mail.Timeout <= 5*time.Minute, "1s to 5m"},
 		{"auth.login_free_per_client", strconv.Itoa(c.Auth.LoginFreePerClient), c.Auth.LoginFreePerClient >= 1, "at least 1"},
 		{"auth.login_delay_base", c.Auth.LoginDelayBase.String(), c.Auth.LoginDelayBase >= time.Millisecond, "at least 1ms"},
 		{"auth.login_delay_max", c.Auth.LoginDelayMax.String(), c.Auth.LoginDelayMax >= time.Millisecond, "at least 1ms"},
@@ -410,6 +434,11 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+func validAddress(s string) bool {
+	_, err := mail.ParseAddress(s)
+	return err == nil
 }
 
 func allIPs(list []string) bool {

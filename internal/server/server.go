@@ -24,6 +24,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/live"
 	"github.com/shizuishan/culturecloud/internal/liveroom"
+	"github.com/shizuishan/culturecloud/internal/mail"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/replays"
 	"github.com/shizuishan/culturecloud/internal/sessions"
@@ -48,6 +49,8 @@ type Deps struct {
 	// that signed in to an account before.
 	Backoff     *sessions.Backoff
 	Devices     *sessions.Devices
+	Resets      *sessions.Resets // password reset links
+	Mail        mail.Sender      // sends the reset links
 	Search      *search.Client
 	Web         *web.Renderer
 	Checks      []dep.Checker
