@@ -50,11 +50,13 @@ var courseMessages = map[string]text{
 	"course.lesson_percent":    {"已看 %d%%", "%d%% watched"},
 	"course.lesson_processing": {"视频处理中", "Being processed"},
 
-	"certificate.heading": {"结业证书", "Certificate of completion"},
-	"certificate.text":    {"%s 学员已完成线上课程《%s》全部 %d 课时的学习，特发此证。", "This certifies that %s has completed all lessons of the online course “%s” (%d lessons)."},
-	"certificate.date":    {"结业日期", "Completed on"},
-	"certificate.serial":  {"证书编号", "Certificate number"},
-	"certificate.back":    {"返回课程", "Back to the course"},
+	"certificate.heading":   {"结业证书", "Certificate of completion"},
+	"certificate.text":      {"%s 学员已完成线上课程《%s》全部 %d 课时的学习，特发此证。", "This certifies that %s has completed all lessons of the online course “%s” (%d lessons)."},
+	"certificate.date":      {"结业日期", "Completed on"},
+	"certificate.serial":    {"证书编号", "Certificate number"},
+	"certificate.print":     {"打印证书", "Print the certificate"},
+	"certificate.verify_at": {"查验地址：%s", "Check it at %s"},
+	"certificate.back":      {"返回课程", "Back to the course"},
 
 	"lesson.heading":        {"第 %d 课：%s", "Lesson %d: %s"},
 	"lesson.guest_note":     {"您正在以访客身份观看，学习进度不会保存。登录并报名后可在任何设备上继续学习。", "You are watching as a guest; your progress is not saved. Sign in and enrol to continue on any device."},

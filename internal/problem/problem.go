@@ -42,6 +42,9 @@ const (
 	ReviewRequired       Kind = "review_required"
 	ReviewOwnWork        Kind = "review_own_work"
 	ReviewRepeated       Kind = "review_repeated"
+	// ResetLinkInvalid: a password reset link is unknown, used, expired, or older than the
+	// account's last password change.
+	ResetLinkInvalid Kind = "reset_link_invalid"
 )
 
 var statusOf = map[Kind]int{
@@ -68,6 +71,7 @@ var statusOf = map[Kind]int{
 	ReviewRequired:       http.StatusForbidden,
 	ReviewOwnWork:        http.StatusForbidden,
 	ReviewRepeated:       http.StatusConflict,
+	ResetLinkInvalid:     http.StatusBadRequest,
 }
 
 // Kinds lists every kind, for documentation and tests.

@@ -64,13 +64,18 @@ func (s *Server) rateLimited(c *gin.Context, key string, limit int) bool {
 		return true
 	}
 	if blocked {
-		secs := int(math.Ceil(wait.Seconds()))
-		d := problem.New(lang(c), problem.RateLimited, secs)
-		d.RetryAfter = secs
-		s.abortWith(c, d)
+		s.tooMany(c, wait)
 		return true
 	}
 	return false
+}
+
+// tooMany answers 429 with the wait in Retry-After.
+func (s *Server) tooMany(c *gin.Context, wait time.Duration) {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	d := problem.New(lang(c), problem.RateLimited, secs)
+	d.RetryAfter = secs
+	s.abortWith(c, d)
 }
 
 func (s *Server) login(c *gin.Context) {
@@ -143,10 +148,7 @@ func (s *Server) backedOff(c *gin.Context, key string) bool {
 	if wait <= 0 {
 		return false
 	}
-	secs := int(math.Ceil(wait.Seconds()))
-	d := problem.New(lang(c), problem.RateLimited, secs)
-	d.RetryAfter = secs
-	s.abortWith(c, d)
+	s.tooMany(c, wait)
 	return true
 }
 

@@ -165,9 +165,51 @@ func (s *Server) certificate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"course": course.Title, "course_id": course.ID, "learner": a.DisplayName,
-		"institution": course.Institution.Name, "lecturer": course.LecturerName, "lessons": len(course.Lessons),
-		"completed_at": r.CompletedAt})
+	cert, err := s.issueCertificate(c.Request.Context(), a, course, *r.CompletedAt)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, publicCertificate(cert, s.publicBase(c)))
+}
+
+// certificateJSON is a certificate as the API shows it: without the holder's account name.
+type certificateJSON struct {
+	Serial      string    `json:"serial"`
+	Holder      string    `json:"learner"`
+	CourseID    string    `json:"course_id"`
+	CourseTitle string    `json:"course"`
+	Lecturer    string    `json:"lecturer"`
+	Institution string    `json:"institution"`
+	Lessons     int       `json:"lessons"`
+	CompletedAt time.Time `json:"completed_at"`
+	IssuedAt    time.Time `json:"issued_at"`
+	VerifyURL   string    `json:"verify_url"`
+}
+
+func publicCertificate(c learning.Certificate, base string) certificateJSON {
+	return certificateJSON{Serial: c.Serial, Holder: c.Holder, CourseID: c.CourseID, CourseTitle: c.CourseTitle,
+		Lecturer: c.Lecturer, Institution: c.Institution, Lessons: c.Lessons, CompletedAt: c.CompletedAt,
+		IssuedAt: c.IssuedAt, VerifyURL: base + "/certificates/" + c.Serial}
+}
+
+// verifyCertificate tells anyone with a serial whether the certificate is genuine.
+func (s *Server) verifyCertificate(c *gin.Context) {
+	serial, ok := learning.NormalizeSerial(c.Param("serial"))
+	if !ok {
+		s.fail(c, validate.Errors{{Field: "serial", Code: "serial"}})
+		return
+	}
+	cert, err := s.Learning.Verify(c.Request.Context(), serial)
+	if errors.Is(err, learning.ErrNoCertificate) {
+		s.abort(c, problem.NotFound)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, publicCertificate(cert, s.publicBase(c)))
 }
 
 // lessonDuration is the measured duration of a lesson's file in seconds; 0 when unknown.

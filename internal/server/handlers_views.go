@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -94,10 +93,7 @@ func (s *Server) countViewOrRefuse(c *gin.Context, target string) (counted, ok b
 		return false, false
 	}
 	if wait > 0 {
-		secs := int(math.Ceil(wait.Seconds()))
-		d := problem.New(lang(c), problem.RateLimited, secs)
-		d.RetryAfter = secs
-		s.abortWith(c, d)
+		s.tooMany(c, wait)
 		return false, false
 	}
 	return counted, true

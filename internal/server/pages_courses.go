@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -12,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -385,16 +384,65 @@ func (s *Server) certificatePage(c *gin.Context) {
 		s.render(c, http.StatusNotFound, "notfound", p)
 		return
 	}
-	s.renderData(c, http.StatusOK, "certificate", p, &web.CertificateData{CourseID: course.ID, CourseTitle: course.Title,
-		Learner: p.account.DisplayName, Lecturer: course.LecturerName, Institution: course.Institution.Name,
-		Lessons: len(course.Lessons), Completed: rec.CompletedAt.Format("2006-01-02"),
-		Serial: certificateSerial(p.account.Name, course.ID)})
+	cert, err := s.issueCertificate(c.Request.Context(), p.account, course, *rec.CompletedAt)
+	if err != nil {
+		s.log.ErrorContext(c.Request.Context(), "certificate", "err", err)
+		s.render(c, http.StatusServiceUnavailable, "error", p)
+		return
+	}
+	d := certificateView(cert, true)
+	d.VerifyURL = s.publicBase(c) + "/certificates/" + cert.Serial
+	s.renderData(c, http.StatusOK, "certificate", p, d)
 }
 
-// certificateSerial is a stable number for one learner's certificate of one course.
-func certificateSerial(learner, course string) string {
-	sum := sha256.Sum256([]byte("certificate:" + learner + ":" + course))
-	return "SZS-" + strings.ToUpper(hex.EncodeToString(sum[:6]))
+// issueCertificate stores the learner's certificate of course the first time it is asked
+// for, and returns the stored one ever after.
+func (s *Server) issueCertificate(ctx context.Context, learner accounts.Account, course courses.Course, completed time.Time) (learning.Certificate, error) {
+	return s.Learning.Issue(ctx, learning.Certificate{Learner: learner.Name, Holder: learner.DisplayName, CourseID: course.ID,
+		CourseTitle: course.Title, Lecturer: course.LecturerName, Institution: course.Institution.Name,
+		Lessons: len(course.Lessons), CompletedAt: completed})
+}
+
+func certificateView(c learning.Certificate, own bool) *web.CertificateData {
+	return &web.CertificateData{CourseID: c.CourseID, CourseTitle: c.CourseTitle, Learner: c.Holder, Lecturer: c.Lecturer,
+		Institution: c.Institution, Lessons: c.Lessons, Completed: web.Beijing(c.CompletedAt).Format("2006-01-02"),
+		Serial: c.Serial, Own: own}
+}
+
+// verifyCertificatePage shows, to anyone with its serial, whether a certificate is genuine.
+func (s *Server) verifyCertificatePage(c *gin.Context) {
+	p := s.pagePrincipal(c)
+	raw := c.Param("serial")
+	if raw == "" {
+		raw = c.Query("serial")
+	}
+	d := &web.VerifyData{Serial: raw}
+	if raw == "" {
+		s.renderData(c, http.StatusOK, "certificate_verify", p, d)
+		return
+	}
+	serial, ok := learning.NormalizeSerial(raw)
+	if !ok {
+		d.Malformed = true
+		s.renderData(c, http.StatusBadRequest, "certificate_verify", p, d)
+		return
+	}
+	if c.Param("serial") != serial {
+		c.Redirect(http.StatusSeeOther, "/certificates/"+serial)
+		return
+	}
+	cert, err := s.Learning.Verify(c.Request.Context(), serial)
+	switch {
+	case errors.Is(err, learning.ErrNoCertificate):
+		d.Unknown = true
+		s.renderData(c, http.StatusNotFound, "certificate_verify", p, d)
+	case err != nil:
+		s.log.ErrorContext(c.Request.Context(), "verify certificate", "err", err)
+		s.render(c, http.StatusServiceUnavailable, "error", p)
+	default:
+		d.Certificate = certificateView(cert, p != nil && p.account.Name == cert.Learner)
+		s.renderData(c, http.StatusOK, "certificate_verify", p, d)
+	}
 }
 
 // consoleCoursesPage lists the courses the lecturer or staff member may edit.

@@ -93,6 +93,41 @@ type CertificateData struct {
 	Lessons                                               int
 	Completed                                             string // date, 2026-11-26
 	Serial                                                string
+	Own                                                   bool   // the viewer is the holder (offer printing)
+	VerifyURL                                             string // where anyone checks it
+}
+
+// AccountData is the person's own page.
+type AccountData struct {
+	Email               string
+	InProgress          []LearningRow // most recently watched first
+	Completed           []LearningRow
+	LearningUnavailable bool // the records could not be read just now
+}
+
+// LearningRow is one course a person enrolled in.
+type LearningRow struct {
+	CourseID, Title string
+	Done, Total     int // lessons completed, lessons in the course
+	Continue        int // the lesson to go back to
+	ContinueTitle   string
+	Certificate     *CertificateData // for a completed course
+}
+
+// Percent is the share of lessons completed, for the progress bar.
+func (r LearningRow) Percent() int {
+	if r.Total == 0 {
+		return 0
+	}
+	return r.Done * 100 / r.Total
+}
+
+// VerifyData is the public check of a certificate by its serial.
+type VerifyData struct {
+	Serial      string           // as typed
+	Malformed   bool             // not the shape of a serial
+	Unknown     bool             // no certificate has it
+	Certificate *CertificateData // the certificate, when genuine
 }
 
 // ConsoleCoursesData is the lecturers' list of the courses they may edit.

@@ -27,7 +27,8 @@ var staticFS embed.FS
 var Pages = []string{"home", "login", "register", "account", "admin_users", "admin_units", "notfound", "error",
 	"memory_search", "memory_item", "memory_collection", "console_home", "console_item",
 	"course_catalogue", "course_page", "lesson", "certificate", "console_courses", "console_course",
-	"lectures", "lecture", "studio", "console_lectures", "console_lecture"}
+	"lectures", "lecture", "studio", "console_lectures", "console_lecture",
+	"account_developer", "password_reset", "password_new", "certificate_verify"}
 
 // partials are the shared template files some pages use besides their own.
 var partials = map[string][]string{"lecture": {"live_chat.html"}, "studio": {"live_chat.html"},

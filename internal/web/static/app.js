@@ -152,7 +152,12 @@
       if (button) button.focus();
       after.accounts();
     },
-    reload: function () { window.location.reload(); }
+    reload: function () { window.location.reload(); },
+    'password-reset': function (body, form) {
+      form.hidden = true;
+      var done = doc.getElementById('reset-done');
+      if (done) { done.hidden = false; var link = doc.getElementById('reset-login-link'); if (link) link.focus(); }
+    }
   };
 
   // submitForm sends a form. req may name the method, url, data and extra headers; by
@@ -164,6 +169,7 @@
     var button = form.querySelector('[type="submit"]');
     var region = statusOf(form);
     clearErrors(form);
+    if (!repeatsMatch(form)) return;
     if (button) button.disabled = true;
     form.setAttribute('aria-busy', 'true');
     setStatus(region, 'info', [msg('saving')]);
@@ -187,6 +193,33 @@
       form.removeAttribute('aria-busy');
       if (button && !leaving) button.disabled = false;
     }
+  }
+
+  // repeatsMatch checks the "again" fields (data-must-match names the field they repeat)
+  // before anything is sent, and marks the one that differs.
+  function repeatsMatch(form) {
+    var bad = Array.prototype.filter.call(form.querySelectorAll('[data-must-match]'), function (input) {
+      var other = doc.getElementById(input.getAttribute('data-must-match'));
+      return other && other.value !== input.value;
+    });
+    if (!bad.length) return true;
+    var text = bad[0].getAttribute('data-mismatch');
+    showProblem(form, { body: { title: text, errors: [{ field: bad[0].id, message: text }] } });
+    return false;
+  }
+
+  // fillFromHash puts a secret that came in the address's #fragment (which never reaches a
+  // server or a Referer) into its hidden field, then takes it out of the address bar.
+  function fillFromHash() {
+    var input = doc.querySelector('input[data-from-hash]');
+    if (!input) return;
+    var params = new URLSearchParams(window.location.hash.replace(/^#/, ''));
+    var value = params.get(input.getAttribute('data-from-hash')) || '';
+    input.value = value;
+    if (value && window.history.replaceState) window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    var missing = doc.getElementById(input.getAttribute('data-missing') || '');
+    if (missing) missing.hidden = value !== '';
+    if (!value && input.form) input.form.hidden = true;
   }
 
   function formatDate(s) {
@@ -480,6 +513,7 @@
       if (rename) { openUnit(rename); return; }
       if (ev.target.closest('#edit-account-cancel')) { closeEditor('account', true); return; }
       if (ev.target.closest('#rename-unit-cancel')) { closeEditor('unit', true); return; }
+      if (ev.target.closest('[data-print]')) { window.print(); return; }
       if (ev.target.closest('#copy-token')) {
         var btn = doc.getElementById('copy-token');
         var input = doc.getElementById('new-token');
@@ -496,6 +530,7 @@
         if (panel && !panel.hidden && panel.contains(ev.target)) { ev.preventDefault(); closeEditor(kind, true); }
       });
     });
+    fillFromHash();
     loadTokens();
     searchAccounts(doc.getElementById('accounts-search'));
   }
