@@ -4,6 +4,7 @@ package mailtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -42,7 +43,7 @@ func Start(t testing.TB, password string) *Relay {
 	srv := smtp.NewServer(r)
 	srv.Domain, srv.AllowInsecureAuth = "localhost", true
 	srv.ReadTimeout, srv.WriteTimeout = 30*time.Second, 30*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 	m.Header = parsed.Header
 	m.Subject, _ = new(mime.WordDecoder).DecodeHeader(parsed.Header.Get("Subject"))
-	body := io.Reader(parsed.Body)
+	body := parsed.Body
 	if strings.EqualFold(parsed.Header.Get("Content-Transfer-Encoding"), "base64") {
 		body = base64.NewDecoder(base64.StdEncoding, body)
 	}
