@@ -17,7 +17,7 @@ import (
 func (s *Server) accountPages(g *gin.RouterGroup) {
 	g.GET("/account", s.accountPage)
 	g.GET("/account/developer", s.pageFor("account_developer"))
-	g.GET("/password-reset", s.page("password_reset"))
+	g.GET("/password-reset", s.resetPage)
 	g.GET("/password-reset/new", s.page("password_new"))
 	g.GET("/certificates", s.verifyCertificatePage)
 	g.GET("/certificates/:serial", s.verifyCertificatePage)
@@ -73,4 +73,9 @@ func lessonTitle(course courses.Course, n int) string {
 		return course.Lessons[n].Title
 	}
 	return strconv.Itoa(n + 1)
+}
+
+// resetPage asks for the account whose password is forgotten; it says how long the link works.
+func (s *Server) resetPage(c *gin.Context) {
+	s.renderData(c, http.StatusOK, "password_reset", s.pagePrincipal(c), &web.ResetData{Minutes: int(s.Resets.TTL().Minutes())})
 }

@@ -122,6 +122,11 @@ func (r LearningRow) Percent() int {
 	return r.Done * 100 / r.Total
 }
 
+// ResetData is the page that asks for a password reset link.
+type ResetData struct {
+	Minutes int // how long a link works
+}
+
 // VerifyData is the public check of a certificate by its serial.
 type VerifyData struct {
 	Serial      string           // as typed

@@ -689,6 +689,7 @@ func TestScriptTexts(t *testing.T) {
 		"data-api": true, "data-api-base": true, "data-method": true, "data-redirect": true, "data-redirect-from": true,
 		"data-after": true, "data-status": true, "data-item": true, "data-id": true, "data-search": true, "data-target": true,
 		"data-name": true, "data-name-zh": true, "data-name-en": true, "data-extra": true, "data-reset": true,
+		"data-must-match": true, "data-from-hash": true, "data-missing": true, "data-print": true,
 	}
 	sources := templateSources(t)
 	attrs := regexp.MustCompile(`'(data-[a-z-]+)'`).FindAllSubmatch(js, -1)
