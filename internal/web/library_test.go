@@ -140,7 +140,7 @@ func libraryCases(lang i18n.Lang) []libCase {
 			[]string{`data-version="v3"`, `id="upload-input" class="file-input" multiple`, `id="drop-zone"`, `id="status-published"`, `id="status-draft"`,
 				`<option value="industrial" selected>`, `<option value="dwk-library" selected>`, `value="38.98"`, `id="upload-list"`},
 			[]string{`<form id="item-form" class="item-form" data-api`}},
-	}, append(courseCases(), liveCases()...)...)
+	}, append(courseCases(lang), liveCases()...)...)
 }
 
 func TestLibraryPages(t *testing.T) {
