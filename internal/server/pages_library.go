@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/indexer"
@@ -487,7 +488,21 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 
 // memoryCollectionPage is /memory/collections/{id}; the script loads the collection.
 func (s *Server) memoryCollectionPage(c *gin.Context) {
-	s.renderData(c, http.StatusOK, "memory_collection", s.pagePrincipal(c), &web.CollectionData{ID: c.Param("id")})
+	p := s.pagePrincipal(c)
+	d := &web.CollectionData{ID: c.Param("id")}
+	// The title is read here so that the page's <title> names the collection; if the store
+	// does not answer, the script still loads it (and says why not).
+	col, err := s.Collections.Get(c.Request.Context(), d.ID)
+	switch {
+	case errors.Is(err, collections.ErrNotFound):
+		s.render(c, http.StatusNotFound, "notfound", p)
+		return
+	case err != nil:
+		s.log.WarnContext(c.Request.Context(), "collection page", "err", err)
+	default:
+		d.Title = col.Title
+	}
+	s.renderData(c, http.StatusOK, "memory_collection", p, d)
 }
 
 // consoleHomePage is the librarians' console; its lists are loaded by the script.

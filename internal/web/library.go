@@ -185,7 +185,10 @@ type ItemForm struct {
 }
 
 // CollectionData is the data of a collection page (the items are loaded by the script).
-type CollectionData struct{ ID string }
+type CollectionData struct {
+	ID    string
+	Title string // "" when the server could not read the collection; the script tries again
+}
 
 // TermName is the name of a term in lang; the id when the term is unknown.
 func TermName(lang i18n.Lang, t Term) string {
