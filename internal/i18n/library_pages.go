@@ -32,6 +32,8 @@ var libraryMessages = map[string]text{
 	"memory.bad_param":          {"参数“%s”无效，已按默认值处理。", "The parameter “%s” is not valid and was ignored."},
 	"memory.failed":             {"搜索服务暂时不可用，请稍后再试。", "Search is unavailable at the moment. Try again later."},
 	"memory.refine":             {"筛选", "Refine"},
+	"memory.filters":            {"筛选", "Filters"},
+	"memory.filters_n":          {"筛选（已选 %d 项）", "Filters (%d chosen)"},
 	"memory.active_filters":     {"已选条件", "Selected filters"},
 	"memory.remove_filter":      {"移除筛选条件：%s", "Remove filter: %s"},
 	"memory.clear_filters":      {"清除全部筛选", "Clear all filters"},
