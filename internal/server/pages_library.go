@@ -250,6 +250,8 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 			return web.TermName(l, webTerm(v.Themes, value))
 		case "district":
 			return unitLabel(l, &tree, value)
+		case "format":
+			return i18n.FormatName(l, value)
 		case "decade":
 			if n, err := strconv.Atoi(value); err == nil {
 				return i18n.T(l, "memory.decade", n)
