@@ -59,6 +59,17 @@ type SearchData struct {
 	Pages      []PageLink
 	PrevURL    string
 	NextURL    string
+	// Suggest is set when nothing was found or nothing asked yet; ClearFiltersURL when
+	// filters are set then, to search again without them.
+	Suggest         *Suggestions
+	ClearFiltersURL string
+}
+
+// Suggestions are what an empty search offers: the themes, each a link to its filter, and
+// the items people look at most.
+type Suggestions struct {
+	Themes  []Term
+	Popular []Card
 }
 
 // Param is one query parameter.
