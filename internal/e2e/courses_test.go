@@ -489,14 +489,28 @@ func TestLessonPlaysToEndAndResumes(t *testing.T) {
 	eventually(t, "the server records lesson 1 as completed", 45*time.Second, func() bool {
 		return learner.progress(course).Lessons["0"].CompletedAt != ""
 	})
-	waitJS(t, ctx, "the player says the lesson is done", `document.getElementById('player-status').textContent === '本课已学完！'`, 45*time.Second)
+	waitJS(t, ctx, "the end panel shows", `!document.getElementById('lesson-end').hidden`, 45*time.Second)
 	if p := learner.progress(course); p.CompletedAt != "" {
 		t.Fatalf("the course is completed after one lesson of two: %+v", p)
+	}
+	// One end state: the lesson is done, one lesson remains, the next lesson is offered; no
+	// certificate, and the heading does not number the lesson twice.
+	endText := get(t, ctx, "end panel", chromedp.Text(chromedp.ID("lesson-end")))
+	for _, want := range []string{"本课已学完！", "还有 1 课未学完", "下一课：第 2 课：" + titles[1]} {
+		if !strings.Contains(endText, want) {
+			t.Errorf("the end panel says %q, want %q in it", endText, want)
+		}
+	}
+	if get(t, ctx, "certificate link", chromedp.Evaluate[bool](`!!document.getElementById('certificate-link')`)) {
+		t.Error("the end of lesson 1 of 2 offers a certificate")
+	}
+	if h := get(t, ctx, "heading", chromedp.Text(chromedp.CSS("h1"))); h != "第 1 课："+titles[0] {
+		t.Errorf("the heading says %q", h)
 	}
 
 	// Lesson 2 stops halfway and resumes there.
 	do(t, ctx, "go to lesson 2",
-		chromedp.Click(chromedp.ID("next-lesson")),
+		chromedp.Click(chromedp.ID("end-next-lesson")),
 		chromedp.WaitVisible(chromedp.CSS(`#lesson-page[data-n="1"] #lesson-media`)),
 	)
 	checkHLS(t, ctx)
@@ -572,9 +586,12 @@ func TestLessonPlaysToEndAndResumes(t *testing.T) {
 	// Lesson 2 to its end completes the course: the player offers the certificate.
 	openLesson(t, ctx, srv.URL, course, 1)
 	do(t, ctx, "play lesson 2 to its end", chromedp.Evaluate[chromedp.Void](watchPlayer), chromedp.Evaluate[chromedp.Void](playMedia))
-	waitJS(t, ctx, "the player offers the certificate", `!!document.querySelector('#player #certificate-link')`, 90*time.Second)
-	if st := playerStatus(t, ctx); st != "恭喜您学完全部课时，查看结业证书" {
+	waitJS(t, ctx, "the player offers the certificate", `!!document.querySelector('#lesson-end #certificate-link')`, 90*time.Second)
+	if st := playerStatus(t, ctx); st != "恭喜您学完了全部课时！" {
 		t.Errorf("at the end of the course the status says %q", st)
+	}
+	if endText := get(t, ctx, "end panel", chromedp.Text(chromedp.ID("lesson-end"))); strings.Contains(endText, "未学完") || strings.Contains(endText, "下一课") {
+		t.Errorf("the end panel of a completed course says %q", endText)
 	}
 	if p := learner.progress(course); p.CompletedAt == "" || p.Lessons["1"].CompletedAt == "" {
 		t.Fatalf("the course is not completed: %+v", p)

@@ -23,6 +23,7 @@ var pageMessages = map[string]text{
 	"layout.noscript":   {"本网站的表单需要启用 JavaScript。", "The forms of this site need JavaScript."},
 	"footer.about":      {"石嘴山数字文化云 — 公共文化服务，人人可及。", "Shizuishan Culture Cloud — public cultural services within everyone's reach."},
 	"nav.label":         {"主导航", "Main navigation"},
+	"nav.menu":          {"菜单", "Menu"},
 	"nav.lang":          {"语言", "Language"},
 	"nav.home":          {"首页", "Home"},
 	"nav.admin_users":   {"用户管理", "Users"},

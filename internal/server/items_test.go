@@ -330,6 +330,17 @@ func TestCollectionsAndStaffList(t *testing.T) {
 	dwk.want(http.StatusOK, "PUT", "/api/v1/collections/"+col.ID, map[string]any{"title": "大武口记忆（更新）", "unit": "dwk", "items": []string{pub.ID}}, "If-Match", etag)
 	dwk.want(http.StatusPreconditionFailed, "PUT", "/api/v1/collections/"+col.ID, map[string]any{"title": "迟到", "unit": "dwk"}, "If-Match", etag)
 
+	// The pages name the collection and the item in their <title>; an unknown collection is 404.
+	for path, title := range map[string]string{
+		"/memory/collections/" + col.ID: "<title>大武口记忆（更新） · 石嘴山记忆 · 石嘴山数字文化云</title>",
+		"/memory/items/" + pub.ID:       "<title>大武口老街 · 石嘴山记忆 · 石嘴山数字文化云</title>",
+	} {
+		if page := anon.want(http.StatusOK, "GET", path, nil); !strings.Contains(string(page.body), title) {
+			t.Errorf("%s lacks %s", path, title)
+		}
+	}
+	anon.want(http.StatusNotFound, "GET", "/memory/collections/col-nothere000", nil)
+
 	var list searchJSON
 	eventually(t, "the review queue lists the item", func() bool {
 		dwk.want(http.StatusOK, "GET", "/api/v1/staff/items?status=in_review", nil).json(t, &list)

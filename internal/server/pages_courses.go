@@ -346,6 +346,8 @@ func (s *Server) lessonPage(c *gin.Context) {
 		Fallback: fileURL(lesson.Media.Item, lesson.Media.Path), FallbackType: media.file.MediaType, PrevN: n - 1, NextN: n + 1}
 	if d.NextN >= len(course.Lessons) {
 		d.NextN = -1
+	} else {
+		d.NextTitle = course.Lessons[d.NextN].Title
 	}
 	if media.done {
 		d.Stream, d.Poster, d.Captions = s.stream(ctx, lesson.Media.Item, media.media)

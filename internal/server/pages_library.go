@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/indexer"
@@ -107,21 +108,7 @@ func unitLabel(lang i18n.Lang, tree *units.Tree, id string) string {
 func (s *Server) homeData(c *gin.Context, p *principal) *web.HomeData {
 	ctx := c.Request.Context()
 	v := s.Library.Vocabulary()
-	d := &web.HomeData{Themes: webTerms(v.Themes)}
-	ranked, err := s.Views.Trending(ctx, "item:", 30, time.Now())
-	if err != nil {
-		s.log.WarnContext(ctx, "home: trending", "err", err)
-	}
-	for _, r := range ranked {
-		if len(d.Trending) == 10 {
-			break
-		}
-		it, err := s.Library.Get(ctx, strings.TrimPrefix(r.Target, "item:"))
-		if err != nil || it.Status != library.Published {
-			continue
-		}
-		d.Trending = append(d.Trending, web.Card{ID: it.ID, Title: it.Title, Theme: webTerm(v.Themes, it.Theme), Type: webTerm(v.Types, it.Type)})
-	}
+	d := &web.HomeData{Themes: webTerms(v.Themes), Trending: s.trendingCards(ctx, 10)}
 	res, err := s.Search.SearchItems(ctx, search.ItemQuery{Sort: "newest", Page: 1, PerPage: 8})
 	if err != nil {
 		s.log.WarnContext(ctx, "home: latest", "err", err)
@@ -249,6 +236,8 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 			return web.TermName(l, webTerm(v.Themes, value))
 		case "district":
 			return unitLabel(l, &tree, value)
+		case "format":
+			return i18n.FormatName(l, value)
 		case "decade":
 			if n, err := strconv.Atoi(value); err == nil {
 				return i18n.T(l, "memory.decade", n)
@@ -342,7 +331,64 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 		d.NextURL = pageURL(d.Page + 1)
 	}
 	d.Pages = pageLinks(d.Page, d.TotalPages, pageURL)
+	// Nothing found, or nothing asked yet: offer ways in (themes, what others look at), and
+	// a way out of the filters that may be why nothing was found.
+	if len(d.Hits) == 0 || q.Text == "" && len(d.Filters) == 0 && d.Page == 1 {
+		d.Suggest = &web.Suggestions{Themes: webTerms(v.Themes), Popular: s.popularCards(ctx, suggestedItems)}
+		if len(d.Filters) > 0 {
+			d.ClearFiltersURL = link(func(u url.Values) {
+				for _, name := range search.ItemFacets {
+					u.Del(name)
+				}
+			})
+		}
+	}
 	s.renderData(c, status, "memory_search", p, d)
+}
+
+// suggestedItems is how many popular items an empty search offers.
+const suggestedItems = 6
+
+// popularCards are the items viewed most in the trending window, published ones only; when
+// nobody has looked at anything lately, the most viewed of all. An unanswering store gives
+// fewer cards, never an error page.
+func (s *Server) popularCards(ctx context.Context, n int) []web.Card {
+	v := s.Library.Vocabulary()
+	cards := s.trendingCards(ctx, n)
+	if len(cards) > 0 {
+		return cards
+	}
+	res, err := s.Search.SearchItems(ctx, search.ItemQuery{Sort: "views", Page: 1, PerPage: n})
+	if err != nil {
+		s.log.WarnContext(ctx, "popular items", "err", err)
+		return nil
+	}
+	for _, h := range res.Hits {
+		cards = append(cards, web.Card{ID: h.ID, Title: h.Title, Theme: webTerm(v.Themes, h.Theme), Type: webTerm(v.Types, h.Type),
+			Thumb: thumbURL(h.ID, h.Thumb)})
+	}
+	return cards
+}
+
+// trendingCards are up to n published items of the trending list, most viewed first.
+func (s *Server) trendingCards(ctx context.Context, n int) []web.Card {
+	v := s.Library.Vocabulary()
+	ranked, err := s.Views.Trending(ctx, "item:", 3*n, time.Now())
+	if err != nil {
+		s.log.WarnContext(ctx, "trending", "err", err)
+	}
+	var cards []web.Card
+	for _, r := range ranked {
+		if len(cards) == n {
+			break
+		}
+		it, err := s.Library.Get(ctx, strings.TrimPrefix(r.Target, "item:"))
+		if err != nil || it.Status != library.Published {
+			continue
+		}
+		cards = append(cards, web.Card{ID: it.ID, Title: it.Title, Theme: webTerm(v.Themes, it.Theme), Type: webTerm(v.Types, it.Type)})
+	}
+	return cards
 }
 
 func mapsWith(m map[string]int, k string, v int) map[string]int {
@@ -487,7 +533,21 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 
 // memoryCollectionPage is /memory/collections/{id}; the script loads the collection.
 func (s *Server) memoryCollectionPage(c *gin.Context) {
-	s.renderData(c, http.StatusOK, "memory_collection", s.pagePrincipal(c), &web.CollectionData{ID: c.Param("id")})
+	p := s.pagePrincipal(c)
+	d := &web.CollectionData{ID: c.Param("id")}
+	// The title is read here so that the page's <title> names the collection; if the store
+	// does not answer, the script still loads it (and says why not).
+	col, err := s.Collections.Get(c.Request.Context(), d.ID)
+	switch {
+	case errors.Is(err, collections.ErrNotFound):
+		s.render(c, http.StatusNotFound, "notfound", p)
+		return
+	case err != nil:
+		s.log.WarnContext(c.Request.Context(), "collection page", "err", err)
+	default:
+		d.Title = col.Title
+	}
+	s.renderData(c, http.StatusOK, "memory_collection", p, d)
 }
 
 // consoleHomePage is the librarians' console; its lists are loaded by the script.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io/fs"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -23,7 +24,8 @@ func (s *Server) routes() {
 	e.GET("/metrics", s.metricsAllowed, gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
 	e.GET("/api/openapi.json", s.openAPI)
 
-	e.StaticFS("/static", http.FS(web.Static()))
+	e.Group("/static", staticCache).StaticFS("/", http.FS(web.Static()))
+	e.GET("/favicon.ico", favicon)
 	e.GET("/vendor/:file", s.vendorFile(web.FindVendor(s.Config.HTTP.VendorDir)))
 
 	api := e.Group("/api/v1")
@@ -164,4 +166,26 @@ func (s *Server) vendorFile(dir string) gin.HandlerFunc {
 		c.Header("Cache-Control", "public, max-age=86400")
 		c.File(filepath.Join(dir, name))
 	}
+}
+
+// staticCache lets browsers keep the embedded files: a versioned URL (?v=content hash, as
+// the pages write them) never changes, so it is immutable; a bare one is kept for an hour.
+func staticCache(c *gin.Context) {
+	if c.Query("v") != "" {
+		c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Header("Cache-Control", "public, max-age=3600")
+	}
+}
+
+// favicon answers the request browsers make by themselves with the site's SVG icon, so
+// that it is neither a 404 in the logs nor a second icon to keep in step.
+func favicon(c *gin.Context) {
+	b, err := fs.ReadFile(web.Static(), "favicon.svg")
+	if err != nil {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Data(http.StatusOK, "image/svg+xml", b)
 }

@@ -141,3 +141,36 @@ func TestMalformedInputNeverGives5xx(t *testing.T) {
 		admin.want(http.StatusUnprocessableEntity, "GET", "/api/v1/accounts?"+q, nil).problem(t)
 	}
 }
+
+// TestFavicon: the pages link an SVG icon under a versioned, long-cached URL, and the
+// browsers' automatic /favicon.ico request gets the same icon instead of a 404.
+func TestFavicon(t *testing.T) {
+	srv := startServer(t)
+	anon := newClient(t, srv.URL)
+	home := string(anon.want(http.StatusOK, "GET", "/", nil).body)
+	const link = `<link rel="icon" type="image/svg+xml" href="`
+	i := strings.Index(home, link)
+	if i < 0 {
+		t.Fatal("the home page links no SVG icon")
+	}
+	href := home[i+len(link):]
+	href = href[:strings.IndexByte(href, '"')]
+	if !strings.HasPrefix(href, "/static/favicon.svg?v=") {
+		t.Fatalf("icon link %q, want a versioned /static/favicon.svg", href)
+	}
+	for _, c := range []struct{ path, cache string }{
+		{href, "immutable"},
+		{"/favicon.ico", "max-age="},
+	} {
+		r := anon.want(http.StatusOK, "GET", c.path, nil)
+		if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "image/svg+xml") {
+			t.Errorf("%s: Content-Type %q", c.path, ct)
+		}
+		if cc := r.header.Get("Cache-Control"); !strings.Contains(cc, c.cache) || !strings.Contains(cc, "public") {
+			t.Errorf("%s: Cache-Control %q, want public and %s", c.path, cc, c.cache)
+		}
+		if !strings.Contains(string(r.body), "<svg") {
+			t.Errorf("%s is not the SVG icon", c.path)
+		}
+	}
+}

@@ -5,6 +5,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/shizuishan/culturecloud/internal/i18n"
 )
 
 // The page data of the online art courses (PageData.Data): the catalogue, a course, the
@@ -84,7 +88,8 @@ type LessonData struct {
 	MayPlay      bool    // a guest on a course that allows guests, or an enrolled learner
 	SaveProgress bool    // an enrolled learner: the player reports its position
 	Attachments  []FileView
-	PrevN, NextN int // -1 when there is none
+	PrevN, NextN int    // -1 when there is none
+	NextTitle    string // title of lesson NextN
 }
 
 // CertificateData is the data of a course certificate.
@@ -180,6 +185,24 @@ type LessonStats struct {
 type CourseForm struct {
 	Title, Category, Level, Lecturer, Unit, InstitutionName, InstitutionKind, Description string
 	AllowGuests                                                                           bool
+}
+
+// numberedTitle matches a lesson title that already says which lesson it is ("第一课：…",
+// "第3讲 …", "Lesson 2: …"), so that the page does not number it twice. A separator must
+// follow, so that "第二课堂…" is a title like any other.
+var numberedTitle = regexp.MustCompile(`^(第\s*[0-9０-９一二三四五六七八九十百零〇两]+\s*[课課讲講节節]|(?i:lesson)\s*\d+)([\s:：、,，.．·\-—]|$)`)
+
+// LessonLabel is how a lesson is named wherever it appears (heading, lists, next-lesson
+// button): "第 n+1 课：title", or the title alone when the lecturer already numbered it.
+func LessonLabel(lang i18n.Lang, n int, title string) string {
+	title = strings.TrimSpace(title)
+	switch {
+	case title == "":
+		return i18n.T(lang, "lesson.number", n+1)
+	case numberedTitle.MatchString(title):
+		return title
+	}
+	return i18n.T(lang, "lesson.heading", n+1, title)
 }
 
 // Clock writes a duration in seconds as a player does: "4:05", "1:02:03".

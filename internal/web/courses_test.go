@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"testing"
+
+	"github.com/shizuishan/culturecloud/internal/i18n"
 )
 
 var (
@@ -20,7 +22,7 @@ func sampleCourse() CourseData {
 
 // courseCases are the course pages in the checks of TestLibraryPages (labels, ids, keys,
 // scripts, inline styles).
-func courseCases() []libCase {
+func courseCases(lang i18n.Lang) []libCase {
 	lecturer := &Viewer{Name: "zhang", DisplayName: "张老师", Role: "lecturer", Unit: "szs-culture-centre"}
 	citizen := &Viewer{Name: "li", DisplayName: "李华", Role: "citizen"}
 	guest := sampleCourse()
@@ -31,6 +33,9 @@ func courseCases() []libCase {
 		Fallback: "/api/v1/items/szm-1/files/files/a.mp4", FallbackType: "video/mp4", Poster: "/p.jpg",
 		Captions: []CaptionTrack{{Lang: "zh", Label: "中文", URL: "/c/zh"}}, Duration: 60, Resume: 42.5, MayPlay: true, SaveProgress: true,
 		Attachments: []FileView{{Name: "字帖.pdf", URL: "/api/v1/items/szm-2/files/files/a.pdf", MediaType: "application/pdf"}}, PrevN: 0, NextN: -1}
+	numbered := &LessonData{Course: sampleCourse(), N: 0, Title: "第一课：执笔与坐姿", Kind: "video", MayPlay: true, SaveProgress: true,
+		PrevN: -1, NextN: 1, NextTitle: "横画"}
+	numbered.Course.Lessons = append(numbered.Course.Lessons, LessonRow{N: 2, Title: "Lesson 3: 永"})
 	locked := &LessonData{Course: guest, N: 0, Title: "握笔", Kind: "video", PrevN: -1, NextN: 1}
 	return []libCase{
 		{"catalogue", PageData{Page: "course_catalogue", Data: &CatalogueData{Q: "书法", Total: 1, Page: 1, TotalPages: 2, NextURL: "/courses?page=2",
@@ -44,7 +49,7 @@ func courseCases() []libCase {
 		{"catalogue empty", PageData{Page: "course_catalogue", Data: &CatalogueData{}}, []string{`id="no-courses"`}, []string{`id="course-list"`}},
 		{"catalogue failed", PageData{Page: "course_catalogue", Data: &CatalogueData{Failed: true}}, []string{`role="alert"`}, []string{`id="no-courses"`}},
 		{"course enrolled", PageData{Page: "course_page", Viewer: citizen, CSRF: "c", Data: func() *CourseData { d := sampleCourse(); return &d }()},
-			[]string{`id="course-progress"`, `href="/courses/crs-1/lessons/1"`, `id="continue-link"`, `class="lesson-row completed"`, "courses.js", "library.js"},
+			[]string{`id="course-progress"`, `href="/courses/crs-1/lessons/1"`, `id="continue-link"`, `class="lesson-row completed"`, "courses.js", "library.js", ">" + i18n.T(lang, "lesson.heading", 1, "握笔") + "</a>"},
 			[]string{`id="enrol-button"`, `id="certificate-link"`}},
 		{"course completed", PageData{Page: "course_page", Viewer: citizen, CSRF: "c", Data: &done},
 			[]string{`id="certificate-link"`, `href="/courses/crs-1/certificate"`}, []string{`id="continue-link"`}},
@@ -55,6 +60,10 @@ func courseCases() []libCase {
 				`<track kind="captions" srclang="zh"`, `id="player-quality"`, `id="player-speed"`, `id="player-captions"`, `data-resume="42.5"`, `data-save="1"`,
 				`id="resume-note"`, `0:42`, `id="prev-lesson"`, `rel="prev"`, `字帖.pdf`},
 			[]string{`id="next-lesson"`, `id="enrol-first"`, `id="guest-note"`}},
+		{"lesson titled with its number", PageData{Page: "lesson", Viewer: citizen, CSRF: "c", Data: numbered},
+			[]string{`<h1>第一课：执笔与坐姿</h1>`, `id="lesson-end" hidden`, `data-lessons="3"`, `data-next="/courses/crs-1/lessons/1"`,
+				`data-next-label="` + i18n.T(lang, "lesson.heading", 2, "横画") + `"`, `data-certificate="/courses/crs-1/certificate"`},
+			[]string{`第 1 课：第一课`}},
 		{"lesson locked", PageData{Page: "lesson", Data: locked}, []string{`id="enrol-first"`, `id="next-lesson"`}, []string{`id="lesson-media"`, `hls.min.js`}},
 		{"certificate", PageData{Page: "certificate", Viewer: citizen, CSRF: "c", Data: &CertificateData{CourseID: "crs-1", CourseTitle: "书法入门",
 			Learner: "李华", Lecturer: "张老师", Institution: "文化馆", Lessons: 2, Completed: "2026-11-26", Serial: "SZS-ABC"}},
@@ -104,6 +113,31 @@ func TestCourseScriptTexts(t *testing.T) {
 	}
 	if bytes.Contains(js, []byte("innerHTML")) || bytes.Contains(js, []byte(".style.")) {
 		t.Error("courses.js writes HTML or inline styles")
+	}
+}
+
+func TestLessonLabel(t *testing.T) {
+	for _, c := range []struct {
+		lang  i18n.Lang
+		n     int
+		title string
+		want  string
+	}{
+		{i18n.ZH, 0, "执笔与坐姿", "第 1 课：执笔与坐姿"},
+		{i18n.ZH, 0, "第一课：执笔与坐姿", "第一课：执笔与坐姿"},
+		{i18n.ZH, 2, "第3课 永字八法", "第3课 永字八法"},
+		{i18n.ZH, 11, "第十二讲 花儿", "第十二讲 花儿"},
+		{i18n.ZH, 1, "  第 2 节：横画", "第 2 节：横画"},
+		{i18n.ZH, 1, "第二课堂的故事", "第 2 课：第二课堂的故事"},
+		{i18n.EN, 0, "Holding the brush", "Lesson 1: Holding the brush"},
+		{i18n.EN, 0, "Lesson 1: Holding the brush", "Lesson 1: Holding the brush"},
+		{i18n.EN, 4, "lesson 5 - strokes", "lesson 5 - strokes"},
+		{i18n.EN, 4, "Lessons learnt", "Lesson 5: Lessons learnt"},
+		{i18n.ZH, 4, "", "第 5 课"},
+	} {
+		if got := LessonLabel(c.lang, c.n, c.title); got != c.want {
+			t.Errorf("LessonLabel(%s, %d, %q) = %q, want %q", c.lang, c.n, c.title, got, c.want)
+		}
 	}
 }
 

@@ -59,6 +59,17 @@ type SearchData struct {
 	Pages      []PageLink
 	PrevURL    string
 	NextURL    string
+	// Suggest is set when nothing was found or nothing asked yet; ClearFiltersURL when
+	// filters are set then, to search again without them.
+	Suggest         *Suggestions
+	ClearFiltersURL string
+}
+
+// Suggestions are what an empty search offers: the themes, each a link to its filter, and
+// the items people look at most.
+type Suggestions struct {
+	Themes  []Term
+	Popular []Card
 }
 
 // Param is one query parameter.
@@ -185,7 +196,10 @@ type ItemForm struct {
 }
 
 // CollectionData is the data of a collection page (the items are loaded by the script).
-type CollectionData struct{ ID string }
+type CollectionData struct {
+	ID    string
+	Title string // "" when the server could not read the collection; the script tries again
+}
 
 // TermName is the name of a term in lang; the id when the term is unknown.
 func TermName(lang i18n.Lang, t Term) string {

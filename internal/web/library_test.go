@@ -115,6 +115,13 @@ func libraryCases(lang i18n.Lang) []libCase {
 			Latest:   []Card{{ID: "szm-2", Title: "最新一", Theme: testThemes[1], Thumb: "/t.jpg"}}}},
 			[]string{`action="/memory"`, `id="home-q"`, `href="/memory?theme=migrant"`, `href="/memory/items/szm-1"`, `id="featured-collections"`, "library.js"}, nil},
 		{"home empty", PageData{Page: "home", Data: &HomeData{Themes: testThemes}}, []string{`id="themes-title"`}, []string{`id="latest-list"`}},
+		{"search none, with suggestions", PageData{Page: "memory_search", Data: &SearchData{Q: "x", Page: 1,
+			Filters:         []Filter{{Facet: "theme", Label: "移民", RemoveURL: "/memory?q=x"}},
+			ClearFiltersURL: "/memory?q=x",
+			Suggest:         &Suggestions{Themes: testThemes, Popular: []Card{{ID: "szm-1", Title: "热门一", Theme: testThemes[0]}}}}},
+			[]string{`id="no-results"`, `id="remove-filters" href="/memory?q=x"`, `id="search-suggestions"`, `href="/memory?theme=migrant"`,
+				`id="popular-items"`, `href="/memory/items/szm-1"`},
+			[]string{`id="hits"`}},
 		{"search", PageData{Page: "memory_search", Data: sampleSearch()},
 			[]string{`<mark>煤矿</mark>`, `aria-current="page"`, `rel="next"`, `rel="prev"`, `<option value="newest" selected>`, `name="theme" value="industrial"`,
 				`class="facet-option selected"`, `role="alert"`, `method="get"`},
@@ -140,7 +147,7 @@ func libraryCases(lang i18n.Lang) []libCase {
 			[]string{`data-version="v3"`, `id="upload-input" class="file-input" multiple`, `id="drop-zone"`, `id="status-published"`, `id="status-draft"`,
 				`<option value="industrial" selected>`, `<option value="dwk-library" selected>`, `value="38.98"`, `id="upload-list"`},
 			[]string{`<form id="item-form" class="item-form" data-api`}},
-	}, append(courseCases(), liveCases()...)...)
+	}, append(courseCases(lang), liveCases()...)...)
 }
 
 func TestLibraryPages(t *testing.T) {

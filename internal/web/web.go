@@ -89,6 +89,7 @@ func New() (*Renderer, error) {
 		"isoTime":       isoTime,
 		"beijingMinute": beijingMinute,
 		"stateKey":      lectureStateKey,
+		"lessonLabel":   LessonLabel,
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {

@@ -160,7 +160,7 @@ func TestRender(t *testing.T) {
 				if m := htmlLang.FindStringSubmatch(out); m == nil || m[1] != lang.HTMLLang() {
 					t.Errorf("html lang = %v, want %s", m, lang.HTMLLang())
 				}
-				for _, must := range []string{`<main id="main"`, `href="#main"`, `<nav class="main-nav" aria-label="`, `id="elderly-toggle"`, `aria-pressed="false"`,
+				for _, must := range []string{`<main id="main"`, `href="#main"`, `<nav class="main-nav collapsible" id="site-menu" aria-label="`, `<button type="button" class="disclosure-toggle menu-toggle" id="menu-toggle" aria-expanded="false" aria-controls="site-menu site-tools">`, `id="site-tools"`, `id="elderly-toggle"`, `aria-pressed="false"`,
 					`id="lang-en" href="/x?lang=en" hreflang="en"`, `id="lang-zh" href="/x?lang=zh-CN" hreflang="zh-CN"`, `<meta name="csrf-token" content="` + d.CSRF + `">`} {
 					if !strings.Contains(out, must) {
 						t.Errorf("output lacks %s", must)

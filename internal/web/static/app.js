@@ -495,8 +495,30 @@
     sync();
   }
 
+  // Disclosure buttons (the phone menu, the filter drawer) open and close the elements
+  // their aria-controls names; Escape inside them closes them and returns to the button.
+  // CSS folds those elements on phones only, and only once this script runs.
+  function wireDisclosures() {
+    Array.prototype.forEach.call(doc.querySelectorAll('button.disclosure-toggle[aria-controls]'), function (button) {
+      var targets = button.getAttribute('aria-controls').split(/\s+/).map(function (id) { return doc.getElementById(id); }).filter(Boolean);
+      function set(open) {
+        button.setAttribute('aria-expanded', open ? 'true' : 'false');
+        targets.forEach(function (t) { t.classList.toggle('is-open', open); });
+      }
+      button.addEventListener('click', function () { set(button.getAttribute('aria-expanded') !== 'true'); });
+      doc.addEventListener('keydown', function (ev) {
+        if (ev.key !== 'Escape' || button.getAttribute('aria-expanded') !== 'true') return;
+        var inside = ev.target === button || targets.some(function (t) { return t.contains(ev.target); });
+        if (!inside || button.offsetParent === null) return; // a wide screen shows them anyway
+        set(false);
+        button.focus();
+      });
+    });
+  }
+
   function init() {
     wireElderly();
+    wireDisclosures();
     doc.addEventListener('submit', function (ev) {
       var form = ev.target;
       if (form.id === 'edit-account-form') { ev.preventDefault(); submitAccount(form); }

@@ -124,15 +124,15 @@
     captions.addEventListener('change', function () { showCaptions(captions.value); });
 
     // Position reports: every few seconds while playing, and at once on pause, seek and end.
+    // Each answers with the learner's whole progress, or null when nothing was sent.
     var lastReport = 0;
     var reported = -1;
-    var courseDone = false;
     function report(now, keepalive) {
-      if (!save) return;
+      if (!save) return Promise.resolve(null);
       var d = media.duration;
-      if (!isFinite(d) || d <= 0) return;
+      if (!isFinite(d) || d <= 0) return Promise.resolve(null);
       var pos = Math.min(media.currentTime, d);
-      if (!now && Math.abs(pos - reported) < 1) return;
+      if (!now && Math.abs(pos - reported) < 1) return Promise.resolve(null);
       reported = pos;
       lastReport = Date.now();
       var url = courseAPI(course) + '/lessons/' + n + '/progress';
@@ -143,29 +143,75 @@
           method: 'PUT', keepalive: true, credentials: 'same-origin', body: JSON.stringify(body),
           headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': meta ? meta.getAttribute('content') : '' }
         }).catch(function () {});
-        return;
+        return Promise.resolve(null);
       }
-      CC.api('PUT', url, body).then(function (res) {
-        if (!res.ok) { say(tr(root, 'save-failed')); return; }
+      return CC.api('PUT', url, body).then(function (res) {
+        if (!res.ok) { say(tr(root, 'save-failed')); return null; }
         root.setAttribute('data-saved', String(body.position));
-        if (res.body && res.body.course_completed && !courseDone) {
-          courseDone = true;
-          say(tr(root, 'course-done'));
-          var p = doc.createElement('p');
-          p.appendChild(CC.link('/courses/' + encodeURIComponent(course) + '/certificate', tr(root, 'course-done'), 'button-link primary'));
-          p.firstChild.id = 'certificate-link';
-          doc.getElementById('player').appendChild(p);
-        } else if (res.body && res.body.lesson_completed) {
-          say(tr(root, 'lesson-done'));
-        }
-      }, function () { say(tr(root, 'save-failed')); });
+        // Completion during playback is worth a word; at the end the end panel speaks.
+        if (res.body && res.body.lesson_completed && !media.ended) say(tr(root, 'lesson-done'));
+        return (res.body && res.body.progress) || null;
+      }, function () { say(tr(root, 'save-failed')); return null; });
     }
+
+    // showEnd shows the one thing that follows the lesson: the certificate when the course
+    // is complete, else the next lesson, else the way to a lesson still to complete; with
+    // how many remain. A guest (no progress) is offered the next lesson or the course.
+    var end = doc.getElementById('lesson-end');
+    function showEnd(progress) {
+      var total = parseInt(end.getAttribute('data-lessons'), 10) || 0;
+      var next = end.getAttribute('data-next');
+      var title = doc.getElementById('lesson-end-title');
+      var text = doc.getElementById('lesson-end-text');
+      var action = doc.getElementById('lesson-end-action');
+      var headline = tr(end, 'ended');
+      var detail = '';
+      var href = next || end.getAttribute('data-course-url');
+      var label = next ? fill(tr(end, 'next'), { title: end.getAttribute('data-next-label') }) : tr(end, 'all');
+      action.removeAttribute('id');
+      if (progress) {
+        var lessons = progress.lessons || {};
+        var left = 0;
+        var open = -1;
+        for (var i = 0; i < total; i++) {
+          var lp = lessons[String(i)];
+          if (lp && lp.completed_at) continue;
+          left++;
+          if (open < 0 || (open < +n && i > +n)) open = i; // the first still to do after this one, else before
+        }
+        var thisDone = !!(lessons[String(n)] && lessons[String(n)].completed_at);
+        headline = thisDone ? tr(end, 'lesson-done') : tr(end, 'not-done');
+        if (progress.completed_at) {
+          headline = tr(end, 'course-done');
+          href = end.getAttribute('data-certificate');
+          label = tr(end, 'certificate');
+          action.id = 'certificate-link';
+        } else {
+          detail = fill(tr(end, 'left'), { n: left });
+          if (!next && open >= 0) {
+            href = '/courses/' + encodeURIComponent(course) + '/lessons/' + open;
+            label = tr(end, 'continue');
+            action.id = 'continue-link';
+          }
+        }
+      }
+      if (next && action.id === '') action.id = 'end-next-lesson';
+      title.textContent = headline;
+      text.textContent = detail;
+      text.hidden = !detail;
+      action.href = href;
+      action.textContent = label;
+      end.hidden = false;
+      say(headline + (detail ? ' ' + detail : ''));
+    }
+
     media.addEventListener('timeupdate', function () {
       if (!media.paused && Date.now() - lastReport >= SAVE_EVERY) report(false);
     });
     media.addEventListener('pause', function () { if (!media.ended) { report(true); say(tr(root, 'paused')); } });
     media.addEventListener('seeked', function () { report(true); });
-    media.addEventListener('ended', function () { report(true); });
+    media.addEventListener('ended', function () { report(true).then(showEnd); });
+    media.addEventListener('play', function () { end.hidden = true; });
     window.addEventListener('pagehide', function () { if (!media.paused) report(true, true); });
     doc.addEventListener('visibilitychange', function () { if (doc.visibilityState === 'hidden' && !media.paused) report(true, true); });
 
