@@ -220,20 +220,27 @@ func Clock(seconds float64) string {
 // VendorFiles are the browser libraries the pages load from the vendor folder.
 var VendorFiles = []string{"hls.min.js"}
 
-// FindVendor is the folder of the browser libraries: dir when given, otherwise .tools/web/dist
+// FindVendor is the folder of the browser libraries: dir when given, otherwise web/dist of
+// $CC_TOOLS_DIR (where deploy/install.sh put them when that was set), otherwise .tools/web/dist
 // in or above the working directory; "" when there is none (the players then use the
 // browser's own HLS or the original file).
 func FindVendor(dir string) string {
 	if dir != "" {
 		return dir
 	}
+	holds := func(p string) bool {
+		st, err := os.Stat(filepath.Join(p, VendorFiles[0]))
+		return err == nil && !st.IsDir()
+	}
+	if tools := os.Getenv("CC_TOOLS_DIR"); tools != "" && holds(filepath.Join(tools, "web", "dist")) {
+		return filepath.Join(tools, "web", "dist")
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return ""
 	}
 	for d := wd; ; d = filepath.Dir(d) {
-		p := filepath.Join(d, ".tools", "web", "dist")
-		if st, err := os.Stat(filepath.Join(p, VendorFiles[0])); err == nil && !st.IsDir() {
+		if p := filepath.Join(d, ".tools", "web", "dist"); holds(p) {
 			return p
 		}
 		if filepath.Dir(d) == d {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/shizuishan/culturecloud/internal/i18n"
@@ -146,5 +148,29 @@ func TestClock(t *testing.T) {
 		if got := Clock(in); got != want {
 			t.Errorf("Clock(%v) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFindVendor: the browser libraries are found where deploy/install.sh put them, also when
+// CC_TOOLS_DIR moved the tools out of the working tree.
+func TestFindVendor(t *testing.T) {
+	tools := t.TempDir()
+	dist := filepath.Join(tools, "web", "dist")
+	if err := os.MkdirAll(dist, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dist, VendorFiles[0]), []byte("/* hls */"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CC_TOOLS_DIR", tools)
+	if got := FindVendor(""); got != dist {
+		t.Fatalf("FindVendor with CC_TOOLS_DIR = %q, want %q", got, dist)
+	}
+	if got := FindVendor("/srv/vendor"); got != "/srv/vendor" {
+		t.Fatalf("a configured folder is not used: %q", got)
+	}
+	t.Setenv("CC_TOOLS_DIR", t.TempDir()) // set, but without the libraries: fall through
+	if got := FindVendor(""); got == dist {
+		t.Fatalf("FindVendor kept a folder CC_TOOLS_DIR no longer names")
 	}
 }
