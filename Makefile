@@ -21,6 +21,7 @@ build:
 
 lint: install
 	golangci-lint run ./...
+	go mod tidy -diff
 
 ## fuzz: run each fuzz test for a while (not part of make test: the seeds run there)
 fuzz:

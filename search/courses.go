@@ -33,12 +33,14 @@ type CourseDoc struct {
 }
 
 // CourseFacets are the course attributes with facet counts.
-var CourseFacets = []string{"category", "level", "institution_kind", "district"}
+func CourseFacets() []string {
+	return []string{"category", "level", "institution_kind", "district"}
+}
 
 func coursesSettings(groups [][]string) meilisearch.Settings {
 	return meilisearch.Settings{
 		SearchableAttributes: []string{"title", "lecturer", "institution", "description", "grams", "pinyin"},
-		FilterableAttributes: CourseFacets,
+		FilterableAttributes: CourseFacets(),
 		SortableAttributes:   []string{"published_at"},
 		DisplayedAttributes:  []string{"*"},
 		Synonyms:             SynonymMap(groups),
@@ -105,7 +107,7 @@ func (c *Client) SearchCourses(ctx context.Context, q CourseQuery) (*CourseResul
 		}
 	}
 	perPage := int64(q.PerPage)
-	req := &meilisearch.SearchRequest{HitsPerPage: &perPage, Page: int64(q.Page), Facets: CourseFacets,
+	req := &meilisearch.SearchRequest{HitsPerPage: &perPage, Page: int64(q.Page), Facets: CourseFacets(),
 		AttributesToRetrieve: []string{"id", "title", "description", "category", "level", "institution", "institution_kind",
 			"lecturer", "unit", "district", "lessons", "published_at", "cover_item", "cover_path"},
 		MatchingStrategy: meilisearch.All}

@@ -60,20 +60,24 @@ type ItemDoc struct {
 }
 
 // ItemFacets are the attributes with facet counts, in display order.
-var ItemFacets = []string{"type", "theme", "district", "decade", "format", "has_media"}
+func ItemFacets() []string {
+	return []string{"type", "theme", "district", "decade", "format", "has_media"}
+}
 
 // ItemSorts maps the public sort names to Meilisearch sort expressions.
-var ItemSorts = map[string][]string{
-	"relevance": nil,
-	"newest":    {"published_at:desc"},
-	"views":     {"views:desc"},
+func ItemSorts() map[string][]string {
+	return map[string][]string{
+		"relevance": nil,
+		"newest":    {"published_at:desc"},
+		"views":     {"views:desc"},
+	}
 }
 
 // ItemsSettings are the index settings; synonyms come from configs/synonyms.yaml.
 func ItemsSettings(synonymGroups [][]string) meilisearch.Settings {
 	return meilisearch.Settings{
 		SearchableAttributes: []string{"title", "subject", "tags", "creator", "place", "description", "unit_names", "transcript", "synonyms", "grams", "pinyin"},
-		FilterableAttributes: append([]string{"unit", "unit_path", "licence", "year_from", "year_to"}, ItemFacets...),
+		FilterableAttributes: append([]string{"unit", "unit_path", "licence", "year_from", "year_to"}, ItemFacets()...),
 		SortableAttributes:   []string{"published_at", "views", "year_from"},
 		DisplayedAttributes:  []string{"*"},
 		Synonyms:             SynonymMap(synonymGroups),
@@ -312,7 +316,7 @@ func ItemsRequest(q ItemQuery, extra []string) *meilisearch.SearchRequest {
 	req := &meilisearch.SearchRequest{
 		HitsPerPage:           &perPage,
 		Page:                  int64(q.Page),
-		Facets:                ItemFacets,
+		Facets:                ItemFacets(),
 		Sort:                  sortFor(q.Sort),
 		AttributesToRetrieve:  retrieved,
 		AttributesToHighlight: []string{"title", "description"},
@@ -334,7 +338,7 @@ func sortFor(name string) []string {
 	if name == "updated" {
 		return []string{"updated_at:desc"}
 	}
-	return ItemSorts[name]
+	return ItemSorts()[name]
 }
 
 // Rebuild fills a fresh copy of an index with fill and swaps it in atomically, so that
@@ -449,7 +453,7 @@ func ParseItemQuery(get func(string) string) (ItemQuery, map[string]string) {
 	if q.Sort == "" {
 		q.Sort = "relevance"
 	}
-	if _, ok := ItemSorts[q.Sort]; !ok {
+	if _, ok := ItemSorts()[q.Sort]; !ok {
 		problems["sort"] = "sort"
 	}
 	num := func(name string, def, lo, hi int) int {

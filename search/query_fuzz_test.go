@@ -30,7 +30,7 @@ func FuzzParseItemQuery(f *testing.F) {
 		if q.Page < 1 || q.Page > 500 || q.PerPage < 1 || q.PerPage > 100 || q.Decade%10 != 0 {
 			t.Fatalf("out-of-range query accepted: %+v", q)
 		}
-		if _, ok := ItemSorts[q.Sort]; !ok {
+		if _, ok := ItemSorts()[q.Sort]; !ok {
 			t.Fatalf("unknown sort accepted: %q", q.Sort)
 		}
 		for _, v := range []string{q.Type, q.Theme, q.District, q.Format} {

@@ -27,11 +27,13 @@ const (
 )
 
 // Roles lists every role.
-var Roles = []Role{Citizen, Librarian, Lecturer, Admin}
+func Roles() []Role {
+	return []Role{Citizen, Librarian, Lecturer, Admin}
+}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
-	for _, x := range Roles {
+	for _, x := range Roles() {
 		if r == x {
 			return true
 		}

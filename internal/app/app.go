@@ -121,8 +121,11 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/", cfg.MinIO.Timeout)
 	lib := library.NewService(store, unitStore, vocab, ob)
 	der := derivatives.New(docs, lib, log)
-	counter := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,
+	counter, err := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,
 		Secret: []byte("views:" + cfg.Auth.SessionSecret.Reveal())})
+	if err != nil {
+		return nil, err
+	}
 	courseService := courses.New(docs, lib, accStore, unitStore, ob)
 	lectureService := lectures.New(docs, lib, accStore, unitStore, ob, lectures.Options{Early: cfg.Live.GoLiveEarly, Late: cfg.Live.GoLiveLate})
 	jobStore := jobs.New(rdb, cfg.Redis.KeyPrefix)

@@ -28,10 +28,12 @@ const (
 )
 
 // Policies lists every policy, for validation and forms.
-var Policies = []Policy{None, One, Two}
+func Policies() []Policy {
+	return []Policy{None, One, Two}
+}
 
 // Valid reports whether p is a known policy.
-func (p Policy) Valid() bool { return slices.Contains(Policies, p) }
+func (p Policy) Valid() bool { return slices.Contains(Policies(), p) }
 
 // Approvals is how many approvals publish under p.
 func (p Policy) Approvals() int {

@@ -62,7 +62,7 @@ func (s *Server) courseCataloguePage(c *gin.Context) {
 	if q.Text != "" {
 		base.Set("q", q.Text)
 	}
-	for _, name := range search.CourseFacets {
+	for _, name := range search.CourseFacets() {
 		if current[name] != "" {
 			base.Set(name, current[name])
 			d.Hidden = append(d.Hidden, web.Param{Name: name, Value: current[name]})
@@ -96,7 +96,7 @@ func (s *Server) courseCataloguePage(c *gin.Context) {
 		}
 		return value
 	}
-	for _, name := range search.CourseFacets {
+	for _, name := range search.CourseFacets() {
 		if current[name] != "" {
 			d.Filters = append(d.Filters, web.Filter{Facet: name, Label: label(name, current[name]),
 				RemoveURL: link(func(u url.Values) { u.Del(name) })})
@@ -111,7 +111,7 @@ func (s *Server) courseCataloguePage(c *gin.Context) {
 	}
 	d.Total, d.Page = res.Total, q.Page
 	d.TotalPages = int((res.Total + int64(q.PerPage) - 1) / int64(q.PerPage))
-	for _, name := range search.CourseFacets {
+	for _, name := range search.CourseFacets() {
 		f := web.Facet{Name: name}
 		for value, n := range res.Facets[name] {
 			selected := current[name] == value

@@ -204,7 +204,7 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 	if q.Sort != "relevance" {
 		base.Set("sort", q.Sort)
 	}
-	for _, name := range search.ItemFacets {
+	for _, name := range search.ItemFacets() {
 		if current[name] != "" {
 			base.Set(name, current[name])
 			d.Hidden = append(d.Hidden, web.Param{Name: name, Value: current[name]})
@@ -249,7 +249,7 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 		}
 		return value
 	}
-	for _, name := range search.ItemFacets {
+	for _, name := range search.ItemFacets() {
 		if current[name] != "" {
 			d.Filters = append(d.Filters, web.Filter{Facet: name, Label: label(name, current[name]),
 				RemoveURL: link(func(u url.Values) { u.Del(name) })})
@@ -268,7 +268,7 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 	d.Total, d.Page = res.Total, q.Page
 	d.TotalPages = int(min(res.TotalPages, 500))
 
-	for _, name := range search.ItemFacets {
+	for _, name := range search.ItemFacets() {
 		f := web.Facet{Name: name}
 		counts := res.Facets[name]
 		if cur := current[name]; cur != "" {
@@ -337,7 +337,7 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 		d.Suggest = &web.Suggestions{Themes: webTerms(v.Themes), Popular: s.popularCards(ctx, suggestedItems)}
 		if len(d.Filters) > 0 {
 			d.ClearFiltersURL = link(func(u url.Values) {
-				for _, name := range search.ItemFacets {
+				for _, name := range search.ItemFacets() {
 					u.Del(name)
 				}
 			})

@@ -159,7 +159,7 @@ func (s *Server) uploadOrigin() string {
 func (s *Server) vendorFile(dir string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		name := c.Param("file")
-		if dir == "" || !slices.Contains(web.VendorFiles, name) {
+		if dir == "" || !slices.Contains(web.VendorFiles(), name) {
 			s.notFound(c)
 			return
 		}

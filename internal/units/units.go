@@ -18,7 +18,9 @@ import (
 )
 
 // Kinds of unit.
-var Kinds = []string{"city", "district", "county", "library", "culture_centre", "station", "service_point"}
+func Kinds() []string {
+	return []string{"city", "district", "county", "library", "culture_centre", "station", "service_point"}
+}
 
 // Unit is one node of the tree.
 type Unit struct {
@@ -119,7 +121,7 @@ func (t *Tree) Validate(u Unit) error {
 	}
 	errs.Text("name_zh", u.NameZH, true, 2, 60)
 	errs.Text("name_en", u.NameEN, true, 2, 120)
-	if !slices.Contains(Kinds, u.Kind) {
+	if !slices.Contains(Kinds(), u.Kind) {
 		errs.Add("kind", "unit_kind")
 	}
 	validPolicy(&errs, u.Review)

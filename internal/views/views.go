@@ -105,11 +105,14 @@ type Counter struct {
 	changed  *redis.Script
 }
 
-// New builds a Counter. It panics when opts.Secret is shorter than 16 bytes: anonymous ids
+// ErrShortSecret refuses a key that anonymous ids could be guessed back from.
+var ErrShortSecret = fmt.Errorf("views: Options.Secret must be at least %d bytes", minSecretLen)
+
+// New builds a Counter. It refuses an opts.Secret shorter than 16 bytes: anonymous ids
 // hashed with a guessable key could be reversed to IP addresses.
-func New(rdb *redis.Client, docs *docstore.Store, opts Options) *Counter {
+func New(rdb *redis.Client, docs *docstore.Store, opts Options) (*Counter, error) {
 	if len(opts.Secret) < minSecretLen {
-		panic(fmt.Sprintf("views: Options.Secret must be at least %d bytes", minSecretLen))
+		return nil, ErrShortSecret
 	}
 	if opts.Window <= 0 {
 		opts.Window = DefaultWindow
@@ -128,7 +131,7 @@ func New(rdb *redis.Client, docs *docstore.Store, opts Options) *Counter {
 		record:   redis.NewScript(recordScript),
 		trending: redis.NewScript(trendingScript),
 		changed:  redis.NewScript(changedScript),
-	}
+	}, nil
 }
 
 func shanghai() *time.Location {

@@ -101,7 +101,22 @@ func (e env) counter(o views.Options) *views.Counter {
 	if o.Secret == nil {
 		o.Secret = testSecret
 	}
-	return views.New(e.rdb, e.docs, o)
+	c, err := views.New(e.rdb, e.docs, o)
+	if err != nil {
+		panic(err) // the tests' secrets are long enough
+	}
+	return c
+}
+
+func TestNewRefusesAShortSecret(t *testing.T) {
+	for _, secret := range [][]byte{nil, []byte("short"), []byte("fifteen-bytes!!")} {
+		if _, err := views.New(nil, nil, views.Options{Secret: secret}); !errors.Is(err, views.ErrShortSecret) {
+			t.Errorf("New with a %d-byte secret: %v, want ErrShortSecret", len(secret), err)
+		}
+	}
+	if _, err := views.New(nil, nil, views.Options{Secret: []byte("sixteen-bytes-ok")}); err != nil {
+		t.Errorf("New with a 16-byte secret: %v", err)
+	}
 }
 
 // deletePrefix removes every key under prefix; the shared Redis serves other tests too, so

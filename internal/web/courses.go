@@ -218,7 +218,9 @@ func Clock(seconds float64) string {
 }
 
 // VendorFiles are the browser libraries the pages load from the vendor folder.
-var VendorFiles = []string{"hls.min.js"}
+func VendorFiles() []string {
+	return []string{"hls.min.js"}
+}
 
 // FindVendor is the folder of the browser libraries: dir when given, otherwise web/dist of
 // $CC_TOOLS_DIR (where deploy/install.sh put them when that was set), otherwise .tools/web/dist
@@ -229,7 +231,7 @@ func FindVendor(dir string) string {
 		return dir
 	}
 	holds := func(p string) bool {
-		st, err := os.Stat(filepath.Join(p, VendorFiles[0]))
+		st, err := os.Stat(filepath.Join(p, VendorFiles()[0]))
 		return err == nil && !st.IsDir()
 	}
 	if tools := os.Getenv("CC_TOOLS_DIR"); tools != "" && holds(filepath.Join(tools, "web", "dist")) {

@@ -159,7 +159,7 @@ func TestFindVendor(t *testing.T) {
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dist, VendorFiles[0]), []byte("/* hls */"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dist, VendorFiles()[0]), []byte("/* hls */"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("CC_TOOLS_DIR", tools)

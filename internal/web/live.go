@@ -138,7 +138,9 @@ func lectureStateKey(state string) string {
 }
 
 // LectureStates are the states a lecture may be in, for the pages' keys.
-var LectureStates = []string{"scheduled", "live", "ended", "replay_ready", "cancelled"}
+func LectureStates() []string {
+	return []string{"scheduled", "live", "ended", "replay_ready", "cancelled"}
+}
 
 // ChatView is what the chat and questions panel needs, on a lecture's page and in the studio.
 type ChatView struct {

@@ -26,7 +26,7 @@ func lectureWith(change func(*LectureData)) *LectureData {
 // liveKeys are the keys the live pages build at run time.
 func liveKeys() []string {
 	var keys []string
-	for _, st := range LectureStates {
+	for _, st := range LectureStates() {
 		keys = append(keys, lectureStateKey(st))
 	}
 	return keys
@@ -216,7 +216,7 @@ func TestLiveScriptTexts(t *testing.T) {
 	js, sources := checkScriptTexts(t, "live.js", 40)
 	// The dynamic state names (stateName) come from data-t-state-* on both pages.
 	for _, page := range []string{"lecture.html", "studio.html"} {
-		for _, st := range LectureStates {
+		for _, st := range LectureStates() {
 			attr := `data-t-state-` + strings.ReplaceAll(st, "_", "-") + `="{{t $.Lang "` + lectureStateKey(st) + `"}}"`
 			if !strings.Contains(sources[page], attr) {
 				t.Errorf("%s lacks %s", page, attr)

@@ -24,23 +24,27 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // Pages are the template names a PageData.Page may hold.
-var Pages = []string{"home", "login", "register", "account", "admin_users", "admin_units", "notfound", "error",
-	"memory_search", "memory_item", "memory_collection", "console_home", "console_item",
-	"course_catalogue", "course_page", "lesson", "certificate", "console_courses", "console_course",
-	"lectures", "lecture", "studio", "console_lectures", "console_lecture",
-	"account_developer", "password_reset", "password_new", "certificate_verify"}
+func Pages() []string {
+	return []string{"home", "login", "register", "account", "admin_users", "admin_units", "notfound", "error",
+		"memory_search", "memory_item", "memory_collection", "console_home", "console_item",
+		"course_catalogue", "course_page", "lesson", "certificate", "console_courses", "console_course",
+		"lectures", "lecture", "studio", "console_lectures", "console_lecture",
+		"account_developer", "password_reset", "password_new", "certificate_verify"}
+}
 
 // partials are the shared template files some pages use besides their own.
 var partials = map[string][]string{"lecture": {"live_chat.html"}, "studio": {"live_chat.html"},
 	"memory_search": {"facet_panel.html"}, "course_catalogue": {"facet_panel.html"}}
 
 // Roles are the account roles the pages know how to name.
-var Roles = []string{"citizen", "librarian", "lecturer", "admin"}
+func Roles() []string {
+	return []string{"citizen", "librarian", "lecturer", "admin"}
+}
 
 // PageData is everything a page template receives.
 type PageData struct {
 	Lang   i18n.Lang    // i18n.ZH or i18n.EN
-	Page   string       // one of Pages
+	Page   string       // one of Pages()
 	Path   string       // request path, for the language switch links
 	Viewer *Viewer      // nil for anonymous visitors
 	CSRF   string       // CSRF token of the session ("" when anonymous)
@@ -72,8 +76,8 @@ func New() (*Renderer, error) {
 		"kindName":      kindName,
 		"unitTree":      unitTree,
 		"unitOptions":   unitOptions,
-		"unitKinds":     func() []string { return units.Kinds },
-		"roles":         func() []string { return Roles },
+		"unitKinds":     func() []string { return units.Kinds() },
+		"roles":         func() []string { return Roles() },
 		"asset":         assetPath(),
 		"term":          TermName,
 		"fileSize":      fileSize,
@@ -95,8 +99,8 @@ func New() (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: layout: %w", err)
 	}
-	r := &Renderer{pages: make(map[string]*template.Template, len(Pages))}
-	for _, p := range Pages {
+	r := &Renderer{pages: make(map[string]*template.Template, len(Pages()))}
+	for _, p := range Pages() {
 		set, err := layout.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("web: page %s: %w", p, err)

@@ -70,13 +70,13 @@ func usedKeys(t *testing.T) []string {
 			seen[m[1]] = true
 		}
 	}
-	for _, p := range Pages {
+	for _, p := range Pages() {
 		seen["title."+p] = true
 	}
-	for _, r := range Roles {
+	for _, r := range Roles() {
 		seen["role."+r] = true
 	}
-	for _, k := range units.Kinds {
+	for _, k := range units.Kinds() {
 		seen["kind."+k] = true
 	}
 	var keys []string
@@ -117,7 +117,7 @@ func TestRender(t *testing.T) {
 		viewer *Viewer
 	}
 	var cases []tc
-	for _, p := range Pages {
+	for _, p := range Pages() {
 		cases = append(cases, tc{page: p}, tc{page: p, viewer: citizen})
 		if strings.HasPrefix(p, "admin_") {
 			cases = append(cases, tc{page: p, viewer: admin})
@@ -578,7 +578,7 @@ func TestEditAccountForm(t *testing.T) {
 			if !strings.Contains(out, `id="edit-password-hint">`+tr("users.new_password_hint")+`<`) {
 				t.Error("the password hint does not say that empty keeps the password")
 			}
-			for _, role := range Roles {
+			for _, role := range Roles() {
 				if !strings.Contains(out, `<option value="`+role+`">`+tr("role."+role)+`</option>`) {
 					t.Errorf("role select lacks %s", role)
 				}

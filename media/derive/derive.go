@@ -46,7 +46,9 @@ const (
 func ThumbName(width int) string { return "thumb-" + strconv.Itoa(width) + ".jpg" }
 
 // ImageWidths are the thumbnail widths of an image (never wider than the image itself).
-var ImageWidths = []int{160, 480, 1200}
+func ImageWidths() []int {
+	return []int{160, 480, 1200}
+}
 
 const (
 	thumbWidth  = 480  // the one thumbnail of video, audio and PDF
@@ -145,14 +147,14 @@ func images(ctx context.Context, src, demuxer, outDir string) ([]string, error) 
 	var graph strings.Builder
 	// Transparent parts show white (JPEG has no alpha; otherwise their hidden colour shows).
 	fmt.Fprintf(&graph, "color=white[bg];[bg][0:v:0]scale2ref[bg][img];"+
-		"[bg][img]overlay=shortest=1:format=auto,split=%d", len(ImageWidths))
-	for i := range ImageWidths {
+		"[bg][img]overlay=shortest=1:format=auto,split=%d", len(ImageWidths()))
+	for i := range ImageWidths() {
 		fmt.Fprintf(&graph, "[s%d]", i)
 	}
 	args := ffmpeg.Args()
 	args = append(args, inputArgs(demuxer, src)...)
 	var names, outs []string
-	for i, w := range ImageWidths {
+	for i, w := range ImageWidths() {
 		fmt.Fprintf(&graph, ";[s%d]%s[o%d]", i, fitWidth(w), i)
 		names = append(names, ThumbName(w))
 		outs = append(outs, jpegOut(fmt.Sprintf("[o%d]", i), filepath.Join(outDir, ThumbName(w)))...)
