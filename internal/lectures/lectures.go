@@ -1,6 +1,7 @@
 // Package lectures owns the live public lectures (云讲座 / 公益大讲堂): a talk by a lecturer for
 // a unit, announced ahead, streamed live (WHIP in, WHEP out, see media/ and internal/liveroom)
-// and kept as a replay item of the library.
+// and kept as a replay item of the library. This package is the record only; package
+// liveroom holds the shared state while a lecture is on, package live one node's media side.
 //
 // A lecture goes scheduled → live → ended → replay_ready, or scheduled → cancelled. Each
 // lecture is a JSON document in MinIO (records/lectures/<id>.json) written with ETags like

@@ -1,6 +1,11 @@
 // Package live runs live lectures: it checks who may publish and watch, hands the SDP to the
 // SFU, keeps the lecture's state and the live room's viewer count in step with the SFU's
 // sessions, and turns the recording into a replay when the lecture ends.
+//
+// Three packages share live lectures, each with one job: lectures owns the lecture record
+// (schedule, state, stream key) in MinIO; liveroom owns what every node shares in Redis
+// while a lecture is on (viewers, chat); live, this package, is one node's running side:
+// the media sessions (media/sfu), the origin keys, drain, recording and replay.
 package live
 
 import (

@@ -14,10 +14,10 @@ import (
 // A live lecture has one origin node: the node its publisher is connected to. The origin
 // keeps two Redis keys per lecture while the publisher is there:
 //
-//	P live:origin:<lecture>  node name, TTL Origins.TTL      the node is alive and has it
-//	P live:seen:<lecture>    unix ms of its last packet, 1 h  when media last came
+//	P origin:<lecture>       node name, TTL Origins.TTL      the node is alive and has it
+//	P origin:seen:<lecture>  unix ms of its last packet, 1 h  when media last came
 //
-// (P is the Redis key prefix.) A live lecture whose origin key is gone, or whose last
+// (P is the Redis key prefix; liveroom's keys are under P live:, so the two never meet.) A live lecture whose origin key is gone, or whose last
 // packet is older than staleAfter, lost its publisher: a node that crashed, or one that
 // drained for a deploy. Any node then accepts the publisher back (its encoder retries), and
 // if none comes within the grace period, Sweep ends the lecture at its last packet's time;
@@ -43,8 +43,8 @@ const staleAfter = 3 * refreshEvery
 // seenTTL keeps a lost lecture's last packet time long enough for any grace period.
 const seenTTL = time.Hour
 
-func (o Origins) key(lecture string) string  { return o.KeyPrefix + "live:origin:" + lecture }
-func (o Origins) seen(lecture string) string { return o.KeyPrefix + "live:seen:" + lecture }
+func (o Origins) key(lecture string) string  { return o.KeyPrefix + "origin:" + lecture }
+func (o Origins) seen(lecture string) string { return o.KeyPrefix + "origin:seen:" + lecture }
 
 func (o Origins) ttl() time.Duration {
 	if o.TTL <= 0 {

@@ -50,7 +50,7 @@ func TestSweepEndsLecturesOfLostNodes(t *testing.T) {
 	alive := goLive("仍在直播的讲座")
 	origins := live.Origins{RDB: core.Redis, KeyPrefix: cfg.Redis.KeyPrefix, Node: "node-b", TTL: time.Minute}
 	// Node a is still there for the second lecture.
-	if err := core.Redis.Set(ctx, cfg.Redis.KeyPrefix+"live:origin:"+alive.ID, "node-a", time.Minute).Err(); err != nil {
+	if err := core.Redis.Set(ctx, cfg.Redis.KeyPrefix+"origin:"+alive.ID, "node-a", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
 	svc := live.New(core.Lectures, core.Room, nil, live.Options{EndGrace: 50 * time.Millisecond, Origins: origins, Log: log})
@@ -105,10 +105,10 @@ func TestSweepEndsAtLastPacket(t *testing.T) {
 	// Node a last saw media 40 s ago and is gone; its origin key has not run out yet.
 	lastPacket := time.Now().Add(-40 * time.Second).Truncate(time.Second)
 	origins := live.Origins{RDB: core.Redis, KeyPrefix: cfg.Redis.KeyPrefix, Node: "node-b", TTL: time.Minute}
-	if err := core.Redis.Set(ctx, cfg.Redis.KeyPrefix+"live:origin:"+l.ID, "node-a", time.Minute).Err(); err != nil {
+	if err := core.Redis.Set(ctx, cfg.Redis.KeyPrefix+"origin:"+l.ID, "node-a", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := core.Redis.Set(ctx, cfg.Redis.KeyPrefix+"live:seen:"+l.ID, lastPacket.UnixMilli(), time.Hour).Err(); err != nil {
+	if err := core.Redis.Set(ctx, cfg.Redis.KeyPrefix+"origin:seen:"+l.ID, lastPacket.UnixMilli(), time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	svc := live.New(core.Lectures, core.Room, nil, live.Options{EndGrace: 10 * time.Second, Origins: origins, Log: log})

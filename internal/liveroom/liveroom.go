@@ -1,5 +1,6 @@
 // Package liveroom is the shared state of live lectures in Redis, correct with several server
-// nodes: who is watching (current, peak and total viewers) and the chat and Q&A.
+// nodes: who is watching (current, peak and total viewers) and the chat and Q&A. (The lecture
+// record is package lectures'; the node's media sessions are package live's.)
 //
 // Viewers: each node registers its viewer sessions in one sorted set per lecture, scored by
 // an expiry time that the node's heartbeat (Run) pushes forward every few seconds; the count
