@@ -14,30 +14,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/devservices"
-	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testservices"
 	"github.com/shizuishan/culturecloud/search"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testservices.Main(m) }
 
 type env struct {
-	cfg    *config.Config
+	svc    testservices.Services
 	client *search.Client
 }
+
+// meiliTimeout is generous: with -race on two cores a Meilisearch answer can take seconds.
+const meiliTimeout = 10 * time.Second
 
 // newEnv connects to the shared Meilisearch with an index prefix of the test's own and sets
 // up the product's indexes.
 func newEnv(t *testing.T) env {
 	t.Helper()
-	stack := testenv.Shared(t)
-	cfg := testenv.Config(t, stack)
-	c := search.Connect(cfg.Meilisearch.URL, cfg.Meilisearch.MasterKey.Reveal(), cfg.Meilisearch.IndexPrefix, cfg.Meilisearch.Timeout)
+	stack := testservices.Shared(t)
+	svc := testservices.For(t, stack)
+	c := search.Connect(svc.MeiliURL, testservices.MeiliKey, svc.IndexPrefix, meiliTimeout)
 	if err := c.Setup(t.Context(), search.Indexes()); err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
-	return env{cfg: cfg, client: c}
+	return env{svc: svc, client: c}
 }
 
 // upsert adds docs to the accounts index and waits until they are searchable.
@@ -83,11 +85,11 @@ func account(name, display, role, unit string) search.AccountDoc {
 // settings reads an index's settings over plain HTTP, independent of the client under test.
 func (e env) settings(t *testing.T, uid string) map[string]any {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, e.cfg.Meilisearch.URL+"/indexes/"+uid+"/settings", nil)
+	req, err := http.NewRequest(http.MethodGet, e.svc.MeiliURL+"/indexes/"+uid+"/settings", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+e.cfg.Meilisearch.MasterKey.Reveal())
+	req.Header.Set("Authorization", "Bearer "+testservices.MeiliKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET settings: %v", err)
@@ -117,7 +119,7 @@ func strs(v any) []string {
 func TestSetup(t *testing.T) {
 	e := newEnv(t)
 	uid := e.client.UID(search.AccountsIndex)
-	if uid != e.cfg.Meilisearch.IndexPrefix+"accounts" {
+	if uid != e.svc.IndexPrefix+"accounts" {
 		t.Fatalf("UID = %q, want the prefix and accounts", uid)
 	}
 	check := func(t *testing.T) {
@@ -508,7 +510,7 @@ func TestUnavailable(t *testing.T) {
 
 func TestWrongAPIKey(t *testing.T) {
 	e := newEnv(t)
-	c := search.Connect(e.cfg.Meilisearch.URL, "wrong-key-0123456789abcdef", e.cfg.Meilisearch.IndexPrefix, e.cfg.Meilisearch.Timeout)
+	c := search.Connect(e.svc.MeiliURL, "wrong-key-0123456789abcdef", e.svc.IndexPrefix, meiliTimeout)
 	_, err := c.Search(t.Context(), search.AccountsIndex, search.Query{Text: "x"})
 	if !errors.Is(err, search.ErrUnavailable) {
 		t.Errorf("Search with a wrong key: err = %v, want search.ErrUnavailable", err)

@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,4 +89,36 @@ func TestNoExportedMutableGlobals(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLibrariesStandAlone: media/ and search/ are libraries: their code imports nothing of
+// internal/, and their tests link only the leaf that starts the real services, not the product.
+func TestLibrariesStandAlone(t *testing.T) {
+	allowedInTests := map[string]bool{
+		"github.com/shizuishan/culturecloud/internal/testservices": true,
+		"github.com/shizuishan/culturecloud/internal/devservices":  true,
+	}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		allow map[string]bool
+	}{
+		{"code", []string{"list", "-deps", "./media/...", "./search/..."}, nil},
+		{"tests", []string{"list", "-deps", "-test", "./media/...", "./search/..."}, allowedInTests},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.CommandContext(t.Context(), "go", tc.args...)
+			cmd.Dir = root(t)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go %s: %v", strings.Join(tc.args, " "), err)
+			}
+			for pkg := range strings.Lines(string(out)) {
+				pkg = strings.TrimSpace(pkg)
+				if strings.HasPrefix(pkg, "github.com/shizuishan/culturecloud/internal/") && !tc.allow[pkg] {
+					t.Errorf("media/ or search/ %s link %s", tc.name, pkg)
+				}
+			}
+		})
+	}
 }

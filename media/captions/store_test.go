@@ -8,25 +8,25 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testservices"
 	"github.com/shizuishan/culturecloud/media/captions"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testservices.Main(m) }
 
 func TestStoreOnRealMinIO(t *testing.T) {
-	cfg := testenv.Config(t, testenv.Shared(t))
-	c, err := minio.New(cfg.MinIO.Endpoint, &minio.Options{
-		Creds: credentials.NewStaticV4(cfg.MinIO.AccessKey, cfg.MinIO.SecretKey.Reveal(), ""),
+	svc := testservices.For(t, testservices.Shared(t))
+	c, err := minio.New(svc.MinIOEndpoint, &minio.Options{
+		Creds: credentials.NewStaticV4(testservices.MinIOUser, testservices.MinIOPassword, ""),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := c.MakeBucket(ctx, cfg.MinIO.Bucket, minio.MakeBucketOptions{}); err != nil {
+	if err := c.MakeBucket(ctx, svc.Bucket, minio.MakeBucketOptions{}); err != nil {
 		t.Fatalf("make bucket: %v", err)
 	}
-	s := captions.NewStore(c, cfg.MinIO.Bucket)
+	s := captions.NewStore(c, svc.Bucket)
 	key := "media/item-1/" + "ab" + "/captions-zh.vtt"
 	if _, err := s.Get(ctx, key); !errors.Is(err, captions.ErrNotFound) {
 		t.Fatalf("Get before Put: %v, want ErrNotFound", err)
@@ -40,11 +40,11 @@ func TestStoreOnRealMinIO(t *testing.T) {
 			t.Fatalf("Get = %q, %v; want %q", got, err, body)
 		}
 	}
-	info, err := c.StatObject(ctx, cfg.MinIO.Bucket, key, minio.StatObjectOptions{})
+	info, err := c.StatObject(ctx, svc.Bucket, key, minio.StatObjectOptions{})
 	if err != nil || info.ContentType != captions.ContentType {
 		t.Fatalf("stored as %q (%v)", info.ContentType, err)
 	}
-	broken := captions.NewStore(c, "no-such-bucket-"+cfg.MinIO.Bucket)
+	broken := captions.NewStore(c, "no-such-bucket-"+svc.Bucket)
 	if err := broken.Put(ctx, key, []byte("WEBVTT\n")); !errors.Is(err, captions.ErrUnavailable) {
 		t.Fatalf("Put to a missing bucket: %v", err)
 	}

@@ -16,37 +16,37 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/pion/rtp"
 
-	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testservices"
 	"github.com/shizuishan/culturecloud/media/record"
 	"github.com/shizuishan/culturecloud/media/transcode"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testservices.Main(m) }
 
 // newStorage makes a bucket of the test's own on the shared real MinIO.
 func newStorage(tb testing.TB) record.Storage {
 	tb.Helper()
 	needTools(tb)
-	stack := testenv.Shared(tb)
-	cfg := testenv.Config(tb, stack)
-	c, err := minio.New(cfg.MinIO.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.MinIO.AccessKey, cfg.MinIO.SecretKey.Reveal(), ""),
+	stack := testservices.Shared(tb)
+	svc := testservices.For(tb, stack)
+	c, err := minio.New(svc.MinIOEndpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(testservices.MinIOUser, testservices.MinIOPassword, ""),
 		Secure: false,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := c.MakeBucket(context.Background(), cfg.MinIO.Bucket, minio.MakeBucketOptions{}); err != nil {
+	if err := c.MakeBucket(context.Background(), svc.Bucket, minio.MakeBucketOptions{}); err != nil {
 		tb.Fatalf("make bucket: %v", err)
 	}
-	return record.Storage{Client: c, Bucket: cfg.MinIO.Bucket, TempDir: tb.TempDir()}
+	return record.Storage{Client: c, Bucket: svc.Bucket, TempDir: tb.TempDir()}
 }
 
 func needTools(tb testing.TB) {
 	tb.Helper()
 	for _, tool := range []string{"ffmpeg", "ffprobe"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			testenv.Unavailable(tb, err)
+			testservices.Unavailable(tb, err)
 		}
 	}
 }

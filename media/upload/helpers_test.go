@@ -12,11 +12,11 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testservices"
 	"github.com/shizuishan/culturecloud/media/upload"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testservices.Main(m) }
 
 const mib = 1 << 20
 
@@ -29,25 +29,25 @@ type env struct {
 
 func newEnv(tb testing.TB, opts upload.Options) *env {
 	tb.Helper()
-	stack := testenv.Shared(tb)
-	cfg := testenv.Config(tb, stack)
-	c, err := minio.New(cfg.MinIO.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.MinIO.AccessKey, cfg.MinIO.SecretKey.Reveal(), ""),
+	stack := testservices.Shared(tb)
+	svc := testservices.For(tb, stack)
+	c, err := minio.New(svc.MinIOEndpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(testservices.MinIOUser, testservices.MinIOPassword, ""),
 		Secure: false,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := c.MakeBucket(ctx, cfg.MinIO.Bucket, minio.MakeBucketOptions{}); err != nil {
+	if err := c.MakeBucket(ctx, svc.Bucket, minio.MakeBucketOptions{}); err != nil {
 		tb.Fatalf("make bucket: %v", err)
 	}
-	if err := c.EnableVersioning(ctx, cfg.MinIO.Bucket); err != nil {
+	if err := c.EnableVersioning(ctx, svc.Bucket); err != nil {
 		tb.Fatalf("enable versioning: %v", err)
 	}
-	opts.Bucket = cfg.MinIO.Bucket
+	opts.Bucket = svc.Bucket
 	core := &minio.Core{Client: c}
-	return &env{core: core, bucket: cfg.MinIO.Bucket, m: upload.New(core, opts)}
+	return &env{core: core, bucket: svc.Bucket, m: upload.New(core, opts)}
 }
 
 // httpClient plays the browser: it talks to MinIO with presigned URLs only.
