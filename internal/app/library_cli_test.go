@@ -13,7 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 var (
@@ -79,7 +79,7 @@ func TestReindexWhileSearching(t *testing.T) {
 	defer core.Close()
 	const n = 40
 	publishItems(t, core, n)
-	eventuallyApp(t, func() bool { total, err := searchTotal(srv.URL); return err == nil && total == n })
+	testwait.Until(t, "every published item searchable", func() bool { total, err := searchTotal(srv.URL); return err == nil && total == n })
 
 	stop := make(chan struct{})
 	var searches, bad atomic.Int64
@@ -179,16 +179,3 @@ func TestImportCommand(t *testing.T) {
 		t.Fatalf("re-run: exit %d\n%s", code, out)
 	}
 }
-
-func eventuallyApp(t *testing.T, ok func() bool) {
-	t.Helper()
-	for range 200 {
-		if ok() {
-			return
-		}
-		testenvSleep()
-	}
-	t.Fatal("condition not met within 20s")
-}
-
-func testenvSleep() { time.Sleep(100 * time.Millisecond) }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // syncBuffer is a log destination safe for the supervisor's goroutines.
@@ -56,17 +58,6 @@ func redisStack(t *testing.T) (*Stack, *syncBuffer) {
 	return s, logs
 }
 
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within a minute", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func ready(s *Stack, name string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -81,7 +72,7 @@ func TestStackRestartsAServiceThatDied(t *testing.T) {
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "restarted", func() bool { return s.Restarts("redis") == 1 && ready(s, "redis") })
+	testwait.Until(t, "restarted", func() bool { return s.Restarts("redis") == 1 && ready(s, "redis") })
 	if pid := s.Pid("redis"); pid == 0 || pid == first {
 		t.Fatalf("pid after the restart = %d (was %d)", pid, first)
 	}

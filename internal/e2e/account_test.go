@@ -11,6 +11,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/mail/mailtest"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestForgottenPasswordInBrowser: from the sign-in page a citizen asks for a link, opens the
@@ -36,7 +37,7 @@ func TestForgottenPasswordInBrowser(t *testing.T) {
 	)
 	link := regexp.MustCompile(`http://\S+/password-reset/new#token=[A-Za-z0-9_-]+`)
 	var url string
-	eventually(t, "the reset mail", 45*time.Second, func() bool {
+	testwait.Within(t, "the reset mail", 45*time.Second, func() bool {
 		for _, m := range relay.Messages() {
 			if m.To == "zhaomin@example.org" {
 				url = link.FindString(m.Body)

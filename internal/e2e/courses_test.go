@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/media/upload"
 )
 
@@ -139,19 +140,6 @@ func (u *apiUser) want(status int, method, path string, body, into any, headers 
 	return h
 }
 
-// eventually retries check until it passes. The bound only stops a test that would never
-// pass on a slow machine; it measures nothing.
-func eventually(t *testing.T, what string, within time.Duration, check func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !check() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within %s", what, within)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 // createLecturer creates a lecturer of 大武口区文化馆 through the API, as the admin, and
 // returns the admin, who reviews what the lecturer submits.
 func createLecturer(t *testing.T, base string) *apiUser {
@@ -234,7 +222,7 @@ func (u *apiUser) lessonItem(title, file string) lessonFile {
 		} `json:"result"`
 	}
 	u.want(http.StatusAccepted, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": sess.ID}, &job)
-	eventually(u.t, "the attach job finishes", 45*time.Second, func() bool {
+	testwait.Within(u.t, "the attach job finishes", 45*time.Second, func() bool {
 		u.want(http.StatusOK, "GET", "/api/v1/jobs/"+job.ID, nil, &job)
 		return job.State == "done" || job.State == "failed"
 	})
@@ -253,7 +241,7 @@ func (u *apiUser) waitTranscoded(f lessonFile) {
 			Error string `json:"error"`
 		} `json:"files"`
 	}
-	eventually(u.t, "the lesson video is transcoded", 3*time.Minute, func() bool {
+	testwait.Within(u.t, "the lesson video is transcoded", 3*time.Minute, func() bool {
 		u.want(http.StatusOK, "GET", "/api/v1/items/"+f.Item+"/media", nil, &media)
 		st := media.Files[f.Path].State
 		return st == "done" || st == "failed"
@@ -486,7 +474,7 @@ func TestLessonPlaysToEndAndResumes(t *testing.T) {
 	if d := mediaNumber(t, ctx, "duration"); d < 5 || d > 7 {
 		t.Errorf("lesson 1 lasts %.2fs in the player, want about 6s", d)
 	}
-	eventually(t, "the server records lesson 1 as completed", 45*time.Second, func() bool {
+	testwait.Within(t, "the server records lesson 1 as completed", 45*time.Second, func() bool {
 		return learner.progress(course).Lessons["0"].CompletedAt != ""
 	})
 	waitJS(t, ctx, "the end panel shows", `!document.getElementById('lesson-end').hidden`, 45*time.Second)
@@ -526,7 +514,7 @@ func TestLessonPlaysToEndAndResumes(t *testing.T) {
 	})()`))
 	waitJS(t, ctx, "the player says it paused", `document.getElementById('player-status').textContent === '已暂停'`, 10*time.Second)
 	var saved float64
-	eventually(t, "the position is saved on pause", 45*time.Second, func() bool {
+	testwait.Within(t, "the position is saved on pause", 45*time.Second, func() bool {
 		saved = learner.progress(course).Lessons["1"].Position
 		return math.Abs(saved-pausedAt) < 1
 	})
@@ -792,14 +780,14 @@ func TestLessonKeyboardAndSettings(t *testing.T) {
 	if st := playerStatus(t, ctx); st != fmt.Sprintf("清晰度：%dp", height) {
 		t.Errorf("after choosing %dp the status says %q", height, st)
 	}
-	eventually(t, fmt.Sprintf("hls.js plays level %d", want), 45*time.Second, func() bool { return hlsCurrentLevel(t, ctx) == want })
+	testwait.Within(t, fmt.Sprintf("hls.js plays level %d", want), 45*time.Second, func() bool { return hlsCurrentLevel(t, ctx) == want })
 	waitJS(t, ctx, fmt.Sprintf("the picture is %dp", height), fmt.Sprintf(`document.getElementById('lesson-media').videoHeight === %d`, height), 45*time.Second)
 	if got := hlsCurrentLevel(t, ctx); got != want {
 		t.Errorf("hls.currentLevel %d after choosing level %d", got, want)
 	}
 	do(t, ctx, "pause", chromedp.Evaluate[chromedp.Void](`document.getElementById('lesson-media').pause()`))
 	// The keys' seeks and the pause were saved.
-	eventually(t, "the position is saved", 45*time.Second, func() bool { return learner.progress(course).Lessons["0"].Position > 0 })
+	testwait.Within(t, "the position is saved", 45*time.Second, func() bool { return learner.progress(course).Lessons["0"].Position > 0 })
 }
 
 // TestLecturerBuildsCourse: a lecturer creates a course in the console, uploads two lesson

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // liveBrowser starts Debian's Chromium like newBrowser, with the flags live media needs in
@@ -203,7 +204,7 @@ func TestLiveLectureInBrowsers(t *testing.T) {
 	waitFor(t, lec, "the studio is live", `document.getElementById('studio').getAttribute('data-live') === '1'`, studioState, 45*time.Second)
 	codec := get(t, lec, "codec", chromedp.AttributeValue(chromedp.ID("studio"), "data-codec"))
 	t.Logf("the browser publishes %s", codec.Value)
-	eventually(t, "the lecture goes live", 30*time.Second, func() bool {
+	testwait.Within(t, "the lecture goes live", 30*time.Second, func() bool {
 		api.want(http.StatusOK, "GET", "/api/v1/lectures/"+id, nil, &got)
 		return got.State == "live"
 	})

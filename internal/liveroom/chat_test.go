@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/liveroom"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/internal/validate"
 )
 
@@ -197,7 +198,7 @@ func TestMute(t *testing.T) {
 	if err := r.Mute(t.Context(), lec, citizen.ID, 300*time.Millisecond, mod); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a short mute ends", func() (bool, string) {
+	testwait.UntilState(t, "a short mute ends", func() (bool, string) {
 		_, err := r.Post(t.Context(), lec, citizen, liveroom.Chat, "又来了")
 		return err == nil, fmt.Sprint(err)
 	})

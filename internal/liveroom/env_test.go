@@ -55,23 +55,6 @@ func deletePrefix(ctx context.Context, rdb *redis.Client, prefix string) {
 	}
 }
 
-// eventually polls cond until it holds, failing the test after 20 s; the bound is generous
-// because a loaded CI machine may stall, and the test never asserts on speed.
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok, got := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %s after 20s", what, got)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // receive takes the next event from ch, failing the test when none comes.
 func receive(t *testing.T, ch <-chan liveroom.Event) liveroom.Event {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/liveroom"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 func join(t *testing.T, r *liveroom.Room, lecture, session, viewer string) liveroom.Stats {
@@ -96,7 +97,7 @@ func TestViewersOfStoppedNodeExpire(t *testing.T) {
 	if n := count(t, a, lec); n != 5 {
 		t.Fatalf("Count = %d, want 5", n)
 	}
-	eventually(t, "the stopped node's sessions expire", func() (bool, string) {
+	testwait.UntilState(t, "the stopped node's sessions expire", func() (bool, string) {
 		n := count(t, a, lec)
 		return n == 2, fmt.Sprintf("%d viewers", n)
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -83,18 +84,6 @@ func (l *journal) count(id string) int {
 	return n
 }
 
-// eventually polls cond until it holds or waitFor passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", waitFor, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // consume runs Consume in the background until the test ends, and checks it returns.
 func consume(t *testing.T, box *outbox.Outbox, group, consumer string, h outbox.Handler) {
 	t.Helper()
@@ -155,8 +144,8 @@ func TestDeliversEachEventOnce(t *testing.T) {
 	if err := e.box.Append(ctx, late); err != nil {
 		t.Fatalf("Append: %v", err)
 	}
-	eventually(t, "all events handled", func() bool { return len(got.all()) >= len(want) })
-	eventually(t, "nothing pending", func() bool { return e.pending(t, "indexer") == 0 })
+	testwait.Until(t, "all events handled", func() bool { return len(got.all()) >= len(want) })
+	testwait.Until(t, "nothing pending", func() bool { return e.pending(t, "indexer") == 0 })
 
 	var evs []outbox.Event
 	for _, h := range got.all() {
@@ -179,7 +168,7 @@ func TestNotifiers(t *testing.T) {
 	e.box.FileAdded(ctx, "item-7", library.File{Path: "files/scan.tif", Name: "scan.tif"})
 	var got journal
 	consume(t, e.box, "indexer", "c1", func(_ context.Context, ev outbox.Event) error { got.add("c1", ev); return nil })
-	eventually(t, "three events handled", func() bool { return len(got.all()) >= 3 })
+	testwait.Until(t, "three events handled", func() bool { return len(got.all()) >= 3 })
 	var evs []outbox.Event
 	for _, h := range got.all() {
 		evs = append(evs, h.ev)
@@ -220,8 +209,8 @@ func TestRetry(t *testing.T) {
 	if err := e.box.Append(ctx, outbox.Event{Kind: "account", ID: "steady"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the retried event delivered a second time", func() bool { return got.count("flaky") >= 2 })
-	eventually(t, "nothing pending", func() bool { return e.pending(t, "indexer") == 0 })
+	testwait.Until(t, "the retried event delivered a second time", func() bool { return got.count("flaky") >= 2 })
+	testwait.Until(t, "nothing pending", func() bool { return e.pending(t, "indexer") == 0 })
 
 	var times []time.Time
 	for _, h := range got.all() {
@@ -259,17 +248,17 @@ func TestDeadLetter(t *testing.T) {
 	if err := e.box.Append(ctx, outbox.Event{Kind: "account", ID: "poison"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the poison event parked", func() bool { return len(e.dead(t)) == 1 })
+	testwait.Until(t, "the poison event parked", func() bool { return len(e.dead(t)) == 1 })
 	d := e.dead(t)[0].Values
 	if d["kind"] != "account" || d["id"] != "poison" || d["error"] != "document rejected: bad id" {
 		t.Errorf("dead letter = %v, want kind account, id poison and the handler's error", d)
 	}
 	// It is acknowledged, so it can never come back; a later event passes it by.
-	eventually(t, "nothing pending", func() bool { return e.pending(t, "indexer") == 0 })
+	testwait.Until(t, "nothing pending", func() bool { return e.pending(t, "indexer") == 0 })
 	if err := e.box.Append(ctx, outbox.Event{Kind: "account", ID: "marker"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the marker handled", func() bool { return got.count("marker") == 1 })
+	testwait.Until(t, "the marker handled", func() bool { return got.count("marker") == 1 })
 	if n := got.count("poison"); n != 1 {
 		t.Errorf("the poison event was handled %d times, want 1", n)
 	}
@@ -285,7 +274,7 @@ func TestDeadLetterKeepsRef(t *testing.T) {
 	if err := e.box.Append(t.Context(), outbox.Event{Kind: "derive", ID: "item-9", Ref: "files/broken.tif"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the event parked", func() bool { return len(e.dead(t)) == 1 })
+	testwait.Until(t, "the event parked", func() bool { return len(e.dead(t)) == 1 })
 	if d := e.dead(t)[0].Values; d["ref"] != "files/broken.tif" {
 		t.Errorf("dead letter = %v, want ref files/broken.tif", d)
 	}
@@ -327,8 +316,8 @@ func TestTwoConsumersSplitEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "all events handled", func() bool { return len(got.all()) >= n })
-	eventually(t, "nothing pending", func() bool { return e.pending(t, "indexer") == 0 })
+	testwait.Until(t, "all events handled", func() bool { return len(got.all()) >= n })
+	testwait.Until(t, "nothing pending", func() bool { return e.pending(t, "indexer") == 0 })
 
 	per := map[string]int{}
 	times := map[string]int{}
@@ -362,7 +351,7 @@ func TestSeparateGroupsEachGetEverything(t *testing.T) {
 	var got journal
 	consume(t, e.box, "indexer", "c", func(_ context.Context, ev outbox.Event) error { got.add("indexer", ev); return nil })
 	consume(t, e.box, "audit", "c", func(_ context.Context, ev outbox.Event) error { got.add("audit", ev); return nil })
-	eventually(t, "both groups handle all", func() bool { return len(got.all()) >= 6 })
+	testwait.Until(t, "both groups handle all", func() bool { return len(got.all()) >= 6 })
 	per := map[string][]string{}
 	for _, h := range got.all() {
 		per[h.consumer] = append(per[h.consumer], h.ev.ID)
@@ -441,7 +430,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	if err := box.Append(ctx, outbox.Event{Kind: "account", ID: "before"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the first event handled", func() bool { return got.count("before") == 1 })
+	testwait.Until(t, "the first event handled", func() bool { return got.count("before") == 1 })
 
 	stack.Kill("redis")
 	err := box.Append(ctx, outbox.Event{Kind: "account", ID: "lost"})
@@ -455,9 +444,9 @@ func TestRedisDownAndBack(t *testing.T) {
 	if err := stack.Start(startCtx, "redis"); err != nil {
 		t.Fatalf("restart redis: %v", err)
 	}
-	eventually(t, "Append to work again", func() bool {
+	testwait.Until(t, "Append to work again", func() bool {
 		return box.Append(ctx, outbox.Event{Kind: "account", ID: "after"}) == nil
 	})
 	// The consumer survived the outage and picks up the new event.
-	eventually(t, "the event after the outage handled", func() bool { return got.count("after") >= 1 })
+	testwait.Until(t, "the event after the outage handled", func() bool { return got.count("after") >= 1 })
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestNotifiersSpoolWhileRedisDown: every kind of record event written while Redis is down
@@ -69,7 +70,7 @@ func TestNotifiersSpoolWhileRedisDown(t *testing.T) {
 	t.Cleanup(func() { stop(); <-drained })
 	var got journal
 	consume(t, box, "indexer", "c1", func(_ context.Context, ev outbox.Event) error { got.add("c1", ev); return nil })
-	eventually(t, "every spooled event handled", func() bool { return len(got.all()) >= len(want) })
+	testwait.Until(t, "every spooled event handled", func() bool { return len(got.all()) >= len(want) })
 	var evs []outbox.Event
 	for _, h := range got.all() {
 		evs = append(evs, h.ev)
@@ -77,7 +78,7 @@ func TestNotifiersSpoolWhileRedisDown(t *testing.T) {
 	if !slices.Equal(evs, want) {
 		t.Errorf("events = %+v, want %+v (in the order written)", evs, want)
 	}
-	eventually(t, "the spool is empty", func() bool {
+	testwait.Until(t, "the spool is empty", func() bool {
 		keys, err := docs.List(ctx, outbox.SpoolPrefix)
 		return err == nil && len(keys) == 0
 	})

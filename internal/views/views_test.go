@@ -18,6 +18,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/devservices"
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/internal/views"
 )
 
@@ -565,7 +566,7 @@ func TestRecordOnceCountsOncePerViewerEver(t *testing.T) {
 	// An ordinary view counts again once the window is over: wait for that, then report the
 	// completion again.
 	record(t, c, "lesson:crs-a.0", "c:learner-one-0001", now)
-	eventually(t, "the dedupe window ends", func() bool { return record(t, c, "lesson:crs-a.0", "c:learner-one-0001", now) })
+	testwait.Until(t, "the dedupe window ends", func() bool { return record(t, c, "lesson:crs-a.0", "c:learner-one-0001", now) })
 	if once("completion:crs-a.0", "c:learner-one-0001") {
 		t.Fatal("a completion reported again after the window counted twice")
 	}
@@ -575,17 +576,5 @@ func TestRecordOnceCountsOncePerViewerEver(t *testing.T) {
 	}
 	if st[0].Total != 2 || st[0].Unique != 2 || st[1].Total != 1 {
 		t.Fatalf("completions %+v, want 2 and 1", st)
-	}
-}
-
-// eventually polls check until it passes; the bound only stops a test that would never pass.
-func eventually(t *testing.T, what string, check func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !check() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within 30s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
