@@ -390,6 +390,53 @@ func (s *Service) Stop(session string) error {
 	return err
 }
 
+// owned checks that session is a live session of lecture, a publisher's or a viewer's as
+// publisher says; sfu.ErrNoSession when it is not, so that the key or URL of one lecture
+// never reaches another lecture's sessions.
+func (s *Service) owned(lecture, session string, publisher bool) error {
+	room, isPublisher, err := s.sfu.SessionRoom(session)
+	if err != nil || room != lecture || isPublisher != publisher {
+		return sfu.ErrNoSession
+	}
+	return nil
+}
+
+// StopSession ends lecture's publisher session (publisher) or viewer session.
+func (s *Service) StopSession(lecture, session string, publisher bool) error {
+	if err := s.owned(lecture, session, publisher); err != nil {
+		return err
+	}
+	return s.Stop(session)
+}
+
+// Trickle passes ICE candidates (an RFC 8840 fragment) to lecture's session.
+func (s *Service) Trickle(lecture, session string, publisher bool, fragment string) error {
+	if err := s.owned(lecture, session, publisher); err != nil {
+		return err
+	}
+	return s.sfu.Trickle(session, fragment)
+}
+
+// ViewerStats describes lecture's viewer session.
+func (s *Service) ViewerStats(lecture, session string) (sfu.ViewerStats, error) {
+	if err := s.owned(lecture, session, false); err != nil {
+		return sfu.ViewerStats{}, err
+	}
+	return s.sfu.ViewerStats(session)
+}
+
+// SetLayer pins the simulcast layer of lecture's viewer session ("" releases it), and
+// describes the session after.
+func (s *Service) SetLayer(lecture, session, layer string) (sfu.ViewerStats, error) {
+	if err := s.owned(lecture, session, false); err != nil {
+		return sfu.ViewerStats{}, err
+	}
+	if err := s.sfu.SetLayer(session, layer); err != nil {
+		return sfu.ViewerStats{}, err
+	}
+	return s.sfu.ViewerStats(session)
+}
+
 // EndLecture ends a live lecture on purpose (the lecturer pressed "end" in the studio): its
 // publisher, if connected to this node, is ended, and the lecture ends at once instead of
 // after the grace period that covers a dropped connection or an encoder restart.
