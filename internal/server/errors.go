@@ -40,6 +40,15 @@ func (s *Server) abortWith(c *gin.Context, d problem.Details) {
 	c.Abort()
 }
 
+// fieldErrors are the problems of each field, in the caller's language.
+func fieldErrors(l i18n.Lang, errs validate.Errors) []problem.FieldError {
+	out := make([]problem.FieldError, 0, len(errs))
+	for _, v := range errs {
+		out = append(out, problem.FieldError{Field: v.Field, Code: v.Code, Message: i18n.T(l, "field."+v.Code, v.Args...)})
+	}
+	return out
+}
+
 // fail translates a domain or dependency error into the answer a client can act on.
 func (s *Server) fail(c *gin.Context, err error) {
 	l := lang(c)
@@ -50,9 +59,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		s.abortWith(c, decodeProblem(l, derr))
 	case errors.As(err, &verrs):
 		d := problem.New(l, problem.Validation)
-		for _, v := range verrs {
-			d.Errors = append(d.Errors, problem.FieldError{Field: v.Field, Code: v.Code, Message: i18n.T(l, "field."+v.Code, v.Args...)})
-		}
+		d.Errors = fieldErrors(l, verrs)
 		s.abortWith(c, d)
 	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound), errors.Is(err, library.ErrNotFound),
 		errors.Is(err, collections.ErrNotFound), errors.Is(err, courses.ErrNotFound), errors.Is(err, lectures.ErrNotFound):

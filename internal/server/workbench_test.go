@@ -1,0 +1,109 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+type staffListJSON struct {
+	Hits []struct {
+		ID       string `json:"id"`
+		Unit     string `json:"unit"`
+		Editable bool   `json:"editable"`
+	} `json:"hits"`
+}
+
+func (c *client) staffList(query url.Values) staffListJSON {
+	c.t.Helper()
+	var res staffListJSON
+	c.want(http.StatusOK, "GET", "/api/v1/staff/items?"+query.Encode(), nil).json(c.t, &res)
+	return res
+}
+
+func (r staffListJSON) ids() map[string]bool {
+	out := map[string]bool{}
+	for _, h := range r.Hits {
+		out[h.ID] = true
+	}
+	return out
+}
+
+func TestStaffListFilterValidation(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, _ := staffClients(t, srv)
+	for _, tc := range []struct{ query, field string }{
+		{"status=lost", "status"},
+		{"type=Painting", "type"},
+		{"theme=space", "theme"},
+		{"unit=atlantis", "unit"},
+		{"created_from=2026-13-01", "created_from"},
+		{"created_to=yesterday", "created_to"},
+		{"updated_from=2026-03-02&updated_to=2026-03-01", "updated_to"},
+		{"page=0", "page"},
+		{"sort=random", "sort"},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			p := dwk.want(http.StatusBadRequest, "GET", "/api/v1/staff/items?"+tc.query, nil).problem(t)
+			errs, _ := p["errors"].([]any)
+			if len(errs) != 1 || errs[0].(map[string]any)["field"] != tc.field {
+				t.Fatalf("errors %v, want one on %s", p["errors"], tc.field)
+			}
+		})
+	}
+}
+
+func TestStaffListFilters(t *testing.T) {
+	srv := startServer(t)
+	admin, dwk, hn := staffClients(t, srv)
+	photo := dwk.createItem(sampleItem("矿区老照片", nil))
+	song := dwk.move(dwk.createItem(sampleItem("惠农花儿录音", map[string]any{"type": "Sound", "theme": "intangible"})), "in_review")
+	hnPublished := hn.publish(hn.createItem(sampleItem("惠农老街", map[string]any{"unit": "hn-library"})))
+	hnDraft := hn.createItem(sampleItem("惠农草稿", map[string]any{"unit": "hn-library"}))
+
+	eventually(t, "the staff index holds the four items", func() bool {
+		got := admin.staffList(url.Values{"per_page": {"100"}}).ids()
+		return got[photo.ID] && got[song.ID] && got[hnPublished.ID] && got[hnDraft.ID]
+	})
+	today := time.Now().In(time.FixedZone("CST", 8*3600))
+	day := func(offset int) string { return today.AddDate(0, 0, offset).Format("2006-01-02") }
+	for _, tc := range []struct {
+		name   string
+		who    *client
+		query  url.Values
+		want   []string
+		absent []string
+	}{
+		{"type", dwk, url.Values{"type": {"Sound"}}, []string{song.ID}, []string{photo.ID}},
+		{"theme", dwk, url.Values{"theme": {"migrant"}}, []string{photo.ID}, []string{song.ID}},
+		{"status", dwk, url.Values{"status": {"in_review"}}, []string{song.ID}, []string{photo.ID}},
+		{"text and status", dwk, url.Values{"q": {"老照片"}, "status": {"draft"}}, []string{photo.ID}, []string{song.ID}},
+		{"own unit only by default", dwk, url.Values{}, []string{photo.ID, song.ID}, []string{hnPublished.ID, hnDraft.ID}},
+		{"another unit: published only", dwk, url.Values{"unit": {"hn"}}, []string{hnPublished.ID}, []string{hnDraft.ID, photo.ID}},
+		{"admin: every status", admin, url.Values{"unit": {"hn"}}, []string{hnPublished.ID, hnDraft.ID}, []string{photo.ID}},
+		{"created in range", dwk, url.Values{"created_from": {day(-1)}, "created_to": {day(1)}}, []string{photo.ID, song.ID}, nil},
+		{"created before", dwk, url.Values{"created_to": {day(-2)}}, nil, []string{photo.ID, song.ID}},
+		{"updated after", dwk, url.Values{"updated_from": {day(2)}}, nil, []string{photo.ID, song.ID}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.who.staffList(tc.query)
+			got := res.ids()
+			for _, id := range tc.want {
+				if !got[id] {
+					t.Errorf("%s missing from %v", id, got)
+				}
+			}
+			for _, id := range tc.absent {
+				if got[id] {
+					t.Errorf("%s listed in %v", id, got)
+				}
+			}
+			for _, h := range res.Hits {
+				if mine := h.Unit == "dwk-library"; tc.who == dwk && h.Editable != mine {
+					t.Errorf("%s of %s: editable %v for dwk's librarian", h.ID, h.Unit, h.Editable)
+				}
+			}
+		})
+	}
+}
