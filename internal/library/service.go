@@ -78,6 +78,32 @@ func CanSee(actor accounts.Account, it Item, tree *units.Tree) bool {
 	return it.Status == Published || CanEdit(actor, it.Unit, tree)
 }
 
+// UnitError refuses a member of staff a change to an item of a unit outside theirs, and
+// says which unit: staff may know that the item exists. The public is told nothing
+// (ErrNotFound for an unpublished item).
+type UnitError struct{ Unit units.Unit }
+
+func (e *UnitError) Error() string { return "the item belongs to unit " + e.Unit.ID }
+
+// Is makes a UnitError an ErrForbidden to whoever does not need the unit.
+func (e *UnitError) Is(target error) bool { return target == ErrForbidden }
+
+// Refusal is the answer to an actor who may not change it.
+func Refusal(actor accounts.Account, it Item, tree *units.Tree) error {
+	switch actor.Role {
+	case accounts.Admin, accounts.Librarian, accounts.Lecturer:
+		u, ok := tree.Get(it.Unit)
+		if !ok {
+			u = units.Unit{ID: it.Unit, NameZH: it.Unit, NameEN: it.Unit}
+		}
+		return &UnitError{Unit: u}
+	}
+	if it.Status != Published {
+		return ErrNotFound // unpublished items stay unguessable
+	}
+	return ErrForbidden
+}
+
 func newID() string { return ids.New("szm") }
 
 func (s *Service) tree(ctx context.Context) (*units.Tree, error) {
@@ -165,10 +191,7 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifVersio
 		return Item{}, err
 	}
 	if !CanEdit(actor, it.Unit, tree) {
-		if it.Status != Published {
-			return Item{}, ErrNotFound // unpublished items stay unguessable
-		}
-		return Item{}, ErrForbidden
+		return Item{}, Refusal(actor, it, tree)
 	}
 	rev, err := change(&it, tree)
 	if err != nil {

@@ -40,6 +40,14 @@ func (s *Server) abortWith(c *gin.Context, d problem.Details) {
 	c.Abort()
 }
 
+// unitName is the unit's display name in l.
+func unitName(l i18n.Lang, u units.Unit) string {
+	if l == i18n.EN && u.NameEN != "" || u.NameZH == "" {
+		return u.NameEN
+	}
+	return u.NameZH
+}
+
 // fieldErrors are the problems of each field, in the caller's language.
 func fieldErrors(l i18n.Lang, errs validate.Errors) []problem.FieldError {
 	out := make([]problem.FieldError, 0, len(errs))
@@ -54,7 +62,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 	l := lang(c)
 	var verrs validate.Errors
 	var derr *decodeError
+	var unitErr *library.UnitError
 	switch {
+	case errors.As(err, &unitErr):
+		s.abortWith(c, problem.New(l, problem.OtherUnit, unitName(l, unitErr.Unit)))
 	case errors.As(err, &derr):
 		s.abortWith(c, decodeProblem(l, derr))
 	case errors.As(err, &verrs):

@@ -47,7 +47,8 @@ func (s *Server) searchItems(c *gin.Context) {
 }
 
 // itemForReader loads an item and checks that the caller may see it: anyone a published
-// item, staff who may edit it every state. Others get 404, so drafts stay unguessable.
+// item, staff who may edit it every state. Other staff are told whose it is (403); anyone
+// else gets 404, so drafts stay unguessable.
 func (s *Server) itemForReader(c *gin.Context, id string) (library.Item, *principal, bool) {
 	it, err := s.Library.Get(c.Request.Context(), id)
 	if err != nil {
@@ -71,6 +72,8 @@ func (s *Server) itemForReader(c *gin.Context, id string) (library.Item, *princi
 		if library.CanEdit(p.account, it.Unit, &tree) {
 			return it, p, true
 		}
+		s.fail(c, library.Refusal(p.account, it, &tree)) // staff learn whose it is, others nothing
+		return library.Item{}, nil, false
 	}
 	s.abort(c, problem.NotFound)
 	return library.Item{}, nil, false
@@ -184,7 +187,8 @@ func (s *Server) restoreItem(c *gin.Context) {
 	s.respondItem(c, it, err)
 }
 
-// staffItem checks that the signed-in caller may edit the item; it answers 404 otherwise.
+// staffItem checks that the signed-in caller may edit the item; it answers 403 naming the
+// item's unit otherwise.
 func (s *Server) staffItem(c *gin.Context) (library.Item, bool) {
 	it, err := s.Library.Get(c.Request.Context(), c.Param("id"))
 	if err != nil {
@@ -197,7 +201,7 @@ func (s *Server) staffItem(c *gin.Context) (library.Item, bool) {
 		return library.Item{}, false
 	}
 	if !library.CanEdit(caller(c).account, it.Unit, &tree) {
-		s.abort(c, problem.NotFound)
+		s.fail(c, library.Refusal(caller(c).account, it, &tree))
 		return library.Item{}, false
 	}
 	return it, true

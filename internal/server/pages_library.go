@@ -93,13 +93,10 @@ func webTerms(list []library.Term) []web.Term {
 
 func unitLabel(lang i18n.Lang, tree *units.Tree, id string) string {
 	u, ok := tree.Get(id)
-	switch {
-	case !ok:
+	if !ok {
 		return id
-	case lang == i18n.EN && u.NameEN != "" || u.NameZH == "":
-		return u.NameEN
 	}
-	return u.NameZH
+	return unitName(lang, u)
 }
 
 // homeData is the library's part of the home page: themes, trending and latest items.
@@ -449,6 +446,10 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 	}
 	staff := p != nil && err == nil && library.CanEdit(p.account, it.Unit, &tree)
 	if it.Status != library.Published && !staff {
+		if p != nil && err == nil {
+			s.refusePage(c, p, library.Refusal(p.account, it, &tree))
+			return
+		}
 		s.render(c, http.StatusNotFound, "notfound", p)
 		return
 	}
@@ -500,7 +501,7 @@ func (s *Server) consoleHomePage(c *gin.Context) {
 }
 
 // consoleItemPage is the metadata form of a new item (/console/items/new) or of one the
-// librarian may edit; items of other units are 404.
+// librarian may edit; for items of other units it says whose they are (403).
 func (s *Server) consoleItemPage(c *gin.Context) {
 	p, ok := s.staffPage(c)
 	if !ok {
@@ -518,8 +519,12 @@ func (s *Server) consoleItemPage(c *gin.Context) {
 	d := &web.ItemData{Form: web.ItemForm{Unit: p.account.Unit, Language: "zh"}}
 	if id := c.Param("id"); id != "" {
 		it, err := s.Library.Get(ctx, id)
-		if errors.Is(err, library.ErrNotFound) || err == nil && !library.CanEdit(p.account, it.Unit, &tree) {
+		if errors.Is(err, library.ErrNotFound) {
 			s.render(c, http.StatusNotFound, "notfound", p)
+			return
+		}
+		if err == nil && !library.CanEdit(p.account, it.Unit, &tree) {
+			s.refusePage(c, p, library.Refusal(p.account, it, &tree))
 			return
 		}
 		if err != nil {
@@ -535,6 +540,18 @@ func (s *Server) consoleItemPage(c *gin.Context) {
 	d.Vocab = web.Vocab{Themes: webTerms(v.Themes), Types: webTerms(v.Types), Licences: webTerms(v.Licences), Languages: webTerms(v.Languages)}
 	d.UnitOptions = unitOptions(l, &tree, p.account)
 	s.renderData(c, http.StatusOK, "console_item", p, d)
+}
+
+// refusePage answers a page for an item the viewer may not edit: staff learn whose it is
+// (403), anyone else finds nothing (404).
+func (s *Server) refusePage(c *gin.Context, p *principal, err error) {
+	var unitErr *library.UnitError
+	if !errors.As(err, &unitErr) {
+		s.render(c, http.StatusNotFound, "notfound", p)
+		return
+	}
+	l := lang(c)
+	s.renderData(c, http.StatusForbidden, "error", p, i18n.T(l, "problem.other_unit.detail", unitName(l, unitErr.Unit)))
 }
 
 // unitOptions are the units an account may file things under (id, path of names), sorted.

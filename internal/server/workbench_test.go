@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -106,4 +107,46 @@ func TestStaffListFilters(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Staff who open another unit's item learn whose it is (403 naming the unit); the public and
+// citizens still find nothing where the item is unpublished.
+func TestOtherUnitsItemNamesItsUnit(t *testing.T) {
+	srv := startServer(t)
+	admin, dwk, hn := staffClients(t, srv)
+	draft := hn.createItem(sampleItem("惠农区草稿", map[string]any{"unit": "hn"}))
+	published := hn.publish(hn.createItem(sampleItem("惠农区老照片", map[string]any{"unit": "hn"})))
+	dwk.lang = "en"
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		headers      []string
+	}{
+		{"GET", "/api/v1/items/" + draft.ID, nil, nil},
+		{"GET", "/api/v1/items/" + draft.ID + "/history", nil, nil},
+		{"PUT", "/api/v1/items/" + draft.ID, sampleItem("改名", map[string]any{"unit": "hn"}), []string{"If-Match", `"` + draft.Version + `"`}},
+		{"POST", "/api/v1/items/" + draft.ID + "/status", map[string]any{"status": "in_review"}, []string{"If-Match", `"` + draft.Version + `"`}},
+		{"POST", "/api/v1/items/" + published.ID + "/status", map[string]any{"status": "withdrawn"}, []string{"If-Match", `"` + published.Version + `"`}},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			p := dwk.want(http.StatusForbidden, tc.method, tc.path, tc.body, tc.headers...).problem(t)
+			if p["detail"] != "This item belongs to Huinong District; you cannot edit it." || p["type"] != "/problems/other_unit" {
+				t.Fatalf("problem %v", p)
+			}
+		})
+	}
+	dwk.lang = ""
+	page := dwk.want(http.StatusForbidden, "GET", "/console/items/"+draft.ID, nil)
+	if !strings.Contains(string(page.body), "此条目属于惠农区，您不能编辑它") {
+		t.Fatalf("console page does not say whose the item is: %s", page.body)
+	}
+
+	anon := newClient(t, srv.URL)
+	anon.want(http.StatusNotFound, "GET", "/api/v1/items/"+draft.ID, nil).problem(t)
+	anon.want(http.StatusNotFound, "GET", "/memory/items/"+draft.ID, nil)
+	citizen := newClient(t, srv.URL)
+	admin.want(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"name": "reader.wang", "password": "Reader-Wang-92",
+		"display_name": "王读者", "role": "citizen"})
+	citizen.login("reader.wang", "Reader-Wang-92")
+	citizen.want(http.StatusNotFound, "GET", "/api/v1/items/"+draft.ID, nil).problem(t)
 }
