@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -138,4 +139,67 @@ func (s *Server) failQuery(c *gin.Context, errs validate.Errors) {
 	d := problem.New(lang(c), problem.BadQuery)
 	d.Errors = fieldErrors(lang(c), errs)
 	s.abortWith(c, d)
+}
+
+type batchStatusRequest struct {
+	Status library.Status `json:"status"`
+	IDs    []string       `json:"ids"`
+}
+
+// batchOutcome is what became of one item of a bulk status change.
+type batchOutcome struct {
+	ID      string           `json:"id"`
+	Outcome string           `json:"outcome"` // moved or refused
+	Status  library.Status   `json:"status,omitempty"`
+	Version string           `json:"version,omitempty"`
+	Problem *problem.Details `json:"problem,omitempty"` // why it was refused
+}
+
+// moveItems moves each named item as moveItem would (the same domain method, rights and
+// review rules, item by item) and answers what became of each: one refusal refuses that item
+// alone. The head version is moved, as the console shows it; nothing else of it changes.
+func (s *Server) moveItems(c *gin.Context) {
+	var req batchStatusRequest
+	if !s.decode(c, &req) {
+		return
+	}
+	var errs validate.Errors
+	switch req.Status {
+	case library.Draft, library.InReview, library.Published, library.Withdrawn:
+	default:
+		errs.Add("status", "transition")
+	}
+	seen := map[string]bool{}
+	switch limit := s.Config.Library.MaxBatch; {
+	case len(req.IDs) == 0:
+		errs.Add("ids", "required")
+	case len(req.IDs) > limit:
+		errs.Add("ids", "too_many", limit)
+	}
+	for i, id := range req.IDs {
+		if seen[id] {
+			errs.Add("ids["+strconv.Itoa(i)+"]", "duplicate")
+		}
+		seen[id] = true
+	}
+	if err := errs.Err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	actor := caller(c).account
+	out := make([]batchOutcome, 0, len(req.IDs))
+	moved := 0
+	for _, id := range req.IDs {
+		it, err := s.Library.Move(c.Request.Context(), actor, id, "", req.Status)
+		if err != nil {
+			d := s.problemFor(c, err)
+			out = append(out, batchOutcome{ID: id, Outcome: "refused", Problem: &d})
+			continue
+		}
+		s.published.forget(it.ID)
+		moved++
+		out = append(out, batchOutcome{ID: id, Outcome: "moved", Status: it.Status, Version: it.Version})
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"results": out, "moved": moved, "refused": len(out) - moved})
 }

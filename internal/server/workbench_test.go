@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -149,4 +150,84 @@ func TestOtherUnitsItemNamesItsUnit(t *testing.T) {
 		"display_name": "王读者", "role": "citizen"})
 	citizen.login("reader.wang", "Reader-Wang-92")
 	citizen.want(http.StatusNotFound, "GET", "/api/v1/items/"+draft.ID, nil).problem(t)
+}
+
+type batchJSON struct {
+	Results []struct {
+		ID      string         `json:"id"`
+		Outcome string         `json:"outcome"`
+		Status  string         `json:"status"`
+		Version string         `json:"version"`
+		Problem map[string]any `json:"problem"`
+	} `json:"results"`
+	Moved   int `json:"moved"`
+	Refused int `json:"refused"`
+}
+
+func TestBulkStatusChange(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, hn := staffClients(t, srv)
+	a := dwk.createItem(sampleItem("石炭井老照片甲", nil))
+	b := dwk.createItem(sampleItem("石炭井老照片乙", nil))
+	theirs := hn.createItem(sampleItem("惠农区的草稿", map[string]any{"unit": "hn-library"}))
+
+	var res batchJSON
+	dwk.want(http.StatusOK, "POST", "/api/v1/items/status", map[string]any{"status": "in_review",
+		"ids": []string{a.ID, theirs.ID, b.ID, "szm-nothere00"}}).json(t, &res)
+	want := []struct{ id, outcome, problem string }{
+		{a.ID, "moved", ""}, {theirs.ID, "refused", "/problems/other_unit"}, {b.ID, "moved", ""}, {"szm-nothere00", "refused", "/problems/not_found"},
+	}
+	if len(res.Results) != len(want) || res.Moved != 2 || res.Refused != 2 {
+		t.Fatalf("results %+v", res)
+	}
+	for i, w := range want {
+		got := res.Results[i]
+		if got.ID != w.id || got.Outcome != w.outcome || w.problem != "" && got.Problem["type"] != w.problem {
+			t.Errorf("result %d: %+v, want %+v", i, got, w)
+		}
+		if w.outcome == "moved" && got.Status != "in_review" {
+			t.Errorf("%s moved to %q", got.ID, got.Status)
+		}
+	}
+	if d, _ := res.Results[1].Problem["detail"].(string); !strings.Contains(d, "惠农区图书馆") {
+		t.Errorf("refusal does not name the unit: %v", res.Results[1].Problem)
+	}
+	if got := hn.current(theirs.ID); got.Status != "draft" {
+		t.Fatalf("the refused item moved to %s", got.Status)
+	}
+
+	// 先审后发 holds per item: nobody publishes by a bulk move, their own work or not.
+	dwk.want(http.StatusOK, "POST", "/api/v1/items/status", map[string]any{"status": "published", "ids": []string{a.ID}}).json(t, &res)
+	if res.Results[0].Outcome != "refused" || res.Results[0].Problem["type"] != "/problems/review_required" {
+		t.Fatalf("bulk publish: %+v", res.Results)
+	}
+	dwk.reviewer.approve("items", dwk.current(a.ID))
+	dwk.want(http.StatusOK, "POST", "/api/v1/items/status", map[string]any{"status": "withdrawn", "ids": []string{a.ID, b.ID}}).json(t, &res)
+	if res.Results[0].Outcome != "moved" || res.Results[0].Status != "withdrawn" || res.Results[1].Outcome != "refused" ||
+		res.Results[1].Problem["type"] != "/problems/validation" {
+		t.Fatalf("bulk withdraw: %+v", res.Results)
+	}
+
+	many := make([]string, 101)
+	for i := range many {
+		many[i] = fmt.Sprintf("szm-many%05d", i)
+	}
+	for _, tc := range []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"no ids", map[string]any{"status": "in_review", "ids": []string{}}, "ids"},
+		{"more than max_batch", map[string]any{"status": "in_review", "ids": many}, "ids"},
+		{"an id twice", map[string]any{"status": "in_review", "ids": []string{a.ID, a.ID}}, "ids[1]"},
+		{"unknown status", map[string]any{"status": "gone", "ids": []string{a.ID}}, "status"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := dwk.want(http.StatusUnprocessableEntity, "POST", "/api/v1/items/status", tc.body).problem(t)
+			errs, _ := p["errors"].([]any)
+			if len(errs) != 1 || errs[0].(map[string]any)["field"] != tc.field {
+				t.Fatalf("errors %v, want one on %s", p["errors"], tc.field)
+			}
+		})
+	}
 }
