@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -236,6 +237,9 @@ func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifVers
 		if len(changed) == 0 {
 			return revision{}, validate.Errors{{Field: "title", Code: "unchanged"}}
 		}
+		if f.Type != it.Type {
+			it.TypeGuessed = false // chosen by hand: the files no longer decide it
+		}
 		it.Fields = f
 		if it.Status == InReview {
 			it.Review.Recall() // reviewers approved other metadata
@@ -248,6 +252,11 @@ func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifVers
 // unless the item's unit has the review policy none.
 func (s *Service) Move(ctx context.Context, actor accounts.Account, id, ifVersion string, to Status) (Item, error) {
 	return s.edit(ctx, actor, id, ifVersion, func(it *Item, tree *units.Tree) (revision, error) {
+		if to == InReview {
+			if err := it.readyForReview(); err != nil {
+				return revision{}, err
+			}
+		}
 		msg, err := it.flow().Move(actor.Name, to, tree.ReviewPolicy(it.Unit), s.now().UTC().Truncate(time.Second))
 		return revision{message: msg}, err
 	})
@@ -307,10 +316,9 @@ func (s *Service) AddFile(ctx context.Context, actor accounts.Account, id, ifVer
 		logical := uniquePath(it.Files, "files/"+up.SafeName)
 		added = File{Path: logical, Name: up.Name, Size: up.Size, MediaType: up.MediaType, SHA256: up.SHA256, SHA512: up.SHA512,
 			Upload: up.ID}
-		it.Files = append(it.Files, added)
-		if it.Format == "" {
-			it.Format = up.MediaType
-		}
+		before := it.Files
+		it.Files = append(slices.Clip(it.Files), added)
+		it.followFiles(before)
 		return revision{message: "file added: " + up.Name, put: []ocfl.Content{{Logical: logical, FromKey: up.Key, Size: up.Size,
 			SHA512: up.SHA512, SHA256: up.SHA256, Type: up.MediaType}}}, nil
 	})
@@ -333,7 +341,9 @@ func (s *Service) RemoveFile(ctx context.Context, actor accounts.Account, id, if
 	return s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (revision, error) {
 		for i, f := range it.Files {
 			if f.Path == path {
-				it.Files = append(it.Files[:i], it.Files[i+1:]...)
+				before := it.Files
+				it.Files = slices.Delete(slices.Clone(it.Files), i, i+1)
+				it.followFiles(before)
 				return revision{message: "file removed: " + f.Name, remove: []string{path}}, nil
 			}
 		}

@@ -99,12 +99,25 @@ func (s *Server) getItem(c *gin.Context) {
 	c.JSON(http.StatusOK, it)
 }
 
+// createItemRequest is a new item's fields; from_file makes it a draft for dropped files,
+// named and typed after the first (see library.Service.CreateFromFile).
+type createItemRequest struct {
+	library.Fields
+	FromFile *library.FileDraft `json:"from_file,omitempty"`
+}
+
 func (s *Server) createItem(c *gin.Context) {
-	var f library.Fields
-	if !s.decode(c, &f) {
+	var req createItemRequest
+	if !s.decode(c, &req) {
 		return
 	}
-	it, err := s.Library.Create(c.Request.Context(), caller(c).account, f)
+	var it library.Item
+	var err error
+	if req.FromFile != nil {
+		it, err = s.Library.CreateFromFile(c.Request.Context(), caller(c).account, req.Fields, *req.FromFile)
+	} else {
+		it, err = s.Library.Create(c.Request.Context(), caller(c).account, req.Fields)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

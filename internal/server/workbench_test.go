@@ -231,3 +231,72 @@ func TestBulkStatusChange(t *testing.T) {
 		})
 	}
 }
+
+type draftJSON struct {
+	ID          string `json:"id"`
+	Version     string `json:"version"`
+	Status      string `json:"status"`
+	Title       string `json:"title"`
+	Type        string `json:"type"`
+	TypeGuessed bool   `json:"type_guessed"`
+	Format      string `json:"format"`
+	Licence     string `json:"licence"`
+	Unit        string `json:"unit"`
+	Files       []struct {
+		Path string `json:"path"`
+	} `json:"files"`
+}
+
+// Files dropped on "new item" make a draft named and typed after the first; the type and
+// format then follow the files in the library, until someone chooses a type.
+func TestDraftFromDroppedFiles(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, _ := staffClients(t, srv)
+	var d draftJSON
+	dwk.want(http.StatusCreated, "POST", "/api/v1/items", map[string]any{
+		"from_file": map[string]any{"name": "口述史_石炭井矿工.wav", "media_type": ""}}).json(t, &d)
+	if d.Status != "draft" || d.Title != "口述史 石炭井矿工" || d.Type != "Sound" || !d.TypeGuessed || d.Licence != "rights-unknown" || d.Unit != "dwk" {
+		t.Fatalf("draft from a file: %+v", d)
+	}
+	// Nothing to review yet: it has no theme.
+	p := dwk.want(http.StatusUnprocessableEntity, "POST", "/api/v1/items/"+d.ID+"/status", map[string]any{"status": "in_review"},
+		"If-Match", `"`+d.Version+`"`).problem(t)
+	if errs, _ := p["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["field"] != "theme" {
+		t.Fatalf("submitting a draft without theme: %v", p)
+	}
+
+	// The file that arrives is a picture: the guessed type and the format follow it.
+	dwk.attach(d.ID, dwk.uploadFile("口述史_石炭井矿工.png", pngBytes(2000)))
+	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+d.ID, nil).json(t, &d)
+	if d.Type != "StillImage" || d.Format != "image/png" || !d.TypeGuessed {
+		t.Fatalf("after the first file: %+v", d)
+	}
+	// Chosen by hand, the type stays; removing the file empties the format it gave.
+	dwk.want(http.StatusOK, "PUT", "/api/v1/items/"+d.ID, map[string]any{"title": d.Title, "type": "Text", "theme": "industrial",
+		"unit": "dwk", "licence": "rights-unknown", "format": d.Format}, "If-Match", `"`+d.Version+`"`).json(t, &d)
+	r := dwk.want(http.StatusOK, "DELETE", "/api/v1/items/"+d.ID+"/files/"+d.Files[0].Path, nil, "If-Match", `"`+d.Version+`"`)
+	d = draftJSON{}
+	r.json(t, &d)
+	if d.Type != "Text" || d.TypeGuessed || d.Format != "" {
+		t.Fatalf("after choosing a type and removing the file: %+v", d)
+	}
+
+	// Bad drops: a name that makes no title, a file of no known type, another unit.
+	for _, tc := range []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"no title", map[string]any{"from_file": map[string]any{"name": " ", "media_type": "image/png"}}, "title"},
+		{"no type", map[string]any{"from_file": map[string]any{"name": "数据.bin", "media_type": "application/octet-stream"}}, "type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := dwk.want(http.StatusUnprocessableEntity, "POST", "/api/v1/items", tc.body).problem(t)
+			if errs, _ := p["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["field"] != tc.field {
+				t.Fatalf("errors %v, want one on %s", p["errors"], tc.field)
+			}
+		})
+	}
+	dwk.want(http.StatusForbidden, "POST", "/api/v1/items", map[string]any{"unit": "hn",
+		"from_file": map[string]any{"name": "a.png", "media_type": "image/png"}}).problem(t)
+}
