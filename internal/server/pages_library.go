@@ -497,8 +497,27 @@ func (s *Server) consoleHomePage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.renderData(c, http.StatusOK, "console_home", p, nil)
+	ctx := c.Request.Context()
+	tree, _, err := s.Units.LoadUnits(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "console: units", "err", err)
+		s.render(c, http.StatusServiceUnavailable, "error", p)
+		return
+	}
+	v := s.Library.Vocabulary()
+	d := &web.ConsoleData{Filter: map[string]string{}, Types: webTerms(v.Types), Themes: webTerms(v.Themes),
+		// Every unit: other units' published items are listed too, read-only.
+		Units:    unitChoices(lang(c), &tree, func(units.Unit) bool { return true }),
+		Statuses: []string{string(library.Draft), string(library.InReview), string(library.Published), string(library.Withdrawn)}}
+	for _, k := range workbenchFilters {
+		d.Filter[k] = c.Query(k)
+	}
+	s.renderData(c, http.StatusOK, "console_home", p, d)
 }
+
+// workbenchFilters are the query parameters of the console's list, as GET /api/v1/staff/items
+// takes them.
+var workbenchFilters = []string{"q", "status", "type", "theme", "unit", "created_from", "created_to", "updated_from", "updated_to"}
 
 // consoleItemPage is the metadata form of a new item (/console/items/new) or of one the
 // librarian may edit; for items of other units it says whose they are (403).
@@ -556,9 +575,14 @@ func (s *Server) refusePage(c *gin.Context, p *principal, err error) {
 
 // unitOptions are the units an account may file things under (id, path of names), sorted.
 func unitOptions(l i18n.Lang, tree *units.Tree, a accounts.Account) []web.Param {
+	return unitChoices(l, tree, func(u units.Unit) bool { return a.Role == accounts.Admin || tree.Within(a.Unit, u.ID) })
+}
+
+// unitChoices are the units keep accepts (id, path of names), sorted by path.
+func unitChoices(l i18n.Lang, tree *units.Tree, keep func(units.Unit) bool) []web.Param {
 	var out []web.Param
 	for _, u := range tree.Units {
-		if a.Role != accounts.Admin && !tree.Within(a.Unit, u.ID) {
+		if !keep(u) {
 			continue
 		}
 		var names []string
