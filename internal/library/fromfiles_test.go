@@ -1,6 +1,10 @@
 package library
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 func TestTitleFromFileName(t *testing.T) {
 	for _, tc := range []struct{ name, want string }{
@@ -71,4 +75,21 @@ func TestTypeAndFormatFollowFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzTitleFromFileName: any name a browser sends makes a title that fits the field and
+// holds no folder.
+func FuzzTitleFromFileName(f *testing.F) {
+	for _, seed := range []string{"IMG_0012_大武口老街.jpg", `C:\a\b.tif`, "../../etc/passwd", "....", strings.Repeat("长", 300) + ".png", "\x00.png"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		title := TitleFromFileName(name)
+		if utf8.RuneCountInString(title) > maxTitle || strings.ContainsAny(title, `/\`) || strings.TrimSpace(title) != title {
+			t.Fatalf("TitleFromFileName(%q) = %q", name, title)
+		}
+		if utf8.ValidString(name) && !utf8.ValidString(title) {
+			t.Fatalf("TitleFromFileName(%q) = %q is not UTF-8", name, title)
+		}
+	})
 }
