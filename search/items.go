@@ -50,6 +50,7 @@ type ItemDoc struct {
 	HasMedia    bool     `json:"has_media"`
 	Licence     string   `json:"licence"`
 	PublishedAt int64    `json:"published_at"`
+	CreatedAt   int64    `json:"created_at,omitempty"`
 	UpdatedAt   int64    `json:"updated_at"`
 	Status      string   `json:"status,omitempty"`
 	Views       int64    `json:"views"`
@@ -95,7 +96,7 @@ func ItemsSettings(synonymGroups [][]string) meilisearch.Settings {
 
 func staffSettings(groups [][]string) meilisearch.Settings {
 	s := ItemsSettings(groups)
-	s.FilterableAttributes = append(s.FilterableAttributes, "status")
+	s.FilterableAttributes = append(s.FilterableAttributes, "status", "created_at", "updated_at")
 	s.SortableAttributes = append(s.SortableAttributes, "updated_at")
 	return s
 }
@@ -250,14 +251,49 @@ func (c *Client) SearchItems(ctx context.Context, q ItemQuery) (*ItemResults, er
 	return c.searchItems(ctx, ItemsIndex, q, nil)
 }
 
-// SearchStaffItems searches items of every status; status and unit ("" for all) narrow it.
-func (c *Client) SearchStaffItems(ctx context.Context, q ItemQuery, status, unit string) (*ItemResults, error) {
+// StaffFilter narrows the staff search; zero values leave a side open. Times are Unix
+// seconds, bounds inclusive.
+type StaffFilter struct {
+	Status string
+	// Unit: the item's unit or a unit above it ("": all units).
+	Unit string
+	// Published widens Unit to what a caller may see of other units' items: every published
+	// item under PublishedUnit ("": of every unit).
+	Published     bool
+	PublishedUnit string
+	CreatedFrom   int64
+	CreatedTo     int64
+	UpdatedFrom   int64
+	UpdatedTo     int64
+}
+
+// SearchStaffItems searches items of every status, narrowed by f.
+func (c *Client) SearchStaffItems(ctx context.Context, q ItemQuery, f StaffFilter) (*ItemResults, error) {
 	var extra []string
-	if status != "" {
-		extra = append(extra, Eq("status", status))
+	if f.Status != "" {
+		extra = append(extra, Eq("status", f.Status))
 	}
-	if unit != "" {
-		extra = append(extra, Eq("unit_path", unit))
+	var scope []string
+	if f.Unit != "" {
+		scope = append(scope, Eq("unit_path", f.Unit))
+	}
+	if f.Published {
+		pub := Eq("status", "published")
+		if f.PublishedUnit != "" {
+			pub = "(" + pub + " AND " + Eq("unit_path", f.PublishedUnit) + ")"
+		}
+		scope = append(scope, pub)
+	}
+	if len(scope) > 0 {
+		extra = append(extra, "("+strings.Join(scope, " OR ")+")")
+	}
+	for _, r := range []struct {
+		attr, op string
+		v        int64
+	}{{"created_at", ">=", f.CreatedFrom}, {"created_at", "<=", f.CreatedTo}, {"updated_at", ">=", f.UpdatedFrom}, {"updated_at", "<=", f.UpdatedTo}} {
+		if r.v != 0 {
+			extra = append(extra, r.attr+" "+r.op+" "+strconv.FormatInt(r.v, 10))
+		}
 	}
 	if q.Sort == "newest" {
 		q.Sort = "updated"
@@ -295,7 +331,7 @@ func (c *Client) searchItems(ctx context.Context, index string, q ItemQuery, ext
 // retrieved are the attributes a result shows: not the long helper fields made for matching.
 var retrieved = []string{"id", "title", "description", "creator", "subject", "tags", "place", "type", "theme", "unit",
 	"district", "decade", "year_from", "year_to", "period", "format", "has_media", "licence", "published_at",
-	"updated_at", "status", "views", "thumb"}
+	"created_at", "updated_at", "status", "views", "thumb"}
 
 // ItemsRequest is the Meilisearch request for q, with extra filter expressions ANDed. Every
 // filter value goes through Eq, so user input never shapes a filter expression.

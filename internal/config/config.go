@@ -137,6 +137,8 @@ type Library struct {
 	AbandonedUploadAge time.Duration `yaml:"abandoned_upload_age"`
 	MaintenanceEvery   time.Duration `yaml:"maintenance_every"`
 	TranscodePreset    string        `yaml:"transcode_preset"`
+	// MaxBatch is how many items one bulk status change may name.
+	MaxBatch int `yaml:"max_batch"`
 }
 
 // Learning is how much watching completes a lesson (see learning.Rules).
@@ -396,6 +398,7 @@ func (c *Config) Validate() error {
 		{"auth.bootstrap_admin_password", hidden(c.Auth.BootstrapAdminPassword), c.Auth.BootstrapAdmin == "" || len(c.Auth.BootstrapAdminPassword) >= 10, "at least 10 characters when auth.bootstrap_admin is set"},
 		{"library.max_upload_bytes", strconv.FormatInt(c.Library.MaxUploadBytes, 10), c.Library.MaxUploadBytes >= 1<<20 && c.Library.MaxUploadBytes <= 5<<40, "1048576 (1 MiB) to 5497558138880 (5 TiB)"},
 		{"library.max_open_uploads", strconv.Itoa(c.Library.MaxOpenUploads), c.Library.MaxOpenUploads >= 1, "at least 1"},
+		{"library.max_batch", strconv.Itoa(c.Library.MaxBatch), c.Library.MaxBatch >= 1 && c.Library.MaxBatch <= 1000, "1 to 1000"},
 		{"library.max_open_upload_bytes", strconv.FormatInt(c.Library.MaxOpenUploadBytes, 10), c.Library.MaxOpenUploadBytes >= c.Library.MaxUploadBytes, "at least library.max_upload_bytes"},
 		{"library.abandoned_upload_age", c.Library.AbandonedUploadAge.String(), c.Library.AbandonedUploadAge >= time.Hour, "at least 1h"},
 		{"library.transcode_preset", c.Library.TranscodePreset, oneOf(c.Library.TranscodePreset, "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"), "ultrafast, superfast, veryfast, faster, fast, medium or slow"},

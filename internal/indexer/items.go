@@ -227,7 +227,7 @@ func ItemDoc(it library.Item, tree *units.Tree, views int64) search.ItemDoc {
 	if it.PublishedAt != nil {
 		d.PublishedAt = it.PublishedAt.Unix()
 	}
-	d.UpdatedAt, d.Status = it.UpdatedAt.Unix(), string(it.Status)
+	d.CreatedAt, d.UpdatedAt, d.Status = it.CreatedAt.Unix(), it.UpdatedAt.Unix(), string(it.Status)
 	text := []string{it.Title, it.Place.Name}
 	text = append(text, it.Creator...)
 	text = append(text, it.Subject...)

@@ -37,10 +37,7 @@ func (s *Service) CheckEditable(ctx context.Context, actor accounts.Account, id 
 		return err
 	}
 	if !CanEdit(actor, it.Unit, tree) {
-		if it.Status != Published {
-			return ErrNotFound
-		}
-		return ErrForbidden
+		return Refusal(actor, it, tree)
 	}
 	return nil
 }

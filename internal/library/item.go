@@ -95,7 +95,10 @@ type Item struct {
 	ID     string `json:"id"`
 	Status Status `json:"status"`
 	Fields
-	Files       []File     `json:"files"`
+	Files []File `json:"files"`
+	// TypeGuessed: the type was taken from the first file and nobody has chosen one since;
+	// it follows the files as they change.
+	TypeGuessed bool       `json:"type_guessed,omitempty"`
 	PublishedAt *time.Time `json:"published_at,omitempty"`
 	// Review records who submitted the item, who approved it and why it was sent back.
 	Review    review.State `json:"review"`
@@ -180,6 +183,11 @@ func (f *Fields) Normalize() {
 // Validate checks the fields against the vocabularies and the unit tree; every problem is
 // reported with its field.
 func (f Fields) Validate(v *Vocabulary, tree *units.Tree, now time.Time) error {
+	return f.validate(v, tree, now, false)
+}
+
+// validate is Validate, with the theme optional for a draft made from files.
+func (f Fields) validate(v *Vocabulary, tree *units.Tree, now time.Time, themeOptional bool) error {
 	var errs validate.Errors
 	errs.Text("title", f.Title, true, 1, 200)
 	errs.Text("description", f.Description, false, 0, 20000)
@@ -228,7 +236,7 @@ func (f Fields) Validate(v *Vocabulary, tree *units.Tree, now time.Time) error {
 		}
 	}
 	vocab("type", f.Type, v.Types, true)
-	vocab("theme", f.Theme, v.Themes, true)
+	vocab("theme", f.Theme, v.Themes, !themeOptional)
 	vocab("licence", f.Licence, v.Licences, true)
 	vocab("language", f.Language, v.Languages, false)
 	if f.Unit == "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,6 +77,32 @@ func CanEdit(actor accounts.Account, unit string, tree *units.Tree) bool {
 // treats an item it may not see as one that does not exist.
 func CanSee(actor accounts.Account, it Item, tree *units.Tree) bool {
 	return it.Status == Published || CanEdit(actor, it.Unit, tree)
+}
+
+// UnitError refuses a member of staff a change to an item of a unit outside theirs, and
+// says which unit: staff may know that the item exists. The public is told nothing
+// (ErrNotFound for an unpublished item).
+type UnitError struct{ Unit units.Unit }
+
+func (e *UnitError) Error() string { return "the item belongs to unit " + e.Unit.ID }
+
+// Is makes a UnitError an ErrForbidden to whoever does not need the unit.
+func (e *UnitError) Is(target error) bool { return target == ErrForbidden }
+
+// Refusal is the answer to an actor who may not change it.
+func Refusal(actor accounts.Account, it Item, tree *units.Tree) error {
+	switch actor.Role {
+	case accounts.Admin, accounts.Librarian, accounts.Lecturer:
+		u, ok := tree.Get(it.Unit)
+		if !ok {
+			u = units.Unit{ID: it.Unit, NameZH: it.Unit, NameEN: it.Unit}
+		}
+		return &UnitError{Unit: u}
+	}
+	if it.Status != Published {
+		return ErrNotFound // unpublished items stay unguessable
+	}
+	return ErrForbidden
 }
 
 func newID() string { return ids.New("szm") }
@@ -165,10 +192,7 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifVersio
 		return Item{}, err
 	}
 	if !CanEdit(actor, it.Unit, tree) {
-		if it.Status != Published {
-			return Item{}, ErrNotFound // unpublished items stay unguessable
-		}
-		return Item{}, ErrForbidden
+		return Item{}, Refusal(actor, it, tree)
 	}
 	rev, err := change(&it, tree)
 	if err != nil {
@@ -213,6 +237,9 @@ func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifVers
 		if len(changed) == 0 {
 			return revision{}, validate.Errors{{Field: "title", Code: "unchanged"}}
 		}
+		if f.Type != it.Type {
+			it.TypeGuessed = false // chosen by hand: the files no longer decide it
+		}
 		it.Fields = f
 		if it.Status == InReview {
 			it.Review.Recall() // reviewers approved other metadata
@@ -225,6 +252,11 @@ func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifVers
 // unless the item's unit has the review policy none.
 func (s *Service) Move(ctx context.Context, actor accounts.Account, id, ifVersion string, to Status) (Item, error) {
 	return s.edit(ctx, actor, id, ifVersion, func(it *Item, tree *units.Tree) (revision, error) {
+		if to == InReview {
+			if err := it.readyForReview(); err != nil {
+				return revision{}, err
+			}
+		}
 		msg, err := it.flow().Move(actor.Name, to, tree.ReviewPolicy(it.Unit), s.now().UTC().Truncate(time.Second))
 		return revision{message: msg}, err
 	})
@@ -284,10 +316,9 @@ func (s *Service) AddFile(ctx context.Context, actor accounts.Account, id, ifVer
 		logical := uniquePath(it.Files, "files/"+up.SafeName)
 		added = File{Path: logical, Name: up.Name, Size: up.Size, MediaType: up.MediaType, SHA256: up.SHA256, SHA512: up.SHA512,
 			Upload: up.ID}
-		it.Files = append(it.Files, added)
-		if it.Format == "" {
-			it.Format = up.MediaType
-		}
+		before := it.Files
+		it.Files = append(slices.Clip(it.Files), added)
+		it.followFiles(before)
 		return revision{message: "file added: " + up.Name, put: []ocfl.Content{{Logical: logical, FromKey: up.Key, Size: up.Size,
 			SHA512: up.SHA512, SHA256: up.SHA256, Type: up.MediaType}}}, nil
 	})
@@ -310,7 +341,9 @@ func (s *Service) RemoveFile(ctx context.Context, actor accounts.Account, id, if
 	return s.edit(ctx, actor, id, ifVersion, func(it *Item, _ *units.Tree) (revision, error) {
 		for i, f := range it.Files {
 			if f.Path == path {
-				it.Files = append(it.Files[:i], it.Files[i+1:]...)
+				before := it.Files
+				it.Files = slices.Delete(slices.Clone(it.Files), i, i+1)
+				it.followFiles(before)
 				return revision{message: "file removed: " + f.Name, remove: []string{path}}, nil
 			}
 		}

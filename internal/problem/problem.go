@@ -17,17 +17,21 @@ const ContentType = "application/problem+json"
 type Kind string
 
 const (
-	BadRequest           Kind = "bad_request"
+	BadRequest Kind = "bad_request"
+	// BadQuery: query parameters (filters of a list) that are not valid; Errors names each.
+	BadQuery             Kind = "bad_query"
 	BodyTooLarge         Kind = "body_too_large"
 	UnsupportedMediaType Kind = "unsupported_media_type"
 	Validation           Kind = "validation"
 	Unauthorized         Kind = "unauthorized"
 	BadCredentials       Kind = "bad_credentials"
 	Forbidden            Kind = "forbidden"
-	CSRF                 Kind = "csrf"
-	NotFound             Kind = "not_found"
-	MethodNotAllowed     Kind = "method_not_allowed"
-	Conflict             Kind = "conflict"
+	// OtherUnit: a member of staff asked to change a record of a unit outside theirs.
+	OtherUnit        Kind = "other_unit"
+	CSRF             Kind = "csrf"
+	NotFound         Kind = "not_found"
+	MethodNotAllowed Kind = "method_not_allowed"
+	Conflict         Kind = "conflict"
 	// NotNow: a lecture cannot go live now (outside its go-live window, or not scheduled).
 	NotNow Kind = "not_now"
 	// PublisherLost: a live lecture's lecturer is gone for now; viewers wait for a return.
@@ -49,12 +53,14 @@ const (
 
 var statusOf = map[Kind]int{
 	BadRequest:           http.StatusBadRequest,
+	BadQuery:             http.StatusBadRequest,
 	BodyTooLarge:         http.StatusRequestEntityTooLarge,
 	UnsupportedMediaType: http.StatusUnsupportedMediaType,
 	Validation:           http.StatusUnprocessableEntity,
 	Unauthorized:         http.StatusUnauthorized,
 	BadCredentials:       http.StatusUnauthorized,
 	Forbidden:            http.StatusForbidden,
+	OtherUnit:            http.StatusForbidden,
 	CSRF:                 http.StatusForbidden,
 	NotFound:             http.StatusNotFound,
 	MethodNotAllowed:     http.StatusMethodNotAllowed,

@@ -129,9 +129,9 @@ func TestCaptionsUploadServeAndRefuse(t *testing.T) {
 	huge := append([]byte("WEBVTT\n\n00:01.000 --> 00:02.000\n"), bytes.Repeat([]byte("长"), 1<<20)...)
 	dwk.want(http.StatusRequestEntityTooLarge, "PUT", base+"zh", huge, vtt...).problem(t)
 
-	// Who may: staff of another district do not see the draft; citizens may not upload.
-	hn.want(http.StatusNotFound, "PUT", base+"zh", upload, vtt...)
-	hn.want(http.StatusNotFound, "GET", base+"zh", nil)
+	// Who may: staff of another district are told whose the draft is; citizens may not upload.
+	hn.want(http.StatusForbidden, "PUT", base+"zh", upload, vtt...)
+	hn.want(http.StatusForbidden, "GET", base+"zh", nil)
 	citizen := newClient(t, srv.URL)
 	citizen.want(http.StatusCreated, "POST", "/api/v1/auth/register", map[string]any{"name": "sha.hu", "display_name": "沙湖游客",
 		"password": "Sand-Lake-Reeds-2026"})

@@ -40,47 +40,69 @@ func (s *Server) abortWith(c *gin.Context, d problem.Details) {
 	c.Abort()
 }
 
+// unitName is the unit's display name in l.
+func unitName(l i18n.Lang, u units.Unit) string {
+	if l == i18n.EN && u.NameEN != "" || u.NameZH == "" {
+		return u.NameEN
+	}
+	return u.NameZH
+}
+
+// fieldErrors are the problems of each field, in the caller's language.
+func fieldErrors(l i18n.Lang, errs validate.Errors) []problem.FieldError {
+	out := make([]problem.FieldError, 0, len(errs))
+	for _, v := range errs {
+		out = append(out, problem.FieldError{Field: v.Field, Code: v.Code, Message: i18n.T(l, "field."+v.Code, v.Args...)})
+	}
+	return out
+}
+
 // fail translates a domain or dependency error into the answer a client can act on.
-func (s *Server) fail(c *gin.Context, err error) {
+func (s *Server) fail(c *gin.Context, err error) { s.abortWith(c, s.problemFor(c, err)) }
+
+// problemFor is the problem a domain or dependency error is to its caller (fail answers it;
+// a batch answers one per entry).
+func (s *Server) problemFor(c *gin.Context, err error) problem.Details {
 	l := lang(c)
 	var verrs validate.Errors
 	var derr *decodeError
+	var unitErr *library.UnitError
 	switch {
+	case errors.As(err, &unitErr):
+		return problem.New(l, problem.OtherUnit, unitName(l, unitErr.Unit))
 	case errors.As(err, &derr):
-		s.abortWith(c, decodeProblem(l, derr))
+		return decodeProblem(l, derr)
 	case errors.As(err, &verrs):
 		d := problem.New(l, problem.Validation)
-		for _, v := range verrs {
-			d.Errors = append(d.Errors, problem.FieldError{Field: v.Field, Code: v.Code, Message: i18n.T(l, "field."+v.Code, v.Args...)})
-		}
-		s.abortWith(c, d)
+		d.Errors = fieldErrors(l, verrs)
+		return d
 	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound), errors.Is(err, library.ErrNotFound),
 		errors.Is(err, collections.ErrNotFound), errors.Is(err, courses.ErrNotFound), errors.Is(err, lectures.ErrNotFound):
-		s.abort(c, problem.NotFound)
+		return problem.New(l, problem.NotFound)
 	case errors.Is(err, accounts.ErrExists):
-		s.abort(c, problem.Conflict, c.GetString(ctxConflictName))
+		return problem.New(l, problem.Conflict, c.GetString(ctxConflictName))
 	case errors.Is(err, accounts.ErrStale), errors.Is(err, units.ErrChanged), errors.Is(err, library.ErrStale),
 		errors.Is(err, collections.ErrStale), errors.Is(err, courses.ErrStale), errors.Is(err, lectures.ErrStale):
-		s.abort(c, problem.PreconditionFailed)
+		return problem.New(l, problem.PreconditionFailed)
 	case errors.Is(err, accounts.ErrForbidden), errors.Is(err, library.ErrForbidden), errors.Is(err, courses.ErrForbidden),
 		errors.Is(err, lectures.ErrForbidden):
-		s.abort(c, problem.Forbidden)
+		return problem.New(l, problem.Forbidden)
 	case errors.Is(err, review.ErrRequired):
-		s.abort(c, problem.ReviewRequired)
+		return problem.New(l, problem.ReviewRequired)
 	case errors.Is(err, review.ErrOwnWork):
-		s.abort(c, problem.ReviewOwnWork)
+		return problem.New(l, problem.ReviewOwnWork)
 	case errors.Is(err, review.ErrAlreadyApproved):
-		s.abort(c, problem.ReviewRepeated)
+		return problem.New(l, problem.ReviewRepeated)
 	case errors.Is(err, accounts.ErrBadCredentials):
-		s.abort(c, problem.BadCredentials)
+		return problem.New(l, problem.BadCredentials)
 	case errors.Is(err, accounts.ErrBusy):
 		d := problem.New(l, problem.Unavailable, "auth")
 		d.RetryAfter = s.Accounts.HashRetryAfter()
-		s.abortWith(c, d)
+		return d
 	case errors.Is(err, errUnavailableLive):
 		d := problem.New(l, problem.Unavailable, "live")
 		d.RetryAfter = 5
-		s.abortWith(c, d)
+		return d
 	case errors.Is(err, dep.ErrUnavailable), errors.Is(err, search.ErrUnavailable):
 		name := dep.Name(err)
 		if name == "" {
@@ -91,10 +113,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 		d := problem.New(l, problem.Unavailable, name)
 		d.Dependency = name
 		d.RetryAfter = 5
-		s.abortWith(c, d)
+		return d
 	default:
 		s.log.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", c.GetString(ctxRequestID))
-		s.abort(c, problem.Internal, c.GetString(ctxRequestID))
+		return problem.New(l, problem.Internal, c.GetString(ctxRequestID))
 	}
 }
 

@@ -9,8 +9,6 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/library"
-	"github.com/shizuishan/culturecloud/internal/validate"
-	"github.com/shizuishan/culturecloud/search"
 )
 
 type collectionItem struct {
@@ -138,35 +136,4 @@ func (s *Server) updateCollection(c *gin.Context) {
 	}
 	c.Header("ETag", quoteETag(col.Version))
 	c.JSON(http.StatusOK, col)
-}
-
-// staffItems lists items of every status for the console, within the caller's units.
-func (s *Server) staffItems(c *gin.Context) {
-	q, problems := search.ParseItemQuery(c.Query)
-	status := c.Query("status")
-	switch library.Status(status) {
-	case "", library.Draft, library.InReview, library.Published, library.Withdrawn:
-	default:
-		problems["status"] = "transition"
-	}
-	if len(problems) > 0 {
-		var errs validate.Errors
-		for field := range problems {
-			errs.Add(field, "range_any")
-		}
-		s.fail(c, errs)
-		return
-	}
-	actor := caller(c).account
-	unit := actor.Unit
-	if actor.Role == "admin" {
-		unit = ""
-	}
-	res, err := s.Search.SearchStaffItems(c.Request.Context(), q, status, unit)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, res)
 }

@@ -47,7 +47,8 @@ func (s *Server) searchItems(c *gin.Context) {
 }
 
 // itemForReader loads an item and checks that the caller may see it: anyone a published
-// item, staff who may edit it every state. Others get 404, so drafts stay unguessable.
+// item, staff who may edit it every state. Other staff are told whose it is (403); anyone
+// else gets 404, so drafts stay unguessable.
 func (s *Server) itemForReader(c *gin.Context, id string) (library.Item, *principal, bool) {
 	it, err := s.Library.Get(c.Request.Context(), id)
 	if err != nil {
@@ -71,6 +72,8 @@ func (s *Server) itemForReader(c *gin.Context, id string) (library.Item, *princi
 		if library.CanEdit(p.account, it.Unit, &tree) {
 			return it, p, true
 		}
+		s.fail(c, library.Refusal(p.account, it, &tree)) // staff learn whose it is, others nothing
+		return library.Item{}, nil, false
 	}
 	s.abort(c, problem.NotFound)
 	return library.Item{}, nil, false
@@ -96,12 +99,25 @@ func (s *Server) getItem(c *gin.Context) {
 	c.JSON(http.StatusOK, it)
 }
 
+// createItemRequest is a new item's fields; from_file makes it a draft for dropped files,
+// named and typed after the first (see library.Service.CreateFromFile).
+type createItemRequest struct {
+	library.Fields
+	FromFile *library.FileDraft `json:"from_file,omitempty"`
+}
+
 func (s *Server) createItem(c *gin.Context) {
-	var f library.Fields
-	if !s.decode(c, &f) {
+	var req createItemRequest
+	if !s.decode(c, &req) {
 		return
 	}
-	it, err := s.Library.Create(c.Request.Context(), caller(c).account, f)
+	var it library.Item
+	var err error
+	if req.FromFile != nil {
+		it, err = s.Library.CreateFromFile(c.Request.Context(), caller(c).account, req.Fields, *req.FromFile)
+	} else {
+		it, err = s.Library.Create(c.Request.Context(), caller(c).account, req.Fields)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -184,7 +200,8 @@ func (s *Server) restoreItem(c *gin.Context) {
 	s.respondItem(c, it, err)
 }
 
-// staffItem checks that the signed-in caller may edit the item; it answers 404 otherwise.
+// staffItem checks that the signed-in caller may edit the item; it answers 403 naming the
+// item's unit otherwise.
 func (s *Server) staffItem(c *gin.Context) (library.Item, bool) {
 	it, err := s.Library.Get(c.Request.Context(), c.Param("id"))
 	if err != nil {
@@ -197,7 +214,7 @@ func (s *Server) staffItem(c *gin.Context) (library.Item, bool) {
 		return library.Item{}, false
 	}
 	if !library.CanEdit(caller(c).account, it.Unit, &tree) {
-		s.abort(c, problem.NotFound)
+		s.fail(c, library.Refusal(caller(c).account, it, &tree))
 		return library.Item{}, false
 	}
 	return it, true

@@ -122,7 +122,8 @@ func (s *Server) queueItems(ctx context.Context, actor accounts.Account, tree *u
 		unit = ""
 	}
 	for _, status := range []library.Status{library.InReview, library.Draft} {
-		res, err := s.Search.SearchStaffItems(ctx, search.ItemQuery{Sort: "newest", Page: 1, PerPage: queueScan}, string(status), unit)
+		res, err := s.Search.SearchStaffItems(ctx, search.ItemQuery{Sort: "newest", Page: 1, PerPage: queueScan},
+			search.StaffFilter{Status: string(status), Unit: unit})
 		if err != nil {
 			return err
 		}

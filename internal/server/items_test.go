@@ -169,10 +169,10 @@ func TestItemWorkflowHistoryAndConcurrency(t *testing.T) {
 	if it.Status != "draft" || it.Version != "v1" {
 		t.Fatalf("new item %+v", it)
 	}
-	// Drafts are invisible to the public and to other districts' librarians.
+	// Drafts are invisible to the public; other districts' librarians are told whose they are.
 	anon.want(http.StatusNotFound, "GET", "/api/v1/items/"+it.ID, nil)
-	hn.want(http.StatusNotFound, "GET", "/api/v1/items/"+it.ID, nil)
-	hn.want(http.StatusNotFound, "PUT", "/api/v1/items/"+it.ID, sampleItem("改", nil), "If-Match", `"v1"`)
+	hn.want(http.StatusForbidden, "GET", "/api/v1/items/"+it.ID, nil)
+	hn.want(http.StatusForbidden, "PUT", "/api/v1/items/"+it.ID, sampleItem("改", nil), "If-Match", `"v1"`)
 
 	// Writes need the version they were based on.
 	dwk.want(http.StatusPreconditionRequired, "PUT", "/api/v1/items/"+it.ID, sampleItem("改名", nil)).problem(t)

@@ -94,13 +94,10 @@ func webTerms(list []library.Term) []web.Term {
 
 func unitLabel(lang i18n.Lang, tree *units.Tree, id string) string {
 	u, ok := tree.Get(id)
-	switch {
-	case !ok:
+	if !ok {
 		return id
-	case lang == i18n.EN && u.NameEN != "" || u.NameZH == "":
-		return u.NameEN
 	}
-	return u.NameZH
+	return unitName(lang, u)
 }
 
 // homeData is the library's part of the home page: themes, trending and latest items.
@@ -495,6 +492,10 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 	}
 	staff := p != nil && err == nil && library.CanEdit(p.account, it.Unit, &tree)
 	if it.Status != library.Published && !staff {
+		if p != nil && err == nil {
+			s.refusePage(c, p, library.Refusal(p.account, it, &tree))
+			return
+		}
 		s.render(c, http.StatusNotFound, "notfound", p)
 		return
 	}
@@ -556,11 +557,30 @@ func (s *Server) consoleHomePage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.renderData(c, http.StatusOK, "console_home", p, nil)
+	ctx := c.Request.Context()
+	tree, _, err := s.Units.LoadUnits(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "console: units", "err", err)
+		s.render(c, http.StatusServiceUnavailable, "error", p)
+		return
+	}
+	v := s.Library.Vocabulary()
+	d := &web.ConsoleData{Filter: map[string]string{}, Types: webTerms(v.Types), Themes: webTerms(v.Themes),
+		// Every unit: other units' published items are listed too, read-only.
+		Units:    unitChoices(lang(c), &tree, func(units.Unit) bool { return true }),
+		Statuses: []string{string(library.Draft), string(library.InReview), string(library.Published), string(library.Withdrawn)}}
+	for _, k := range workbenchFilters {
+		d.Filter[k] = c.Query(k)
+	}
+	s.renderData(c, http.StatusOK, "console_home", p, d)
 }
 
+// workbenchFilters are the query parameters of the console's list, as GET /api/v1/staff/items
+// takes them.
+var workbenchFilters = []string{"q", "status", "type", "theme", "unit", "created_from", "created_to", "updated_from", "updated_to"}
+
 // consoleItemPage is the metadata form of a new item (/console/items/new) or of one the
-// librarian may edit; items of other units are 404.
+// librarian may edit; for items of other units it says whose they are (403).
 func (s *Server) consoleItemPage(c *gin.Context) {
 	p, ok := s.staffPage(c)
 	if !ok {
@@ -578,8 +598,12 @@ func (s *Server) consoleItemPage(c *gin.Context) {
 	d := &web.ItemData{Form: web.ItemForm{Unit: p.account.Unit, Language: "zh"}}
 	if id := c.Param("id"); id != "" {
 		it, err := s.Library.Get(ctx, id)
-		if errors.Is(err, library.ErrNotFound) || err == nil && !library.CanEdit(p.account, it.Unit, &tree) {
+		if errors.Is(err, library.ErrNotFound) {
 			s.render(c, http.StatusNotFound, "notfound", p)
+			return
+		}
+		if err == nil && !library.CanEdit(p.account, it.Unit, &tree) {
+			s.refusePage(c, p, library.Refusal(p.account, it, &tree))
 			return
 		}
 		if err != nil {
@@ -597,11 +621,28 @@ func (s *Server) consoleItemPage(c *gin.Context) {
 	s.renderData(c, http.StatusOK, "console_item", p, d)
 }
 
+// refusePage answers a page for an item the viewer may not edit: staff learn whose it is
+// (403), anyone else finds nothing (404).
+func (s *Server) refusePage(c *gin.Context, p *principal, err error) {
+	var unitErr *library.UnitError
+	if !errors.As(err, &unitErr) {
+		s.render(c, http.StatusNotFound, "notfound", p)
+		return
+	}
+	l := lang(c)
+	s.renderData(c, http.StatusForbidden, "error", p, i18n.T(l, "problem.other_unit.detail", unitName(l, unitErr.Unit)))
+}
+
 // unitOptions are the units an account may file things under (id, path of names), sorted.
 func unitOptions(l i18n.Lang, tree *units.Tree, a accounts.Account) []web.Param {
+	return unitChoices(l, tree, func(u units.Unit) bool { return a.Role == accounts.Admin || tree.Within(a.Unit, u.ID) })
+}
+
+// unitChoices are the units keep accepts (id, path of names), sorted by path.
+func unitChoices(l i18n.Lang, tree *units.Tree, keep func(units.Unit) bool) []web.Param {
 	var out []web.Param
 	for _, u := range tree.Units {
-		if a.Role != accounts.Admin && !tree.Within(a.Unit, u.ID) {
+		if !keep(u) {
 			continue
 		}
 		var names []string

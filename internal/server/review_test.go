@@ -83,7 +83,7 @@ func TestReviewBeforePublication(t *testing.T) {
 	}{
 		{"the submitter approves her own item", dwk, approve, http.StatusForbidden, "/problems/review_own_work"},
 		{"the submitter rejects her own item", dwk, map[string]any{"decision": "reject", "reason": "再改改"}, http.StatusForbidden, "/problems/review_own_work"},
-		{"another district's librarian", hn, approve, http.StatusNotFound, "/problems/not_found"},
+		{"another district's librarian", hn, approve, http.StatusForbidden, "/problems/other_unit"}, // told whose it is
 		{"a rejection without a reason", dwk2, map[string]any{"decision": "reject", "reason": "  "}, http.StatusUnprocessableEntity, "/problems/validation"},
 		{"an unknown decision", dwk2, map[string]any{"decision": "maybe"}, http.StatusUnprocessableEntity, "/problems/validation"},
 	}

@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	librarians.POST("/items", s.createItem)
 	librarians.PUT("/items/:id", s.updateItem)
 	librarians.POST("/items/:id/status", s.moveItem)
+	librarians.POST("/items/status", s.moveItems)
 	librarians.POST("/items/:id/review", s.reviewItem)
 	librarians.GET("/review/queue", s.reviewQueue)
 	librarians.POST("/items/:id/restore", s.restoreItem)

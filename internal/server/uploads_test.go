@@ -163,9 +163,9 @@ func TestUploadAttachServeAndCount(t *testing.T) {
 		t.Fatalf("item after the refused file: %+v", cur)
 	}
 
-	// Another district's librarian can neither attach nor see the upload.
+	// Another district's librarian cannot attach (and is told whose the item is), nor see the upload.
 	other := hn.uploadFile("x.png", pngBytes(1000))
-	hn.want(http.StatusNotFound, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": other})
+	hn.want(http.StatusForbidden, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": other})
 	dwk.want(http.StatusNotFound, "GET", "/api/v1/uploads/"+other, nil)
 
 	// Drafts' files are not public; published ones are, with byte ranges.

@@ -75,6 +75,15 @@ type Suggestions struct {
 // Param is one query parameter.
 type Param struct{ Name, Value string }
 
+// ConsoleData is the console home: the workbench's filters as the URL gives them (so that a
+// view can be bookmarked), and the choices each filter offers.
+type ConsoleData struct {
+	Filter        map[string]string // q, status, type, theme, unit, created_from, created_to, updated_from, updated_to
+	Types, Themes []Term
+	Units         []Param // unit id and path of names
+	Statuses      []string
+}
+
 // Filter is an active filter and the URL without it.
 type Filter struct {
 	Facet, Label, RemoveURL string

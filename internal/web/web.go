@@ -84,6 +84,7 @@ func New() (*Renderer, error) {
 		"formatTime":    formatTime,
 		"statusKey":     statusKey,
 		"join":          join,
+		"list":          func(v ...string) []string { return v },
 		"add":           func(a, b int) int { return a + b },
 		"clock":         Clock,
 		"count":         FormatCount,

@@ -2,6 +2,7 @@ package upload
 
 import (
 	"bytes"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -238,4 +239,26 @@ func printable(b []byte) string {
 		out = append(out, c)
 	}
 	return string(out)
+}
+
+// TypeByExtension is the media type an allowed file of this extension (".JPG", ".tiff")
+// has, "" for an extension of nothing allowed. It is a guess for names only (a dropped file
+// the browser could not type); what a file is comes from Detect.
+func TypeByExtension(ext string) string {
+	ext = strings.ToLower(ext)
+	switch ext {
+	case ".jpeg":
+		ext = ".jpg"
+	case ".tiff":
+		ext = ".tif"
+	}
+	for _, t := range allowed {
+		if t.ext == ext {
+			return t.mediaType
+		}
+	}
+	if ext == ".txt" {
+		return textType
+	}
+	return ""
 }

@@ -426,6 +426,139 @@
     });
   }
 
+  // ---- Console: the workbench (filtered list, bulk status changes) ------------------
+
+  var WB_FILTERS = ['q', 'status', 'type', 'theme', 'unit', 'created_from', 'created_to', 'updated_from', 'updated_to'];
+
+  // The filters live in the page's URL (the filter form is a GET form), so a view can be
+  // bookmarked and the back button returns to the previous one.
+  function workbenchQuery() {
+    var here = new URLSearchParams(window.location.search);
+    var q = new URLSearchParams();
+    WB_FILTERS.concat(['page']).forEach(function (k) {
+      var v = (here.get(k) || '').trim();
+      if (v) q.set(k, v);
+    });
+    q.set('sort', 'newest');
+    return q;
+  }
+
+  function pageLink(root, page, key) {
+    var here = new URLSearchParams(window.location.search);
+    here.set('page', String(page));
+    return link('/console?' + here.toString(), tr(root, key), 'wb-' + key);
+  }
+
+  function initWorkbench(root) {
+    var list = doc.getElementById('wb-list');
+    var total = doc.getElementById('wb-total');
+    var pages = doc.getElementById('wb-pages');
+    var all = doc.getElementById('wb-all');
+    var region = doc.getElementById('wb-status-region');
+    var results = doc.getElementById('wb-results');
+    var titles = {};
+
+    function boxes() { return Array.prototype.slice.call(list.querySelectorAll('input.wb-pick:not(:disabled)')); }
+    function syncAll() {
+      var b = boxes();
+      var on = b.filter(function (x) { return x.checked; }).length;
+      all.checked = b.length > 0 && on === b.length;
+      all.indeterminate = on > 0 && on < b.length;
+    }
+
+    async function load() {
+      var res;
+      try { res = await api('GET', '/api/v1/staff/items?' + workbenchQuery().toString()); } catch (e) { res = { ok: false }; }
+      list.textContent = '';
+      pages.textContent = '';
+      if (!res.ok || !res.body || !Array.isArray(res.body.hits)) {
+        list.appendChild(el('li', tr(doc.getElementById('console'), 'unavailable'), 'muted'));
+        if (res.body) setStatus(region, 'error', problemLines(res));
+        syncAll();
+        return;
+      }
+      var body = res.body;
+      total.textContent = fill(tr(doc.getElementById('console'), 'total'), 'n', body.total || body.hits.length);
+      if (!body.hits.length) list.appendChild(el('li', tr(doc.getElementById('console'), 'empty'), 'muted'));
+      body.hits.forEach(function (h) {
+        titles[h.id] = h.title;
+        var li = el('li', null, 'staff-item wb-item');
+        li.setAttribute('data-id', h.id);
+        var box = el('input', null, 'wb-pick');
+        box.type = 'checkbox';
+        box.id = 'wb-pick-' + h.id;
+        box.value = h.id;
+        box.setAttribute('aria-label', fill(tr(root, 'select'), 'title', h.title));
+        box.disabled = !h.editable;
+        li.appendChild(box);
+        li.appendChild(link(h.editable ? '/console/items/' + encodeURIComponent(h.id) : itemURL(h.id), h.title, 'staff-title'));
+        li.appendChild(el('span', tr(root, 'status-' + h.status), 'tag status-tag status-' + h.status));
+        if (!h.editable) li.appendChild(el('span', tr(root, 'read-only'), 'tag muted'));
+        list.appendChild(li);
+      });
+      var page = body.page || 1;
+      var last = body.total_pages || 1;
+      if (last > 1) {
+        if (page > 1) pages.appendChild(pageLink(root, page - 1, 'prev'));
+        pages.appendChild(el('span', fill(fill(tr(root, 'page'), 'n', page), 'm', last), 'wb-page'));
+        if (page < last) pages.appendChild(pageLink(root, page + 1, 'next'));
+      }
+      syncAll();
+    }
+
+    all.addEventListener('change', function () {
+      boxes().forEach(function (b) { b.checked = all.checked; });
+      all.indeterminate = false;
+    });
+    list.addEventListener('change', function (ev) { if (ev.target.classList.contains('wb-pick')) syncAll(); });
+
+    doc.getElementById('wb-bulk').addEventListener('submit', async function (ev) {
+      ev.preventDefault();
+      var action = doc.getElementById('wb-action').value;
+      var ids = boxes().filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+      if (!action || !ids.length) {
+        setStatus(region, 'error', [tr(root, 'none-selected')]);
+        return;
+      }
+      var button = doc.getElementById('wb-apply');
+      button.disabled = true;
+      setStatus(region, 'info', [msg('saving')]);
+      try {
+        var res = await api('POST', '/api/v1/items/status', { status: action, ids: ids });
+        if (!res.ok || !res.body || !Array.isArray(res.body.results)) {
+          setStatus(region, 'error', problemLines(res));
+          return;
+        }
+        results.textContent = '';
+        doc.getElementById('wb-results-title').hidden = false;
+        res.body.results.forEach(function (r) {
+          var title = titles[r.id] || r.id;
+          var li;
+          if (r.outcome === 'moved') {
+            li = el('li', fill(fill(tr(root, 'result-moved'), 'title', title), 'status', tr(root, 'status-' + r.status)), 'status-ok');
+          } else {
+            var reason = r.problem ? [r.problem.detail].concat((r.problem.errors || []).map(function (e) { return e.message; })).filter(Boolean).join(' ') : '';
+            li = el('li', fill(fill(tr(root, 'result-refused'), 'title', title), 'reason', reason), 'status-error');
+          }
+          li.setAttribute('data-id', r.id);
+          li.setAttribute('data-outcome', r.outcome);
+          results.appendChild(li);
+        });
+        setStatus(region, res.body.refused ? 'error' : 'ok',
+          [fill(fill(tr(root, 'summary'), 'moved', res.body.moved), 'refused', res.body.refused)]);
+      } catch (e) {
+        setStatus(region, 'error', [msg('network')]);
+      } finally {
+        button.disabled = false;
+      }
+      // The search index follows the writes within a second or two.
+      load();
+      setTimeout(load, 1500);
+      doc.getElementById('console').dispatchEvent(new CustomEvent('console-reload'));
+    });
+    load();
+  }
+
   // ---- Console: the item form -----------------------------------------------------
 
   function collectFields(form) {
@@ -533,7 +666,10 @@
       }
     });
 
-    if (!state.id) return;
+    if (!state.id) {
+      if (doc.getElementById('new-drop-zone')) initDropToCreate(root, state, form);
+      return;
+    }
 
     var workflow = doc.getElementById('workflow-status');
     root.addEventListener('click', async function (ev) {
@@ -563,6 +699,43 @@
 
     initUploads(root, state);
     loadDerivatives(state.id, doc.getElementById('console-files'), true, root);
+  }
+
+  // initDropToCreate: files dropped (or chosen) on the new-item page make a draft named and
+  // typed after the first file, with what the form already holds; the server fills the rest.
+  // The files then upload to it with their progress, and the draft opens when all are done.
+  function initDropToCreate(root, state, form) {
+    var region = doc.getElementById('upload-status');
+    initUploads(root, state, {
+      input: 'new-files-input', zone: 'new-drop-zone',
+      create: async function (first) {
+        clearErrors(form);
+        setStatus(region, 'info', [tr(root, 'drop-creating')]);
+        var fields = collectFields(form);
+        fields.from_file = { name: first.name, media_type: first.type || '' };
+        var res;
+        try { res = await api('POST', '/api/v1/items', fields); } catch (e) {
+          setStatus(region, 'error', [msg('network')]);
+          return false;
+        }
+        if (!res.ok || !res.body || !res.body.id) {
+          showErrors(form, region, res);
+          return false;
+        }
+        state.id = res.body.id;
+        state.version = versionOf(res.etag) || res.body.version;
+        root.setAttribute('data-id', state.id);
+        doc.getElementById('item-title').value = res.body.title || '';
+        doc.getElementById('item-type').value = res.body.type || '';
+        history.replaceState(null, '', '/console/items/' + encodeURIComponent(state.id));
+        setStatus(region, 'ok', [fill(tr(root, 'drop-created'), 'title', res.body.title || '')]);
+        return true;
+      },
+      done: function () {
+        setStatus(region, 'ok', [tr(root, 'drop-finished')]);
+        window.location.assign('/console/items/' + encodeURIComponent(state.id));
+      }
+    });
   }
 
   // ---- Console: uploads -----------------------------------------------------------
@@ -767,11 +940,20 @@
     }
   }
 
-  function initUploads(root, state) {
-    var input = doc.getElementById('upload-input');
-    var zone = doc.getElementById('drop-zone');
+  // initUploads sends the files chosen or dropped to the item of state. On the new-item page
+  // there is no item yet: opts.create makes it from the first file and sets state.id, and
+  // opts.done runs when every file has been processed.
+  function initUploads(root, state, opts) {
+    opts = opts || {};
+    var input = doc.getElementById(opts.input || 'upload-input');
+    var zone = doc.getElementById(opts.zone || 'drop-zone');
     var list = doc.getElementById('upload-list');
     var chain = Promise.resolve();
+    var pending = 0;
+    var settle = function () {
+      pending--;
+      if (pending === 0 && opts.done) opts.done();
+    };
 
     function row(file) {
       var li = el('li', null, 'upload');
@@ -795,11 +977,16 @@
       };
     }
 
-    function add(files) {
-      Array.prototype.forEach.call(files || [], function (file) {
+    async function add(chosen) {
+      var files = Array.prototype.slice.call(chosen || []);
+      if (!files.length) return;
+      if (!state.id && !(opts.create && await opts.create(files[0]))) return;
+      pending += files.length;
+      files.forEach(function (file) {
         var r = row(file);
         chain = chain.then(function () { return uploadFile(file, r); }).catch(function (e) {
           r.set('failed', tr(root, 'failed') + (e && e.message ? e.message : ''));
+          settle();
         });
       });
     }
@@ -830,10 +1017,12 @@
           if (res.status === 404) {
             if (store) store.removeItem(key);
             r.set('failed', tr(root, 'failed') + problemLines(res).filter(Boolean).join(' '));
+            settle();
             return;
           }
           if (res.status === 401) { // signed out: the job goes on; say so and stop asking
             r.set('failed', problemLines(res).filter(Boolean).join(' '));
+            settle();
             return;
           }
           continue;
@@ -843,11 +1032,13 @@
           if (store) store.removeItem(key);
           r.set('done', tr(root, 'done'), 100);
           await refreshFiles();
+          settle();
           return;
         }
         if (job.state === 'failed') {
           // The session is kept: dropping the file again tries the stored upload again.
           r.set('failed', tr(root, 'failed') + (job.error || ''));
+          settle();
           return;
         }
         r.set('attaching', tr(root, 'attaching') + (job.percent ? ' ' + job.percent + '%' : ''), 100);
@@ -861,6 +1052,7 @@
       state.version = versionOf(res.etag) || res.body.version || state.version;
       root.setAttribute('data-version', state.version);
       var ul = doc.getElementById('console-files');
+      if (!ul) return; // the new-item page: it opens the item when every file is done
       ul.textContent = '';
       var files = Array.isArray(res.body.files) ? res.body.files : [];
       if (!files.length) ul.appendChild(el('li', ul.getAttribute('data-empty'), 'muted'));
@@ -895,6 +1087,8 @@
     if (collection) initCollection(collection);
     var consoleRoot = doc.getElementById('console');
     if (consoleRoot) initConsole(consoleRoot);
+    var workbench = doc.getElementById('workbench');
+    if (workbench) initWorkbench(workbench);
     var consoleItem = doc.getElementById('console-item');
     if (consoleItem) initConsoleItem(consoleItem);
   }
