@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 type derivativesJSON struct {
@@ -32,7 +34,7 @@ func (c *client) processed(itemID, path string, video bool) (derivativesJSON, me
 	c.t.Helper()
 	var der derivativesJSON
 	var med mediaJSON
-	eventually(c.t, "thumbnails are made", func() bool {
+	testwait.Until(c.t, "thumbnails are made", func() bool {
 		c.want(http.StatusOK, "GET", "/api/v1/items/"+itemID+"/derivatives", nil).json(c.t, &der)
 		st := der.Files[path].State
 		return st == "done" || st == "failed"
@@ -41,7 +43,7 @@ func (c *client) processed(itemID, path string, video bool) (derivativesJSON, me
 		c.t.Fatalf("derivatives %+v", der.Files[path])
 	}
 	if video {
-		eventually(c.t, "the video is transcoded", func() bool {
+		testwait.Until(c.t, "the video is transcoded", func() bool {
 			c.want(http.StatusOK, "GET", "/api/v1/items/"+itemID+"/media", nil).json(c.t, &med)
 			st := med.Files[path].State
 			return st == "done" || st == "failed"

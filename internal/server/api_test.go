@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 func TestAdminCreatesStaffAndUnitScopeApplies(t *testing.T) {
@@ -34,7 +35,7 @@ func TestAdminCreatesStaffAndUnitScopeApplies(t *testing.T) {
 	var page struct {
 		Accounts []struct{ Name string } `json:"accounts"`
 	}
-	eventually(t, "the district's staff are searchable", func() bool {
+	testwait.Until(t, "the district's staff are searchable", func() bool {
 		district.want(http.StatusOK, "GET", "/api/v1/accounts?limit=100", nil).json(t, &page)
 		return len(page.Accounts) == 3
 	})
@@ -53,7 +54,7 @@ func TestAdminCreatesStaffAndUnitScopeApplies(t *testing.T) {
 		"id": "dwk-new", "parent": "dwk", "name_zh": "新站点", "name_en": "New point", "kind": "station"})
 
 	// Admin search by role and text.
-	eventually(t, "admin finds librarians", func() bool {
+	testwait.Until(t, "admin finds librarians", func() bool {
 		admin.want(http.StatusOK, "GET", "/api/v1/accounts?role=librarian&q=%E9%A9%AC", nil).json(t, &page)
 		return len(page.Accounts) == 1 && page.Accounts[0].Name == "ma.hn"
 	})

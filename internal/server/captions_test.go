@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // The caption routes are added to routes.go by hand (see handlers_captions.go); until they
@@ -42,7 +44,7 @@ func TestCaptionsUploadServeAndRefuse(t *testing.T) {
 			State string `json:"state"`
 		} `json:"files"`
 	}
-	eventually(t, "the video is transcoded", func() bool {
+	testwait.Until(t, "the video is transcoded", func() bool {
 		dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID+"/media", nil).json(t, &media)
 		st := media.Files[job.Result.File.Path].State
 		return st == "done" || st == "failed"

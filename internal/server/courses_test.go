@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // mp4Bytes starts like an MP4 file, which is all the type check looks at.
@@ -98,7 +99,7 @@ func TestCourses(t *testing.T) {
 		} `json:"hits"`
 		Facets map[string]map[string]int `json:"facets"`
 	}
-	eventually(t, "the course is searchable", func() bool {
+	testwait.Until(t, "the course is searchable", func() bool {
 		anon.want(http.StatusOK, "GET", "/api/v1/courses?q="+url.QueryEscape("书法")+"&category=calligraphy", nil).json(t, &res)
 		return len(res.Hits) == 1 && res.Hits[0].ID == c.ID
 	})

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // syncBuffer collects a server's log while the test reads it.
@@ -108,7 +109,7 @@ func TestDamagedFileIsNotServedAsSuccess(t *testing.T) {
 			body, readErr := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			tc.broken(t, resp, body, readErr)
-			eventually(t, "the failure is logged as an error", func() bool {
+			testwait.Until(t, "the failure is logged as an error", func() bool {
 				for _, line := range strings.Split(log.String(), "\n") {
 					if strings.Contains(line, `"level":"ERROR"`) && strings.Contains(line, it.ID) {
 						return true

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestDependencyOutages stops each dependency in turn while the server runs: /readyz names
@@ -80,10 +81,10 @@ func TestDependencyOutages(t *testing.T) {
 				outageItem = admin.publish(admin.createItem(sampleItem("停机期间发布的老照片", nil)))
 			},
 			afterRestart: func(t *testing.T) {
-				eventually(t, "the item published during the outage is searchable", func() bool {
+				testwait.Until(t, "the item published during the outage is searchable", func() bool {
 					return anon.search("q=" + url.QueryEscape("停机期间发布")).has(outageItem.ID)
 				})
-				eventually(t, "the account written during the outage is searchable", func() bool {
+				testwait.Until(t, "the account written during the outage is searchable", func() bool {
 					r := bot.do("GET", "/api/v1/accounts?q=during.outage", nil)
 					var page struct {
 						Accounts []struct{ Name string } `json:"accounts"`
@@ -129,7 +130,7 @@ func TestDependencyOutages(t *testing.T) {
 			if err := stack.Start(ctx, tt.dep); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "readyz recovers", func() bool { return anon.do("GET", "/readyz", nil).status == http.StatusOK })
+			testwait.Until(t, "readyz recovers", func() bool { return anon.do("GET", "/readyz", nil).status == http.StatusOK })
 			tt.afterRestart(t)
 		})
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
 )
@@ -128,19 +127,6 @@ func (c *client) login(name, password string) {
 		c.t.Fatal("login gave no csrf token")
 	}
 	c.csrf = s.CSRF
-}
-
-// eventually retries check until it passes (search indexing is asynchronous). The bound is
-// generous: it only stops a test that would never pass, it measures nothing.
-func eventually(t testing.TB, what string, check func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for !check() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within 45s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func startServer(t *testing.T) *testenv.Server {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 type itemJSON struct {
@@ -228,7 +229,7 @@ func TestItemSearch(t *testing.T) {
 	draft := dwk.createItem(sampleItem("未发布的石嘴山草稿", nil))
 
 	start := time.Now()
-	eventually(t, "published items are searchable", func() bool {
+	testwait.Until(t, "published items are searchable", func() bool {
 		return anon.search("q="+url.QueryEscape("石嘴山")).has(a.ID) && anon.search("q="+url.QueryEscape("泥哇呜")).has(b.ID)
 	})
 	t.Logf("searchable %v after publishing", time.Since(start).Round(time.Millisecond))
@@ -281,13 +282,13 @@ func TestItemSearch(t *testing.T) {
 	var cur itemJSON
 	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+a.ID, nil).json(t, &cur)
 	dwk.move(cur, "withdrawn")
-	eventually(t, "withdrawn item disappears", func() bool { return !anon.search("q=" + url.QueryEscape("支宁")).has(a.ID) })
+	testwait.Until(t, "withdrawn item disappears", func() bool { return !anon.search("q=" + url.QueryEscape("支宁")).has(a.ID) })
 	anon.want(http.StatusNotFound, "GET", "/api/v1/items/"+a.ID, nil)
 	// Items never published are not in the public index: creating and editing drafts sent
 	// it no deletions, and the one withdrawal sent one. (The indexer queues an item's public
 	// task before its staff task, so once the draft is in the staff index, any public task
 	// for it has been sent.)
-	eventually(t, "the draft is in the staff index", func() bool {
+	testwait.Until(t, "the draft is in the staff index", func() bool {
 		var list searchJSON
 		dwk.want(http.StatusOK, "GET", "/api/v1/staff/items?status=draft", nil).json(t, &list)
 		return list.has(draft.ID)
@@ -342,7 +343,7 @@ func TestCollectionsAndStaffList(t *testing.T) {
 	anon.want(http.StatusNotFound, "GET", "/memory/collections/col-nothere000", nil)
 
 	var list searchJSON
-	eventually(t, "the review queue lists the item", func() bool {
+	testwait.Until(t, "the review queue lists the item", func() bool {
 		dwk.want(http.StatusOK, "GET", "/api/v1/staff/items?status=in_review", nil).json(t, &list)
 		return list.has(review.ID)
 	})
@@ -370,7 +371,7 @@ func TestMostViewedSort(t *testing.T) {
 			newClient(t, srv.URL).want(http.StatusOK, "POST", "/api/v1/items/"+id+"/views", nil, "User-Agent", fmt.Sprintf("visitor-%d", v))
 		}
 	}
-	eventually(t, "most viewed first", func() bool {
+	testwait.Until(t, "most viewed first", func() bool {
 		res := newClient(t, srv.URL).search("theme=tourism&sort=views")
 		return len(res.Hits) == 3 && res.Hits[0].ID == ids[2] && res.Hits[1].ID == ids[1] && res.Hits[2].ID == ids[0]
 	})

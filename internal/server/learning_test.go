@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // courseStatsJSON is what GET /api/v1/courses/:id/stats answers.
@@ -83,7 +85,7 @@ func (c *client) watchLesson(course string, n int, from float64) (courseComplete
 	base := "/api/v1/courses/" + course + "/lessons/" + strconv.Itoa(n)
 	c.want(http.StatusOK, "POST", base+"/plays", nil)
 	start := time.Now()
-	eventually(c.t, "lesson "+strconv.Itoa(n)+" played to its end is completed", func() bool {
+	testwait.Until(c.t, "lesson "+strconv.Itoa(n)+" played to its end is completed", func() bool {
 		pos := min(shortLesson, from+time.Since(start).Seconds())
 		var saved savedJSON
 		c.want(http.StatusOK, "PUT", base+"/progress", map[string]any{"position": pos, "duration": shortLesson}).json(c.t, &saved)

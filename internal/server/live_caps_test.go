@@ -8,6 +8,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestLiveViewerCaps: WHEP sessions, connecting or playing, are capped per client address
@@ -31,7 +32,7 @@ func TestLiveViewerCaps(t *testing.T) {
 			lec := lecturer.createLecture("人数上限测试", time.Now(), "public")
 			p := publish(t, srv.URL, lec.ID, lec.StreamKey)
 			defer p.Close()
-			eventually(t, "the lecture is live", func() bool { return lecturer.lecture(lec.ID).State == "live" })
+			testwait.Until(t, "the lecture is live", func() bool { return lecturer.lecture(lec.ID).State == "live" })
 
 			// Two offers that never connect hold their places while pending.
 			var first *liveViewer

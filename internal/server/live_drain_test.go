@@ -7,6 +7,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestLiveDeployDrains: stopping a node (a deploy) while a lecture is live leaves the
@@ -21,7 +22,7 @@ func TestLiveDeployDrains(t *testing.T) {
 	_, lecturer, _ := liveAccounts(t, old)
 	lec := lecturer.createLecture("发布时不断播", time.Now(), "public")
 	first := publish(t, old.URL, lec.ID, lec.StreamKey)
-	eventually(t, "the lecture is live", func() bool { return lecturer.lecture(lec.ID).State == "live" })
+	testwait.Until(t, "the lecture is live", func() bool { return lecturer.lecture(lec.ID).State == "live" })
 
 	old.Stop(t)
 	first.Close()
@@ -36,7 +37,7 @@ func TestLiveDeployDrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a viewer plays the lecture on the new node", v.playing)
+	testwait.Until(t, "a viewer plays the lecture on the new node", v.playing)
 	if l := anon.lecture(lec.ID); l.State != "live" || len(l.History) != 2 {
 		t.Fatalf("lecture after the reconnect: %+v", l)
 	}

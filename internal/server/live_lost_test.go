@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/config"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestLivePublisherLost: a publisher that stops sending (a crashed or frozen studio whose
@@ -23,16 +24,16 @@ func TestLivePublisherLost(t *testing.T) {
 	lec := lecturer.createLecture("讲者掉线测试", time.Now(), "public")
 
 	p := publish(t, srv.URL, lec.ID, lec.StreamKey)
-	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	testwait.Until(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
 	v, err := watch(t, srv.URL, lec.ID, viewerOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the viewer plays", v.playing)
-	eventually(t, "the viewer is counted", func() bool { return anon.liveStats(lec.ID).Current == 1 })
+	testwait.Until(t, "the viewer plays", v.playing)
+	testwait.Until(t, "the viewer is counted", func() bool { return anon.liveStats(lec.ID).Current == 1 })
 
 	p.Halt() // the peer connection stays up; nothing more comes
-	eventually(t, "the viewer is let go", func() bool {
+	testwait.Until(t, "the viewer is let go", func() bool {
 		select {
 		case <-v.Ended:
 			return true
@@ -40,7 +41,7 @@ func TestLivePublisherLost(t *testing.T) {
 			return false
 		}
 	})
-	eventually(t, "the viewer is no longer counted", func() bool { return anon.liveStats(lec.ID).Current == 0 })
+	testwait.Until(t, "the viewer is no longer counted", func() bool { return anon.liveStats(lec.ID).Current == 0 })
 	r := anon.want(http.StatusConflict, "POST", "/api/v1/lectures/"+lec.ID+"/whep", publisherOffer(t), "Content-Type", "application/sdp")
 	if pr := r.problem(t); pr["type"] != "/problems/publisher_lost" {
 		t.Errorf("WHEP while the lecturer is gone: %v, want /problems/publisher_lost", pr)
@@ -55,5 +56,5 @@ func TestLivePublisherLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a viewer plays the resumed stream", v.playing)
+	testwait.Until(t, "a viewer plays the resumed stream", v.playing)
 }

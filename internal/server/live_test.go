@@ -21,6 +21,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 const turnSecret = "turn-shared-secret-for-tests"
@@ -143,7 +144,7 @@ func TestLiveLecture(t *testing.T) {
 	}
 
 	pub := publish(t, srv.URL, lec.ID, key)
-	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	testwait.Until(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
 	if l := anon.lecture(lec.ID); l.WentLiveAt == nil || len(l.History) != 2 || l.History[1].State != "live" {
 		t.Fatalf("live lecture %+v", l)
 	}
@@ -218,7 +219,7 @@ func TestLiveLecture(t *testing.T) {
 	}
 
 	if !t.Run("every viewer plays both tracks", func(t *testing.T) {
-		eventually(t, "20 viewers receive audio and an intact H.264 keyframe", func() bool {
+		testwait.Until(t, "20 viewers receive audio and an intact H.264 keyframe", func() bool {
 			for _, v := range viewers {
 				if !v.playing() {
 					return false
@@ -233,7 +234,7 @@ func TestLiveLecture(t *testing.T) {
 		t.Logf("20 viewers: the slowest had its first keyframe %s after posting its offer; the publisher got %d PLIs",
 			slowest.Round(time.Millisecond), len(pub.PLIs()))
 		var st liveStats
-		eventually(t, "the live room counts 20 viewers", func() bool {
+		testwait.Until(t, "the live room counts 20 viewers", func() bool {
 			st = anon.liveStats(lec.ID)
 			return st.Current == n
 		})
@@ -260,7 +261,7 @@ func TestLiveLecture(t *testing.T) {
 		if cookies := late.reply.header.Values("Set-Cookie"); len(cookies) != 1 {
 			t.Errorf("a new visitor's WHEP answer sets %d cookies: %q", len(cookies), cookies)
 		}
-		eventually(t, "the late viewer's keyframe", func() bool { return late.firstIDR.Load() != 0 && late.ConnectedAt.Load() != 0 })
+		testwait.Until(t, "the late viewer's keyframe", func() bool { return late.firstIDR.Load() != 0 && late.ConnectedAt.Load() != 0 })
 		wait := time.Duration(late.firstIDR.Load() - late.ConnectedAt.Load())
 		total := time.Duration(late.firstIDR.Load() - late.posted.UnixNano())
 		t.Logf("late viewer: first intact IDR %s after connecting (%s after posting its offer)",
@@ -268,13 +269,13 @@ func TestLiveLecture(t *testing.T) {
 		if wait > 2*time.Second {
 			t.Errorf("the late viewer waited %s for a keyframe, want at most 2 s", wait)
 		}
-		eventually(t, "the late viewer has 24 KiB of video", func() bool { return len(late.kept()) > 24<<10 })
+		testwait.Until(t, "the late viewer has 24 KiB of video", func() bool { return len(late.kept()) > 24<<10 })
 		if pictures := decodeH264(t, late.kept()); pictures < 10 {
 			t.Errorf("ffprobe decoded %d pictures of the late viewer's stream", pictures)
 		} else {
 			t.Logf("ffprobe decoded %d pictures of what the late viewer received", pictures)
 		}
-		eventually(t, "the live room counts 21 viewers", func() bool { return anon.liveStats(lec.ID).Current == n+1 })
+		testwait.Until(t, "the live room counts 21 viewers", func() bool { return anon.liveStats(lec.ID).Current == n+1 })
 		// The viewer leaves (WHEP DELETE) and comes back: still one visitor.
 		anon.want(http.StatusNotFound, "DELETE", "/api/v1/lectures/"+tomorrow.ID+"/whep/"+strings.TrimPrefix(late.location, whep+"/"), nil)
 		anon.want(http.StatusOK, "DELETE", late.location, nil)
@@ -284,13 +285,13 @@ func TestLiveLecture(t *testing.T) {
 			t.Fatalf("the late viewer's connection stays %s after DELETE", late.PC.ConnectionState())
 		}
 		anon.want(http.StatusNotFound, "DELETE", late.location, nil)
-		eventually(t, "the live room counts 20 viewers again", func() bool { return anon.liveStats(lec.ID).Current == n })
+		testwait.Until(t, "the live room counts 20 viewers again", func() bool { return anon.liveStats(lec.ID).Current == n })
 		late, err = watch(t, srv.URL, lec.ID, viewerOpts{hc: lateHTTP})
 		if err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the returning viewer plays", late.playing)
-		eventually(t, "the live room counts 21 viewers", func() bool { return anon.liveStats(lec.ID).Current == n+1 })
+		testwait.Until(t, "the returning viewer plays", late.playing)
+		testwait.Until(t, "the live room counts 21 viewers", func() bool { return anon.liveStats(lec.ID).Current == n+1 })
 		if st := anon.liveStats(lec.ID); st.Total != n+1 || st.Peak < n+1 {
 			t.Fatalf("stats %+v, want 21 distinct viewers", st)
 		}
@@ -322,7 +323,7 @@ func TestLiveLecture(t *testing.T) {
 		}
 		anon.want(http.StatusNotFound, "DELETE", pub.location, nil, "Authorization", "Bearer "+key)
 		var l lectureJSON
-		eventually(t, "the lecture ends after the grace period", func() bool {
+		testwait.Until(t, "the lecture ends after the grace period", func() bool {
 			l = anon.lecture(lec.ID)
 			return l.State == "ended"
 		})
@@ -330,7 +331,7 @@ func TestLiveLecture(t *testing.T) {
 			t.Fatalf("ended lecture: peak %d, total %d, ended at %v", l.PeakViewers, l.TotalViewers, l.EndedAt)
 		}
 		t.Logf("ended %s after the DELETE: peak %d, total %d viewers", time.Since(start).Round(time.Millisecond), l.PeakViewers, l.TotalViewers)
-		eventually(t, "nobody is counted as watching", func() bool { return anon.liveStats(lec.ID).Current == 0 })
+		testwait.Until(t, "nobody is counted as watching", func() bool { return anon.liveStats(lec.ID).Current == 0 })
 		anon.want(http.StatusConflict, "POST", whep, offer, sdpType...).problem(t)
 		anon.want(http.StatusConflict, "POST", whip, offer, bearer(key)...).problem(t)
 		citizen.want(http.StatusConflict, "POST", "/api/v1/lectures/"+lec.ID+"/chat", map[string]any{"kind": "chat", "text": "谢谢老师！"}).problem(t)
@@ -524,10 +525,10 @@ func TestLiveRecordingBecomesReplay(t *testing.T) {
 	}
 
 	pub := publish(t, srv.URL, lec.ID, lec.StreamKey)
-	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	testwait.Until(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
 	// The recording starts as the lecture goes live, at the keyframe it asks for (there is
 	// no viewer to ask for one): half a minute from that request.
-	eventually(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
+	testwait.Until(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
 	const length = 30 * time.Second
 	recStart := pub.PLIs()[0]
 	time.Sleep(time.Until(recStart.Add(length)))
@@ -582,7 +583,7 @@ func TestLiveRecordingBecomesReplay(t *testing.T) {
 	}
 
 	// The recording's objects go once the item holds its copy, every version of them.
-	eventually(t, "the recording's objects are removed", func() bool { return recordingObjects(t, srv, lec.ID) == 0 })
+	testwait.Until(t, "the recording's objects are removed", func() bool { return recordingObjects(t, srv, lec.ID) == 0 })
 
 	// Transcoded like any upload.
 	var media struct {
@@ -626,12 +627,12 @@ func TestLivePublisherResumes(t *testing.T) {
 	lec := lecturer.createLecture("断线重连测试", time.Now(), "public")
 
 	first := publish(t, srv.URL, lec.ID, lec.StreamKey)
-	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	testwait.Until(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
 	v, err := watch(t, srv.URL, lec.ID, viewerOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the viewer plays", v.playing)
+	testwait.Until(t, "the viewer plays", v.playing)
 	time.Sleep(4 * time.Second)
 	first.Halt()
 	anon.want(http.StatusOK, "DELETE", first.location, nil, "Authorization", "Bearer "+lec.StreamKey)
@@ -645,7 +646,7 @@ func TestLivePublisherResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a viewer plays the resumed stream", v.playing)
+	testwait.Until(t, "a viewer plays the resumed stream", v.playing)
 	time.Sleep(4 * time.Second)
 	if l := anon.lecture(lec.ID); l.State != "live" || len(l.History) != 2 {
 		t.Fatalf("resumed lecture %+v", l)
@@ -690,7 +691,7 @@ func TestLivePublisherResumes(t *testing.T) {
 	if sum < 8*time.Second || sum > 16*time.Second {
 		t.Errorf("the two parts last %s together", sum)
 	}
-	eventually(t, "both sessions' objects are removed", func() bool { return recordingObjects(t, srv, lec.ID) == 0 })
+	testwait.Until(t, "both sessions' objects are removed", func() bool { return recordingObjects(t, srv, lec.ID) == 0 })
 	// The server stops promptly (nothing waits on the resumed lecture's timer).
 	stopped := time.Now()
 	srv.Stop(t)
@@ -712,11 +713,11 @@ func TestLiveEndButtonEndsAtOnce(t *testing.T) {
 
 	p := publish(t, srv.URL, lec.ID, lec.StreamKey)
 	defer p.Close()
-	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	testwait.Until(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
 	citizen.want(http.StatusForbidden, "POST", "/api/v1/lectures/"+lec.ID+"/end", nil).problem(t)
 	lecturer.want(http.StatusAccepted, "POST", "/api/v1/lectures/"+lec.ID+"/end", nil)
 	// Within the 45 s bound of eventually, far less than the 5 minute grace.
-	eventually(t, "the lecture ended", func() bool {
+	testwait.Until(t, "the lecture ended", func() bool {
 		st := anon.lecture(lec.ID).State
 		return st == "ended" || st == "replay_ready"
 	})

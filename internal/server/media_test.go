@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // testVideo makes a short real video with ffmpeg.
@@ -54,7 +55,7 @@ func TestVideoIsTranscodedToHLS(t *testing.T) {
 		} `json:"files"`
 	}
 	path := job.Result.File.Path
-	eventually(t, "the video is transcoded", func() bool {
+	testwait.Until(t, "the video is transcoded", func() bool {
 		dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID+"/media", nil).json(t, &media)
 		st := media.Files[path].State
 		return st == "done" || st == "failed"
@@ -133,7 +134,7 @@ func TestLessonProgressUsesMeasuredDuration(t *testing.T) {
 			Duration float64 `json:"duration"`
 		} `json:"files"`
 	}
-	eventually(t, "the video is transcoded", func() bool {
+	testwait.Until(t, "the video is transcoded", func() bool {
 		dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID+"/media", nil).json(t, &media)
 		return media.Files[path].State == "done" || media.Files[path].State == "failed"
 	})
@@ -185,7 +186,7 @@ func TestLessonProgressUsesMeasuredDuration(t *testing.T) {
 	// Watching to the end, reported as the clock runs the way the player does, completes it
 	// (a jump to the end earns no watching time).
 	end, start := media.Files[path].Duration, time.Now()
-	eventually(t, "watching to the end completes the lesson", func() bool {
+	testwait.Until(t, "watching to the end completes the lesson", func() bool {
 		pos := min(end, time.Since(start).Seconds())
 		learner.want(http.StatusOK, "PUT", progress, map[string]any{"position": pos, "duration": 3.1}).json(t, &saved)
 		return saved.LessonCompleted

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestIndexCatchesUpAfterRedisOutage writes while Redis is down: the writes succeed, their
@@ -33,12 +34,12 @@ func TestIndexCatchesUpAfterRedisOutage(t *testing.T) {
 	anon := newClient(t, srv.URL)
 
 	withdrawn := bot.publish(bot.createItem(sampleItem("断电前发布后来撤回的渡口照片", nil)))
-	eventually(t, "the item published before the outage is searchable", func() bool {
+	testwait.Until(t, "the item published before the outage is searchable", func() bool {
 		return anon.search("q=" + url.QueryEscape("渡口照片")).has(withdrawn.ID)
 	})
 
 	stack.Kill("redis")
-	eventually(t, "readyz notices Redis is down", func() bool { return anon.do("GET", "/readyz", nil).status == http.StatusServiceUnavailable })
+	testwait.Until(t, "readyz notices Redis is down", func() bool { return anon.do("GET", "/readyz", nil).status == http.StatusServiceUnavailable })
 	published := bot.publish(bot.createItem(sampleItem("断电期间发布的煤矿工人合影", nil)))
 	bot.move(withdrawn, "withdrawn")
 	bot.want(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"name": "outage.writer", "display_name": "停机期间的馆员",
@@ -49,7 +50,7 @@ func TestIndexCatchesUpAfterRedisOutage(t *testing.T) {
 	if err := stack.Start(ctx, "redis"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "readyz recovers", func() bool { return anon.do("GET", "/readyz", nil).status == http.StatusOK })
+	testwait.Until(t, "readyz recovers", func() bool { return anon.do("GET", "/readyz", nil).status == http.StatusOK })
 	recovered := time.Now()
 
 	// The product catches up within seconds of Redis returning, not at the ten-minute

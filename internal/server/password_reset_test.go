@@ -9,6 +9,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/mail/mailtest"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // resetServer runs the product with its mail going to a real SMTP relay on loopback.
@@ -31,7 +32,7 @@ var resetLink = regexp.MustCompile(`https://culture\.shizuishan\.example/passwor
 func mailedToken(t *testing.T, relay *mailtest.Relay, n int, to string) string {
 	t.Helper()
 	var token string
-	eventually(t, "reset mail "+to, func() bool {
+	testwait.Until(t, "reset mail "+to, func() bool {
 		msgs := relay.Messages()
 		if len(msgs) < n {
 			return false

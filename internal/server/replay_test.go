@@ -10,6 +10,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/media/sfu/sfutest"
 )
 
@@ -77,7 +78,7 @@ func TestReplayKeepsSourceResolution(t *testing.T) {
 	lec := lecturer.createLecture("高清回放：贺兰山岩画", time.Now(), "public")
 
 	pub := publishMedia(t, srv.URL, lec.ID, lec.StreamKey, m)
-	eventually(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
+	testwait.Until(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
 	// Past the switch to 1280×720, from whichever small keyframe the recording started at.
 	time.Sleep(time.Until(pub.PLIs()[0].Add(8 * time.Second)))
 	pub.Halt()
@@ -112,7 +113,7 @@ func TestReplayKeepsTheLecture(t *testing.T) {
 	lec := lecturer.createLecture("回放测试：石嘴山的煤与城", start, "public")
 
 	pub := publish(t, srv.URL, lec.ID, lec.StreamKey)
-	eventually(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
+	testwait.Until(t, "the lecture is live", func() bool { return anon.lecture(lec.ID).State == "live" })
 	chat := "/api/v1/lectures/" + lec.ID + "/chat"
 	post := func(c *client, kind, text string) chatEvent {
 		t.Helper()
@@ -126,7 +127,7 @@ func TestReplayKeepsTheLecture(t *testing.T) {
 	spam := post(citizen, "chat", "这条留言被删除了")
 	lecturer.want(http.StatusOK, "POST", chat+"/"+answered.ID+"/answered", nil)
 	lecturer.want(http.StatusOK, "DELETE", chat+"/"+spam.ID, nil)
-	eventually(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
+	testwait.Until(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
 	time.Sleep(time.Until(pub.PLIs()[0].Add(3 * time.Second)))
 	pub.Halt()
 	anon.want(http.StatusOK, "DELETE", pub.location, nil, "Authorization", "Bearer "+lec.StreamKey)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // reviewedJSON is an item with its review record.
@@ -102,7 +104,7 @@ func TestReviewBeforePublication(t *testing.T) {
 	// The queue: the second librarian sees the item to review, the submitter sees it as hers.
 	// (The queue finds submissions through the staff index, which follows within seconds.)
 	var q queueJSON
-	eventually(t, "the reviewer's queue lists the item", func() bool {
+	testwait.Until(t, "the reviewer's queue lists the item", func() bool {
 		dwk2.want(http.StatusOK, "GET", "/api/v1/review/queue", nil).json(t, &q)
 		return q.toReview(it.ID)
 	})
@@ -123,7 +125,7 @@ func TestReviewBeforePublication(t *testing.T) {
 		t.Fatalf("the submitter sees %+v", seen.Review)
 	}
 	anon.want(http.StatusNotFound, "GET", "/api/v1/items/"+it.ID, nil)
-	eventually(t, "the submitter's queue shows the reason", func() bool {
+	testwait.Until(t, "the submitter's queue shows the reason", func() bool {
 		var mine queueJSON
 		dwk.want(http.StatusOK, "GET", "/api/v1/review/queue", nil).json(t, &mine)
 		return len(mine.Mine) == 1 && mine.Mine[0].Rejected != nil && mine.Mine[0].Rejected.Reason == reason
@@ -140,7 +142,7 @@ func TestReviewBeforePublication(t *testing.T) {
 	if q.toReview(it.ID) {
 		t.Fatal("the first reviewer is asked again")
 	}
-	eventually(t, "the second reviewer's queue lists the item, one approval missing", func() bool {
+	testwait.Until(t, "the second reviewer's queue lists the item, one approval missing", func() bool {
 		rev.want(http.StatusOK, "GET", "/api/v1/review/queue", nil).json(t, &q)
 		return q.toReview(it.ID) && q.ToReview[0].Pending == 1
 	})

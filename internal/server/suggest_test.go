@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestEmptySearchSuggests: a search that finds nothing says so and offers the themes (as
@@ -15,7 +17,7 @@ func TestEmptySearchSuggests(t *testing.T) {
 	anon := newClient(t, srv.URL)
 	popular := dwk.publish(dwk.createItem(sampleItem("石炭井老矿区", nil)))
 	anon.want(http.StatusOK, "POST", "/api/v1/items/"+popular.ID+"/views", nil)
-	eventually(t, "the item is searchable", func() bool {
+	testwait.Until(t, "the item is searchable", func() bool {
 		page := string(anon.want(http.StatusOK, "GET", "/memory?q=石炭井", nil).body)
 		return strings.Contains(page, `id="hits"`) && strings.Contains(page, "/memory/items/"+popular.ID)
 	})

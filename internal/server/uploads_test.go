@@ -23,6 +23,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/media/upload"
 )
 
@@ -82,7 +83,7 @@ func (c *client) attach(itemID, uploadID string) jobJSON {
 	c.t.Helper()
 	var job jobJSON
 	c.want(http.StatusAccepted, "POST", "/api/v1/items/"+itemID+"/files", map[string]any{"upload_id": uploadID}).json(c.t, &job)
-	eventually(c.t, "the attach job finishes", func() bool {
+	testwait.Until(c.t, "the attach job finishes", func() bool {
 		c.want(http.StatusOK, "GET", "/api/v1/jobs/"+job.ID, nil).json(c.t, &job)
 		return job.State == "done" || job.State == "failed"
 	})
@@ -129,7 +130,7 @@ func TestUploadAttachServeAndCount(t *testing.T) {
 			} `json:"outputs"`
 		} `json:"files"`
 	}
-	eventually(t, "thumbnails are made", func() bool {
+	testwait.Until(t, "thumbnails are made", func() bool {
 		dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID+"/derivatives", nil).json(t, &der)
 		st := der.Files[job.Result.File.Path]
 		return st.State == "done" || st.State == "failed"
@@ -185,7 +186,7 @@ func TestUploadAttachServeAndCount(t *testing.T) {
 			thumb480 = o.URL
 		}
 	}
-	eventually(t, "search shows the thumbnail", func() bool {
+	testwait.Until(t, "search shows the thumbnail", func() bool {
 		res := anon.search("q=" + url.QueryEscape("石炭井"))
 		return len(res.Hits) == 1 && thumb480 != "" && res.Hits[0].Thumb == thumb480
 	})
@@ -290,7 +291,7 @@ func TestAttachIsOncePerUpload(t *testing.T) {
 	}
 	first := answers[0]
 	var again jobJSON
-	eventually(t, "the attach job finishes", func() bool {
+	testwait.Until(t, "the attach job finishes", func() bool {
 		dwk.want(http.StatusOK, "GET", "/api/v1/jobs/"+first.ID, nil).json(t, &first)
 		return first.State == "done" || first.State == "failed"
 	})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 type staffListJSON struct {
@@ -64,7 +66,7 @@ func TestStaffListFilters(t *testing.T) {
 	hnPublished := hn.publish(hn.createItem(sampleItem("惠农老街", map[string]any{"unit": "hn-library"})))
 	hnDraft := hn.createItem(sampleItem("惠农草稿", map[string]any{"unit": "hn-library"}))
 
-	eventually(t, "the staff index holds the four items", func() bool {
+	testwait.Until(t, "the staff index holds the four items", func() bool {
 		got := admin.staffList(url.Values{"per_page": {"100"}}).ids()
 		return got[photo.ID] && got[song.ID] && got[hnPublished.ID] && got[hnDraft.ID]
 	})
