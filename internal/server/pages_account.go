@@ -12,23 +12,10 @@ import (
 	"github.com/shizuishan/culturecloud/internal/web"
 )
 
-// accountPages registers the signed-in person's own pages, password reset and the public
-// check of certificates.
-func (s *Server) accountPages(g *gin.RouterGroup) {
-	g.GET("/account", s.accountPage)
-	g.GET("/account/developer", s.pageFor("account_developer"))
-	g.GET("/password-reset", s.resetPage)
-	g.GET("/password-reset/new", s.page("password_new"))
-	g.GET("/certificates", s.verifyCertificatePage)
-	g.GET("/certificates/:serial", s.verifyCertificatePage)
-}
-
-var everyRole = []accounts.Role{accounts.Admin, accounts.Librarian, accounts.Lecturer, accounts.Citizen}
-
 // accountPage is the person's own page: details, what they are learning with a way back in,
 // their certificates, and the password form.
 func (s *Server) accountPage(c *gin.Context) {
-	p, ok := s.rolePage(c, everyRole...)
+	p, ok := s.rolePage(c, accounts.Roles()...)
 	if !ok {
 		return
 	}

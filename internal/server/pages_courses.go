@@ -25,20 +25,6 @@ import (
 	"github.com/shizuishan/culturecloud/search"
 )
 
-// coursePages registers the pages of the online art courses.
-func (s *Server) coursePages(g *gin.RouterGroup) {
-	g.GET("/courses", s.courseCataloguePage)
-	g.GET("/courses/:id", s.coursePage)
-	g.GET("/courses/:id/lessons/:n", s.lessonPage)
-	g.GET("/courses/:id/certificate", s.certificatePage)
-	g.GET("/console/courses", s.consoleCoursesPage)
-	g.GET("/console/courses/new", s.consoleCoursePage)
-	g.GET("/console/courses/:id", s.consoleCoursePage)
-}
-
-// courseEditors are the roles that may open the course console.
-var courseEditors = []accounts.Role{accounts.Admin, accounts.Librarian, accounts.Lecturer}
-
 // courseCataloguePage is /courses: the course search with facets, rendered on the server.
 func (s *Server) courseCataloguePage(c *gin.Context) {
 	ctx := c.Request.Context()
@@ -449,7 +435,7 @@ func (s *Server) verifyCertificatePage(c *gin.Context) {
 
 // consoleCoursesPage lists the courses the lecturer or staff member may edit.
 func (s *Server) consoleCoursesPage(c *gin.Context) {
-	p, ok := s.rolePage(c, courseEditors...)
+	p, ok := s.rolePage(c, staffRoles...)
 	if !ok {
 		return
 	}
@@ -484,7 +470,7 @@ func (s *Server) consoleCoursesPage(c *gin.Context) {
 
 // consoleCoursePage is the course editor: a new course, or one the caller may edit.
 func (s *Server) consoleCoursePage(c *gin.Context) {
-	p, ok := s.rolePage(c, courseEditors...)
+	p, ok := s.rolePage(c, staffRoles...)
 	if !ok {
 		return
 	}

@@ -20,21 +20,6 @@ import (
 	"github.com/shizuishan/culturecloud/internal/web"
 )
 
-// lecturePages registers the pages of the live lectures and their feeds. The feeds and
-// "calendar.ics" are static segments beside /lectures/:id, which gin routes first.
-func (s *Server) lecturePages(g *gin.RouterGroup) {
-	g.GET("/lectures", s.lecturesPage)
-	g.GET("/lectures/feed.rss", s.lectureFeed("rss"))
-	g.GET("/lectures/feed.atom", s.lectureFeed("atom"))
-	g.GET("/lectures/calendar.ics", s.lectureFeed("ics"))
-	g.GET("/lectures/:id", s.lecturePage)
-	g.GET("/lectures/:id/calendar.ics", s.lectureCalendar)
-	g.GET("/studio/lectures/:id", s.studioPage)
-	g.GET("/console/lectures", s.consoleLecturesPage)
-	g.GET("/console/lectures/new", s.consoleLecturePage)
-	g.GET("/console/lectures/:id", s.consoleLecturePage)
-}
-
 const (
 	// feedPast is how far back the feeds reach for lectures that already took place (or
 	// were called off, so that subscribed calendars drop them).
@@ -253,7 +238,7 @@ func (s *Server) studioPage(c *gin.Context) {
 	from, to := s.Lectures.Window(lec)
 	d := &web.StudioData{Lecture: lectureData(lang(c), tree, lec, p, true),
 		WHIPURL:    s.publicBase(c) + "/api/v1/lectures/" + lec.ID + "/whip",
-		CanRotate:  slices.Contains(courseEditors, p.account.Role),
+		CanRotate:  slices.Contains(staffRoles, p.account.Role),
 		WindowFrom: from, WindowTo: to}
 	s.renderData(c, http.StatusOK, "studio", p, d)
 }
@@ -261,7 +246,7 @@ func (s *Server) studioPage(c *gin.Context) {
 // consoleLecturesPage lists the lectures the caller may edit: live ones first, then those
 // to come (soonest first), then the past (newest first).
 func (s *Server) consoleLecturesPage(c *gin.Context) {
-	p, ok := s.rolePage(c, courseEditors...)
+	p, ok := s.rolePage(c, staffRoles...)
 	if !ok {
 		return
 	}
@@ -304,7 +289,7 @@ const defaultLectureMinutes = 90
 
 // consoleLecturePage is the form that schedules a lecture, or edits one the caller may edit.
 func (s *Server) consoleLecturePage(c *gin.Context) {
-	p, ok := s.rolePage(c, courseEditors...)
+	p, ok := s.rolePage(c, staffRoles...)
 	if !ok {
 		return
 	}

@@ -29,16 +29,6 @@ import (
 	"github.com/shizuishan/culturecloud/search"
 )
 
-// libraryPages registers the pages of the Shizuishan Memory library.
-func (s *Server) libraryPages(g *gin.RouterGroup) {
-	g.GET("/memory", s.memorySearchPage)
-	g.GET("/memory/items/:id", s.memoryItemPage)
-	g.GET("/memory/collections/:id", s.memoryCollectionPage)
-	g.GET("/console", s.consoleHomePage)
-	g.GET("/console/items/new", s.consoleItemPage)
-	g.GET("/console/items/:id", s.consoleItemPage)
-}
-
 // searchSorts are the sort orders the search page offers, in order.
 var searchSorts = []string{"relevance", "newest", "views"}
 
