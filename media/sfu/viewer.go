@@ -36,9 +36,9 @@ type viewer struct {
 	video *downTrack
 	bwe   cc.BandwidthEstimator // nil without simulcast
 
-	queue      *sendqueue.Queue[qitem]
-	gone       atomic.Bool  // ended: no more fanout registrations
-	dropStreak atomic.Int64 // monotonic ns of the first drop since the queue last drained, 0 = none
+	queue      *sendqueue.Queue[qitem] // the publisher's readers push packets, the viewer's RTCP readers resends
+	gone       atomic.Bool             // ended: no more fanout registrations
+	dropStreak atomic.Int64            // monotonic ns of the first drop since the queue last drained, 0 = none
 
 	forwarded, bytesOut, dropped atomic.Uint64
 	writeErrors, layerSwitches   atomic.Uint64
