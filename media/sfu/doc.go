@@ -15,6 +15,12 @@
 // batch, which the UDP socket sends with GSO. See docs/decisions/0010-sfu-fanout.md and
 // 0016-sfu-shared-history-and-gso.md.
 //
+// The hot path's parts are small packages under internal/, each with a benchmark that
+// reports bytes and allocations: packetcache (the pooled, shared packets and each viewer
+// track's history of what it sent, for NACKs), sendqueue (a viewer's bounded queue) and
+// gso (the UDP socket that sends a viewer's batch in GSO sends). See
+// docs/decisions/0031-sfu-hot-path-packages.md.
+//
 // All media goes through one UDP port (ICE UDP mux) and, optionally, one TCP port
 // (ICE-TCP). The package has no HTTP: handlers in internal/server translate WHIP/WHEP
 // requests into these calls and map the sentinel errors to 4xx answers.

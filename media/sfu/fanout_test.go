@@ -10,6 +10,9 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/shizuishan/culturecloud/media/sfu/internal/packetcache"
+	"github.com/shizuishan/culturecloud/media/sfu/internal/sendqueue"
 )
 
 // These tests drive the fan-out (reader → viewer queues → writer pool → rewrite) with a
@@ -82,7 +85,6 @@ func harness(t testing.TB, kind webrtc.RTPCodecType, layers, writers, queue int)
 		sessions: map[string]any{},
 		done:     make(chan struct{}),
 	}
-	s.packetPool.New = func() any { return new(packet) }
 	s.pool = newWriterPool(writers, nil)
 	t.Cleanup(s.pool.close)
 	r := &room{s: s, name: "r", id: "pub", viewers: map[string]*viewer{}}
@@ -103,7 +105,7 @@ func harness(t testing.TB, kind webrtc.RTPCodecType, layers, writers, queue int)
 }
 
 func addTestViewer(s *SFU, r *room, f *fanout, w webrtc.TrackLocalWriter, ssrc uint32) *downTrack {
-	v := &viewer{s: s, r: r, id: newSessionID(), queue: newSendQueue(s.cfg.QueueSize), joined: true}
+	v := &viewer{s: s, r: r, id: newSessionID(), queue: sendqueue.New[qitem](s.cfg.QueueSize, holdPackets), joined: true}
 	dt := newDownTrack(v, f)
 	if f.kind == webrtc.RTPCodecTypeAudio {
 		v.audio = dt
@@ -119,21 +121,15 @@ func addTestViewer(s *SFU, r *room, f *fanout, w webrtc.TrackLocalWriter, ssrc u
 
 // push dispatches one packet as the reader would.
 func push(s *SFU, f *fanout, layer int32, seq uint16, ts uint32, marker bool, payload []byte) {
-	p, _ := s.packetPool.Get().(*packet)
-	p.pool = &s.packetPool
-	n := copy(p.buf[:], payload)
-	p.off, p.end = 0, n
-	p.seq, p.ts, p.marker, p.layer = seq, ts, marker, layer
-	p.arrival = monotonic()
-	p.keyframe = f.kind == webrtc.RTPCodecTypeVideo && isKeyframeStart(f.ck, p.payload())
+	p := s.packetPool.Get()
+	p.SetPayload(0, copy(p.Buf[:], payload))
+	p.Seq, p.Timestamp, p.Marker, p.Layer = seq, ts, marker, layer
+	p.Arrival = monotonic()
+	p.Keyframe = f.kind == webrtc.RTPCodecTypeVideo && isKeyframeStart(f.ck, p.Payload())
 	f.dispatch(p)
 }
 
-func idle(v *viewer) bool {
-	v.queue.mu.Lock()
-	defer v.queue.mu.Unlock()
-	return v.queue.n == 0 && !v.queue.scheduled
-}
+func idle(v *viewer) bool { return v.queue.Idle() }
 
 // TestFanoutSlowViewer: a viewer whose writes block holds one writer goroutine; the reader
 // never blocks, the other nine viewers get every packet through the second writer, and
@@ -185,7 +181,7 @@ func TestFanoutSlowViewer(t *testing.T) {
 	if st.PacketsDropped != uint64(dropped) || st.PacketsForwarded != 9*total {
 		t.Errorf("stats %+v, want %d dropped and %d forwarded", st, dropped, 9*total)
 	}
-	t.Logf("slow viewer: %d dropped, %d queued; stats %+v", dropped, v.queue.length(), st)
+	t.Logf("slow viewer: %d dropped, %d queued; stats %+v", dropped, v.queue.Len(), st)
 
 	// The overflow has lasted longer than SlowViewerTimeout: the next tick ends it.
 	s.cfg.SlowViewerTimeout = 50 * time.Millisecond
@@ -385,6 +381,7 @@ func TestHistoryHoldsSharedPackets(t *testing.T) {
 	s, r, f := harness(t, webrtc.RTPCodecTypeVideo, 1, 2, 1024)
 	a := addTestViewer(s, r, f, newRecordingWriter(false), 1)
 	b := addTestViewer(s, r, f, newRecordingWriter(false), 2)
+	const historySize = packetcache.HistorySize
 	const total = historySize + 44
 	for i := range total {
 		pkts := vp8Frame(0, uint32(i), i == 0, 1)
@@ -392,22 +389,23 @@ func TestHistoryHoldsSharedPackets(t *testing.T) {
 	}
 	eventually(t, "writers idle", func() bool { return idle(a.v) && idle(b.v) })
 
-	held := make([]*packet, 0, historySize)
-	for i := range historySize {
-		pa, pb := a.history[i].p, b.history[i].p
-		if pa == nil || pa != pb {
-			t.Fatalf("history slot %d: %p and %p, want the same packet in both", i, pa, pb)
-		}
-		if a.history[i].seq < total-historySize {
-			t.Fatalf("history slot %d holds sequence number %d, older than the last %d sent", i, a.history[i].seq, historySize)
+	if _, _, ok := a.history.Get(total - historySize - 1); ok {
+		t.Fatalf("the history holds sequence number %d, older than the last %d sent", total-historySize-1, historySize)
+	}
+	held := make([]*packetcache.Packet, 0, historySize)
+	for seq := uint16(total - historySize); seq < total; seq++ {
+		pa, _, okA := a.history.Get(seq)
+		pb, _, okB := b.history.Get(seq)
+		if !okA || !okB || pa != pb {
+			t.Fatalf("sequence number %d: %p and %p, want the same packet in both", seq, pa, pb)
 		}
 		held = append(held, pa)
 	}
 	refs := func(want int32) {
 		t.Helper()
 		for _, p := range held {
-			if got := p.refs.Load(); got != want {
-				t.Fatalf("packet %d has %d references, want %d", p.seq, got, want)
+			if got := p.Refs(); got != want {
+				t.Fatalf("packet %d has %d references, want %d", p.Seq, got, want)
 			}
 		}
 	}
@@ -416,81 +414,4 @@ func TestHistoryHoldsSharedPackets(t *testing.T) {
 	refs(1)
 	b.v.end("test", false)
 	refs(0)
-}
-
-// TestQueueCloseOwnership: whoever holds the viewer last cleans up its history: the closer
-// when no writer holds it, else the writer when it finishes its batch.
-func TestQueueCloseOwnership(t *testing.T) {
-	idleQ := newSendQueue(4)
-	if !idleQ.close() {
-		t.Error("close of a queue no writer holds: want the closer to clean up")
-	}
-	busy := newSendQueue(4)
-	if ok, schedule := busy.push(qitem{resend: 1}, true); !ok || !schedule {
-		t.Fatalf("push = %v, %v", ok, schedule)
-	}
-	var batch [writeBatch]qitem
-	busy.popBatch(batch[:])
-	if busy.close() {
-		t.Error("close while a writer holds the viewer: want the writer to clean up")
-	}
-	if more, closed := busy.done(); more || !closed {
-		t.Errorf("done after close = more %v, closed %v; want false, true", more, closed)
-	}
-	if ok, _ := busy.push(qitem{resend: 2}, true); ok {
-		t.Error("push after close was queued")
-	}
-}
-
-// TestQueueHoldsFrame: video packets wait in the viewer's queue for the end of their
-// frame (an urgent packet) or for holdPackets of them, and a writer takes only what is
-// ready, so that a frame leaves in one batch.
-func TestQueueHoldsFrame(t *testing.T) {
-	q := newSendQueue(64)
-	for i := range 3 {
-		if ok, schedule := q.push(qitem{resend: uint16(i)}, false); !ok || schedule {
-			t.Fatalf("packet %d of a frame: push = %v, %v; want queued, not scheduled", i, ok, schedule)
-		}
-	}
-	if ok, schedule := q.push(qitem{resend: 3}, true); !ok || !schedule {
-		t.Fatalf("end of the frame: push = %v, %v; want queued and scheduled", ok, schedule)
-	}
-	// The next frame begins before the writer comes: it stays behind.
-	if _, schedule := q.push(qitem{resend: 4}, false); schedule {
-		t.Fatal("a packet of the next frame scheduled the viewer again")
-	}
-	var batch [writeBatch]qitem
-	if k := q.popBatch(batch[:]); k != 4 || batch[3].resend != 3 {
-		t.Fatalf("popBatch took %d items (last %d), want the 4 of the first frame", k, batch[3].resend)
-	}
-	if more, _ := q.done(); more {
-		t.Fatal("done: more to write, but only an unfinished frame is queued")
-	}
-	// Without an end, holdPackets packets are enough.
-	schedules := 0
-	for i := range holdPackets - 1 {
-		if _, schedule := q.push(qitem{resend: uint16(5 + i)}, false); schedule {
-			schedules++
-		}
-	}
-	if schedules != 1 {
-		t.Fatalf("%d packets without an end of frame scheduled the viewer %d times, want once", holdPackets, schedules)
-	}
-	if k := q.popBatch(batch[:]); k != holdPackets {
-		t.Fatalf("popBatch took %d items, want %d", k, holdPackets)
-	}
-}
-
-// TestSmallQueueHoldsNoMoreThanItHas: a queue shorter than holdPackets makes its packets
-// ready once it is full, instead of refusing the end of the frame forever.
-func TestSmallQueueHoldsNoMoreThanItHas(t *testing.T) {
-	q := newSendQueue(4)
-	for i := range 3 {
-		if _, schedule := q.push(qitem{resend: uint16(i)}, false); schedule {
-			t.Fatalf("packet %d scheduled the viewer", i)
-		}
-	}
-	if ok, schedule := q.push(qitem{resend: 3}, false); !ok || !schedule {
-		t.Fatalf("the packet that fills the queue: push = %v, %v; want queued and scheduled", ok, schedule)
-	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/shizuishan/culturecloud/media/sfu/internal/packetcache"
 )
 
 // TestNACKAnsweredFromCache: a viewer that reports a lost video packet (RTCP NACK) gets it
@@ -66,7 +68,7 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 	eventually(t, "video packets arrive", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(seen) > historySize+60
+		return len(seen) > packetcache.HistorySize+60
 	})
 	// A packet some way back, still in the cache, that arrived exactly once.
 	target := uint16(last.Load()-1) - 20
@@ -85,7 +87,7 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 	// Resends are queued in the order asked: once the last one named has arrived again,
 	// the ones before it were either sent or skipped.
 	newest := uint16(last.Load()-1) - 5
-	tooOld := newest - historySize - 10
+	tooOld := newest - packetcache.HistorySize - 10
 	never := newest + 30000
 	if count(tooOld) != 1 || count(newest) != 1 {
 		t.Fatalf("before the second NACK: %d arrived %d times, %d arrived %d times", tooOld, count(tooOld), newest, count(newest))

@@ -13,6 +13,8 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/shizuishan/culturecloud/media/sfu/internal/packetcache"
 )
 
 // room is one publisher and its viewers. The publisher's session ID names the room's
@@ -38,8 +40,6 @@ type room struct {
 	timer     *time.Timer // connect or disconnect timeout
 	lastTick  time.Time
 }
-
-type tapHolder struct{ t Tap }
 
 // fanout is one publisher track (audio or video) and the viewer tracks fed from it.
 type fanout struct {
@@ -372,11 +372,10 @@ func (l *layer) read(track *webrtc.TrackRemote) {
 	var hdr rtp.Header
 	failures := 0
 	for {
-		p, _ := s.packetPool.Get().(*packet)
-		p.pool = &s.packetPool
-		n, _, err := track.Read(p.buf[:])
+		p := s.packetPool.Get()
+		n, _, err := track.Read(p.Buf[:])
 		if err != nil {
-			s.packetPool.Put(p)
+			p.Release()
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || failures > 100 {
 				return
 			}
@@ -384,16 +383,16 @@ func (l *layer) read(track *webrtc.TrackRemote) {
 			continue
 		}
 		failures = 0
-		hn, err := hdr.Unmarshal(p.buf[:n])
+		hn, err := hdr.Unmarshal(p.Buf[:n])
 		if err != nil {
-			s.packetPool.Put(p)
+			p.Release()
 			continue
 		}
 		end := n
 		if hdr.Padding {
-			pad := int(p.buf[n-1])
+			pad := int(p.Buf[n-1])
 			if pad == 0 || hn+pad > n {
-				s.packetPool.Put(p)
+				p.Release()
 				continue
 			}
 			end -= pad
@@ -403,36 +402,35 @@ func (l *layer) read(track *webrtc.TrackRemote) {
 		now := monotonic()
 		l.lastPacket.Store(now)
 		if end <= hn { // padding only (bandwidth probing): nothing to forward
-			s.packetPool.Put(p)
+			p.Release()
 			continue
 		}
-		p.off, p.end = hn, end
-		p.seq, p.ts, p.marker = hdr.SequenceNumber, hdr.Timestamp, hdr.Marker
-		p.layer = l.index
-		p.arrival = now
-		p.keyframe = video && isKeyframeStart(f.ck, p.buf[hn:end])
+		p.SetPayload(hn, end)
+		p.Seq, p.Timestamp, p.Marker = hdr.SequenceNumber, hdr.Timestamp, hdr.Marker
+		p.Layer = l.index
+		p.Arrival = now
+		p.Keyframe = video && isKeyframeStart(f.ck, p.Payload())
 		if th := f.r.tap.Load(); th != nil {
-			th.t.WriteRTP(l.info, &hdr, p.buf[hn:end])
+			th.t.WriteRTP(l.info, &hdr, p.Payload())
 		}
 		f.dispatch(p)
 	}
 }
 
-// dispatch puts a packet on the queue of every viewer track that wants it. It never
-// blocks: a full queue drops the packet for that viewer only. Audio, and the last packet
-// of a video frame, are urgent (see sendQueue.push).
-func (f *fanout) dispatch(p *packet) {
-	p.refs.Store(1)
-	urgent := p.marker || f.kind != webrtc.RTPCodecTypeVideo
+// dispatch puts a packet on the queue of every viewer track that wants it, and gives up
+// the caller's reference. It never blocks: a full queue drops the packet for that viewer
+// only. Audio, and the last packet of a video frame, are urgent (see sendqueue).
+func (f *fanout) dispatch(p *packetcache.Packet) {
+	urgent := p.Marker || f.kind != webrtc.RTPCodecTypeVideo
 	if dts := f.dts.Load(); dts != nil {
 		for _, dt := range *dts {
 			if !dt.wants(p) {
 				continue
 			}
-			p.retain()
-			queued, schedule := dt.v.queue.push(qitem{p: p, dt: dt}, urgent)
+			p.Retain()
+			queued, schedule := dt.v.queue.Push(qitem{p: p, dt: dt}, urgent)
 			if !queued {
-				p.release()
+				p.Release()
 				dt.v.onDrop(dt)
 				continue
 			}
@@ -441,7 +439,7 @@ func (f *fanout) dispatch(p *packet) {
 			}
 		}
 	}
-	p.release()
+	p.Release()
 }
 
 func (f *fanout) add(dt *downTrack) {

@@ -23,8 +23,29 @@ func TestBroadcast(t *testing.T) {
 	const room = "lecture-1"
 	pub := startPublisher(t, s, room)
 	eventually(t, "publisher start hook", func() bool { return hooks.count(hooks.starts, room) == 1 })
-
 	const n = 20
+	viewers := joinBroadcast(t, s, room, n)
+	readers := viewers[:n-1]
+
+	t.Run("stalled viewer does not slow the others", func(t *testing.T) {
+		checkStalledViewer(t, s, readers, viewers)
+	})
+	t.Run("keyframe requests are throttled", func(t *testing.T) {
+		checkKeyframeThrottle(t, pub, readers)
+	})
+	parent := t
+	t.Run("late viewer gets a keyframe within 2 s", func(t *testing.T) {
+		viewers = append(viewers, checkLateViewer(t, parent, s, room))
+	})
+	t.Run("publisher ends the room", func(t *testing.T) {
+		checkRoomEnd(t, s, hooks, pub, room, viewers, n)
+	})
+}
+
+// joinBroadcast subscribes n viewers at once (the first two over ICE-TCP, the last one
+// never reads) and waits until the reading ones have audio, video and an IDR.
+func joinBroadcast(t *testing.T, s *SFU, room string, n int) []*testViewer {
+	t.Helper()
 	viewers := make([]*testViewer, n)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -84,158 +105,165 @@ func TestBroadcast(t *testing.T) {
 	t.Logf("%d of %d viewers lost the start of their first keyframe and sent a PLI", lateStarts, len(readers))
 	eventually(t, "the stalled viewer got its tracks", func() bool { return stalled.VideoTrack.Load() && stalled.AudioTrack.Load() })
 	t.Logf("all %d reading viewers had audio, video and an IDR %s after the first Subscribe", len(readers), time.Since(joinStart).Round(time.Millisecond))
+	return viewers
+}
 
-	t.Run("stalled viewer does not slow the others", func(t *testing.T) {
-		// Over a three second window, every reading viewer must receive about as many
-		// packets as the publisher sent. The stalled viewer's pion never reads its tracks.
-		before := s.Stats().PacketsIn
-		got := make([]int64, len(readers))
-		for i, v := range readers {
-			got[i] = v.AudioPkts.Load() + v.VideoPkts.Load()
+// checkStalledViewer: a viewer that never reads does not slow the others.
+func checkStalledViewer(t *testing.T, s *SFU, readers, viewers []*testViewer) {
+	// Over a three second window, every reading viewer must receive about as many
+	// packets as the publisher sent. The stalled viewer's pion never reads its tracks.
+	before := s.Stats().PacketsIn
+	got := make([]int64, len(readers))
+	for i, v := range readers {
+		got[i] = v.AudioPkts.Load() + v.VideoPkts.Load()
+	}
+	time.Sleep(3 * time.Second)
+	in := s.Stats().PacketsIn - before
+	if in < 100 {
+		t.Fatalf("publisher sent only %d packets in 3 s", in)
+	}
+	worst := 1.0
+	for i, v := range readers {
+		ratio := float64(v.AudioPkts.Load()+v.VideoPkts.Load()-got[i]) / float64(in)
+		worst = min(worst, ratio)
+		// 0.9: packets in flight at the window edges, on a loaded machine.
+		if ratio < 0.9 {
+			t.Errorf("viewer %d received %.2f of the publisher's packets", i, ratio)
 		}
-		time.Sleep(3 * time.Second)
-		in := s.Stats().PacketsIn - before
-		if in < 100 {
-			t.Fatalf("publisher sent only %d packets in 3 s", in)
-		}
-		worst := 1.0
-		for i, v := range readers {
-			ratio := float64(v.AudioPkts.Load()+v.VideoPkts.Load()-got[i]) / float64(in)
-			worst = min(worst, ratio)
-			// 0.9: packets in flight at the window edges, on a loaded machine.
-			if ratio < 0.9 {
-				t.Errorf("viewer %d received %.2f of the publisher's packets", i, ratio)
-			}
-		}
-		st := s.Stats()
-		t.Logf("window: publisher %d packets; worst reading viewer %.3f of them; totals: in %d, forwarded %d, dropped %d, GSO sends %d",
-			in, worst, st.PacketsIn, st.PacketsForwarded, st.PacketsDropped, st.GSOSends)
-		// The frames' packets went out in batches: with GSO, a keyframe's equal fragments
-		// to one viewer leave in one send (decision 16).
-		if st.GSOSends == 0 {
-			t.Error("no UDP send carried more than one packet")
-		}
-		for i, v := range viewers {
-			vs, err := s.ViewerStats(v.session)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if vs.PacketsDropped != 0 {
-				t.Logf("viewer %d: %d packets dropped at the SFU", i, vs.PacketsDropped)
-			}
-		}
-	})
-
-	t.Run("keyframe requests are throttled", func(t *testing.T) {
-		// Every reading viewer sends 5 PLIs 50 ms apart: 95 requests in a quarter second.
-		before := len(pub.PLIs())
-		start := time.Now()
-		var wg sync.WaitGroup
-		for _, v := range readers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var ssrc uint32
-				for _, r := range v.PC.GetReceivers() {
-					if tr := r.Track(); tr != nil && tr.Kind() == webrtc.RTPCodecTypeVideo {
-						ssrc = uint32(tr.SSRC())
-					}
-				}
-				for range 5 {
-					_ = v.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
-					time.Sleep(50 * time.Millisecond)
-				}
-			}()
-		}
-		wg.Wait()
-		time.Sleep(1500 * time.Millisecond) // let a merged request go out
-		plis := pub.PLIs()[before:]
-		elapsed := time.Since(start)
-		if len(plis) == 0 {
-			t.Fatal("no PLI reached the publisher")
-		}
-		// At most one per second, plus the one that may be pending from before the window.
-		if limit := int(elapsed/time.Second) + 2; len(plis) > limit {
-			t.Errorf("publisher got %d PLIs in %s, want at most %d", len(plis), elapsed.Round(time.Millisecond), limit)
-		}
-		all := pub.PLIs()
-		for i := 1; i < len(all); i++ {
-			// The SFU spaces them by at least 1 s when it sends them; they are timed here on
-			// arrival, so allow 0.5 s of delivery jitter (2 shared cores, -race). Without
-			// the throttle the gaps would be milliseconds.
-			if gap := all[i].Sub(all[i-1]); gap < 500*time.Millisecond {
-				t.Errorf("PLIs %d and %d only %s apart", i-1, i, gap)
-			}
-		}
-		t.Logf("95 viewer PLIs became %d PLIs at the publisher (%d in total so far)", len(plis), len(all))
-	})
-
-	parent := t
-	t.Run("late viewer gets a keyframe within 2 s", func(t *testing.T) {
-		time.Sleep(300 * time.Millisecond)                         // mid-GOP
-		v := startViewer(t, s, room, viewerOptions{owner: parent}) // stays for the next step
-		eventually(t, "late viewer IDR", func() bool { return v.firstIDR.Load() != 0 && v.ConnectedAt.Load() != 0 })
-		wait := time.Duration(v.firstIDR.Load() - v.ConnectedAt.Load())
-		t.Logf("late viewer: first IDR %s after connecting", wait.Round(time.Millisecond))
-		if wait > 2*time.Second {
-			t.Errorf("late viewer waited %s for a keyframe, want at most 2 s", wait)
-		}
-		if v.firstVideo.Load() != 1 {
-			t.Log("late viewer: lost the start of the first keyframe and sent a PLI")
-		}
-		viewers = append(viewers, v)
-	})
-
-	t.Run("publisher ends the room", func(t *testing.T) {
-		joined := int(hooks.viewerJoined.Load())
-		for i, v := range viewers {
-			if vs, err := s.ViewerStats(v.session); err != nil || !vs.Joined {
-				t.Errorf("viewer %d (%s) not live before End: %+v %v (state %s)", i, v.session, vs, err, v.PC.ConnectionState())
-			}
-		}
-		st := s.Stats()
-		t.Logf("before end: %+v", st)
-		start := time.Now()
-		if err := s.End(pub.session); err != nil {
+	}
+	st := s.Stats()
+	t.Logf("window: publisher %d packets; worst reading viewer %.3f of them; totals: in %d, forwarded %d, dropped %d, GSO sends %d",
+		in, worst, st.PacketsIn, st.PacketsForwarded, st.PacketsDropped, st.GSOSends)
+	// The frames' packets went out in batches: with GSO, a keyframe's equal fragments
+	// to one viewer leave in one send (decision 16).
+	if st.GSOSends == 0 {
+		t.Error("no UDP send carried more than one packet")
+	}
+	for i, v := range viewers {
+		vs, err := s.ViewerStats(v.session)
+		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("End returned after %s", time.Since(start).Round(time.Millisecond))
-		select {
-		case r := <-hooks.publisherEnded:
-			if r != room {
-				t.Fatalf("OnPublisherEnd(%q)", r)
+		if vs.PacketsDropped != 0 {
+			t.Logf("viewer %d: %d packets dropped at the SFU", i, vs.PacketsDropped)
+		}
+	}
+}
+
+// checkKeyframeThrottle: a storm of viewers' PLIs reaches the publisher at most once per
+// KeyframeInterval.
+func checkKeyframeThrottle(t *testing.T, pub *testPublisher, readers []*testViewer) {
+	// Every reading viewer sends 5 PLIs 50 ms apart: 95 requests in a quarter second.
+	before := len(pub.PLIs())
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, v := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ssrc uint32
+			for _, r := range v.PC.GetReceivers() {
+				if tr := r.Track(); tr != nil && tr.Kind() == webrtc.RTPCodecTypeVideo {
+					ssrc = uint32(tr.SSRC())
+				}
 			}
-		case <-time.After(eventuallyTimeout):
-			t.Fatal("OnPublisherEnd not called")
+			for range 5 {
+				_ = v.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(1500 * time.Millisecond) // let a merged request go out
+	plis := pub.PLIs()[before:]
+	elapsed := time.Since(start)
+	if len(plis) == 0 {
+		t.Fatal("no PLI reached the publisher")
+	}
+	// At most one per second, plus the one that may be pending from before the window.
+	if limit := int(elapsed/time.Second) + 2; len(plis) > limit {
+		t.Errorf("publisher got %d PLIs in %s, want at most %d", len(plis), elapsed.Round(time.Millisecond), limit)
+	}
+	all := pub.PLIs()
+	for i := 1; i < len(all); i++ {
+		// The SFU spaces them by at least 1 s when it sends them; they are timed here on
+		// arrival, so allow 0.5 s of delivery jitter (2 shared cores, -race). Without
+		// the throttle the gaps would be milliseconds.
+		if gap := all[i].Sub(all[i-1]); gap < 500*time.Millisecond {
+			t.Errorf("PLIs %d and %d only %s apart", i-1, i, gap)
 		}
-		var slowest time.Duration
-		for i, v := range viewers {
-			t.Logf("waiting for viewer %d (tcp %v, stalled %v)", i, i < 2, i == n-1)
-			slowest = max(slowest, v.waitEnded(t))
+	}
+	t.Logf("95 viewer PLIs became %d PLIs at the publisher (%d in total so far)", len(plis), len(all))
+}
+
+// checkLateViewer: a viewer that joins mid-GOP gets a keyframe within 2 s. It stays until
+// parent ends.
+func checkLateViewer(t, parent *testing.T, s *SFU, room string) *testViewer {
+	time.Sleep(300 * time.Millisecond)                         // mid-GOP
+	v := startViewer(t, s, room, viewerOptions{owner: parent}) // stays for the next step
+	eventually(t, "late viewer IDR", func() bool { return v.firstIDR.Load() != 0 && v.ConnectedAt.Load() != 0 })
+	wait := time.Duration(v.firstIDR.Load() - v.ConnectedAt.Load())
+	t.Logf("late viewer: first IDR %s after connecting", wait.Round(time.Millisecond))
+	if wait > 2*time.Second {
+		t.Errorf("late viewer waited %s for a keyframe, want at most 2 s", wait)
+	}
+	if v.firstVideo.Load() != 1 {
+		t.Log("late viewer: lost the start of the first keyframe and sent a PLI")
+	}
+	return v
+}
+
+// checkRoomEnd: ending the publisher's session ends every viewer (n is the number of
+// viewers that joined first; the first two over ICE-TCP, the last stalled) and the room.
+func checkRoomEnd(t *testing.T, s *SFU, hooks *hookLog, pub *testPublisher, room string, viewers []*testViewer, n int) {
+	joined := int(hooks.viewerJoined.Load())
+	for i, v := range viewers {
+		if vs, err := s.ViewerStats(v.session); err != nil || !vs.Joined {
+			t.Errorf("viewer %d (%s) not live before End: %+v %v (state %s)", i, v.session, vs, err, v.PC.ConnectionState())
 		}
-		t.Logf("every viewer's connection closed within %s of End returning", slowest.Round(time.Millisecond))
-		if got := int(hooks.viewerLeft.Load()); got != joined {
-			t.Errorf("OnViewerLeave called %d times, want %d", got, joined)
+	}
+	st := s.Stats()
+	t.Logf("before end: %+v", st)
+	start := time.Now()
+	if err := s.End(pub.session); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("End returned after %s", time.Since(start).Round(time.Millisecond))
+	select {
+	case r := <-hooks.publisherEnded:
+		if r != room {
+			t.Fatalf("OnPublisherEnd(%q)", r)
 		}
-		if s.Viewers(room) != 0 {
-			t.Error("viewers left in the room")
-		}
-		if _, _, err := s.Subscribe(context.Background(), room, "v=0", SubscribeOptions{}); !errors.Is(err, ErrNoPublisher) {
-			t.Errorf("Subscribe after end: %v, want ErrNoPublisher", err)
-		}
-		if err := s.End(pub.session); !errors.Is(err, ErrNoSession) {
-			t.Errorf("second End: %v, want ErrNoSession", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-		if c := hooks.count(hooks.ends, room); c != 1 {
-			t.Errorf("OnPublisherEnd called %d times", c)
-		}
-		st = s.Stats()
-		if st.Rooms != 0 || st.Viewers != 0 {
-			t.Errorf("stats after end: %+v", st)
-		}
-		t.Logf("after end: %+v", st)
-	})
+	case <-time.After(eventuallyTimeout):
+		t.Fatal("OnPublisherEnd not called")
+	}
+	var slowest time.Duration
+	for i, v := range viewers {
+		t.Logf("waiting for viewer %d (tcp %v, stalled %v)", i, i < 2, i == n-1)
+		slowest = max(slowest, v.waitEnded(t))
+	}
+	t.Logf("every viewer's connection closed within %s of End returning", slowest.Round(time.Millisecond))
+	if got := int(hooks.viewerLeft.Load()); got != joined {
+		t.Errorf("OnViewerLeave called %d times, want %d", got, joined)
+	}
+	if s.Viewers(room) != 0 {
+		t.Error("viewers left in the room")
+	}
+	if _, _, err := s.Subscribe(context.Background(), room, "v=0", SubscribeOptions{}); !errors.Is(err, ErrNoPublisher) {
+		t.Errorf("Subscribe after end: %v, want ErrNoPublisher", err)
+	}
+	if err := s.End(pub.session); !errors.Is(err, ErrNoSession) {
+		t.Errorf("second End: %v, want ErrNoSession", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if c := hooks.count(hooks.ends, room); c != 1 {
+		t.Errorf("OnPublisherEnd called %d times", c)
+	}
+	st = s.Stats()
+	if st.Rooms != 0 || st.Viewers != 0 {
+		t.Errorf("stats after end: %+v", st)
+	}
+	t.Logf("after end: %+v", st)
 }
 
 // TestPublisherConnectionLoss: a publisher that vanishes without a DELETE (its sockets

@@ -12,6 +12,9 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/shizuishan/culturecloud/media/sfu/internal/packetcache"
+	"github.com/shizuishan/culturecloud/media/sfu/internal/sendqueue"
 )
 
 // SubscribeOptions are a viewer's choices.
@@ -33,9 +36,9 @@ type viewer struct {
 	video *downTrack
 	bwe   cc.BandwidthEstimator // nil without simulcast
 
-	queue      sendQueue
-	gone       atomic.Bool  // ended: no more fanout registrations
-	dropStreak atomic.Int64 // monotonic ns of the first drop since the queue last drained, 0 = none
+	queue      *sendqueue.Queue[qitem] // the publisher's readers push packets, the viewer's RTCP readers resends
+	gone       atomic.Bool             // ended: no more fanout registrations
+	dropStreak atomic.Int64            // monotonic ns of the first drop since the queue last drained, 0 = none
 
 	forwarded, bytesOut, dropped atomic.Uint64
 	writeErrors, layerSwitches   atomic.Uint64
@@ -99,7 +102,7 @@ func (s *SFU) Subscribe(ctx context.Context, roomName, offerSDP string, opts Sub
 		return "", "", fmt.Errorf("%w: the offer receives none of the room's tracks", ErrNoCodec)
 	}
 
-	v := &viewer{s: s, r: r, id: newSessionID(), queue: newSendQueue(s.cfg.QueueSize)}
+	v := &viewer{s: s, r: r, id: newSessionID(), queue: sendqueue.New[qitem](s.cfg.QueueSize, holdPackets)}
 	if err := v.negotiate(ctx, offerSDP, wantAudio, wantVideo, pin); err != nil {
 		v.end("subscribe failed", false)
 		return "", "", err
@@ -324,7 +327,7 @@ func (v *viewer) detach(reason string) (joined, ok bool) {
 			dt.f.remove(dt)
 		}
 	}
-	if v.queue.close() {
+	if v.queue.Close(releaseItem) {
 		v.forgetSent()
 	}
 	v.s.log.Debug("viewer ended", "room", r.name, "session", v.id, "reason", reason,
@@ -418,7 +421,7 @@ type downTrack struct {
 	lastTs     uint32
 	lastArr    int64
 	lastKFWant int64
-	history    []sentPacket // video only: what was sent, by sequence number
+	history    *packetcache.History // video only: what was sent, for NACKs
 }
 
 // videoWarmup is how long after Bind video waits before asking for its first keyframe.
@@ -433,7 +436,7 @@ type binding struct {
 func newDownTrack(v *viewer, f *fanout) *downTrack {
 	dt := &downTrack{v: v, f: f}
 	if f.kind == webrtc.RTPCodecTypeVideo {
-		dt.history = make([]sentPacket, historySize)
+		dt.history = new(packetcache.History)
 	}
 	dt.cur.Store(-1)
 	dt.pinned.Store(-1)
@@ -493,11 +496,11 @@ func matchCodec(pub webrtc.RTPCodecCapability, negotiated []webrtc.RTPCodecParam
 
 // wants reports whether the reader should queue this packet for the track: all of them
 // without simulcast; with simulcast only the layer being sent and the one wanted next.
-func (dt *downTrack) wants(p *packet) bool {
+func (dt *downTrack) wants(p *packetcache.Packet) bool {
 	if len(dt.f.layers) == 1 {
 		return true
 	}
-	return p.layer == dt.cur.Load() || p.layer == dt.target.Load()
+	return p.Layer == dt.cur.Load() || p.Layer == dt.target.Load()
 }
 
 // requestKeyframe asks the publisher for a keyframe of the layer this track needs.
@@ -512,24 +515,20 @@ func (dt *downTrack) requestKeyframe() {
 // send writes one packet to the viewer and gives up the writer's hold on it, except for
 // a video packet that went out: that one stays in the track's history for retransmission.
 // Called only by the writer goroutine holding the viewer.
-func (dt *downTrack) send(p *packet) {
+func (dt *downTrack) send(p *packetcache.Packet) {
 	seq, ts, ok := dt.write(p)
 	if !ok || dt.history == nil {
-		p.release()
+		p.Release()
 		return
 	}
-	slot := &dt.history[seq&(historySize-1)]
-	if slot.p != nil {
-		slot.p.release()
-	}
-	*slot = sentPacket{p: p, seq: seq, ts: ts}
+	dt.history.Store(p, seq, ts)
 }
 
 // write sends one packet to the viewer, rewriting SSRC, payload type, and for video the
 // sequence number and timestamp so that layer switches and restarts look like one
 // continuous stream. ok reports that it was sent, as seq and ts.
-func (dt *downTrack) write(p *packet) (seq uint16, ts uint32, ok bool) {
-	seq, ts = p.seq, p.ts
+func (dt *downTrack) write(p *packetcache.Packet) (seq uint16, ts uint32, ok bool) {
+	seq, ts = p.Seq, p.Timestamp
 	if dt.isVideo() {
 		if dt.bound.Load() == nil {
 			return 0, 0, false
@@ -543,7 +542,7 @@ func (dt *downTrack) write(p *packet) (seq uint16, ts uint32, ok bool) {
 
 // writeAs writes the packet's payload with the viewer's SSRC and payload type and the
 // given sequence number and timestamp.
-func (dt *downTrack) writeAs(p *packet, seq uint16, ts uint32) bool {
+func (dt *downTrack) writeAs(p *packetcache.Packet, seq uint16, ts uint32) bool {
 	b := dt.bound.Load()
 	if b == nil {
 		return false
@@ -555,12 +554,12 @@ func (dt *downTrack) writeAs(p *packet, seq uint16, ts uint32) bool {
 	h.Extensions = h.Extensions[:0]
 	h.ExtensionProfile = 0
 	h.CSRC = h.CSRC[:0]
-	h.Marker = p.marker
+	h.Marker = p.Marker
 	h.PayloadType = b.pt
 	h.SequenceNumber = seq
 	h.Timestamp = ts
 	h.SSRC = b.ssrc
-	payload := p.payload()
+	payload := p.Payload()
 	if _, err := b.w.WriteRTP(h, payload); err != nil {
 		dt.v.writeErrors.Add(1)
 		return false
@@ -570,30 +569,17 @@ func (dt *downTrack) writeAs(p *packet, seq uint16, ts uint32) bool {
 	return true
 }
 
-// historySize is how many sent video packets a viewer can ask for again: 256 is about
-// 0.9 s of 2.5 Mbit/s video; a packet asked for later than that would come after the
-// viewer's jitter buffer gave up on it. The history holds references to the packets the
-// room read once, not copies, so it costs a viewer 4 KiB instead of a cache of its own.
-const historySize = 256
-
-// sentPacket is a packet as it was sent to one viewer.
-type sentPacket struct {
-	p   *packet
-	seq uint16
-	ts  uint32
-}
-
 // resendSeq answers a NACK: it sends the packet that went out as seq again, if the
 // history still holds it. Called only by the writer goroutine holding the viewer.
 func (dt *downTrack) resendSeq(seq uint16) {
 	if dt.history == nil {
 		return
 	}
-	slot := dt.history[seq&(historySize-1)]
-	if slot.p == nil || slot.seq != seq {
+	p, ts, ok := dt.history.Get(seq)
+	if !ok {
 		return
 	}
-	if dt.writeAs(slot.p, slot.seq, slot.ts) {
+	if dt.writeAs(p, seq, ts) {
 		dt.v.resent.Add(1)
 	}
 }
@@ -612,7 +598,7 @@ func (dt *downTrack) nacked(n *rtcp.TransportLayerNack) {
 			if queued == maxResendPerNACK {
 				return
 			}
-			if ok, schedule := dt.v.queue.push(qitem{dt: dt, resend: seq}, true); ok {
+			if ok, schedule := dt.v.queue.Push(qitem{dt: dt, resend: seq}, true); ok {
 				queued++
 				if schedule {
 					dt.v.s.pool.schedule(dt.v)
@@ -625,17 +611,11 @@ func (dt *downTrack) nacked(n *rtcp.TransportLayerNack) {
 const maxResendPerNACK = 64
 
 // forgetSent lets go of every packet in the viewer's histories. Called once the queue is
-// closed, by whoever holds the viewer last (see sendQueue.close and done).
+// closed, by whoever holds the viewer last (see sendqueue.Queue.Close and Done).
 func (v *viewer) forgetSent() {
 	for _, dt := range []*downTrack{v.audio, v.video} {
-		if dt == nil || dt.history == nil {
-			continue
-		}
-		for i := range dt.history {
-			if p := dt.history[i].p; p != nil {
-				p.release()
-			}
-			dt.history[i] = sentPacket{}
+		if dt != nil && dt.history != nil {
+			dt.history.Clear()
 		}
 	}
 }
@@ -645,51 +625,51 @@ func (v *viewer) forgetSent() {
 // layer; a layer switch happens at a keyframe of the new layer. At each (re)start the
 // offsets are set so that sequence numbers continue without a gap and the timestamp
 // advances by the time that passed at the publisher.
-func (dt *downTrack) rewrite(p *packet) (seq uint16, ts uint32, ok bool) {
+func (dt *downTrack) rewrite(p *packetcache.Packet) (seq uint16, ts uint32, ok bool) {
 	if dt.resync.Load() && dt.resync.CompareAndSwap(true, false) {
 		dt.started = false
 	}
 	target := dt.target.Load()
 	switch {
-	case !dt.started || p.layer != dt.curLayer:
-		if notBefore := dt.notBefore.Load(); p.layer != target || !p.keyframe || p.arrival < notBefore {
-			if !dt.started && p.arrival >= notBefore {
+	case !dt.started || p.Layer != dt.curLayer:
+		if notBefore := dt.notBefore.Load(); p.Layer != target || !p.Keyframe || p.Arrival < notBefore {
+			if !dt.started && p.Arrival >= notBefore {
 				dt.wantKeyframe(target, notBefore)
 			}
 			return 0, 0, false
 		}
-		if dt.started && p.layer != dt.curLayer {
+		if dt.started && p.Layer != dt.curLayer {
 			dt.v.layerSwitches.Add(1)
 		}
 		dt.startAt(p)
-	case seqBefore(p.seq, dt.startSeq):
+	case seqBefore(p.Seq, dt.startSeq):
 		return 0, 0, false // older than the point where this layer started
 	}
 	// Keep the start point at most a quarter of the sequence space behind the newest
 	// packet: seqBefore compares across half of it, so a start point left further back
 	// would, 32,768 packets after the start, make every new packet look older than it.
-	if d := p.seq - dt.startSeq; d > 0x4000 {
-		dt.startSeq = p.seq - 0x4000
+	if d := p.Seq - dt.startSeq; d > 0x4000 {
+		dt.startSeq = p.Seq - 0x4000
 	}
-	seq = p.seq + dt.seqOff
-	ts = p.ts + dt.tsOff
+	seq = p.Seq + dt.seqOff
+	ts = p.Timestamp + dt.tsOff
 	if !dt.haveOut || seqBefore(dt.lastSeq, seq) {
-		dt.lastSeq, dt.lastTs, dt.lastArr, dt.haveOut = seq, ts, p.arrival, true
+		dt.lastSeq, dt.lastTs, dt.lastArr, dt.haveOut = seq, ts, p.Arrival, true
 	}
 	return seq, ts, true
 }
 
-func (dt *downTrack) startAt(p *packet) {
+func (dt *downTrack) startAt(p *packetcache.Packet) {
 	if dt.haveOut {
-		dt.seqOff = dt.lastSeq + 1 - p.seq
-		elapsed := min(max(p.arrival-dt.lastArr, 0), int64(10*time.Second))
+		dt.seqOff = dt.lastSeq + 1 - p.Seq
+		elapsed := min(max(p.Arrival-dt.lastArr, 0), int64(10*time.Second))
 		delta := uint32(elapsed * dt.clockRate() / int64(time.Second))
-		dt.tsOff = dt.lastTs + max(delta, 1) - p.ts
+		dt.tsOff = dt.lastTs + max(delta, 1) - p.Timestamp
 	}
 	dt.started = true
-	dt.curLayer = p.layer
-	dt.cur.Store(p.layer)
-	dt.startSeq = p.seq
+	dt.curLayer = p.Layer
+	dt.cur.Store(p.Layer)
+	dt.startSeq = p.Seq
 }
 
 // wantKeyframe re-asks for a keyframe while waiting for one, once per interval counted

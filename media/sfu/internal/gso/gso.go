@@ -1,4 +1,10 @@
-package sfu
+// Package gso holds back a UDP socket's writes while a writer writes one viewer's batch,
+// then sends them together: packets of one size in a row to one address (the packets of
+// a video frame) leave in one UDP GSO send (generic segmentation offload, Linux 4.18+)
+// that the kernel cuts back into datagrams. The system call and the trip through the IP
+// stack, about half of the SFU's CPU per forwarded packet, are then paid about once per
+// frame instead of once per packet.
+package gso
 
 import (
 	"encoding/binary"
@@ -13,16 +19,13 @@ import (
 	"unsafe"
 )
 
-// batchConn is the SFU's media UDP socket. While a fan-out writer writes one viewer's
-// batch (between cork and uncork), writes to the socket are held; uncork sends them, and
-// packets of one size in a row to one address (the packets of a video frame) leave in
-// one UDP GSO send that the kernel cuts back into datagrams. The system call and the trip
-// through the IP stack, about half of the SFU's CPU per forwarded packet, are then paid
-// about once per frame instead of once per packet. Writes from anyone else (ICE, DTLS,
-// RTCP) while nobody is corked go out at once; while a writer is corked they leave with
-// the next uncork of any writer, and at the latest after maxHold (a writer can block for
-// long on an ICE-TCP viewer, and control traffic must not wait for it).
-type batchConn struct {
+// Conn is the SFU's media UDP socket. While a fan-out writer writes one viewer's batch
+// (between Cork and Uncork), writes to the socket are held; Uncork sends them, in GSO
+// runs where it can. Writes from anyone else (ICE, DTLS, RTCP) while nobody is corked go
+// out at once; while a writer is corked they leave with the next Uncork of any writer,
+// and at the latest after maxHold (a writer can block for long on an ICE-TCP viewer, and
+// control traffic must not wait for it).
+type Conn struct {
 	*net.UDPConn
 	log      *slog.Logger
 	gso      atomic.Bool // false without GSO, or once the kernel refused GSO sends refusalsToStop times in a row
@@ -67,10 +70,10 @@ const (
 	refusalsToStop = 16
 )
 
-// newBatchConn wraps c. GSO is used when wanted and the kernel knows UDP_SEGMENT (Linux
-// 4.18+); an older kernel would ignore the option and send one oversized datagram.
-func newBatchConn(c *net.UDPConn, gso bool, log *slog.Logger) (*batchConn, error) {
-	b := &batchConn{UDPConn: c, log: log, oob: make([]byte, syscall.CmsgSpace(2))}
+// New wraps c. GSO is used when wanted and the kernel knows UDP_SEGMENT (Linux 4.18+); an
+// older kernel would ignore the option and send one oversized datagram.
+func New(c *net.UDPConn, gso bool, log *slog.Logger) (*Conn, error) {
+	b := &Conn{UDPConn: c, log: log, oob: make([]byte, syscall.CmsgSpace(2))}
 	if err := b.raw.init(c); err != nil {
 		return nil, err
 	}
@@ -86,15 +89,15 @@ func newBatchConn(c *net.UDPConn, gso bool, log *slog.Logger) (*batchConn, error
 	return b, nil
 }
 
-// cork starts holding writes (a writer begins a viewer's batch).
-func (c *batchConn) cork() {
+// Cork starts holding writes (a writer begins a viewer's batch).
+func (c *Conn) Cork() {
 	c.mu.Lock()
 	c.corked++
 	c.mu.Unlock()
 }
 
-// uncork ends a writer's batch and sends what is held.
-func (c *batchConn) uncork() {
+// Uncork ends a writer's batch and sends what is held.
+func (c *Conn) Uncork() {
 	c.mu.Lock()
 	c.corked--
 	held := len(c.pending) > 0
@@ -105,7 +108,7 @@ func (c *batchConn) uncork() {
 }
 
 // WriteToAddrPort is the ICE UDP mux's write path (see ice.AddrPortReaderWriter).
-func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+func (c *Conn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	c.mu.Lock()
 	if c.corked > 0 && len(b) > 0 && len(c.data)+len(b) <= maxHeldBytes && addr.Addr().Zone() == "" {
 		if len(c.pending) == 0 {
@@ -124,8 +127,14 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 	return c.WriteToUDPAddrPort(b, addr)
 }
 
+// Failures is the number of datagrams that could not be sent.
+func (c *Conn) Failures() uint64 { return c.failures.Load() }
+
+// GSOSends is the number of sends that carried more than one datagram.
+func (c *Conn) GSOSends() uint64 { return c.gsoSends.Load() }
+
 // flushHeld is the timer's flush, for writes held longer than maxHold.
-func (c *batchConn) flushHeld() {
+func (c *Conn) flushHeld() {
 	c.mu.Lock()
 	held := len(c.pending) > 0
 	c.mu.Unlock()
@@ -135,12 +144,12 @@ func (c *batchConn) flushHeld() {
 }
 
 // ReadFromAddrPort completes ice.AddrPortReaderWriter.
-func (c *batchConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+func (c *Conn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 	return c.ReadFromUDPAddrPort(b)
 }
 
 // WriteTo is the mux's fallback write path; it goes through the same hold.
-func (c *batchConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	ua, ok := addr.(*net.UDPAddr)
 	if !ok {
 		return c.UDPConn.WriteTo(b, addr)
@@ -149,7 +158,7 @@ func (c *batchConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 }
 
 // flush sends everything held.
-func (c *batchConn) flush() {
+func (c *Conn) flush() {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	c.mu.Lock()
@@ -192,7 +201,7 @@ func (c *batchConn) flush() {
 // run returns the end of the GSO run that starts at w[i]: the following writes to the
 // same address of the same size, and at most one shorter one to end it, within the
 // kernel's limits. Without GSO a run is one write.
-func (c *batchConn) run(w []heldWrite, i int) int {
+func (c *Conn) run(w []heldWrite, i int) int {
 	j := i + 1
 	if !c.gso.Load() {
 		return j
@@ -209,12 +218,12 @@ func (c *batchConn) run(w []heldWrite, i int) int {
 }
 
 // sendGSO sends b to addr as datagrams of size bytes each (the last may be shorter).
-func (c *batchConn) sendGSO(b []byte, size int, addr netip.AddrPort) error {
+func (c *Conn) sendGSO(b []byte, size int, addr netip.AddrPort) error {
 	h := (*syscall.Cmsghdr)(unsafe.Pointer(&c.oob[0])) //nolint:gosec // the control message header, laid out as the kernel reads it
 	h.Level = syscall.IPPROTO_UDP
 	h.Type = udpSegment
 	h.SetLen(syscall.CmsgLen(2))
-	binary.NativeEndian.PutUint16(c.oob[syscall.CmsgLen(0):], uint16(size)) //nolint:gosec // size ≤ maxPacketSize
+	binary.NativeEndian.PutUint16(c.oob[syscall.CmsgLen(0):], uint16(size)) //nolint:gosec // size ≤ an RTP packet's
 	return c.raw.send(b, c.oob, addr)
 }
 
