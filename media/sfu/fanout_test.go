@@ -2,17 +2,20 @@ package sfu
 
 import (
 	"encoding/binary"
-	"github.com/shizuishan/culturecloud/media/keyframe"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/shizuishan/culturecloud/media/keyframe"
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/shizuishan/culturecloud/media/sfu/internal/packetcache"
 	"github.com/shizuishan/culturecloud/media/sfu/internal/sendqueue"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // These tests drive the fan-out (reader → viewer queues → writer pool → rewrite) with a
@@ -154,7 +157,7 @@ func TestFanoutSlowViewer(t *testing.T) {
 		}
 		sent := int64(i + batch)
 		// The fast viewers keep up although one writer is stuck on the slow viewer.
-		eventually(t, "fast viewers received every packet so far", func() bool {
+		testwait.Until(t, "fast viewers received every packet so far", func() bool {
 			for _, w := range fast {
 				if w.n.Load() != sent {
 					return false
@@ -187,12 +190,12 @@ func TestFanoutSlowViewer(t *testing.T) {
 	s.cfg.SlowViewerTimeout = 50 * time.Millisecond
 	time.Sleep(100 * time.Millisecond)
 	r.tick(time.Now(), 500*time.Millisecond)
-	eventually(t, "slow viewer ended", func() bool { return v.gone.Load() })
+	testwait.Until(t, "slow viewer ended", func() bool { return v.gone.Load() })
 	if got := s.Stats().SlowViewersEnded; got != 1 {
 		t.Errorf("SlowViewersEnded = %d", got)
 	}
 	close(slowW.block)
-	eventually(t, "writer released", func() bool { return idle(v) })
+	testwait.Until(t, "writer released", func() bool { return idle(v) })
 	// Every packet buffer went back to the pool: nothing leaks when a viewer ends with a
 	// full queue (the race detector would also flag a reuse while referenced).
 }
@@ -249,7 +252,7 @@ func TestRewrite(t *testing.T) {
 				}
 			}
 		}
-		eventually(t, "writer idle", func() bool { return idle(v) })
+		testwait.Until(t, "writer idle", func() bool { return idle(v) })
 	}
 	setPin := func(l int32) {
 		for _, l := range f.layers { // layers must look active to chooseLayer
@@ -366,10 +369,10 @@ func TestLongStream(t *testing.T) {
 		push(s, f, 0, seq, frame*3000, i%2 == 1, pkts[i%2])
 		seq++
 		if i%2000 == 1999 {
-			eventually(t, "writer idle", func() bool { return idle(dt.v) })
+			testwait.Until(t, "writer idle", func() bool { return idle(dt.v) })
 		}
 	}
-	eventually(t, "writer idle", func() bool { return idle(dt.v) })
+	testwait.Until(t, "writer idle", func() bool { return idle(dt.v) })
 	if got := len(w.records()); got != total {
 		t.Fatalf("the viewer got %d of %d packets", got, total)
 	}
@@ -387,7 +390,7 @@ func TestHistoryHoldsSharedPackets(t *testing.T) {
 		pkts := vp8Frame(0, uint32(i), i == 0, 1)
 		push(s, f, 0, uint16(i), uint32(i*3000), true, pkts[0])
 	}
-	eventually(t, "writers idle", func() bool { return idle(a.v) && idle(b.v) })
+	testwait.Until(t, "writers idle", func() bool { return idle(a.v) && idle(b.v) })
 
 	if _, _, ok := a.history.Get(total - historySize - 1); ok {
 		t.Fatalf("the history holds sequence number %d, older than the last %d sent", total-historySize-1, historySize)

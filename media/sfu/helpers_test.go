@@ -2,7 +2,6 @@ package sfu
 
 import (
 	"context"
-	"github.com/shizuishan/culturecloud/media/keyframe"
 	"log/slog"
 	"os"
 	"sync"
@@ -10,26 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shizuishan/culturecloud/media/keyframe"
+
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/shizuishan/culturecloud/media/sfu/sfutest"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
-// Generous bound for "eventually" waits: the machine is shared and tests run with -race.
-const eventuallyTimeout = 10 * time.Second
-
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(eventuallyTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for: %s", eventuallyTimeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// eventuallyTimeout bounds waits for media events; generous, since the machine is shared and
+// tests run with -race: it only stops a test that would never pass.
+const eventuallyTimeout = testwait.Bound
 
 func testLogger() *slog.Logger {
 	level := slog.LevelWarn

@@ -10,6 +10,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/shizuishan/culturecloud/media/sfu/internal/packetcache"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestNACKAnsweredFromCache: a viewer that reports a lost video packet (RTCP NACK) gets it
@@ -65,7 +67,7 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 		defer mu.Unlock()
 		return seen[seq]
 	}
-	eventually(t, "video packets arrive", func() bool {
+	testwait.Until(t, "video packets arrive", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(seen) > packetcache.HistorySize+60
@@ -79,7 +81,7 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 		Nacks: []rtcp.NackPair{{PacketID: target}}}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the packet is sent again", func() bool { return count(target) >= 2 })
+	testwait.Until(t, "the packet is sent again", func() bool { return count(target) >= 2 })
 	if got := s.Stats().PacketsResent; got != 1 {
 		t.Errorf("PacketsResent = %d, want 1", got)
 	}
@@ -96,7 +98,7 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 		Nacks: []rtcp.NackPair{{PacketID: tooOld}, {PacketID: never}, {PacketID: newest}}}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the recent packet is sent again", func() bool { return count(newest) >= 2 })
+	testwait.Until(t, "the recent packet is sent again", func() bool { return count(newest) >= 2 })
 	if count(tooOld) != 1 || count(never) != 0 {
 		t.Errorf("after the NACK: %d (older than the history) arrived %d times, %d (never sent) %d times; want 1 and 0",
 			tooOld, count(tooOld), never, count(never))

@@ -12,6 +12,8 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestBroadcast is the main scenario: one H.264 + Opus publisher, twenty viewers (two of
@@ -22,7 +24,7 @@ func TestBroadcast(t *testing.T) {
 	s := newTestSFU(t, Config{Hooks: hooks.hooks(), Writers: 4})
 	const room = "lecture-1"
 	pub := startPublisher(t, s, room)
-	eventually(t, "publisher start hook", func() bool { return hooks.count(hooks.starts, room) == 1 })
+	testwait.Until(t, "publisher start hook", func() bool { return hooks.count(hooks.starts, room) == 1 })
 	const n = 20
 	viewers := joinBroadcast(t, s, room, n)
 	readers := viewers[:n-1]
@@ -73,7 +75,7 @@ func joinBroadcast(t *testing.T, s *SFU, room string, n int) []*testViewer {
 	readers := viewers[:n-1]
 	lateStarts := 0
 
-	eventually(t, "all viewers joined", func() bool { return s.Viewers(room) == n })
+	testwait.Until(t, "all viewers joined", func() bool { return s.Viewers(room) == n })
 	t.Logf("%d viewers connected in %s", n, time.Since(joinStart).Round(time.Millisecond))
 	// All media goes through the one UDP port, or the one ICE-TCP port.
 	udpPort := s.UDPAddr().(*net.UDPAddr).Port
@@ -92,7 +94,7 @@ func joinBroadcast(t *testing.T, s *SFU, room string, n int) []*testViewer {
 		}
 	}
 	for _, v := range readers {
-		eventually(t, "viewer receives audio, video and an IDR", func() bool {
+		testwait.Until(t, "viewer receives audio, video and an IDR", func() bool {
 			return v.AudioTrack.Load() && v.VideoTrack.Load() && v.AudioPkts.Load() > 0 && v.firstIDR.Load() != 0
 		})
 		if v.firstVideo.Load() != 1 {
@@ -103,7 +105,7 @@ func joinBroadcast(t *testing.T, s *SFU, room string, n int) []*testViewer {
 	// viewer under load may still lose the first packets while it sets up its receivers;
 	// it then asks for a keyframe, as a browser would.
 	t.Logf("%d of %d viewers lost the start of their first keyframe and sent a PLI", lateStarts, len(readers))
-	eventually(t, "the stalled viewer got its tracks", func() bool { return stalled.VideoTrack.Load() && stalled.AudioTrack.Load() })
+	testwait.Until(t, "the stalled viewer got its tracks", func() bool { return stalled.VideoTrack.Load() && stalled.AudioTrack.Load() })
 	t.Logf("all %d reading viewers had audio, video and an IDR %s after the first Subscribe", len(readers), time.Since(joinStart).Round(time.Millisecond))
 	return viewers
 }
@@ -201,7 +203,7 @@ func checkKeyframeThrottle(t *testing.T, pub *testPublisher, readers []*testView
 func checkLateViewer(t, parent *testing.T, s *SFU, room string) *testViewer {
 	time.Sleep(300 * time.Millisecond)                         // mid-GOP
 	v := startViewer(t, s, room, viewerOptions{owner: parent}) // stays for the next step
-	eventually(t, "late viewer IDR", func() bool { return v.firstIDR.Load() != 0 && v.ConnectedAt.Load() != 0 })
+	testwait.Until(t, "late viewer IDR", func() bool { return v.firstIDR.Load() != 0 && v.ConnectedAt.Load() != 0 })
 	wait := time.Duration(v.firstIDR.Load() - v.ConnectedAt.Load())
 	t.Logf("late viewer: first IDR %s after connecting", wait.Round(time.Millisecond))
 	if wait > 2*time.Second {
@@ -276,7 +278,7 @@ func TestPublisherConnectionLoss(t *testing.T) {
 	t.Run("close", func(t *testing.T) {
 		pub := startPublisher(t, s, "a")
 		v := startViewer(t, s, "a", viewerOptions{})
-		eventually(t, "viewer IDR", func() bool { return v.firstIDR.Load() != 0 })
+		testwait.Until(t, "viewer IDR", func() bool { return v.firstIDR.Load() != 0 })
 		pub.Close()
 		select {
 		case <-hooks.publisherEnded:
@@ -289,7 +291,7 @@ func TestPublisherConnectionLoss(t *testing.T) {
 	t.Run("vanish", func(t *testing.T) {
 		pub := startPublisher(t, s, "b")
 		v := startViewer(t, s, "b", viewerOptions{})
-		eventually(t, "viewer IDR", func() bool { return v.firstIDR.Load() != 0 })
+		testwait.Until(t, "viewer IDR", func() bool { return v.firstIDR.Load() != 0 })
 		pub.Halt()
 		start := time.Now()
 		freezePeer(t, pub.PC)
@@ -499,7 +501,7 @@ func TestTap(t *testing.T) {
 	})); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "tap sees audio and video", func() bool {
+	testwait.Until(t, "tap sees audio and video", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return counts["audio"] > 10 && counts["video"] > 10

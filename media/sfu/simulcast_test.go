@@ -3,16 +3,19 @@ package sfu
 import (
 	"context"
 	"encoding/binary"
-	"github.com/shizuishan/culturecloud/media/keyframe"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/shizuishan/culturecloud/media/keyframe"
+
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // simulcastPublisher sends three VP8 layers (rid h, m, l) of synthetic frames, 30 per
@@ -241,7 +244,7 @@ func TestSimulcast(t *testing.T) {
 	pub := startSimulcastPublisher(t, s, "tour")
 	var w simulcastWatch
 	v := startViewer(t, s, "tour", viewerOptions{layer: "l", onVideo: w.onVideo})
-	eventually(t, "viewer receives the low layer", func() bool { return w.count() > 30 })
+	testwait.Until(t, "viewer receives the low layer", func() bool { return w.count() > 30 })
 	if l := w.lastLayer(); l != 2 {
 		t.Fatalf("pinned to l, receiving layer %d", l)
 	}
@@ -258,18 +261,18 @@ func TestSimulcast(t *testing.T) {
 	if err := s.SetLayer(v.session, "h"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "viewer switches to the high layer", func() bool { return w.lastLayer() == 0 })
+	testwait.Until(t, "viewer switches to the high layer", func() bool { return w.lastLayer() == 0 })
 	t.Logf("switch l -> h took %s (a PLI to layer h: %d)", time.Since(switchStart).Round(time.Millisecond), pub.pli[0].Load()-plisBefore)
 	if pub.pli[0].Load() == plisBefore {
 		t.Error("no keyframe request reached layer h")
 	}
 	n := w.count()
-	eventually(t, "more high-layer packets", func() bool { return w.count() > n+60 })
+	testwait.Until(t, "more high-layer packets", func() bool { return w.count() > n+60 })
 
 	if err := s.SetLayer(v.session, "m"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "viewer switches to the middle layer", func() bool { return w.lastLayer() == 1 })
+	testwait.Until(t, "viewer switches to the middle layer", func() bool { return w.lastLayer() == 1 })
 	if err := s.SetLayer(v.session, "x"); err == nil {
 		t.Error("SetLayer accepted x")
 	}
@@ -279,7 +282,7 @@ func TestSimulcast(t *testing.T) {
 		t.Fatal(err)
 	}
 	n = w.count()
-	eventually(t, "packets in automatic mode", func() bool { return w.count() > n+60 })
+	testwait.Until(t, "packets in automatic mode", func() bool { return w.count() > n+60 })
 	vs, err = s.ViewerStats(v.session)
 	if err != nil {
 		t.Fatal(err)
