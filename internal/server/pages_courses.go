@@ -44,27 +44,6 @@ func (s *Server) courseCataloguePage(c *gin.Context) {
 	}
 	d := &web.CatalogueData{Q: q.Text}
 	current := map[string]string{"category": q.Category, "level": q.Level, "institution_kind": q.InstitutionKind, "district": q.District}
-	base := url.Values{}
-	if q.Text != "" {
-		base.Set("q", q.Text)
-	}
-	for _, name := range search.CourseFacets() {
-		if current[name] != "" {
-			base.Set(name, current[name])
-			d.Hidden = append(d.Hidden, web.Param{Name: name, Value: current[name]})
-		}
-	}
-	link := func(change func(url.Values)) string {
-		u := url.Values{}
-		for k, vs := range base {
-			u[k] = append([]string(nil), vs...)
-		}
-		change(u)
-		if len(u) == 0 {
-			return "/courses"
-		}
-		return "/courses?" + u.Encode()
-	}
 	tree, _, err := s.Units.LoadUnits(ctx)
 	if err != nil {
 		s.log.WarnContext(ctx, "catalogue: units", "err", err)
@@ -82,12 +61,8 @@ func (s *Server) courseCataloguePage(c *gin.Context) {
 		}
 		return value
 	}
-	for _, name := range search.CourseFacets() {
-		if current[name] != "" {
-			d.Filters = append(d.Filters, web.Filter{Facet: name, Label: label(name, current[name]),
-				RemoveURL: link(func(u url.Values) { u.Del(name) })})
-		}
-	}
+	fs := newFacetedSearch("/courses", map[string]string{"q": q.Text}, search.CourseFacets(), current, label)
+	d.Hidden, d.Filters = fs.hidden(), fs.filters()
 	res, err := s.Search.SearchCourses(ctx, q)
 	if err != nil {
 		s.log.WarnContext(ctx, "catalogue", "err", err)
@@ -97,40 +72,11 @@ func (s *Server) courseCataloguePage(c *gin.Context) {
 	}
 	d.Total, d.Page = res.Total, q.Page
 	d.TotalPages = int((res.Total + int64(q.PerPage) - 1) / int64(q.PerPage))
-	for _, name := range search.CourseFacets() {
-		f := web.Facet{Name: name}
-		for value, n := range res.Facets[name] {
-			selected := current[name] == value
-			f.Options = append(f.Options, web.FacetOption{Label: label(name, value), Count: n, Selected: selected,
-				URL: link(func(u url.Values) {
-					u.Del("page")
-					if selected {
-						u.Del(name)
-					} else {
-						u.Set(name, value)
-					}
-				})})
-		}
-		sort.SliceStable(f.Options, func(i, j int) bool {
-			if f.Options[i].Count != f.Options[j].Count {
-				return f.Options[i].Count > f.Options[j].Count
-			}
-			return f.Options[i].Label < f.Options[j].Label
-		})
-		d.Facets = append(d.Facets, f)
-	}
+	d.Facets = fs.sidebar(res.Facets)
 	for _, h := range res.Hits {
 		d.Courses = append(d.Courses, s.hitCard(h))
 	}
-	pageURL := func(n int) string {
-		return link(func(u url.Values) { u.Set("page", strconv.Itoa(n)) })
-	}
-	if d.Page > 1 {
-		d.PrevURL = pageURL(d.Page - 1)
-	}
-	if d.Page < d.TotalPages {
-		d.NextURL = pageURL(d.Page + 1)
-	}
+	d.PrevURL, d.NextURL = fs.pager(d.Page, d.TotalPages)
 	s.renderData(c, http.StatusOK, "course_catalogue", p, d)
 }
 

@@ -184,64 +184,17 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 	if q.HasMedia != nil {
 		current["has_media"] = strconv.FormatBool(*q.HasMedia)
 	}
-	base := url.Values{}
-	if q.Text != "" {
-		base.Set("q", q.Text)
+	sortParam := q.Sort
+	if sortParam == "relevance" {
+		sortParam = ""
 	}
-	if q.Sort != "relevance" {
-		base.Set("sort", q.Sort)
-	}
-	for _, name := range search.ItemFacets() {
-		if current[name] != "" {
-			base.Set(name, current[name])
-			d.Hidden = append(d.Hidden, web.Param{Name: name, Value: current[name]})
-		}
-	}
-	link := func(change func(url.Values)) string {
-		u := url.Values{}
-		for k, vs := range base {
-			u[k] = slices.Clone(vs)
-		}
-		if change != nil {
-			change(u)
-		}
-		if len(u) == 0 {
-			return "/memory"
-		}
-		return "/memory?" + u.Encode()
-	}
-
 	tree, _, err := s.Units.LoadUnits(ctx)
 	if err != nil {
 		s.log.WarnContext(ctx, "search page: units", "err", err)
 	}
-	label := func(facet, value string) string {
-		switch facet {
-		case "type":
-			return web.TermName(l, webTerm(v.Types, value))
-		case "theme":
-			return web.TermName(l, webTerm(v.Themes, value))
-		case "district":
-			return unitLabel(l, &tree, value)
-		case "format":
-			return i18n.FormatName(l, value)
-		case "decade":
-			if n, err := strconv.Atoi(value); err == nil {
-				return i18n.T(l, "memory.decade", n)
-			}
-		case "has_media":
-			if value == "true" || value == "false" {
-				return i18n.T(l, "memory.has_media."+value)
-			}
-		}
-		return value
-	}
-	for _, name := range search.ItemFacets() {
-		if current[name] != "" {
-			d.Filters = append(d.Filters, web.Filter{Facet: name, Label: label(name, current[name]),
-				RemoveURL: link(func(u url.Values) { u.Del(name) })})
-		}
-	}
+	fs := newFacetedSearch("/memory", map[string]string{"q": q.Text, "sort": sortParam}, search.ItemFacets(), current,
+		s.itemFacetLabel(l, &tree), "decade")
+	d.Hidden, d.Filters = fs.hidden(), fs.filters()
 
 	res, err := s.Search.SearchItems(ctx, q)
 	status := http.StatusOK
@@ -255,37 +208,7 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 	d.Total, d.Page = res.Total, q.Page
 	d.TotalPages = int(min(res.TotalPages, 500))
 
-	for _, name := range search.ItemFacets() {
-		f := web.Facet{Name: name}
-		counts := res.Facets[name]
-		if cur := current[name]; cur != "" {
-			if _, ok := counts[cur]; !ok {
-				counts = mapsWith(counts, cur, 0)
-			}
-		}
-		for value, n := range counts {
-			selected := current[name] == value
-			f.Options = append(f.Options, web.FacetOption{Label: label(name, value), Count: n, Selected: selected,
-				URL: link(func(u url.Values) {
-					if selected {
-						u.Del(name)
-					} else {
-						u.Set(name, value)
-					}
-				})})
-		}
-		sort.SliceStable(f.Options, func(i, j int) bool {
-			a, b := f.Options[i], f.Options[j]
-			if name == "decade" {
-				return a.Label < b.Label
-			}
-			if a.Count != b.Count {
-				return a.Count > b.Count
-			}
-			return a.Label < b.Label
-		})
-		d.Facets = append(d.Facets, f)
-	}
+	d.Facets = fs.sidebar(res.Facets)
 
 	for _, h := range res.Hits {
 		title := h.Highlight.Title
@@ -304,33 +227,43 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 		d.Hits = append(d.Hits, hit)
 	}
 
-	pageURL := func(n int) string {
-		return link(func(u url.Values) {
-			if n > 1 {
-				u.Set("page", strconv.Itoa(n))
-			}
-		})
-	}
-	if d.Page > 1 {
-		d.PrevURL = pageURL(min(d.Page-1, max(d.TotalPages, 1)))
-	}
-	if d.Page < d.TotalPages {
-		d.NextURL = pageURL(d.Page + 1)
-	}
-	d.Pages = pageLinks(d.Page, d.TotalPages, pageURL)
+	d.PrevURL, d.NextURL = fs.pager(d.Page, d.TotalPages)
+	d.Pages = pageLinks(d.Page, d.TotalPages, fs.pageURL)
 	// Nothing found, or nothing asked yet: offer ways in (themes, what others look at), and
 	// a way out of the filters that may be why nothing was found.
 	if len(d.Hits) == 0 || q.Text == "" && len(d.Filters) == 0 && d.Page == 1 {
 		d.Suggest = &web.Suggestions{Themes: webTerms(v.Themes), Popular: s.popularCards(ctx, suggestedItems)}
 		if len(d.Filters) > 0 {
-			d.ClearFiltersURL = link(func(u url.Values) {
-				for _, name := range search.ItemFacets() {
-					u.Del(name)
-				}
-			})
+			d.ClearFiltersURL = fs.clearFilters()
 		}
 	}
 	s.renderData(c, status, "memory_search", p, d)
+}
+
+// itemFacetLabel names a facet value of the library search for people.
+func (s *Server) itemFacetLabel(l i18n.Lang, tree *units.Tree) func(facet, value string) string {
+	v := s.Library.Vocabulary()
+	return func(facet, value string) string {
+		switch facet {
+		case "type":
+			return web.TermName(l, webTerm(v.Types, value))
+		case "theme":
+			return web.TermName(l, webTerm(v.Themes, value))
+		case "district":
+			return unitLabel(l, tree, value)
+		case "format":
+			return i18n.FormatName(l, value)
+		case "decade":
+			if n, err := strconv.Atoi(value); err == nil {
+				return i18n.T(l, "memory.decade", n)
+			}
+		case "has_media":
+			if value == "true" || value == "false" {
+				return i18n.T(l, "memory.has_media."+value)
+			}
+		}
+		return value
+	}
 }
 
 // suggestedItems is how many popular items an empty search offers.
