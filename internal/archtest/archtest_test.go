@@ -124,3 +124,34 @@ func TestLibrariesStandAlone(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceSize keeps the code readable in one sitting: no source file over 800 lines and
+// no function over 120 lines (tests excepted; the route table is one list and may be long).
+func TestSourceSize(t *testing.T) {
+	const maxFileLines, maxFuncLines = 800, 120
+	sources(t, func(path string, fset *token.FileSet, f *ast.File) {
+		if lines := fset.File(f.Pos()).LineCount(); lines > maxFileLines {
+			t.Errorf("%s has %d lines, more than %d", path, lines, maxFileLines)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			var body *ast.BlockStmt
+			name := "a function literal"
+			switch fn := n.(type) {
+			case *ast.FuncDecl:
+				body, name = fn.Body, fn.Name.Name
+				if name == "routes" && strings.HasSuffix(path, "internal/server/routes.go") {
+					return false
+				}
+			case *ast.FuncLit:
+				body = fn.Body
+			}
+			if body != nil {
+				start, end := fset.Position(body.Lbrace), fset.Position(body.Rbrace)
+				if lines := end.Line - start.Line + 1; lines > maxFuncLines {
+					t.Errorf("%s:%d: %s has %d lines, more than %d", path, start.Line, name, lines, maxFuncLines)
+				}
+			}
+			return true
+		})
+	})
+}

@@ -34,26 +34,10 @@ func measureMedia(ctx context.Context, e *env, o Options) ([]Row, error) {
 	if out, err := gen.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("generate clip: %w: %s", err, out)
 	}
-	opts := transcode.Options{Preset: e.cfg.Library.TranscodePreset}
-
-	e.log("media: the hand-written command (preset %s)", opts.Preset)
-	probe, err := transcode.ProbeFile(ctx, src)
+	handTime, err := handTranscode(ctx, e, src)
 	if err != nil {
 		return nil, err
 	}
-	outDir := filepath.Join(e.dir, "hand")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	hand := exec.CommandContext(ctx, "ffmpeg", transcode.Command(src, outDir, probe, opts)...)
-	var stderr bytes.Buffer
-	hand.Stdout, hand.Stderr = io.Discard, &stderr // stdout carries -progress lines
-	if err := hand.Run(); err != nil {
-		return nil, fmt.Errorf("hand command: %w: %s", err, stderr.String())
-	}
-	handTime := time.Since(start)
-	_ = os.RemoveAll(outDir)
 
 	e.log("media: the same clip through the product (upload, attach, transcode job)")
 	it, err := e.api.createItem(ctx, "转码基准视频")
@@ -68,7 +52,7 @@ func measureMedia(ctx context.Context, e *env, o Options) ([]Row, error) {
 	if _, err := e.apiUpload(ctx, put, src, st.Size(), it.ID); err != nil {
 		return nil, err
 	}
-	start = time.Now()
+	start := time.Now()
 	master, err := e.api.waitMedia(ctx, it.ID)
 	if err != nil {
 		return nil, err
@@ -149,6 +133,29 @@ func measureMedia(ctx context.Context, e *env, o Options) ([]Row, error) {
 		Note: "GET /api/v1/items/{id}/media/{sha}/{segment} as a player does (access check, then a redirect to a signed MinIO URL that serves the bytes), redirects followed, vs minio-go GetObject of the same objects (mean of a run before and after)",
 	})
 	return rows, nil
+}
+
+// handTranscode times transcode.Command run by hand on src: the baseline of the pipeline.
+func handTranscode(ctx context.Context, e *env, src string) (time.Duration, error) {
+	opts := transcode.Options{Preset: e.cfg.Library.TranscodePreset}
+	e.log("media: the hand-written command (preset %s)", opts.Preset)
+	probe, err := transcode.ProbeFile(ctx, src)
+	if err != nil {
+		return 0, err
+	}
+	outDir := filepath.Join(e.dir, "hand")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return 0, err
+	}
+	defer func() { _ = os.RemoveAll(outDir) }()
+	start := time.Now()
+	hand := exec.CommandContext(ctx, "ffmpeg", transcode.Command(src, outDir, probe, opts)...)
+	var stderr bytes.Buffer
+	hand.Stdout, hand.Stderr = io.Discard, &stderr // stdout carries -progress lines
+	if err := hand.Run(); err != nil {
+		return 0, fmt.Errorf("hand command: %w: %s", err, stderr.String())
+	}
+	return time.Since(start), nil
 }
 
 // waitMedia waits until the item's first media file is transcoded and returns its master URL.

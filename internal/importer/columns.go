@@ -183,7 +183,7 @@ func (p *parser) parse(num int, rec []string) (row, error) {
 		}
 		return en
 	}
-	var lat, lon string
+	var c coords
 	f := &r.Fields
 	for i, cell := range rec {
 		if i >= len(p.h.keys) || p.h.keys[i] == "" {
@@ -192,77 +192,7 @@ func (p *parser) parse(num int, rec []string) (row, error) {
 			}
 			continue
 		}
-		switch p.h.keys[i] {
-		case "title":
-			f.Title = cell
-		case "creator":
-			f.Creator = splitList(cell)
-		case "subject":
-			f.Subject = splitList(cell)
-		case "description":
-			f.Description = cell
-		case "publisher":
-			f.Publisher = cell
-		case "contributor":
-			f.Contributor = splitList(cell)
-		case "date":
-			f.Date = cell
-		case "type":
-			f.Type = cell
-		case "format":
-			f.Format = cell
-		case "identifier":
-			f.Identifier = cell
-		case "source":
-			f.Source = cell
-		case "language":
-			f.Language = cell
-		case "relation":
-			f.Relation = cell
-		case "coverage":
-			f.Coverage = cell
-		case "rights":
-			f.Rights = cell
-		case "theme":
-			f.Theme = cell
-		case "unit":
-			f.Unit = cell
-		case "place":
-			f.Place.Name = cell
-		case "lat":
-			lat = cell
-		case "lon":
-			lon = cell
-		case "period":
-			f.Period = cell
-		case "licence":
-			f.Licence = cell
-		case "tags":
-			f.Tags = splitList(cell)
-		case "alt_text":
-			f.AltText = cell
-		case "transcript":
-			f.Transcript = cell
-		case "files":
-			for _, name := range splitList(cell) {
-				name = strings.TrimSpace(name)
-				if name == "" {
-					continue
-				}
-				clean, ok := relPath(name)
-				if !ok {
-					add("files", fmt.Sprintf(msg("%q 必须是导入文件夹内的相对路径", "%q must be a path inside the import folder"), name))
-					continue
-				}
-				r.Files = append(r.Files, clean)
-			}
-		case "status":
-			s, ok := parseStatus(cell)
-			if !ok {
-				add("status", fmt.Sprintf(msg("%q 不是 draft、in_review 或 published", "%q is not draft, in_review or published"), strings.TrimSpace(cell)))
-			}
-			r.Status = s
-		}
+		p.cell(&r, &c, p.h.keys[i], cell, add, msg)
 	}
 	f.Normalize()
 	coord := func(key, v string, limit float64) *float64 {
@@ -277,7 +207,7 @@ func (p *parser) parse(num int, rec []string) (row, error) {
 		}
 		return &x
 	}
-	f.Place.Lat, f.Place.Lon = coord("lat", lat, 90), coord("lon", lon, 180)
+	f.Place.Lat, f.Place.Lon = coord("lat", c.lat, 90), coord("lon", c.lon, 180)
 	v := p.vocab
 	for _, t := range []struct {
 		key   string
@@ -320,6 +250,87 @@ func (p *parser) parse(num int, rec []string) (row, error) {
 		return row{}, errs
 	}
 	return r, nil
+}
+
+// coords are a row's coordinates as written, checked once the whole row is read.
+type coords struct{ lat, lon string }
+
+// cell puts the text of one cell, of the column key, into r (coordinates into c); what it
+// cannot take it reports through add, in the words msg picks.
+func (p *parser) cell(r *row, c *coords, key, cell string, add func(key, msg string), msg func(zh, en string) string) {
+	f := &r.Fields
+	switch key {
+	case "title":
+		f.Title = cell
+	case "creator":
+		f.Creator = splitList(cell)
+	case "subject":
+		f.Subject = splitList(cell)
+	case "description":
+		f.Description = cell
+	case "publisher":
+		f.Publisher = cell
+	case "contributor":
+		f.Contributor = splitList(cell)
+	case "date":
+		f.Date = cell
+	case "type":
+		f.Type = cell
+	case "format":
+		f.Format = cell
+	case "identifier":
+		f.Identifier = cell
+	case "source":
+		f.Source = cell
+	case "language":
+		f.Language = cell
+	case "relation":
+		f.Relation = cell
+	case "coverage":
+		f.Coverage = cell
+	case "rights":
+		f.Rights = cell
+	case "theme":
+		f.Theme = cell
+	case "unit":
+		f.Unit = cell
+	case "place":
+		f.Place.Name = cell
+	case "lat":
+		c.lat = cell
+	case "lon":
+		c.lon = cell
+	case "period":
+		f.Period = cell
+	case "licence":
+		f.Licence = cell
+	case "tags":
+		f.Tags = splitList(cell)
+	case "alt_text":
+		f.AltText = cell
+	case "transcript":
+		f.Transcript = cell
+	case "files":
+		for _, name := range splitList(cell) {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				continue
+			}
+			clean, ok := relPath(name)
+			if !ok {
+				add("files", fmt.Sprintf(msg("%q 必须是导入文件夹内的相对路径", "%q must be a path inside the import folder"), name))
+				continue
+			}
+			r.Files = append(r.Files, clean)
+		}
+	case "status":
+		s, ok := parseStatus(cell)
+		if !ok {
+			add("status", fmt.Sprintf(msg("%q 不是 draft、in_review 或 published", "%q is not draft, in_review or published"), strings.TrimSpace(cell)))
+		}
+		r.Status = s
+	}
+
 }
 
 func reported(errs cellErrors, col string) bool {
