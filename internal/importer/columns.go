@@ -330,7 +330,6 @@ func (p *parser) cell(r *row, c *coords, key, cell string, add func(key, msg str
 		}
 		r.Status = s
 	}
-
 }
 
 func reported(errs cellErrors, col string) bool {
