@@ -20,6 +20,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/configs"
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/attach"
 	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/courses"
@@ -69,6 +70,7 @@ type Core struct {
 	Views       *views.Counter
 	Jobs        *jobs.Store
 	Uploads     *upload.Manager
+	Attach      *attach.Service
 	Collections *collections.Service
 	Derivatives *derivatives.Service
 	Courses     *courses.Service
@@ -132,6 +134,8 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	runner := transcoding.New(rdb, docs, lib, jobStore, transcoding.Options{KeyPrefix: cfg.Redis.KeyPrefix, Consumer: hostname(),
 		Log: log, Transcode: transcode.Options{Preset: cfg.Library.TranscodePreset}})
 	room := liveroom.New(rdb, liveroom.Options{KeyPrefix: cfg.Redis.KeyPrefix, Node: hostname(), Log: log})
+	uploads := upload.New(&minio.Core{Client: docs.LongClient()}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/",
+		MaxSize: cfg.Library.MaxUploadBytes})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
 		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log).WithCourses(courseService),
@@ -142,8 +146,8 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		Transcoding: runner,
 		Collections: collections.New(docs, lib, unitStore),
 		Derivatives: der,
-		Uploads: upload.New(&minio.Core{Client: docs.LongClient()}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/",
-			MaxSize: cfg.Library.MaxUploadBytes}),
+		Uploads:     uploads,
+		Attach:      attach.New(lib, uploads, jobStore, ob, accStore),
 	}, nil
 }
 
@@ -249,7 +253,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Resets:  sessions.NewResets(c.Redis, cfg.Redis.KeyPrefix, []byte(cfg.Auth.SessionSecret.Reveal()), cfg.Auth.ResetTTL),
 		Mail:    mailSender(cfg.Mail, c.Log),
 		Search:  c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
-		Jobs: c.Jobs, Uploads: c.Uploads, Outbox: c.Outbox, Fixity: c.Fixity, Collections: c.Collections,
+		Jobs: c.Jobs, Uploads: c.Uploads, Attach: c.Attach, Outbox: c.Outbox, Fixity: c.Fixity, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),
 		Lectures: c.Lectures, Room: c.Room, Live: liveSvc, Replays: c.Replays,

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shizuishan/culturecloud/internal/attach"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
@@ -25,7 +26,7 @@ func (c *Core) RunWorkers(ctx context.Context) {
 	wg.Go(func() { c.maintain(ctx, c.Config.Library.MaintenanceEvery) })
 	wg.Go(func() { c.Indexer.Run(ctx, hostname(), 10*time.Minute) })
 	wg.Go(func() { c.Outbox.DrainSpool(ctx, c.Config.Redis.SpoolEvery) })
-	wg.Go(func() { c.Outbox.Consume(ctx, "attach", hostname(), c.handleAttach) })
+	wg.Go(func() { c.Outbox.Consume(ctx, attach.Kind, hostname(), c.Attach.Handle) })
 	wg.Go(func() { c.Outbox.Consume(ctx, derivatives.Group, hostname(), c.handleDerive) })
 	wg.Go(func() { c.Transcoding.Run(ctx) })
 	wg.Wait()

@@ -3,7 +3,6 @@ package library
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/media/upload"
@@ -12,18 +11,6 @@ import (
 // Uploads is what attaching needs of the upload manager.
 type Uploads interface {
 	Remove(ctx context.Context, key string) error
-}
-
-// AttachStale is how long a running attach job may go without an update before it is taken
-// for dead: another worker may begin it, and a repeated request appends its event again.
-const AttachStale = time.Minute
-
-// AttachJob is the input of an attach job: the sealed upload that becomes a file of the item.
-// Jobs queued before uploads were sealed in the request carry no Sealed.
-type AttachJob struct {
-	Item   string         `json:"item"`
-	Upload string         `json:"upload"`
-	Sealed *upload.Sealed `json:"sealed,omitempty"`
 }
 
 // CheckEditable reports ErrNotFound or ErrForbidden when actor may not change the item.

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,11 +10,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/attach"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/jobs"
-	"github.com/shizuishan/culturecloud/internal/library"
-	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/problem"
 	"github.com/shizuishan/culturecloud/internal/validate"
 	"github.com/shizuishan/culturecloud/media/upload"
@@ -157,19 +155,7 @@ func (s *Server) partURLs(c *gin.Context) {
 
 // abortUpload cancels an upload, unless a job is adding it to an item (or has).
 func (s *Server) abortUpload(c *gin.Context) {
-	ctx := c.Request.Context()
-	owner := caller(c).account.Name
-	sess, err := s.Uploads.Get(ctx, c.Param("id"), owner)
-	if err != nil {
-		s.uploadError(c, err)
-		return
-	}
-	// A failed job gives its claim up here; Abort refuses an upload a job still holds.
-	_, _, err = s.claimedJob(c, sess)
-	if err == nil {
-		err = s.Uploads.Abort(ctx, sess.ID, owner)
-	}
-	if err != nil {
+	if err := s.Attach.Abort(c.Request.Context(), caller(c).account.Name, c.Param("id")); err != nil {
 		s.uploadError(c, err)
 		return
 	}
@@ -180,105 +166,25 @@ type attachRequest struct {
 	UploadID string `json:"upload_id"`
 }
 
-// attachFile seals an upload (every part present, completed, type checked from its first
-// bytes: seconds, even for 20 GB) and queues the job that hashes it and adds it to the item;
-// the answer is that job. The upload is then done for the librarian: a missing part or a
-// refused type is answered now. Asking again returns the same job (a retry after a lost
-// answer), or a new one on the same stored file if that job failed.
+// attachFile seals an upload and queues the job that hashes it and adds it to the item; the
+// answer is that job (package attach says how asking again is answered).
 func (s *Server) attachFile(c *gin.Context) {
 	var req attachRequest
 	if !s.decode(c, &req) {
 		return
 	}
-	ctx := c.Request.Context()
-	actor := caller(c).account
-	itemID := c.Param("id")
-	if err := s.Library.CheckEditable(ctx, actor, itemID); err != nil {
+	job, err := s.Attach.Start(c.Request.Context(), caller(c).account, c.Param("id"), req.UploadID)
+	var upErr *attach.UploadError
+	if errors.As(err, &upErr) {
+		s.uploadError(c, upErr.Err)
+		return
+	}
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	sess, err := s.Uploads.Get(ctx, req.UploadID, actor.Name)
-	if err != nil {
-		s.uploadError(c, err)
-		return
-	}
-	jobID, job, err := s.claimedJob(c, sess)
-	if err != nil {
-		s.uploadError(c, err)
-		return
-	}
-	created := false
-	if job == nil {
-		// No job recorded yet: seal (again, harmlessly), claim, record the job.
-		in := library.AttachJob{Item: itemID, Upload: sess.ID}
-		if in.Sealed, err = s.Uploads.Seal(ctx, sess.ID, actor.Name); err != nil {
-			s.uploadError(c, err)
-			return
-		}
-		if jobID == "" {
-			if jobID, err = s.Uploads.Claim(ctx, sess.ID, actor.Name, jobs.NewID()); err != nil {
-				s.uploadError(c, err)
-				return
-			}
-		}
-		var j jobs.Job
-		if j, created, err = s.Jobs.CreateOnce(ctx, jobID, "attach", actor.Name, in); err != nil {
-			s.fail(c, err)
-			return
-		}
-		job = &j
-	}
-	var first library.AttachJob
-	if job.State != jobs.Failed && (json.Unmarshal(job.Input, &first) != nil || first.Item != itemID) {
-		s.fail(c, validate.Errors{{Field: "upload", Code: "upload_attached"}})
-		return
-	}
-	// A job still queued may have lost its event (Redis failed between the two writes), and
-	// one running but silent lost its worker: append the event again; a worker begins a job
-	// only when it is queued or silent.
-	silent := job.State == jobs.Running && time.Since(job.Updated) > library.AttachStale
-	if created || job.State == jobs.Queued || silent {
-		if err := s.Outbox.Append(ctx, outbox.Event{Kind: "attach", ID: itemID, Ref: jobs.Ref(job.ID)}); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	job.Input = nil
 	c.Header("Location", "/api/v1/jobs/"+job.ID)
 	c.JSON(http.StatusAccepted, job)
-}
-
-// claimGrace is how long a claim may point at a job not yet recorded: the request that
-// claimed it records the job next, within seconds.
-const claimGrace = time.Minute
-
-// claimedJob returns the job that holds the session and, once recorded, that job. It
-// returns "" when no job holds the session: a job that failed gives its claim up, so that
-// the librarian can try again or cancel; so does one whose request never recorded it, after
-// claimGrace (a failed job is recorded under its id first, so that request cannot record it
-// late).
-func (s *Server) claimedJob(c *gin.Context, sess *upload.Session) (string, *jobs.Job, error) {
-	if sess.ClaimedBy == "" {
-		return "", nil, nil
-	}
-	ctx := c.Request.Context()
-	job, err := s.Jobs.Get(ctx, sess.ClaimedBy)
-	switch {
-	case errors.Is(err, jobs.ErrNotFound) && time.Since(sess.ClaimedAt) < claimGrace:
-		return sess.ClaimedBy, nil, nil // its request may still be recording it
-	case errors.Is(err, jobs.ErrNotFound):
-		job, err = s.Jobs.Abandon(ctx, sess.ClaimedBy, "attach", sess.Owner, "the request that started this job did not finish")
-		if err != nil {
-			return "", nil, err
-		}
-	case err != nil:
-		return "", nil, err
-	}
-	if job.State != jobs.Failed {
-		return job.ID, &job, nil
-	}
-	holder, err := s.Uploads.Release(ctx, sess.ID, sess.Owner, job.ID)
-	return holder, nil, err // holder: another request claimed it meanwhile
 }
 
 func (s *Server) getJob(c *gin.Context) {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/attach"
 	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/courses"
@@ -59,6 +60,7 @@ type Deps struct {
 	Views       *views.Counter
 	Jobs        *jobs.Store
 	Uploads     *upload.Manager
+	Attach      *attach.Service
 	Outbox      *outbox.Outbox
 	Fixity      *fixity.Service
 	Collections *collections.Service

@@ -20,8 +20,8 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/shizuishan/culturecloud/internal/app"
+	"github.com/shizuishan/culturecloud/internal/attach"
 	"github.com/shizuishan/culturecloud/internal/jobs"
-	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/media/upload"
@@ -465,7 +465,7 @@ func claimed(t *testing.T, core *app.Core, item, up, owner string, record bool) 
 		t.Fatal(err)
 	}
 	if record {
-		if _, _, err := core.Jobs.CreateOnce(ctx, id, "attach", owner, library.AttachJob{Item: item, Upload: up, Sealed: sealed}); err != nil {
+		if _, _, err := core.Jobs.CreateOnce(ctx, id, "attach", owner, attach.Job{Item: item, Upload: up, Sealed: sealed}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package app_test
+package attach_test
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/shizuishan/culturecloud/internal/app"
+	"github.com/shizuishan/culturecloud/internal/attach"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/media/upload"
@@ -20,7 +20,9 @@ import (
 // writer; it fails, with the reason, for what no waiting changes.
 func TestAttachJobWaitsOnlyForWhatPasses(t *testing.T) {
 	// wrap is an error of the upload manager, as the job classifies it.
-	wrap := func(err error) error { return app.StorageError(fmt.Errorf("upload: hash completed object: %w", err)) }
+	wrap := func(err error) error {
+		return attach.StorageError(fmt.Errorf("upload: hash completed object: %w", err))
+	}
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -40,7 +42,7 @@ func TestAttachJobWaitsOnlyForWhatPasses(t *testing.T) {
 		{"the librarian may no longer edit it", library.ErrForbidden, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := app.Retryable(tc.err); got != tc.wait {
+			if got := attach.Retryable(tc.err); got != tc.wait {
 				t.Errorf("waits = %v, want %v (%v)", got, tc.wait, tc.err)
 			}
 		})

@@ -1,4 +1,4 @@
-package app
+package attach
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
@@ -17,10 +16,10 @@ import (
 	"github.com/shizuishan/culturecloud/search"
 )
 
-// handleAttach runs an "attach" outbox event: hash a sealed upload (the first half of the
+// Handle runs an "attach" outbox event: hash a sealed upload (the first half of the
 // job's percent) and add it to an item.
-func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
-	if ev.Kind != "attach" {
+func (s *Service) Handle(ctx context.Context, ev outbox.Event) error {
+	if ev.Kind != Kind {
 		return nil
 	}
 	jobID, ok := jobs.FromRef(ev.Ref)
@@ -29,7 +28,7 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 	}
 	// Begin, not Get: the same job can arrive twice (an event taken back from a busy node, a
 	// repeated request); only one worker holds it at a time, and only its writes count.
-	job, lease, err := c.Jobs.Begin(ctx, jobID, attachStale)
+	job, lease, err := s.jobs.Begin(ctx, jobID, Stale)
 	if errors.Is(err, jobs.ErrNotFound) {
 		return nil // expired: nobody waits for it any more
 	}
@@ -42,9 +41,9 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 		}
 		return nil // delivered twice: already handled
 	}
-	work, stop := c.heartbeat(ctx, lease)
+	work, stop := heartbeat(ctx, lease)
 	defer stop()
-	result, err := c.attach(work, job, lease)
+	result, err := s.attach(work, job, lease)
 	// The job's last word is written even when the worker is shutting down.
 	final := context.WithoutCancel(ctx)
 	switch {
@@ -52,7 +51,7 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 		return fmt.Errorf("%w: job %s: %w", outbox.ErrRetry, jobID, jobs.ErrLost)
 	case err == nil:
 		err = lease.Finish(final, result)
-	case retryable(err) || ctx.Err() != nil: // a dependency is down, or the worker is stopping
+	case Retryable(err) || ctx.Err() != nil: // a dependency is down, or the worker is stopping
 		if rerr := lease.Requeue(final); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
@@ -69,12 +68,12 @@ func (c *Core) handleAttach(ctx context.Context, ev outbox.Event) error {
 }
 
 // attach does the job's work and returns its result.
-func (c *Core) attach(ctx context.Context, job jobs.Job, lease *jobs.Lease) (any, error) {
-	var in library.AttachJob
+func (s *Service) attach(ctx context.Context, job jobs.Job, lease *jobs.Lease) (any, error) {
+	var in Job
 	if err := json.Unmarshal(job.Input, &in); err != nil {
 		return nil, errors.New("bad job input")
 	}
-	actor, err := c.Accounts.Store().Get(ctx, job.Owner)
+	actor, err := s.accounts.Get(ctx, job.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -87,19 +86,19 @@ func (c *Core) attach(ctx context.Context, job jobs.Job, lease *jobs.Lease) (any
 		_ = json.Unmarshal(job.Result, &progress)
 	}
 	if progress.Completed == nil {
-		if err := c.Library.CheckEditable(ctx, actor, in.Item); err != nil {
+		if err := s.library.CheckEditable(ctx, actor, in.Item); err != nil {
 			return nil, err
 		}
 		var f *upload.File
 		if in.Sealed != nil {
-			f, err = c.Uploads.Hash(ctx, in.Sealed, func(read int64) {
+			f, err = s.uploads.Hash(ctx, in.Sealed, func(read int64) {
 				_ = lease.Progress(ctx, int(read*50/max(in.Sealed.Size, 1)))
 			})
 		} else {
-			f, err = c.Uploads.Complete(ctx, in.Upload, actor.Name) // a job queued before sealing
+			f, err = s.uploads.Complete(ctx, in.Upload, actor.Name) // a job queued before sealing
 		}
 		if err != nil {
-			return nil, storageError(err)
+			return nil, StorageError(err)
 		}
 		progress.Completed = f
 		data, _ := json.Marshal(progress)
@@ -107,16 +106,16 @@ func (c *Core) attach(ctx context.Context, job jobs.Job, lease *jobs.Lease) (any
 			return nil, err
 		}
 	}
-	it, f, err := c.Library.AddCompleted(ctx, actor, in.Item, progress.Completed, c.Uploads)
+	it, f, err := s.library.AddCompleted(ctx, actor, in.Item, progress.Completed, s.uploads)
 	if err != nil {
 		return nil, err
 	}
 	return map[string]any{"item": it.ID, "version": it.Version, "file": f}, nil
 }
 
-// storageError marks an upload error as a dependency failure when it is not about the upload
+// StorageError marks an upload error as a dependency failure when it is not about the upload
 // itself and MinIO either did not answer or answered with a server error.
-func storageError(err error) error {
+func StorageError(err error) error {
 	var answered minio.ErrorResponse
 	if upload.IsRefusal(err) || errors.As(err, &answered) && answered.StatusCode < 500 {
 		return err
@@ -124,9 +123,9 @@ func storageError(err error) error {
 	return dep.Unavailable(dep.MinIO, err)
 }
 
-// retryable says whether a job's error will pass by waiting: a dependency was down, or the
+// Retryable says whether a job's error will pass by waiting: a dependency was down, or the
 // item's next version is still claimed by a writer that died (its claim clears itself).
-func retryable(err error) bool {
+func Retryable(err error) bool {
 	return errors.Is(err, dep.ErrUnavailable) || errors.Is(err, search.ErrUnavailable) || errors.Is(err, library.ErrStale)
 }
 
@@ -139,20 +138,16 @@ func failureMessage(err error) string {
 	return err.Error()
 }
 
-// attachStale is how long a running attach job may go without an update before another
-// worker takes it over; the heartbeat updates it four times as often.
-const attachStale = library.AttachStale
-
 // heartbeat touches the job while the work runs, so that a long copy (20 GB into the OCFL
 // object) is not taken for a dead worker. The returned context ends, with cause
-// jobs.ErrLost, when the lease is lost or could not be renewed for half of attachStale: by
+// jobs.ErrLost, when the lease is lost or could not be renewed for half of Stale: by
 // then another worker may take the job over, and this one must stop writing.
-func (c *Core) heartbeat(ctx context.Context, lease *jobs.Lease) (context.Context, func()) {
+func heartbeat(ctx context.Context, lease *jobs.Lease) (context.Context, func()) {
 	work, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(attachStale / 4)
+		tick := time.NewTicker(Stale / 4)
 		defer tick.Stop()
 		renewed := time.Now()
 		for {
@@ -168,7 +163,7 @@ func (c *Core) heartbeat(ctx context.Context, lease *jobs.Lease) (context.Contex
 				return
 			case err == nil:
 				renewed = time.Now()
-			case time.Since(renewed) >= attachStale/2:
+			case time.Since(renewed) >= Stale/2:
 				cancel(jobs.ErrLost)
 				return
 			}
