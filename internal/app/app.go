@@ -38,6 +38,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/mail"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/outbox"
+	"github.com/shizuishan/culturecloud/internal/pipeline"
 	"github.com/shizuishan/culturecloud/internal/replays"
 	"github.com/shizuishan/culturecloud/internal/server"
 	"github.com/shizuishan/culturecloud/internal/sessions"
@@ -71,6 +72,7 @@ type Core struct {
 	Jobs        *jobs.Store
 	Uploads     *upload.Manager
 	Attach      *attach.Service
+	Pipeline    *pipeline.Pipeline
 	Collections *collections.Service
 	Derivatives *derivatives.Service
 	Courses     *courses.Service
@@ -138,7 +140,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		MaxSize: cfg.Library.MaxUploadBytes})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
-		Indexer: indexer.New(accStore, lib, counter, thumbs{der}, unitStore, sc, ob, log).WithCourses(courseService),
+		Indexer: indexer.New(accStore, lib, counter, der, unitStore, sc, ob, log).WithCourses(courseService),
 		OCFL:    store, Fixity: fixity.New(store, docs, time.Now), Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
 		Room:        room,
 		Replays:     replays.New(docs, room, nil),
@@ -148,6 +150,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		Derivatives: der,
 		Uploads:     uploads,
 		Attach:      attach.New(lib, uploads, jobStore, ob, accStore),
+		Pipeline:    &pipeline.Pipeline{Library: lib, Derivatives: der, Transcoding: runner, Outbox: ob, Views: counter},
 	}, nil
 }
 

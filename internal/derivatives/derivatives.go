@@ -277,3 +277,24 @@ func (s *Service) dropUnused(ctx context.Context, rec Record, prev Status) {
 		}
 	}
 }
+
+// Thumb is the address of an item's search thumbnail (the 480-pixel one of its first file
+// that has one, for the file's current bytes); "" when it has none yet.
+func (s *Service) Thumb(ctx context.Context, it library.Item) string {
+	rec, err := s.Get(ctx, it.ID)
+	if err != nil {
+		return ""
+	}
+	for _, f := range it.Files {
+		st, ok := rec.Files[f.Path]
+		if !ok || st.State != Done || st.SHA256 != f.SHA256 {
+			continue
+		}
+		for _, o := range st.Outputs {
+			if o.Name == "thumb-480.jpg" {
+				return "/api/v1/items/" + it.ID + "/derivatives/" + st.SHA256 + "/" + o.Name
+			}
+		}
+	}
+	return ""
+}
