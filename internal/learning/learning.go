@@ -154,6 +154,21 @@ func (rep Report) Validate() error {
 	return errs.Err()
 }
 
+// Measured holds a report to the duration the transcoder measured for the lesson's file
+// (measured > 0): the player's duration is only a claim, and a report must not complete a
+// lesson by shrinking it. A position past the measured end (beyond 2 s of rounding) is
+// refused; otherwise the report takes the measured duration.
+func (rep Report) Measured(measured float64) (Report, error) {
+	if measured <= 0 {
+		return rep, nil
+	}
+	if rep.Position > measured+2 {
+		return rep, validate.Errors{{Field: "position", Code: "position"}}
+	}
+	rep.Duration, rep.Position = measured, min(rep.Position, measured)
+	return rep, nil
+}
+
 // Save records a position in lesson n of a course with lessons lessons, and reports whether
 // this report completed the lesson and whether it completed the course.
 func (s *Store) Save(ctx context.Context, learner, course string, n, lessons int, rep Report) (Record, bool, bool, error) {

@@ -2,6 +2,7 @@ package learning_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/learning"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/validate"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -97,6 +99,38 @@ func TestCompletionNeedsWatchTime(t *testing.T) {
 			if done != tc.want || (rec.CompletedAt != nil) != tc.want {
 				t.Fatalf("completed %v (record %+v), want %v; watched %.0fs, needed %.0fs", done, rec.Lessons["0"], tc.want,
 					rec.Lessons["0"].Watched, store.Rules().NeededWatch(duration))
+			}
+		})
+	}
+}
+
+// TestMeasuredDurationDecides: where the transcoder measured the lesson, a report cannot
+// shrink it to complete it, nor claim a position past its end.
+func TestMeasuredDurationDecides(t *testing.T) {
+	tests := []struct {
+		name           string
+		rep            learning.Report
+		measured       float64
+		want           learning.Report
+		wantValidation bool
+	}{
+		{"nothing measured: the player's word", learning.Report{Position: 5, Duration: 10}, 0, learning.Report{Position: 5, Duration: 10}, false},
+		{"shrunk duration is replaced", learning.Report{Position: 10, Duration: 10}, 600, learning.Report{Position: 10, Duration: 600}, false},
+		{"rounding past the end is clamped", learning.Report{Position: 601.5, Duration: 602}, 600, learning.Report{Position: 600, Duration: 600}, false},
+		{"far past the end is refused", learning.Report{Position: 700, Duration: 700}, 600, learning.Report{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.rep.Measured(tt.measured)
+			if tt.wantValidation {
+				var verrs validate.Errors
+				if !errors.As(err, &verrs) {
+					t.Fatalf("Measured = %+v, %v; want a validation error", got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("Measured = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
 	}

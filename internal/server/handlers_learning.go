@@ -93,14 +93,10 @@ func (s *Server) saveProgress(c *gin.Context) {
 	if !s.decode(c, &rep) {
 		return
 	}
-	// The player's duration is only a claim: where the transcoder measured the lesson, that
-	// figure decides, so that a report cannot complete a lesson by shrinking it.
-	if d := s.lessonDuration(c.Request.Context(), course.Lessons[n].Media); d > 0 {
-		if rep.Position > d+2 {
-			s.fail(c, validate.Errors{{Field: "position", Code: "position"}})
-			return
-		}
-		rep.Duration, rep.Position = d, min(rep.Position, d)
+	rep, err := rep.Measured(s.lessonDuration(c.Request.Context(), course.Lessons[n].Media))
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	learner := caller(c).account.Name
 	r, lessonDone, courseDone, err := s.Learning.Save(c.Request.Context(), learner, course.ID, n, len(course.Lessons), rep)
