@@ -75,10 +75,6 @@ func (s *Server) learnerViewer(name string) string {
 	return s.Views.ViewerID(hex.EncodeToString(sum[:16]), "", "")
 }
 
-func lessonTarget(kind, course string, n int) string {
-	return kind + ":" + course + "." + strconv.Itoa(n)
-}
-
 // saveProgress stores where the learner is in a lesson (sent every few seconds and on pause).
 func (s *Server) saveProgress(c *gin.Context) {
 	course, ok := s.publishedCourse(c)
@@ -111,7 +107,7 @@ func (s *Server) saveProgress(c *gin.Context) {
 		return
 	}
 	if lessonDone {
-		if _, err := s.Views.RecordOnce(c.Request.Context(), lessonTarget("completion", course.ID, n), s.learnerViewer(learner), time.Now()); err != nil {
+		if _, err := s.Views.RecordOnce(c.Request.Context(), learning.CompletionTarget(course.ID, n), s.learnerViewer(learner), time.Now()); err != nil {
 			s.log.WarnContext(c.Request.Context(), "completion not counted", "err", err)
 		}
 	}
@@ -128,7 +124,7 @@ func (s *Server) countPlay(c *gin.Context) {
 	if !ok {
 		return
 	}
-	counted, ok := s.countViewOrRefuse(c, lessonTarget("lesson", course.ID, n))
+	counted, ok := s.countViewOrRefuse(c, learning.PlayTarget(course.ID, n))
 	if !ok {
 		return
 	}
@@ -221,56 +217,13 @@ func (s *Server) lessonDuration(ctx context.Context, ref courses.FileRef) float6
 	return 0
 }
 
-// courseStats are a course's plays and completions, the person-times of online training:
-// in total, per lesson, and per day for the last views.HistoryDays days, oldest first.
-type courseStats struct {
-	Plays       int64         `json:"plays"`
-	Completions int64         `json:"completions"`
-	Lessons     []lessonStats `json:"lessons"`
-	Days        []courseDay   `json:"days"`
-}
-
-type lessonStats struct {
-	Lesson      int    `json:"lesson"`
-	Title       string `json:"title"`
-	Plays       int64  `json:"plays"`
-	Completions int64  `json:"completions"`
-}
-
-type courseDay struct {
-	Day         string `json:"day"`
-	Plays       int64  `json:"plays"`
-	Completions int64  `json:"completions"`
-}
-
-// readCourseStats adds up the play and completion counters of the course's lessons, read
-// in one round trip.
-func (s *Server) readCourseStats(ctx context.Context, course courses.Course) (courseStats, error) {
-	st := courseStats{Lessons: []lessonStats{}, Days: []courseDay{}}
-	targets := make([]string, 0, 2*len(course.Lessons))
-	for n := range course.Lessons {
-		targets = append(targets, lessonTarget("lesson", course.ID, n), lessonTarget("completion", course.ID, n))
+// readCourseStats reads the plays and completions of the course's lessons.
+func (s *Server) readCourseStats(ctx context.Context, course courses.Course) (learning.CourseStats, error) {
+	titles := make([]string, len(course.Lessons))
+	for i, l := range course.Lessons {
+		titles[i] = l.Title
 	}
-	counts, err := s.Views.StatsOf(ctx, targets, time.Now())
-	if err != nil {
-		return st, err
-	}
-	for n, lesson := range course.Lessons {
-		plays, done := counts[2*n], counts[2*n+1]
-		if len(st.Days) == 0 {
-			for _, d := range plays.Days {
-				st.Days = append(st.Days, courseDay{Day: d.Day})
-			}
-		}
-		for i := range st.Days {
-			st.Days[i].Plays += plays.Days[i].Views
-			st.Days[i].Completions += done.Days[i].Views
-		}
-		st.Plays += plays.Total
-		st.Completions += done.Total
-		st.Lessons = append(st.Lessons, lessonStats{Lesson: n, Title: lesson.Title, Plays: plays.Total, Completions: done.Total})
-	}
-	return st, nil
+	return learning.ReadCourseStats(ctx, s.Views, course.ID, titles, time.Now())
 }
 
 func (s *Server) courseStatsAPI(c *gin.Context) {
