@@ -25,7 +25,7 @@ func (s *Server) fileForReader(c *gin.Context, id, sha string) (it library.Item,
 	if it.Status != library.Published {
 		return it, p, false, true // itemForReader let only staff through
 	}
-	s.published.add(it)
+	s.published.Add(it)
 	if hasFile(it, sha) {
 		return it, p, true, true
 	}

@@ -62,7 +62,7 @@ func (s *Server) listCollections(c *gin.Context) {
 // collections name no other. Published items are remembered a few seconds (s.published), so
 // that the home page's list costs few MinIO reads.
 func (s *Server) isPublished(ctx context.Context, id string) (bool, error) {
-	if s.published.has(id) {
+	if s.published.Has(id) {
 		return true, nil
 	}
 	it, err := s.Library.Get(ctx, id)
@@ -73,7 +73,7 @@ func (s *Server) isPublished(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	if it.Status == library.Published {
-		s.published.add(it)
+		s.published.Add(it)
 	}
 	return it.Status == library.Published, nil
 }

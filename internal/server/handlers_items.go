@@ -142,7 +142,7 @@ func (s *Server) respondItem(c *gin.Context, it library.Item, err error) {
 		s.fail(c, err)
 		return
 	}
-	s.published.forget(it.ID) // what it serves may have changed
+	s.published.Forget(it.ID) // what it serves may have changed
 	c.Header("ETag", quoteETag(it.Version))
 	c.JSON(http.StatusOK, it)
 }

@@ -87,7 +87,7 @@ func (s *Server) mediaFile(c *gin.Context) {
 	id, sha := c.Param("id"), c.Param("sha")
 	name := strings.TrimPrefix(c.Param("name"), "/")
 	download := transcoding.IsDownload(name)
-	published := !download && s.published.hasFile(id, sha) // downloads are rare: checked in full
+	published := !download && s.published.HasFile(id, sha) // downloads are rare: checked in full
 	var modified time.Time
 	if !published {
 		it, p, public, ok := s.fileForReader(c, id, sha)

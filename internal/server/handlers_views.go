@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -103,7 +102,7 @@ func (s *Server) countViewOrRefuse(c *gin.Context, target string) (counted, ok b
 // fresh counts.
 func (s *Server) recordView(c *gin.Context) {
 	id := c.Param("id")
-	if !s.published.has(id) {
+	if !s.published.Has(id) {
 		it, err := s.Library.Get(c.Request.Context(), id)
 		if err != nil || it.Status != library.Published {
 			if err == nil || errors.Is(err, library.ErrNotFound) {
@@ -113,7 +112,7 @@ func (s *Server) recordView(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		s.published.add(it)
+		s.published.Add(it)
 	}
 	target := indexer.ItemTarget(id)
 	counted, ok := s.countViewOrRefuse(c, target)
@@ -169,56 +168,6 @@ func (s *Server) trending(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": out})
 }
 
-// recentlyPublished remembers for a few seconds which items were published when last read,
-// and the digests of their files then, so that counting a view (the busiest write of the
-// site) and serving a stream's segments cost no MinIO read. A view of an item withdrawn
-// within those seconds still counts: harmless. A change made through this node forgets the
-// item at once; other nodes learn of it within publishedTTL.
-type recentlyPublished struct {
-	mu sync.Mutex
-	m  map[string]publishedEntry
-}
-
-type publishedEntry struct {
-	until time.Time
-	files map[string]bool // SHA-256 of the files of the published version
-}
-
+// publishedTTL is how long a node takes an item it read as published to be still published:
+// other nodes' withdrawals reach it within that time.
 const publishedTTL = 10 * time.Second
-
-func (r *recentlyPublished) has(id string) bool {
-	_, ok := r.get(id)
-	return ok
-}
-
-// hasFile reports whether the item was published with a file of digest sha.
-func (r *recentlyPublished) hasFile(id, sha string) bool {
-	e, ok := r.get(id)
-	return ok && e.files[sha]
-}
-
-func (r *recentlyPublished) get(id string) (publishedEntry, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.m[id]
-	return e, ok && time.Now().Before(e.until)
-}
-
-func (r *recentlyPublished) add(it library.Item) {
-	files := make(map[string]bool, len(it.Files))
-	for _, f := range it.Files {
-		files[f.SHA256] = true
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.m == nil || len(r.m) > 100_000 {
-		r.m = map[string]publishedEntry{} // bounded: start afresh rather than grow without end
-	}
-	r.m[it.ID] = publishedEntry{until: time.Now().Add(publishedTTL), files: files}
-}
-
-func (r *recentlyPublished) forget(id string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.m, id)
-}

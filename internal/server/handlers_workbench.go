@@ -196,7 +196,7 @@ func (s *Server) moveItems(c *gin.Context) {
 			out = append(out, batchOutcome{ID: id, Outcome: "refused", Problem: &d})
 			continue
 		}
-		s.published.forget(it.ID)
+		s.published.Forget(it.ID)
 		moved++
 		out = append(out, batchOutcome{ID: id, Outcome: "moved", Status: it.Status, Version: it.Version})
 	}

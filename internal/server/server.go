@@ -83,7 +83,8 @@ type Server struct {
 	// trustedProxies may say, in X-Forwarded-Proto, that the browser came over HTTPS.
 	trustedProxies []netip.Prefix
 	engine         *gin.Engine
-	published      recentlyPublished
+	// published spares MinIO reads for view counts and stream segments of published items.
+	published *library.PublishedCache
 
 	// streams is closed when the server shuts down, so that long-lived answers (chat
 	// event streams) end and let the shutdown finish; browsers reconnect elsewhere.
@@ -96,7 +97,8 @@ func (s *Server) CloseStreams() { s.streamsOnce.Do(func() { close(s.streams) }) 
 
 // New builds the HTTP handler.
 func New(d Deps) (*Server, error) {
-	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry), streams: make(chan struct{})}
+	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry), streams: make(chan struct{}),
+		published: library.NewPublishedCache(publishedTTL, 100_000, nil)}
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true
