@@ -155,3 +155,45 @@ func TestSourceSize(t *testing.T) {
 		})
 	})
 }
+
+// TestLayers: imports point down the layers of docs/architecture.md.
+func TestLayers(t *testing.T) {
+	const mod = "github.com/shizuishan/culturecloud/"
+	layer := map[string]int{}
+	for i, names := range [][]string{
+		{"dep", "validate", "ids", "i18n", "problem", "config", "scratch", "lockedio"},
+		{"docstore", "ocfl", "outbox", "jobs", "views", "sessions", "liveroom", "mail"},
+		{"library", "courses", "lectures", "collections", "learning", "accounts", "units", "review",
+			"replays", "derivatives", "transcoding"},
+		{"attach", "pipeline", "indexer", "importer", "live", "fixity", "demo", "web"},
+		{"server"},
+		{"app"},
+	} {
+		for _, n := range names {
+			layer["internal/"+n] = i
+		}
+	}
+	cmd := exec.CommandContext(t.Context(), "go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./internal/...")
+	cmd.Dir = root(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	checked := 0
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		from, ok := layer[strings.TrimPrefix(fields[0], mod)]
+		if !ok {
+			continue
+		}
+		checked++
+		for _, imp := range fields[1:] {
+			if to, ok := layer[strings.TrimPrefix(imp, mod)]; ok && to > from {
+				t.Errorf("%s imports %s, a layer above it", strings.TrimPrefix(fields[0], mod), strings.TrimPrefix(imp, mod))
+			}
+		}
+	}
+	if checked < 30 {
+		t.Fatalf("only %d packages checked; is the layer list still right?", checked)
+	}
+}

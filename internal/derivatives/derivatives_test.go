@@ -45,10 +45,10 @@ type recorder struct {
 
 func (r *recorder) ItemChanged(context.Context, string) {}
 
-func (r *recorder) FileAdded(_ context.Context, id string, f library.File) {
+func (r *recorder) FileAdded(_ context.Context, id, path string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, outbox.Event{Kind: "derive", ID: id, Ref: f.Path})
+	r.events = append(r.events, outbox.Event{Kind: "derive", ID: id, Ref: path})
 }
 
 func (r *recorder) last(t *testing.T) outbox.Event {

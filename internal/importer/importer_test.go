@@ -30,8 +30,8 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 type nopNotifier struct{}
 
-func (nopNotifier) ItemChanged(context.Context, string)             {}
-func (nopNotifier) FileAdded(context.Context, string, library.File) {}
+func (nopNotifier) ItemChanged(context.Context, string)       {}
+func (nopNotifier) FileAdded(context.Context, string, string) {}
 
 // newDeps connects to a bucket of the test's own, prepared as `culturecloud setup` does.
 func newDeps(t *testing.T) importer.Deps {

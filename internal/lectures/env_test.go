@@ -68,8 +68,8 @@ func (n *notes) count(id string) int {
 
 type quiet struct{}
 
-func (quiet) ItemChanged(context.Context, string)             {}
-func (quiet) FileAdded(context.Context, string, library.File) {}
+func (quiet) ItemChanged(context.Context, string)       {}
+func (quiet) FileAdded(context.Context, string, string) {}
 
 type env struct {
 	docs  *docstore.Store

@@ -37,7 +37,8 @@ var versionRe = regexp.MustCompile(`^v[1-9][0-9]*$`)
 // Notifier hears about every item written (for the search index and derivative jobs).
 type Notifier interface {
 	ItemChanged(ctx context.Context, id string)
-	FileAdded(ctx context.Context, id string, f File)
+	// FileAdded hears of a file added at path (derivatives and transcoding follow).
+	FileAdded(ctx context.Context, id, path string)
 }
 
 // Service reads and writes items.
@@ -325,14 +326,14 @@ func (s *Service) AddFile(ctx context.Context, actor accounts.Account, id, ifVer
 	if errors.Is(err, errAlreadyAdded) {
 		// A worker that added it died before it could say so: say it now (a second
 		// derivatives event is harmless).
-		s.notify.FileAdded(ctx, id, added)
+		s.notify.FileAdded(ctx, id, added.Path)
 		it, err = s.Get(ctx, id)
 		return it, added, err
 	}
 	if err != nil {
 		return Item{}, File{}, err
 	}
-	s.notify.FileAdded(ctx, id, added)
+	s.notify.FileAdded(ctx, id, added.Path)
 	return it, added, nil
 }
 

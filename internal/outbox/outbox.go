@@ -19,7 +19,6 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/docstore"
-	"github.com/shizuishan/culturecloud/internal/library"
 )
 
 // Event names one changed record.
@@ -88,8 +87,8 @@ func (o *Outbox) LectureChanged(ctx context.Context, id string) {
 }
 
 // FileAdded implements library.Notifier: it asks the workers for the file's derivatives.
-func (o *Outbox) FileAdded(ctx context.Context, id string, f library.File) {
-	o.notify(ctx, Event{Kind: "derive", ID: id, Ref: f.Path})
+func (o *Outbox) FileAdded(ctx context.Context, id, path string) {
+	o.notify(ctx, Event{Kind: "derive", ID: id, Ref: path})
 }
 
 // notify appends ev, or keeps it in the spool when Redis is down: the record is already

@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shizuishan/culturecloud/internal/dep"
-	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
@@ -165,7 +164,7 @@ func TestNotifiers(t *testing.T) {
 	ctx := t.Context()
 	e.box.AccountChanged(ctx, "zhang.san")
 	e.box.ItemChanged(ctx, "item-7")
-	e.box.FileAdded(ctx, "item-7", library.File{Path: "files/scan.tif", Name: "scan.tif"})
+	e.box.FileAdded(ctx, "item-7", "files/scan.tif")
 	var got journal
 	consume(t, e.box, "indexer", "c1", func(_ context.Context, ev outbox.Event) error { got.add("c1", ev); return nil })
 	testwait.Until(t, "three events handled", func() bool { return len(got.all()) >= 3 })

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/docstore"
-	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
@@ -41,7 +40,7 @@ func TestNotifiersSpoolWhileRedisDown(t *testing.T) {
 		{func() { box.ItemChanged(ctx, "item-9") }, outbox.Event{Kind: "item", ID: "item-9"}},
 		{func() { box.CourseChanged(ctx, "course-3") }, outbox.Event{Kind: "course", ID: "course-3"}},
 		{func() { box.LectureChanged(ctx, "lecture-5") }, outbox.Event{Kind: "lecture", ID: "lecture-5"}},
-		{func() { box.FileAdded(ctx, "item-9", library.File{Path: "files/a.tif"}) }, outbox.Event{Kind: "derive", ID: "item-9", Ref: "files/a.tif"}},
+		{func() { box.FileAdded(ctx, "item-9", "files/a.tif") }, outbox.Event{Kind: "derive", ID: "item-9", Ref: "files/a.tif"}},
 	}
 	var want []outbox.Event
 	for _, n := range notifications {

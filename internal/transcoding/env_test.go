@@ -52,8 +52,8 @@ type env struct {
 
 type quiet struct{}
 
-func (quiet) ItemChanged(context.Context, string)             {}
-func (quiet) FileAdded(context.Context, string, library.File) {}
+func (quiet) ItemChanged(context.Context, string)       {}
+func (quiet) FileAdded(context.Context, string, string) {}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
