@@ -14,8 +14,15 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 )
 
-// ErrUnavailable wraps every failure to reach or use Meilisearch.
-var ErrUnavailable = errors.New("meilisearch unavailable")
+// ErrUnavailable wraps every failure to reach or use Meilisearch. It names its dependency
+// (DependencyUnavailable), by which internal/dep tells every dependency failure with one
+// check, without this library importing the product.
+var ErrUnavailable error = unavailableError{}
+
+type unavailableError struct{}
+
+func (unavailableError) Error() string                 { return "meilisearch unavailable" }
+func (unavailableError) DependencyUnavailable() string { return "meilisearch" }
 
 // Index describes one index: its name without prefix, its primary key and its settings.
 type Index struct {

@@ -13,7 +13,6 @@ import (
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/media/upload"
-	"github.com/shizuishan/culturecloud/search"
 )
 
 // Handle runs an "attach" outbox event: hash a sealed upload (the first half of the
@@ -126,7 +125,7 @@ func StorageError(err error) error {
 // Retryable says whether a job's error will pass by waiting: a dependency was down, or the
 // item's next version is still claimed by a writer that died (its claim clears itself).
 func Retryable(err error) bool {
-	return errors.Is(err, dep.ErrUnavailable) || errors.Is(err, search.ErrUnavailable) || errors.Is(err, library.ErrStale)
+	return dep.IsUnavailable(err) || errors.Is(err, library.ErrStale)
 }
 
 // failureMessage is why a job failed, in words for the librarian.

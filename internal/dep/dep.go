@@ -45,11 +45,26 @@ func Unavailable(name string, err error) error {
 	return &UnavailableError{Name: name, Err: err}
 }
 
-// Name returns the failed dependency's name, or "" when err is not an UnavailableError.
+// named is an error of a library outside the product (search/) that says which dependency
+// failed; the library cannot wrap its errors in UnavailableError without importing us.
+type named interface {
+	error
+	DependencyUnavailable() string
+}
+
+// IsUnavailable is the one check of "a dependency is down": an UnavailableError, or a
+// library's error that names its dependency.
+func IsUnavailable(err error) bool { return Name(err) != "" }
+
+// Name returns the failed dependency's name, or "" when err is not about one.
 func Name(err error) string {
 	var ue *UnavailableError
 	if errors.As(err, &ue) {
 		return ue.Name
+	}
+	var n named
+	if errors.As(err, &n) {
+		return n.DependencyUnavailable()
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/search"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -71,3 +72,48 @@ type replyError string
 
 func (e replyError) Error() string { return string(e) }
 func (replyError) RedisError()     {}
+
+// libraryDown is how a library outside the product (search/) says which dependency failed.
+type libraryDown struct{ err error }
+
+func (e libraryDown) Error() string                 { return "library: " + e.err.Error() }
+func (e libraryDown) Unwrap() error                 { return e.err }
+func (e libraryDown) DependencyUnavailable() string { return dep.Meilisearch }
+
+// TestIsUnavailable: one check tells every dependency failure, ours or a library's, and
+// names the dependency; other errors are not taken for one.
+func TestIsUnavailable(t *testing.T) {
+	cause := errors.New("connection refused")
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"ours", dep.Unavailable(dep.Redis, cause), dep.Redis},
+		{"ours, wrapped", fmt.Errorf("outbox: %w", dep.Unavailable(dep.MinIO, cause)), dep.MinIO},
+		{"a library's", fmt.Errorf("index: %w", libraryDown{cause}), dep.Meilisearch},
+		{"search's own", searchDown(t), dep.Meilisearch},
+		{"something else", cause, ""},
+		{"nil", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dep.Name(tt.err); got != tt.want {
+				t.Errorf("Name = %q, want %q", got, tt.want)
+			}
+			if got := dep.IsUnavailable(tt.err); got != (tt.want != "") {
+				t.Errorf("IsUnavailable = %v", got)
+			}
+		})
+	}
+}
+
+// searchDown is a real error of the search client, against a port where nothing listens.
+func searchDown(t *testing.T) error {
+	c := search.Connect("http://127.0.0.1:1", "key-0123456789abcdef", "t_", time.Second)
+	err := c.Check(t.Context())
+	if err == nil || !errors.Is(err, search.ErrUnavailable) {
+		t.Fatalf("Check against a closed port: %v", err)
+	}
+	return err
+}

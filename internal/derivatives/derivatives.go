@@ -205,7 +205,7 @@ func (s *Service) Handle(ctx context.Context, ev outbox.Event) error {
 	switch {
 	case err == nil:
 		return nil
-	case ctx.Err() != nil, errors.Is(err, dep.ErrUnavailable), errors.Is(err, errLocal),
+	case ctx.Err() != nil, dep.IsUnavailable(err), errors.Is(err, errLocal),
 		errors.Is(err, docstore.ErrPrecondition):
 		return fmt.Errorf("%w: derivatives of %s %s: %w", outbox.ErrRetry, ev.ID, ev.Ref, err)
 	}

@@ -361,7 +361,7 @@ func (im *importer) loadRow(ctx context.Context, c checked) (out outcome, rowErr
 	num := c.row.Num
 	fail := func(item string, err error) (outcome, RowError, error) {
 		var f error
-		if errors.Is(err, dep.ErrUnavailable) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if dep.IsUnavailable(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			f = err
 		}
 		return failed, RowError{Row: num, Item: item, Reason: err.Error()}, f

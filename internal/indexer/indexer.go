@@ -71,7 +71,7 @@ func (ix *Indexer) Handle(ctx context.Context, ev outbox.Event) error {
 	default:
 		return nil // another consumer group's event (e.g. derivative jobs)
 	}
-	if errors.Is(err, search.ErrUnavailable) || errors.Is(err, dep.ErrUnavailable) {
+	if dep.IsUnavailable(err) {
 		return fmt.Errorf("%w: %w", outbox.ErrRetry, err)
 	}
 	return err

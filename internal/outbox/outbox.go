@@ -150,7 +150,7 @@ func (o *Outbox) DrainSpoolOnce(ctx context.Context) (int, error) {
 		switch {
 		case errors.Is(err, docstore.ErrNotFound):
 			continue // another node moved it
-		case err != nil && !errors.Is(err, dep.ErrUnavailable):
+		case err != nil && !dep.IsUnavailable(err):
 			o.log.ErrorContext(ctx, "unreadable spooled event removed", "key", key, "err", err)
 		case err != nil:
 			return moved, err

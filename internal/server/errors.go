@@ -17,7 +17,6 @@ import (
 	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
-	"github.com/shizuishan/culturecloud/search"
 )
 
 // lang is the language of the answer: Accept-Language for the API, cookie then header for pages.
@@ -103,11 +102,8 @@ func (s *Server) problemFor(c *gin.Context, err error) problem.Details {
 		d := problem.New(l, problem.Unavailable, "live")
 		d.RetryAfter = 5
 		return d
-	case errors.Is(err, dep.ErrUnavailable), errors.Is(err, search.ErrUnavailable):
+	case dep.IsUnavailable(err):
 		name := dep.Name(err)
-		if name == "" {
-			name = dep.Meilisearch
-		}
 		s.metrics.depErrors.WithLabelValues(name).Inc()
 		s.log.WarnContext(c.Request.Context(), "dependency unavailable", "dependency", name, "err", err)
 		d := problem.New(l, problem.Unavailable, name)
