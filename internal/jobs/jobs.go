@@ -67,6 +67,16 @@ func (j *Job) Observe(now time.Time, stallAfter time.Duration) {
 type Store struct {
 	rdb    *redis.Client
 	prefix string
+	// Now is time.Now when nil; tests pass their clock so that a lease goes stale without
+	// waiting for it.
+	Now func() time.Time
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // New uses rdb.
@@ -85,7 +95,7 @@ func NewID() string {
 
 // Create records a queued job and returns it.
 func (s *Store) Create(ctx context.Context, kind, owner string, input any) (Job, error) {
-	j, err := newJob(NewID(), kind, owner, input)
+	j, err := s.newJob(NewID(), kind, owner, input)
 	if err != nil {
 		return Job{}, err
 	}
@@ -98,7 +108,7 @@ func (s *Store) CreateOnce(ctx context.Context, id, kind, owner string, input an
 	if !idPattern.MatchString(id) {
 		return Job{}, false, ErrNotFound
 	}
-	j, err := newJob(id, kind, owner, input)
+	j, err := s.newJob(id, kind, owner, input)
 	if err != nil {
 		return Job{}, false, err
 	}
@@ -122,12 +132,12 @@ func (s *Store) createNX(ctx context.Context, j Job) (Job, bool, error) {
 	return j, false, err
 }
 
-func newJob(id, kind, owner string, input any) (Job, error) {
+func (s *Store) newJob(id, kind, owner string, input any) (Job, error) {
 	in, err := json.Marshal(input)
 	if err != nil {
 		return Job{}, err
 	}
-	now := time.Now().UTC()
+	now := s.now()
 	return Job{ID: id, Kind: kind, Owner: owner, State: Queued, Created: now, Updated: now, Input: in}, nil
 }
 
@@ -193,7 +203,7 @@ func (s *Store) change(ctx context.Context, id string, fn func(j *Job) bool) (Jo
 			if !fn(&j) {
 				return nil
 			}
-			j.Updated = time.Now().UTC()
+			j.Updated = s.now()
 			if data, err = json.Marshal(j); err != nil {
 				return err
 			}
@@ -241,7 +251,7 @@ type Lease struct {
 // Two workers never both begin the same attempt.
 func (s *Store) Begin(ctx context.Context, id string, stale time.Duration) (Job, *Lease, error) {
 	j, begun, err := s.change(ctx, id, func(j *Job) bool {
-		if j.State != Queued && (j.State != Running || time.Since(j.Updated) < stale) {
+		if j.State != Queued && (j.State != Running || s.now().Sub(j.Updated) < stale) {
 			return false
 		}
 		j.State, j.Attempts = Running, j.Attempts+1
@@ -301,7 +311,7 @@ func (s *Store) Abandon(ctx context.Context, id, kind, owner, message string) (J
 	if !idPattern.MatchString(id) {
 		return Job{}, ErrNotFound
 	}
-	j, err := newJob(id, kind, owner, nil)
+	j, err := s.newJob(id, kind, owner, nil)
 	if err != nil {
 		return Job{}, err
 	}

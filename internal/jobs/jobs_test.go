@@ -13,6 +13,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -65,6 +66,8 @@ func TestCreateOnce(t *testing.T) {
 // goes stale, nor an ended one.
 func TestBegin(t *testing.T) {
 	s := newStore(t)
+	clock := testwait.NewClock(time.Now())
+	s.Now = clock.Now
 	ctx := context.Background()
 	j, err := s.Create(ctx, "attach", "alice", nil)
 	if err != nil {
@@ -93,8 +96,8 @@ func TestBegin(t *testing.T) {
 	if _, lease, _ := s.Begin(ctx, j.ID, time.Minute); lease != nil {
 		t.Error("a fresh running job was begun again")
 	}
-	time.Sleep(30 * time.Millisecond)
-	got, lease, err := s.Begin(ctx, j.ID, 20*time.Millisecond)
+	clock.Add(time.Minute + time.Second) // its worker has been silent for longer than stale
+	got, lease, err := s.Begin(ctx, j.ID, time.Minute)
 	if err != nil || lease == nil || got.Attempts != 2 {
 		t.Fatalf("stale running job: %+v, %v, %v; want begun, attempt 2", got, lease, err)
 	}
@@ -113,6 +116,8 @@ func TestBegin(t *testing.T) {
 // write of the first one is refused with ErrLost and changes nothing.
 func TestLeaseFencesTheWorkerTakenForDead(t *testing.T) {
 	s := newStore(t)
+	clock := testwait.NewClock(time.Now())
+	s.Now = clock.Now
 	ctx := context.Background()
 	j, err := s.Create(ctx, "attach", "alice", nil)
 	if err != nil {
@@ -125,8 +130,8 @@ func TestLeaseFencesTheWorkerTakenForDead(t *testing.T) {
 	if err := old.Progress(ctx, 10); err != nil {
 		t.Fatalf("progress while holding the job: %v", err)
 	}
-	time.Sleep(30 * time.Millisecond)
-	_, current, err := s.Begin(ctx, j.ID, 20*time.Millisecond)
+	clock.Add(time.Minute + time.Second)
+	_, current, err := s.Begin(ctx, j.ID, time.Minute)
 	if err != nil || current == nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -365,17 +366,24 @@ func TestSeparateGroupsEachGetEverything(t *testing.T) {
 func TestConsumeReturnsOnCancel(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	var handling atomic.Bool
 	tests := []struct {
 		name    string
 		handler outbox.Handler
 		events  int
 	}{
 		{"idle", func(context.Context, outbox.Event) error { return nil }, 0},
-		{"handler waits for ctx", func(ctx context.Context, _ outbox.Event) error { <-ctx.Done(); return ctx.Err() }, 1},
+		{"handler waits for ctx", func(ctx context.Context, _ outbox.Event) error {
+			handling.Store(true)
+			<-ctx.Done()
+			return ctx.Err()
+		}, 1},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			box := outbox.New(e.rdb, fmt.Sprintf("%scancel%d:", e.prefix, i), discard)
+			handling.Store(false)
+			prefix := fmt.Sprintf("%scancel%d:", e.prefix, i)
+			box := outbox.New(e.rdb, prefix, discard)
 			for range tc.events {
 				if err := box.Append(t.Context(), outbox.Event{Kind: "account", ID: "x"}); err != nil {
 					t.Fatal(err)
@@ -387,7 +395,15 @@ func TestConsumeReturnsOnCancel(t *testing.T) {
 				defer close(done)
 				box.Consume(ctx, "g", "c", tc.handler)
 			}()
-			time.Sleep(100 * time.Millisecond) // let it reach its blocking read or the handler
+			if tc.events == 0 {
+				// The group is created by the round that then blocks reading.
+				testwait.UntilState(t, "the consumer's round began", func() (bool, string) {
+					groups, err := e.rdb.XInfoGroups(t.Context(), prefix+"outbox").Result()
+					return err == nil && len(groups) == 1, fmt.Sprint(groups, err)
+				})
+			} else {
+				testwait.Until(t, "handler called", handling.Load)
+			}
 			cancel()
 			select {
 			case <-done:

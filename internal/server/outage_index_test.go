@@ -76,12 +76,7 @@ func TestIndexCatchesUpAfterRedisOutage(t *testing.T) {
 		}},
 	}
 	for _, c := range checks {
-		for !c.ok() {
-			if time.Since(recovered) > within {
-				t.Fatalf("%s: not within %v of Redis coming back", c.what, within)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		testwait.Within(t, c.what+" after Redis came back", within, c.ok)
 	}
 	t.Logf("index caught up %v after Redis came back", time.Since(recovered).Round(time.Millisecond))
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"os/exec"
@@ -28,13 +29,10 @@ var rampMedia = sfutest.MediaOnce{
 func waitReplay(t *testing.T, c *client, lecture string) lectureJSON {
 	t.Helper()
 	var l lectureJSON
-	bound := time.Now().Add(3 * time.Minute)
-	for l = c.lecture(lecture); l.State != "replay_ready"; l = c.lecture(lecture) {
-		if time.Now().After(bound) {
-			t.Fatalf("no replay within 3 minutes: %+v", l)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	testwait.UntilStateWithin(t, "the replay is ready", 3*time.Minute, func() (bool, string) {
+		l = c.lecture(lecture)
+		return l.State == "replay_ready", fmt.Sprintf("%+v", l)
+	})
 	return l
 }
 
@@ -49,22 +47,21 @@ func replayMaster(t *testing.T, c *client, item string) string {
 			Master string `json:"master"`
 		} `json:"files"`
 	}
-	bound := time.Now().Add(3 * time.Minute)
-	for {
+	var master string
+	testwait.UntilStateWithin(t, "the replay is transcoded", 3*time.Minute, func() (bool, string) {
 		c.want(http.StatusOK, "GET", "/api/v1/items/"+item+"/media", nil).json(t, &media)
 		for _, m := range media.Files {
 			if m.State == "failed" || (m.State == "done" && m.Master == "") {
 				t.Fatalf("transcoding %+v", m)
 			}
 			if m.State == "done" {
-				return m.Master
+				master = m.Master
+				return true, ""
 			}
 		}
-		if time.Now().After(bound) {
-			t.Fatalf("transcoding not done within 3 minutes: %+v", media)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		return false, fmt.Sprintf("%+v", media)
+	})
+	return master
 }
 
 // TestReplayKeepsSourceResolution: a 1280×720 lecture whose encoder started small, as a
@@ -79,7 +76,8 @@ func TestReplayKeepsSourceResolution(t *testing.T) {
 
 	pub := publishMedia(t, srv.URL, lec.ID, lec.StreamKey, m)
 	testwait.Until(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
-	// Past the switch to 1280×720, from whichever small keyframe the recording started at.
+	// Past the switch to 1280×720, from whichever small keyframe the recording started at:
+	// real time on purpose, the publisher sends its media at the wall clock's pace.
 	time.Sleep(time.Until(pub.PLIs()[0].Add(8 * time.Second)))
 	pub.Halt()
 	anon.want(http.StatusOK, "DELETE", pub.location, nil, "Authorization", "Bearer "+lec.StreamKey)
@@ -128,7 +126,7 @@ func TestReplayKeepsTheLecture(t *testing.T) {
 	lecturer.want(http.StatusOK, "POST", chat+"/"+answered.ID+"/answered", nil)
 	lecturer.want(http.StatusOK, "DELETE", chat+"/"+spam.ID, nil)
 	testwait.Until(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
-	time.Sleep(time.Until(pub.PLIs()[0].Add(3 * time.Second)))
+	time.Sleep(time.Until(pub.PLIs()[0].Add(3 * time.Second))) // real time on purpose: three seconds of recording
 	pub.Halt()
 	anon.want(http.StatusOK, "DELETE", pub.location, nil, "Authorization", "Bearer "+lec.StreamKey)
 	l := waitReplay(t, anon, lec.ID)

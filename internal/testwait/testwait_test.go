@@ -3,6 +3,7 @@ package testwait
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,5 +51,27 @@ func TestWithinFailsAfterItsBound(t *testing.T) {
 	})
 	if !strings.Contains(s.failed, "last seen: still 3 viewers") {
 		t.Fatalf("UntilStateWithin failed with %q; want the last state in it", s.failed)
+	}
+}
+
+// TestClock: the clock stands still until it is moved, and concurrent readers see each move.
+func TestClock(t *testing.T) {
+	start := time.Now()
+	c := NewClock(start)
+	if got := c.Now(); !got.Equal(start) {
+		t.Fatalf("Now = %v, want %v", got, start)
+	}
+	c.Add(90 * time.Second)
+	if got := c.Now(); !got.Equal(start.Add(90 * time.Second)) {
+		t.Errorf("after Add: %v", got)
+	}
+	c.Set(start)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { c.Add(time.Minute); _ = c.Now() })
+	}
+	wg.Wait()
+	if got := c.Now(); !got.Equal(start.Add(4 * time.Minute)) {
+		t.Errorf("after concurrent Add: %v", got)
 	}
 }
