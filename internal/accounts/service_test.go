@@ -66,7 +66,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatalf("docstore.Connect: %v", err)
 	}
 	ctx := t.Context()
-	setupDocs(t, docs)
+	testenv.SetupDocs(t, docs)
 	tree, err := units.ParseSeed(configs.Units)
 	if err != nil {
 		t.Fatalf("ParseSeed: %v", err)
@@ -640,22 +640,4 @@ func TestStore(t *testing.T) {
 			t.Errorf("stored password_hash = %q", h)
 		}
 	})
-}
-
-// setupDocs runs Setup, waiting out MinIO's start-up: its health endpoints, which testenv
-// waits for, answer 200 while the S3 API still says "Server not initialized yet" for a few
-// tens of milliseconds.
-func setupDocs(t *testing.T, docs *docstore.Store) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := docs.Setup(t.Context())
-		if err == nil {
-			return
-		}
-		if !strings.Contains(err.Error(), "not initialized") || time.Now().After(deadline) {
-			t.Fatalf("docstore Setup: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

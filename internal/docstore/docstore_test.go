@@ -41,7 +41,7 @@ func newStore(t *testing.T) *docstore.Store {
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
-	setupDocs(t, store)
+	testenv.SetupDocs(t, store)
 	return store
 }
 
@@ -392,23 +392,5 @@ func TestGetDuringConcurrentWrites(t *testing.T) {
 		if _, err := store.Get(ctx, key, &got); err != nil {
 			t.Fatalf("Get %d while another client writes: %v", i, err)
 		}
-	}
-}
-
-// setupDocs runs Setup, waiting out MinIO's start-up: its health endpoints, which testenv
-// waits for, answer 200 while the S3 API still says "Server not initialized yet" for a few
-// tens of milliseconds.
-func setupDocs(t *testing.T, docs *docstore.Store) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := docs.Setup(t.Context())
-		if err == nil {
-			return
-		}
-		if !strings.Contains(err.Error(), "not initialized") || time.Now().After(deadline) {
-			t.Fatalf("docstore Setup: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -17,22 +17,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 func newDocs(t *testing.T) *docstore.Store {
 	t.Helper()
-	cfg := testenv.Config(t, testenv.Shared(t))
-	docs, err := docstore.Connect(docstore.Options{
-		Endpoint: cfg.MinIO.Endpoint, AccessKey: cfg.MinIO.AccessKey, SecretKey: cfg.MinIO.SecretKey.Reveal(),
-		Bucket: cfg.MinIO.Bucket, Timeout: cfg.MinIO.Timeout,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for err := docs.Setup(t.Context()); err != nil; err = docs.Setup(t.Context()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("docstore setup: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return docs
+	return testenv.Docs(t, testenv.Config(t, testenv.Shared(t)))
 }
 
 // report is one position report, after wait of the test clock.

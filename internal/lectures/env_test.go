@@ -84,21 +84,8 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	cfg := testenv.Config(t, testenv.Shared(t))
-	docs, err := docstore.Connect(docstore.Options{Endpoint: cfg.MinIO.Endpoint, AccessKey: cfg.MinIO.AccessKey,
-		SecretKey: cfg.MinIO.SecretKey.Reveal(), Bucket: cfg.MinIO.Bucket, Timeout: cfg.MinIO.Timeout})
-	if err != nil {
-		t.Fatal(err)
-	}
+	docs := testenv.Docs(t, cfg)
 	ctx := context.Background()
-	// A freshly started MinIO may answer "not initialized yet" for a moment.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if err = docs.Setup(ctx); err == nil || time.Now().After(deadline) {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("docstore setup: %v", err)
-	}
 	vocab, err := library.ParseVocabulary(configs.Vocabulary)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@
 package testenv
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -17,7 +18,9 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/devservices"
+	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/testservices"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // Main runs the tests and then stops the shared services.
@@ -84,4 +87,27 @@ func (l tlog) Write(p []byte) (int, error) {
 	l.t.Helper()
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// Docs connects to cfg's MinIO as the product's record store and sets its bucket up.
+func Docs(t testing.TB, cfg *config.Config) *docstore.Store {
+	t.Helper()
+	docs, err := docstore.Connect(docstore.Options{Endpoint: cfg.MinIO.Endpoint, AccessKey: cfg.MinIO.AccessKey,
+		SecretKey: cfg.MinIO.SecretKey.Reveal(), Bucket: cfg.MinIO.Bucket, Timeout: cfg.MinIO.Timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	SetupDocs(t, docs)
+	return docs
+}
+
+// SetupDocs runs Setup, waiting out MinIO's start-up: its health endpoints, which the stack
+// waits for, answer 200 while the S3 API may still say "Server not initialized yet" for a
+// moment (longer on a loaded machine).
+func SetupDocs(t testing.TB, docs *docstore.Store) {
+	t.Helper()
+	testwait.UntilState(t, "the record store set up", func() (bool, string) {
+		err := docs.Setup(t.Context())
+		return err == nil, fmt.Sprint(err)
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/shizuishan/culturecloud/configs"
 	"github.com/shizuishan/culturecloud/internal/docstore"
@@ -274,7 +273,7 @@ func newDocStore(t *testing.T) *units.DocStore {
 	if err != nil {
 		t.Fatalf("docstore.Connect: %v", err)
 	}
-	setupDocs(t, docs)
+	testenv.SetupDocs(t, docs)
 	return units.NewDocStore(docs)
 }
 
@@ -572,24 +571,6 @@ func TestUpdateConcurrentWithAdd(t *testing.T) {
 	}
 	if pl, _ := tree.Get("pl"); pl.NameEN != "Pingluo" {
 		t.Errorf("the rename was lost: pl = %+v", pl)
-	}
-}
-
-// setupDocs runs Setup, waiting out MinIO's start-up: its health endpoints, which testenv
-// waits for, answer 200 while the S3 API still says "Server not initialized yet" for a few
-// tens of milliseconds.
-func setupDocs(t *testing.T, docs *docstore.Store) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := docs.Setup(t.Context())
-		if err == nil {
-			return
-		}
-		if !strings.Contains(err.Error(), "not initialized") || time.Now().After(deadline) {
-			t.Fatalf("docstore Setup: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

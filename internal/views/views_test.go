@@ -58,7 +58,7 @@ func newEnv(t testing.TB) env {
 func newEnvOn(t testing.TB, stack *devservices.Stack) env {
 	t.Helper()
 	cfg := testenv.Config(t, stack)
-	e := env{rdb: newRedis(cfg), docs: newDocs(t, cfg), prefix: cfg.Redis.KeyPrefix}
+	e := env{rdb: newRedis(cfg), docs: testenv.Docs(t, cfg), prefix: cfg.Redis.KeyPrefix}
 	t.Cleanup(func() {
 		deletePrefix(context.Background(), e.rdb, e.prefix)
 		_ = e.rdb.Close()
@@ -72,23 +72,6 @@ func newRedis(cfg *config.Config) *redis.Client {
 		Addr: cfg.Redis.Addr, DialTimeout: cfg.Redis.Timeout, ReadTimeout: cfg.Redis.Timeout,
 		WriteTimeout: cfg.Redis.Timeout, PoolTimeout: cfg.Redis.Timeout, MaxRetries: 1, PoolSize: 64,
 	})
-}
-
-func newDocs(t testing.TB, cfg *config.Config) *docstore.Store {
-	t.Helper()
-	docs, err := docstore.Connect(docstore.Options{
-		Endpoint: cfg.MinIO.Endpoint, AccessKey: cfg.MinIO.AccessKey, SecretKey: cfg.MinIO.SecretKey.Reveal(),
-		Bucket: cfg.MinIO.Bucket, Timeout: cfg.MinIO.Timeout,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A freshly started MinIO may answer "not initialized yet" for a moment.
-	testwait.UntilState(t, "docstore setup", func() (bool, string) {
-		err := docs.Setup(context.Background())
-		return err == nil, fmt.Sprint(err)
-	})
-	return docs
 }
 
 func (e env) counter(o views.Options) *views.Counter {
