@@ -113,6 +113,7 @@ func TestMalformedInputNeverGives5xx(t *testing.T) {
 		}
 		for _, who := range []string{"visitor", "admin"} {
 			c := newClient(t, srv.URL)
+			c.malformed = true
 			if who == "admin" {
 				c.login(testenv.AdminName, testenv.AdminPassword)
 			}
