@@ -149,26 +149,6 @@ func (e *env) service(o lectures.Options) *lectures.Service {
 	return lectures.New(e.docs, e.lib, e.acc, e.units, e.notes, o)
 }
 
-// clock is a settable time for the go-live window.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // input is a valid lecture of the Dawukou library by zhang.lecturer.
 func input(start time.Time) lectures.Input {
 	return lectures.Input{

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/lectures"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 func TestCreate(t *testing.T) {
@@ -250,7 +251,7 @@ var today = time.Now().UTC().Truncate(24 * time.Hour)
 func TestCheckKey(t *testing.T) {
 	e := newEnv(t)
 	start := today.Add(11*time.Hour + 30*time.Minute) // 19:30 in Shizuishan
-	clk := newClock(start.Add(-time.Hour))
+	clk := testwait.NewClock(start.Add(-time.Hour))
 	s := e.service(lectures.Options{Now: clk.Now})
 	l, k := create(t, s, librarian, input(start)) // 90 minutes
 	end := start.Add(90 * time.Minute)
@@ -322,7 +323,7 @@ func TestCheckKey(t *testing.T) {
 func TestStateMachine(t *testing.T) {
 	e := newEnv(t)
 	start := today.Add(11*time.Hour + 30*time.Minute)
-	clk := newClock(start.Add(-5 * time.Minute))
+	clk := testwait.NewClock(start.Add(-5 * time.Minute))
 	s := e.service(lectures.Options{Now: clk.Now})
 	l, _ := create(t, s, librarian, input(start))
 	transition := []string{"state:transition"}
@@ -428,7 +429,7 @@ func TestMarkLiveOnce(t *testing.T) {
 func TestLists(t *testing.T) {
 	e := newEnv(t)
 	now := today.Add(12 * time.Hour)
-	clk := newClock(now)
+	clk := testwait.NewClock(now)
 	s := e.service(lectures.Options{Now: clk.Now})
 	other := e.service(lectures.Options{Now: clk.Now}) // another server node
 	at := func(d time.Duration, minutes int) lectures.Input {
@@ -510,7 +511,7 @@ func TestLists(t *testing.T) {
 func TestStartInThePast(t *testing.T) {
 	e := newEnv(t)
 	now := today.Add(12 * time.Hour)
-	clk := newClock(now)
+	clk := testwait.NewClock(now)
 	s := e.service(lectures.Options{Now: clk.Now})
 	tests := []struct {
 		name  string
@@ -549,7 +550,7 @@ func TestStartInThePast(t *testing.T) {
 func TestWindowError(t *testing.T) {
 	e := newEnv(t)
 	start := today.Add(11*time.Hour + 30*time.Minute)
-	clk := newClock(start.Add(-3 * time.Hour))
+	clk := testwait.NewClock(start.Add(-3 * time.Hour))
 	s := e.service(lectures.Options{Now: clk.Now})
 	l, _ := create(t, s, librarian, input(start))
 	_, err := s.MarkLive(t.Context(), l.ID, lecturer.Name)

@@ -1,29 +1,16 @@
 package sessions_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/sessions"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
-
-// clock is a settable time for the tests of windows and delays.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func TestBackoff(t *testing.T) {
 	e := newEnv(t)
-	clk := &clock{t: time.Now()}
+	clk := testwait.NewClock(time.Now())
 	b := sessions.NewBackoff(e.rdb, e.prefix, sessions.BackoffOptions{
 		Free: 2, Base: time.Second, Max: 8 * time.Second, Forget: time.Hour, Now: clk.Now})
 	ctx := t.Context()
