@@ -151,3 +151,12 @@ func contextOf(err error) error {
 func errorf(kind error, op, key, format string, args ...any) error {
 	return &Error{Kind: kind, Op: op, Key: key, Message: fmt.Sprintf(format, args...)}
 }
+
+// NotFoundAs names a missing object in a package's own terms: target when err is
+// ErrNotFound, err itself otherwise (nil stays nil).
+func NotFoundAs(err, target error) error {
+	if errors.Is(err, ErrNotFound) {
+		return target
+	}
+	return err
+}

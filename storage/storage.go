@@ -26,6 +26,9 @@ type Options struct {
 	// Timeout bounds the wait for an answer's headers (and a connection), so that a dead
 	// store gives a quick error rather than a hang. Long gives a Store without it.
 	Timeout time.Duration
+	// Connections is how many idle connections to the store are kept for reuse (0: the
+	// driver's default, 16); raise it for many readers at once.
+	Connections int
 }
 
 // Store reads and writes the objects of one bucket.
@@ -57,6 +60,10 @@ func newClient(o Options, answerTimeout time.Duration) (*minio.Client, error) {
 	}
 	tr.DialContext = (&net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}).DialContext
 	tr.ResponseHeaderTimeout = answerTimeout
+	if o.Connections > 0 {
+		tr.MaxIdleConnsPerHost = o.Connections
+		tr.MaxIdleConns = max(tr.MaxIdleConns, o.Connections)
+	}
 	client, err := minio.New(o.Endpoint, &minio.Options{
 		Creds:     credentials.NewStaticV4(o.AccessKey, o.SecretKey, ""),
 		Secure:    o.UseTLS,
@@ -103,6 +110,12 @@ func (s *Store) Versioned(ctx context.Context) (bool, error) {
 		return false, translate("get versioning", s.bucket, err)
 	}
 	return cfg.Enabled(), nil
+}
+
+// Answers reports whether the store answers signed requests now (the bucket may be missing).
+func (s *Store) Answers(ctx context.Context) error {
+	_, err := s.client.BucketExists(ctx, s.bucket)
+	return translate("bucket exists", s.bucket, err)
 }
 
 // Check answers whether the store serves the bucket right now.

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -52,6 +51,7 @@ import (
 	"github.com/shizuishan/culturecloud/media/transcode"
 	"github.com/shizuishan/culturecloud/media/upload"
 	"github.com/shizuishan/culturecloud/search"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // Core is the connected back end shared by every mode.
@@ -95,13 +95,14 @@ func NewLogger(c config.Log, w io.Writer) *slog.Logger {
 
 // Connect builds the clients; it does not wait for the services to answer.
 func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
-	docs, err := docstore.Connect(docstore.Options{
+	objects, err := storage.Connect(storage.Options{
 		Endpoint: cfg.MinIO.Endpoint, AccessKey: cfg.MinIO.AccessKey, SecretKey: cfg.MinIO.SecretKey.Reveal(),
 		Bucket: cfg.MinIO.Bucket, UseTLS: cfg.MinIO.UseTLS, Timeout: cfg.MinIO.Timeout,
 	})
 	if err != nil {
 		return nil, err
 	}
+	docs := docstore.New(objects, cfg.MinIO.Timeout)
 	rdb := redis.NewClient(&redis.Options{
 		Addr: cfg.Redis.Addr, Password: cfg.Redis.Password.Reveal(), DB: cfg.Redis.DB,
 		DialTimeout: cfg.Redis.Timeout, ReadTimeout: cfg.Redis.Timeout, WriteTimeout: cfg.Redis.Timeout,
@@ -122,7 +123,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/", cfg.MinIO.Timeout)
+	store := ocfl.New(objects, "ocfl/", cfg.MinIO.Timeout)
 	lib := library.NewService(store, unitStore, vocab, ob)
 	der := derivatives.New(docs, lib, log)
 	counter, err := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,
@@ -136,7 +137,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	runner := transcoding.New(rdb, docs, lib, jobStore, transcoding.Options{KeyPrefix: cfg.Redis.KeyPrefix, Consumer: hostname(),
 		Log: log, Transcode: transcode.Options{Preset: cfg.Library.TranscodePreset}})
 	room := liveroom.New(rdb, liveroom.Options{KeyPrefix: cfg.Redis.KeyPrefix, Node: hostname(), Log: log})
-	uploads := upload.New(&minio.Core{Client: docs.LongClient()}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/",
+	uploads := upload.New(objects.Long(), upload.Options{Prefix: "uploads/",
 		MaxSize: cfg.Library.MaxUploadBytes})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
@@ -258,7 +259,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Search:  c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Attach: c.Attach, Outbox: c.Outbox, Fixity: c.Fixity, Collections: c.Collections,
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
-		Captions: captions.NewStore(c.Docs.Client(), c.Docs.Bucket()),
+		Captions: captions.NewStore(c.Docs.Objects()),
 		Lectures: c.Lectures, Room: c.Room, Live: liveSvc, Replays: c.Replays,
 	})
 	if err != nil {
@@ -331,7 +332,7 @@ func (s *Server) Wait() error { return <-s.done }
 // the origin sweep) are started by the caller, which waits for them at shutdown.
 func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 	cfg := c.Config.Live
-	recorder := live.NewReplays(record.Storage{Client: c.Docs.LongClient(), Bucket: c.Docs.Bucket()}, c.Library, c.Lectures, c.Replays, c.Log)
+	recorder := live.NewReplays(record.Storage{Objects: c.Docs.Objects().Long()}, c.Library, c.Lectures, c.Replays, c.Log)
 	svc := live.New(c.Lectures, c.Room, recorder, live.Options{EndGrace: cfg.EndGrace, Log: c.Log,
 		ViewersPerIP: cfg.ViewersPerIP, MaxViewers: cfg.MaxViewers,
 		Origins: live.Origins{RDB: c.Redis, KeyPrefix: c.Config.Redis.KeyPrefix, Node: hostname()}})

@@ -14,14 +14,13 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 var (
@@ -136,7 +135,7 @@ func TestFixityCommand(t *testing.T) {
 	// Rot one stored metadata file.
 	key := "ocfl/" + ids[1] + "/v1/content/metadata.json"
 	rot := []byte(`{"title":"bit rot"}`)
-	if _, err := core.Docs.Client().PutObject(ctx, cfg.MinIO.Bucket, key, bytes.NewReader(rot), int64(len(rot)), minio.PutObjectOptions{}); err != nil {
+	if _, err := core.Docs.Objects().PutBytes(ctx, key, rot, storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	code, out := run()

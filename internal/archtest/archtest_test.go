@@ -91,7 +91,7 @@ func TestNoExportedMutableGlobals(t *testing.T) {
 	})
 }
 
-// TestLibrariesStandAlone: media/ and search/ are libraries: their code imports nothing of
+// TestLibrariesStandAlone: media/, search/ and storage/ are libraries: their code imports nothing of
 // internal/, and their tests link only the leaves that start the real services and wait for
 // them, not the product.
 func TestLibrariesStandAlone(t *testing.T) {
@@ -105,8 +105,8 @@ func TestLibrariesStandAlone(t *testing.T) {
 		args  []string
 		allow map[string]bool
 	}{
-		{"code", []string{"list", "-deps", "./media/...", "./search/..."}, nil},
-		{"tests", []string{"list", "-deps", "-test", "./media/...", "./search/..."}, allowedInTests},
+		{"code", []string{"list", "-deps", "./media/...", "./search/...", "./storage/..."}, nil},
+		{"tests", []string{"list", "-deps", "-test", "./media/...", "./search/...", "./storage/..."}, allowedInTests},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.CommandContext(t.Context(), "go", tc.args...)
@@ -118,10 +118,38 @@ func TestLibrariesStandAlone(t *testing.T) {
 			for pkg := range strings.Lines(string(out)) {
 				pkg = strings.TrimSpace(pkg)
 				if strings.HasPrefix(pkg, "github.com/shizuishan/culturecloud/internal/") && !tc.allow[pkg] {
-					t.Errorf("media/ or search/ %s link %s", tc.name, pkg)
+					t.Errorf("media/, search/ or storage/ %s link %s", tc.name, pkg)
 				}
 			}
 		})
+	}
+}
+
+// TestOneOwnerOfMinIO: only the storage adapter imports the MinIO driver, in code and in
+// tests, so that errors are mapped in one place and a second backend replaces one package.
+func TestOneOwnerOfMinIO(t *testing.T) {
+	cmd := exec.CommandContext(t.Context(), "go", "list", "-test", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...")
+	cmd.Dir = root(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	owners := 0
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		for _, imp := range fields[1:] {
+			if !strings.HasPrefix(imp, "github.com/minio/minio-go/") {
+				continue
+			}
+			if pkg := fields[0]; pkg != "github.com/shizuishan/culturecloud/storage" {
+				t.Errorf("%s imports %s; use the storage package", pkg, imp)
+			} else {
+				owners++
+			}
+		}
+	}
+	if owners == 0 {
+		t.Fatal("the storage package imports no MinIO driver: is this check still right?")
 	}
 }
 

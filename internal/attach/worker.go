@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
@@ -97,7 +96,7 @@ func (s *Service) attach(ctx context.Context, job jobs.Job, lease *jobs.Lease) (
 			f, err = s.uploads.Complete(ctx, in.Upload, actor.Name) // a job queued before sealing
 		}
 		if err != nil {
-			return nil, StorageError(err)
+			return nil, err // the storage kinds tell an outage from a refusal
 		}
 		progress.Completed = f
 		data, _ := json.Marshal(progress)
@@ -110,16 +109,6 @@ func (s *Service) attach(ctx context.Context, job jobs.Job, lease *jobs.Lease) (
 		return nil, err
 	}
 	return map[string]any{"item": it.ID, "version": it.Version, "file": f}, nil
-}
-
-// StorageError marks an upload error as a dependency failure when it is not about the upload
-// itself and MinIO either did not answer or answered with a server error.
-func StorageError(err error) error {
-	var answered minio.ErrorResponse
-	if upload.IsRefusal(err) || errors.As(err, &answered) && answered.StatusCode < 500 {
-		return err
-	}
-	return dep.Unavailable(dep.MinIO, err)
 }
 
 // Retryable says whether a job's error will pass by waiting: a dependency was down, or the

@@ -3,16 +3,14 @@ package attach_test
 import (
 	"errors"
 	"fmt"
-	"net"
 	"testing"
-
-	"github.com/minio/minio-go/v7"
 
 	"github.com/shizuishan/culturecloud/internal/attach"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/media/upload"
 	"github.com/shizuishan/culturecloud/search"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // TestAttachJobWaitsOnlyForWhatPasses: an attach job waits (requeued) for a dependency that
@@ -20,18 +18,19 @@ import (
 // writer; it fails, with the reason, for what no waiting changes.
 func TestAttachJobWaitsOnlyForWhatPasses(t *testing.T) {
 	// wrap is an error of the upload manager, as the job classifies it.
-	wrap := func(err error) error {
-		return attach.StorageError(fmt.Errorf("upload: hash completed object: %w", err))
+	wrap := func(err error) error { return fmt.Errorf("upload: hash completed object: %w", err) }
+	stored := func(kind error, code string) error {
+		return &storage.Error{Kind: kind, Op: "get", Key: "uploads/staging/x", Code: code, Message: "as MinIO said"}
 	}
 	for _, tc := range []struct {
 		name string
 		err  error
 		wait bool
 	}{
-		{"MinIO does not answer", wrap(&net.OpError{Op: "dial", Err: errors.New("connection refused")}), true},
-		{"MinIO answers 503", wrap(minio.ErrorResponse{Code: "XMinioServerNotInitialized", StatusCode: 503}), true},
-		{"MinIO answers 500", wrap(minio.ErrorResponse{Code: "InternalError", StatusCode: 500}), true},
-		{"MinIO refuses the request", wrap(minio.ErrorResponse{Code: "AccessDenied", StatusCode: 403}), false},
+		{"MinIO does not answer", wrap(stored(storage.ErrUnavailable, "")), true},
+		{"MinIO answers 503", wrap(stored(storage.ErrUnavailable, "XMinioServerNotInitialized")), true},
+		{"MinIO refuses the request", wrap(stored(storage.ErrRefused, "InvalidPart")), false},
+		{"MinIO holds damaged bytes", wrap(stored(storage.ErrCorrupt, "XMinioStorageFileCorrupt")), false},
 		{"the uploaded file is gone", wrap(fmt.Errorf("%w: the uploaded file x.png is gone", upload.ErrNotFound)), false},
 		{"the object is shorter than the session", wrap(fmt.Errorf("%w: object has 1 bytes", upload.ErrIncomplete)), false},
 		{"a refused type", wrap(&upload.TypeError{Detected: "application/x-elf"}), false},

@@ -23,6 +23,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/devservices"
 	"github.com/shizuishan/culturecloud/internal/lockedio"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // Options size the run. Zero values take the defaults of Defaults.
@@ -271,4 +272,16 @@ func (e *env) settle() {
 	if took := time.Since(start); took > 100*time.Millisecond {
 		e.log("settle: writing back the previous section's data took %v", took.Round(time.Millisecond))
 	}
+}
+
+// directStore reaches the product's bucket without the product, for the baselines: the
+// storage adapter is minio-go with its errors mapped, nothing more. conns idle connections
+// are kept (0: the driver's default).
+func (e *env) directStore(conns int) (*storage.Store, error) {
+	s, err := storage.Connect(storage.Options{Endpoint: e.cfg.MinIO.Endpoint, AccessKey: e.cfg.MinIO.AccessKey,
+		SecretKey: e.cfg.MinIO.SecretKey.Reveal(), Bucket: e.cfg.MinIO.Bucket, UseTLS: e.cfg.MinIO.UseTLS, Connections: conns})
+	if err != nil {
+		return nil, err
+	}
+	return s.Long(), nil
 }

@@ -16,10 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
 	"github.com/shizuishan/culturecloud/media/transcode"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // measureMedia times the transcoding of a generated 1080p clip through the product's
@@ -83,15 +81,14 @@ func measureMedia(ctx context.Context, e *env, o Options) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	direct, err := minio.New(e.cfg.MinIO.Endpoint, &minio.Options{
-		Creds: credentials.NewStaticV4(e.cfg.MinIO.AccessKey, e.cfg.MinIO.SecretKey.Reveal(), ""), Transport: newTransport(64)})
+	direct, err := e.directStore(64)
 	if err != nil {
 		return nil, err
 	}
 	client := &http.Client{Transport: newTransport(64), Timeout: time.Minute}
 	e.log("media: %d segments, %d GETs by 50 clients each way (MinIO, product, MinIO)", len(urls), o.SegmentGets)
 	fromMinIO := func(i int) (int64, error) {
-		obj, err := direct.GetObject(ctx, e.cfg.MinIO.Bucket, keys[i%len(keys)], minio.GetObjectOptions{})
+		obj, _, err := direct.Get(ctx, keys[i%len(keys)], storage.GetOptions{})
 		if err != nil {
 			return 0, err
 		}

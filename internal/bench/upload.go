@@ -16,10 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
 	"github.com/shizuishan/culturecloud/media/upload"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 const (
@@ -70,9 +68,7 @@ func measureUploads(ctx context.Context, e *env, o Options) ([]Row, error) {
 	}
 	defer func() { _ = os.Remove(path) }()
 
-	direct, err := minio.New(e.cfg.MinIO.Endpoint, &minio.Options{
-		Creds: credentials.NewStaticV4(e.cfg.MinIO.AccessKey, e.cfg.MinIO.SecretKey.Reveal(), ""),
-	})
+	direct, err := e.directStore(0)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +77,7 @@ func measureUploads(ctx context.Context, e *env, o Options) ([]Row, error) {
 	// PutObject before and after the product's flows, so that drift in the machine's speed
 	// shows and the baseline is the mean of both.
 	e.log("upload: minio-go PutObject (1/2)")
-	before, err := putObject(ctx, direct, e.cfg.MinIO.Bucket, path, size)
+	before, err := putObject(ctx, direct, path, size)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +103,7 @@ func measureUploads(ctx context.Context, e *env, o Options) ([]Row, error) {
 		derive = append(derive, fmt.Sprintf("%.1f s (%s)", took.Seconds(), state))
 	}
 	e.log("upload: minio-go PutObject (2/2)")
-	after, err := putObject(ctx, direct, e.cfg.MinIO.Bucket, path, size)
+	after, err := putObject(ctx, direct, path, size)
 	if err != nil {
 		return nil, err
 	}
@@ -205,8 +201,9 @@ func writeTestFile(path string, size int64) error {
 	return f.Close()
 }
 
-// putObject uploads the file with minio-go straight to MinIO, then removes that version.
-func putObject(ctx context.Context, c *minio.Client, bucket, path string, size int64) (time.Duration, error) {
+// putObject uploads the file with minio-go's PutObject (through the storage adapter, which
+// only maps its errors) straight to MinIO, then removes that version.
+func putObject(ctx context.Context, direct *storage.Store, path string, size int64) (time.Duration, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -214,13 +211,12 @@ func putObject(ctx context.Context, c *minio.Client, bucket, path string, size i
 	defer f.Close()
 	key := "bench/putobject-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	start := time.Now()
-	info, err := c.PutObject(ctx, bucket, key, f, size,
-		minio.PutObjectOptions{PartSize: partSize, NumThreads: partWorkers, ContentType: "image/png"})
+	info, err := direct.Put(ctx, key, f, size, storage.PutOptions{PartSize: partSize, Threads: partWorkers, ContentType: "image/png"})
 	took := time.Since(start)
 	if err != nil {
 		return 0, fmt.Errorf("PutObject: %w", err)
 	}
-	if err := c.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{VersionID: info.VersionID}); err != nil {
+	if err := direct.Remove(ctx, key, info.VersionID); err != nil {
 		return 0, fmt.Errorf("remove %s: %w", key, err)
 	}
 	return took, nil

@@ -12,13 +12,12 @@ import (
 	"image/png"
 	"math"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/review"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // markerKey records that the demo library was loaded, so a restart does not load it twice.
@@ -88,11 +87,12 @@ func LoadLibrary(ctx context.Context, docs *docstore.Store, lib *library.Service
 func addFile(ctx context.Context, docs *docstore.Store, lib *library.Service, admin accounts.Account, item, name, safeName, mediaType string,
 	data []byte) (library.File, error) {
 	key := "uploads/staging/demo/" + item + "-" + safeName
-	if _, err := docs.LongClient().PutObject(ctx, docs.Bucket(), key, bytes.NewReader(data), int64(len(data)),
-		minio.PutObjectOptions{ContentType: mediaType}); err != nil {
+	objects := docs.Objects().Long()
+	if _, err := objects.PutBytes(ctx, key, data, storage.PutOptions{ContentType: mediaType}); err != nil {
 		return library.File{}, err
 	}
-	defer func() { _ = docs.LongClient().RemoveObject(ctx, docs.Bucket(), key, minio.RemoveObjectOptions{}) }()
+	// The staging copy goes with every version: it must not linger as a noncurrent one.
+	defer func() { _ = objects.Purge(context.WithoutCancel(ctx), key) }()
 	s256, s512 := sha256.Sum256(data), sha512.Sum512(data)
 	_, f, err := lib.AddFile(ctx, admin, item, "", library.Upload{Key: key, Name: name, SafeName: safeName, MediaType: mediaType,
 		Size: int64(len(data)), SHA256: hex.EncodeToString(s256[:]), SHA512: hex.EncodeToString(s512[:])})

@@ -19,13 +19,12 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/media/derive"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 const (
@@ -122,7 +121,7 @@ func (s *Service) load(ctx context.Context, item string) (Record, string, error)
 
 // Open streams an output named in the item's record, with its media type. The caller decides
 // who may see it: derivatives of an unpublished item are as private as the item.
-func (s *Service) Open(ctx context.Context, item, sha256, name string) (*minio.Object, string, error) {
+func (s *Service) Open(ctx context.Context, item, sha256, name string) (*storage.Object, string, error) {
 	if !sha256Re.MatchString(sha256) {
 		return nil, "", ErrNotFound
 	}
@@ -138,7 +137,7 @@ func (s *Service) Open(ctx context.Context, item, sha256, name string) (*minio.O
 			if o.Name != name {
 				continue
 			}
-			obj, err := s.docs.Client().GetObject(ctx, s.docs.Bucket(), o.Path, minio.GetObjectOptions{})
+			obj, err := s.docs.Objects().Open(ctx, o.Path, storage.GetOptions{})
 			if err != nil {
 				return nil, "", storageErr(err)
 			}
@@ -152,20 +151,7 @@ func (s *Service) Open(ctx context.Context, item, sha256, name string) (*minio.O
 	return nil, "", ErrNotFound
 }
 
-// StorageErr maps a failure while reading an opened output.
-func StorageErr(err error) error { return storageErr(err) }
-
-// storageErr maps a MinIO answer: a missing object is ErrNotFound, anything else means MinIO
-// did not do its job.
-func storageErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if minio.ToErrorResponse(err).Code == "NoSuchKey" {
-		return ErrNotFound
-	}
-	return dep.Unavailable(dep.MinIO, err)
-}
+func storageErr(err error) error { return storage.NotFoundAs(err, ErrNotFound) }
 
 // save records st in the item's record (read-modify-write on the ETag) and returns what it
 // replaced. A newer outcome for other content at the same path, recorded since started, wins.
@@ -272,7 +258,7 @@ func (s *Service) dropUnused(ctx context.Context, rec Record, prev Status) {
 		}
 	}
 	for _, o := range prev.Outputs {
-		if err := s.docs.Client().RemoveObject(ctx, s.docs.Bucket(), o.Path, minio.RemoveObjectOptions{}); err != nil {
+		if err := s.docs.Objects().Remove(ctx, o.Path, ""); err != nil {
 			s.log.WarnContext(ctx, "old derivative not removed", "key", o.Path, "err", err)
 		}
 	}

@@ -20,8 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/configs"
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
@@ -31,6 +29,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -85,7 +84,7 @@ func newEnv(t *testing.T) *env {
 	if err := docs.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/", cfg.MinIO.Timeout)
+	store := ocfl.New(docs.Objects(), "ocfl/", cfg.MinIO.Timeout)
 	if err := store.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +121,7 @@ func (e *env) addFile(t *testing.T, item, name, mediaType string, data []byte) (
 	t.Helper()
 	ctx := context.Background()
 	key := "uploads/staging/" + item + "/" + name
-	if _, err := e.docs.Client().PutObject(ctx, e.docs.Bucket(), key, bytes.NewReader(data), int64(len(data)),
-		minio.PutObjectOptions{ContentType: mediaType}); err != nil {
+	if _, err := e.docs.Objects().PutBytes(ctx, key, data, storage.PutOptions{ContentType: mediaType}); err != nil {
 		t.Fatal(err)
 	}
 	s256, s512 := sha256.Sum256(data), sha512.Sum512(data)
@@ -139,10 +137,9 @@ func (e *env) addFile(t *testing.T, item, name, mediaType string, data []byte) (
 func (e *env) keys(t *testing.T, item string) []string {
 	t.Helper()
 	var keys []string
-	for o := range e.docs.Client().ListObjects(context.Background(), e.docs.Bucket(),
-		minio.ListObjectsOptions{Prefix: "derivatives/" + item + "/", Recursive: true}) {
-		if o.Err != nil {
-			t.Fatal(o.Err)
+	for o, err := range e.docs.Objects().List(context.Background(), "derivatives/"+item+"/", storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			t.Fatal(err)
 		}
 		keys = append(keys, o.Key)
 	}
@@ -189,7 +186,7 @@ func TestHandleImage(t *testing.T) {
 		if o.Path != derivatives.ObjectKey(it.ID, f.SHA256, o.Name) {
 			t.Errorf("%s stored at %s", o.Name, o.Path)
 		}
-		info, err := e.docs.Client().StatObject(ctx, e.docs.Bucket(), o.Path, minio.StatObjectOptions{})
+		info, err := e.docs.Objects().Stat(ctx, o.Path, "")
 		if err != nil || info.ContentType != "image/jpeg" || info.Size == 0 {
 			t.Errorf("%s in MinIO: %+v %v", o.Path, info, err)
 		}
@@ -368,7 +365,7 @@ func TestHandleMinIODown(t *testing.T) {
 		t.Fatal(err)
 	}
 	vocab, _ := library.ParseVocabulary(configs.Vocabulary)
-	lib := library.NewService(ocfl.New(docs.LongClient(), docs.Bucket(), "ocfl/", 5*time.Second), units.NewDocStore(docs), vocab, &recorder{})
+	lib := library.NewService(ocfl.New(docs.Objects(), "ocfl/", 5*time.Second), units.NewDocStore(docs), vocab, &recorder{})
 	svc := derivatives.New(docs, lib, slog.New(slog.NewTextHandler(testenv.LogWriter(t), nil)))
 
 	err = svc.Handle(context.Background(), outbox.Event{Kind: "derive", ID: "szm-abcdefghij", Ref: "files/a.png"})

@@ -7,11 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/scratch"
 	"github.com/shizuishan/culturecloud/media/derive"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // ScratchPrefix names this package's temporary folders (see scratch.Sweep).
@@ -55,7 +54,7 @@ func (s *Service) make(ctx context.Context, item string, f library.File) (Status
 	}
 	for _, o := range outs {
 		key := ObjectKey(item, f.SHA256, o.Name)
-		_, err := s.docs.Client().FPutObject(ctx, s.docs.Bucket(), key, o.Path, minio.PutObjectOptions{ContentType: o.MediaType})
+		_, err := s.docs.Objects().PutFile(ctx, key, o.Path, storage.PutOptions{ContentType: o.MediaType})
 		if err != nil {
 			return Status{}, storageErr(err)
 		}

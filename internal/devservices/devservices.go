@@ -21,8 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // Tools says where the service binaries are.
@@ -327,12 +326,12 @@ func minioReady(addr, user, password string) func(ctx context.Context) error {
 		if err := live(ctx); err != nil {
 			return err
 		}
-		client, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(user, password, ""), MaxRetries: 1})
+		probe, err := storage.Connect(storage.Options{Endpoint: addr, AccessKey: user, SecretKey: password,
+			Bucket: "readiness-probe", Timeout: time.Second})
 		if err != nil {
 			return err
 		}
-		_, err = client.BucketExists(ctx, "readiness-probe")
-		return err
+		return probe.Answers(ctx)
 	}
 }
 

@@ -5,28 +5,20 @@
 package docstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"strings"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
-	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
+// The errors of Get and Put are the storage kinds, so that errors.Is works with either name.
 var (
 	// ErrNotFound: no document under that key.
-	ErrNotFound = errors.New("document not found")
+	ErrNotFound = storage.ErrNotFound
 	// ErrPrecondition: the document changed since it was read, or already exists.
-	ErrPrecondition = errors.New("document changed or already exists")
+	ErrPrecondition = storage.ErrPrecondition
 )
 
 // maxDocBytes bounds one record; records are small, media lives elsewhere.
@@ -45,117 +37,51 @@ type Options struct {
 
 // Store reads and writes JSON documents in one bucket.
 type Store struct {
-	client  *minio.Client
-	long    *minio.Client
-	bucket  string
+	objects *storage.Store
 	timeout time.Duration
 }
 
-// Connect builds the client; it does not contact MinIO.
+// Connect connects the object store and keeps documents in it; it does not contact MinIO.
 func Connect(o Options) (*Store, error) {
-	tr, err := minio.DefaultTransport(o.UseTLS)
-	if err != nil {
-		return nil, err
-	}
-	tr.DialContext = (&net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}).DialContext
-	tr.ResponseHeaderTimeout = o.Timeout
-	client, err := minio.New(o.Endpoint, &minio.Options{
-		Creds:     credentials.NewStaticV4(o.AccessKey, o.SecretKey, ""),
-		Secure:    o.UseTLS,
-		Transport: tr,
-		// One retry at most: the HTTP request waiting on us has its own deadline.
-		MaxRetries: 2,
-	})
+	objects, err := storage.Connect(storage.Options{Endpoint: o.Endpoint, AccessKey: o.AccessKey, SecretKey: o.SecretKey,
+		Bucket: o.Bucket, UseTLS: o.UseTLS, Timeout: o.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("docstore: %w", err)
 	}
-	// Server-side copies and completions of multi-GB files answer only when done, so the
-	// client for them has no response-header timeout; callers bound them with a context.
-	longTr, err := minio.DefaultTransport(o.UseTLS)
-	if err != nil {
-		return nil, err
-	}
-	longTr.DialContext = tr.DialContext
-	long, err := minio.New(o.Endpoint, &minio.Options{
-		Creds: credentials.NewStaticV4(o.AccessKey, o.SecretKey, ""), Secure: o.UseTLS, Transport: longTr, MaxRetries: 2,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("docstore: %w", err)
-	}
-	return &Store{client: client, long: long, bucket: o.Bucket, timeout: o.Timeout}, nil
+	return New(objects, o.Timeout), nil
 }
 
-// LongClient is a MinIO client for transfers that may take minutes (file copies, upload
-// completion, hashing reads): no response timeout of its own.
-func (s *Store) LongClient() *minio.Client { return s.long }
+// New keeps documents in objects, each request bounded by timeout.
+func New(objects *storage.Store, timeout time.Duration) *Store {
+	return &Store{objects: objects, timeout: timeout}
+}
 
-// Client exposes the MinIO client for media code that streams files.
-func (s *Store) Client() *minio.Client { return s.client }
+// Objects is the object store the documents live in, for the files beside them.
+func (s *Store) Objects() *storage.Store { return s.objects }
 
 // Bucket is the bucket name.
-func (s *Store) Bucket() string { return s.bucket }
+func (s *Store) Bucket() string { return s.objects.Bucket() }
 
 // Setup creates the bucket if needed and turns versioning on.
-func (s *Store) Setup(ctx context.Context) error {
-	exists, err := s.client.BucketExists(ctx, s.bucket)
-	if err != nil {
-		return dep.Unavailable(dep.MinIO, err)
-	}
-	if !exists {
-		if err := s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{}); err != nil {
-			return dep.Unavailable(dep.MinIO, fmt.Errorf("make bucket %s: %w", s.bucket, err))
-		}
-	}
-	if err := s.client.EnableVersioning(ctx, s.bucket); err != nil {
-		return dep.Unavailable(dep.MinIO, fmt.Errorf("enable versioning: %w", err))
-	}
-	return nil
-}
+func (s *Store) Setup(ctx context.Context) error { return s.objects.Setup(ctx) }
 
 // Versioned reports whether versioning is on for the bucket.
-func (s *Store) Versioned(ctx context.Context) (bool, error) {
-	cfg, err := s.client.GetBucketVersioning(ctx, s.bucket)
-	if err != nil {
-		return false, dep.Unavailable(dep.MinIO, err)
-	}
-	return cfg.Enabled(), nil
-}
+func (s *Store) Versioned(ctx context.Context) (bool, error) { return s.objects.Versioned(ctx) }
 
 // Check answers whether MinIO serves the bucket right now.
 func (s *Store) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	ok, err := s.client.BucketExists(ctx, s.bucket)
-	if err != nil {
-		return dep.Unavailable(dep.MinIO, err)
-	}
-	if !ok {
-		return dep.Unavailable(dep.MinIO, fmt.Errorf("bucket %s missing", s.bucket))
-	}
-	return nil
+	return s.objects.Check(ctx)
 }
 
 // Get decodes the document at key into v and returns its ETag.
 func (s *Store) Get(ctx context.Context, key string, v any) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	data, info, err := s.objects.ReadAll(ctx, key, maxDocBytes)
 	if err != nil {
-		return "", translate(err)
-	}
-	defer obj.Close()
-	// Read first, then Stat: Stat before reading sends a HEAD and then a GET bound to the
-	// HEAD's ETag, which a write in between turns into a spurious precondition failure.
-	data, err := io.ReadAll(io.LimitReader(obj, maxDocBytes+1))
-	if err != nil {
-		return "", translate(err)
-	}
-	info, err := obj.Stat()
-	if err != nil {
-		return "", translate(err)
-	}
-	if len(data) > maxDocBytes {
-		return "", fmt.Errorf("docstore: %s is larger than %d bytes", key, maxDocBytes)
+		return "", err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return "", fmt.Errorf("docstore: decode %s: %w", key, err)
@@ -186,16 +112,10 @@ func (s *Store) Put(ctx context.Context, key string, v any, cond Condition) (str
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	opts := minio.PutObjectOptions{ContentType: "application/json"}
-	switch {
-	case cond.ifNoneMatch:
-		opts.SetMatchETagExcept("*")
-	case cond.ifMatch != "":
-		opts.SetMatchETag(strings.Trim(cond.ifMatch, `"`))
-	}
-	info, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+	info, err := s.objects.PutBytes(ctx, key, data, storage.PutOptions{ContentType: "application/json",
+		IfAbsent: cond.ifNoneMatch, IfMatch: cond.ifMatch})
 	if err != nil {
-		return "", translate(err)
+		return "", err
 	}
 	return info.ETag, nil
 }
@@ -204,7 +124,7 @@ func (s *Store) Put(ctx context.Context, key string, v any, cond Condition) (str
 func (s *Store) Delete(ctx context.Context, key string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	return translate(s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}))
+	return s.objects.Remove(ctx, key, "")
 }
 
 // Purge removes the document at key with every earlier version, for short-lived documents
@@ -212,46 +132,12 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 func (s *Store) Purge(ctx context.Context, key string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
-		if obj.Err != nil {
-			return translate(obj.Err)
-		}
-		if obj.Key != key {
-			continue
-		}
-		if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: obj.VersionID}); err != nil {
-			return translate(err)
-		}
-	}
-	return nil
+	return s.objects.Purge(ctx, key)
 }
 
 // List returns the keys under prefix, in key order.
 func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	var keys []string
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
-		if obj.Err != nil {
-			return nil, translate(obj.Err)
-		}
-		keys = append(keys, obj.Key)
-	}
-	return keys, nil
-}
-
-// translate maps MinIO answers to this package's errors; anything unexpected means MinIO
-// did not do its job, which callers report as the dependency being unavailable.
-func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	resp := minio.ToErrorResponse(err)
-	switch {
-	case resp.Code == "NoSuchKey" || resp.StatusCode == http.StatusNotFound && resp.Code != "NoSuchBucket":
-		return ErrNotFound
-	case resp.Code == "PreconditionFailed" || resp.StatusCode == http.StatusPreconditionFailed:
-		return ErrPrecondition
-	}
-	return dep.Unavailable(dep.MinIO, err)
+	return s.objects.Keys(ctx, prefix)
 }

@@ -21,13 +21,12 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/media/upload"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // visitorBrowser starts a browser of its own with a user agent of its own: a visitor on
@@ -366,11 +365,7 @@ func TestConsoleStartsOverAnOldSHA256SessionWithoutCryptoSubtle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc, err := minio.New(cfg.MinIO.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.MinIO.AccessKey, cfg.MinIO.SecretKey.Reveal(), "")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := upload.New(&minio.Core{Client: mc}, upload.Options{Bucket: cfg.MinIO.Bucket, Prefix: "uploads/", PartChecksum: upload.ChecksumSHA256})
+	old := upload.New(testenv.Objects(t, cfg), upload.Options{Prefix: "uploads/", PartChecksum: upload.ChecksumSHA256})
 	sess, err := old.Create(context.Background(), name, filepath.Base(file), st.Size())
 	if err != nil {
 		t.Fatal(err)
@@ -447,9 +442,9 @@ func TestConsoleFollowsTheJobOfAnAttachedUpload(t *testing.T) {
 		t.Fatalf("the item has %d files, want 1", len(it.Files))
 	}
 	var sessions int
-	for obj := range core.Docs.Client().ListObjects(bg, cfg.MinIO.Bucket, minio.ListObjectsOptions{Prefix: "uploads/sessions/"}) {
-		if obj.Err != nil {
-			t.Fatal(obj.Err)
+	for _, err := range core.Docs.Objects().List(bg, "uploads/sessions/", storage.ListOptions{}) {
+		if err != nil {
+			t.Fatal(err)
 		}
 		sessions++
 	}

@@ -13,12 +13,10 @@ import (
 	"os"
 	"path"
 
-	"github.com/minio/minio-go/v7"
-
-	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/media/upload"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // stagingPrefix is where files wait between the import folder and the items.
@@ -90,9 +88,8 @@ var errChanged = errors.New("the file changed during the import")
 
 // stager copies files of the import folder to MinIO staging objects.
 type stager struct {
-	client *minio.Client
-	bucket string
-	root   *os.Root
+	objects *storage.Store
+	root    *os.Root
 }
 
 // stage streams lf into a new staging object, computing its SHA-256 and SHA-512 on the way.
@@ -108,7 +105,7 @@ func (s *stager) stage(ctx context.Context, lf localFile) (library.Upload, strin
 	hashes := upload.NewParallelHashes(h256, h512) // both hashes beside the upload, not in its way
 	src := &readErr{r: f}
 	body := io.TeeReader(src, hashes)
-	_, err = s.client.PutObject(ctx, s.bucket, key, body, lf.Size, minio.PutObjectOptions{ContentType: lf.MediaType})
+	_, err = s.objects.Put(ctx, key, body, lf.Size, storage.PutOptions{ContentType: lf.MediaType})
 	hashes.Close() // the digests are complete only now
 	switch {
 	case src.err != nil:
@@ -118,7 +115,7 @@ func (s *stager) stage(ctx context.Context, lf localFile) (library.Upload, strin
 	case err != nil && ctx.Err() != nil:
 		return library.Upload{}, key, ctx.Err()
 	case err != nil:
-		return library.Upload{}, key, dep.Unavailable(dep.MinIO, fmt.Errorf("stage %q: %w", lf.Rel, err))
+		return library.Upload{}, key, fmt.Errorf("stage %q: %w", lf.Rel, err)
 	}
 	if hex.EncodeToString(h256.Sum(nil)) != lf.SHA256 {
 		return library.Upload{}, key, fmt.Errorf("%q: %w", lf.Rel, errChanged)
@@ -130,21 +127,7 @@ func (s *stager) stage(ctx context.Context, lf localFile) (library.Upload, strin
 // purge removes every version of key: the bucket is versioned, and a staging copy must not
 // linger as a noncurrent version.
 func (s *stager) purge(ctx context.Context, key string) error {
-	ctx, cancel := context.WithCancel(ctx) // ends the listing if we return early
-	defer cancel()
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
-		if obj.Err != nil {
-			return fmt.Errorf("list versions of %s: %w", key, obj.Err)
-		}
-		if obj.Key != key {
-			continue
-		}
-		err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: obj.VersionID})
-		if code := minio.ToErrorResponse(err).Code; err != nil && code != "NoSuchKey" && code != "NoSuchVersion" {
-			return fmt.Errorf("remove %s: %w", key, err)
-		}
-	}
-	return nil
+	return s.objects.Purge(ctx, key)
 }
 
 // readErr remembers a failed read, to tell a bad local file from a MinIO failure.

@@ -116,7 +116,7 @@ func Run(ctx context.Context, d Deps, o Options) (Report, error) {
 	}
 	p := &parser{h: h, vocab: d.Library.Vocabulary(), tree: &tree, actor: o.Actor, now: time.Now()}
 	im := &importer{d: d, actor: o.Actor, lang: h.lang,
-		stage: &stager{client: d.Docs.Client(), bucket: d.Docs.Bucket(), root: root}}
+		stage: &stager{objects: d.Docs.Objects(), root: root}}
 	prog := newProgress(o.Stderr)
 
 	var rep Report

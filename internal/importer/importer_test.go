@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/configs"
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/docstore"
@@ -24,6 +22,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/units"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -48,7 +47,7 @@ func newDeps(t *testing.T) importer.Deps {
 	if err := docs.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/", cfg.MinIO.Timeout)
+	store := ocfl.New(docs.Objects(), "ocfl/", cfg.MinIO.Timeout)
 	if err := store.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -339,10 +338,9 @@ func assertNoStaging(t *testing.T, d importer.Deps) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	for obj := range d.Docs.Client().ListObjects(ctx, d.Docs.Bucket(), minio.ListObjectsOptions{
-		Prefix: "uploads/staging/import/", Recursive: true, WithVersions: true}) {
-		if obj.Err != nil {
-			t.Fatal(obj.Err)
+	for obj, err := range d.Docs.Objects().List(ctx, "uploads/staging/import/", storage.ListOptions{Recursive: true, Versions: true}) {
+		if err != nil {
+			t.Fatal(err)
 		}
 		t.Errorf("staging object left: %s (version %s)", obj.Key, obj.VersionID)
 	}

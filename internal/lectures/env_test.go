@@ -1,7 +1,6 @@
 package lectures_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -11,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/minio/minio-go/v7"
 
 	"github.com/shizuishan/culturecloud/configs"
 	"github.com/shizuishan/culturecloud/internal/accounts"
@@ -24,6 +21,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -90,7 +88,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := ocfl.New(docs.LongClient(), cfg.MinIO.Bucket, "ocfl/", cfg.MinIO.Timeout)
+	store := ocfl.New(docs.Objects(), "ocfl/", cfg.MinIO.Timeout)
 	if err := store.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +130,7 @@ func (e *env) addFile(t *testing.T, item, name, mediaType string, data []byte) l
 	t.Helper()
 	ctx := context.Background()
 	key := "uploads/staging/" + item + "/" + name
-	if _, err := e.docs.Client().PutObject(ctx, e.docs.Bucket(), key, bytes.NewReader(data), int64(len(data)),
-		minio.PutObjectOptions{ContentType: mediaType}); err != nil {
+	if _, err := e.docs.Objects().PutBytes(ctx, key, data, storage.PutOptions{ContentType: mediaType}); err != nil {
 		t.Fatal(err)
 	}
 	s256, s512 := sha256.Sum256(data), sha512.Sum512(data)

@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/testwait"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 func TestCreate(t *testing.T) {
@@ -46,8 +45,11 @@ func TestCreate(t *testing.T) {
 		t.Errorf("Get = %+v, want what was created", got)
 	}
 	// The key is stored nowhere in clear.
-	for obj := range e.docs.Client().ListObjects(t.Context(), e.docs.Bucket(), minio.ListObjectsOptions{Prefix: "records/", Recursive: true}) {
-		o, err := e.docs.Client().GetObject(t.Context(), e.docs.Bucket(), obj.Key, minio.GetObjectOptions{})
+	for obj, err := range e.docs.Objects().List(t.Context(), "records/", storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _, err := e.docs.Objects().Get(t.Context(), obj.Key, storage.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,9 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/minio/minio-go/v7"
-
-	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // Lists come straight from MinIO, with no search index: a city holds a few lectures a week,
@@ -39,12 +37,12 @@ type listCache struct {
 // All returns every lecture, in no particular order.
 func (s *Service) All(ctx context.Context) ([]Lecture, error) {
 	listed := map[string]string{} // id → ETag
-	for obj := range s.docs.Client().ListObjects(ctx, s.docs.Bucket(), minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
-		if obj.Err != nil {
-			return nil, dep.Unavailable(dep.MinIO, obj.Err)
+	for obj, err := range s.docs.Objects().List(ctx, prefix, storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			return nil, err
 		}
 		if id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), ".json"); validID(id) {
-			listed[id] = strings.Trim(obj.ETag, `"`)
+			listed[id] = obj.ETag
 		}
 	}
 	var stale []string

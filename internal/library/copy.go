@@ -9,9 +9,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/minio/minio-go/v7"
-
-	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // ErrLocalDisk means a file could not be written on this machine (disk full, say): the
@@ -37,10 +35,7 @@ func (s *Service) CopyFile(ctx context.Context, id, path, dst string) (string, e
 	if _, err := io.Copy(io.MultiWriter(out, h), sourceReader{obj}); err != nil {
 		var se sourceError
 		if errors.As(err, &se) {
-			if minio.ToErrorResponse(se.err).Code == "NoSuchKey" {
-				return "", ErrNotFound
-			}
-			return "", dep.Unavailable(dep.MinIO, se.err)
+			return "", storage.NotFoundAs(se.err, ErrNotFound)
 		}
 		return "", fmt.Errorf("%w: %w", ErrLocalDisk, err)
 	}

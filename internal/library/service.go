@@ -10,14 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/ids"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 var (
@@ -420,7 +419,7 @@ func (s *Service) History(ctx context.Context, id string) ([]HistoryEntry, error
 }
 
 // OpenFile streams a file of the head version.
-func (s *Service) OpenFile(ctx context.Context, id, path string) (*minio.Object, error) {
+func (s *Service) OpenFile(ctx context.Context, id, path string) (*storage.Object, error) {
 	inv, _, err := s.store.Read(ctx, id)
 	if errors.Is(err, ocfl.ErrNotFound) || errors.Is(err, ocfl.ErrBadID) {
 		return nil, ErrNotFound
@@ -433,15 +432,6 @@ func (s *Service) OpenFile(ctx context.Context, id, path string) (*minio.Object,
 		return nil, ErrNotFound
 	}
 	return obj, err
-}
-
-// ReadErr maps a failure while reading a file opened by OpenFile.
-func ReadErr(err error) error {
-	err = ocfl.ReadErr(err)
-	if errors.Is(err, ocfl.ErrNotFound) {
-		return ErrNotFound
-	}
-	return err
 }
 
 // IDs lists every item id.

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/pion/rtp"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
@@ -24,6 +23,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/replays"
 	"github.com/shizuishan/culturecloud/media/record"
 	"github.com/shizuishan/culturecloud/media/sfu"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // Replays records lectures with media/record and makes each recording a published library
@@ -216,34 +216,19 @@ func (r *Replays) removeSession(ctx context.Context, key string) error {
 	if parts := strings.Split(dir, "/"); len(parts) != 4 || parts[0] != "live" || parts[2] != "rec" {
 		return fmt.Errorf("not a recording: %q", key)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var listErr error
-	objects := make(chan minio.ObjectInfo)
-	go func() {
-		defer close(objects)
-		for o := range r.st.Client.ListObjects(ctx, r.st.Bucket, minio.ListObjectsOptions{Prefix: dir + "/", Recursive: true, WithVersions: true}) {
-			if o.Err != nil {
-				listErr = o.Err
-				return
-			}
-			select {
-			case objects <- o:
-			case <-ctx.Done():
-				return
-			}
+	var versions []storage.Info
+	for o, err := range r.st.Objects.List(ctx, dir+"/", storage.ListOptions{Recursive: true, Versions: true}) {
+		if err != nil {
+			return err
 		}
-	}()
-	var errs []error
-	for e := range r.st.Client.RemoveObjects(ctx, r.st.Bucket, objects, minio.RemoveObjectsOptions{}) {
-		errs = append(errs, fmt.Errorf("remove %s: %w", e.ObjectName, e.Err))
+		versions = append(versions, o)
 	}
-	return errors.Join(append(errs, listErr)...)
+	return r.st.Objects.RemoveMany(ctx, versions)
 }
 
 // sha512 reads an object once for the OCFL digest.
 func (r *Replays) sha512(ctx context.Context, key string) (string, error) {
-	obj, err := r.st.Client.GetObject(ctx, r.st.Bucket, key, minio.GetObjectOptions{})
+	obj, _, err := r.st.Objects.Get(ctx, key, storage.GetOptions{})
 	if err != nil {
 		return "", err
 	}

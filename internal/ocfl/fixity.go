@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/minio/minio-go/v7"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // Mismatch is one stored file whose bytes no longer match its digest, or that MinIO can no
@@ -49,8 +49,7 @@ func contentVersion(path string) string {
 func (s *Store) answers(ctx context.Context) bool {
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
-	ok, err := s.client.BucketExists(ctx, s.bucket)
-	return err == nil && ok
+	return s.objects.Check(ctx) == nil
 }
 
 func short(d string) string { return d[:min(16, len(d))] }
@@ -125,23 +124,16 @@ func (s *Store) CheckObject(ctx context.Context, id string, progress func(n int6
 
 // refusal says in MinIO's own words why it would not hand a file back.
 func refusal(err error) string {
-	var resp minio.ErrorResponse
-	if errors.As(err, &resp) && resp.Code != "" {
-		return "MinIO refuses to read it back (" + resp.Code + ": " + resp.Message + ")"
-	}
-	if inner := errors.Unwrap(err); inner != nil {
-		err = inner
-	}
-	return "MinIO could not read it back: " + err.Error()
+	return "MinIO refuses to read it back (" + storage.Reason(err) + ")"
 }
 
 func (s *Store) readInto(ctx context.Context, key string, w io.Writer) (int64, error) {
-	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	body, _, err := s.objects.Get(ctx, key, storage.GetOptions{})
 	if err != nil {
 		return 0, translate(err)
 	}
-	defer obj.Close()
-	n, err := io.Copy(w, obj)
+	defer body.Close()
+	n, err := io.Copy(w, body)
 	return n, translate(err)
 }
 
@@ -149,11 +141,11 @@ func (s *Store) readInto(ctx context.Context, key string, w io.Writer) (int64, e
 // folder can be opened as an OCFL storage root by another implementation.
 func (s *Store) Export(ctx context.Context, id string, put func(rel string, r io.Reader) error) error {
 	prefix := s.ObjectRoot(id)
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
-		if obj.Err != nil {
-			return translate(obj.Err)
+	for obj, err := range s.objects.List(ctx, prefix, storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			return err
 		}
-		r, err := s.client.GetObject(ctx, s.bucket, obj.Key, minio.GetObjectOptions{})
+		r, _, err := s.objects.Get(ctx, obj.Key, storage.GetOptions{})
 		if err != nil {
 			return translate(err)
 		}

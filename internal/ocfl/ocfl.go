@@ -8,7 +8,6 @@
 package ocfl
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha512"
 	"encoding/hex"
@@ -16,18 +15,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
-	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 const (
@@ -107,9 +102,8 @@ func (inv *Inventory) Lookup(v, logical string) (string, bool) {
 
 // Store is an OCFL storage root under a prefix of a bucket.
 type Store struct {
-	client *minio.Client
-	bucket string
-	root   string // e.g. "ocfl/"
+	objects *storage.Store
+	root    string // e.g. "ocfl/"
 	// small bounds each small request (inventories, metadata), so that a hung MinIO gives a
 	// quick error; copies and streams of files are bounded only by the caller's context.
 	small time.Duration
@@ -117,10 +111,10 @@ type Store struct {
 	copyPart int64
 }
 
-// New uses the storage root at prefix root (ending in "/"). client must not time out long
-// transfers by itself; small bounds the small requests.
-func New(client *minio.Client, bucket, root string, small time.Duration) *Store {
-	return &Store{client: client, bucket: bucket, root: root, small: small, copyPart: 64 << 20}
+// New uses the storage root at prefix root (ending in "/") of objects, whose long
+// transfers are bounded only by the caller's context; small bounds the small requests.
+func New(objects *storage.Store, root string, small time.Duration) *Store {
+	return &Store{objects: objects.Long(), root: root, small: small, copyPart: 64 << 20}
 }
 
 func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -144,7 +138,7 @@ func (s *Store) Init(ctx context.Context) error {
 		s.root + "ocfl_layout.json": layout,
 		s.root + "extensions/0002-flat-direct-storage-layout/config.json": []byte(`{"extensionName":"0002-flat-direct-storage-layout"}` + "\n"),
 	} {
-		if err := s.put(ctx, key, body, "text/plain", minio.PutObjectOptions{}); err != nil {
+		if err := s.put(ctx, key, body, storage.PutOptions{ContentType: "text/plain"}); err != nil {
 			return err
 		}
 	}
@@ -216,13 +210,13 @@ func (s *Store) Commit(ctx context.Context, id string, prev *Inventory, prevETag
 	written := []string{vdir + "inventory.json"}
 	cleanup := func() {
 		for _, key := range written {
-			_ = s.client.RemoveObject(context.WithoutCancel(ctx), s.bucket, key, minio.RemoveObjectOptions{})
+			_ = s.objects.Remove(context.WithoutCancel(ctx), key, "")
 		}
 	}
 	for _, u := range uploads {
 		key := s.ObjectRoot(id) + u.contentPath
 		if u.c.Data != nil {
-			err = s.put(ctx, key, u.c.Data, u.c.Type, minio.PutObjectOptions{})
+			err = s.put(ctx, key, u.c.Data, storage.PutOptions{ContentType: u.c.Type})
 		} else {
 			err = s.copy(ctx, u.c.FromKey, key, u.c.Size)
 		}
@@ -233,37 +227,32 @@ func (s *Store) Commit(ctx context.Context, id string, prev *Inventory, prevETag
 		written = append(written, key)
 	}
 	sidecar := sidecarOf(data)
-	if err := s.put(ctx, vdir+"inventory.json.sha512", sidecar, "text/plain", minio.PutObjectOptions{}); err != nil {
+	if err := s.put(ctx, vdir+"inventory.json.sha512", sidecar, storage.PutOptions{ContentType: "text/plain"}); err != nil {
 		cleanup()
 		return nil, "", err
 	}
 	written = append(written, vdir+"inventory.json.sha512")
 	if prev == nil {
-		if err := s.put(ctx, s.ObjectRoot(id)+objectNamaste, []byte("ocfl_object_1.1\n"), "text/plain", minio.PutObjectOptions{}); err != nil {
+		if err := s.put(ctx, s.ObjectRoot(id)+objectNamaste, []byte("ocfl_object_1.1\n"), storage.PutOptions{ContentType: "text/plain"}); err != nil {
 			cleanup()
 			return nil, "", err
 		}
 	}
 	// The commit point: the root inventory, written only over the one the caller read.
-	opts := minio.PutObjectOptions{ContentType: "application/json"}
-	if prevETag == "" {
-		opts.SetMatchETagExcept("*")
-	} else {
-		opts.SetMatchETag(strings.Trim(prevETag, `"`))
-	}
+	opts := storage.PutOptions{ContentType: "application/json", IfAbsent: prevETag == "", IfMatch: prevETag}
 	rootCtx, cancel := s.bounded(ctx)
-	info, err := s.client.PutObject(rootCtx, s.bucket, s.ObjectRoot(id)+"inventory.json", bytes.NewReader(data), int64(len(data)), opts)
+	info, err := s.objects.PutBytes(rootCtx, s.ObjectRoot(id)+"inventory.json", data, opts)
 	cancel()
 	if err != nil {
 		cleanup()
-		if isPrecondition(err) {
+		if errors.Is(err, storage.ErrPrecondition) {
 			return nil, "", ErrConflict
 		}
-		return nil, "", dep.Unavailable(dep.MinIO, err)
+		return nil, "", err
 	}
 	// The sidecar follows the inventory; a crash between the two is repaired by the next
 	// commit and reported by fixity.
-	if err := s.put(ctx, s.ObjectRoot(id)+"inventory.json.sha512", sidecar, "text/plain", minio.PutObjectOptions{}); err != nil {
+	if err := s.put(ctx, s.ObjectRoot(id)+"inventory.json.sha512", sidecar, storage.PutOptions{ContentType: "text/plain"}); err != nil {
 		return nil, "", err
 	}
 	return inv, info.ETag, nil
@@ -277,28 +266,26 @@ func (s *Store) claim(ctx context.Context, id, vdir string, inventory []byte, pr
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	for attempt := 0; attempt < 2; attempt++ {
-		opts := minio.PutObjectOptions{ContentType: "application/json"}
-		opts.SetMatchETagExcept("*")
-		_, err := s.client.PutObject(ctx, s.bucket, vdir+"inventory.json", bytes.NewReader(inventory), int64(len(inventory)), opts)
+		_, err := s.objects.PutBytes(ctx, vdir+"inventory.json", inventory, storage.PutOptions{ContentType: "application/json", IfAbsent: true})
 		if err == nil {
 			return nil
 		}
-		if !isPrecondition(err) {
-			return dep.Unavailable(dep.MinIO, err)
+		if !errors.Is(err, storage.ErrPrecondition) {
+			return err
 		}
 		// Someone holds vN. If the root still points below it and the claim is stale, the
 		// holder died: clear it and try once more.
-		st, err := s.client.StatObject(ctx, s.bucket, vdir+"inventory.json", minio.StatObjectOptions{})
-		if err != nil || time.Since(st.LastModified) < claimTTL {
+		st, err := s.objects.Stat(ctx, vdir+"inventory.json", "")
+		if err != nil || time.Since(st.Modified) < claimTTL {
 			return ErrConflict
 		}
 		_, rootETag, err := s.Read(ctx, id)
 		if err != nil && !errors.Is(err, ErrNotFound) || strings.Trim(rootETag, `"`) != strings.Trim(prevETag, `"`) {
 			return ErrConflict
 		}
-		for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: vdir, Recursive: true}) {
-			if obj.Err == nil {
-				_ = s.client.RemoveObject(ctx, s.bucket, obj.Key, minio.RemoveObjectOptions{})
+		for obj, err := range s.objects.List(ctx, vdir, storage.ListOptions{Recursive: true}) {
+			if err == nil {
+				_ = s.objects.Remove(ctx, obj.Key, "")
 			}
 		}
 	}
@@ -370,7 +357,7 @@ func (s *Store) plan(id string, prev *Inventory, ch Change, now time.Time) (*Inv
 }
 
 // Open streams the content of a logical path in version v ("" for the head).
-func (s *Store) Open(ctx context.Context, id string, inv *Inventory, v, logical string) (*minio.Object, string, error) {
+func (s *Store) Open(ctx context.Context, id string, inv *Inventory, v, logical string) (*storage.Object, string, error) {
 	if v == "" {
 		v = inv.Head
 	}
@@ -382,9 +369,9 @@ func (s *Store) Open(ctx context.Context, id string, inv *Inventory, v, logical 
 	if len(paths) == 0 {
 		return nil, "", fmt.Errorf("ocfl: %s: digest %s has no content path", id, digest[:12])
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, s.ObjectRoot(id)+paths[0], minio.GetObjectOptions{})
+	obj, err := s.objects.Open(ctx, s.ObjectRoot(id)+paths[0], storage.GetOptions{})
 	if err != nil {
-		return nil, "", dep.Unavailable(dep.MinIO, err)
+		return nil, "", err
 	}
 	return obj, s.ObjectRoot(id) + paths[0], nil
 }
@@ -406,9 +393,9 @@ func (s *Store) ReadSmall(ctx context.Context, id string, inv *Inventory, v, log
 // IDs lists the objects in the storage root.
 func (s *Store) IDs(ctx context.Context) ([]string, error) {
 	var ids []string
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.root}) {
-		if obj.Err != nil {
-			return nil, dep.Unavailable(dep.MinIO, obj.Err)
+	for obj, err := range s.objects.List(ctx, s.root, storage.ListOptions{}) {
+		if err != nil {
+			return nil, err
 		}
 		if strings.HasSuffix(obj.Key, "/") {
 			id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, s.root), "/")
@@ -474,150 +461,49 @@ func sidecarOf(inventory []byte) []byte {
 	return []byte(hex.EncodeToString(sum[:]) + "  inventory.json\n")
 }
 
-func (s *Store) put(ctx context.Context, key string, body []byte, ctype string, opts minio.PutObjectOptions) error {
+func (s *Store) put(ctx context.Context, key string, body []byte, opts storage.PutOptions) error {
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
-	opts.ContentType = ctype
-	_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(body), int64(len(body)), opts)
-	return dep.Unavailable(dep.MinIO, err)
+	_, err := s.objects.PutBytes(ctx, key, body, opts)
+	return err
 }
 
 func (s *Store) get(ctx context.Context, key string) ([]byte, string, error) {
 	ctx, cancel := s.bounded(ctx)
 	defer cancel()
-	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
-	if err != nil {
-		return nil, "", translate(err)
-	}
-	defer obj.Close()
-	info, err := obj.Stat()
-	if err != nil {
-		return nil, "", translate(err)
-	}
-	data, err := io.ReadAll(io.LimitReader(obj, 64<<20))
+	data, info, err := s.objects.ReadAll(ctx, key, 64<<20)
 	if err != nil {
 		return nil, "", translate(err)
 	}
 	return data, info.ETag, nil
 }
 
-// copyWorkers is how many parts of one multipart copy MinIO copies at once.
-const copyWorkers = 4
-
-// copy copies an object server-side, so that a 20 GB video never passes through this
-// process. An object larger than one copy part is copied as a multipart upload of
-// copyWorkers parts at a time: one CopyObject is a single stream inside MinIO (a 1 GiB
-// object took 3.1 s here), parts in parallel use every core (2.4–2.6 s), and the parts also
-// lift CopyObject's 5 GiB limit.
+// copy copies an object server-side (see storage.Store.Copy), so that a 20 GB video never
+// passes through this process.
 func (s *Store) copy(ctx context.Context, from, to string, size int64) error {
-	src := minio.CopySrcOptions{Bucket: s.bucket, Object: from}
-	if size <= s.copyPart {
-		_, err := s.client.CopyObject(ctx, minio.CopyDestOptions{Bucket: s.bucket, Object: to}, src)
-		return translate(err)
-	}
-	st, err := s.client.StatObject(ctx, s.bucket, from, minio.StatObjectOptions{})
-	if err != nil {
-		return translate(err)
-	}
-	if st.Size != size {
-		return fmt.Errorf("ocfl: copy %s: %d bytes, expected %d", from, st.Size, size)
-	}
-	core := minio.Core{Client: s.client}
-	id, err := core.NewMultipartUpload(ctx, s.bucket, to, minio.PutObjectOptions{ContentType: st.ContentType})
-	if err != nil {
-		return translate(err)
-	}
-	// 10,000 parts at most, as in any multipart upload.
-	partSize := max(s.copyPart, (size+9999)/10000)
-	parts := make([]minio.CompletePart, (size+partSize-1)/partSize)
-	next := make(chan int)
-	errs := make(chan error, copyWorkers)
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	for range min(copyWorkers, len(parts)) {
-		wg.Go(func() {
-			for i := range next {
-				start := int64(i) * partSize
-				p, err := core.CopyObjectPart(pctx, s.bucket, from, s.bucket, to, id, i+1, start, min(partSize, size-start), nil)
-				if err != nil {
-					errs <- err
-					cancel()
-					return
-				}
-				parts[i] = minio.CompletePart{PartNumber: p.PartNumber, ETag: p.ETag}
-			}
-		})
-	}
-feed:
-	for i := range parts {
-		select {
-		case next <- i:
-		case <-pctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	close(errs)
-	if err = <-errs; err == nil {
-		err = ctx.Err()
-	}
-	if err == nil {
-		_, err = core.CompleteMultipartUpload(ctx, s.bucket, to, id, parts, minio.PutObjectOptions{})
-	}
-	if err != nil {
-		// A failed abort leaves parts that AbortStaleCopies removes later.
-		actx, acancel := s.bounded(context.WithoutCancel(ctx))
-		defer acancel()
-		if aerr := core.AbortMultipartUpload(actx, s.bucket, to, id); aerr != nil {
-			return errors.Join(translate(err), fmt.Errorf("ocfl: abort the unfinished copy to %s: %w", to, aerr))
-		}
-		return translate(err)
-	}
-	return nil
+	return translate(s.objects.Copy(ctx, from, to, size, storage.CopyOptions{PartSize: s.copyPart}))
 }
 
 // AbortStaleCopies aborts the multipart copies under the storage root that started more than
 // olderThan ago: a copy cut short by a crash, or whose abort failed. They belong to no
 // version, yet MinIO keeps their parts. It returns how many it aborted.
 func (s *Store) AbortStaleCopies(ctx context.Context, olderThan time.Duration) (int, error) {
-	core := minio.Core{Client: s.client}
 	cutoff := time.Now().Add(-olderThan)
 	aborted := 0
-	// MinIO lists multipart uploads only for an exact key or for the whole bucket.
-	for up := range s.client.ListIncompleteUploads(ctx, s.bucket, "", true) {
-		if up.Err != nil {
-			return aborted, translate(up.Err)
+	for up, err := range s.objects.IncompleteUploads(ctx, s.root) {
+		if err != nil {
+			return aborted, err
 		}
-		if !strings.HasPrefix(up.Key, s.root) || up.Initiated.After(cutoff) {
+		if up.Initiated.After(cutoff) {
 			continue
 		}
-		err := core.AbortMultipartUpload(ctx, s.bucket, up.Key, up.UploadID)
-		if err != nil && minio.ToErrorResponse(err).Code != "NoSuchUpload" {
-			return aborted, translate(err)
+		if err := s.objects.AbortMultipart(ctx, up.Key, up.UploadID); err != nil {
+			return aborted, err
 		}
 		aborted++
 	}
 	return aborted, nil
 }
 
-// ReadErr maps a failure while reading an opened object: ErrNotFound for a missing one, an
-// outage of MinIO for anything else.
-func ReadErr(err error) error { return translate(err) }
-
-func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	resp := minio.ToErrorResponse(err)
-	if resp.Code == "NoSuchKey" || resp.StatusCode == http.StatusNotFound && resp.Code != "NoSuchBucket" {
-		return ErrNotFound
-	}
-	return dep.Unavailable(dep.MinIO, err)
-}
-
-func isPrecondition(err error) bool {
-	resp := minio.ToErrorResponse(err)
-	return resp.Code == "PreconditionFailed" || resp.StatusCode == http.StatusPreconditionFailed
-}
+// translate names a missing object ErrNotFound; other failures keep their storage kind.
+func translate(err error) error { return storage.NotFoundAs(err, ErrNotFound) }

@@ -17,37 +17,35 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 type fixture struct {
-	client *minio.Client
-	bucket string
-	store  *ocfl.Store
+	objects *storage.Store
+	store   *ocfl.Store
 }
 
 func setup(t *testing.T) fixture {
 	t.Helper()
 	cfg := testenv.Config(t, testenv.Shared(t))
-	client, err := minio.New(cfg.MinIO.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.MinIO.AccessKey, cfg.MinIO.SecretKey.Reveal(), "")})
+	objects, err := storage.Connect(storage.Options{Endpoint: cfg.MinIO.Endpoint, AccessKey: cfg.MinIO.AccessKey,
+		SecretKey: cfg.MinIO.SecretKey.Reveal(), Bucket: cfg.MinIO.Bucket, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := client.MakeBucket(ctx, cfg.MinIO.Bucket, minio.MakeBucketOptions{}); err != nil {
+	if err := objects.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	store := ocfl.New(client, cfg.MinIO.Bucket, "ocfl/", 5*time.Second)
+	store := ocfl.New(objects, "ocfl/", 5*time.Second)
 	if err := store.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return fixture{client: client, bucket: cfg.MinIO.Bucket, store: store}
+	return fixture{objects: objects.Long(), store: store}
 }
 
 func digests(data []byte) (string, string) {
@@ -59,7 +57,7 @@ func digests(data []byte) (string, string) {
 // staged puts data where uploads land, as a completed upload would.
 func (f fixture) staged(t *testing.T, key string, data []byte) ocfl.Content {
 	t.Helper()
-	if _, err := f.client.PutObject(context.Background(), f.bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+	if _, err := f.objects.PutBytes(context.Background(), key, data, storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	s512, s256 := digests(data)
@@ -173,7 +171,10 @@ func TestConcurrentCommitsNeverInterleave(t *testing.T) {
 		t.Fatalf("head %v %v", head, err)
 	}
 	// The losers left no version directories behind except the winner's v2.
-	for obj := range f.client.ListObjects(ctx, f.bucket, minio.ListObjectsOptions{Prefix: "ocfl/" + id + "/v2/", Recursive: true}) {
+	for obj, err := range f.objects.List(ctx, "ocfl/"+id+"/v2/", storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		if obj.Key != "" && !strings.Contains(obj.Key, "/v2/") {
 			t.Fatalf("stray %s", obj.Key)
 		}
@@ -198,7 +199,7 @@ func TestFixityFindsCorruption(t *testing.T) {
 		}
 	}
 	evil := []byte("bit rot")
-	if _, err := f.client.PutObject(ctx, f.bucket, "ocfl/szm-fixity01/"+photoPath, bytes.NewReader(evil), int64(len(evil)), minio.PutObjectOptions{}); err != nil {
+	if _, err := f.objects.PutBytes(ctx, "ocfl/szm-fixity01/"+photoPath, evil, storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	bad, err := f.store.CheckObject(ctx, "szm-fixity01", nil)
@@ -248,15 +249,15 @@ func TestIndependentImplementationReadsOurObjects(t *testing.T) {
 	}
 	root := filepath.Join(t.TempDir(), "root")
 	// The storage root's own files, then each object.
-	for obj := range f.client.ListObjects(ctx, f.bucket, minio.ListObjectsOptions{Prefix: "ocfl/", Recursive: true}) {
-		if obj.Err != nil {
-			t.Fatal(obj.Err)
+	for obj, err := range f.objects.List(ctx, "ocfl/", storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			t.Fatal(err)
 		}
 		rel := strings.TrimPrefix(obj.Key, "ocfl/")
 		if strings.HasPrefix(rel, "szm-") {
 			continue
 		}
-		r, err := f.client.GetObject(ctx, f.bucket, obj.Key, minio.GetObjectOptions{})
+		r, _, err := f.objects.Get(ctx, obj.Key, storage.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,8 +348,7 @@ func TestLargeFilesAreCopiedInParts(t *testing.T) {
 				data[j] = byte(j*7 + j/4093)
 			}
 			key := "uploads/staging/" + id + "/scan.tif"
-			if _, err := f.client.PutObject(ctx, f.bucket, key, bytes.NewReader(data), int64(len(data)),
-				minio.PutObjectOptions{ContentType: "image/tiff"}); err != nil {
+			if _, err := f.objects.PutBytes(ctx, key, data, storage.PutOptions{ContentType: "image/tiff"}); err != nil {
 				t.Fatal(err)
 			}
 			s512, s256 := digests(data)
@@ -364,8 +364,8 @@ func TestLargeFilesAreCopiedInParts(t *testing.T) {
 				if _, _, err := f.store.Read(ctx, id); !errors.Is(err, ocfl.ErrNotFound) {
 					t.Errorf("after the failed commit: %v, want no object", err)
 				}
-				for obj := range f.client.ListObjects(ctx, f.bucket, minio.ListObjectsOptions{Prefix: f.store.ObjectRoot(id), Recursive: true}) {
-					t.Errorf("left behind: %s", obj.Key)
+				for obj, err := range f.objects.List(ctx, f.store.ObjectRoot(id), storage.ListOptions{Recursive: true}) {
+					t.Errorf("left behind: %s (%v)", obj.Key, err)
 				}
 			} else {
 				if err != nil {
@@ -380,7 +380,7 @@ func TestLargeFilesAreCopiedInParts(t *testing.T) {
 				if err != nil || !bytes.Equal(got, data) {
 					t.Fatalf("read back %d bytes (%v), want the %d stored", len(got), err, len(data))
 				}
-				st, err := f.client.StatObject(ctx, f.bucket, f.store.ObjectRoot(id)+"v1/content/files/scan.tif", minio.StatObjectOptions{})
+				st, err := f.objects.Stat(ctx, f.store.ObjectRoot(id)+"v1/content/files/scan.tif", "")
 				if err != nil || st.ContentType != "image/tiff" {
 					t.Errorf("content type %q (%v), want image/tiff", st.ContentType, err)
 				}
@@ -397,13 +397,11 @@ func TestLargeFilesAreCopiedInParts(t *testing.T) {
 func (f fixture) unfinishedUploads(t *testing.T, prefix string) []string {
 	t.Helper()
 	var keys []string
-	for u := range f.client.ListIncompleteUploads(context.Background(), f.bucket, "", true) {
-		if u.Err != nil {
-			t.Fatal(u.Err)
+	for u, err := range f.objects.IncompleteUploads(context.Background(), prefix) {
+		if err != nil {
+			t.Fatal(err)
 		}
-		if strings.HasPrefix(u.Key, prefix) {
-			keys = append(keys, u.Key)
-		}
+		keys = append(keys, u.Key)
 	}
 	return keys
 }
@@ -413,9 +411,8 @@ func (f fixture) unfinishedUploads(t *testing.T, prefix string) []string {
 func TestAbortStaleCopies(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	core := minio.Core{Client: f.client}
 	for _, key := range []string{f.store.ObjectRoot("cut-short") + "v1/content/files/film.mp4", "uploads/staging/x/film.mp4"} {
-		if _, err := core.NewMultipartUpload(ctx, f.bucket, key, minio.PutObjectOptions{}); err != nil {
+		if _, err := f.objects.NewMultipart(ctx, key, storage.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

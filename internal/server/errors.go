@@ -17,6 +17,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/review"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/internal/validate"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // lang is the language of the answer: Accept-Language for the API, cookie then header for pages.
@@ -76,7 +77,8 @@ func (s *Server) problemFor(c *gin.Context, err error) problem.Details {
 		d.Errors = fieldErrors(l, verrs)
 		return d
 	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound), errors.Is(err, library.ErrNotFound),
-		errors.Is(err, collections.ErrNotFound), errors.Is(err, courses.ErrNotFound), errors.Is(err, lectures.ErrNotFound):
+		errors.Is(err, collections.ErrNotFound), errors.Is(err, courses.ErrNotFound), errors.Is(err, lectures.ErrNotFound),
+		errors.Is(err, storage.ErrNotFound):
 		return problem.New(l, problem.NotFound)
 	case errors.Is(err, accounts.ErrExists):
 		return problem.New(l, problem.Conflict, c.GetString(ctxConflictName))

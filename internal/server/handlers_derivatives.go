@@ -78,7 +78,7 @@ func (s *Server) derivativeFile(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Type", ctype)
 	s.setCache(h, public, 0)
-	s.serveStored(c, obj, it.UpdatedAt, derivatives.StorageErr)
+	s.serveStored(c, obj, it.UpdatedAt)
 }
 
 type retryRequest struct {

@@ -301,7 +301,7 @@ func (s *Server) itemFile(c *gin.Context) {
 		disposition = "attachment"
 	}
 	h.Set("Content-Disposition", disposition+`; filename*=UTF-8''`+urlPathEscape(file.Name))
-	s.serveStored(c, obj, it.UpdatedAt, library.ReadErr)
+	s.serveStored(c, obj, it.UpdatedAt)
 }
 
 func (s *Server) removeItemFile(c *gin.Context) {

@@ -136,16 +136,12 @@ func (s *Server) mediaFile(c *gin.Context) {
 		n, err := io.ReadFull(obj, *buf)
 		whole := err != nil // the object ended inside the buffer
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-			if errors.Is(transcoding.StorageErr(err), transcoding.ErrNotFound) {
-				s.abort(c, problem.NotFound)
-			} else {
-				s.fail(c, transcoding.StorageErr(err))
-			}
+			s.fail(c, err)
 			return
 		}
 		info, err := obj.Stat() // known from the GET: no request
 		if err != nil {
-			s.fail(c, transcoding.StorageErr(err))
+			s.fail(c, err)
 			return
 		}
 		h.Set("Content-Type", ctype)
@@ -171,7 +167,7 @@ func (s *Server) mediaFile(c *gin.Context) {
 	}
 	h.Set("Content-Type", ctype)
 	s.setMediaCache(h, published, name)
-	s.serveStored(c, obj, modified, transcoding.StorageErr)
+	s.serveStored(c, obj, modified)
 }
 
 const (

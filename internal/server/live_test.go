@@ -14,12 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 const turnSecret = "turn-shared-secret-for-tests"
@@ -135,17 +133,10 @@ func TestLiveLecture(t *testing.T) {
 // recordings (segments, joined recordings, delete markers).
 func recordingObjects(t *testing.T, srv *testenv.Server, lecture string) int {
 	t.Helper()
-	mc, err := minio.New(srv.Config.MinIO.Endpoint, &minio.Options{
-		Creds: credentials.NewStaticV4(srv.Config.MinIO.AccessKey, srv.Config.MinIO.SecretKey.Reveal(), ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for o := range mc.ListObjects(context.Background(), srv.Config.MinIO.Bucket,
-		minio.ListObjectsOptions{Prefix: "live/" + lecture + "/", Recursive: true, WithVersions: true}) {
-		if o.Err != nil {
-			t.Fatal(o.Err)
+	for _, err := range testenv.Objects(t, srv.Config).List(context.Background(), "live/"+lecture+"/", storage.ListOptions{Recursive: true, Versions: true}) {
+		if err != nil {
+			t.Fatal(err)
 		}
 		n++
 	}

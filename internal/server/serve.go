@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/minio/minio-go/v7"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // checkSize is how much of a stored object is read before the status is sent: a damaged
@@ -20,18 +20,18 @@ const checkSize = 64 << 10
 // sent, and a failure there is answered as storageErr maps it. A failure after the status
 // aborts the connection, so that the client sees the body break off rather than a short
 // success, and is logged as an error.
-func (s *Server) serveStored(c *gin.Context, obj *minio.Object, modified time.Time, storageErr func(error) error) {
+func (s *Server) serveStored(c *gin.Context, obj *storage.Object, modified time.Time) {
 	// Stat before any read sends the GET whose body the reads then take (no second request),
 	// and gives the whole size; after a read it would give what is left.
 	info, err := obj.Stat()
 	if err != nil {
-		s.fail(c, storageErr(err))
+		s.fail(c, err)
 		return
 	}
 	head := make([]byte, checkSize)
 	n, err := io.ReadFull(obj, head)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		s.fail(c, storageErr(err))
+		s.fail(c, err)
 		return
 	}
 	r := &checkedReader{rs: obj, head: head[:n], at: int64(n), size: info.Size}

@@ -17,14 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/attach"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/media/upload"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // uploadFile sends content through the resumable flow as a browser would: start, get part
@@ -478,7 +477,7 @@ func backdateClaim(t *testing.T, core *app.Core, bucket, up string, age time.Dur
 	t.Helper()
 	ctx := context.Background()
 	key := "uploads/sessions/" + up + ".json"
-	obj, err := core.Docs.Client().GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+	obj, _, err := core.Docs.Objects().Get(ctx, key, storage.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,8 +489,7 @@ func backdateClaim(t *testing.T, core *app.Core, bucket, up string, age time.Dur
 	}
 	doc["claimed_at"] = time.Now().Add(-age).UTC().Format(time.RFC3339Nano)
 	data, _ := json.Marshal(doc)
-	if _, err := core.Docs.Client().PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)),
-		minio.PutObjectOptions{ContentType: "application/json"}); err != nil {
+	if _, err := core.Docs.Objects().PutBytes(ctx, key, data, storage.PutOptions{ContentType: "application/json"}); err != nil {
 		t.Fatal(err)
 	}
 }

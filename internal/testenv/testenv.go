@@ -21,6 +21,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/testservices"
 	"github.com/shizuishan/culturecloud/internal/testwait"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // Main runs the tests and then stops the shared services.
@@ -110,4 +111,16 @@ func SetupDocs(t testing.TB, docs *docstore.Store) {
 		err := docs.Setup(t.Context())
 		return err == nil, fmt.Sprint(err)
 	})
+}
+
+// Objects reaches the bucket of cfg directly, for tests that look at (or damage) what the
+// product stored.
+func Objects(t testing.TB, cfg *config.Config) *storage.Store {
+	t.Helper()
+	objects, err := storage.Connect(storage.Options{Endpoint: cfg.MinIO.Endpoint, AccessKey: cfg.MinIO.AccessKey,
+		SecretKey: cfg.MinIO.SecretKey.Reveal(), Bucket: cfg.MinIO.Bucket, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objects.Long()
 }

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/devservices"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // The credentials of the test services: they run on loopback, for one test binary.
@@ -176,4 +177,21 @@ func (l tlog) Write(p []byte) (int, error) {
 	l.t.Helper()
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// Objects connects to the test's own bucket on the stack's MinIO, made and versioned as the
+// product makes its bucket.
+func Objects(tb testing.TB, svc Services) *storage.Store {
+	tb.Helper()
+	objects, err := storage.Connect(storage.Options{Endpoint: svc.MinIOEndpoint, AccessKey: MinIOUser,
+		SecretKey: MinIOPassword, Bucket: svc.Bucket, Timeout: 30 * time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := objects.Setup(ctx); err != nil {
+		tb.Fatalf("make the test's bucket: %v", err)
+	}
+	return objects
 }

@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/transcoding"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // workerEnv holds, for TestWorkerProcess, the services to work against (JSON).
@@ -89,8 +88,7 @@ func TestWorkerCrash(t *testing.T) {
 
 	// What an earlier attempt might have left half uploaded.
 	stray := transcoding.Folder(it.ID, f.SHA256) + "stale/seg-999.ts"
-	if _, err := e.docs.Client().PutObject(ctx, e.docs.Bucket(), stray, strings.NewReader("x"), 1,
-		minio.PutObjectOptions{}); err != nil {
+	if _, err := e.docs.Objects().PutBytes(ctx, stray, []byte("x"), storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 

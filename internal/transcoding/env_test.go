@@ -1,7 +1,6 @@
 package transcoding_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shizuishan/culturecloud/configs"
@@ -29,6 +27,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/transcoding"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/media/transcode"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -99,7 +98,7 @@ func connect(t testing.TB, s services) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := ocfl.New(docs.LongClient(), s.Bucket, "ocfl/", timeout)
+	store := ocfl.New(docs.Objects(), "ocfl/", timeout)
 	lib := library.NewService(store, units.NewDocStore(docs), vocab, quiet{})
 	return &env{services: s, rdb: rdb, docs: docs, lib: lib, jobs: jobs.New(rdb, s.Prefix)}
 }
@@ -153,8 +152,7 @@ func (e *env) addFile(t *testing.T, item, name, mediaType string, data []byte) l
 	t.Helper()
 	ctx := context.Background()
 	key := "uploads/staging/" + item + "/" + name
-	if _, err := e.docs.Client().PutObject(ctx, e.docs.Bucket(), key, bytes.NewReader(data), int64(len(data)),
-		minio.PutObjectOptions{ContentType: mediaType}); err != nil {
+	if _, err := e.docs.Objects().PutBytes(ctx, key, data, storage.PutOptions{ContentType: mediaType}); err != nil {
 		t.Fatal(err)
 	}
 	s256, s512 := sha256.Sum256(data), sha512.Sum512(data)
@@ -171,10 +169,9 @@ func (e *env) keys(t *testing.T, item, sha string) []string {
 	t.Helper()
 	folder := transcoding.Folder(item, sha)
 	var keys []string
-	for o := range e.docs.Client().ListObjects(context.Background(), e.docs.Bucket(),
-		minio.ListObjectsOptions{Prefix: folder, Recursive: true}) {
-		if o.Err != nil {
-			t.Fatal(o.Err)
+	for o, err := range e.docs.Objects().List(context.Background(), folder, storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			t.Fatal(err)
 		}
 		keys = append(keys, o.Key[len(folder):])
 	}
@@ -290,8 +287,7 @@ func (h *countingHandler) WithGroup(name string) slog.Handler {
 func (e *env) contentTypeOK(t *testing.T, item, sha string, names []string) {
 	t.Helper()
 	for _, n := range names {
-		info, err := e.docs.Client().StatObject(context.Background(), e.docs.Bucket(), transcoding.Folder(item, sha)+n,
-			minio.StatObjectOptions{})
+		info, err := e.docs.Objects().Stat(context.Background(), transcoding.Folder(item, sha)+n, "")
 		if err != nil {
 			t.Errorf("%s: %v", n, err)
 			continue

@@ -31,14 +31,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/media/transcode"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 const (
@@ -302,7 +301,7 @@ func (r *Runner) update(ctx context.Context, item string, fn func(files map[stri
 
 // Open streams a done output of the item's file content, with its media type. The caller
 // decides who may see it: the media of an unpublished item are as private as the item.
-func (r *Runner) Open(ctx context.Context, item, sha256, name string) (*minio.Object, string, error) {
+func (r *Runner) Open(ctx context.Context, item, sha256, name string) (*storage.Object, string, error) {
 	if !sha256Re.MatchString(sha256) || name == "" || path.Clean(name) != name || strings.HasPrefix(name, "/") ||
 		strings.HasPrefix(name, "../") || name == ".." {
 		return nil, "", ErrNotFound
@@ -325,8 +324,8 @@ func (r *Runner) Open(ctx context.Context, item, sha256, name string) (*minio.Ob
 		return nil, "", ErrNotFound
 	}
 	// No Stat here: it would cost a HEAD before the GET. A missing object shows at the first
-	// Read; StorageErr maps that error.
-	obj, err := r.docs.Client().GetObject(ctx, r.docs.Bucket(), folder+name, minio.GetObjectOptions{})
+	// Read, as storage.ErrNotFound.
+	obj, err := r.docs.Objects().Open(ctx, folder+name, storage.GetOptions{})
 	if err != nil {
 		return nil, "", storageErr(err)
 	}
@@ -360,27 +359,14 @@ func (r *Runner) Presign(ctx context.Context, item, sha256, name, cacheControl s
 	params := url.Values{}
 	params.Set("response-cache-control", cacheControl)
 	params.Set("response-content-type", transcode.ContentType(name))
-	u, err := r.docs.Client().PresignedGetObject(ctx, r.docs.Bucket(), folder+name, expiry, params)
+	u, err := r.docs.Objects().PresignGet(ctx, folder+name, expiry, params)
 	if err != nil {
 		return nil, storageErr(err)
 	}
 	return u, nil
 }
 
-// StorageErr maps an error from reading an opened output: ErrNotFound for a missing object.
-func StorageErr(err error) error { return storageErr(err) }
-
-// storageErr maps a MinIO answer: a missing object is ErrNotFound, anything else means MinIO
-// did not do its job.
-func storageErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if minio.ToErrorResponse(err).Code == "NoSuchKey" {
-		return ErrNotFound
-	}
-	return dep.Unavailable(dep.MinIO, err)
-}
+func storageErr(err error) error { return storage.NotFoundAs(err, ErrNotFound) }
 
 func clip(msg string) string {
 	if len(msg) > maxErrorLen {

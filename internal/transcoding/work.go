@@ -11,12 +11,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/scratch"
 	"github.com/shizuishan/culturecloud/media/transcode"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 var (
@@ -141,18 +140,18 @@ func mediaOf(res transcode.Result, outDir string) (FileMedia, error) {
 // store removes what an earlier attempt left in the content's media folder that this one did
 // not make, then uploads this attempt's outputs, the master playlist last.
 func (r *Runner) store(ctx context.Context, item, sha256, outDir string, fm FileMedia) error {
-	client, bucket, folder := r.docs.LongClient(), r.docs.Bucket(), Folder(item, sha256)
-	for o := range client.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: folder, Recursive: true}) {
-		if o.Err != nil {
-			return storageErr(o.Err)
+	objects, folder := r.docs.Objects().Long(), Folder(item, sha256)
+	for o, err := range objects.List(ctx, folder, storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			return err
 		}
 		name := strings.TrimPrefix(o.Key, folder)
 		// Captions are staff's work, stored beside the stream: never ours to clear.
 		if slices.Contains(fm.Files, name) || strings.HasPrefix(name, "captions-") {
 			continue
 		}
-		if err := client.RemoveObject(ctx, bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
-			return storageErr(err)
+		if err := objects.Remove(ctx, o.Key, ""); err != nil {
+			return err
 		}
 	}
 	names := slices.Clone(fm.Files)
@@ -166,13 +165,13 @@ func (r *Runner) store(ctx context.Context, item, sha256, outDir string, fm File
 		return 0
 	})
 	for _, n := range names {
-		_, err := client.FPutObject(ctx, bucket, folder+n, filepath.Join(outDir, filepath.FromSlash(n)),
-			minio.PutObjectOptions{ContentType: transcode.ContentType(n)})
+		_, err := objects.PutFile(ctx, folder+n, filepath.Join(outDir, filepath.FromSlash(n)),
+			storage.PutOptions{ContentType: transcode.ContentType(n)})
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("transcode named an output it did not write: %w", err)
 		}
 		if err != nil {
-			return storageErr(err)
+			return err
 		}
 	}
 	return nil

@@ -1,13 +1,11 @@
 package captions
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
-	"github.com/minio/minio-go/v7"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // ContentType is the media type of a stored captions file.
@@ -23,21 +21,19 @@ var (
 	ErrUnavailable = errors.New("captions storage unavailable")
 )
 
-// Store keeps captions files as objects in a MinIO bucket; the caller chooses the keys.
+// Store keeps captions files as objects in the object store; the caller chooses the keys.
 type Store struct {
-	client *minio.Client
-	bucket string
+	objects *storage.Store
 }
 
-// NewStore stores captions in bucket through client.
-func NewStore(client *minio.Client, bucket string) *Store {
-	return &Store{client: client, bucket: bucket}
+// NewStore stores captions in objects.
+func NewStore(objects *storage.Store) *Store {
+	return &Store{objects: objects}
 }
 
 // Put stores data under key as text/vtt, replacing what was there.
 func (s *Store) Put(ctx context.Context, key string, data []byte) error {
-	_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)),
-		minio.PutObjectOptions{ContentType: ContentType})
+	_, err := s.objects.PutBytes(ctx, key, data, storage.PutOptions{ContentType: ContentType})
 	if err != nil {
 		return fmt.Errorf("%w: put %s: %w", ErrUnavailable, key, err)
 	}
@@ -46,24 +42,12 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 
 // Get returns what is stored under key, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
-	if err != nil {
-		return nil, translate(key, err)
+	data, _, err := s.objects.ReadAll(ctx, key, maxStoredBytes)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNotFound
 	}
-	defer obj.Close()
-	data, err := io.ReadAll(io.LimitReader(obj, maxStoredBytes+1))
 	if err != nil {
-		return nil, translate(key, err)
-	}
-	if len(data) > maxStoredBytes {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrUnavailable, key, maxStoredBytes)
+		return nil, fmt.Errorf("%w: get %s: %w", ErrUnavailable, key, err)
 	}
 	return data, nil
-}
-
-func translate(key string, err error) error {
-	if minio.ToErrorResponse(err).Code == "NoSuchKey" {
-		return ErrNotFound
-	}
-	return fmt.Errorf("%w: get %s: %w", ErrUnavailable, key, err)
 }

@@ -4,29 +4,20 @@ import (
 	"context"
 	"errors"
 	"testing"
-
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
+	"time"
 
 	"github.com/shizuishan/culturecloud/internal/testservices"
 	"github.com/shizuishan/culturecloud/media/captions"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 func TestMain(m *testing.M) { testservices.Main(m) }
 
 func TestStoreOnRealMinIO(t *testing.T) {
 	svc := testservices.For(t, testservices.Shared(t))
-	c, err := minio.New(svc.MinIOEndpoint, &minio.Options{
-		Creds: credentials.NewStaticV4(testservices.MinIOUser, testservices.MinIOPassword, ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	objects := testservices.Objects(t, svc)
 	ctx := context.Background()
-	if err := c.MakeBucket(ctx, svc.Bucket, minio.MakeBucketOptions{}); err != nil {
-		t.Fatalf("make bucket: %v", err)
-	}
-	s := captions.NewStore(c, svc.Bucket)
+	s := captions.NewStore(objects)
 	key := "media/item-1/" + "ab" + "/captions-zh.vtt"
 	if _, err := s.Get(ctx, key); !errors.Is(err, captions.ErrNotFound) {
 		t.Fatalf("Get before Put: %v, want ErrNotFound", err)
@@ -40,11 +31,16 @@ func TestStoreOnRealMinIO(t *testing.T) {
 			t.Fatalf("Get = %q, %v; want %q", got, err, body)
 		}
 	}
-	info, err := c.StatObject(ctx, svc.Bucket, key, minio.StatObjectOptions{})
+	info, err := objects.Stat(ctx, key, "")
 	if err != nil || info.ContentType != captions.ContentType {
 		t.Fatalf("stored as %q (%v)", info.ContentType, err)
 	}
-	broken := captions.NewStore(c, "no-such-bucket-"+svc.Bucket)
+	elsewhere, err := storage.Connect(storage.Options{Endpoint: svc.MinIOEndpoint, AccessKey: testservices.MinIOUser,
+		SecretKey: testservices.MinIOPassword, Bucket: "no-such-bucket-" + svc.Bucket, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := captions.NewStore(elsewhere)
 	if err := broken.Put(ctx, key, []byte("WEBVTT\n")); !errors.Is(err, captions.ErrUnavailable) {
 		t.Fatalf("Put to a missing bucket: %v", err)
 	}

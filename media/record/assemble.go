@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/shizuishan/culturecloud/media/ffmpeg"
 	"io"
 	"os"
 	"os/exec"
@@ -17,7 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minio/minio-go/v7"
+	"github.com/shizuishan/culturecloud/media/ffmpeg"
+	"github.com/shizuishan/culturecloud/storage"
 
 	"github.com/shizuishan/culturecloud/media/transcode"
 )
@@ -40,9 +40,9 @@ func Sessions(ctx context.Context, st Storage, lecture string) ([]SessionInfo, e
 	}
 	base := "live/" + lecture + "/rec/"
 	by := map[string]*SessionInfo{}
-	for o := range st.Client.ListObjects(ctx, st.Bucket, minio.ListObjectsOptions{Prefix: base, Recursive: true}) {
-		if o.Err != nil {
-			return nil, fmt.Errorf("record: list: %w", o.Err)
+	for o, err := range st.Objects.List(ctx, base, storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			return nil, fmt.Errorf("record: list: %w", err)
 		}
 		session, name, ok := strings.Cut(strings.TrimPrefix(o.Key, base), "/")
 		if !ok || strings.Contains(name, "/") {
@@ -57,8 +57,8 @@ func Sessions(ctx context.Context, st Storage, lecture string) ([]SessionInfo, e
 		case segRe.MatchString(name):
 			s.Segments++
 			s.Bytes += o.Size
-			if o.LastModified.After(s.LastModified) {
-				s.LastModified = o.LastModified
+			if o.Modified.After(s.LastModified) {
+				s.LastModified = o.Modified
 			}
 		case name == "recording.mp4" || name == "recording.webm":
 			s.Finished = true
@@ -81,9 +81,9 @@ func Recover(ctx context.Context, st Storage, lecture, session string) (Result, 
 	}
 	prefix := Prefix(lecture, session)
 	var keys []string
-	for o := range st.Client.ListObjects(ctx, st.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
-		if o.Err != nil {
-			return Result{}, fmt.Errorf("record: list: %w", o.Err)
+	for o, err := range st.Objects.List(ctx, prefix, storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			return Result{}, fmt.Errorf("record: list: %w", err)
 		}
 		if rest := strings.TrimPrefix(o.Key, prefix); segRe.MatchString(rest) && o.Size > 0 {
 			keys = append(keys, o.Key)
@@ -104,25 +104,14 @@ func RemoveSegments(ctx context.Context, st Storage, keys []string) error {
 			return fmt.Errorf("record: %q is not a segment", k)
 		}
 	}
-	ch := make(chan minio.ObjectInfo)
-	go func() {
-		defer close(ch)
-		for _, k := range keys {
-			select {
-			case ch <- minio.ObjectInfo{Key: k}:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	var errs []error
-	for e := range st.Client.RemoveObjects(ctx, st.Bucket, ch, minio.RemoveObjectsOptions{}) {
-		errs = append(errs, fmt.Errorf("record: remove %s: %w", e.ObjectName, e.Err))
+	objects := make([]storage.Info, len(keys))
+	for i, k := range keys {
+		objects[i] = storage.Info{Key: k}
 	}
-	if ctx.Err() != nil {
-		errs = append(errs, ctx.Err())
+	if err := st.Objects.RemoveMany(ctx, objects); err != nil {
+		return fmt.Errorf("record: remove segments: %w", err)
 	}
-	return errors.Join(errs...)
+	return ctx.Err()
 }
 
 const (
@@ -179,8 +168,8 @@ func assemble(ctx context.Context, st Storage, prefix string, keys []string) (Re
 		Key: prefix + "recording" + outExt, ContentType: contentType(outExt), Size: size, SHA256: sum,
 		Duration: p.Duration, HasVideo: p.HasVideo, HasAudio: p.HasAudio, Segments: keys,
 	}
-	if _, err := st.Client.FPutObject(ctx, st.Bucket, res.Key, out, minio.PutObjectOptions{
-		ContentType: res.ContentType, PartSize: finalPartSize, NumThreads: 2,
+	if _, err := st.Objects.PutFile(ctx, res.Key, out, storage.PutOptions{
+		ContentType: res.ContentType, PartSize: finalPartSize, Threads: 2,
 	}); err != nil {
 		return Result{}, fmt.Errorf("record: upload %s: %w", res.Key, err)
 	}
@@ -229,7 +218,7 @@ func feedTS(ctx context.Context, st Storage, keys []string, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	cc := newCCFixer()
 	for _, k := range keys {
-		obj, err := st.Client.GetObject(ctx, st.Bucket, k, minio.GetObjectOptions{})
+		obj, _, err := st.Objects.Get(ctx, k, storage.GetOptions{})
 		if err != nil {
 			return fmt.Errorf("record: read %s: %w", k, err)
 		}
@@ -247,7 +236,7 @@ func joinWebM(ctx context.Context, st Storage, keys []string, tmp, out string) e
 	var b strings.Builder
 	b.WriteString("ffconcat version 1.0\n")
 	for _, k := range keys {
-		u, err := st.Client.PresignedGetObject(ctx, st.Bucket, k, presignFor, nil)
+		u, err := st.Objects.PresignGet(ctx, k, presignFor, nil)
 		if err != nil {
 			return fmt.Errorf("record: presign %s: %w", k, err)
 		}

@@ -2,9 +2,10 @@ package record
 
 import (
 	"fmt"
-	"github.com/shizuishan/culturecloud/media/keyframe"
 	"strings"
 	"time"
+
+	"github.com/shizuishan/culturecloud/media/keyframe"
 )
 
 type codec int

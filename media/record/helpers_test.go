@@ -3,7 +3,9 @@ package record_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -12,13 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/pion/rtp"
 
 	"github.com/shizuishan/culturecloud/internal/testservices"
 	"github.com/shizuishan/culturecloud/media/record"
 	"github.com/shizuishan/culturecloud/media/transcode"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 func TestMain(m *testing.M) { testservices.Main(m) }
@@ -29,17 +30,7 @@ func newStorage(tb testing.TB) record.Storage {
 	needTools(tb)
 	stack := testservices.Shared(tb)
 	svc := testservices.For(tb, stack)
-	c, err := minio.New(svc.MinIOEndpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(testservices.MinIOUser, testservices.MinIOPassword, ""),
-		Secure: false,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := c.MakeBucket(context.Background(), svc.Bucket, minio.MakeBucketOptions{}); err != nil {
-		tb.Fatalf("make bucket: %v", err)
-	}
-	return record.Storage{Client: c, Bucket: svc.Bucket, TempDir: tb.TempDir()}
+	return record.Storage{Objects: testservices.Objects(tb, svc).Long(), TempDir: tb.TempDir()}
 }
 
 func needTools(tb testing.TB) {
@@ -195,12 +186,13 @@ func (s *source) counts() (map[string]int, map[string]int) {
 func segmentKeys(ctx context.Context, tb testing.TB, st record.Storage, prefix string) []string {
 	tb.Helper()
 	var keys []string
-	for o := range st.Client.ListObjects(ctx, st.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
-		if o.Err != nil {
-			tb.Fatalf("list: %v", o.Err)
-		}
-		if strings.HasPrefix(o.Key[len(prefix):], "seg-") {
-			keys = append(keys, o.Key)
+	all, err := st.Objects.Keys(ctx, prefix)
+	if err != nil {
+		tb.Fatalf("list: %v", err)
+	}
+	for _, k := range all {
+		if strings.HasPrefix(k[len(prefix):], "seg-") {
+			keys = append(keys, k)
 		}
 	}
 	return keys
@@ -210,7 +202,17 @@ func segmentKeys(ctx context.Context, tb testing.TB, st record.Storage, prefix s
 func download(ctx context.Context, tb testing.TB, st record.Storage, key string) string {
 	tb.Helper()
 	p := filepath.Join(tb.TempDir(), filepath.Base(key))
-	if err := st.Client.FGetObject(ctx, st.Bucket, key, p, minio.GetObjectOptions{}); err != nil {
+	body, _, err := st.Objects.Get(ctx, key, storage.GetOptions{})
+	if err != nil {
+		tb.Fatalf("download %s: %v", key, err)
+	}
+	defer body.Close()
+	f, err := os.Create(p)
+	if err == nil {
+		_, err = io.Copy(f, body)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
 		tb.Fatalf("download %s: %v", key, err)
 	}
 	return p

@@ -10,18 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/pion/rtp"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // A caller writing while the queue is full is never held up: the packets are dropped and
 // counted. The forwarder is not started here, so nothing empties the queue.
 func TestWriteRTPNeverBlocks(t *testing.T) {
-	client, err := minio.New("127.0.0.1:1", &minio.Options{}) // never contacted
+	objects, err := storage.Connect(storage.Options{Endpoint: "127.0.0.1:1", Bucket: "bucket"}) // never contacted
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newRecorder(context.Background(), Storage{Client: client, Bucket: "b", TempDir: t.TempDir()},
+	r, err := newRecorder(context.Background(), Storage{Objects: objects, TempDir: t.TempDir()},
 		Options{Lecture: "l", Session: "s", QueueSize: 16})
 	if err != nil {
 		t.Fatal(err)
@@ -62,8 +62,8 @@ func TestWriteRTPNeverBlocks(t *testing.T) {
 }
 
 func TestWriteRTPCopiesHeader(t *testing.T) {
-	client, _ := minio.New("127.0.0.1:1", &minio.Options{})
-	r, err := newRecorder(context.Background(), Storage{Client: client, Bucket: "b", TempDir: t.TempDir()},
+	objects, _ := storage.Connect(storage.Options{Endpoint: "127.0.0.1:1", Bucket: "bucket"})
+	r, err := newRecorder(context.Background(), Storage{Objects: objects, TempDir: t.TempDir()},
 		Options{Lecture: "l", Session: "s", QueueSize: 4})
 	if err != nil {
 		t.Fatal(err)

@@ -33,8 +33,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/pion/rtp"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // Errors.
@@ -62,10 +62,10 @@ type TrackInfo struct {
 	RID         string // simulcast layer ("h", "m", "l"), "" without simulcast
 }
 
-// Storage is where recordings go: a bucket, and a local folder for ffmpeg's files.
+// Storage is where recordings go: an object store (without an answer timeout of its own:
+// a recording's upload takes minutes), and a local folder for ffmpeg's files.
 type Storage struct {
-	Client *minio.Client
-	Bucket string
+	Objects *storage.Store
 	// TempDir holds the segments being written (a few seconds each, more while MinIO is
 	// unreachable) and, during Finish or Recover, the joined file (the whole recording).
 	// Default os.TempDir().
@@ -202,8 +202,8 @@ func New(ctx context.Context, st Storage, o Options) (*Recorder, error) {
 
 // newRecorder checks the options and makes the recorder without starting its goroutines.
 func newRecorder(ctx context.Context, st Storage, o Options) (*Recorder, error) {
-	if st.Client == nil || st.Bucket == "" {
-		return nil, errors.New("record: storage needs a client and a bucket")
+	if st.Objects == nil {
+		return nil, errors.New("record: no object store to record into")
 	}
 	if err := checkNames(o.Lecture, o.Session); err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/shizuishan/culturecloud/media/ffmpeg"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shizuishan/culturecloud/media/ffmpeg"
 )
 
 // runTrack is one m= line of a run's SDP.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minio/minio-go/v7"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // listEntry is one line of ffmpeg's CSV segment list: a segment it has closed.
@@ -179,8 +179,7 @@ func putFile(ctx context.Context, st Storage, key, local string) (int64, error) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
 	defer cancel()
-	_, err = st.Client.PutObject(ctx, st.Bucket, key, f, fi.Size(),
-		minio.PutObjectOptions{ContentType: contentType(path.Ext(key))})
+	_, err = st.Objects.Put(ctx, key, f, fi.Size(), storage.PutOptions{ContentType: contentType(path.Ext(key))})
 	return fi.Size(), err
 }
 

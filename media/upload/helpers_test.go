@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
 	"github.com/shizuishan/culturecloud/internal/testservices"
 	"github.com/shizuishan/culturecloud/media/upload"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 func TestMain(m *testing.M) { testservices.Main(m) }
@@ -22,32 +20,24 @@ const mib = 1 << 20
 
 // env is one test's bucket and Manager on the shared real MinIO.
 type env struct {
-	core   *minio.Core
-	bucket string
-	m      *upload.Manager
+	objects *storage.Store
+	m       *upload.Manager
 }
 
 func newEnv(tb testing.TB, opts upload.Options) *env {
 	tb.Helper()
 	stack := testservices.Shared(tb)
 	svc := testservices.For(tb, stack)
-	c, err := minio.New(svc.MinIOEndpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(testservices.MinIOUser, testservices.MinIOPassword, ""),
-		Secure: false,
-	})
+	objects, err := storage.Connect(storage.Options{Endpoint: svc.MinIOEndpoint, AccessKey: testservices.MinIOUser,
+		SecretKey: testservices.MinIOPassword, Bucket: svc.Bucket, Timeout: 30 * time.Second})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx := context.Background()
-	if err := c.MakeBucket(ctx, svc.Bucket, minio.MakeBucketOptions{}); err != nil {
-		tb.Fatalf("make bucket: %v", err)
+	if err := objects.Setup(context.Background()); err != nil {
+		tb.Fatalf("make the versioned bucket: %v", err)
 	}
-	if err := c.EnableVersioning(ctx, svc.Bucket); err != nil {
-		tb.Fatalf("enable versioning: %v", err)
-	}
-	opts.Bucket = svc.Bucket
-	core := &minio.Core{Client: c}
-	return &env{core: core, bucket: svc.Bucket, m: upload.New(core, opts)}
+	objects = objects.Long()
+	return &env{objects: objects, m: upload.New(objects, opts)}
 }
 
 // httpClient plays the browser: it talks to MinIO with presigned URLs only.
@@ -94,15 +84,15 @@ func (e *env) leftovers(tb testing.TB) []string {
 	tb.Helper()
 	ctx := context.Background()
 	var out []string
-	for o := range e.core.Client.ListObjects(ctx, e.bucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
-		if o.Err != nil {
-			tb.Fatal(o.Err)
+	for o, err := range e.objects.List(ctx, "", storage.ListOptions{Recursive: true, Versions: true}) {
+		if err != nil {
+			tb.Fatal(err)
 		}
 		out = append(out, "object "+o.Key)
 	}
-	for u := range e.core.ListIncompleteUploads(ctx, e.bucket, "", true) {
-		if u.Err != nil {
-			tb.Fatal(u.Err)
+	for u, err := range e.objects.IncompleteUploads(ctx, "") {
+		if err != nil {
+			tb.Fatal(err)
 		}
 		out = append(out, "upload "+u.Key)
 	}

@@ -1,7 +1,6 @@
 package upload
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/minio/minio-go/v7"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // maxSessionDoc bounds the size of a session document read back from MinIO.
@@ -28,17 +27,13 @@ func (m *Manager) putSession(ctx context.Context, s *Session, etag string) error
 	if err != nil {
 		return fmt.Errorf("upload: encode session: %w", err)
 	}
-	opts := minio.PutObjectOptions{ContentType: "application/json"}
-	if etag != "" {
-		opts.SetMatchETag(etag)
-	}
-	_, err = m.core.Client.PutObject(ctx, m.opts.Bucket, m.sessionKey(s.ID), bytes.NewReader(b), int64(len(b)), opts)
+	_, err = m.objects.PutBytes(ctx, m.sessionKey(s.ID), b, storage.PutOptions{ContentType: "application/json", IfMatch: etag})
 	switch {
 	case err == nil:
 		return nil
-	case isCode(err, "PreconditionFailed"):
+	case errors.Is(err, storage.ErrPrecondition):
 		return errSessionChanged
-	case isCode(err, "NoSuchKey"):
+	case errors.Is(err, storage.ErrNotFound):
 		return fmt.Errorf("%w: session %s was removed", ErrNotFound, s.ID)
 	}
 	return fmt.Errorf("upload: write session: %w", err)
@@ -54,9 +49,9 @@ func (m *Manager) getSessionETag(ctx context.Context, id string) (*Session, stri
 	if !validID(id) {
 		return nil, "", ErrNotFound
 	}
-	body, info, _, err := m.core.GetObject(ctx, m.opts.Bucket, m.sessionKey(id), minio.GetObjectOptions{})
+	body, info, err := m.objects.Get(ctx, m.sessionKey(id), storage.GetOptions{})
 	if err != nil {
-		if isCode(err, "NoSuchKey") {
+		if errors.Is(err, storage.ErrNotFound) {
 			return nil, "", ErrNotFound
 		}
 		return nil, "", fmt.Errorf("upload: read session: %w", err)
@@ -65,7 +60,7 @@ func (m *Manager) getSessionETag(ctx context.Context, id string) (*Session, stri
 	var s Session
 	dec := json.NewDecoder(io.LimitReader(body, maxSessionDoc))
 	if err := dec.Decode(&s); err != nil {
-		if isCode(err, "NoSuchKey") {
+		if errors.Is(err, storage.ErrNotFound) {
 			return nil, "", ErrNotFound
 		}
 		return nil, "", fmt.Errorf("upload: decode session %s: %w", id, err)
@@ -73,26 +68,15 @@ func (m *Manager) getSessionETag(ctx context.Context, id string) (*Session, stri
 	if s.ID != id || s.Parts < 1 {
 		return nil, "", fmt.Errorf("upload: session %s is damaged", id)
 	}
-	return &s, strings.Trim(info.ETag, `"`), nil
+	return &s, info.ETag, nil
 }
 
 // purge removes every version (and delete marker) of key, so that nothing of it stays in a
 // versioned bucket (MinIO lists the "null" version of an unversioned bucket too). A key that
 // does not exist is not an error.
 func (m *Manager) purge(ctx context.Context, key string) error {
-	ctx, cancel := context.WithCancel(ctx) // ends the listing if we return early
-	defer cancel()
-	for obj := range m.core.Client.ListObjects(ctx, m.opts.Bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
-		if obj.Err != nil {
-			return fmt.Errorf("upload: list versions of %s: %w", key, obj.Err)
-		}
-		if obj.Key != key {
-			continue
-		}
-		err := m.core.RemoveObject(ctx, m.opts.Bucket, key, minio.RemoveObjectOptions{VersionID: obj.VersionID})
-		if err != nil && !isCode(err, "NoSuchKey") && !isCode(err, "NoSuchVersion") {
-			return fmt.Errorf("upload: remove %s: %w", key, err)
-		}
+	if err := m.objects.Purge(ctx, key); err != nil {
+		return fmt.Errorf("upload: remove %s: %w", key, err)
 	}
 	return nil
 }
@@ -110,7 +94,7 @@ func (m *Manager) openKey(owner, id string, size int64) string {
 
 // markOpen writes the empty marker of an open session.
 func (m *Manager) markOpen(ctx context.Context, s *Session) error {
-	_, err := m.core.Client.PutObject(ctx, m.opts.Bucket, m.openKey(s.Owner, s.ID, s.Size), bytes.NewReader(nil), 0, minio.PutObjectOptions{})
+	_, err := m.objects.PutBytes(ctx, m.openKey(s.Owner, s.ID, s.Size), nil, storage.PutOptions{})
 	if err != nil {
 		return fmt.Errorf("upload: mark session open: %w", err)
 	}
@@ -129,11 +113,9 @@ func (m *Manager) dropSession(ctx context.Context, id, owner string) error {
 		return err
 	}
 	prefix := m.openPrefix(owner) + id + "."
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for obj := range m.core.Client.ListObjects(ctx, m.opts.Bucket, minio.ListObjectsOptions{Prefix: prefix}) {
-		if obj.Err != nil {
-			return fmt.Errorf("upload: list open markers: %w", obj.Err)
+	for obj, err := range m.objects.List(ctx, prefix, storage.ListOptions{}) {
+		if err != nil {
+			return fmt.Errorf("upload: list open markers: %w", err)
 		}
 		if err := m.purge(ctx, obj.Key); err != nil {
 			return err
@@ -144,11 +126,9 @@ func (m *Manager) dropSession(ctx context.Context, id, owner string) error {
 
 // openOf counts the owner's open sessions and the bytes they declared.
 func (m *Manager) openOf(ctx context.Context, owner string) (n int, declared int64, err error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for obj := range m.core.Client.ListObjects(ctx, m.opts.Bucket, minio.ListObjectsOptions{Prefix: m.openPrefix(owner)}) {
-		if obj.Err != nil {
-			return 0, 0, fmt.Errorf("upload: list open markers: %w", obj.Err)
+	for obj, err := range m.objects.List(ctx, m.openPrefix(owner), storage.ListOptions{}) {
+		if err != nil {
+			return 0, 0, fmt.Errorf("upload: list open markers: %w", err)
 		}
 		_, size, _ := strings.Cut(strings.TrimPrefix(obj.Key, m.openPrefix(owner)), ".")
 		v, _ := strconv.ParseInt(size, 10, 64)

@@ -27,13 +27,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/minio/minio-go/v7"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 const (
@@ -112,7 +110,6 @@ func (e *IncompleteError) Is(target error) bool { return target == ErrIncomplete
 
 // Options configures a Manager. Zero values take the defaults.
 type Options struct {
-	Bucket    string        // the bucket (exists already, versioned)
 	Prefix    string        // key prefix for staging objects and session documents, default "uploads/"
 	PartSize  int64         // default 16 MiB; raised to 5 MiB (the S3 minimum) if smaller
 	MaxSize   int64         // default 50 GiB
@@ -124,12 +121,13 @@ type Options struct {
 
 // Manager issues and completes upload sessions. It is safe for concurrent use.
 type Manager struct {
-	core *minio.Core
-	opts Options
+	objects *storage.Store
+	opts    Options
 }
 
-// New returns a Manager storing into opts.Bucket through core.
-func New(core *minio.Core, opts Options) *Manager {
+// New returns a Manager storing into objects, which must not time out long transfers
+// (completions, whole reads for hashing) by itself.
+func New(objects *storage.Store, opts Options) *Manager {
 	if opts.Prefix == "" {
 		opts.Prefix = defaultPrefix
 	}
@@ -150,7 +148,7 @@ func New(core *minio.Core, opts Options) *Manager {
 		opts.URLExpiry = defaultURLExpiry
 	}
 	opts.URLExpiry = min(opts.URLExpiry, maxURLExpiry)
-	return &Manager{core: core, opts: opts}
+	return &Manager{objects: objects, opts: opts}
 }
 
 // Session is one upload in progress, as stored in its session document.
@@ -291,8 +289,8 @@ func (m *Manager) CreateWithin(ctx context.Context, owner, fileName string, size
 		CreatedAt:   time.Now().UTC().Truncate(time.Millisecond),
 		Checksum:    m.opts.PartChecksum,
 	}
-	s.UploadID, err = m.core.NewMultipartUpload(ctx, m.opts.Bucket, s.Key, minio.PutObjectOptions{
-		UserMetadata: map[string]string{"X-Amz-Checksum-Algorithm": string(s.Checksum)},
+	s.UploadID, err = m.objects.NewMultipart(ctx, s.Key, storage.PutOptions{
+		Metadata: map[string]string{"X-Amz-Checksum-Algorithm": string(s.Checksum)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("upload: start multipart upload: %w", err)
@@ -342,13 +340,9 @@ func (m *Manager) PresignParts(ctx context.Context, id, owner string, parts []in
 		if part < 1 || part > s.Parts {
 			return nil, nil, fmt.Errorf("%w: part number %d is outside 1..%d", ErrInvalid, part, s.Parts)
 		}
-		q := url.Values{}
-		q.Set("partNumber", strconv.Itoa(part))
-		q.Set("uploadId", s.UploadID)
 		// The part's length is signed into the URL: storage refuses a body of any other
 		// length, so nobody stores more than the session declared.
-		length := http.Header{"Content-Length": {strconv.FormatInt(s.PartLength(part), 10)}}
-		u, err := m.core.PresignHeader(ctx, http.MethodPut, m.opts.Bucket, s.Key, m.opts.URLExpiry, q, length)
+		u, err := m.objects.PresignPart(ctx, s.Key, s.UploadID, part, s.PartLength(part), m.opts.URLExpiry)
 		if err != nil {
 			return nil, nil, fmt.Errorf("upload: presign part %d: %w", part, err)
 		}
@@ -367,28 +361,22 @@ func (m *Manager) ListParts(ctx context.Context, id, owner string) ([]Part, erro
 }
 
 func (m *Manager) listParts(ctx context.Context, s *Session) ([]Part, error) {
-	var parts []Part
-	marker := 0
-	for {
-		res, err := m.core.ListObjectParts(ctx, m.opts.Bucket, s.Key, s.UploadID, marker, 1000)
-		if err != nil {
-			if isCode(err, "NoSuchUpload") {
-				return nil, fmt.Errorf("%w: multipart upload of session %s is gone", ErrNotFound, s.ID)
-			}
-			return nil, fmt.Errorf("upload: list parts: %w", err)
-		}
-		for _, p := range res.ObjectParts {
-			sum := p.ChecksumCRC32C
-			if s.PartChecksum() == ChecksumSHA256 {
-				sum = p.ChecksumSHA256
-			}
-			parts = append(parts, Part{Number: p.PartNumber, Size: p.Size, ETag: p.ETag, Checksum: sum})
-		}
-		if !res.IsTruncated || res.NextPartNumberMarker <= marker {
-			return parts, nil
-		}
-		marker = res.NextPartNumberMarker
+	stored, err := m.objects.ListParts(ctx, s.Key, s.UploadID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%w: multipart upload of session %s is gone", ErrNotFound, s.ID)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("upload: list parts: %w", err)
+	}
+	parts := make([]Part, len(stored))
+	for i, p := range stored {
+		sum := p.ChecksumCRC32C
+		if s.PartChecksum() == ChecksumSHA256 {
+			sum = p.ChecksumSHA256
+		}
+		parts[i] = Part{Number: p.Number, Size: p.Size, ETag: p.ETag, Checksum: sum}
+	}
+	return parts, nil
 }
 
 // Complete seals the session, hashes the object and deletes the session document: the object
@@ -430,12 +418,11 @@ func (m *Manager) Seal(ctx context.Context, id, owner string) (*Sealed, error) {
 		if err != nil {
 			return nil, err
 		}
-		_, err = m.core.CompleteMultipartUpload(ctx, m.opts.Bucket, s.Key, s.UploadID, done, minio.PutObjectOptions{})
-		var answered minio.ErrorResponse
+		_, err = m.objects.CompleteMultipart(ctx, s.Key, s.UploadID, done, storage.PutOptions{})
 		switch {
-		case err == nil, isCode(err, "NoSuchUpload"): // NoSuchUpload: a Seal at the same time completed it
-		case errors.As(err, &answered) && answered.StatusCode/100 == 4:
-			return nil, fmt.Errorf("%w: storage refused to complete the upload: %s", ErrInvalid, answered.Message)
+		case err == nil, errors.Is(err, storage.ErrNotFound): // the upload is gone: a Seal at the same time completed it
+		case errors.Is(err, storage.ErrRefused):
+			return nil, fmt.Errorf("%w: storage refused to complete the upload: %s", ErrInvalid, storage.Reason(err))
 		default:
 			return nil, fmt.Errorf("upload: complete multipart upload: %w", err)
 		}
@@ -458,17 +445,13 @@ func (m *Manager) Seal(ctx context.Context, id, owner string) (*Sealed, error) {
 
 // IsSealed reports whether the session's upload has been completed into its staging object.
 func (m *Manager) IsSealed(ctx context.Context, s *Session) (bool, error) {
-	_, err := m.core.StatObject(ctx, m.opts.Bucket, s.Key, minio.StatObjectOptions{})
-	if isCode(err, "NoSuchKey") {
-		return false, nil
-	}
-	return err == nil, err
+	return m.objects.Exists(ctx, s.Key)
 }
 
 // detect checks the size of the completed object and the type of its first bytes.
 func (m *Manager) detect(ctx context.Context, s *Session) (*Sealed, error) {
-	info, err := m.core.StatObject(ctx, m.opts.Bucket, s.Key, minio.StatObjectOptions{})
-	if isCode(err, "NoSuchKey") {
+	info, err := m.objects.Stat(ctx, s.Key, "")
+	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("%w: the uploaded file of session %s is gone", ErrNotFound, s.ID)
 	}
 	if err != nil {
@@ -477,11 +460,7 @@ func (m *Manager) detect(ctx context.Context, s *Session) (*Sealed, error) {
 	if info.Size != s.Size {
 		return nil, fmt.Errorf("%w: object has %d bytes, session says %d", ErrIncomplete, info.Size, s.Size)
 	}
-	opts := minio.GetObjectOptions{}
-	if err := opts.SetRange(0, headBytes-1); err != nil {
-		return nil, err
-	}
-	body, _, _, err := m.core.GetObject(ctx, m.opts.Bucket, s.Key, opts)
+	body, _, err := m.objects.Get(ctx, s.Key, storage.GetOptions{Range: storage.Range{Length: headBytes}})
 	if err != nil {
 		return nil, fmt.Errorf("upload: read completed object: %w", err)
 	}
@@ -552,13 +531,13 @@ func (m *Manager) swapClaim(ctx context.Context, id, owner, from, to string) (st
 }
 
 // checkParts returns the parts to complete with, or an *IncompleteError.
-func checkParts(s *Session, parts []Part) ([]minio.CompletePart, error) {
+func checkParts(s *Session, parts []Part) ([]storage.Part, error) {
 	byNum := make(map[int]Part, len(parts))
 	for _, p := range parts {
 		byNum[p.Number] = p
 	}
 	var inc IncompleteError
-	done := make([]minio.CompletePart, 0, s.Parts)
+	done := make([]storage.Part, 0, s.Parts)
 	for n := 1; n <= s.Parts; n++ {
 		p, ok := byNum[n]
 		switch {
@@ -567,9 +546,9 @@ func checkParts(s *Session, parts []Part) ([]minio.CompletePart, error) {
 		case p.Size != s.PartLength(n):
 			inc.WrongSize = append(inc.WrongSize, n)
 		case s.PartChecksum() == ChecksumSHA256:
-			done = append(done, minio.CompletePart{PartNumber: n, ETag: p.ETag, ChecksumSHA256: p.Checksum})
+			done = append(done, storage.Part{Number: n, ETag: p.ETag, ChecksumSHA256: p.Checksum})
 		default:
-			done = append(done, minio.CompletePart{PartNumber: n, ETag: p.ETag, ChecksumCRC32C: p.Checksum})
+			done = append(done, storage.Part{Number: n, ETag: p.ETag, ChecksumCRC32C: p.Checksum})
 		}
 	}
 	if len(inc.Missing) > 0 || len(inc.WrongSize) > 0 {
@@ -581,9 +560,9 @@ func checkParts(s *Session, parts []Part) ([]minio.CompletePart, error) {
 // Hash reads a sealed upload once for its SHA-256 and SHA-512, telling progress (when not
 // nil) how many bytes it has read, now and then.
 func (m *Manager) Hash(ctx context.Context, sealed *Sealed, progress func(read int64)) (*File, error) {
-	body, _, _, err := m.core.GetObject(ctx, m.opts.Bucket, sealed.Key, minio.GetObjectOptions{})
+	body, _, err := m.objects.Get(ctx, sealed.Key, storage.GetOptions{})
 	if err != nil {
-		if isCode(err, "NoSuchKey") {
+		if errors.Is(err, storage.ErrNotFound) {
 			return nil, fmt.Errorf("%w: the uploaded file %s is gone", ErrNotFound, sealed.DisplayName)
 		}
 		return nil, fmt.Errorf("upload: read completed object: %w", err)
@@ -639,8 +618,7 @@ func (m *Manager) Abort(ctx context.Context, id, owner string) error {
 }
 
 func (m *Manager) abort(ctx context.Context, s *Session) error {
-	err := m.core.AbortMultipartUpload(ctx, m.opts.Bucket, s.Key, s.UploadID)
-	if err != nil && !isCode(err, "NoSuchUpload") {
+	if err := m.objects.AbortMultipart(ctx, s.Key, s.UploadID); err != nil {
 		return fmt.Errorf("upload: abort multipart upload: %w", err)
 	}
 	if err := m.purge(ctx, s.Key); err != nil {
@@ -656,17 +634,15 @@ func (m *Manager) abort(ctx context.Context, s *Session) error {
 // the slowest honest upload (hours to days for 20 GB over a library's line). Run it
 // periodically from one worker; running it on several at once is harmless.
 func (m *Manager) Janitor(ctx context.Context, olderThan time.Duration) (int, error) {
-	ctx, cancel := context.WithCancel(ctx) // ends the listings if we return early
-	defer cancel()
 	cutoff := time.Now().Add(-olderThan)
 	aborted := map[string]bool{}
 
 	// Sessions first: they know their upload.
-	for obj := range m.core.Client.ListObjects(ctx, m.opts.Bucket, minio.ListObjectsOptions{Prefix: m.opts.Prefix + "sessions/"}) {
-		if obj.Err != nil {
-			return len(aborted), fmt.Errorf("upload: janitor: list sessions: %w", obj.Err)
+	for obj, err := range m.objects.List(ctx, m.opts.Prefix+"sessions/", storage.ListOptions{}) {
+		if err != nil {
+			return len(aborted), fmt.Errorf("upload: janitor: list sessions: %w", err)
 		}
-		if obj.LastModified.After(cutoff) {
+		if obj.Modified.After(cutoff) {
 			continue
 		}
 		id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, m.opts.Prefix+"sessions/"), ".json")
@@ -687,18 +663,15 @@ func (m *Manager) Janitor(ctx context.Context, olderThan time.Duration) (int, er
 	}
 
 	// Then multipart uploads without a session (a crash between the two writes of Create).
-	// MinIO lists multipart uploads only for an exact key or for the whole bucket (a partial
-	// prefix lists nothing), so list them all and filter here.
 	staging := m.opts.Prefix + "staging/"
-	for up := range m.core.ListIncompleteUploads(ctx, m.opts.Bucket, "", true) {
-		if up.Err != nil {
-			return len(aborted), fmt.Errorf("upload: janitor: list uploads: %w", up.Err)
+	for up, err := range m.objects.IncompleteUploads(ctx, staging) {
+		if err != nil {
+			return len(aborted), fmt.Errorf("upload: janitor: list uploads: %w", err)
 		}
-		if !strings.HasPrefix(up.Key, staging) || up.Initiated.After(cutoff) {
+		if up.Initiated.After(cutoff) {
 			continue
 		}
-		err := m.core.AbortMultipartUpload(ctx, m.opts.Bucket, up.Key, up.UploadID)
-		if err != nil && !isCode(err, "NoSuchUpload") {
+		if err := m.objects.AbortMultipart(ctx, up.Key, up.UploadID); err != nil {
 			return len(aborted), fmt.Errorf("upload: janitor: abort: %w", err)
 		}
 		id, _, _ := strings.Cut(strings.TrimPrefix(up.Key, staging), "/")
@@ -760,8 +733,4 @@ func joinInts(ns []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ", ")
-}
-
-func isCode(err error, code string) bool {
-	return minio.ToErrorResponse(err).Code == code
 }

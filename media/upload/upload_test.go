@@ -12,10 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
 	"github.com/shizuishan/culturecloud/media/upload"
+	"github.com/shizuishan/culturecloud/storage"
 )
 
 // A file of two full 5 MiB parts and a short last part.
@@ -66,7 +64,7 @@ func testUploadThreeParts(t *testing.T, c upload.Checksum) {
 	if _, err := e.m.Get(ctx, s.ID, "alice"); !errors.Is(err, upload.ErrNotFound) {
 		t.Errorf("session after complete: err = %v, want ErrNotFound", err)
 	}
-	info, err := e.core.StatObject(ctx, e.bucket, f.Key, minio.StatObjectOptions{})
+	info, err := e.objects.Stat(ctx, f.Key, "")
 	if err != nil || info.Size != fileSize {
 		t.Fatalf("staging object: %v, size %d", err, info.Size)
 	}
@@ -411,7 +409,7 @@ func TestJanitor(t *testing.T) {
 		}
 	}
 	// An upload whose session was never written (a crash inside Create).
-	if _, err := e.core.NewMultipartUpload(ctx, e.bucket, "uploads/staging/"+strings.Repeat("0", 32)+"/x.png", minio.PutObjectOptions{}); err != nil {
+	if _, err := e.objects.NewMultipart(ctx, "uploads/staging/"+strings.Repeat("0", 32)+"/x.png", storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := e.m.Janitor(ctx, time.Hour); err != nil || n != 0 {
@@ -431,11 +429,11 @@ func TestJanitor(t *testing.T) {
 }
 
 func TestMinIOUnreachable(t *testing.T) {
-	c, err := minio.New("127.0.0.1:1", &minio.Options{Creds: credentials.NewStaticV4("a", "b", ""), MaxRetries: 1})
+	objects, err := storage.Connect(storage.Options{Endpoint: "127.0.0.1:1", AccessKey: "a", SecretKey: "b", Bucket: "nowhere", Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := upload.New(&minio.Core{Client: c}, upload.Options{Bucket: "nowhere"})
+	m := upload.New(objects, upload.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err = m.Create(ctx, "alice", "a.png", 10)
@@ -518,11 +516,11 @@ func TestCompleteAgainAfterCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var done []minio.CompletePart
+	var done []storage.Part
 	for _, p := range parts {
-		done = append(done, minio.CompletePart{PartNumber: p.Number, ETag: p.ETag, ChecksumCRC32C: p.Checksum})
+		done = append(done, storage.Part{Number: p.Number, ETag: p.ETag, ChecksumCRC32C: p.Checksum})
 	}
-	if _, err := e.core.CompleteMultipartUpload(ctx, e.bucket, s.Key, s.UploadID, done, minio.PutObjectOptions{}); err != nil {
+	if _, err := e.objects.CompleteMultipart(ctx, s.Key, s.UploadID, done, storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := e.m.Complete(ctx, s.ID, "alice")
