@@ -154,7 +154,7 @@ func TestMatch(t *testing.T) {
 		if err == nil {
 			t.Fatal("Put with Match on a missing key succeeded")
 		}
-		if errors.Is(err, dep.ErrUnavailable) {
+		if dep.IsUnavailable(err) {
 			t.Errorf("Put with Match on a missing key: %v, want ErrPrecondition or ErrNotFound, not unavailable", err)
 		}
 	})
@@ -201,7 +201,7 @@ func TestGetDecodeError(t *testing.T) {
 	if err == nil {
 		t.Fatal("Get decoded a JSON string into a struct without error")
 	}
-	if errors.Is(err, docstore.ErrNotFound) || errors.Is(err, dep.ErrUnavailable) {
+	if errors.Is(err, docstore.ErrNotFound) || dep.IsUnavailable(err) {
 		t.Errorf("decode failure reported as %v; want a plain decode error", err)
 	}
 }
@@ -274,12 +274,12 @@ func TestCheckMissingBucket(t *testing.T) {
 		t.Fatalf("Connect: %v", err)
 	}
 	// No Setup: the bucket does not exist.
-	if err := store.Check(t.Context()); !errors.Is(err, dep.ErrUnavailable) {
-		t.Fatalf("Check without a bucket: err = %v, want dep.ErrUnavailable", err)
+	if err := store.Check(t.Context()); !dep.IsUnavailable(err) {
+		t.Fatalf("Check without a bucket: err = %v, want an unavailable dependency", err)
 	}
 	var got doc
-	if _, err := store.Get(t.Context(), "records/x.json", &got); !errors.Is(err, dep.ErrUnavailable) {
-		t.Fatalf("Get without a bucket: err = %v, want dep.ErrUnavailable (NoSuchBucket is not a missing document)", err)
+	if _, err := store.Get(t.Context(), "records/x.json", &got); !dep.IsUnavailable(err) {
+		t.Fatalf("Get without a bucket: err = %v, want an unavailable dependency (NoSuchBucket is not a missing document)", err)
 	}
 }
 
@@ -330,8 +330,8 @@ func TestUnavailable(t *testing.T) {
 			go func() { done <- tc.call(context.Background()) }()
 			select {
 			case err := <-done:
-				if !errors.Is(err, dep.ErrUnavailable) {
-					t.Fatalf("%s against a closed port: err = %v, want dep.ErrUnavailable", tc.name, err)
+				if !dep.IsUnavailable(err) {
+					t.Fatalf("%s against a closed port: err = %v, want an unavailable dependency", tc.name, err)
 				}
 				if name := dep.Name(err); name != dep.MinIO {
 					t.Errorf("%s: dep.Name = %q, want %q", tc.name, name, dep.MinIO)
@@ -356,7 +356,7 @@ func TestGetRefusesOversizedDocument(t *testing.T) {
 	if err == nil {
 		t.Fatal("Get of a document over 4 MiB succeeded")
 	}
-	if errors.Is(err, dep.ErrUnavailable) || errors.Is(err, docstore.ErrNotFound) {
+	if dep.IsUnavailable(err) || errors.Is(err, docstore.ErrNotFound) {
 		t.Errorf("Get of an oversized document: %v, want a size error", err)
 	}
 }

@@ -18,7 +18,7 @@ var ErrLocalDisk = errors.New("local disk")
 
 // CopyFile streams a file of the head version to dst on local disk, for the tools that
 // need a real file (ffmpeg, pdftoppm), and returns its SHA-256. It tells apart a missing
-// file (ErrNotFound), storage that failed (dep.ErrUnavailable) and the local disk
+// file (ErrNotFound), storage that failed (dep.IsUnavailable) and the local disk
 // (ErrLocalDisk), since workers retry the second and stop on the others.
 func (s *Service) CopyFile(ctx context.Context, id, path, dst string) (string, error) {
 	obj, err := s.OpenFile(ctx, id, path)
