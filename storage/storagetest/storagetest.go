@@ -251,7 +251,10 @@ func listing(t *testing.T, s *storage.Store, p string) {
 		t.Fatalf("listing by folders: %s", got)
 	}
 	n := 0
-	for range s.List(ctx, p, storage.ListOptions{Recursive: true}) {
+	for _, err := range s.List(ctx, p, storage.ListOptions{Recursive: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		n++
 		break
 	}
@@ -275,21 +278,31 @@ func removeMany(t *testing.T, s *storage.Store, p string) {
 	}
 }
 
-func httpDo(t *testing.T, method, url string, body []byte) (*http.Response, []byte) {
+// answer is what an HTTP request to the store got back.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func httpDo(t *testing.T, method, url string, body []byte) answer {
 	t.Helper()
 	req := must[*http.Request](t)(http.NewRequestWithContext(ctxOf(t), method, url, bytes.NewReader(body)))
-	resp := must[*http.Response](t)(http.DefaultClient.Do(req))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer resp.Body.Close()
-	return resp, must[[]byte](t)(io.ReadAll(resp.Body))
+	return answer{resp.StatusCode, resp.Header, must[[]byte](t)(io.ReadAll(resp.Body))}
 }
 
 func presign(t *testing.T, s *storage.Store, p string) {
 	ctx := ctxOf(t)
 	must[storage.Info](t)(s.PutBytes(ctx, p+"shared.txt", []byte("云讲座"), storage.PutOptions{ContentType: "text/plain"}))
 	u := must[*url.URL](t)(s.PresignGet(ctx, p+"shared.txt", time.Minute, map[string][]string{"response-content-disposition": {"attachment"}}))
-	resp, body := httpDo(t, http.MethodGet, u.String(), nil)
-	if resp.StatusCode != http.StatusOK || string(body) != "云讲座" || resp.Header.Get("Content-Disposition") != "attachment" {
-		t.Fatalf("presigned GET: %d %q %q", resp.StatusCode, body, resp.Header.Get("Content-Disposition"))
+	a := httpDo(t, http.MethodGet, u.String(), nil)
+	if a.status != http.StatusOK || string(a.body) != "云讲座" || a.header.Get("Content-Disposition") != "attachment" {
+		t.Fatalf("presigned GET: %d %q %q", a.status, a.body, a.header.Get("Content-Disposition"))
 	}
 }
 
@@ -301,11 +314,11 @@ func uploadParts(t *testing.T, s *storage.Store, key, id string, body []byte) []
 	for n, off := 1, 0; off < len(body); n, off = n+1, off+partSize {
 		chunk := body[off:min(off+partSize, len(body))]
 		u := must[*url.URL](t)(s.PresignPart(ctx, key, id, n, int64(len(chunk)), time.Minute))
-		resp, answer := httpDo(t, http.MethodPut, u.String(), chunk)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("PUT part %d: %d %s", n, resp.StatusCode, answer)
+		a := httpDo(t, http.MethodPut, u.String(), chunk)
+		if a.status != http.StatusOK {
+			t.Fatalf("PUT part %d: %d %s", n, a.status, a.body)
 		}
-		parts = append(parts, storage.Part{Number: n, ETag: strings.Trim(resp.Header.Get("ETag"), `"`)})
+		parts = append(parts, storage.Part{Number: n, ETag: strings.Trim(a.header.Get("ETag"), `"`)})
 	}
 	return parts
 }
@@ -342,8 +355,8 @@ func multipart(t *testing.T, s *storage.Store, p string) {
 	// A part longer than signed is refused by the store, and an aborted upload is gone.
 	id = must[string](t)(s.NewMultipart(ctx, p+"aborted.bin", storage.PutOptions{}))
 	u := must[*url.URL](t)(s.PresignPart(ctx, p+"aborted.bin", id, 1, 10, time.Minute))
-	if resp, _ := httpDo(t, http.MethodPut, u.String(), randomBytes(11)); resp.StatusCode < 400 {
-		t.Fatalf("a part longer than its signed length was taken: %d", resp.StatusCode)
+	if a := httpDo(t, http.MethodPut, u.String(), randomBytes(11)); a.status < 400 {
+		t.Fatalf("a part longer than its signed length was taken: %d", a.status)
 	}
 	if err := s.AbortMultipart(ctx, p+"aborted.bin", id); err != nil {
 		t.Fatal(err)
