@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 )
@@ -90,6 +91,12 @@ func Reason(err error) string {
 // match their checksums.
 var corruptCodes = [...]string{"XMinioObjectTampered", "XMinioStorageFileCorrupt", "XMinioBitrot", "FileCorrupt"}
 
+// unreadableCodes are MinIO's answers when it cannot rebuild an object's bytes: bit rot
+// caught by its checksums, or too many drives offline (a single drive says "SlowDownRead" for
+// a damaged object). Which of the two it is, settle tells by asking whether the store
+// answers at all.
+var unreadableCodes = [...]string{"SlowDownRead"}
+
 // unavailableCodes are 4xx answers about the deployment rather than the request: wrong
 // credentials, a missing bucket, a skewed clock. The product cannot fix them by changing the
 // request, so they count as the store being unavailable.
@@ -150,6 +157,23 @@ func contextOf(err error) error {
 
 func errorf(kind error, op, key, format string, args ...any) error {
 	return &Error{Kind: kind, Op: op, Key: key, Message: fmt.Sprintf(format, args...)}
+}
+
+// settle decides an unreadable object (see unreadableCodes): ErrCorrupt when the store
+// still answers, so that the object is to blame; ErrUnavailable otherwise.
+func (s *Store) settle(ctx context.Context, err error) error {
+	var e *Error
+	if !errors.As(err, &e) || !slices.Contains(unreadableCodes[:], e.Code) {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if s.Answers(ctx) == nil {
+		settled := *e
+		settled.Kind = ErrCorrupt
+		return &settled
+	}
+	return err
 }
 
 // NotFoundAs names a missing object in a package's own terms: target when err is

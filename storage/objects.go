@@ -69,10 +69,10 @@ func (s *Store) Get(ctx context.Context, key string, o GetOptions) (io.ReadClose
 	core := minio.Core{Client: s.client}
 	body, info, _, err := core.GetObject(ctx, s.bucket, key, opts)
 	if err != nil {
-		return nil, Info{}, translate("get", key, err)
+		return nil, Info{}, s.settle(ctx, translate("get", key, err))
 	}
 	info.Key = key
-	return &reader{rc: body, key: key}, infoOf(info), nil
+	return &reader{rc: body, key: key, ctx: ctx, s: s}, infoOf(info), nil
 }
 
 // ReadAll reads a whole object of at most limit bytes, with its Info; a larger object is
@@ -96,12 +96,14 @@ func (s *Store) ReadAll(ctx context.Context, key string, limit int64) ([]byte, I
 type reader struct {
 	rc  io.ReadCloser
 	key string
+	ctx context.Context
+	s   *Store
 }
 
 func (r *reader) Read(p []byte) (int, error) {
 	n, err := r.rc.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {
-		err = translate("read", r.key, err)
+		err = r.s.settle(r.ctx, translate("read", r.key, err))
 	}
 	return n, err
 }
@@ -114,6 +116,8 @@ func (r *reader) Close() error { return r.rc.Close() }
 type Object struct {
 	obj *minio.Object
 	key string
+	ctx context.Context
+	s   *Store
 }
 
 // Open opens an object lazily (see Object).
@@ -126,7 +130,7 @@ func (s *Store) Open(ctx context.Context, key string, o GetOptions) (*Object, er
 	if err != nil {
 		return nil, translate("open", key, err)
 	}
-	return &Object{obj: obj, key: key}, nil
+	return &Object{obj: obj, key: key, ctx: ctx, s: s}, nil
 }
 
 // Stat describes the object; before any Read it sends the request whose body the reads then
@@ -134,7 +138,7 @@ func (s *Store) Open(ctx context.Context, key string, o GetOptions) (*Object, er
 func (o *Object) Stat() (Info, error) {
 	info, err := o.obj.Stat()
 	if err != nil {
-		return Info{}, translate("stat", o.key, err)
+		return Info{}, o.s.settle(o.ctx, translate("stat", o.key, err))
 	}
 	info.Key = o.key
 	return infoOf(info), nil
@@ -143,7 +147,7 @@ func (o *Object) Stat() (Info, error) {
 func (o *Object) Read(p []byte) (int, error) {
 	n, err := o.obj.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {
-		err = translate("read", o.key, err)
+		err = o.s.settle(o.ctx, translate("read", o.key, err))
 	}
 	return n, err
 }
@@ -152,7 +156,7 @@ func (o *Object) Read(p []byte) (int, error) {
 func (o *Object) ReadAt(p []byte, off int64) (int, error) {
 	n, err := o.obj.ReadAt(p, off)
 	if err != nil && !errors.Is(err, io.EOF) {
-		err = translate("read", o.key, err)
+		err = o.s.settle(o.ctx, translate("read", o.key, err))
 	}
 	return n, err
 }

@@ -62,6 +62,8 @@ var messages = map[string]text{
 	"problem.unavailable.title":  {"服务暂时不可用", "Service temporarily unavailable"},
 	"problem.unavailable.detail": {"依赖的服务 %s 暂时无法访问，请稍后重试。", "The %s service it depends on cannot be reached right now; try again shortly."},
 	"problem.internal.title":     {"服务器内部错误", "Internal server error"},
+	"problem.damaged.title":      {"文件已损坏", "The stored file is damaged"},
+	"problem.damaged.detail":     {"存储中的这个文件已损坏，无法读出。已记录，馆员可用固定性检查（fixity）查看并从备份恢复，请求编号 %s。", "This file is damaged in storage and cannot be read back. It was logged; librarians can see it in the fixity check and restore it from a backup. Request ID %s."},
 	"problem.internal.detail":    {"出现了意外错误，已记录。请稍后重试，请求编号 %s。", "Something unexpected went wrong and was logged. Try again later; request ID %s."},
 
 	// Field validation messages.

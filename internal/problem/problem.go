@@ -41,6 +41,7 @@ const (
 	RateLimited          Kind = "rate_limited"
 	Unavailable          Kind = "unavailable"
 	Internal             Kind = "internal"
+	Damaged              Kind = "damaged"
 	MetricsToken         Kind = "metrics_token"
 	MetricsLoopback      Kind = "metrics_loopback"
 	ReviewRequired       Kind = "review_required"
@@ -72,6 +73,7 @@ var statusOf = map[Kind]int{
 	RateLimited:          http.StatusTooManyRequests,
 	Unavailable:          http.StatusServiceUnavailable,
 	Internal:             http.StatusInternalServerError,
+	Damaged:              http.StatusInternalServerError,
 	MetricsToken:         http.StatusUnauthorized,
 	MetricsLoopback:      http.StatusForbidden,
 	ReviewRequired:       http.StatusForbidden,

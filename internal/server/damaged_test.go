@@ -74,8 +74,9 @@ func TestDamagedFileIsNotServedAsSuccess(t *testing.T) {
 		broken func(t *testing.T, resp *http.Response, body []byte, readErr error)
 	}{
 		{"at the start", 100, func(t *testing.T, resp *http.Response, body []byte, _ error) {
-			if resp.StatusCode < 500 || resp.Header.Get("Content-Type") != "application/problem+json" {
-				t.Errorf("status %d %q, want a 5xx problem; %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+			if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Content-Type") != "application/problem+json" ||
+				!strings.Contains(string(body), `"/problems/damaged"`) {
+				t.Errorf("status %d %q, want a 500 problem saying the file is damaged; %.300s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 			}
 		}},
 		{"further on", 2 << 20, func(t *testing.T, resp *http.Response, body []byte, readErr error) {

@@ -104,6 +104,9 @@ func (s *Server) problemFor(c *gin.Context, err error) problem.Details {
 		d := problem.New(l, problem.Unavailable, "live")
 		d.RetryAfter = 5
 		return d
+	case errors.Is(err, storage.ErrCorrupt):
+		s.log.ErrorContext(c.Request.Context(), "stored bytes are damaged", "err", err, "request_id", c.GetString(ctxRequestID))
+		return problem.New(l, problem.Damaged, c.GetString(ctxRequestID))
 	case dep.IsUnavailable(err):
 		name := dep.Name(err)
 		s.metrics.depErrors.WithLabelValues(name).Inc()
