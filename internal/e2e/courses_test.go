@@ -417,17 +417,10 @@ func mediaNumber(t *testing.T, ctx context.Context, prop string) float64 {
 // findCourse opens the catalogue until it lists the course (indexing takes a moment).
 func findCourse(t *testing.T, ctx context.Context, base, id string) {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
+	testwait.Within(t, "the catalogue lists "+id, 45*time.Second, func() bool {
 		do(t, ctx, "open the catalogue", chromedp.Navigate(base+"/courses?lang=zh-CN"), chromedp.WaitReady(chromedp.ID("course-q")))
-		if get(t, ctx, "course card", chromedp.Evaluate[bool](`!!document.querySelector('#course-list a[href="/courses/`+id+`"]')`)) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the catalogue does not list %s within 45s", id)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return get(t, ctx, "course card", chromedp.Evaluate[bool](`!!document.querySelector('#course-list a[href="/courses/`+id+`"]')`))
+	})
 }
 
 // TestLessonPlaysToEndAndResumes: a citizen enrols in a published course of two short
