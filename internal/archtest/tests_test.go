@@ -63,3 +63,21 @@ func isTimeSleep(f *ast.File, fun ast.Expr) bool {
 	}
 	return false
 }
+
+// TestTestFunctionsAreShort: a test longer than a screenful or three hides which step failed
+// and why; long scenarios become tables of named steps run with t.Run.
+func TestTestFunctionsAreShort(t *testing.T) {
+	const maxTestFuncLines = 150
+	goFiles(t, true, func(path string, fset *token.FileSet, f *ast.File) {
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			start, end := fset.Position(fn.Body.Lbrace), fset.Position(fn.Body.Rbrace)
+			if lines := end.Line - start.Line + 1; lines > maxTestFuncLines {
+				t.Errorf("%s:%d: %s has %d lines, more than %d; make its steps a table", path, start.Line, fn.Name.Name, lines, maxTestFuncLines)
+			}
+		}
+	})
+}

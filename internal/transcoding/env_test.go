@@ -183,12 +183,13 @@ func (e *env) keys(t *testing.T, item, sha string) []string {
 	return keys
 }
 
-// pending counts the stream's messages not yet acknowledged, waiting up to 5 s for none: a
-// worker acknowledges a message just after it settles the job, which the test may see first.
+// pending counts the stream's messages not yet acknowledged, waiting for none (the test fails
+// if some stay): a worker acknowledges a message just after it settles the job, which the
+// test may see first.
 func (e *env) pending(t *testing.T) int64 {
 	t.Helper()
 	var n int64
-	testwait.UntilStateWithin(t, "every stream message acknowledged", 5*time.Second, func() (bool, string) {
+	testwait.UntilState(t, "every stream message acknowledged", func() (bool, string) {
 		p, err := e.rdb.XPending(context.Background(), e.Prefix+"jobs:transcode", transcoding.Group).Result()
 		if err != nil {
 			t.Fatal(err)
