@@ -279,36 +279,72 @@ func TestAuthenticate(t *testing.T) {
 	}
 }
 
+// TestTokens follows a personal API token from its creation through use, tampering, expiry
+// and revocation to its owner's account being disabled: steps that build on each other.
 func TestTokens(t *testing.T) {
-	f := newFixture(t)
-	ctx := t.Context()
-	zs := f.register(t, "zhang.san")
-	other := f.register(t, "li.si")
-
-	t.Run("invalid input", func(t *testing.T) {
-		tests := []struct {
-			in   accounts.NewToken
-			want []string
-		}{
-			{accounts.NewToken{Label: "", ExpiresInDays: 30}, []string{"label:required"}},
-			{accounts.NewToken{Label: "   ", ExpiresInDays: 30}, []string{"label:required"}},
-			{accounts.NewToken{Label: strings.Repeat("x", 61), ExpiresInDays: 30}, []string{"label:too_long"}},
-			{accounts.NewToken{Label: "ok", ExpiresInDays: 0}, []string{"expires_in_days:expiry"}},
-			{accounts.NewToken{Label: "ok", ExpiresInDays: 366}, []string{"expires_in_days:expiry"}},
-			{accounts.NewToken{Label: "ok", ExpiresInDays: -1}, []string{"expires_in_days:expiry"}},
+	s := &tokenScenario{f: newFixture(t)}
+	s.zs = s.f.register(t, "zhang.san")
+	s.other = s.f.register(t, "li.si")
+	for _, step := range []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"invalid input", s.invalidInput},
+		{"create", s.create},
+		{"secret is not stored", s.secretNotStored},
+		{"resolve", s.resolve},
+		{"tampered", s.tampered},
+		{"expired", s.expired},
+		{"revoked", s.revoked},
+		{"disabled account", s.disabledAccount},
+	} {
+		if !t.Run(step.name, step.run) {
+			t.FailNow()
 		}
-		for _, tc := range tests {
-			_, _, err := f.svc.CreateToken(ctx, zs, tc.in)
-			if got := problems(t, err); !slices.Equal(got, tc.want) {
-				t.Errorf("CreateToken(%+v) problems %v, want %v", tc.in, got, tc.want)
-			}
-		}
-	})
+	}
+}
 
-	secret, tok, err := f.svc.CreateToken(ctx, zs, accounts.NewToken{Label: " 数据导出脚本 ", ExpiresInDays: 30})
+// tokenScenario is what the steps of TestTokens share: two citizens, zhang.san's first token
+// and li.si's.
+type tokenScenario struct {
+	f                   *fixture
+	zs, other           accounts.Account
+	secret, otherSecret string
+	tok                 accounts.Token
+}
+
+// invalidInput: a token needs a label and a life of 1 to 365 days.
+func (sc *tokenScenario) invalidInput(t *testing.T) {
+	f, ctx, zs := sc.f, t.Context(), sc.zs
+	tests := []struct {
+		in   accounts.NewToken
+		want []string
+	}{
+		{accounts.NewToken{Label: "", ExpiresInDays: 30}, []string{"label:required"}},
+		{accounts.NewToken{Label: "   ", ExpiresInDays: 30}, []string{"label:required"}},
+		{accounts.NewToken{Label: strings.Repeat("x", 61), ExpiresInDays: 30}, []string{"label:too_long"}},
+		{accounts.NewToken{Label: "ok", ExpiresInDays: 0}, []string{"expires_in_days:expiry"}},
+		{accounts.NewToken{Label: "ok", ExpiresInDays: 366}, []string{"expires_in_days:expiry"}},
+		{accounts.NewToken{Label: "ok", ExpiresInDays: -1}, []string{"expires_in_days:expiry"}},
+	}
+	for _, tc := range tests {
+		_, _, err := f.svc.CreateToken(ctx, zs, tc.in)
+		if got := problems(t, err); !slices.Equal(got, tc.want) {
+			t.Errorf("CreateToken(%+v) problems %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// create: zhang.san's token names its account and id, keeps a trimmed label and lives the
+// days asked; li.si gets one too.
+func (sc *tokenScenario) create(t *testing.T) {
+	f, ctx, zs, other := sc.f, t.Context(), sc.zs, sc.other
+	var err error
+	sc.secret, sc.tok, err = f.svc.CreateToken(ctx, zs, accounts.NewToken{Label: " 数据导出脚本 ", ExpiresInDays: 30})
 	if err != nil {
 		t.Fatalf("CreateToken: %v", err)
 	}
+	secret, tok := sc.secret, sc.tok
 	if !strings.HasPrefix(secret, accounts.TokenPrefix+"zhang.san~"+tok.ID+"~") {
 		t.Errorf("token %q does not start with %q", secret, accounts.TokenPrefix+"zhang.san~"+tok.ID+"~")
 	}
@@ -322,138 +358,150 @@ func TestTokens(t *testing.T) {
 		t.Errorf("token created at %v, far from now", tok.CreatedAt)
 	}
 
-	t.Run("secret is not stored", func(t *testing.T) {
-		var raw json.RawMessage
-		if _, err := f.docs.Get(ctx, accounts.Prefix+"zhang.san.json", &raw); err != nil {
-			t.Fatalf("read raw account: %v", err)
-		}
-		sec := secret[strings.LastIndex(secret, "~")+1:]
-		if strings.Contains(string(raw), sec) {
-			t.Errorf("the stored account holds the token secret: %s", raw)
-		}
-		if !strings.Contains(string(raw), tok.Hash) || tok.Hash == "" {
-			t.Errorf("the stored account lacks the token hash %q: %s", tok.Hash, raw)
-		}
-	})
-
-	t.Run("resolve", func(t *testing.T) {
-		a, err := f.svc.ResolveToken(ctx, secret)
-		if err != nil || a.Name != "zhang.san" {
-			t.Fatalf("ResolveToken = %s, %v; want zhang.san", a.Name, err)
-		}
-	})
-
-	otherSecret, _, err := f.svc.CreateToken(ctx, other, accounts.NewToken{Label: "li", ExpiresInDays: 1})
+	sc.otherSecret, _, err = f.svc.CreateToken(ctx, other, accounts.NewToken{Label: "li", ExpiresInDays: 1})
 	if err != nil {
 		t.Fatalf("CreateToken for li.si: %v", err)
 	}
+}
 
-	t.Run("tampered", func(t *testing.T) {
-		parts := strings.Split(strings.TrimPrefix(secret, accounts.TokenPrefix), "~")
-		otherParts := strings.Split(strings.TrimPrefix(otherSecret, accounts.TokenPrefix), "~")
-		flip := func(s string) string {
-			last := s[len(s)-1]
-			if last == '0' {
-				return s[:len(s)-1] + "1"
+// secretNotStored: the account keeps the token's hash, never its secret.
+func (sc *tokenScenario) secretNotStored(t *testing.T) {
+	f, ctx, secret, tok := sc.f, t.Context(), sc.secret, sc.tok
+	var raw json.RawMessage
+	if _, err := f.docs.Get(ctx, accounts.Prefix+"zhang.san.json", &raw); err != nil {
+		t.Fatalf("read raw account: %v", err)
+	}
+	sec := secret[strings.LastIndex(secret, "~")+1:]
+	if strings.Contains(string(raw), sec) {
+		t.Errorf("the stored account holds the token secret: %s", raw)
+	}
+	if !strings.Contains(string(raw), tok.Hash) || tok.Hash == "" {
+		t.Errorf("the stored account lacks the token hash %q: %s", tok.Hash, raw)
+	}
+}
+
+// resolve: the secret stands for its account.
+func (sc *tokenScenario) resolve(t *testing.T) {
+	f, ctx, secret := sc.f, t.Context(), sc.secret
+	a, err := f.svc.ResolveToken(ctx, secret)
+	if err != nil || a.Name != "zhang.san" {
+		t.Fatalf("ResolveToken = %s, %v; want zhang.san", a.Name, err)
+	}
+}
+
+// tampered: any change to a token, or a token moved to another account, is refused.
+func (sc *tokenScenario) tampered(t *testing.T) {
+	f, ctx, secret, otherSecret := sc.f, t.Context(), sc.secret, sc.otherSecret
+	parts := strings.Split(strings.TrimPrefix(secret, accounts.TokenPrefix), "~")
+	otherParts := strings.Split(strings.TrimPrefix(otherSecret, accounts.TokenPrefix), "~")
+	flip := func(s string) string {
+		last := s[len(s)-1]
+		if last == '0' {
+			return s[:len(s)-1] + "1"
+		}
+		return s[:len(s)-1] + "0"
+	}
+	tests := []struct{ name, token string }{
+		{"empty", ""},
+		{"prefix only", accounts.TokenPrefix},
+		{"no prefix", strings.TrimPrefix(secret, accounts.TokenPrefix)},
+		{"other prefix", "xxx_" + strings.TrimPrefix(secret, accounts.TokenPrefix)},
+		{"secret changed", flip(secret)},
+		{"secret shortened", secret[:len(secret)-1]},
+		{"secret empty", accounts.TokenPrefix + parts[0] + "~" + parts[1] + "~"},
+		{"other id", accounts.TokenPrefix + parts[0] + "~" + otherParts[1] + "~" + parts[2]},
+		{"other account's secret", accounts.TokenPrefix + parts[0] + "~" + parts[1] + "~" + otherParts[2]},
+		{"moved to other account", accounts.TokenPrefix + "li.si~" + parts[1] + "~" + parts[2]},
+		{"unknown account", accounts.TokenPrefix + "wang.wu~" + parts[1] + "~" + parts[2]},
+		{"extra part", secret + "~x"},
+		{"upper-case name", accounts.TokenPrefix + "ZHANG.SAN~" + parts[1] + "~" + parts[2]},
+		{"bearer prefix left in", "Bearer " + secret},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := f.svc.ResolveToken(ctx, tc.token)
+			if !errors.Is(err, accounts.ErrBadCredentials) {
+				t.Fatalf("ResolveToken(%q) = %s, %v; want ErrBadCredentials", tc.token, a.Name, err)
 			}
-			return s[:len(s)-1] + "0"
-		}
-		tests := []struct{ name, token string }{
-			{"empty", ""},
-			{"prefix only", accounts.TokenPrefix},
-			{"no prefix", strings.TrimPrefix(secret, accounts.TokenPrefix)},
-			{"other prefix", "xxx_" + strings.TrimPrefix(secret, accounts.TokenPrefix)},
-			{"secret changed", flip(secret)},
-			{"secret shortened", secret[:len(secret)-1]},
-			{"secret empty", accounts.TokenPrefix + parts[0] + "~" + parts[1] + "~"},
-			{"other id", accounts.TokenPrefix + parts[0] + "~" + otherParts[1] + "~" + parts[2]},
-			{"other account's secret", accounts.TokenPrefix + parts[0] + "~" + parts[1] + "~" + otherParts[2]},
-			{"moved to other account", accounts.TokenPrefix + "li.si~" + parts[1] + "~" + parts[2]},
-			{"unknown account", accounts.TokenPrefix + "wang.wu~" + parts[1] + "~" + parts[2]},
-			{"extra part", secret + "~x"},
-			{"upper-case name", accounts.TokenPrefix + "ZHANG.SAN~" + parts[1] + "~" + parts[2]},
-			{"bearer prefix left in", "Bearer " + secret},
-		}
-		for _, tc := range tests {
-			t.Run(tc.name, func(t *testing.T) {
-				a, err := f.svc.ResolveToken(ctx, tc.token)
-				if !errors.Is(err, accounts.ErrBadCredentials) {
-					t.Fatalf("ResolveToken(%q) = %s, %v; want ErrBadCredentials", tc.token, a.Name, err)
-				}
-			})
-		}
-	})
+		})
+	}
+}
 
-	t.Run("expired", func(t *testing.T) {
-		// The Service clock cannot be set from outside, so age the stored token instead.
-		a, err := f.store.Get(ctx, "li.si")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(a.Tokens) != 1 {
-			t.Fatalf("li.si has %d tokens, want 1", len(a.Tokens))
-		}
-		if _, err := f.svc.ResolveToken(ctx, otherSecret); err != nil {
-			t.Fatalf("ResolveToken before expiry: %v", err)
-		}
-		a.Tokens[0].ExpiresAt = time.Now().Add(-time.Minute)
-		if _, err := f.store.Update(ctx, a); err != nil {
-			t.Fatalf("age the token: %v", err)
-		}
-		if _, err := f.svc.ResolveToken(ctx, otherSecret); !errors.Is(err, accounts.ErrBadCredentials) {
-			t.Fatalf("ResolveToken of an expired token: err = %v, want ErrBadCredentials", err)
-		}
-		// Creating the next token drops the expired one.
-		if _, _, err := f.svc.CreateToken(ctx, other, accounts.NewToken{Label: "fresh", ExpiresInDays: 7}); err != nil {
-			t.Fatalf("CreateToken: %v", err)
-		}
-		a, err = f.store.Get(ctx, "li.si")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(a.Tokens) != 1 || a.Tokens[0].Label != "fresh" {
-			t.Errorf("tokens after CreateToken = %+v, want only the fresh one", a.Tokens)
-		}
-	})
+// expired: an expired token is refused, and dropped when the next is created.
+func (sc *tokenScenario) expired(t *testing.T) {
+	f, ctx, other, otherSecret := sc.f, t.Context(), sc.other, sc.otherSecret
+	// The Service clock cannot be set from outside, so age the stored token instead.
+	a, err := f.store.Get(ctx, "li.si")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Tokens) != 1 {
+		t.Fatalf("li.si has %d tokens, want 1", len(a.Tokens))
+	}
+	if _, err := f.svc.ResolveToken(ctx, otherSecret); err != nil {
+		t.Fatalf("ResolveToken before expiry: %v", err)
+	}
+	a.Tokens[0].ExpiresAt = time.Now().Add(-time.Minute)
+	if _, err := f.store.Update(ctx, a); err != nil {
+		t.Fatalf("age the token: %v", err)
+	}
+	if _, err := f.svc.ResolveToken(ctx, otherSecret); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Fatalf("ResolveToken of an expired token: err = %v, want ErrBadCredentials", err)
+	}
+	// Creating the next token drops the expired one.
+	if _, _, err := f.svc.CreateToken(ctx, other, accounts.NewToken{Label: "fresh", ExpiresInDays: 7}); err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
+	a, err = f.store.Get(ctx, "li.si")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Tokens) != 1 || a.Tokens[0].Label != "fresh" {
+		t.Errorf("tokens after CreateToken = %+v, want only the fresh one", a.Tokens)
+	}
+}
 
-	t.Run("revoked", func(t *testing.T) {
-		second, tok2, err := f.svc.CreateToken(ctx, zs, accounts.NewToken{Label: "second", ExpiresInDays: 365})
-		if err != nil {
-			t.Fatalf("CreateToken: %v", err)
-		}
-		if err := f.svc.RevokeToken(ctx, zs, tok.ID); err != nil {
-			t.Fatalf("RevokeToken: %v", err)
-		}
-		if _, err := f.svc.ResolveToken(ctx, secret); !errors.Is(err, accounts.ErrBadCredentials) {
-			t.Fatalf("ResolveToken of a revoked token: err = %v, want ErrBadCredentials", err)
-		}
-		if a, err := f.svc.ResolveToken(ctx, second); err != nil || a.Name != "zhang.san" {
-			t.Errorf("the other token stopped working after revoking the first: %s, %v", a.Name, err)
-		}
-		if err := f.svc.RevokeToken(ctx, zs, tok.ID); !errors.Is(err, accounts.ErrNotFound) {
-			t.Errorf("second RevokeToken: err = %v, want ErrNotFound", err)
-		}
-		// One cannot revoke somebody else's token: the id is looked up in the actor's own account.
-		if err := f.svc.RevokeToken(ctx, other, tok2.ID); !errors.Is(err, accounts.ErrNotFound) {
-			t.Errorf("RevokeToken of another account's token: err = %v, want ErrNotFound", err)
-		}
-		if _, err := f.svc.ResolveToken(ctx, second); err != nil {
-			t.Errorf("token revoked through another account: %v", err)
-		}
-	})
+// revoked: a revoked token is refused, the others work, and only the owner revokes.
+func (sc *tokenScenario) revoked(t *testing.T) {
+	f, ctx, zs, other, secret, tok := sc.f, t.Context(), sc.zs, sc.other, sc.secret, sc.tok
+	second, tok2, err := f.svc.CreateToken(ctx, zs, accounts.NewToken{Label: "second", ExpiresInDays: 365})
+	if err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
+	if err := f.svc.RevokeToken(ctx, zs, tok.ID); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	if _, err := f.svc.ResolveToken(ctx, secret); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Fatalf("ResolveToken of a revoked token: err = %v, want ErrBadCredentials", err)
+	}
+	if a, err := f.svc.ResolveToken(ctx, second); err != nil || a.Name != "zhang.san" {
+		t.Errorf("the other token stopped working after revoking the first: %s, %v", a.Name, err)
+	}
+	if err := f.svc.RevokeToken(ctx, zs, tok.ID); !errors.Is(err, accounts.ErrNotFound) {
+		t.Errorf("second RevokeToken: err = %v, want ErrNotFound", err)
+	}
+	// One cannot revoke somebody else's token: the id is looked up in the actor's own account.
+	if err := f.svc.RevokeToken(ctx, other, tok2.ID); !errors.Is(err, accounts.ErrNotFound) {
+		t.Errorf("RevokeToken of another account's token: err = %v, want ErrNotFound", err)
+	}
+	if _, err := f.svc.ResolveToken(ctx, second); err != nil {
+		t.Errorf("token revoked through another account: %v", err)
+	}
+}
 
-	t.Run("disabled account", func(t *testing.T) {
-		s, _, err := f.svc.CreateToken(ctx, zs, accounts.NewToken{Label: "soon disabled", ExpiresInDays: 30})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.svc.Update(ctx, f.admin, "zhang.san", "", accounts.Change{Disabled: ptr(true)}); err != nil {
-			t.Fatalf("disable: %v", err)
-		}
-		if _, err := f.svc.ResolveToken(ctx, s); !errors.Is(err, accounts.ErrBadCredentials) {
-			t.Fatalf("ResolveToken for a disabled account: err = %v, want ErrBadCredentials", err)
-		}
-	})
+// disabledAccount: the tokens of a disabled account stop working.
+func (sc *tokenScenario) disabledAccount(t *testing.T) {
+	f, ctx, zs := sc.f, t.Context(), sc.zs
+	s, _, err := f.svc.CreateToken(ctx, zs, accounts.NewToken{Label: "soon disabled", ExpiresInDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Update(ctx, f.admin, "zhang.san", "", accounts.Change{Disabled: ptr(true)}); err != nil {
+		t.Fatalf("disable: %v", err)
+	}
+	if _, err := f.svc.ResolveToken(ctx, s); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Fatalf("ResolveToken for a disabled account: err = %v, want ErrBadCredentials", err)
+	}
 }
 
 func TestTokenLimit(t *testing.T) {

@@ -85,7 +85,9 @@ func TestInvalidSettingStopsStartup(t *testing.T) {
 }
 
 // TestShutdownFinishesInFlightRequests sends half a request on a raw connection, stops the
-// server, sends the rest, and wants the request answered rather than cut off.
+// server, sends the rest, and wants the request answered rather than cut off. The request asks
+// for "100 Continue", which the server sends once the handler starts reading the body: the
+// signal that the request is in flight.
 func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	srv := testenv.StartServer(t, testenv.Config(t, testenv.Shared(t)))
 	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
@@ -95,11 +97,18 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	defer conn.Close()
 	body := `{"name":"admin","password":"` + testenv.AdminPassword + `"}`
 	head := "POST /api/v1/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n" +
-		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
-	if _, err := conn.Write([]byte(head + body[:10])); err != nil {
+		"Expect: 100-continue\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	if _, err := conn.Write([]byte(head)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // let the handler start reading the body
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	answers := bufio.NewReader(conn)
+	if resp, err := http.ReadResponse(answers, nil); err != nil || resp.StatusCode != http.StatusContinue {
+		t.Fatalf("the handler did not start reading the body: %v %v", resp, err)
+	}
+	if _, err := conn.Write([]byte(body[:10])); err != nil {
+		t.Fatal(err)
+	}
 	stopped := make(chan struct{})
 	go func() {
 		srv.Stop(t)
@@ -113,8 +122,7 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	if _, err := conn.Write([]byte(body[10:])); err != nil {
 		t.Fatal(err)
 	}
-	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	resp, err := http.ReadResponse(answers, nil)
 	if err != nil {
 		t.Fatalf("in-flight request was cut off: %v", err)
 	}

@@ -29,6 +29,13 @@ func root(t *testing.T) string {
 // sources calls fn for every non-test Go file of the module, parsed.
 func sources(t *testing.T, fn func(path string, fset *token.FileSet, f *ast.File)) {
 	t.Helper()
+	goFiles(t, false, fn)
+}
+
+// goFiles calls fn for every Go file of the module, parsed with its comments: the test files
+// if tests is set, the others if not.
+func goFiles(t *testing.T, tests bool, fn func(path string, fset *token.FileSet, f *ast.File)) {
+	t.Helper()
 	base := root(t)
 	err := filepath.WalkDir(base, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -40,7 +47,7 @@ func sources(t *testing.T, fn func(path string, fset *token.FileSet, f *ast.File
 			}
 			return nil
 		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") != tests {
 			return nil
 		}
 		fset := token.NewFileSet()

@@ -83,7 +83,21 @@ func TestStackRestartsAServiceThatDied(t *testing.T) {
 	}
 
 	s.Kill("redis")
-	time.Sleep(restartBackoff[0] * 4) // give a wrong restart the time it would need
+	// The stack's only service is redis, so once its watcher has ended nothing is left that
+	// could start it again: the check below is final, not a guess at how long to wait.
+	watched := make(chan struct{})
+	go func() {
+		s.watchers.Wait()
+		close(watched)
+	}()
+	testwait.Until(t, "the killed service's watcher ends", func() bool {
+		select {
+		case <-watched:
+			return true
+		default:
+			return false
+		}
+	})
 	if s.Restarts("redis") != 1 || s.Pid("redis") != 0 || ready(s, "redis") {
 		t.Fatalf("a killed service came back: restarts %d, pid %d", s.Restarts("redis"), s.Pid("redis"))
 	}

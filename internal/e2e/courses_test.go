@@ -417,17 +417,10 @@ func mediaNumber(t *testing.T, ctx context.Context, prop string) float64 {
 // findCourse opens the catalogue until it lists the course (indexing takes a moment).
 func findCourse(t *testing.T, ctx context.Context, base, id string) {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
+	testwait.Within(t, "the catalogue lists "+id, 45*time.Second, func() bool {
 		do(t, ctx, "open the catalogue", chromedp.Navigate(base+"/courses?lang=zh-CN"), chromedp.WaitReady(chromedp.ID("course-q")))
-		if get(t, ctx, "course card", chromedp.Evaluate[bool](`!!document.querySelector('#course-list a[href="/courses/`+id+`"]')`)) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the catalogue does not list %s within 45s", id)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return get(t, ctx, "course card", chromedp.Evaluate[bool](`!!document.querySelector('#course-list a[href="/courses/`+id+`"]')`))
+	})
 }
 
 // TestLessonPlaysToEndAndResumes: a citizen enrols in a published course of two short
@@ -436,11 +429,43 @@ func findCourse(t *testing.T, ctx context.Context, base, id string) {
 // resumes there; the course page and the home page offer to continue. (That progress
 // survives a restart of the server is TestCourses in internal/server.)
 func TestLessonPlaysToEndAndResumes(t *testing.T) {
+	w := newLessonWalk(t)
+	for _, step := range []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"enrol", w.enrol},
+		{"lesson 1 plays to its end", w.lessonOnePlaysToItsEnd},
+		{"lesson 2 stops halfway", w.lessonTwoStopsHalfway},
+		{"the reloaded lesson resumes there", w.reloadResumes},
+		{"the course page shows the progress", w.coursePageShowsProgress},
+		{"the home page continues with lesson 2", w.homeContinues},
+		{"lesson 2 to its end completes the course", w.courseCompletes},
+	} {
+		if !t.Run(step.name, step.run) {
+			t.FailNow()
+		}
+	}
+}
+
+// lessonWalk is what the steps of TestLessonPlaysToEndAndResumes share: the server, the
+// published course, the learner (by API and in a browser made here, since a step's cleanup
+// would close it) and the position saved halfway through lesson 2.
+type lessonWalk struct {
+	srv     *testenv.Server
+	course  string
+	learner *apiUser
+	ctx     context.Context
+	saved   float64
+	titles  [2]string // of the two lessons
+}
+
+func newLessonWalk(t *testing.T) *lessonWalk {
 	srv := testenv.StartServer(t, testenv.Config(t, testenv.Shared(t)))
 	reviewer := createLecturer(t, srv.URL)
 	lec := apiLogin(t, srv.URL, lecturerName, lecturerPassword)
 	lec.reviewer = reviewer
-	titles := []string{"执笔与坐姿", "横画与竖画"}
+	titles := [2]string{"执笔与坐姿", "横画与竖画"}
 	files := []lessonFile{
 		lec.lessonItem("书法入门 · "+titles[0], lessonVideo(t, "lesson-1.mp4", 6, 320, 240)),
 		lec.lessonItem("书法入门 · "+titles[1], lessonVideo(t, "lesson-2.mp4", 16, 320, 240)),
@@ -449,149 +474,164 @@ func TestLessonPlaysToEndAndResumes(t *testing.T) {
 		lec.waitTranscoded(f)
 		lec.publishItem(f.Item)
 	}
-	course := lec.publishCourse("少儿书法入门", courseLesson{titles[0], files[0]}, courseLesson{titles[1], files[1]})
-	learner := registerCitizen(t, srv.URL, learnerName, "小明", learnerPassword)
+	return &lessonWalk{srv: srv, course: lec.publishCourse("少儿书法入门", courseLesson{titles[0], files[0]}, courseLesson{titles[1], files[1]}),
+		learner: registerCitizen(t, srv.URL, learnerName, "小明", learnerPassword), ctx: playerBrowser(t), titles: titles}
+}
 
-	ctx := playerBrowser(t)
-	loginInChinese(t, ctx, srv.URL, learnerName, learnerPassword)
-	findCourse(t, ctx, srv.URL, course)
-	screenshot(t, ctx, "courses-catalogue-zh.png")
+// enrol: the learner finds the course in the catalogue and enrols; the course sends a new learner to the first lesson.
+func (w *lessonWalk) enrol(t *testing.T) {
+	loginInChinese(t, w.ctx, w.srv.URL, learnerName, learnerPassword)
+	findCourse(t, w.ctx, w.srv.URL, w.course)
+	screenshot(t, w.ctx, "courses-catalogue-zh.png")
 
-	do(t, ctx, "enrol on the course page",
-		chromedp.Click(chromedp.CSS(`#course-list a[href="/courses/`+course+`"]`)),
+	do(t, w.ctx, "enrol on the course page",
+		chromedp.Click(chromedp.CSS(`#course-list a[href="/courses/`+w.course+`"]`)),
 		chromedp.WaitVisible(chromedp.ID("enrol-button")),
 		chromedp.Click(chromedp.ID("enrol-button")),
 		chromedp.WaitVisible(chromedp.ID("continue-link")),
 	)
-	if href := get(t, ctx, "continue link", chromedp.AttributeValue(chromedp.ID("continue-link"), "href")); !strings.HasSuffix(href.Value, "/lessons/0") {
+	if href := get(t, w.ctx, "continue link", chromedp.AttributeValue(chromedp.ID("continue-link"), "href")); !strings.HasSuffix(href.Value, "/lessons/0") {
 		t.Fatalf("a new learner is sent to %q, want the first lesson", href.Value)
 	}
+}
 
-	// Lesson 1 plays to its end.
-	openLesson(t, ctx, srv.URL, course, 0)
-	do(t, ctx, "play lesson 1", chromedp.Evaluate[chromedp.Void](watchPlayer), chromedp.Evaluate[chromedp.Void](playMedia))
-	waitJS(t, ctx, "lesson 1 plays to its end", `window.__media.events.some(function (e) { return e.indexOf('ended@') === 0; }) && document.getElementById('lesson-media').ended`, 90*time.Second)
-	if d := mediaNumber(t, ctx, "duration"); d < 5 || d > 7 {
+// lessonOnePlaysToItsEnd: lesson 1 plays to its end; the server records it, and the end panel offers the next lesson.
+func (w *lessonWalk) lessonOnePlaysToItsEnd(t *testing.T) {
+	openLesson(t, w.ctx, w.srv.URL, w.course, 0)
+	do(t, w.ctx, "play lesson 1", chromedp.Evaluate[chromedp.Void](watchPlayer), chromedp.Evaluate[chromedp.Void](playMedia))
+	waitJS(t, w.ctx, "lesson 1 plays to its end", `window.__media.events.some(function (e) { return e.indexOf('ended@') === 0; }) && document.getElementById('lesson-media').ended`, 90*time.Second)
+	if d := mediaNumber(t, w.ctx, "duration"); d < 5 || d > 7 {
 		t.Errorf("lesson 1 lasts %.2fs in the player, want about 6s", d)
 	}
 	testwait.Within(t, "the server records lesson 1 as completed", 45*time.Second, func() bool {
-		return learner.progress(course).Lessons["0"].CompletedAt != ""
+		return w.learner.progress(w.course).Lessons["0"].CompletedAt != ""
 	})
-	waitJS(t, ctx, "the end panel shows", `!document.getElementById('lesson-end').hidden`, 45*time.Second)
-	if p := learner.progress(course); p.CompletedAt != "" {
+	waitJS(t, w.ctx, "the end panel shows", `!document.getElementById('lesson-end').hidden`, 45*time.Second)
+	if p := w.learner.progress(w.course); p.CompletedAt != "" {
 		t.Fatalf("the course is completed after one lesson of two: %+v", p)
 	}
 	// One end state: the lesson is done, one lesson remains, the next lesson is offered; no
 	// certificate, and the heading does not number the lesson twice.
-	endText := get(t, ctx, "end panel", chromedp.Text(chromedp.ID("lesson-end")))
-	for _, want := range []string{"本课已学完！", "还有 1 课未学完", "下一课：第 2 课：" + titles[1]} {
+	endText := get(t, w.ctx, "end panel", chromedp.Text(chromedp.ID("lesson-end")))
+	for _, want := range []string{"本课已学完！", "还有 1 课未学完", "下一课：第 2 课：" + w.titles[1]} {
 		if !strings.Contains(endText, want) {
 			t.Errorf("the end panel says %q, want %q in it", endText, want)
 		}
 	}
-	if get(t, ctx, "certificate link", chromedp.Evaluate[bool](`!!document.getElementById('certificate-link')`)) {
+	if get(t, w.ctx, "certificate link", chromedp.Evaluate[bool](`!!document.getElementById('certificate-link')`)) {
 		t.Error("the end of lesson 1 of 2 offers a certificate")
 	}
-	if h := get(t, ctx, "heading", chromedp.Text(chromedp.CSS("h1"))); h != "第 1 课："+titles[0] {
+	if h := get(t, w.ctx, "heading", chromedp.Text(chromedp.CSS("h1"))); h != "第 1 课："+w.titles[0] {
 		t.Errorf("the heading says %q", h)
 	}
+}
 
-	// Lesson 2 stops halfway and resumes there.
-	do(t, ctx, "go to lesson 2",
+// lessonTwoStopsHalfway: lesson 2 is paused in its middle, and the position is saved.
+func (w *lessonWalk) lessonTwoStopsHalfway(t *testing.T) {
+	do(t, w.ctx, "go to lesson 2",
 		chromedp.Click(chromedp.ID("end-next-lesson")),
 		chromedp.WaitVisible(chromedp.CSS(`#lesson-page[data-n="1"] #lesson-media`)),
 	)
-	checkHLS(t, ctx)
-	if get(t, ctx, "resume note", chromedp.Evaluate[bool](`!!document.getElementById('resume-note')`)) {
+	checkHLS(t, w.ctx)
+	if get(t, w.ctx, "resume note", chromedp.Evaluate[bool](`!!document.getElementById('resume-note')`)) {
 		t.Fatal("a lesson not yet watched offers to resume")
 	}
-	do(t, ctx, "play lesson 2", chromedp.Evaluate[chromedp.Void](watchPlayer), chromedp.Evaluate[chromedp.Void](playMedia))
-	waitJS(t, ctx, "lesson 2 plays to the middle", `document.getElementById('lesson-media').currentTime >= 7`, 60*time.Second)
-	pausedAt := get(t, ctx, "pause", chromedp.Evaluate[float64](`(function () {
+	do(t, w.ctx, "play lesson 2", chromedp.Evaluate[chromedp.Void](watchPlayer), chromedp.Evaluate[chromedp.Void](playMedia))
+	waitJS(t, w.ctx, "lesson 2 plays to the middle", `document.getElementById('lesson-media').currentTime >= 7`, 60*time.Second)
+	pausedAt := get(t, w.ctx, "pause", chromedp.Evaluate[float64](`(function () {
 		var m = document.getElementById('lesson-media');
 		m.pause();
 		return m.currentTime;
 	})()`))
-	waitJS(t, ctx, "the player says it paused", `document.getElementById('player-status').textContent === '已暂停'`, 10*time.Second)
-	var saved float64
+	waitJS(t, w.ctx, "the player says it paused", `document.getElementById('player-status').textContent === '已暂停'`, 10*time.Second)
 	testwait.Within(t, "the position is saved on pause", 45*time.Second, func() bool {
-		saved = learner.progress(course).Lessons["1"].Position
-		return math.Abs(saved-pausedAt) < 1
+		w.saved = w.learner.progress(w.course).Lessons["1"].Position
+		return math.Abs(w.saved-pausedAt) < 1
 	})
-	waitJS(t, ctx, "the page knows the position is saved", `!!document.getElementById('lesson-page').getAttribute('data-saved')`, 45*time.Second)
-	screenshot(t, ctx, "lesson-player-zh.png")
+	waitJS(t, w.ctx, "the page knows the position is saved", `!!document.getElementById('lesson-page').getAttribute('data-saved')`, 45*time.Second)
+	screenshot(t, w.ctx, "lesson-player-zh.png")
+}
 
-	do(t, ctx, "reload the lesson", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("resume-note")))
-	checkHLS(t, ctx)
-	resume, err := strconv.ParseFloat(get(t, ctx, "resume position", chromedp.AttributeValue(chromedp.ID("lesson-page"), "data-resume")).Value, 64)
-	if err != nil || math.Abs(resume-saved) > 0.01 {
-		t.Fatalf("the page resumes at %v (%v), want the saved %.1fs", resume, err, saved)
+// reloadResumes: the reloaded lesson offers to resume, and plays on from the saved position.
+func (w *lessonWalk) reloadResumes(t *testing.T) {
+	do(t, w.ctx, "reload the lesson", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("resume-note")))
+	checkHLS(t, w.ctx)
+	resume, err := strconv.ParseFloat(get(t, w.ctx, "resume position", chromedp.AttributeValue(chromedp.ID("lesson-page"), "data-resume")).Value, 64)
+	if err != nil || math.Abs(resume-w.saved) > 0.01 {
+		t.Fatalf("the page resumes at %v (%v), want the w.saved %.1fs", resume, err, w.saved)
 	}
-	if st := playerStatus(t, ctx); !strings.Contains(st, "继续播放") {
+	if st := playerStatus(t, w.ctx); !strings.Contains(st, "继续播放") {
 		t.Errorf("player status %q does not say where it continues", st)
 	}
-	near := fmt.Sprintf(`Math.abs(document.getElementById('lesson-media').currentTime - %f) < 1`, saved)
-	waitJS(t, ctx, "the player is at the saved position before playing", near, 45*time.Second)
-	do(t, ctx, "play on", chromedp.Evaluate[chromedp.Void](watchPlayer), chromedp.Evaluate[chromedp.Void](playMedia))
-	waitJS(t, ctx, "playback starts", `window.__media.playingAt >= 0`, 45*time.Second)
-	if at := get(t, ctx, "where playback started", chromedp.Evaluate[float64](`window.__media.playingAt`)); math.Abs(at-saved) > 1 {
-		t.Fatalf("playback started at %.2fs, want the saved %.2fs", at, saved)
+	near := fmt.Sprintf(`Math.abs(document.getElementById('lesson-media').currentTime - %f) < 1`, w.saved)
+	waitJS(t, w.ctx, "the player is at the w.saved position before playing", near, 45*time.Second)
+	do(t, w.ctx, "play on", chromedp.Evaluate[chromedp.Void](watchPlayer), chromedp.Evaluate[chromedp.Void](playMedia))
+	waitJS(t, w.ctx, "playback starts", `window.__media.playingAt >= 0`, 45*time.Second)
+	if at := get(t, w.ctx, "where playback started", chromedp.Evaluate[float64](`window.__media.playingAt`)); math.Abs(at-w.saved) > 1 {
+		t.Fatalf("playback started at %.2fs, want the w.saved %.2fs", at, w.saved)
 	}
-	do(t, ctx, "pause", chromedp.Evaluate[chromedp.Void](`document.getElementById('lesson-media').pause()`))
+	do(t, w.ctx, "pause", chromedp.Evaluate[chromedp.Void](`document.getElementById('lesson-media').pause()`))
+}
 
-	// The course page shows the progress and continues with lesson 2; so does the home page.
-	do(t, ctx, "open the course page",
-		chromedp.Navigate(srv.URL+"/courses/"+course),
+// coursePageShowsProgress: the course page shows the progress and continues with lesson 2.
+func (w *lessonWalk) coursePageShowsProgress(t *testing.T) {
+	do(t, w.ctx, "open the course page",
+		chromedp.Navigate(w.srv.URL+"/courses/"+w.course),
 		chromedp.WaitVisible(chromedp.ID("continue-link")),
 	)
-	if text := get(t, ctx, "progress", chromedp.Text(chromedp.ID("course-progress-text"))); !strings.Contains(text, "已完成 1 / 2 课时") {
+	if text := get(t, w.ctx, "progress", chromedp.Text(chromedp.ID("course-progress-text"))); !strings.Contains(text, "已完成 1 / 2 课时") {
 		t.Errorf("course progress says %q", text)
 	}
-	if v := get(t, ctx, "progress bar", chromedp.AttributeValue(chromedp.ID("course-progress"), "value")); v.Value != "50" {
+	if v := get(t, w.ctx, "progress bar", chromedp.AttributeValue(chromedp.ID("course-progress"), "value")); v.Value != "50" {
 		t.Errorf("course progress bar at %q, want 50", v.Value)
 	}
-	if href := get(t, ctx, "continue link", chromedp.AttributeValue(chromedp.ID("continue-link"), "href")); !strings.HasSuffix(href.Value, "/courses/"+course+"/lessons/1") {
+	if href := get(t, w.ctx, "continue link", chromedp.AttributeValue(chromedp.ID("continue-link"), "href")); !strings.HasSuffix(href.Value, "/courses/"+w.course+"/lessons/1") {
 		t.Errorf("continue link %q, want lesson 2", href.Value)
 	}
-	rows := get(t, ctx, "lesson rows", chromedp.Evaluate[[]string](`Array.prototype.map.call(document.querySelectorAll('#lesson-list li'), function (li) { return li.className + ': ' + li.textContent.replace(/\s+/g, ' ').trim(); })`))
+	rows := get(t, w.ctx, "lesson rows", chromedp.Evaluate[[]string](`Array.prototype.map.call(document.querySelectorAll('#lesson-list li'), function (li) { return li.className + ': ' + li.textContent.replace(/\s+/g, ' ').trim(); })`))
 	if len(rows) != 2 || !strings.Contains(rows[0], "completed") || strings.Contains(rows[1], "completed") || !strings.Contains(rows[1], "%") {
 		t.Errorf("lesson rows %q: want the first completed and the second partly watched", rows)
 	}
-	screenshot(t, ctx, "course-page-zh.png")
+	screenshot(t, w.ctx, "course-page-zh.png")
+}
 
-	do(t, ctx, "open the home page",
-		chromedp.Navigate(srv.URL+"/"),
+// homeContinues: the home page continues with lesson 2 too.
+func (w *lessonWalk) homeContinues(t *testing.T) {
+	do(t, w.ctx, "open the home page",
+		chromedp.Navigate(w.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("continue-watching")),
 	)
-	if !get(t, ctx, "continue card", chromedp.Evaluate[bool](`!!document.querySelector('#continue-watching a[href="/courses/`+course+`/lessons/1"]')`)) {
+	if !get(t, w.ctx, "continue card", chromedp.Evaluate[bool](`!!document.querySelector('#continue-watching a[href="/courses/`+w.course+`/lessons/1"]')`)) {
 		t.Error("continue watching does not lead to lesson 2")
 	}
-	if text := get(t, ctx, "continue card", chromedp.Text(chromedp.ID("continue-watching"))); !strings.Contains(text, titles[1]) {
-		t.Errorf("continue watching says %q, want the next lesson %q", text, titles[1])
+	if text := get(t, w.ctx, "continue card", chromedp.Text(chromedp.ID("continue-watching"))); !strings.Contains(text, w.titles[1]) {
+		t.Errorf("continue watching says %q, want the next lesson %q", text, w.titles[1])
 	}
-	screenshot(t, ctx, "home-continue-zh.png")
+	screenshot(t, w.ctx, "home-continue-zh.png")
+}
 
-	// Lesson 2 to its end completes the course: the player offers the certificate.
-	openLesson(t, ctx, srv.URL, course, 1)
-	do(t, ctx, "play lesson 2 to its end", chromedp.Evaluate[chromedp.Void](watchPlayer), chromedp.Evaluate[chromedp.Void](playMedia))
-	waitJS(t, ctx, "the player offers the certificate", `!!document.querySelector('#lesson-end #certificate-link')`, 90*time.Second)
-	if st := playerStatus(t, ctx); st != "恭喜您学完了全部课时！" {
+// courseCompletes: lesson 2 to its end completes the course: the player offers the certificate.
+func (w *lessonWalk) courseCompletes(t *testing.T) {
+	openLesson(t, w.ctx, w.srv.URL, w.course, 1)
+	do(t, w.ctx, "play lesson 2 to its end", chromedp.Evaluate[chromedp.Void](watchPlayer), chromedp.Evaluate[chromedp.Void](playMedia))
+	waitJS(t, w.ctx, "the player offers the certificate", `!!document.querySelector('#lesson-end #certificate-link')`, 90*time.Second)
+	if st := playerStatus(t, w.ctx); st != "恭喜您学完了全部课时！" {
 		t.Errorf("at the end of the course the status says %q", st)
 	}
-	if endText := get(t, ctx, "end panel", chromedp.Text(chromedp.ID("lesson-end"))); strings.Contains(endText, "未学完") || strings.Contains(endText, "下一课") {
+	if endText := get(t, w.ctx, "end panel", chromedp.Text(chromedp.ID("lesson-end"))); strings.Contains(endText, "未学完") || strings.Contains(endText, "下一课") {
 		t.Errorf("the end panel of a completed course says %q", endText)
 	}
-	if p := learner.progress(course); p.CompletedAt == "" || p.Lessons["1"].CompletedAt == "" {
+	if p := w.learner.progress(w.course); p.CompletedAt == "" || p.Lessons["1"].CompletedAt == "" {
 		t.Fatalf("the course is not completed: %+v", p)
 	}
-	do(t, ctx, "open the certificate",
+	do(t, w.ctx, "open the certificate",
 		chromedp.Click(chromedp.ID("certificate-link")),
 		chromedp.WaitVisible(chromedp.ID("certificate")),
 	)
-	if text := get(t, ctx, "certificate", chromedp.Text(chromedp.ID("certificate"))); !strings.Contains(text, "小明") || !strings.Contains(text, "少儿书法入门") {
+	if text := get(t, w.ctx, "certificate", chromedp.Text(chromedp.ID("certificate"))); !strings.Contains(text, "小明") || !strings.Contains(text, "少儿书法入门") {
 		t.Errorf("the certificate says %q", text)
 	}
-	screenshot(t, ctx, "certificate-zh.png")
+	screenshot(t, w.ctx, "certificate-zh.png")
 }
 
 // hlsCurrentLevel reads currentLevel of the page's hls.js player. The player keeps its Hls

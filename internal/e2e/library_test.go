@@ -25,6 +25,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/media/upload"
 	"github.com/shizuishan/culturecloud/storage"
 )
@@ -113,18 +114,10 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // findInSearch opens /memory?q=query until the item is listed (indexing takes a moment).
 func findInSearch(t *testing.T, ctx context.Context, base, query, id string) {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
+	testwait.Within(t, fmt.Sprintf("search for %q finds %s", query, id), 45*time.Second, func() bool {
 		do(t, ctx, "search "+query, chromedp.Navigate(base+"/memory?lang=zh-CN&q="+url.QueryEscape(query)), chromedp.WaitReady(chromedp.ID("memory-q")))
-		found := get(t, ctx, "result link", chromedp.Evaluate[bool](fmt.Sprintf(`!!document.querySelector('#hits a[href="/memory/items/%s"]')`, id)))
-		if found {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("search for %q did not find %s within 45s", query, id)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return get(t, ctx, "result link", chromedp.Evaluate[bool](fmt.Sprintf(`!!document.querySelector('#hits a[href="/memory/items/%s"]')`, id)))
+	})
 }
 
 // checkPlainHTTP asks for pages the way an old phone or a crawler would: drafts and
@@ -186,19 +179,14 @@ func newItemInConsole(t *testing.T, ctx context.Context, base, title string, mor
 // index, which follows a write within seconds).
 func awaitConsole(t *testing.T, ctx context.Context, base, selector string) {
 	t.Helper()
-	for deadline := time.Now().Add(45 * time.Second); ; {
+	testwait.Within(t, "the console shows "+selector, 45*time.Second, func() bool {
 		do(t, ctx, "open the console", chromedp.Navigate(base+"/console"))
 		// The page fills its lists from separate requests: give this load a few seconds to
 		// show the entry before asking the server again.
-		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`!!document.querySelector('`+selector+`')`,
-			chromedp.WithPollingTimeout(5*time.Second))); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the console does not show %s", selector)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`!!document.querySelector('`+selector+`')`,
+			chromedp.WithPollingTimeout(5*time.Second)))
+		return err == nil
+	})
 }
 
 func viewCount(t *testing.T, ctx context.Context) int {

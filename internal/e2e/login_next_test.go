@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestLoginStaysOnSite signs in with return paths that a browser would turn into another
@@ -55,15 +57,11 @@ func TestLoginStaysOnSite(t *testing.T) {
 // while a navigation is under way, so they are retried.
 func locationAfterLeaving(t *testing.T, ctx context.Context, from string) string {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		loc, err := chromedp.Run(ctx, chromedp.Location())
-		if err == nil && loc != from {
-			return loc
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the browser stayed at %s for 45s (last read error: %v)", from, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	var loc string
+	testwait.UntilStateWithin(t, "the browser leaves "+from, 45*time.Second, func() (bool, string) {
+		var err error
+		loc, err = chromedp.Run(ctx, chromedp.Location())
+		return err == nil && loc != from, fmt.Sprintf("at %q, read error %v", loc, err)
+	})
+	return loc
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/live"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -55,20 +56,13 @@ func TestSweepEndsLecturesOfLostNodes(t *testing.T) {
 	}
 	svc := live.New(core.Lectures, core.Room, nil, live.Options{EndGrace: 50 * time.Millisecond, Origins: origins, Log: log})
 	svc.Sweep(ctx)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testwait.UntilState(t, "the orphaned lecture ends", func() (bool, string) {
 		l, err := core.Lectures.Get(ctx, orphan.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l.State == lectures.Ended {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the orphaned lecture is still %s", l.State)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return l.State == lectures.Ended, string(l.State)
+	})
 	svc.Close()
 	if l, err := core.Lectures.Get(ctx, alive.ID); err != nil || l.State != lectures.Live {
 		t.Fatalf("the lecture with a living origin: %v %v", l.State, err)
@@ -114,21 +108,14 @@ func TestSweepEndsAtLastPacket(t *testing.T) {
 	svc := live.New(core.Lectures, core.Room, nil, live.Options{EndGrace: 10 * time.Second, Origins: origins, Log: log})
 	defer svc.Close()
 	svc.Sweep(ctx)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got, err := core.Lectures.Get(ctx, l.ID)
-		if err != nil {
+	var got lectures.Lecture
+	testwait.UntilState(t, "the crashed node's lecture ends", func() (bool, string) {
+		if got, err = core.Lectures.Get(ctx, l.ID); err != nil {
 			t.Fatal(err)
 		}
-		if got.State == lectures.Ended {
-			if got.EndedAt == nil || !got.EndedAt.Equal(lastPacket.UTC()) {
-				t.Fatalf("ended at %v, want the last packet's time %v", got.EndedAt, lastPacket.UTC())
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the crashed node's lecture is still %s", got.State)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return got.State == lectures.Ended, string(got.State)
+	})
+	if got.EndedAt == nil || !got.EndedAt.Equal(lastPacket.UTC()) {
+		t.Fatalf("ended at %v, want the last packet's time %v", got.EndedAt, lastPacket.UTC())
 	}
 }

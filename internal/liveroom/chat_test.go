@@ -151,18 +151,20 @@ func TestRateLimitAcrossNodes(t *testing.T) {
 		post(t, a, citizen, liveroom.Chat, fmt.Sprintf("消息 %d", i))
 	}
 	var retry *liveroom.RetryError
+	var refused time.Time
 	for _, r := range []*liveroom.Room{a, b} {
 		_, err := r.Post(t.Context(), lec, citizen, liveroom.Chat, "第六条")
 		if !errors.Is(err, liveroom.ErrRateLimited) || !errors.As(err, &retry) {
 			t.Fatalf("sixth post on %s: %v, want ErrRateLimited", r.Node(), err)
 		}
+		refused = e.redisNow(t)
 		if retry.After <= 0 || retry.After > 3*time.Second {
 			t.Errorf("retry after %s, want within the 3s window", retry.After)
 		}
 	}
 	// Other authors are not limited by this one.
 	post(t, b, other, liveroom.Chat, "我还能说话")
-	time.Sleep(retry.After + 50*time.Millisecond) // functional wait: the oldest post leaves the window
+	e.waitRedisPast(t, "the oldest post leaves the window", refused.Add(retry.After))
 	post(t, b, citizen, liveroom.Chat, "又可以说话了")
 	if msgs, _ := history(t, a, 50); len(msgs) != 7 {
 		t.Errorf("History has %d messages, want 7 (refused posts are not stored)", len(msgs))

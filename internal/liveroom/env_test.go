@@ -10,6 +10,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/liveroom"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -83,3 +84,25 @@ func quiet(t *testing.T, ch <-chan liveroom.Event) {
 }
 
 func isInvalid(err error) bool { return errors.Is(err, liveroom.ErrInvalid) }
+
+// redisNow is the room's clock: its scripts read Redis TIME, so that every node agrees on
+// windows and expiries, and a test cannot set it.
+func (e env) redisNow(t *testing.T) time.Time {
+	t.Helper()
+	now, err := e.rdb.Time(context.Background()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return now
+}
+
+// waitRedisPast polls the room's clock until it is past at: how a test lets a window or a
+// TTL run out when it cannot move the clock, without guessing a sleep. The scripts count
+// whole milliseconds, hence the one to spare.
+func (e env) waitRedisPast(t *testing.T, what string, at time.Time) {
+	t.Helper()
+	testwait.UntilState(t, what, func() (bool, string) {
+		now := e.redisNow(t)
+		return now.After(at.Add(time.Millisecond)), "Redis time " + now.Format(time.RFC3339Nano) + ", waiting for " + at.Format(time.RFC3339Nano)
+	})
+}

@@ -91,6 +91,7 @@ func TestViewersOfStoppedNodeExpire(t *testing.T) {
 	for i := range 2 {
 		join(t, a, lec, fmt.Sprintf("a%d", i), fmt.Sprintf("a:viewer%d", i))
 	}
+	joined := e.redisNow(t)
 	for i := range 3 {
 		join(t, b, lec, fmt.Sprintf("b%d", i), fmt.Sprintf("c:cookie-00000000000000b%d", i))
 	}
@@ -102,7 +103,7 @@ func TestViewersOfStoppedNodeExpire(t *testing.T) {
 		return n == 2, fmt.Sprintf("%d viewers", n)
 	})
 	// The heartbeating node's sessions outlive their TTL.
-	time.Sleep(3500 * time.Millisecond)
+	e.waitRedisPast(t, "node a's sessions outlive their first TTL", joined.Add(3*time.Second))
 	if s := roomStats(t, a, lec); s != (liveroom.Stats{Current: 2, Peak: 5, Total: 5}) {
 		t.Errorf("Stats = %+v, want current 2, peak 5, total 5", s)
 	}

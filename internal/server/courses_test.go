@@ -17,14 +17,35 @@ func mp4Bytes(n int) []byte {
 	return b
 }
 
+// TestCourses follows a course from the lecturer's draft through review, search and a
+// citizen's learning to its statistics, across a restart of the server.
 func TestCourses(t *testing.T) {
 	srv := startServer(t)
+	f := newCourseFixture(t, srv)
+	id := f.publish(t)
+	f.find(t, id)
+	f.learn(t, id)
+	// Progress lives in MinIO: a restarted server still knows it.
+	cfg := srv.Config
+	srv.Stop(t)
+	checkCourseAfterRestart(t, testenv.StartServer(t, cfg), id)
+}
+
+// courseFixture is a lecturer of the Dawukou culture centre, its staff, a visitor, and
+// the lessons a course may have: a published video, a draft video and a picture.
+type courseFixture struct {
+	srv                    *testenv.Server
+	dwk, lec, anon         *client
+	good, draft, ofPicture map[string]any
+}
+
+func newCourseFixture(t *testing.T, srv *testenv.Server) *courseFixture {
+	t.Helper()
 	admin, dwk, _ := staffClients(t, srv)
 	admin.want(http.StatusCreated, "POST", "/api/v1/accounts", map[string]any{"name": "lec.dwk", "display_name": "刘老师",
 		"password": "Calligraphy-Lessons-3", "role": "lecturer", "unit": "dwk-culture-centre"})
-	lec := newClient(t, srv.URL)
-	lec.login("lec.dwk", "Calligraphy-Lessons-3")
-	anon := newClient(t, srv.URL)
+	f := &courseFixture{srv: srv, dwk: dwk, lec: newClient(t, srv.URL), anon: newClient(t, srv.URL)}
+	f.lec.login("lec.dwk", "Calligraphy-Lessons-3")
 
 	// The lesson videos are library items.
 	video := dwk.createItem(sampleItem("书法第一课：执笔", map[string]any{"type": "MovingImage", "theme": "folk-art"}))
@@ -33,65 +54,83 @@ func TestCourses(t *testing.T) {
 		t.Fatalf("attach %+v", job)
 	}
 	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+video.ID, nil).json(t, &video)
-	video = dwk.publish(video)
+	dwk.publish(video)
 	photo := dwk.createItem(sampleItem("字帖照片", nil))
 	photoJob := dwk.attach(photo.ID, dwk.uploadFile("zitie.png", pngBytes(2000)))
 	draftVideo := dwk.createItem(sampleItem("书法第二课（草稿）", map[string]any{"type": "MovingImage"}))
 	draftJob := dwk.attach(draftVideo.ID, dwk.uploadFile("lesson2.mp4", mp4Bytes(4096)))
+	f.good = lesson(video.ID, job.Result.File.Path)
+	f.draft = lesson(draftVideo.ID, draftJob.Result.File.Path)
+	f.ofPicture = lesson(photo.ID, photoJob.Result.File.Path)
+	return f
+}
 
-	lesson := func(item, path string) map[string]any {
-		return map[string]any{"title": "执笔与坐姿", "media": map[string]any{"item": item, "path": path}}
-	}
-	course := func(extra map[string]any, lessons ...map[string]any) map[string]any {
-		c := map[string]any{"title": "少儿书法入门", "category": "calligraphy", "level": "beginner", "lecturer": "lec.dwk",
-			"unit": "dwk-culture-centre", "institution": map[string]any{"name": "大武口区文化馆", "kind": "culture-centre"},
-			"description": "面向少年儿童的毛笔书法课程。", "lessons": lessons}
-		for k, v := range extra {
-			c[k] = v
-		}
-		return c
-	}
-	good := lesson(video.ID, job.Result.File.Path)
-	bad := []struct {
-		name string
-		body map[string]any
-	}{
-		{"unknown category", course(map[string]any{"category": "cooking"}, good)},
-		{"lecturer is not a lecturer", course(map[string]any{"lecturer": "lib.dwk"}, good)},
-		{"lesson is a picture", course(nil, lesson(photo.ID, photoJob.Result.File.Path))},
-		{"lesson item unknown", course(nil, lesson("szm-nothere22", "files/x.mp4"))},
-	}
-	for _, b := range bad {
-		t.Run(b.name, func(t *testing.T) {
-			lec.want(http.StatusUnprocessableEntity, "POST", "/api/v1/courses", b.body).problem(t)
-		})
-	}
-	dwk.want(http.StatusForbidden, "POST", "/api/v1/courses", course(map[string]any{"unit": "hn-culture-centre"}, good))
+func lesson(item, path string) map[string]any {
+	return map[string]any{"title": "执笔与坐姿", "media": map[string]any{"item": item, "path": path}}
+}
 
-	var c struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
+// course is the body of a course of lessons, with extra fields overriding the defaults.
+func course(extra map[string]any, lessons ...map[string]any) map[string]any {
+	c := map[string]any{"title": "少儿书法入门", "category": "calligraphy", "level": "beginner", "lecturer": "lec.dwk",
+		"unit": "dwk-culture-centre", "institution": map[string]any{"name": "大武口区文化馆", "kind": "culture-centre"},
+		"description": "面向少年儿童的毛笔书法课程。", "lessons": lessons}
+	for k, v := range extra {
+		c[k] = v
 	}
-	r := lec.want(http.StatusCreated, "POST", "/api/v1/courses", course(nil, good, lesson(draftVideo.ID, draftJob.Result.File.Path)))
-	r.json(t, &c)
-	anon.want(http.StatusNotFound, "GET", "/api/v1/courses/"+c.ID, nil)
-	move := func(etag, status string, want int) string {
-		r := lec.want(want, "POST", "/api/v1/courses/"+c.ID+"/status", map[string]any{"status": status}, "If-Match", etag)
-		return r.header.Get("ETag")
-	}
-	etag := move(r.header.Get("ETag"), "in_review", http.StatusOK)
-	// The lecturer does not publish her own course: a reviewer does (先审后发).
-	if p := lec.want(http.StatusForbidden, "POST", "/api/v1/courses/"+c.ID+"/status", map[string]any{"status": "published"},
-		"If-Match", etag).problem(t); p["type"] != "/problems/review_required" {
-		t.Fatalf("publishing without review: %v", p)
-	}
-	// A lesson whose item is still a draft keeps the reviewer from publishing the course.
-	dwk.reviewer.want(http.StatusUnprocessableEntity, "POST", "/api/v1/courses/"+c.ID+"/review", map[string]any{"decision": "approve"},
-		"If-Match", etag).problem(t)
-	r = lec.want(http.StatusOK, "PUT", "/api/v1/courses/"+c.ID, course(nil, good), "If-Match", etag)
-	dwk.reviewer.approve("courses", itemJSON{ID: c.ID, Version: strings.Trim(r.header.Get("ETag"), `"`)})
-	anon.want(http.StatusOK, "GET", "/api/v1/courses/"+c.ID, nil)
+	return c
+}
 
+// publish creates the course with a draft lesson and has it published, which needs the
+// draft lesson gone and a reviewer's approval; it returns the course's id.
+func (f *courseFixture) publish(t *testing.T) string {
+	t.Helper()
+	const courses = "/api/v1/courses"
+	var id, etag string
+	runScenarios(t, []apiScenario{
+		{name: "unknown category", client: f.lec, method: "POST", path: courses, body: course(map[string]any{"category": "cooking"}, f.good),
+			status: http.StatusUnprocessableEntity, problem: true},
+		{name: "lecturer is not a lecturer", client: f.lec, method: "POST", path: courses, body: course(map[string]any{"lecturer": "lib.dwk"}, f.good),
+			status: http.StatusUnprocessableEntity, problem: true},
+		{name: "lesson is a picture", client: f.lec, method: "POST", path: courses, body: course(nil, f.ofPicture),
+			status: http.StatusUnprocessableEntity, problem: true},
+		{name: "lesson item unknown", client: f.lec, method: "POST", path: courses, body: course(nil, lesson("szm-nothere22", "files/x.mp4")),
+			status: http.StatusUnprocessableEntity, problem: true},
+		{name: "staff of the unit cannot create for another", client: f.dwk, method: "POST", path: courses,
+			body: course(map[string]any{"unit": "hn-culture-centre"}, f.good), status: http.StatusForbidden},
+		{name: "create", client: f.lec, method: "POST", path: courses, body: course(nil, f.good, f.draft), status: http.StatusCreated,
+			check: func(t testing.TB, r reply) {
+				var c struct {
+					ID string `json:"id"`
+				}
+				r.json(t, &c)
+				id = c.ID
+				keepETag(&etag)(t, r)
+			}},
+	})
+	course1 := courses + "/" + id
+	runScenarios(t, []apiScenario{
+		{name: "a draft is not public", client: f.anon, method: "GET", path: course1, status: http.StatusNotFound},
+		{name: "to review", client: f.lec, method: "POST", path: course1 + "/status", body: map[string]any{"status": "in_review"},
+			headers: []string{"If-Match", etag}, status: http.StatusOK, check: keepETag(&etag)},
+	})
+	runScenarios(t, []apiScenario{
+		// The lecturer does not publish her own course: a reviewer does (先审后发).
+		{name: "the lecturer cannot publish", client: f.lec, method: "POST", path: course1 + "/status", body: map[string]any{"status": "published"},
+			headers: []string{"If-Match", etag}, status: http.StatusForbidden, check: problemType("/problems/review_required")},
+		// A lesson whose item is still a draft keeps the reviewer from publishing the course.
+		{name: "a draft lesson stops the approval", client: f.dwk.reviewer, method: "POST", path: course1 + "/review",
+			body: map[string]any{"decision": "approve"}, headers: []string{"If-Match", etag}, status: http.StatusUnprocessableEntity, problem: true},
+		{name: "drop the draft lesson", client: f.lec, method: "PUT", path: course1, body: course(nil, f.good), headers: []string{"If-Match", etag},
+			status: http.StatusOK, check: keepETag(&etag)},
+	})
+	f.dwk.reviewer.approve("courses", itemJSON{ID: id, Version: strings.Trim(etag, `"`)})
+	f.anon.want(http.StatusOK, "GET", course1, nil)
+	return id
+}
+
+// find: the published course is found by words, pinyin initials and facets.
+func (f *courseFixture) find(t *testing.T, id string) {
+	t.Helper()
 	var res struct {
 		Hits []struct {
 			ID      string `json:"id"`
@@ -100,81 +139,119 @@ func TestCourses(t *testing.T) {
 		Facets map[string]map[string]int `json:"facets"`
 	}
 	testwait.Until(t, "the course is searchable", func() bool {
-		anon.want(http.StatusOK, "GET", "/api/v1/courses?q="+url.QueryEscape("书法")+"&category=calligraphy", nil).json(t, &res)
-		return len(res.Hits) == 1 && res.Hits[0].ID == c.ID
+		f.anon.want(http.StatusOK, "GET", "/api/v1/courses?q="+url.QueryEscape("书法")+"&category=calligraphy", nil).json(t, &res)
+		return len(res.Hits) == 1 && res.Hits[0].ID == id
 	})
 	if res.Hits[0].Lessons != 1 || res.Facets["level"]["beginner"] != 1 {
 		t.Fatalf("course hit %+v facets %+v", res.Hits, res.Facets)
 	}
-	anon.want(http.StatusOK, "GET", "/api/v1/courses?q=sesfrm", nil).json(t, &res) // 少儿书法入门: shao er shu fa ru men
-	if len(res.Hits) != 1 {
-		t.Fatalf("pinyin initials: %+v", res.Hits)
-	}
-	anon.want(http.StatusUnprocessableEntity, "GET", "/api/v1/courses?page=0", nil)
+	runScenarios(t, []apiScenario{
+		{name: "pinyin initials", client: f.anon, method: "GET", path: "/api/v1/courses?q=sesfrm", status: http.StatusOK, // 少儿书法入门: shao er shu fa ru men
+			check: func(t testing.TB, r reply) {
+				r.json(t, &res)
+				if len(res.Hits) != 1 {
+					t.Fatalf("pinyin initials: %+v", res.Hits)
+				}
+			}},
+		{name: "page 0", client: f.anon, method: "GET", path: "/api/v1/courses?page=0", status: http.StatusUnprocessableEntity},
+	})
+}
 
-	// A citizen learns: plays are counted for anyone; progress needs an enrolment.
-	var play struct {
-		Counted bool `json:"counted"`
-	}
-	anon.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/lessons/0/plays", nil).json(t, &play)
-	if !play.Counted {
-		t.Fatal("first play not counted")
-	}
-	anon.want(http.StatusNotFound, "POST", "/api/v1/courses/"+c.ID+"/lessons/7/plays", nil)
-	learner := newClient(t, srv.URL)
-	learner.want(http.StatusCreated, "POST", "/api/v1/auth/register", map[string]any{"name": "xiao.ming", "display_name": "小明",
-		"password": "Brush-And-Ink-2026"}).json(t, &struct{}{})
+// learn: a citizen learns: plays are counted for anyone; progress needs an enrolment.
+func (f *courseFixture) learn(t *testing.T, id string) {
+	t.Helper()
+	learner := newClient(t, f.srv.URL)
+	course1 := "/api/v1/courses/" + id
+	progress := course1 + "/lessons/0/progress"
+	runScenarios(t, []apiScenario{
+		{name: "an anonymous play counts", client: f.anon, method: "POST", path: course1 + "/lessons/0/plays", status: http.StatusOK,
+			check: func(t testing.TB, r reply) {
+				var play struct {
+					Counted bool `json:"counted"`
+				}
+				if r.json(t, &play); !play.Counted {
+					t.Fatal("first play not counted")
+				}
+			}},
+		{name: "play of a lesson the course lacks", client: f.anon, method: "POST", path: course1 + "/lessons/7/plays", status: http.StatusNotFound},
+		{name: "register", client: learner, method: "POST", path: "/api/v1/auth/register", body: map[string]any{"name": "xiao.ming", "display_name": "小明",
+			"password": "Brush-And-Ink-2026"}, status: http.StatusCreated, check: func(t testing.TB, r reply) { r.json(t, &struct{}{}) }},
+	})
 	learner.login("xiao.ming", "Brush-And-Ink-2026")
-	progress := "/api/v1/courses/" + c.ID + "/lessons/0/progress"
-	learner.want(http.StatusForbidden, "PUT", progress, map[string]any{"position": 10, "duration": 120})
-	learner.want(http.StatusOK, "POST", "/api/v1/courses/"+c.ID+"/enrol", nil)
+	runScenarios(t, []apiScenario{
+		{name: "progress before enrolling", client: learner, method: "PUT", path: progress, body: map[string]any{"position": 10, "duration": 120},
+			status: http.StatusForbidden},
+		{name: "enrol", client: learner, method: "POST", path: course1 + "/enrol", status: http.StatusOK},
+	})
 	for _, bad := range []map[string]any{{"position": 500, "duration": 120}, {"position": -1, "duration": 120},
 		{"position": 1, "duration": 0}, {"position": "ten", "duration": 120}} {
 		if r := learner.do("PUT", progress, bad); r.status < 400 || r.status >= 500 {
 			t.Fatalf("%v: %d", bad, r.status)
 		}
 	}
-	learner.want(http.StatusNotFound, "PUT", "/api/v1/courses/"+c.ID+"/lessons/3/progress", map[string]any{"position": 1, "duration": 120})
-	var saved savedJSON
-	learner.want(http.StatusOK, "PUT", progress, map[string]any{"position": shortLesson / 2, "duration": shortLesson}).json(t, &saved)
-	if saved.LessonCompleted {
-		t.Fatal("half watched counted as completed")
-	}
-	learner.want(http.StatusNotFound, "GET", "/api/v1/courses/"+c.ID+"/certificate", nil)
+	runScenarios(t, []apiScenario{
+		{name: "progress of a lesson the course lacks", client: learner, method: "PUT", path: course1 + "/lessons/3/progress",
+			body: map[string]any{"position": 1, "duration": 120}, status: http.StatusNotFound},
+		{name: "half watched", client: learner, method: "PUT", path: progress, body: map[string]any{"position": shortLesson / 2, "duration": shortLesson},
+			status: http.StatusOK, check: func(t testing.TB, r reply) {
+				var saved savedJSON
+				if r.json(t, &saved); saved.LessonCompleted {
+					t.Fatal("half watched counted as completed")
+				}
+			}},
+		{name: "no certificate yet", client: learner, method: "GET", path: course1 + "/certificate", status: http.StatusNotFound},
+	})
 	// Playing it from the start (not from the middle) leaves the test ample slack over the
 	// watching needed, however loaded the machine.
-	if !learner.watchLesson(c.ID, 0, 0) {
+	if !learner.watchLesson(id, 0, 0) {
 		t.Fatal("watching the only lesson to its end did not complete the course")
 	}
+}
 
-	// Progress lives in MinIO: a restarted server still knows it.
-	cfg := srv.Config
-	srv.Stop(t)
-	srv2 := testenv.StartServer(t, cfg)
-	again := newClient(t, srv2.URL)
+// checkCourseAfterRestart: the learner's progress, the certificate and the course's
+// statistics (its person-times of online training) outlive the server.
+func checkCourseAfterRestart(t *testing.T, srv *testenv.Server, id string) {
+	t.Helper()
+	again := newClient(t, srv.URL)
 	again.login("xiao.ming", "Brush-And-Ink-2026")
-	var rec struct {
-		Lessons map[string]struct {
-			Position float64 `json:"position"`
-		} `json:"lessons"`
-		CompletedAt string `json:"completed_at"`
-	}
-	again.want(http.StatusOK, "GET", "/api/v1/courses/"+c.ID+"/progress", nil).json(t, &rec)
-	if rec.Lessons["0"].Position != shortLesson || rec.CompletedAt == "" {
-		t.Fatalf("after restart: %+v", rec)
-	}
-	var mine struct {
-		Courses []struct {
-			Course string `json:"course"`
-		} `json:"courses"`
-	}
-	again.want(http.StatusOK, "GET", "/api/v1/me/learning", nil).json(t, &mine)
-	if len(mine.Courses) != 1 || mine.Courses[0].Course != c.ID {
-		t.Fatalf("continue watching %+v", mine)
-	}
-	again.want(http.StatusOK, "GET", "/api/v1/courses/"+c.ID+"/certificate", nil)
+	lec := newClient(t, srv.URL)
+	lec.login("lec.dwk", "Calligraphy-Lessons-3")
+	course1 := "/api/v1/courses/" + id
+	runScenarios(t, []apiScenario{
+		{name: "progress", client: again, method: "GET", path: course1 + "/progress", status: http.StatusOK, check: func(t testing.TB, r reply) {
+			var rec struct {
+				Lessons map[string]struct {
+					Position float64 `json:"position"`
+				} `json:"lessons"`
+				CompletedAt string `json:"completed_at"`
+			}
+			if r.json(t, &rec); rec.Lessons["0"].Position != shortLesson || rec.CompletedAt == "" {
+				t.Fatalf("after restart: %+v", rec)
+			}
+		}},
+		{name: "continue watching", client: again, method: "GET", path: "/api/v1/me/learning", status: http.StatusOK, check: func(t testing.TB, r reply) {
+			var mine struct {
+				Courses []struct {
+					Course string `json:"course"`
+				} `json:"courses"`
+			}
+			if r.json(t, &mine); len(mine.Courses) != 1 || mine.Courses[0].Course != id {
+				t.Fatalf("continue watching %+v", mine)
+			}
+		}},
+		{name: "certificate", client: again, method: "GET", path: course1 + "/certificate", status: http.StatusOK},
+		{name: "statistics", client: again, method: "GET", path: course1 + "/stats", status: http.StatusOK, check: checkCourseStats},
+		{name: "statistics of an unknown course", client: again, method: "GET", path: "/api/v1/courses/szc-nothere22/stats", status: http.StatusNotFound},
+		// The lecturer sees them in the console, as a chart with its figures.
+		{name: "console chart", client: lec, method: "GET", path: "/console/courses/" + id, status: http.StatusOK,
+			bodyHas: []string{`id="course-plays">2<`, `id="course-completions">1<`,
+				`<svg viewBox="0 0 640 220" role="img" aria-labelledby="course-chart-caption"`, `class="bar-a"`, `id="course-lesson-stats"`}},
+	})
+}
 
-	// The play and the completion are the course's person-times of online training.
+// checkCourseStats: two plays (the anonymous visitor's and the learner's) and one completion,
+// by lesson and over the last 30 days.
+func checkCourseStats(t testing.TB, r reply) {
 	var st struct {
 		Plays, Completions int64
 		Lessons            []struct{ Lesson, Plays, Completions int64 }
@@ -183,26 +260,32 @@ func TestCourses(t *testing.T) {
 			Plays, Completions int64
 		}
 	}
-	again.want(http.StatusOK, "GET", "/api/v1/courses/"+c.ID+"/stats", nil).json(t, &st)
+	r.json(t, &st)
 	var dayPlays, dayCompletions int64
 	for _, d := range st.Days {
 		dayPlays += d.Plays
 		dayCompletions += d.Completions
 	}
-	// Two plays: the anonymous visitor's and the learner's.
 	if st.Plays != 2 || st.Completions != 1 || len(st.Lessons) != 1 || st.Lessons[0].Plays != 2 ||
 		st.Lessons[0].Completions != 1 || len(st.Days) != 30 || dayPlays != 2 || dayCompletions != 1 {
 		t.Fatalf("course stats %+v", st)
 	}
-	again.want(http.StatusNotFound, "GET", "/api/v1/courses/szc-nothere22/stats", nil)
-	// The lecturer sees them in the console, as a chart with its figures.
-	lec2 := newClient(t, srv2.URL)
-	lec2.login("lec.dwk", "Calligraphy-Lessons-3")
-	page := string(lec2.want(http.StatusOK, "GET", "/console/courses/"+c.ID, nil).body)
-	for _, want := range []string{`id="course-plays">2<`, `id="course-completions">1<`, `<svg viewBox="0 0 640 220" role="img" aria-labelledby="course-chart-caption"`,
-		`class="bar-a"`, `id="course-lesson-stats"`} {
-		if !strings.Contains(page, want) {
-			t.Errorf("console course page lacks %s", want)
+}
+
+// keepETag is a check that keeps the answer's ETag for the If-Match of later steps.
+func keepETag(etag *string) func(testing.TB, reply) {
+	return func(t testing.TB, r reply) {
+		if *etag = r.header.Get("ETag"); *etag == "" {
+			t.Fatal("answer without an ETag")
+		}
+	}
+}
+
+// problemType is a check that the answer is a problem of the given type.
+func problemType(want string) func(testing.TB, reply) {
+	return func(t testing.TB, r reply) {
+		if p := r.problem(t); p["type"] != want {
+			t.Fatalf("problem %v, want type %s", p, want)
 		}
 	}
 }

@@ -316,7 +316,7 @@ func TestLiveRecordingBecomesReplay(t *testing.T) {
 	testwait.Until(t, "the recorder asks for a keyframe", func() bool { return len(pub.PLIs()) != 0 })
 	const length = 12 * time.Second
 	recStart := pub.PLIs()[0]
-	time.Sleep(time.Until(recStart.Add(length)))
+	time.Sleep(time.Until(recStart.Add(length))) // real time on purpose: twelve seconds of paced media to record
 	pub.Halt()
 	t.Logf("published for %s; the recorder asked for its keyframe %s after the WHIP answer",
 		time.Since(pub.started).Round(time.Millisecond), recStart.Sub(pub.started).Round(time.Millisecond))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/sessions"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // TestResetLinkWorksUntilForgotten: a link gives its account and epoch until it is forgotten;
@@ -40,12 +41,10 @@ func TestResetLinkWorksUntilForgotten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if n, _ := e.rdb.Exists(t.Context(), e.keys(t)...).Result(); n == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, "Redis drops the expired reset link", func() bool {
+		n, _ := e.rdb.Exists(t.Context(), e.keys(t)...).Result()
+		return n == 0
+	})
 	tests := []struct{ name, secret string }{
 		{"used", secret},
 		{"expired", expired},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shizuishan/culturecloud/internal/jobs"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/internal/transcoding"
 	"github.com/shizuishan/culturecloud/storage"
 )
@@ -101,13 +103,10 @@ func TestWorkerCrash(t *testing.T) {
 		t.Fatalf("worker was not killed: %v", s)
 	}
 	// Its ffmpeg dies with it rather than transcoding on for nobody.
-	deadline := time.Now().Add(10 * time.Second)
-	for orphans := toolsWorkingIn(t, tmp); len(orphans) > 0; orphans = toolsWorkingIn(t, tmp) {
-		if time.Now().After(deadline) {
-			t.Fatalf("processes of the killed worker still run: %v", orphans)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.UntilState(t, "the processes of the killed worker end", func() (bool, string) {
+		orphans := toolsWorkingIn(t, tmp)
+		return len(orphans) == 0, fmt.Sprint(orphans)
+	})
 	if left := scratchFolders(t, tmp); len(left) == 0 {
 		t.Fatal("the killed worker left no temporary folder: the test no longer shows the sweep")
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/internal/transcoding"
 	"github.com/shizuishan/culturecloud/internal/units"
 	"github.com/shizuishan/culturecloud/media/transcode"
@@ -179,41 +180,35 @@ func (e *env) keys(t *testing.T, item, sha string) []string {
 	return keys
 }
 
-// pending counts the stream's messages not yet acknowledged, waiting up to 5 s for none: a
-// worker acknowledges a message just after it settles the job, which the test may see first.
+// pending counts the stream's messages not yet acknowledged, waiting for none (the test fails
+// if some stay): a worker acknowledges a message just after it settles the job, which the
+// test may see first.
 func (e *env) pending(t *testing.T) int64 {
 	t.Helper()
 	var n int64
-	for deadline := time.Now().Add(5 * time.Second); ; {
+	testwait.UntilState(t, "every stream message acknowledged", func() (bool, string) {
 		p, err := e.rdb.XPending(context.Background(), e.Prefix+"jobs:transcode", transcoding.Group).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
 		n = p.Count
-		if n == 0 || time.Now().After(deadline) {
-			return n
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return n == 0, fmt.Sprintf("%d pending", n)
+	})
+	return n
 }
 
 // waitJob polls the job until ok says yes.
 func (e *env) waitJob(t *testing.T, id string, timeout time.Duration, ok func(jobs.Job) bool) jobs.Job {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		j, err := e.jobs.Get(context.Background(), id)
-		if err != nil {
+	var j jobs.Job
+	testwait.UntilStateWithin(t, "job "+id, timeout, func() (bool, string) {
+		var err error
+		if j, err = e.jobs.Get(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		if ok(j) {
-			return j
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s after %s: %+v", id, timeout, j)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return ok(j), fmt.Sprintf("%+v", j)
+	})
+	return j
 }
 
 func settled(j jobs.Job) bool { return j.State == jobs.Done || j.State == jobs.Failed }

@@ -103,156 +103,199 @@ func TestKeysExist(t *testing.T) {
 	}
 }
 
+// renderCase is one page as one kind of visitor sees it in one language.
+type renderCase struct {
+	page   string
+	viewer *Viewer
+	lang   i18n.Lang
+}
+
+func (c renderCase) name() string {
+	who := "anonymous"
+	if c.viewer != nil {
+		who = c.viewer.Role
+	}
+	return fmt.Sprintf("%s/%s/%s", c.page, c.lang, who)
+}
+
+// TestRender renders every page for a visitor, a citizen and (admin pages) an admin, in
+// both languages, and holds each output to every rule of renderRules.
 func TestRender(t *testing.T) {
 	r, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := usedKeys(t)
 	admin := &Viewer{Name: "admin", DisplayName: "管理员", Role: "admin", Unit: "szs"}
 	citizen := &Viewer{Name: "li.hua", DisplayName: "李华", Role: "citizen"}
-
-	type tc struct {
-		page   string
-		viewer *Viewer
-	}
-	var cases []tc
+	var cases []renderCase
 	for _, p := range Pages() {
-		cases = append(cases, tc{page: p}, tc{page: p, viewer: citizen})
+		viewers := []*Viewer{nil, citizen}
 		if strings.HasPrefix(p, "admin_") {
-			cases = append(cases, tc{page: p, viewer: admin})
+			viewers = append(viewers, admin)
+		}
+		for _, v := range viewers {
+			for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+				cases = append(cases, renderCase{page: p, viewer: v, lang: lang})
+			}
 		}
 	}
-	wantIDs := map[string][]string{
+	rules := renderRules(usedKeys(t))
+	for _, c := range cases {
+		t.Run(c.name(), func(t *testing.T) {
+			d := PageData{Lang: c.lang, Page: c.page, Path: "/x", Viewer: c.viewer, Nonce: "n0nce", Units: testUnits, Status: 404}
+			if c.viewer != nil {
+				d.CSRF = "csrf-token-value"
+			}
+			var buf bytes.Buffer
+			if err := r.Render(&buf, d); err != nil {
+				t.Fatal(err)
+			}
+			for _, rule := range rules {
+				t.Run(rule.name, func(t *testing.T) { rule.check(t, c, d, buf.String()) })
+			}
+		})
+	}
+}
+
+// renderRule is one thing every rendered page must satisfy.
+type renderRule struct {
+	name  string
+	check func(t *testing.T, c renderCase, d PageData, out string)
+}
+
+// renderRules are the rules of TestRender; keys are the catalogue keys the pages use.
+func renderRules(keys []string) []renderRule {
+	return []renderRule{
+		{"texts are rendered", func(t *testing.T, _ renderCase, _ PageData, out string) {
+			if strings.Contains(out, "{{") {
+				t.Error("output holds template braces")
+			}
+			for _, k := range keys {
+				if strings.Contains(out, k) {
+					t.Errorf("output holds raw i18n key %q", k)
+				}
+			}
+		}},
+		{"page frame", checkPageFrame},
+		{"language switch", checkLanguageSwitch},
+		{"viewer's links", func(t *testing.T, c renderCase, _ PageData, out string) {
+			if (c.viewer != nil) != strings.Contains(out, `id="logout-button"`) {
+				t.Error("logout button shown wrongly")
+			}
+			if (c.viewer != nil && c.viewer.Role == "admin") != strings.Contains(out, `href="/admin/users"`) {
+				t.Error("admin links shown wrongly")
+			}
+		}},
+		{"labels and ids", checkLabelsAndIDs},
+		// html/template escapes some attribute values as JS or URLs; texts must come out plain.
+		{"attributes are plain", func(t *testing.T, _ renderCase, _ PageData, out string) {
+			if m := escapedAttr.FindString(out); m != "" {
+				t.Errorf("attribute value escaped as script: %s", m)
+			}
+		}},
+		{"content security policy", checkCSPRules},
+	}
+}
+
+// checkPageFrame: the skip link, menu, tools and CSRF token of every page.
+func checkPageFrame(t *testing.T, c renderCase, d PageData, out string) {
+	if m := htmlLang.FindStringSubmatch(out); m == nil || m[1] != c.lang.HTMLLang() {
+		t.Errorf("html lang = %v, want %s", m, c.lang.HTMLLang())
+	}
+	for _, must := range []string{`<main id="main"`, `href="#main"`, `<nav class="main-nav collapsible" id="site-menu" aria-label="`, `<button type="button" class="disclosure-toggle menu-toggle" id="menu-toggle" aria-expanded="false" aria-controls="site-menu site-tools">`, `id="site-tools"`, `id="elderly-toggle"`, `aria-pressed="false"`,
+		`id="lang-en" href="/x?lang=en" hreflang="en"`, `id="lang-zh" href="/x?lang=zh-CN" hreflang="zh-CN"`, `<meta name="csrf-token" content="` + d.CSRF + `">`} {
+		if !strings.Contains(out, must) {
+			t.Errorf("output lacks %s", must)
+		}
+	}
+}
+
+// checkLanguageSwitch: the page's language, and only it, is marked current.
+func checkLanguageSwitch(t *testing.T, c renderCase, _ PageData, out string) {
+	current := "lang-zh"
+	if c.lang == i18n.EN {
+		current = "lang-en"
+	}
+	if !regexp.MustCompile(`id="` + current + `"[^>]*aria-current="true"`).MatchString(out) {
+		t.Errorf("%s is not marked current", current)
+	}
+	if strings.Count(out, `aria-current="true"`) != 1 {
+		t.Error("exactly one language should be current")
+	}
+}
+
+// wantIDs are the controls the scripts of some pages look for.
+func wantIDs(page string) []string {
+	return map[string][]string{
 		"login":    {"login-name", "login-password", "login-submit", "login-next"},
 		"register": {"register-name", "register-display-name", "register-email", "register-password", "register-submit"},
 		"admin_users": {"create-account-form", "account-name", "account-display-name", "account-email", "account-password", "account-role", "account-unit", "create-account-submit", "accounts-table",
 			"accounts-status", "edit-account-panel", "edit-account-title", "edit-account-form", "edit-display-name", "edit-role", "edit-unit", "edit-disabled", "edit-password", "edit-account-submit", "edit-account-cancel"},
 		"admin_units": {"create-unit-form", "unit-tree",
 			"rename-unit-panel", "rename-unit-title", "rename-unit-form", "rename-name-zh", "rename-name-en", "rename-unit-submit", "rename-unit-cancel"},
+	}[page]
+}
+
+// checkLabelsAndIDs: every visible control has a label, ids are unique, and the pages'
+// scripts find their controls.
+func checkLabelsAndIDs(t *testing.T, c renderCase, _ PageData, out string) {
+	labels := map[string]bool{}
+	for _, m := range labelFor.FindAllStringSubmatch(out, -1) {
+		labels[m[1]] = true
 	}
-
-	for _, c := range cases {
-		for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
-			who := "anonymous"
-			if c.viewer != nil {
-				who = c.viewer.Role
-			}
-			t.Run(fmt.Sprintf("%s/%s/%s", c.page, lang, who), func(t *testing.T) {
-				d := PageData{Lang: lang, Page: c.page, Path: "/x", Viewer: c.viewer, Nonce: "n0nce", Units: testUnits, Status: 404}
-				if c.viewer != nil {
-					d.CSRF = "csrf-token-value"
-				}
-				var buf bytes.Buffer
-				if err := r.Render(&buf, d); err != nil {
-					t.Fatal(err)
-				}
-				out := buf.String()
-
-				if strings.Contains(out, "{{") {
-					t.Error("output holds template braces")
-				}
-				for _, k := range keys {
-					if strings.Contains(out, k) {
-						t.Errorf("output holds raw i18n key %q", k)
-					}
-				}
-				if m := htmlLang.FindStringSubmatch(out); m == nil || m[1] != lang.HTMLLang() {
-					t.Errorf("html lang = %v, want %s", m, lang.HTMLLang())
-				}
-				for _, must := range []string{`<main id="main"`, `href="#main"`, `<nav class="main-nav collapsible" id="site-menu" aria-label="`, `<button type="button" class="disclosure-toggle menu-toggle" id="menu-toggle" aria-expanded="false" aria-controls="site-menu site-tools">`, `id="site-tools"`, `id="elderly-toggle"`, `aria-pressed="false"`,
-					`id="lang-en" href="/x?lang=en" hreflang="en"`, `id="lang-zh" href="/x?lang=zh-CN" hreflang="zh-CN"`, `<meta name="csrf-token" content="` + d.CSRF + `">`} {
-					if !strings.Contains(out, must) {
-						t.Errorf("output lacks %s", must)
-					}
-				}
-				current := "lang-zh"
-				if lang == i18n.EN {
-					current = "lang-en"
-				}
-				if !regexp.MustCompile(`id="` + current + `"[^>]*aria-current="true"`).MatchString(out) {
-					t.Errorf("%s is not marked current", current)
-				}
-				if strings.Count(out, `aria-current="true"`) != 1 {
-					t.Error("exactly one language should be current")
-				}
-				if (c.viewer != nil) != strings.Contains(out, `id="logout-button"`) {
-					t.Error("logout button shown wrongly")
-				}
-				if (c.viewer != nil && c.viewer.Role == "admin") != strings.Contains(out, `href="/admin/users"`) {
-					t.Error("admin links shown wrongly")
-				}
-
-				// Every visible control has a label.
-				labels := map[string]bool{}
-				for _, m := range labelFor.FindAllStringSubmatch(out, -1) {
-					labels[m[1]] = true
-				}
-				for _, tag := range inputTag.FindAllString(out, -1) {
-					if m := attrType.FindStringSubmatch(tag); m != nil && m[1] == "hidden" {
-						continue
-					}
-					id := attrID.FindStringSubmatch(tag)
-					if id == nil {
-						t.Errorf("control without id: %s", tag)
-						continue
-					}
-					if !labels[id[1]] {
-						t.Errorf("control %q has no <label for>", id[1])
-					}
-				}
-				// Ids are unique.
-				ids := map[string]int{}
-				for _, m := range anyIDAttr.FindAllStringSubmatch(out, -1) {
-					ids[m[1]]++
-				}
-				for id, n := range ids {
-					if n > 1 {
-						t.Errorf("id %q used %d times", id, n)
-					}
-				}
-				if c.viewer != nil && (c.viewer.Role == "admin" || !strings.HasPrefix(c.page, "admin_")) {
-					for _, id := range wantIDs[c.page] {
-						if ids[id] == 0 {
-							t.Errorf("id %q missing", id)
-						}
-					}
-				}
-				if c.viewer == nil && (c.page == "login" || c.page == "register") {
-					for _, id := range wantIDs[c.page] {
-						if ids[id] == 0 {
-							t.Errorf("id %q missing", id)
-						}
-					}
-				}
-
-				// html/template escapes some attribute values as JS or URLs; texts must come out plain.
-				if m := escapedAttr.FindString(out); m != "" {
-					t.Errorf("attribute value escaped as script: %s", m)
-				}
-
-				// Script and style rules for the CSP.
-				if m := inlineEvent.FindString(out); m != "" {
-					t.Errorf("inline event handler: %s", m)
-				}
-				if m := styleAttr.FindString(out); m != "" {
-					t.Errorf("inline style attribute: %s", m)
-				}
-				inline := 0
-				for _, tag := range scriptTag.FindAllString(out, -1) {
-					if strings.Contains(tag, " src=") {
-						continue
-					}
-					if !strings.Contains(tag, `nonce="n0nce"`) {
-						t.Errorf("inline script without nonce: %s", tag)
-					}
-					inline++
-				}
-				if inline != 1 {
-					t.Errorf("%d inline scripts, want exactly 1", inline)
-				}
-			})
+	for _, tag := range inputTag.FindAllString(out, -1) {
+		if m := attrType.FindStringSubmatch(tag); m != nil && m[1] == "hidden" {
+			continue
 		}
+		id := attrID.FindStringSubmatch(tag)
+		if id == nil {
+			t.Errorf("control without id: %s", tag)
+			continue
+		}
+		if !labels[id[1]] {
+			t.Errorf("control %q has no <label for>", id[1])
+		}
+	}
+	ids := map[string]int{}
+	for _, m := range anyIDAttr.FindAllStringSubmatch(out, -1) {
+		ids[m[1]]++
+	}
+	for id, n := range ids {
+		if n > 1 {
+			t.Errorf("id %q used %d times", id, n)
+		}
+	}
+	shown := c.viewer != nil && (c.viewer.Role == "admin" || !strings.HasPrefix(c.page, "admin_")) ||
+		c.viewer == nil && (c.page == "login" || c.page == "register")
+	if shown {
+		for _, id := range wantIDs(c.page) {
+			if ids[id] == 0 {
+				t.Errorf("id %q missing", id)
+			}
+		}
+	}
+}
+
+// checkCSPRules: no inline handlers or styles, and one inline script, with the nonce.
+func checkCSPRules(t *testing.T, _ renderCase, _ PageData, out string) {
+	if m := inlineEvent.FindString(out); m != "" {
+		t.Errorf("inline event handler: %s", m)
+	}
+	if m := styleAttr.FindString(out); m != "" {
+		t.Errorf("inline style attribute: %s", m)
+	}
+	inline := 0
+	for _, tag := range scriptTag.FindAllString(out, -1) {
+		if strings.Contains(tag, " src=") {
+			continue
+		}
+		if !strings.Contains(tag, `nonce="n0nce"`) {
+			t.Errorf("inline script without nonce: %s", tag)
+		}
+		inline++
+	}
+	if inline != 1 {
+		t.Errorf("%d inline scripts, want exactly 1", inline)
 	}
 }
 

@@ -119,9 +119,9 @@ func checkStalledViewer(t *testing.T, s *SFU, readers, viewers []*testViewer) {
 	for i, v := range readers {
 		got[i] = v.AudioPkts.Load() + v.VideoPkts.Load()
 	}
-	// A fixed window of real time on purpose: the publisher paces its packets by the wall
-	// clock, and the test compares what the readers got with what it sent meanwhile.
-	time.Sleep(3 * time.Second)
+	// The publisher paces its packets by the wall clock, and the test compares what the
+	// readers got with what it sent meanwhile.
+	time.Sleep(3 * time.Second) // real time on purpose: a three second window of paced media
 	in := s.Stats().PacketsIn - before
 	if in < 100 {
 		t.Fatalf("publisher sent only %d packets in 3 s", in)

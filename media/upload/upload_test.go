@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shizuishan/culturecloud/internal/testwait"
 	"github.com/shizuishan/culturecloud/media/upload"
 	"github.com/shizuishan/culturecloud/storage"
 )
@@ -415,7 +416,10 @@ func TestJanitor(t *testing.T) {
 	if n, err := e.m.Janitor(ctx, time.Hour); err != nil || n != 0 {
 		t.Fatalf("janitor(1h) = %d, %v; want nothing aborted", n, err)
 	}
-	time.Sleep(10 * time.Millisecond)
+	// Janitor(0) removes what was written before its time.Now; MinIO lists times in whole
+	// milliseconds, so let the clock pass the last write by one.
+	written := time.Now()
+	testwait.Until(t, "the clock passes the last write", func() bool { return time.Since(written) > time.Millisecond })
 	n, err := e.m.Janitor(ctx, 0)
 	if err != nil || n != 4 {
 		t.Fatalf("janitor(0) = %d, %v; want 4", n, err)
