@@ -121,7 +121,9 @@ func (s *Server) getUpload(c *gin.Context) {
 		s.uploadError(c, err)
 		return
 	}
-	view.Uploaded = parts
+	if parts != nil { // none stored yet stays an empty list, as the document says, not null
+		view.Uploaded = parts
+	}
 	c.JSON(http.StatusOK, view)
 }
 
