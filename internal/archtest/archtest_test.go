@@ -166,9 +166,6 @@ func TestOneOwnerOfMinIO(t *testing.T) {
 func TestSourceSize(t *testing.T) {
 	const maxFileLines, maxFuncLines = 800, 120
 	sources(t, func(path string, fset *token.FileSet, f *ast.File) {
-		if ast.IsGenerated(f) {
-			return // read by machines; the generator's input is what people keep readable
-		}
 		if lines := fset.File(f.Pos()).LineCount(); lines > maxFileLines {
 			t.Errorf("%s has %d lines, more than %d", path, lines, maxFileLines)
 		}
