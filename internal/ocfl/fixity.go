@@ -22,8 +22,8 @@ type Mismatch struct {
 	// when the inventory itself could not be read.
 	Algorithm string `json:"algorithm,omitempty"`
 	Want      string `json:"want"`
-	Got     string `json:"got,omitempty"`   // "" when the file is missing or unreadable
-	Error   string `json:"error,omitempty"` // why the file could not be read to its end
+	Got       string `json:"got,omitempty"`   // "" when the file is missing or unreadable
+	Error     string `json:"error,omitempty"` // why the file could not be read to its end
 }
 
 func (m Mismatch) String() string {
