@@ -162,7 +162,7 @@ func BenchmarkHashDigests(b *testing.B) {
 		digests []upload.Digest
 	}{
 		{"sha256", []upload.Digest{upload.SHA256}},
-		{"sha256+sha512", upload.BothDigests},
+		{"sha256+sha512", upload.BothDigests()},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))

@@ -83,7 +83,7 @@ func TestSealThenHash(t *testing.T) {
 	}{
 		{"sha256 only", []upload.Digest{upload.SHA256}, hex256, ""},
 		{"sha512 only", []upload.Digest{upload.SHA512}, "", hex512},
-		{"both", upload.BothDigests, hex256, hex512},
+		{"both", upload.BothDigests(), hex256, hex512},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var reads []int64
@@ -116,7 +116,7 @@ func TestSealThenHash(t *testing.T) {
 		"object uploads/open/alice/" + s.ID + "." + strconv.FormatInt(fileSize, 10), "object uploads/sessions/" + s.ID + ".json"}) {
 		t.Errorf("after Remove: %v", got)
 	}
-	if _, err := e.m.Hash(ctx, sealed, upload.BothDigests, nil); !errors.Is(err, upload.ErrNotFound) {
+	if _, err := e.m.Hash(ctx, sealed, upload.BothDigests(), nil); !errors.Is(err, upload.ErrNotFound) {
 		t.Errorf("hash after Remove: %v, want ErrNotFound", err)
 	}
 	if _, err := e.m.Seal(ctx, s.ID, "alice"); !errors.Is(err, upload.ErrNotFound) {

@@ -240,7 +240,7 @@ const (
 )
 
 // BothDigests is what Complete computes.
-var BothDigests = []Digest{SHA256, SHA512}
+func BothDigests() []Digest { return []Digest{SHA256, SHA512} }
 
 // Quota bounds what one owner may have open at once: sessions not yet claimed by a job
 // (see Claim), and the bytes they declared. Zero fields are unlimited.
@@ -401,7 +401,7 @@ func (m *Manager) Complete(ctx context.Context, id, owner string) (*File, error)
 	if err != nil {
 		return nil, err
 	}
-	f, err := m.Hash(ctx, sealed, BothDigests, nil)
+	f, err := m.Hash(ctx, sealed, BothDigests(), nil)
 	if err != nil {
 		return nil, err
 	}
