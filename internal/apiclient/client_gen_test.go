@@ -257,8 +257,10 @@ type Item struct {
 		Name      *string `json:"name,omitempty"`
 		Path      *string `json:"path,omitempty"`
 		Sha256    *string `json:"sha256,omitempty"`
-		Sha512    *string `json:"sha512,omitempty"`
-		Size      *int    `json:"size,omitempty"`
+
+		// Sha512 empty for files of objects created with sha256 (the default): they are hashed with SHA-256 only
+		Sha512 *string `json:"sha512,omitempty"`
+		Size   *int    `json:"size,omitempty"`
 	} `json:"files"`
 	Format     *string `json:"format,omitempty"`
 	Id         string  `json:"id"`

@@ -82,7 +82,7 @@ func runFixity(ctx context.Context, cfg *config.Config, only string, stdout, std
 			continue
 		}
 		for _, d := range res.Damaged {
-			fmt.Fprintf(stdout, "\nDAMAGED object=%s version=%s path=%s sha512=%s: %s\n", d.Object, d.Version, d.Path, d.Want, d)
+			fmt.Fprintf(stdout, "\nDAMAGED object=%s version=%s path=%s %s=%s: %s\n", d.Object, d.Version, d.Path, d.DigestName(), d.Want, d)
 		}
 		if len(res.Damaged) > 0 {
 			damagedObj++

@@ -91,8 +91,8 @@ func TestFixityReportsEveryDamagedFile(t *testing.T) {
 		t.Errorf("exit %d, want 1", code)
 	}
 	for _, want := range []string{
-		"DAMAGED object=" + ids[0] + " version=v1 path=v1/content/metadata.json sha512=",
-		"DAMAGED object=" + ids[2] + " version=v1 path=v1/content/metadata.json sha512=",
+		"DAMAGED object=" + ids[0] + " version=v1 path=v1/content/metadata.json sha256=",
+		"DAMAGED object=" + ids[2] + " version=v1 path=v1/content/metadata.json sha256=",
 		"checked 3 objects",
 		"2 damaged files in 2 objects, 0 objects not checked",
 		"[3/3]",

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/shizuishan/culturecloud/internal/accounts"
+	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/media/upload"
 )
 
@@ -27,6 +28,20 @@ func (s *Service) CheckEditable(ctx context.Context, actor accounts.Account, id 
 		return Refusal(actor, it, tree)
 	}
 	return nil
+}
+
+// DigestAlgorithm is the digest algorithm of the item's OCFL object: "sha256", or "sha512"
+// for an object written before sha256 became the default. A file added to the item must be
+// hashed with it (see ocfl.Content); SHA-256 is known of every file anyway.
+func (s *Service) DigestAlgorithm(ctx context.Context, id string) (string, error) {
+	inv, _, err := s.store.Read(ctx, id)
+	if errors.Is(err, ocfl.ErrNotFound) || errors.Is(err, ocfl.ErrBadID) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return inv.DigestAlgorithm, nil
 }
 
 // AddCompleted preserves a completed upload in the item, then removes the staging copy. A

@@ -2,7 +2,6 @@ package ocfl
 
 import (
 	"context"
-	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,19 +18,31 @@ type Mismatch struct {
 	Object  string `json:"object"`
 	Version string `json:"version,omitempty"` // the OCFL version that added the content, e.g. "v2"
 	Path    string `json:"path"`              // content path within the object, or "inventory.json"
-	Want    string `json:"want"`
-	Got     string `json:"got,omitempty"`   // "" when the file is missing or unreadable
-	Error   string `json:"error,omitempty"` // why the file could not be read to its end
+	// Algorithm is the object's digest algorithm, of Want and Got ("sha256", "sha512"); ""
+	// when the inventory itself could not be read.
+	Algorithm string `json:"algorithm,omitempty"`
+	Want      string `json:"want"`
+	Got       string `json:"got,omitempty"`   // "" when the file is missing or unreadable
+	Error     string `json:"error,omitempty"` // why the file could not be read to its end
 }
 
 func (m Mismatch) String() string {
+	alg := m.DigestName()
 	switch {
 	case m.Error != "":
-		return fmt.Sprintf("%s/%s: unreadable (want sha512 %s…): %s", m.Object, m.Path, short(m.Want), m.Error)
+		return fmt.Sprintf("%s/%s: unreadable (want %s %s…): %s", m.Object, m.Path, alg, short(m.Want), m.Error)
 	case m.Got == "":
-		return fmt.Sprintf("%s/%s: missing (want sha512 %s…)", m.Object, m.Path, short(m.Want))
+		return fmt.Sprintf("%s/%s: missing (want %s %s…)", m.Object, m.Path, alg, short(m.Want))
 	}
-	return fmt.Sprintf("%s/%s: sha512 %s… does not match the inventory's %s…", m.Object, m.Path, short(m.Got), short(m.Want))
+	return fmt.Sprintf("%s/%s: %s %s… does not match the inventory's %s…", m.Object, m.Path, alg, short(m.Got), short(m.Want))
+}
+
+// DigestName names the algorithm of Want and Got, "digest" when the inventory was unreadable.
+func (m Mismatch) DigestName() string {
+	if m.Algorithm == "" {
+		return "digest"
+	}
+	return m.Algorithm
 }
 
 // contentVersion is the version directory a content path lives in ("v2/content/a" → "v2").
@@ -71,14 +82,18 @@ func (s *Store) CheckObject(ctx context.Context, id string, progress func(n int6
 	if err != nil {
 		return nil, err
 	}
+	alg := inv.DigestAlgorithm
+	if _, err := newHash(alg); err != nil {
+		return nil, fmt.Errorf("ocfl: %s: %w", id, err)
+	}
 	var bad []Mismatch
-	sidecar, _, err := s.get(ctx, s.ObjectRoot(id)+"inventory.json.sha512")
+	sidecarName := "inventory.json." + alg
+	sidecar, _, err := s.get(ctx, s.ObjectRoot(id)+sidecarName)
 	want := strings.Fields(string(sidecar))
-	sum := sha512.Sum512(invData)
-	got := hex.EncodeToString(sum[:])
+	got, _ := hexDigest(alg, invData)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		bad = append(bad, Mismatch{Object: id, Path: "inventory.json.sha512", Want: got})
+		bad = append(bad, Mismatch{Object: id, Path: sidecarName, Algorithm: alg, Want: got})
 	case err != nil:
 		return nil, err
 	case len(want) == 0 || want[0] != got:
@@ -86,7 +101,7 @@ func (s *Store) CheckObject(ctx context.Context, id string, progress func(n int6
 		if len(want) > 0 {
 			w = want[0]
 		}
-		bad = append(bad, Mismatch{Object: id, Path: "inventory.json", Want: w, Got: got})
+		bad = append(bad, Mismatch{Object: id, Path: "inventory.json", Algorithm: alg, Want: w, Got: got})
 	}
 	digests := make([]string, 0, len(inv.Manifest))
 	for d := range inv.Manifest {
@@ -96,13 +111,13 @@ func (s *Store) CheckObject(ctx context.Context, id string, progress func(n int6
 	var total int64
 	for _, digest := range digests {
 		for _, path := range inv.Manifest[digest] {
-			h := sha512.New()
+			h, _ := newHash(alg)
 			n, err := s.readInto(ctx, s.ObjectRoot(id)+path, h)
 			total += n
 			if progress != nil {
 				progress(total)
 			}
-			found := Mismatch{Object: id, Version: contentVersion(path), Path: path, Want: digest}
+			found := Mismatch{Object: id, Version: contentVersion(path), Path: path, Algorithm: alg, Want: digest}
 			switch {
 			case errors.Is(err, ErrNotFound):
 				bad = append(bad, found)

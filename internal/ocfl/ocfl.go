@@ -1,6 +1,7 @@
 // Package ocfl keeps preservation objects in MinIO laid out as an OCFL 1.1 storage root
 // (https://ocfl.io/1.1/spec/): each object has immutable version directories and an inventory
-// with sha512 digests. A new version is committed by writing the root inventory last, with an
+// of digests. New objects use sha256; objects written before with sha512 keep it for every
+// later version (OCFL wants one algorithm per object). A new version is committed by writing the root inventory last, with an
 // If-Match on the inventory that the version was built from, so two writers never interleave.
 //
 // Object roots use the flat-direct layout (extension 0002): the object id is the directory
@@ -9,11 +10,13 @@ package ocfl
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"regexp"
 	"slices"
@@ -40,6 +43,32 @@ var (
 	// ErrBadID means the id cannot name an object root.
 	ErrBadID = errors.New("invalid ocfl object id")
 )
+
+// The digest algorithms an object may use (OCFL 1.1 allows these two for the manifest).
+const (
+	SHA256 = "sha256" // of every object created now: the fastest read to hash an upload
+	SHA512 = "sha512" // of objects created before; they keep it
+)
+
+// newHash is the hash of an inventory's digest algorithm.
+func newHash(algorithm string) (hash.Hash, error) {
+	switch algorithm {
+	case SHA256:
+		return sha256.New(), nil
+	case SHA512:
+		return sha512.New(), nil
+	}
+	return nil, fmt.Errorf("ocfl: digest algorithm %q not supported", algorithm)
+}
+
+func hexDigest(algorithm string, data []byte) (string, error) {
+	h, err := newHash(algorithm)
+	if err != nil {
+		return "", err
+	}
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{2,63}$`)
 
@@ -109,13 +138,30 @@ type Store struct {
 	small time.Duration
 	// copyPart is the part size of multipart copies; smaller objects are copied whole.
 	copyPart int64
+	// algorithm is the digest algorithm of the objects this store creates.
+	algorithm string
 }
 
 // New uses the storage root at prefix root (ending in "/") of objects, whose long
 // transfers are bounded only by the caller's context; small bounds the small requests.
 func New(objects *storage.Store, root string, small time.Duration) *Store {
-	return &Store{objects: objects.Long(), root: root, small: small, copyPart: 64 << 20}
+	return &Store{objects: objects.Long(), root: root, small: small, copyPart: 64 << 20, algorithm: SHA256}
 }
+
+// CreatingWith is a copy of the store that creates objects with algorithm (SHA256 or
+// SHA512), for tests and tools that must write an object as it was written before; objects
+// that exist keep their own algorithm whichever store writes their next version.
+func (s *Store) CreatingWith(algorithm string) (*Store, error) {
+	if _, err := newHash(algorithm); err != nil {
+		return nil, err
+	}
+	c := *s
+	c.algorithm = algorithm
+	return &c, nil
+}
+
+// Algorithm is the digest algorithm of the objects the store creates.
+func (s *Store) Algorithm() string { return s.algorithm }
 
 func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
 	if s.small <= 0 {
@@ -152,9 +198,17 @@ type Content struct {
 	Data    []byte // small content; or
 	FromKey string // an object in the bucket to copy
 	Size    int64  // size of FromKey
-	SHA512  string // hex digest of the content (required with FromKey)
-	SHA256  string // optional, recorded in the fixity block
-	Type    string // content type for MinIO
+	// The hex digests of FromKey's content: the one of the object's algorithm is required
+	// (see Inventory.DigestAlgorithm), the other, when known, goes in the fixity block.
+	// Data is hashed here.
+	SHA256 string
+	SHA512 string
+	Type   string // content type for MinIO
+}
+
+// digests are the content's known digests by algorithm.
+func (c Content) digests() map[string]string {
+	return map[string]string{SHA256: c.SHA256, SHA512: c.SHA512}
 }
 
 // Change builds the next version: what it adds or replaces, what it removes, and why.
@@ -226,12 +280,17 @@ func (s *Store) Commit(ctx context.Context, id string, prev *Inventory, prevETag
 		}
 		written = append(written, key)
 	}
-	sidecar := sidecarOf(data)
-	if err := s.put(ctx, vdir+"inventory.json.sha512", sidecar, storage.PutOptions{ContentType: "text/plain"}); err != nil {
+	sidecar, err := sidecarOf(inv.DigestAlgorithm, data)
+	if err != nil {
 		cleanup()
 		return nil, "", err
 	}
-	written = append(written, vdir+"inventory.json.sha512")
+	sidecarName := "inventory.json." + inv.DigestAlgorithm
+	if err := s.put(ctx, vdir+sidecarName, sidecar, storage.PutOptions{ContentType: "text/plain"}); err != nil {
+		cleanup()
+		return nil, "", err
+	}
+	written = append(written, vdir+sidecarName)
 	if prev == nil {
 		if err := s.put(ctx, s.ObjectRoot(id)+objectNamaste, []byte("ocfl_object_1.1\n"), storage.PutOptions{ContentType: "text/plain"}); err != nil {
 			cleanup()
@@ -252,7 +311,7 @@ func (s *Store) Commit(ctx context.Context, id string, prev *Inventory, prevETag
 	}
 	// The sidecar follows the inventory; a crash between the two is repaired by the next
 	// commit and reported by fixity.
-	if err := s.put(ctx, s.ObjectRoot(id)+"inventory.json.sha512", sidecar, storage.PutOptions{ContentType: "text/plain"}); err != nil {
+	if err := s.put(ctx, s.ObjectRoot(id)+sidecarName, sidecar, storage.PutOptions{ContentType: "text/plain"}); err != nil {
 		return nil, "", err
 	}
 	return inv, info.ETag, nil
@@ -299,7 +358,12 @@ type pendingUpload struct {
 
 // plan computes the next inventory and the content to store, without writing anything.
 func (s *Store) plan(id string, prev *Inventory, ch Change, now time.Time) (*Inventory, []pendingUpload, error) {
-	inv := nextInventory(id, prev)
+	inv := nextInventory(id, prev, s.algorithm)
+	probe, err := newHash(inv.DigestAlgorithm)
+	if err != nil {
+		return nil, nil, err
+	}
+	digestLen := 2 * probe.Size()
 	vn := "v" + strconv.Itoa(inv.HeadNumber()+1)
 	base := map[string][]string{}
 	if prev != nil {
@@ -320,13 +384,16 @@ func (s *Store) plan(id string, prev *Inventory, ch Change, now time.Time) (*Inv
 		if err := checkLogical(c.Logical); err != nil {
 			return nil, nil, err
 		}
-		digest := c.SHA512
+		known := c.digests()
 		if c.Data != nil {
-			sum := sha512.Sum512(c.Data)
-			digest = hex.EncodeToString(sum[:])
+			known = map[string]string{}
+			if known[inv.DigestAlgorithm], err = hexDigest(inv.DigestAlgorithm, c.Data); err != nil {
+				return nil, nil, err
+			}
 		}
-		if len(digest) != 128 {
-			return nil, nil, fmt.Errorf("ocfl: %s: missing sha512", c.Logical)
+		digest := strings.ToLower(known[inv.DigestAlgorithm])
+		if len(digest) != digestLen {
+			return nil, nil, fmt.Errorf("ocfl: %s: missing %s", c.Logical, inv.DigestAlgorithm)
 		}
 		removePath(base, c.Logical)
 		base[digest] = append(base[digest], c.Logical)
@@ -336,14 +403,10 @@ func (s *Store) plan(id string, prev *Inventory, ch Change, now time.Time) (*Inv
 		contentPath := vn + "/content/" + c.Logical
 		uploads = append(uploads, pendingUpload{c: c, contentPath: contentPath})
 		inv.Manifest[digest] = []string{contentPath}
-		if c.SHA256 != "" {
-			if inv.Fixity == nil {
-				inv.Fixity = map[string]map[string][]string{}
+		for algorithm, other := range known {
+			if algorithm != inv.DigestAlgorithm && other != "" {
+				addFixity(inv, algorithm, other, contentPath)
 			}
-			if inv.Fixity["sha256"] == nil {
-				inv.Fixity["sha256"] = map[string][]string{}
-			}
-			inv.Fixity["sha256"][c.SHA256] = append(inv.Fixity["sha256"][c.SHA256], contentPath)
 		}
 	}
 	for digest, paths := range base {
@@ -407,9 +470,22 @@ func (s *Store) IDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-func nextInventory(id string, prev *Inventory) *Inventory {
+// addFixity records another algorithm's digest of a content path in the fixity block.
+func addFixity(inv *Inventory, algorithm, digest, contentPath string) {
+	if inv.Fixity == nil {
+		inv.Fixity = map[string]map[string][]string{}
+	}
+	if inv.Fixity[algorithm] == nil {
+		inv.Fixity[algorithm] = map[string][]string{}
+	}
+	inv.Fixity[algorithm][digest] = append(inv.Fixity[algorithm][digest], contentPath)
+}
+
+// nextInventory starts from a copy of prev, which keeps its digest algorithm, or a new
+// inventory with algorithm.
+func nextInventory(id string, prev *Inventory, algorithm string) *Inventory {
 	if prev == nil {
-		return &Inventory{ID: id, Type: InventoryType, DigestAlgorithm: "sha512", Head: "v0",
+		return &Inventory{ID: id, Type: InventoryType, DigestAlgorithm: algorithm, Head: "v0",
 			Manifest: map[string][]string{}, Versions: map[string]Version{}}
 	}
 	// Deep copy so that a failed commit leaves the caller's inventory untouched.
@@ -456,9 +532,13 @@ func checkLogical(p string) error {
 	return nil
 }
 
-func sidecarOf(inventory []byte) []byte {
-	sum := sha512.Sum512(inventory)
-	return []byte(hex.EncodeToString(sum[:]) + "  inventory.json\n")
+// sidecarOf is the inventory's sidecar: its digest by the object's algorithm.
+func sidecarOf(algorithm string, inventory []byte) ([]byte, error) {
+	digest, err := hexDigest(algorithm, inventory)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(digest + "  inventory.json\n"), nil
 }
 
 func (s *Store) put(ctx context.Context, key string, body []byte, opts storage.PutOptions) error {

@@ -185,26 +185,38 @@ func TestConcurrentCommitsNeverInterleave(t *testing.T) {
 	}
 }
 
+// TestFixityFindsCorruption: fixity passes on a clean object of either algorithm, and finds
+// a rotted file by the object's own algorithm, which the report names.
 func TestFixityFindsCorruption(t *testing.T) {
-	f := setup(t)
-	ctx := context.Background()
-	inv := f.buildObject(t, "szm-fixity01")
-	if bad, err := f.store.CheckObject(ctx, "szm-fixity01", nil); err != nil || len(bad) != 0 {
-		t.Fatalf("clean object reports %v %v", bad, err)
-	}
-	var photoPath string
-	for _, paths := range inv.Manifest {
-		if strings.HasSuffix(paths[0], "photo.png") {
-			photoPath = paths[0]
-		}
-	}
-	evil := []byte("bit rot")
-	if _, err := f.objects.PutBytes(ctx, "ocfl/szm-fixity01/"+photoPath, evil, storage.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	bad, err := f.store.CheckObject(ctx, "szm-fixity01", nil)
-	if err != nil || len(bad) != 1 || bad[0].Path != photoPath || bad[0].Got == "" {
-		t.Fatalf("corruption not reported: %+v %v", bad, err)
+	for _, algorithm := range []string{ocfl.SHA256, ocfl.SHA512} {
+		t.Run(algorithm, func(t *testing.T) {
+			f := setup(t).creatingWith(t, algorithm)
+			ctx := context.Background()
+			id := "szm-fixity-" + algorithm
+			inv := f.buildObject(t, id)
+			if bad, err := f.store.CheckObject(ctx, id, nil); err != nil || len(bad) != 0 {
+				t.Fatalf("clean object reports %v %v", bad, err)
+			}
+			var photoPath string
+			for _, paths := range inv.Manifest {
+				if strings.HasSuffix(paths[0], "photo.png") {
+					photoPath = paths[0]
+				}
+			}
+			evil := []byte("bit rot")
+			if _, err := f.objects.PutBytes(ctx, f.store.ObjectRoot(id)+photoPath, evil, storage.PutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			bad, err := f.store.CheckObject(ctx, id, nil)
+			if err != nil || len(bad) != 1 || bad[0].Path != photoPath || bad[0].Got == "" {
+				t.Fatalf("corruption not reported: %+v %v", bad, err)
+			}
+			s512, s256 := digests(evil)
+			want := map[string]string{ocfl.SHA256: s256, ocfl.SHA512: s512}[algorithm]
+			if bad[0].Algorithm != algorithm || bad[0].Got != want || !strings.Contains(bad[0].String(), algorithm+" ") {
+				t.Errorf("report %+v (%s), want the rotted bytes' %s", bad[0], bad[0], algorithm)
+			}
+		})
 	}
 }
 
@@ -221,6 +233,8 @@ func TestBadInputIsRefused(t *testing.T) {
 		{"dot-dot path", "szm-badpath1", ocfl.Change{Put: []ocfl.Content{{Logical: "files/../../x", Data: []byte("x")}}}},
 		{"absolute path", "szm-badpath2", ocfl.Change{Put: []ocfl.Content{{Logical: "/etc/passwd", Data: []byte("x")}}}},
 		{"copy without digest", "szm-badpath3", ocfl.Change{Put: []ocfl.Content{{Logical: "f", FromKey: "uploads/x", Size: 1}}}},
+		{"copy with only another algorithm's digest", "szm-badpath4", ocfl.Change{Put: []ocfl.Content{{Logical: "f", FromKey: "uploads/x", Size: 1,
+			SHA512: strings.Repeat("ab", 64)}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,10 +257,11 @@ func TestIndependentImplementationReadsOurObjects(t *testing.T) {
 	}
 	f := setup(t)
 	ctx := context.Background()
-	ids := []string{"szm-export01", "szm-export02", "szm-export03"}
-	for _, id := range ids {
+	ids := []string{"szm-export01", "szm-export02", "szm-export03", "szm-export04"}
+	for _, id := range ids[:3] {
 		f.buildObject(t, id)
 	}
+	f.creatingWith(t, ocfl.SHA512).buildObject(t, ids[3]) // as objects were written before
 	root := filepath.Join(t.TempDir(), "root")
 	// The storage root's own files, then each object.
 	for obj, err := range f.objects.List(ctx, "ocfl/", storage.ListOptions{Recursive: true}) {
@@ -277,13 +292,22 @@ func TestIndependentImplementationReadsOurObjects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("@ocfl/ocfl-fs could not read our objects: %v\n%s", err, out)
 	}
-	var got struct{ Objects, Versions, Files int }
+	var got struct {
+		Objects, Versions, Files int
+		Algorithms               map[string]string
+	}
 	if err := json.Unmarshal(bytes.TrimSpace(out), &got); err != nil {
 		t.Fatalf("%s: %v", out, err)
 	}
 	// Per object: v1 1 file, v2 2, v3 2, v4 1, v5 2.
-	if got.Objects != 3 || got.Versions != 15 || got.Files != 24 {
+	if got.Objects != 4 || got.Versions != 20 || got.Files != 32 {
 		t.Fatalf("independent reader saw %+v", got)
+	}
+	for _, id := range ids {
+		want := map[bool]string{true: ocfl.SHA512, false: ocfl.SHA256}[id == ids[3]]
+		if got.Algorithms[id] != want {
+			t.Errorf("%s read as %q, want %s", id, got.Algorithms[id], want)
+		}
 	}
 }
 

@@ -399,7 +399,7 @@ func TestAttachRecovers(t *testing.T) {
 			prepare: func(t *testing.T, item, up, owner string) string {
 				id, sealed := claimed(t, core, item, up, owner, true)
 				// What the worker did before it died: hashed (kept in the job), added the file.
-				f, err := core.Uploads.Hash(ctx, sealed, nil)
+				f, err := core.Uploads.Hash(ctx, sealed, upload.BothDigests(), nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -133,3 +133,44 @@ type statusError struct{ n, code int }
 func (e *statusError) Error() string {
 	return "part " + strconv.Itoa(e.n) + ": HTTP " + strconv.Itoa(e.code)
 }
+
+// BenchmarkHashDigests reads one sealed upload (256 MiB, or CC_BENCH_UPLOAD_MIB) back from
+// MinIO for SHA-256 alone, as for a file of a sha256 OCFL object, and for SHA-256 and
+// SHA-512, as for one of an object written with sha512: the read waits for the slowest.
+func BenchmarkHashDigests(b *testing.B) {
+	const partSize = 16 * mib
+	e := newEnv(b, upload.Options{PartSize: partSize, MaxSize: 1 << 40})
+	ctx := context.Background()
+	data := make([]byte, benchMiB(b)*mib)
+	if _, err := rand.Read(data); err != nil {
+		b.Fatal(err)
+	}
+	copy(data, "\x89PNG\r\n\x1A\n")
+	s, err := e.m.Create(ctx, "alice", "bench.png", int64(len(data)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, p := range split(data, partSize) {
+		e.uploadPart(b, s.ID, i+1, p)
+	}
+	sealed, err := e.m.Seal(ctx, s.ID, "alice")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		digests []upload.Digest
+	}{
+		{"sha256", []upload.Digest{upload.SHA256}},
+		{"sha256+sha512", upload.BothDigests()},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := e.m.Hash(ctx, sealed, tc.digests, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -72,22 +72,42 @@ func TestSealThenHash(t *testing.T) {
 		t.Fatalf("seal again = %+v, %v", again, err)
 	}
 
-	var reads []int64
-	f, err := e.m.Hash(ctx, sealed, func(n int64) { reads = append(reads, n) })
-	if err != nil {
-		t.Fatal(err)
-	}
 	sum256, sum512 := sha256.Sum256(data), sha512.Sum512(data)
-	if f.SHA256 != hex.EncodeToString(sum256[:]) || f.SHA512 != hex.EncodeToString(sum512[:]) {
-		t.Errorf("digests %s / %s", f.SHA256, f.SHA512)
+	hex256, hex512 := hex.EncodeToString(sum256[:]), hex.EncodeToString(sum512[:])
+	// Only the digests asked are computed: a file for a sha256 OCFL object is read at
+	// SHA-256's pace, without SHA-512.
+	for _, tc := range []struct {
+		name             string
+		digests          []upload.Digest
+		want256, want512 string
+	}{
+		{"sha256 only", []upload.Digest{upload.SHA256}, hex256, ""},
+		{"sha512 only", []upload.Digest{upload.SHA512}, "", hex512},
+		{"both", upload.BothDigests(), hex256, hex512},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var reads []int64
+			f, err := e.m.Hash(ctx, sealed, tc.digests, func(n int64) { reads = append(reads, n) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.SHA256 != tc.want256 || f.SHA512 != tc.want512 {
+				t.Errorf("digests %q / %q, want %q / %q", f.SHA256, f.SHA512, tc.want256, tc.want512)
+			}
+			if f.Key != s.Key || f.Size != fileSize || f.MediaType != "image/png" || f.DisplayName != want.DisplayName {
+				t.Errorf("file = %+v", f)
+			}
+			if len(reads) == 0 || !slices.IsSorted(reads) || reads[len(reads)-1] > fileSize {
+				t.Errorf("progress reports %v", reads)
+			}
+		})
 	}
-	if f.Key != s.Key || f.Size != fileSize || f.MediaType != "image/png" || f.DisplayName != want.DisplayName {
-		t.Errorf("file = %+v", f)
+	for _, bad := range [][]upload.Digest{nil, {"md5"}} {
+		if _, err := e.m.Hash(ctx, sealed, bad, nil); err == nil {
+			t.Errorf("Hash asked for %v: no error", bad)
+		}
 	}
-	if len(reads) == 0 || !slices.IsSorted(reads) || reads[len(reads)-1] > fileSize {
-		t.Errorf("progress reports %v", reads)
-	}
-	if err := e.m.Remove(ctx, f.Key); err != nil {
+	if err := e.m.Remove(ctx, sealed.Key); err != nil {
 		t.Fatal(err)
 	}
 	// The session stays (a repeated attach request finds its job in it) until the janitor,
@@ -96,7 +116,7 @@ func TestSealThenHash(t *testing.T) {
 		"object uploads/open/alice/" + s.ID + "." + strconv.FormatInt(fileSize, 10), "object uploads/sessions/" + s.ID + ".json"}) {
 		t.Errorf("after Remove: %v", got)
 	}
-	if _, err := e.m.Hash(ctx, sealed, nil); !errors.Is(err, upload.ErrNotFound) {
+	if _, err := e.m.Hash(ctx, sealed, upload.BothDigests(), nil); !errors.Is(err, upload.ErrNotFound) {
 		t.Errorf("hash after Remove: %v, want ErrNotFound", err)
 	}
 	if _, err := e.m.Seal(ctx, s.ID, "alice"); !errors.Is(err, upload.ErrNotFound) {

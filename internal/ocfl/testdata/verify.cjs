@@ -9,11 +9,13 @@ const crypto = require('crypto');
   const storage = ocfl.storage({ root, workspace });
   await storage.load();
   let files = 0, versions = 0;
+  const algorithms = {};
   for (const id of ids) {
     const obj = storage.object(id);
     await obj.load();
     const inv = await obj.getInventory();
     if (inv.id !== id) throw new Error(`${id}: inventory names ${inv.id}`);
+    algorithms[id] = inv.digestAlgorithm;
     for (const v of Object.keys(inv.versions)) {
       versions++;
       for (const f of await obj.files(v)) {
@@ -24,5 +26,5 @@ const crypto = require('crypto');
       }
     }
   }
-  console.log(JSON.stringify({ objects: ids.length, versions, files }));
+  console.log(JSON.stringify({ objects: ids.length, versions, files, algorithms }));
 })().catch((e) => { console.error(e && e.stack || String(e)); process.exit(1); });
