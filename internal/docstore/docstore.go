@@ -24,16 +24,9 @@ var (
 // maxDocBytes bounds one record; records are small, media lives elsewhere.
 const maxDocBytes = 4 << 20
 
-// Options configure Connect.
-type Options struct {
-	Endpoint  string
-	AccessKey string
-	SecretKey string
-	Bucket    string
-	UseTLS    bool
-	// Timeout bounds one request, so that a dead MinIO gives a quick 503 rather than a hang.
-	Timeout time.Duration
-}
+// Options configure Connect: the object store's, whose Timeout also bounds each document
+// request, so that a dead MinIO gives a quick 503 rather than a hang.
+type Options = storage.Options
 
 // Store reads and writes JSON documents in one bucket.
 type Store struct {
@@ -43,8 +36,7 @@ type Store struct {
 
 // Connect connects the object store and keeps documents in it; it does not contact MinIO.
 func Connect(o Options) (*Store, error) {
-	objects, err := storage.Connect(storage.Options{Endpoint: o.Endpoint, AccessKey: o.AccessKey, SecretKey: o.SecretKey,
-		Bucket: o.Bucket, UseTLS: o.UseTLS, Timeout: o.Timeout})
+	objects, err := storage.Connect(o)
 	if err != nil {
 		return nil, fmt.Errorf("docstore: %w", err)
 	}

@@ -10,10 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
-	"github.com/shizuishan/culturecloud/internal/testenv"
 )
 
 // TestAttachHashesForTheObjectsAlgorithm: a file attached to a new item is hashed with
@@ -22,11 +20,7 @@ import (
 func TestAttachHashesForTheObjectsAlgorithm(t *testing.T) {
 	srv := startServer(t)
 	_, dwk, _ := staffClients(t, srv)
-	core, err := app.Connect(srv.Config, app.NewLogger(srv.Config.Log, testenv.LogWriter(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer core.Close()
+	core := connectCore(t, srv)
 	ctx := context.Background()
 
 	// oldItem writes an item's object as it was written before sha256: the metadata of an

@@ -3,7 +3,6 @@ package upload_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"net/http"
 	"os"
 	"strconv"
@@ -33,11 +32,7 @@ func BenchmarkUploadFlowVsPutObject(b *testing.B) {
 	const partSize = 16 * mib
 	e := newEnv(b, upload.Options{PartSize: partSize, MaxSize: 1 << 40})
 	ctx := context.Background()
-	data := make([]byte, benchMiB(b)*mib)
-	if _, err := rand.Read(data); err != nil {
-		b.Fatal(err)
-	}
-	copy(data, "\x89PNG\r\n\x1A\n")
+	data := pngFile(b, benchMiB(b)*mib)
 	parts := split(data, partSize)
 	sums := make([]string, len(parts))
 	for i, p := range parts {
@@ -141,11 +136,7 @@ func BenchmarkHashDigests(b *testing.B) {
 	const partSize = 16 * mib
 	e := newEnv(b, upload.Options{PartSize: partSize, MaxSize: 1 << 40})
 	ctx := context.Background()
-	data := make([]byte, benchMiB(b)*mib)
-	if _, err := rand.Read(data); err != nil {
-		b.Fatal(err)
-	}
-	copy(data, "\x89PNG\r\n\x1A\n")
+	data := pngFile(b, benchMiB(b)*mib)
 	s, err := e.m.Create(ctx, "alice", "bench.png", int64(len(data)))
 	if err != nil {
 		b.Fatal(err)
