@@ -57,8 +57,9 @@ func TestLibrarianWorkbench(t *testing.T) {
 			chromedp.SetValue(chromedp.ID("wb-status"), "draft"),
 			chromedp.Click(chromedp.ID("wb-filter")),
 			chromedp.WaitVisible(chromedp.ID("wb-filters")))
+		// The filtered page, not the one the click left: the form is visible on both.
 		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](
-			`!!document.getElementById('wb-pick-`+dropped+`') && !!document.getElementById('wb-pick-`+complete+`')`,
+			`location.search.includes('status=draft') && !!document.getElementById('wb-pick-`+dropped+`') && !!document.getElementById('wb-pick-`+complete+`')`,
 			chromedp.WithPollingTimeout(5*time.Second))); err == nil {
 			break
 		}
