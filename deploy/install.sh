@@ -25,6 +25,7 @@ need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+command -v vips >/dev/null || need_apt+=(libvips-tools)
 command -v chromium >/dev/null || need_apt+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
