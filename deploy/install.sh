@@ -60,6 +60,13 @@ if [ ! -f "$ocfljs" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools/ocfl-js" @ocfl/ocfl-fs@0.2.2 >/dev/null
 fi
 
+# @iiif/parser, used by a test to read our IIIF Presentation documents as viewers do.
+iiifparser="$tools/iiif-parser/node_modules/@iiif/parser/package.json"
+if [ ! -f "$iiifparser" ]; then
+  log "installing @iiif/parser (IIIF Presentation test)"
+  npm install --silent --no-audit --no-fund --prefix "$tools/iiif-parser" @iiif/parser@2.2.10 >/dev/null
+fi
+
 # hls.js for the lesson player in browsers without native HLS (most desktop browsers).
 hlsjs="$tools/web/dist/hls.min.js"
 if [ ! -f "$hlsjs" ]; then

@@ -35,6 +35,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/live"
 	"github.com/shizuishan/culturecloud/internal/liveroom"
 	"github.com/shizuishan/culturecloud/internal/mail"
+	"github.com/shizuishan/culturecloud/internal/manifests"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/pipeline"
@@ -261,6 +262,10 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Objects()),
 		Lectures: c.Lectures, Room: c.Room, Live: liveSvc, Replays: c.Replays,
+		Manifests: &manifests.Builder{Library: c.Library, Media: c.Transcoding, Derivatives: c.Derivatives, Units: c.Units,
+			Sizes: manifests.NewSizes(func(ctx context.Context, item, path string) (io.ReadCloser, error) {
+				return c.Library.OpenFile(ctx, item, path)
+			})},
 	})
 	if err != nil {
 		_ = media.Close()

@@ -423,6 +423,7 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 		return
 	}
 	d := s.itemData(lang(c), it, &tree)
+	d.IIIFManifest = s.manifestOf(c, it)
 	s.addStreams(ctx, it, d)
 	s.addReplay(ctx, lang(c), p != nil, it, d)
 	if !staff && !d.CanDownload {

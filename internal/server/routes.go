@@ -28,6 +28,12 @@ func (s *Server) routes() {
 	e.GET("/favicon.ico", favicon)
 	e.GET("/vendor/:file", s.vendorFile(web.FindVendor(s.Config.HTTP.VendorDir)))
 
+	// IIIF Presentation API 3.0: published items, collections and themes for any viewer.
+	e.GET("/iiif/collection", s.libraryManifest)
+	e.GET("/iiif/collections/:id", s.collectionManifest)
+	e.GET("/iiif/themes/:theme", s.themeManifest)
+	e.GET("/iiif/items/:id/manifest", s.itemManifest)
+
 	// API routes, grouped by who may call them.
 	anyone := e.Group("/api/v1")
 	anyone.POST("/auth/login", s.login)

@@ -26,6 +26,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/live"
 	"github.com/shizuishan/culturecloud/internal/liveroom"
 	"github.com/shizuishan/culturecloud/internal/mail"
+	"github.com/shizuishan/culturecloud/internal/manifests"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/replays"
 	"github.com/shizuishan/culturecloud/internal/sessions"
@@ -73,6 +74,7 @@ type Deps struct {
 	Room        *liveroom.Room
 	Live        *live.Service
 	Replays     *replays.Store // what a lecture leaves beside its replay item
+	Manifests   *manifests.Builder
 }
 
 // Server holds the dependencies of the handlers.

@@ -153,6 +153,7 @@ type ItemData struct {
 	UnitOptions         []Param     // console: the units the librarian may choose (id, label)
 	Replay              *ReplayView // the lecture a replay item came from, and its chat
 	Fixity              *FixityView // console: the last fixity check; nil when it could not be read
+	IIIFManifest        string      // the address of its IIIF Manifest, for viewers; "" when it has none
 }
 
 // FixityView is the last check that an item's preserved files still match their digests.
