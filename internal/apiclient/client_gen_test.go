@@ -265,8 +265,11 @@ type Item struct {
 	Format     *string `json:"format,omitempty"`
 	Id         string  `json:"id"`
 	Identifier *string `json:"identifier,omitempty"`
-	Language   *string `json:"language,omitempty"`
-	Licence    *string `json:"licence,omitempty"`
+
+	// IiifManifest the absolute address of the item's IIIF Presentation 3.0 Manifest; only a published item with files has one
+	IiifManifest *string `json:"iiif_manifest,omitempty"`
+	Language     *string `json:"language,omitempty"`
+	Licence      *string `json:"licence,omitempty"`
 
 	// Period 1958, 1958-1966 or 1958-03-01
 	Period *string `json:"period,omitempty"`
