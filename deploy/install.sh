@@ -67,6 +67,16 @@ if [ ! -f "$iiifparser" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools/iiif-parser" @iiif/parser@2.2.10 >/dev/null
 fi
 
+# Mirador, the IIIF viewer a browser test opens our manifests in: only its built bundle,
+# which carries its own dependencies.
+mirador="$tools/mirador/mirador.min.js"
+if [ ! -f "$mirador" ]; then
+  log "installing Mirador 4.0.0 (IIIF viewer test)"
+  mkdir -p "$tools/mirador"
+  (cd "$tools/mirador" && npm pack --silent mirador@4.0.0 >/dev/null &&
+    tar -xzf mirador-4.0.0.tgz --strip-components=2 package/dist/mirador.min.js && rm mirador-4.0.0.tgz)
+fi
+
 # hls.js for the lesson player in browsers without native HLS (most desktop browsers).
 hlsjs="$tools/web/dist/hls.min.js"
 if [ ! -f "$hlsjs" ]; then
