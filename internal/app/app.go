@@ -26,6 +26,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/exhibitions"
 	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/jobs"
@@ -76,6 +77,10 @@ type Core struct {
 	Collections *collections.Service
 	Derivatives *derivatives.Service
 	Courses     *courses.Service
+	Exhibitions *exhibitions.Service
+	// Published is shared by the HTTP handlers, which forget an item they change, and the
+	// exhibitions, which read whether their items are still published.
+	Published   *library.PublishedCache
 	Transcoding *transcoding.Runner
 	Lectures    *lectures.Service
 	Room        *liveroom.Room
@@ -132,6 +137,8 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		return nil, err
 	}
 	courseService := courses.New(docs, lib, accStore, unitStore, ob)
+	published := library.NewPublishedCache(library.PublishedTTL, 100_000, nil)
+	exhibitionService := exhibitions.New(docs, lib, unitStore, ob, exhibitions.Options{Published: published})
 	lectureService := lectures.New(docs, lib, accStore, unitStore, ob, lectures.Options{Early: cfg.Live.GoLiveEarly, Late: cfg.Live.GoLiveLate})
 	jobStore := jobs.New(rdb, cfg.Redis.KeyPrefix)
 	runner := transcoding.New(rdb, docs, lib, jobStore, transcoding.Options{KeyPrefix: cfg.Redis.KeyPrefix, Consumer: hostname(),
@@ -141,9 +148,9 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		MaxSize: cfg.Library.MaxUploadBytes})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
-		Indexer: indexer.New(accStore, lib, counter, der, unitStore, sc, ob, log).WithCourses(courseService),
+		Indexer: indexer.New(accStore, lib, counter, der, unitStore, sc, ob, log).WithCourses(courseService).WithExhibitions(exhibitionService),
 		OCFL:    store, Fixity: fixity.New(store, docs, time.Now), Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
-		Room:        room,
+		Room: room, Exhibitions: exhibitionService, Published: published,
 		Replays:     replays.New(docs, room, nil),
 		Jobs:        jobStore,
 		Transcoding: runner,
@@ -261,6 +268,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Objects()),
 		Lectures: c.Lectures, Room: c.Room, Live: liveSvc, Replays: c.Replays,
+		Exhibitions: c.Exhibitions, Published: c.Published,
 	})
 	if err != nil {
 		_ = media.Close()
