@@ -87,6 +87,9 @@ func (s *Service) check(ctx context.Context, actor accounts.Account, in *Input, 
 		c.errs.Add("unit", "unit")
 	}
 	c.dates(in)
+	if in.Sections == nil {
+		in.Sections = []Section{}
+	}
 	if in.Cover != nil {
 		if err := c.image(ctx, "cover", in.Cover, nil); err != nil {
 			return err
@@ -130,6 +133,9 @@ func (c *checker) sections(ctx context.Context, sections []Section) error {
 		sec.Title, sec.Intro, sec.Kind = strings.TrimSpace(sec.Title), strings.TrimSpace(sec.Intro), strings.TrimSpace(sec.Kind)
 		if sec.Kind == "" {
 			sec.Kind = Gallery
+		}
+		if sec.Exhibits == nil {
+			sec.Exhibits = []Exhibit{}
 		}
 		c.errs.Text(field+".title", sec.Title, true, 1, 100)
 		c.errs.Text(field+".intro", sec.Intro, false, 0, maxText)
@@ -223,8 +229,7 @@ func (c *checker) ref(ctx context.Context, field string, ref FileRef) (*library.
 }
 
 // image checks that ref is an image file of a visible item (its first image when ref names
-// no file; the first is then written into ref when a region needs it), and that region, if
-// any, lies within it.
+// no file, which is then written into ref), and that region, if any, lies within it.
 func (c *checker) image(ctx context.Context, field string, ref *FileRef, region *Region) error {
 	it, f, err := c.ref(ctx, field, *ref)
 	if err != nil || it == nil {
@@ -235,9 +240,7 @@ func (c *checker) image(ctx context.Context, field string, ref *FileRef, region 
 			c.errs.Add(field+".item", "not_image")
 			return nil
 		}
-		if region != nil {
-			ref.File = f.SHA256 // a region is of one file, which must stay the same
-		}
+		ref.File = f.SHA256 // a cover or a region is of one file, which must stay the same
 	}
 	if !strings.HasPrefix(f.MediaType, "image/") {
 		c.errs.Add(field+".file", "not_image")
@@ -308,7 +311,7 @@ func (s *Service) showable(ctx context.Context, e *Exhibition) error {
 	published := func(field, id string) error {
 		ok, err := s.isPublished(ctx, id, "")
 		if err == nil && !ok {
-			errs.Add(field, "not_published")
+			errs.Add(field, "exhibit_not_published")
 		}
 		return err
 	}

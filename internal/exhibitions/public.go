@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/library"
 )
 
@@ -121,5 +123,67 @@ func (s *Service) Public(ctx context.Context, e Exhibition) (Exhibition, error) 
 			out.Sections = append(out.Sections, kept)
 		}
 	}
+	return out, nil
+}
+
+// View is an exhibition as one reader sees it: the whole record and the notes for those who
+// may edit it, what the public sees (Public) for everyone else.
+type View struct {
+	Exhibition
+	Notes []Note `json:"notes,omitempty"`
+	// Staff: the reader may edit it (and sees it whole).
+	Staff bool `json:"-"`
+}
+
+// View reads the exhibition id for actor (nil for an anonymous reader): an unpublished one
+// only for those who may edit it; for anyone else it does not exist.
+func (s *Service) View(ctx context.Context, actor *accounts.Account, id string) (View, error) {
+	e, err := s.Get(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	staff := false
+	if actor != nil {
+		tree, _, err := s.units.LoadUnits(ctx)
+		if err != nil {
+			return View{}, err
+		}
+		staff = CanEdit(*actor, e.Unit, &tree)
+	}
+	switch {
+	case staff:
+		notes, err := s.Notes(ctx, e)
+		return View{Exhibition: e, Notes: notes, Staff: true}, err
+	case e.Status != library.Published:
+		return View{}, ErrNotFound
+	}
+	public, err := s.Public(ctx, e)
+	return View{Exhibition: public}, err
+}
+
+// Editable lists the exhibitions actor may edit, newest first, for the curators' console.
+func (s *Service) Editable(ctx context.Context, actor accounts.Account) ([]Exhibition, error) {
+	ids, err := s.IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tree, _, err := s.units.LoadUnits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Exhibition{}
+	for _, id := range ids {
+		e, err := s.Get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if CanEdit(actor, e.Unit, &tree) {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Exhibition) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
 	return out, nil
 }

@@ -107,6 +107,7 @@ func (s *Server) homeData(c *gin.Context, p *principal) *web.HomeData {
 	}
 	s.addCourseCards(ctx, p, d)
 	s.addLectureCards(ctx, lang(c), d)
+	s.addExhibitionCount(ctx, d)
 	return d
 }
 

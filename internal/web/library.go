@@ -41,6 +41,8 @@ type HomeData struct {
 	// LiveLectures are on air now; Lectures are the next few upcoming ones.
 	LiveLectures []LectureCard
 	Lectures     []LectureCard
+	// Exhibitions is how many exhibitions are open now.
+	Exhibitions int64
 }
 
 // SearchData is the data of /memory, the server-rendered search.
