@@ -10,14 +10,14 @@ import (
 )
 
 // exhibitionFixture is the Dawukou library's staff with the items an exhibition may show:
-// two published photographs (64×64 PNG), a published oral history (Sound), and a draft of
+// two published photographs (PNG, 64 and 128 pixels square), a published oral history (Sound), and a draft of
 // the Huinong library that Dawukou's staff may not see.
 type exhibitionFixture struct {
-	srv                   *testenv.Server
-	dwk, hn, anon         *client
-	photo, photo2, audio  itemJSON
-	photoSHA, photo2SHA   string
-	otherUnitDraft        itemJSON
+	srv                  *testenv.Server
+	dwk, hn, anon        *client
+	photo, photo2, audio itemJSON
+	photoSHA, photo2SHA  string
+	otherUnitDraft       itemJSON
 }
 
 func newExhibitionFixture(t *testing.T) *exhibitionFixture {
@@ -25,17 +25,17 @@ func newExhibitionFixture(t *testing.T) *exhibitionFixture {
 	srv := startServer(t)
 	_, dwk, hn := staffClients(t, srv)
 	f := &exhibitionFixture{srv: srv, dwk: dwk, hn: hn, anon: newClient(t, srv.URL)}
-	photo := func(title, name string) (itemJSON, string) {
+	photo := func(title, name string, size int) (itemJSON, string) {
 		it := dwk.createItem(sampleItem(title, map[string]any{"theme": "industrial"}))
-		job := dwk.attach(it.ID, dwk.uploadFile(name, pngBytes(2000)))
+		job := dwk.attach(it.ID, dwk.uploadFile(name, pngBytes(size)))
 		if job.State != "done" {
 			t.Fatalf("attach %+v", job)
 		}
 		dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID, nil).json(t, &it)
 		return dwk.publish(it), job.Result.File.SHA256
 	}
-	f.photo, f.photoSHA = photo("大武口洗煤厂全景", "washery.png")
-	f.photo2, f.photo2SHA = photo("石炭井矿区井架", "headframe.png")
+	f.photo, f.photoSHA = photo("大武口洗煤厂全景", "washery.png", 2000)     // 64×64
+	f.photo2, f.photo2SHA = photo("石炭井矿区井架", "headframe.png", 20000) // 128×128
 	f.audio = dwk.publish(dwk.createItem(sampleItem("洗煤厂老工人口述", map[string]any{"type": "Sound", "theme": "industrial"})))
 	f.otherUnitDraft = hn.createItem(sampleItem("惠农区草稿照片", map[string]any{"unit": "hn-library"}))
 	return f
@@ -133,7 +133,7 @@ func TestExhibitionValidation(t *testing.T) {
 	one := path + "/" + created.ID
 	runScenarios(t, []apiScenario{
 		{name: "a refused update", client: f.dwk, method: "PUT", path: one, headers: []string{"If-Match", etag},
-			body: exhibition(map[string]any{"title": "改过的标题"}, section("一", good, exhibit(f.otherUnitDraft.ID, "", nil))),
+			body:   exhibition(map[string]any{"title": "改过的标题"}, section("一", good, exhibit(f.otherUnitDraft.ID, "", nil))),
 			status: http.StatusUnprocessableEntity, check: fieldProblem("sections[0].exhibits[1].item", "unknown_item")},
 		{name: "leaves it as it was", client: f.dwk, method: "GET", path: one, status: http.StatusOK,
 			bodyHas: []string{"石嘴山工业记忆"}, bodyLacks: []string{"改过的标题"},
