@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -207,6 +208,13 @@ func TestExhibitionLifecycle(t *testing.T) {
 		return len(res.Hits) == 1 && res.Hits[0].ID == ex.ID && res.Facets["open_now"]["true"] == 1
 	})
 	f.anon.want(http.StatusBadRequest, "GET", "/api/v1/exhibitions?open_now=maybe", nil)
+	// The site's search shows it beside the items, and the home page counts it.
+	if page := f.anon.want(http.StatusOK, "GET", "/memory?q="+url.QueryEscape("工业记忆"), nil); !strings.Contains(string(page.body), `href="/exhibitions/`+ex.ID+`"`) {
+		t.Error("the site search does not show the exhibition")
+	}
+	if home := f.anon.want(http.StatusOK, "GET", "/", nil); !strings.Contains(string(home.body), `id="home-exhibitions-count"`) {
+		t.Error("the home page does not count the exhibition")
+	}
 
 	// The second photograph is withdrawn from the library: the public no longer sees it,
 	// the curators are told.

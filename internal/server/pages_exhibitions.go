@@ -344,3 +344,22 @@ func (s *Server) addExhibitionCount(ctx context.Context, d *web.HomeData) {
 	}
 	d.Exhibitions = res.Total
 }
+
+// searchExhibitionsShown is how many exhibitions the library's search shows beside its items.
+const searchExhibitionsShown = 3
+
+// matchingExhibitions are the first exhibitions text finds, for the site's search page; none
+// when the index does not answer (the items still show).
+func (s *Server) matchingExhibitions(ctx context.Context, text string) []web.ExhibitionCard {
+	now := s.Exhibitions.Now()
+	res, err := s.Search.SearchExhibitions(ctx, search.ExhibitionQuery{Text: text, Now: now, Page: 1, PerPage: searchExhibitionsShown})
+	if err != nil {
+		s.log.WarnContext(ctx, "search page: exhibitions", "err", err)
+		return nil
+	}
+	cards := make([]web.ExhibitionCard, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		cards = append(cards, s.exhibitionCard(h, now))
+	}
+	return cards
+}
