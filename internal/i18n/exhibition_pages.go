@@ -28,6 +28,7 @@ var exhibitionMessages = map[string]text{
 	"exh.total":                 {"共 %d 个展览", "%d exhibitions"},
 	"exh.none":                  {"没有找到符合条件的展览。", "No exhibition matches."},
 	"exh.browse_all":            {"查看全部展览", "See every exhibition"},
+	"console.kind_exhibition":   {"展览", "Exhibition"},
 	"exh.found":                 {"相关云展览", "Cloud exhibitions found"},
 	"exh.open_now":              {"正在展出", "Open now"},
 	"exh.permanent_from":        {"常设展览，%s 起", "Permanent, since %s"},

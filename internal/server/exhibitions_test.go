@@ -184,6 +184,8 @@ func TestExhibitionLifecycle(t *testing.T) {
 			headers: []string{"If-Match", etag}, status: http.StatusOK, check: keepETag(&etag)},
 	})
 	runScenarios(t, []apiScenario{
+		{name: "the reviewer finds it in her queue", client: f.dwk.reviewer, method: "GET", path: "/api/v1/review/queue",
+			status: http.StatusOK, bodyHas: []string{`"kind":"exhibition","id":"` + ex.ID + `"`}},
 		{name: "the curator cannot publish her own", client: f.dwk, method: "POST", path: one + "/status",
 			body: map[string]any{"status": "published"}, headers: []string{"If-Match", etag},
 			status: http.StatusForbidden, check: problemType("/problems/review_required")},
