@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
 )
@@ -21,9 +22,13 @@ type exhibitionFixture struct {
 	otherUnitDraft       itemJSON
 }
 
-func newExhibitionFixture(t *testing.T) *exhibitionFixture {
+func newExhibitionFixture(t *testing.T, configure ...func(*config.Config)) *exhibitionFixture {
 	t.Helper()
-	srv := startServer(t)
+	cfg := testenv.Config(t, testenv.Shared(t))
+	for _, f := range configure {
+		f(cfg)
+	}
+	srv := testenv.StartServer(t, cfg)
 	_, dwk, hn := staffClients(t, srv)
 	f := &exhibitionFixture{srv: srv, dwk: dwk, hn: hn, anon: newClient(t, srv.URL)}
 	photo := func(title, name string, size int) (itemJSON, string) {
@@ -247,4 +252,32 @@ func TestExhibitionLifecycle(t *testing.T) {
 	r.json(t, &draft)
 	f.dwk.want(http.StatusNoContent, "DELETE", path+"/"+draft.ID, nil, "If-Match", r.header.Get("ETag"))
 	f.dwk.want(http.StatusNotFound, "GET", path+"/"+draft.ID, nil)
+}
+
+// TestExhibitionReadLimits: showing an exhibition reads every item it shows, so anonymous
+// readers are limited per client IP (and for the whole site); its curators are not.
+func TestExhibitionReadLimits(t *testing.T) {
+	f := newExhibitionFixture(t, func(c *config.Config) { c.Exhibitions.MaxPagesPerIP = 3 })
+	var ex struct {
+		ID      string `json:"id"`
+		Version string
+	}
+	r := f.dwk.want(http.StatusCreated, "POST", "/api/v1/exhibitions", exhibition(nil, section("一", exhibit(f.photo.ID, "", nil))))
+	r.json(t, &ex)
+	r = f.dwk.want(http.StatusOK, "POST", "/api/v1/exhibitions/"+ex.ID+"/status", map[string]any{"status": "in_review"}, "If-Match", r.header.Get("ETag"))
+	f.dwk.reviewer.want(http.StatusOK, "POST", "/api/v1/exhibitions/"+ex.ID+"/review", map[string]any{"decision": "approve"}, "If-Match", r.header.Get("ETag"))
+	f.anon.want(http.StatusOK, "GET", "/api/v1/exhibitions/"+ex.ID, nil)
+	f.anon.want(http.StatusOK, "GET", "/exhibitions/"+ex.ID, nil)
+	f.anon.want(http.StatusOK, "GET", "/api/v1/exhibitions/"+ex.ID, nil)
+	r = f.anon.want(http.StatusTooManyRequests, "GET", "/api/v1/exhibitions/"+ex.ID, nil)
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	r.problem(t)
+	if page := f.anon.do("GET", "/exhibitions/"+ex.ID, nil); page.status != http.StatusTooManyRequests || page.header.Get("Retry-After") == "" {
+		t.Errorf("the walkthrough over the limit: %d, Retry-After %q", page.status, page.header.Get("Retry-After"))
+	}
+	for range 5 {
+		f.dwk.want(http.StatusOK, "GET", "/api/v1/exhibitions/"+ex.ID, nil) // the curators, whose reads are not limited
+	}
 }

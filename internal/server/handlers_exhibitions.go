@@ -2,12 +2,15 @@ package server
 
 import (
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/shizuishan/culturecloud/internal/exhibitions"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/sessions"
 	"github.com/shizuishan/culturecloud/internal/validate"
 	"github.com/shizuishan/culturecloud/search"
 )
@@ -52,6 +55,14 @@ func (s *Server) getExhibition(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if wait, err := s.exhibitionReadLimit(c, p); err != nil || wait > 0 {
+		if err != nil {
+			s.fail(c, err)
+		} else {
+			s.tooMany(c, wait)
+		}
+		return
+	}
 	v, err := s.Exhibitions.View(c.Request.Context(), p.accountOrNil(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
@@ -62,6 +73,23 @@ func (s *Server) getExhibition(c *gin.Context) {
 	}
 	c.Header("ETag", quoteETag(v.Version))
 	c.JSON(http.StatusOK, v)
+}
+
+// exhibitionReadLimit counts one showing of an exhibition to a reader who is not staff
+// (showing one reads every item it shows) against the exhibitions.* limits, per client IP
+// and for the whole site; over one, wait is how long until the window ends.
+func (s *Server) exhibitionReadLimit(c *gin.Context, p *principal) (time.Duration, error) {
+	if p != nil && slices.Contains(staffRoles, p.account.Role) {
+		return 0, nil
+	}
+	lim := s.Config.Exhibitions
+	blocked, wait, err := s.ViewLimiter.Take(c.Request.Context(),
+		sessions.Limit{Key: "exhibitions:all", Max: lim.MaxPagesGlobal},
+		sessions.Limit{Key: "exhibitions:ip:" + c.ClientIP(), Max: lim.MaxPagesPerIP})
+	if err != nil || !blocked {
+		return 0, err
+	}
+	return max(wait, time.Second), nil
 }
 
 func (s *Server) respondExhibition(c *gin.Context, status int, e exhibitions.Exhibition, err error) {

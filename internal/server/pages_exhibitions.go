@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -114,6 +115,18 @@ func (s *Server) exhibitionCard(h search.ExhibitionDoc, now time.Time) web.Exhib
 func (s *Server) exhibitionPage(c *gin.Context) {
 	ctx := c.Request.Context()
 	p := s.pagePrincipal(c)
+	if wait, err := s.exhibitionReadLimit(c, p); err != nil || wait > 0 {
+		if err != nil {
+			s.log.WarnContext(ctx, "exhibition page: limits", "err", err)
+		}
+		status := http.StatusServiceUnavailable
+		if wait > 0 {
+			status = http.StatusTooManyRequests
+			c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		}
+		s.render(c, status, "error", p)
+		return
+	}
 	v, err := s.Exhibitions.View(ctx, p.accountOrNil(), c.Param("id"))
 	if errors.Is(err, exhibitions.ErrNotFound) {
 		s.render(c, http.StatusNotFound, "notfound", p)
