@@ -215,6 +215,16 @@ func TestExhibitionLifecycle(t *testing.T) {
 		return len(res.Hits) == 1 && res.Hits[0].ID == ex.ID && res.Facets["open_now"]["true"] == 1
 	})
 	f.anon.want(http.StatusBadRequest, "GET", "/api/v1/exhibitions?open_now=maybe", nil)
+	runScenarios(t, []apiScenario{
+		{name: "the list page", client: f.anon, method: "GET", path: "/exhibitions?open_now=true", status: http.StatusOK,
+			bodyHas: []string{`href="/exhibitions/` + ex.ID + `"`, `id="exhibition-list"`}},
+		{name: "the curators' list", client: f.dwk, method: "GET", path: "/console/exhibitions", status: http.StatusOK,
+			bodyHas: []string{`href="/console/exhibitions/` + ex.ID + `"`}},
+		{name: "a new exhibition's editor", client: f.dwk, method: "GET", path: "/console/exhibitions/new", status: http.StatusOK,
+			bodyHas: []string{`id="exhibition-form"`, `id="add-section"`}},
+		{name: "no editor for another unit's staff", client: f.hn, method: "GET", path: "/console/exhibitions/" + ex.ID,
+			status: http.StatusNotFound},
+	})
 	// The site's search shows it beside the items, and the home page counts it.
 	if page := f.anon.want(http.StatusOK, "GET", "/memory?q="+url.QueryEscape("工业记忆"), nil); !strings.Contains(string(page.body), `href="/exhibitions/`+ex.ID+`"`) {
 		t.Error("the site search does not show the exhibition")
