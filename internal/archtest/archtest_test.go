@@ -200,7 +200,7 @@ func TestLayers(t *testing.T) {
 		// apiclient speaks only HTTP: generated from the API document, it imports nothing of ours.
 		{"dep", "validate", "ids", "i18n", "problem", "config", "scratch", "lockedio", "apiclient"},
 		{"docstore", "ocfl", "outbox", "jobs", "views", "sessions", "liveroom", "mail"},
-		{"library", "courses", "lectures", "collections", "learning", "accounts", "units", "review",
+		{"library", "courses", "lectures", "collections", "exhibitions", "learning", "accounts", "units", "review",
 			"replays", "derivatives", "transcoding"},
 		{"attach", "pipeline", "indexer", "importer", "live", "fixity", "demo", "web", "manifests"},
 		{"server"},

@@ -51,6 +51,7 @@ type Config struct {
 	Library     Library     `yaml:"library"`
 	Learning    Learning    `yaml:"learning"`
 	Views       Views       `yaml:"views"`
+	Exhibitions Exhibitions `yaml:"exhibitions"`
 	Live        Live        `yaml:"live"`
 	Mail        Mail        `yaml:"mail"`
 	Dev         Dev         `yaml:"dev"`
@@ -155,6 +156,14 @@ type Views struct {
 	MaxPerIP            int           `yaml:"max_per_ip"`
 	MaxNewVisitorsPerIP int           `yaml:"max_new_visitors_per_ip"`
 	MaxGlobal           int           `yaml:"max_global"`
+}
+
+// Exhibitions are the limits on showing exhibitions to readers who may not edit them: a
+// walkthrough reads every item it shows, so they are limited per client IP and for the whole
+// site, in windows of views.limit_window.
+type Exhibitions struct {
+	MaxPagesPerIP  int `yaml:"max_pages_per_ip"`
+	MaxPagesGlobal int `yaml:"max_pages_global"`
 }
 
 // Live is the live lectures: the go-live window, the media ports of the SFU and what
@@ -412,6 +421,8 @@ func (c *Config) Validate() error {
 		{"views.max_per_ip", strconv.Itoa(c.Views.MaxPerIP), c.Views.MaxPerIP >= 1, "at least 1"},
 		{"views.max_new_visitors_per_ip", strconv.Itoa(c.Views.MaxNewVisitorsPerIP), c.Views.MaxNewVisitorsPerIP >= 0, "0 or more"},
 		{"views.max_global", strconv.Itoa(c.Views.MaxGlobal), c.Views.MaxGlobal >= 1, "at least 1"},
+		{"exhibitions.max_pages_per_ip", strconv.Itoa(c.Exhibitions.MaxPagesPerIP), c.Exhibitions.MaxPagesPerIP >= 1, "at least 1"},
+		{"exhibitions.max_pages_global", strconv.Itoa(c.Exhibitions.MaxPagesGlobal), c.Exhibitions.MaxPagesGlobal >= 1, "at least 1"},
 		{"live.go_live_early", c.Live.GoLiveEarly.String(), c.Live.GoLiveEarly >= 0 && c.Live.GoLiveEarly <= 24*time.Hour, "0 to 24h"},
 		{"live.go_live_late", c.Live.GoLiveLate.String(), c.Live.GoLiveLate >= 0 && c.Live.GoLiveLate <= 24*time.Hour, "0 to 24h"},
 		{"live.udp_port", strconv.Itoa(c.Live.UDPPort), c.Live.UDPPort == 0 || validPort(c.Live.UDPPort), "0 (any free port) to 65535"},

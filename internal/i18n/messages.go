@@ -100,7 +100,6 @@ var messages = map[string]text{
 	"field.too_large":       {"文件不能超过 %s", "the file may not exceed %s"},
 	"field.unchanged":       {"没有任何修改", "nothing was changed"},
 	"field.range_any":       {"超出允许范围", "is out of the allowed range"},
-	"field.region":          {"应为 x、y、宽、高四个整数：x、y 不小于 0，宽、高至少为 1，且不超过 %d 像素", "must be four integers x, y, w, h: x and y at least 0, w and h at least 1, within %d pixels"},
 	"field.sort":            {"只能是 relevance、newest 或 views", "must be relevance, newest or views"},
 	"field.boolean":         {"只能是 true 或 false", "must be true or false"},
 	"field.upload_attached": {"这个上传已在加入条目，不能再取消或加入别的条目", "this upload is already being added to an item; it can no longer be cancelled or added elsewhere"},

@@ -410,7 +410,7 @@ func (s *Service) write(ctx context.Context, id, ifMatch string, change func(l *
 		if err != nil {
 			return Lecture{}, err
 		}
-		if ifMatch != "" && strings.Trim(ifMatch, `"`) != strings.Trim(l.Version, `"`) {
+		if ifMatch != "" && !docstore.SameVersion(ifMatch, l.Version) {
 			return Lecture{}, ErrStale
 		}
 		if err := change(&l); err != nil {

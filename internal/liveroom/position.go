@@ -50,7 +50,7 @@ func (p Position) Validate() error {
 		errs.Add("exhibit", "range", 0, maxIndex)
 	}
 	if p.Region != nil && !validRegion(p.Region) {
-		errs.Add("region", "region", maxPixels)
+		errs.Add("region", "region")
 	}
 	angle := func(field string, v *float64, limit int) {
 		if v != nil && (math.IsNaN(*v) || *v < float64(-limit) || *v > float64(limit)) {

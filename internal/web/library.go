@@ -41,6 +41,8 @@ type HomeData struct {
 	// LiveLectures are on air now; Lectures are the next few upcoming ones.
 	LiveLectures []LectureCard
 	Lectures     []LectureCard
+	// Exhibitions is how many exhibitions are open now.
+	Exhibitions int64
 }
 
 // SearchData is the data of /memory, the server-rendered search.
@@ -61,7 +63,9 @@ type SearchData struct {
 	NextURL    string
 	// Suggest is set when nothing was found or nothing asked yet; ClearFiltersURL when
 	// filters are set then, to search again without them.
-	Suggest         *Suggestions
+	Suggest *Suggestions
+	// Exhibitions are the cloud exhibitions the text finds too (the site's one search box).
+	Exhibitions     []ExhibitionCard
 	ClearFiltersURL string
 }
 
