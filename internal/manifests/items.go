@@ -83,7 +83,8 @@ func (b *Builder) Item(ctx context.Context, base string, it library.Item) (Manif
 	vocab := b.Library.Vocabulary()
 	licence, _ := library.Find(vocab.Licences, it.Licence)
 	for i, f := range it.Files {
-		canvas, ok, err := b.canvas(ctx, base, it, i, f, media, derived, licence.Download)
+		id := fmt.Sprintf("%s/canvas/p%d", id, i+1)
+		canvas, ok, err := b.canvas(ctx, base, id, LanguageMap{"zh": {f.Name}}, it, f, media, derived, licence.Download)
 		if err != nil {
 			return Manifest{}, err
 		}
@@ -201,12 +202,10 @@ func thumbnail(base string, it library.Item, rec derivatives.Record) []Content {
 	return nil
 }
 
-// canvas is the Canvas of one file, ok false for a file a viewer cannot paint (a PDF, a
+// canvas is the Canvas id of one file, ok false for a file a viewer cannot paint (a PDF, a
 // video whose renditions are not made yet, an image whose size cannot be read).
-func (b *Builder) canvas(ctx context.Context, base string, it library.Item, i int, f library.File,
+func (b *Builder) canvas(ctx context.Context, base, id string, label LanguageMap, it library.Item, f library.File,
 	media transcoding.Record, derived derivatives.Record, download bool) (Canvas, bool, error) {
-	id := fmt.Sprintf("%s/canvas/p%d", ItemManifestURL(base, it.ID), i+1)
-	label := LanguageMap{"zh": {f.Name}}
 	kind, _, _ := strings.Cut(f.MediaType, "/")
 	switch kind {
 	case "image":

@@ -74,6 +74,8 @@ type Canvas struct {
 	ID        string           `json:"id"`
 	Type      string           `json:"type"`
 	Label     LanguageMap      `json:"label"`
+	Summary   LanguageMap      `json:"summary,omitempty"`
+	Homepage  []Content        `json:"homepage,omitempty"`
 	Width     int              `json:"width,omitempty"`
 	Height    int              `json:"height,omitempty"`
 	Duration  float64          `json:"duration,omitempty"`

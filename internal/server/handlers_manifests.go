@@ -131,3 +131,23 @@ func (s *Server) libraryManifest(c *gin.Context) {
 		manifests.LanguageMap{"zh": {"石嘴山记忆"}, "en": {"Shizuishan Memory"}},
 		"石嘴山记忆资源库：按专题和专辑浏览。", members))
 }
+
+// exhibitionManifest is GET /iiif/exhibitions/{id}/manifest: a published exhibition as the
+// public sees it, its sections as Ranges.
+func (s *Server) exhibitionManifest(c *gin.Context) {
+	ctx := c.Request.Context()
+	v, err := s.Exhibitions.View(ctx, nil, c.Param("id"))
+	var m manifests.Manifest
+	if err == nil {
+		m, err = s.Manifests.Exhibition(ctx, s.publicBase(c), v.Exhibition)
+	}
+	if errors.Is(err, manifests.ErrNoContent) {
+		s.abort(c, problem.NotFound)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.iiifJSON(c, m)
+}

@@ -21,7 +21,7 @@ import (
 // requires (must) and those it recommends (should), which this product always gives.
 var presentationRules = map[string]struct{ must, should []string }{
 	"Manifest": {must: []string{"@context", "id", "type", "label", "items"},
-		should: []string{"summary", "metadata", "thumbnail", "provider", "rights", "requiredStatement", "homepage", "seeAlso"}},
+		should: []string{"summary", "metadata", "thumbnail", "provider", "requiredStatement", "homepage", "seeAlso"}},
 	"Collection":     {must: []string{"@context", "id", "type", "label", "items"}, should: []string{"summary", "provider", "homepage"}},
 	"Canvas":         {must: []string{"id", "type", "items"}, should: []string{"label"}},
 	"AnnotationPage": {must: []string{"id", "type", "items"}},
@@ -61,6 +61,13 @@ func checkPresentation(t *testing.T, doc map[string]any) {
 			m, _ := it.(map[string]any)
 			if typ == "Collection" {
 				checkMember(t, where, m)
+				continue
+			}
+			if typ == "Range" && m["type"] == "Canvas" {
+				// A reference: the Canvas itself is in the Manifest's items.
+				if id, _ := m["id"].(string); !strings.HasPrefix(id, "http") {
+					t.Errorf("%s: range item %v", where, m)
+				}
 				continue
 			}
 			walk(where+"."+typ+"["+itoa(i)+"]", m, false)
@@ -345,4 +352,51 @@ func TestIIIFCollections(t *testing.T) {
 	})
 	anon.want(http.StatusNotFound, "GET", "/iiif/themes/no-such-theme", nil)
 	anon.want(http.StatusNotFound, "GET", "/iiif/collections/col-nosuchcoll", nil)
+}
+
+// TestIIIFManifestOfAnExhibition: a published exhibition is a Manifest whose Ranges are its
+// sections in order, pointing at each exhibit's Canvas (at its region, where it shows one);
+// an item withdrawn from the library leaves it, as it leaves the walkthrough.
+func TestIIIFManifestOfAnExhibition(t *testing.T) {
+	f := newExhibitionFixture(t)
+	body := exhibition(nil,
+		section("洗煤厂", exhibit(f.photo.ID, f.photoSHA, map[string]any{"text_en": "The coal washery.",
+			"region": map[string]any{"x": 8, "y": 8, "w": 32, "h": 24}})),
+		section("井架", exhibit(f.photo2.ID, "", map[string]any{"label": "石炭井井架"}), exhibit(f.photo.ID, "", nil)))
+	var ex struct {
+		ID string `json:"id"`
+	}
+	r := f.dwk.want(http.StatusCreated, "POST", "/api/v1/exhibitions", body)
+	r.json(t, &ex)
+	path := "/iiif/exhibitions/" + ex.ID + "/manifest"
+	f.anon.want(http.StatusNotFound, "GET", path, nil)
+	r = f.dwk.want(http.StatusOK, "POST", "/api/v1/exhibitions/"+ex.ID+"/status", map[string]any{"status": "in_review"}, "If-Match", r.header.Get("ETag"))
+	f.dwk.reviewer.want(http.StatusOK, "POST", "/api/v1/exhibitions/"+ex.ID+"/review", map[string]any{"decision": "approve"}, "If-Match", r.header.Get("ETag"))
+
+	doc, raw := getPresentation(t, f.anon, path)
+	canvases, ranges := anyList(doc["items"]), anyList(doc["structures"])
+	if doc["id"] != f.srv.URL+path || len(canvases) != 3 || len(ranges) != 2 {
+		t.Fatalf("manifest %v: %d canvases, %d ranges", doc["id"], len(canvases), len(ranges))
+	}
+	first := canvases[0].(map[string]any)
+	if s, _ := first["summary"].(map[string]any); s == nil || s["en"] == nil || s["zh"] == nil {
+		t.Errorf("the exhibit's texts are not its canvas's summary: %v", first["summary"])
+	}
+	room1, room2 := ranges[0].(map[string]any), ranges[1].(map[string]any)
+	if !strings.Contains(string(raw), `"label":{"zh":["洗煤厂"]}`) || anyList(room1["items"])[0].(map[string]any)["id"] != first["id"].(string)+"#xywh=8,8,32,24" ||
+		len(anyList(room2["items"])) != 2 {
+		t.Errorf("ranges %v", ranges)
+	}
+	if counts := parseWithIIIFParser(t, raw); counts["Canvas"] != 3 || counts["Range"] != 2 {
+		t.Errorf("@iiif/parser found %v", counts)
+	}
+
+	// The headframe photograph is withdrawn from the library: its exhibit leaves the manifest.
+	var photo2 itemJSON
+	f.dwk.want(http.StatusOK, "GET", "/api/v1/items/"+f.photo2.ID, nil).json(t, &photo2)
+	f.dwk.move(photo2, "withdrawn")
+	testwait.Until(t, "the withdrawn exhibit leaves the manifest", func() bool {
+		doc, _ := getPresentation(t, f.anon, path)
+		return len(anyList(doc["items"])) == 2
+	})
 }

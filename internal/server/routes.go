@@ -33,6 +33,7 @@ func (s *Server) routes() {
 	e.GET("/iiif/collections/:id", s.collectionManifest)
 	e.GET("/iiif/themes/:theme", s.themeManifest)
 	e.GET("/iiif/items/:id/manifest", s.itemManifest)
+	e.GET("/iiif/exhibitions/:id/manifest", s.exhibitionManifest)
 
 	// API routes, grouped by who may call them.
 	anyone := e.Group("/api/v1")

@@ -13,6 +13,8 @@ if (doc.type === "Manifest") {
 const n = normalize(doc);
 const counts = {};
 for (const [type, records] of Object.entries(n.entities)) {
-  counts[type] = Object.keys(records).length;
+  // The parser also files a reference to part of a Canvas (a #xywh= fragment) under the
+  // referring type; only records of the type itself are counted.
+  counts[type] = Object.values(records).filter((r) => !r.type || r.type === type || type === "ContentResource").length;
 }
 process.stdout.write(JSON.stringify({ type: n.resource.type, warnings, counts }));
