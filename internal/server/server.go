@@ -83,6 +83,8 @@ type Server struct {
 	// trustedProxies may say, in X-Forwarded-Proto, that the browser came over HTTPS.
 	trustedProxies []netip.Prefix
 	engine         *gin.Engine
+	// liveOrigins may use WHIP and WHEP from their pages (live.allowed_origins).
+	liveOrigins origins
 	// published spares MinIO reads for view counts and stream segments of published items.
 	published *library.PublishedCache
 
@@ -98,7 +100,8 @@ func (s *Server) CloseStreams() { s.streamsOnce.Do(func() { close(s.streams) }) 
 // New builds the HTTP handler.
 func New(d Deps) (*Server, error) {
 	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry), streams: make(chan struct{}),
-		published: library.NewPublishedCache(publishedTTL, 100_000, nil)}
+		published:   library.NewPublishedCache(publishedTTL, 100_000, nil),
+		liveOrigins: parseOrigins(d.Config.Live.AllowedOrigins)}
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true

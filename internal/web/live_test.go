@@ -215,7 +215,7 @@ func TestLiveKeys(t *testing.T) {
 func TestLiveScriptTexts(t *testing.T) {
 	js, sources := checkScriptTexts(t, "live.js", 40)
 	// The dynamic state names (stateName) come from data-t-state-* on both pages.
-	for _, page := range []string{"lecture.html", "studio.html"} {
+	for _, page := range []string{"live_player.html", "studio.html"} {
 		for _, st := range LectureStates() {
 			attr := `data-t-state-` + strings.ReplaceAll(st, "_", "-") + `="{{t $.Lang "` + lectureStateKey(st) + `"}}"`
 			if !strings.Contains(sources[page], attr) {

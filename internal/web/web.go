@@ -33,7 +33,7 @@ func Pages() []string {
 }
 
 // partials are the shared template files some pages use besides their own.
-var partials = map[string][]string{"lecture": {"live_chat.html"}, "studio": {"live_chat.html"},
+var partials = map[string][]string{"lecture": {"live_chat.html", "live_player.html"}, "studio": {"live_chat.html"},
 	"memory_search": {"facet_panel.html"}, "course_catalogue": {"facet_panel.html"}}
 
 // Roles are the account roles the pages know how to name.
