@@ -172,6 +172,8 @@ func (s *Server) routes() {
 	pages.GET("/console/lectures/new", s.consoleLecturePage)
 	pages.GET("/console/lectures/:id", s.consoleLecturePage)
 	pages.GET("/studio/lectures/:id", s.studioPage)
+	// Players other sites may frame (live.embed_origins).
+	pages.GET("/embed/lectures/:id", s.embeddable, s.lectureEmbedPage)
 	pages.GET("/admin/users", s.pageFor("admin_users", accounts.Admin))
 	pages.GET("/admin/units", s.pageFor("admin_units", accounts.Admin))
 

@@ -85,6 +85,8 @@ type Server struct {
 	engine         *gin.Engine
 	// liveOrigins may use WHIP and WHEP from their pages (live.allowed_origins).
 	liveOrigins origins
+	// embedAncestors may frame the embeddable players (live.embed_origins).
+	embedAncestors string
 	// published spares MinIO reads for view counts and stream segments of published items.
 	published *library.PublishedCache
 
@@ -100,8 +102,9 @@ func (s *Server) CloseStreams() { s.streamsOnce.Do(func() { close(s.streams) }) 
 // New builds the HTTP handler.
 func New(d Deps) (*Server, error) {
 	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry), streams: make(chan struct{}),
-		published:   library.NewPublishedCache(publishedTTL, 100_000, nil),
-		liveOrigins: parseOrigins(d.Config.Live.AllowedOrigins)}
+		published:      library.NewPublishedCache(publishedTTL, 100_000, nil),
+		liveOrigins:    parseOrigins(d.Config.Live.AllowedOrigins),
+		embedAncestors: frameAncestors(d.Config.Live.EmbedOrigins)}
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true
