@@ -68,6 +68,18 @@ window.watch = async function (url) {
   window.answer = pc.remoteDescription.sdp;
   return 'watching';
 };
+// frame shows the product's embeddable player in the page, as a partner site does.
+window.frame = function (url) {
+  const f = document.createElement('iframe');
+  f.id = 'embed';
+  f.title = '讲座播放器';
+  f.allow = 'autoplay';
+  f.width = 640;
+  f.height = 480;
+  f.onload = function () { window.frameLoaded = true; };
+  f.src = url;
+  document.body.appendChild(f);
+};
 window.partnerReady = true;
 </script>
 </body>
@@ -170,6 +182,18 @@ func TestWHIPAndWHEPFromAnotherSite(t *testing.T) {
 	first := get(t, vis, "current time", chromedp.Evaluate[float64](`document.getElementById('watch').currentTime`))
 	waitFor(t, vis, "the video's time advances", `document.getElementById('watch').currentTime > `+strconv.FormatFloat(first+1, 'f', 3, 64), partnerState, 30*time.Second)
 	screenshot(t, vis, "partner-site-whep.png")
+
+	// The same page frames the product's embeddable player, which plays the lecture too.
+	do(t, vis, "frame the embeddable player", chromedp.Evaluate[chromedp.Void](`frame(`+jsString(srv.URL+"/embed/lectures/"+lec.ID)+`)`),
+		chromedp.Poll[chromedp.Void](`window.frameLoaded === true`, chromedp.WithPollingTimeout(20*time.Second)))
+	frames := get(t, vis, "the frame", chromedp.Nodes(chromedp.CSS("#embed")))
+	if _, err := chromedp.Run(vis, chromedp.Poll[bool](`(function () {
+		var v = document.getElementById('live-video');
+		return !!v && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 0;
+	})()`, chromedp.WithPollingInFrame(frames[0]), chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+		t.Fatalf("the framed player does not play: %v", err)
+	}
+	screenshot(t, vis, "partner-site-embed.png")
 
 	// whip-whep ends a session by closing its connection, then deleting it.
 	do(t, vis, "stop watching", chromedp.Evaluate[chromedp.Void](`whep.stop()`, chromedp.EvalAwaitPromise))
