@@ -9,7 +9,7 @@ import "time"
 // way to end a session, and a client cannot tell which came first). An ID is only ever
 // known to whoever was handed it, so remembering it tells nobody else anything.
 //
-// It is guarded by SFU.mu.
+// It is guarded by SFU.mu. A nil one remembers nothing.
 type endedSessions struct {
 	keep  time.Duration
 	max   int
@@ -32,7 +32,7 @@ func newEndedSessions(keep time.Duration, limit int) *endedSessions {
 }
 
 func (e *endedSessions) add(id string, sess endedSession, now time.Time) {
-	if e.keep <= 0 || e.max <= 0 {
+	if e == nil || e.keep <= 0 || e.max <= 0 {
 		return
 	}
 	e.forget(now)
@@ -44,6 +44,9 @@ func (e *endedSessions) add(id string, sess endedSession, now time.Time) {
 }
 
 func (e *endedSessions) get(id string, now time.Time) (endedSession, bool) {
+	if e == nil {
+		return endedSession{}, false
+	}
 	e.forget(now)
 	s, ok := e.byID[id]
 	return s, ok

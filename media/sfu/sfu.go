@@ -176,7 +176,7 @@ func (s *SFU) SessionRoom(sessionID string) (roomName string, publisher bool, er
 	case *viewer:
 		return sess.r.name, false, nil
 	}
-	if e, ok := s.ended.get(sessionID, s.cfg.Now()); ok {
+	if e, ok := s.ended.get(sessionID, s.now()); ok {
 		return e.room, e.publisher, ErrEnded
 	}
 	return "", false, ErrNoSession
@@ -189,7 +189,15 @@ func (s *SFU) forgetSession(id, roomName string, publisher bool) {
 		return // never handed out, or already forgotten
 	}
 	delete(s.sessions, id)
-	s.ended.add(id, endedSession{room: roomName, publisher: publisher}, s.cfg.Now())
+	s.ended.add(id, endedSession{room: roomName, publisher: publisher}, s.now())
+}
+
+// now is the clock of Config.Now (the unit tests' SFUs are made without New).
+func (s *SFU) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 // Trickle adds remote ICE candidates to a session from an RFC 9725 PATCH body
