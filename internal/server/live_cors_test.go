@@ -132,57 +132,7 @@ func TestLiveAcrossOrigins(t *testing.T) {
 	other := lecturer.createLecture("另一场讲座", time.Now(), "public")
 	whip, whep := "/api/v1/lectures/"+lec.ID+"/whip", "/api/v1/lectures/"+lec.ID+"/whep"
 
-	t.Run("preflights", func(t *testing.T) {
-		runScenarios(t, []apiScenario{
-			preflight("WHIP from the partner", anon, whip, partnerOrigin, "POST", "authorization,content-type", "OPTIONS, POST",
-				func(t testing.TB, r reply) {
-					preflightAllowed(partnerOrigin, "POST", "Authorization", "Content-Type")(t, r)
-					acceptPost(t, r)
-				}),
-			preflight("WHEP from the partner", anon, whep, partnerOrigin, "POST", "content-type", "OPTIONS, POST",
-				func(t testing.TB, r reply) {
-					preflightAllowed(partnerOrigin, "POST", "Content-Type")(t, r)
-					acceptPost(t, r)
-				}),
-			preflight("WHEP session", anon, whep+"/0123456789abcdef0123456789abcdef", partnerOrigin, "PATCH", "content-type,if-match", "DELETE, OPTIONS, PATCH",
-				func(t testing.TB, r reply) {
-					preflightAllowed(partnerOrigin, "PATCH", "Content-Type", "If-Match")(t, r)
-					if got := r.header.Get("Accept-Patch"); got != "application/trickle-ice-sdpfrag" {
-						t.Errorf("Accept-Patch %q", got)
-					}
-				}),
-			preflight("WHIP session DELETE", anon, whip+"/0123456789abcdef0123456789abcdef", partnerOrigin, "DELETE", "authorization", "DELETE, OPTIONS, PATCH",
-				preflightAllowed(partnerOrigin, "DELETE", "Authorization")),
-			preflight("layer", anon, whep+"/0123456789abcdef0123456789abcdef/layer", partnerOrigin, "POST", "content-type", "OPTIONS, POST",
-				preflightAllowed(partnerOrigin, "POST", "Content-Type")),
-			preflight("WHEP from a site not allowed", anon, whep, strangeOrigin, "POST", "content-type", "OPTIONS, POST", corsRefuses),
-			preflight("a method the URL does not take", anon, whep, partnerOrigin, "PUT", "content-type", "OPTIONS, POST", corsRefuses),
-			{name: "plain OPTIONS (RFC 9725 §4.1)", client: anon, method: "OPTIONS", path: whip, status: http.StatusNoContent,
-				check: func(t testing.TB, r reply) {
-					acceptPost(t, r)
-					if got := headerList(r.header, "Allow"); !sameItems(got, []string{"OPTIONS", "POST"}) {
-						t.Errorf("Allow %q", got)
-					}
-					corsRefuses(t, r)
-				}},
-			{name: "GET of the WHIP endpoint", client: anon, method: "GET", path: whip, status: http.StatusMethodNotAllowed, problem: true,
-				check: func(t testing.TB, r reply) {
-					if got := headerList(r.header, "Allow"); !sameItems(got, []string{"OPTIONS", "POST"}) {
-						t.Errorf("Allow %q", got)
-					}
-				}},
-			{name: "POST to a WHEP session", client: anon, method: "POST", path: whep + "/0123456789abcdef0123456789abcdef", body: "x",
-				status: http.StatusMethodNotAllowed, problem: true, check: func(t testing.TB, r reply) {
-					if got := headerList(r.header, "Allow"); !sameItems(got, []string{"DELETE", "OPTIONS", "PATCH"}) {
-						t.Errorf("Allow %q", got)
-					}
-				}},
-			// A refusal is readable by the partner's page, so that its player can say why.
-			{name: "WHEP before live, from the partner", client: anon, method: "POST", path: whep, body: publisherOffer(t),
-				headers: []string{"Content-Type", "application/sdp", "Origin", partnerOrigin}, status: http.StatusConflict, problem: true,
-				check: corsAllows(partnerOrigin)},
-		})
-	})
+	t.Run("preflights", func(t *testing.T) { runScenarios(t, preflightSteps(t, anon, whip, whep)) })
 
 	// The partner's encoder publishes with the stream key.
 	pub := publishFrom(t, srv.URL, lec.ID, lec.StreamKey, partnerOrigin)
@@ -306,4 +256,58 @@ func flatHeaders(h http.Header) []string {
 		}
 	}
 	return out
+}
+
+// preflightSteps are the OPTIONS answers (preflights of allowed and other sites, a plain
+// OPTIONS) and the methods a WHIP/WHEP URL refuses, before the lecture is live.
+func preflightSteps(t *testing.T, anon *client, whip, whep string) []apiScenario {
+	return []apiScenario{
+		preflight("WHIP from the partner", anon, whip, partnerOrigin, "POST", "authorization,content-type", "OPTIONS, POST",
+			func(t testing.TB, r reply) {
+				preflightAllowed(partnerOrigin, "POST", "Authorization", "Content-Type")(t, r)
+				acceptPost(t, r)
+			}),
+		preflight("WHEP from the partner", anon, whep, partnerOrigin, "POST", "content-type", "OPTIONS, POST",
+			func(t testing.TB, r reply) {
+				preflightAllowed(partnerOrigin, "POST", "Content-Type")(t, r)
+				acceptPost(t, r)
+			}),
+		preflight("WHEP session", anon, whep+"/0123456789abcdef0123456789abcdef", partnerOrigin, "PATCH", "content-type,if-match", "DELETE, OPTIONS, PATCH",
+			func(t testing.TB, r reply) {
+				preflightAllowed(partnerOrigin, "PATCH", "Content-Type", "If-Match")(t, r)
+				if got := r.header.Get("Accept-Patch"); got != "application/trickle-ice-sdpfrag" {
+					t.Errorf("Accept-Patch %q", got)
+				}
+			}),
+		preflight("WHIP session DELETE", anon, whip+"/0123456789abcdef0123456789abcdef", partnerOrigin, "DELETE", "authorization", "DELETE, OPTIONS, PATCH",
+			preflightAllowed(partnerOrigin, "DELETE", "Authorization")),
+		preflight("layer", anon, whep+"/0123456789abcdef0123456789abcdef/layer", partnerOrigin, "POST", "content-type", "OPTIONS, POST",
+			preflightAllowed(partnerOrigin, "POST", "Content-Type")),
+		preflight("WHEP from a site not allowed", anon, whep, strangeOrigin, "POST", "content-type", "OPTIONS, POST", corsRefuses),
+		preflight("a method the URL does not take", anon, whep, partnerOrigin, "PUT", "content-type", "OPTIONS, POST", corsRefuses),
+		{name: "plain OPTIONS (RFC 9725 §4.1)", client: anon, method: "OPTIONS", path: whip, status: http.StatusNoContent,
+			check: func(t testing.TB, r reply) {
+				acceptPost(t, r)
+				if got := headerList(r.header, "Allow"); !sameItems(got, []string{"OPTIONS", "POST"}) {
+					t.Errorf("Allow %q", got)
+				}
+				corsRefuses(t, r)
+			}},
+		{name: "GET of the WHIP endpoint", client: anon, method: "GET", path: whip, status: http.StatusMethodNotAllowed, problem: true,
+			check: func(t testing.TB, r reply) {
+				if got := headerList(r.header, "Allow"); !sameItems(got, []string{"OPTIONS", "POST"}) {
+					t.Errorf("Allow %q", got)
+				}
+			}},
+		{name: "POST to a WHEP session", client: anon, method: "POST", path: whep + "/0123456789abcdef0123456789abcdef", body: "x",
+			status: http.StatusMethodNotAllowed, problem: true, check: func(t testing.TB, r reply) {
+				if got := headerList(r.header, "Allow"); !sameItems(got, []string{"DELETE", "OPTIONS", "PATCH"}) {
+					t.Errorf("Allow %q", got)
+				}
+			}},
+		// A refusal is readable by the partner's page, so that its player can say why.
+		{name: "WHEP before live, from the partner", client: anon, method: "POST", path: whep, body: publisherOffer(t),
+			headers: []string{"Content-Type", "application/sdp", "Origin", partnerOrigin}, status: http.StatusConflict, problem: true,
+			check: corsAllows(partnerOrigin)},
+	}
 }
