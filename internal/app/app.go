@@ -350,7 +350,8 @@ func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 		ViewersPerIP: cfg.ViewersPerIP, MaxViewers: cfg.MaxViewers,
 		Origins: live.Origins{RDB: c.Redis, KeyPrefix: c.Config.Redis.KeyPrefix, Node: hostname()}})
 	media, err := sfu.New(sfu.Config{UDPPort: cfg.UDPPort, TCPPort: cfg.TCPPort, ListenIP: cfg.ListenIP,
-		PublicIPs: config.List(cfg.PublicIPs), PublisherSilence: cfg.PublisherSilence, Hooks: svc.Hooks(), Logger: c.Log})
+		PublicIPs: config.List(cfg.PublicIPs), PublisherSilence: cfg.PublisherSilence, Hooks: svc.Hooks(), Logger: c.Log,
+		EndedMemory: cfg.EndedSessionMemory, EndedMax: cfg.EndedSessionsMax})
 	if err != nil {
 		svc.Close()
 		return nil, nil, fmt.Errorf("live media ports (live.udp_port %d, live.tcp_port %d): %w", cfg.UDPPort, cfg.TCPPort, err)

@@ -190,6 +190,18 @@ type Live struct {
 	// client address and of the node.
 	ViewersPerIP int `yaml:"viewers_per_ip"`
 	MaxViewers   int `yaml:"max_viewers"`
+	// AllowedOrigins are the other sites whose pages may publish (WHIP, with the stream
+	// key) and play (WHEP) from the browser: comma-separated origins, or "*" for any.
+	// Never credentialed: cookies are not accepted across origins.
+	AllowedOrigins string `yaml:"allowed_origins"`
+	// EmbedOrigins are the sites that may frame the embeddable players (/embed/...):
+	// comma-separated origins, or "*" for any.
+	EmbedOrigins string `yaml:"embed_origins"`
+	// EndedSessionMemory and EndedSessionsMax: how long, and how many, ended WHIP and
+	// WHEP sessions are remembered, so that a DELETE arriving after the connection closed
+	// succeeds instead of being a 404.
+	EndedSessionMemory time.Duration `yaml:"ended_session_memory"`
+	EndedSessionsMax   int           `yaml:"ended_sessions_max"`
 }
 
 // List splits a comma-separated setting, dropping empty entries.
@@ -437,6 +449,10 @@ func (c *Config) Validate() error {
 		{"live.drain_timeout", c.Live.DrainTimeout.String(), c.Live.DrainTimeout >= 0 && c.Live.DrainTimeout <= 10*time.Minute, "0 to 10m"},
 		{"live.viewers_per_ip", strconv.Itoa(c.Live.ViewersPerIP), c.Live.ViewersPerIP >= 1 && c.Live.ViewersPerIP <= 10000, "1 to 10000"},
 		{"live.max_viewers", strconv.Itoa(c.Live.MaxViewers), c.Live.MaxViewers >= 1 && c.Live.MaxViewers <= 1000000, "1 to 1000000"},
+		{"live.allowed_origins", c.Live.AllowedOrigins, validOrigins(c.Live.AllowedOrigins), `empty, "*", or comma-separated origins such as https://www.example.org`},
+		{"live.embed_origins", c.Live.EmbedOrigins, validOrigins(c.Live.EmbedOrigins), `empty, "*", or comma-separated origins such as https://www.example.org`},
+		{"live.ended_session_memory", c.Live.EndedSessionMemory.String(), c.Live.EndedSessionMemory >= 0 && c.Live.EndedSessionMemory <= 24*time.Hour, "0 (off) to 24h"},
+		{"live.ended_sessions_max", strconv.Itoa(c.Live.EndedSessionsMax), c.Live.EndedSessionsMax >= 0 && c.Live.EndedSessionsMax <= 10000000, "0 (off) to 10000000"},
 		{"dev.redis_port", strconv.Itoa(c.Dev.RedisPort), validPort(c.Dev.RedisPort), "1 to 65535"},
 		{"dev.minio_port", strconv.Itoa(c.Dev.MinIOPort), validPort(c.Dev.MinIOPort), "1 to 65535"},
 		{"dev.minio_console_port", strconv.Itoa(c.Dev.MinIOConsolePort), validPort(c.Dev.MinIOConsolePort), "1 to 65535"},
@@ -458,6 +474,22 @@ func validAddress(s string) bool {
 func allIPs(list []string) bool {
 	for _, ip := range list {
 		if net.ParseIP(ip) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// validOrigins accepts "", "*" alone, or a list of web origins (scheme, host and port,
+// nothing else), as browsers send them in the Origin header.
+func validOrigins(s string) bool {
+	if strings.TrimSpace(s) == "*" {
+		return true
+	}
+	for _, o := range List(s) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "/") || o != strings.ToLower(o) {
 			return false
 		}
 	}

@@ -96,6 +96,13 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"CC_HTTP_COOKIE_SECURE", "yes", "http.cookie_secure"},
 		{"CC_HTTP_TRUSTED_PROXIES", "10.0.0.0/33", "http.trusted_proxies"},
 		{"CC_AUTH_SESSION_SECRET", "short", "auth.session_secret"},
+		{"CC_LIVE_ALLOWED_ORIGINS", "https://www.example.org/", "live.allowed_origins"},
+		{"CC_LIVE_ALLOWED_ORIGINS", "https://a.example.org,*", "live.allowed_origins"},
+		{"CC_LIVE_ALLOWED_ORIGINS", "www.example.org", "live.allowed_origins"},
+		{"CC_LIVE_EMBED_ORIGINS", "https://www.example.org/page", "live.embed_origins"},
+		{"CC_LIVE_EMBED_ORIGINS", "https://WWW.example.org", "live.embed_origins"},
+		{"CC_LIVE_ENDED_SESSION_MEMORY", "-1s", "live.ended_session_memory"},
+		{"CC_LIVE_ENDED_SESSIONS_MAX", "-1", "live.ended_sessions_max"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {

@@ -19,6 +19,14 @@ var liveMessages = map[string]text{
 	"live.not_live":                 {"这场讲座现在没有在直播。", "This lecture is not live right now."},
 	"live.sign_in":                  {"这场讲座仅限注册用户观看，请先登录。", "This lecture is for registered users; please sign in."},
 	"live.muted":                    {"您已被主持人暂时禁言。", "A moderator has muted you for a while."},
+	"live.stale_session":            {"If-Match 与这个会话的 ETag 不符：客户端的 ICE 会话已不是服务器上的这一个，请重新连接。", "If-Match does not match this session's ETag: the client's ICE session is not the server's any more; connect again."},
+	"live.no_ice_restart":           {"不支持 ICE 重启（可以逐个发送候选地址）。请删除这个会话后重新连接。", "ICE restarts are not supported (trickled candidates are). Delete this session and connect again."},
+
+	// The embeddable player that other sites frame.
+	"embed.new_tab":      {"（在新窗口打开）", " (opens in a new tab)"},
+	"embed.open_site":    {"在石嘴山数字文化云打开", "Open on Shizuishan Culture Cloud"},
+	"embed.sign_in":      {"这场讲座仅限注册用户观看，请到石嘴山数字文化云登录后观看。", "This lecture is for registered users: sign in on Shizuishan Culture Cloud to watch it."},
+	"embed.replay_label": {"讲座回放：%s", "Replay: %s"},
 
 	// Pages: titles and navigation.
 	"title.lectures":         {"云讲座", "Live lectures"},

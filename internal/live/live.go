@@ -401,12 +401,30 @@ func (s *Service) owned(lecture, session string, publisher bool) error {
 	return nil
 }
 
-// StopSession ends lecture's publisher session (publisher) or viewer session.
+// CheckSession says whether session is a live session of lecture, a publisher's or a
+// viewer's as publisher says: sfu.ErrNoSession when it is not.
+func (s *Service) CheckSession(lecture, session string, publisher bool) error {
+	return s.owned(lecture, session, publisher)
+}
+
+// StopSession ends lecture's publisher session (publisher) or viewer session. A session of
+// lecture and of that kind that has already ended (its client closed the connection first)
+// is no error, so that ending a session is idempotent; any other session is
+// sfu.ErrNoSession, whether it never existed or is another lecture's.
 func (s *Service) StopSession(lecture, session string, publisher bool) error {
-	if err := s.owned(lecture, session, publisher); err != nil {
+	room, isPublisher, err := s.sfu.SessionRoom(session)
+	switch {
+	case room != lecture || isPublisher != publisher:
+		return sfu.ErrNoSession
+	case errors.Is(err, sfu.ErrEnded):
+		return nil
+	case err != nil:
 		return err
 	}
-	return s.Stop(session)
+	if err := s.Stop(session); !errors.Is(err, sfu.ErrNoSession) {
+		return err
+	}
+	return nil // it ended between the two calls
 }
 
 // Trickle passes ICE candidates (an RFC 8840 fragment) to lecture's session.

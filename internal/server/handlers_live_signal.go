@@ -3,8 +3,10 @@ package server
 import (
 	"crypto/hmac"
 	"crypto/sha1" //nolint:gosec // TURN REST credentials are HMAC-SHA1 by definition (coturn use-auth-secret)
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -79,8 +81,9 @@ func (s *Server) failLive(c *gin.Context, err error) {
 	case errors.Is(err, sfu.ErrBadLayer):
 		s.fail(c, validate.Errors{{Field: "layer", Code: "vocabulary"}})
 	case errors.Is(err, sfu.ErrNotSupported):
-		c.Header("Allow", "POST, DELETE")
-		s.abort(c, problem.MethodNotAllowed, c.Request.Method)
+		// Trickle ICE is taken and ICE restarts are not: RFC 9725 §4.3.1 answers such a
+		// PATCH with 422 (405 would say that PATCH is not taken at all).
+		s.liveProblem(c, problem.Validation, "no_ice_restart")
 	case errors.As(err, &retry):
 		secs := max(1, int(retry.After.Round(time.Second)/time.Second))
 		d := problem.New(lang(c), problem.RateLimited, secs)
@@ -145,9 +148,19 @@ func bearer(c *gin.Context) string {
 	return ""
 }
 
-// answerSDP writes a WHIP/WHEP answer: 201, the session's location and the ICE servers.
-func (s *Server) answerSDP(c *gin.Context, location, answer string) {
+// sessionETag is the entity tag of a WHIP/WHEP session's ICE session (RFC 9725 §4.3.1).
+// Sessions never restart ICE here, so it is fixed for the session's life: made from the
+// session's ID, and not the ID itself so that it is no second copy of the session's URL.
+func sessionETag(session string) string {
+	sum := sha256.Sum256([]byte("ice-session:" + session))
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// answerSDP writes a WHIP/WHEP answer: 201, the session's location, its entity tag and the
+// ICE servers.
+func (s *Server) answerSDP(c *gin.Context, location, session, answer string) {
 	c.Header("Location", location)
+	c.Header("ETag", sessionETag(session))
 	for _, srv := range s.iceServers(c) {
 		for _, u := range srv.URLs {
 			link := "<" + u + `>; rel="ice-server"`
@@ -220,7 +233,7 @@ func (s *Server) whipPublish(c *gin.Context) {
 		s.failLive(c, err)
 		return
 	}
-	s.answerSDP(c, "/api/v1/lectures/"+id+"/whip/"+session, answer)
+	s.answerSDP(c, "/api/v1/lectures/"+id+"/whip/"+session, session, answer)
 }
 
 // whipEnd ends a WHIP session, with the same authorization as publishing.
@@ -245,10 +258,22 @@ func (s *Server) whipEnd(c *gin.Context) {
 	c.Status(http.StatusOK)
 }
 
-// trickle takes ICE candidates for a session (RFC 8840 fragments); 405 when not supported.
+// trickle takes ICE candidates for a session (RFC 8840 fragments); an ICE restart is 422.
+// The session must be the lecture's and of the kind the URL names (else 404), and an
+// If-Match must name its entity tag (else 412: the client's ICE session is not this one).
 func (s *Server) trickle(c *gin.Context) {
 	if ct := c.GetHeader("Content-Type"); !strings.HasPrefix(ct, "application/trickle-ice-sdpfrag") {
 		s.abort(c, problem.UnsupportedMediaType)
+		return
+	}
+	id, session := c.Param("id"), c.Param("session")
+	publisher := strings.Contains(c.FullPath(), "/whip/")
+	if err := s.Live.CheckSession(id, session, publisher); err != nil {
+		s.failLive(c, err)
+		return
+	}
+	if conds := c.Request.Header.Values("If-Match"); len(conds) > 0 && !ifMatchHolds(strings.Join(conds, ", "), sessionETag(session)) {
+		s.liveProblem(c, problem.PreconditionFailed, "stale_session")
 		return
 	}
 	b, err := io.ReadAll(io.LimitReader(c.Request.Body, maxSDP))
@@ -256,9 +281,7 @@ func (s *Server) trickle(c *gin.Context) {
 		s.abort(c, problem.BadRequest, err.Error())
 		return
 	}
-	// The session must be the lecture's, and of the kind the URL names.
-	publisher := strings.Contains(c.FullPath(), "/whip/")
-	if err := s.Live.Trickle(c.Param("id"), c.Param("session"), publisher, string(b)); err != nil {
+	if err := s.Live.Trickle(id, session, publisher, string(b)); err != nil {
 		s.failLive(c, err)
 		return
 	}
@@ -293,7 +316,7 @@ func (s *Server) whepWatch(c *gin.Context) {
 	if _, _, err := s.countView(c, "live:"+id); err != nil {
 		s.log.WarnContext(c.Request.Context(), "live view not counted", "err", err)
 	}
-	s.answerSDP(c, "/api/v1/lectures/"+id+"/whep/"+session, answer)
+	s.answerSDP(c, "/api/v1/lectures/"+id+"/whep/"+session, session, answer)
 }
 
 func (s *Server) whepEnd(c *gin.Context) {

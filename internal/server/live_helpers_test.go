@@ -186,6 +186,7 @@ type livePublisher struct {
 	*sfutest.Publisher
 	location string
 	started  time.Time // the WHIP answer came
+	reply    sdpReply
 }
 
 // newPublisher is a publisher that has not sent anything yet.
@@ -218,12 +219,25 @@ func publish(t testing.TB, base, lecture, key string) *livePublisher {
 // publishMedia is publish with other media.
 func publishMedia(t testing.TB, base, lecture, key string, m *sfutest.Media) *livePublisher {
 	t.Helper()
+	return publishWith(t, base, lecture, m, "Authorization", "Bearer "+key)
+}
+
+// publishFrom is publish by an encoder in a page of another site.
+func publishFrom(t testing.TB, base, lecture, key, origin string) *livePublisher {
+	t.Helper()
+	return publishWith(t, base, lecture, loadLiveMedia(t), "Authorization", "Bearer "+key, "Origin", origin)
+}
+
+// publishWith goes live over WHIP with the given request headers (name, value pairs).
+func publishWith(t testing.TB, base, lecture string, m *sfutest.Media, headers ...string) *livePublisher {
+	t.Helper()
 	p := &livePublisher{Publisher: newPublisher(t)}
 	offer, err := localOffer(p.PC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := postSDP(testenv.Client(), base+"/api/v1/lectures/"+lecture+"/whip", offer, "Authorization", "Bearer "+key)
+	r, err := postSDP(testenv.Client(), base+"/api/v1/lectures/"+lecture+"/whip", offer, headers...)
+	p.reply = r
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,6 +282,10 @@ type viewerOpts struct {
 	hc    *http.Client // default: no cookies (every viewer a new visitor)
 	keep  int          // Annex B bytes to keep for decoding
 	ghost bool         // post the offer, then close without connecting
+	// sendrecv offers sendrecv sections, as a browser's default transceivers do; the
+	// player still only receives.
+	sendrecv bool
+	headers  []string // more request headers of the offer, name, value pairs
 }
 
 // watch asks for the stream over WHEP. It is safe to call from any goroutine: failures
@@ -286,12 +304,17 @@ func watch(t testing.TB, base, lecture string, o viewerOpts) (*liveViewer, error
 	if err != nil {
 		return nil, err
 	}
+	if o.sendrecv {
+		// What a browser offers for transceivers added without a direction (pion's own
+		// sendrecv transceivers would need tracks of their own to send).
+		offer = strings.ReplaceAll(offer, "a=recvonly", "a=sendrecv")
+	}
 	hc := o.hc
 	if hc == nil {
 		hc = testenv.Client()
 	}
 	v.posted = time.Now()
-	v.reply, err = postSDP(hc, base+"/api/v1/lectures/"+lecture+"/whep", offer)
+	v.reply, err = postSDP(hc, base+"/api/v1/lectures/"+lecture+"/whep", offer, o.headers...)
 	if err != nil {
 		return nil, err
 	}

@@ -385,6 +385,11 @@ func TestLiveRecordingBecomesReplay(t *testing.T) {
 		t.Errorf("transcoded duration %.2f s", m.Duration)
 	}
 	t.Logf("transcoding states seen: %v", seen)
+
+	// The embeddable player plays the replay's stream (the original only where its item page
+	// would offer it).
+	runScenarios(t, []apiScenario{{name: "embedded replay", client: anon, method: "GET", path: "/embed/lectures/" + lec.ID, status: http.StatusOK,
+		bodyHas: []string{`id="replay-video"`, `/api/v1/items/` + l.ReplayItem + `/media/`, media.Files[f.Path].Master}}})
 }
 
 // TestLivePublisherResumes: an encoder whose connection drops comes back with the same key

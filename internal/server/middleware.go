@@ -133,10 +133,15 @@ func setSecurityHeaders(c *gin.Context, uploadOrigin string) {
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
-	h.Set("Content-Security-Policy", fmt.Sprintf("default-src 'self'; script-src 'self' 'nonce-%s'; style-src 'self'; "+
-		"img-src 'self' data: blob: %[2]s; media-src 'self' blob: %[2]s; connect-src 'self' %[2]s; object-src 'self'; frame-src 'self'; worker-src 'self' blob:; "+
-		"base-uri 'self'; frame-ancestors 'self'; form-action 'self'", nonce, uploadOrigin))
+	h.Set("Content-Security-Policy", contentSecurityPolicy(nonce, uploadOrigin, "'self'"))
 	c.Next()
+}
+
+// contentSecurityPolicy is every page's policy; frameAncestors says who may frame it.
+func contentSecurityPolicy(nonce, uploadOrigin, frameAncestors string) string {
+	return fmt.Sprintf("default-src 'self'; script-src 'self' 'nonce-%s'; style-src 'self'; "+
+		"img-src 'self' data: blob: %[2]s; media-src 'self' blob: %[2]s; connect-src 'self' %[2]s; object-src 'self'; frame-src 'self'; worker-src 'self' blob:; "+
+		"base-uri 'self'; frame-ancestors %[3]s; form-action 'self'", nonce, uploadOrigin, frameAncestors)
 }
 
 // limitBody caps every request body; decodeJSON reports the overflow as 413.

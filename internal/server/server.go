@@ -90,6 +90,10 @@ type Server struct {
 	// trustedProxies may say, in X-Forwarded-Proto, that the browser came over HTTPS.
 	trustedProxies []netip.Prefix
 	engine         *gin.Engine
+	// liveOrigins may use WHIP and WHEP from their pages (live.allowed_origins).
+	liveOrigins origins
+	// embedAncestors may frame the embeddable players (live.embed_origins).
+	embedAncestors string
 	// published spares MinIO reads for view counts and stream segments of published items.
 	published *library.PublishedCache
 
@@ -107,7 +111,9 @@ func New(d Deps) (*Server, error) {
 	if d.Published == nil {
 		d.Published = library.NewPublishedCache(library.PublishedTTL, 100_000, nil)
 	}
-	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry), streams: make(chan struct{}), published: d.Published}
+	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry), streams: make(chan struct{}), published: d.Published,
+		liveOrigins:    parseOrigins(d.Config.Live.AllowedOrigins),
+		embedAncestors: frameAncestors(d.Config.Live.EmbedOrigins)}
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true

@@ -41,6 +41,16 @@ type LectureData struct {
 	Peak, Total int64
 }
 
+// EmbedData is the data of an embeddable player (/embed/lectures/{id}): the live player
+// while live, the replay when there is one, what is coming or why not otherwise. Kind says
+// what plays ("lecture"; guided tours will use the same page with their own kind).
+type EmbedData struct {
+	Kind string
+	LectureData
+	PageURL string    // the thing's own page on the site, opened in a new tab
+	Replay  *FileView // the replay's video, when it is ready and may be watched
+}
+
 // StudioData is the data of the lecturer's studio.
 type StudioData struct {
 	Lecture LectureData

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -215,7 +216,7 @@ func TestLiveKeys(t *testing.T) {
 func TestLiveScriptTexts(t *testing.T) {
 	js, sources := checkScriptTexts(t, "live.js", 40)
 	// The dynamic state names (stateName) come from data-t-state-* on both pages.
-	for _, page := range []string{"lecture.html", "studio.html"} {
+	for _, page := range []string{"live_player.html", "studio.html"} {
 		for _, st := range LectureStates() {
 			attr := `data-t-state-` + strings.ReplaceAll(st, "_", "-") + `="{{t $.Lang "` + lectureStateKey(st) + `"}}"`
 			if !strings.Contains(sources[page], attr) {
@@ -252,5 +253,53 @@ func TestLiveCSS(t *testing.T) {
 	}
 	if c := contrast("#ffffff", "#8a0000"); c < 7 {
 		t.Errorf("elderly live tag contrast %.2f", c)
+	}
+}
+
+// TestEmbedPage: the embeddable player renders in both languages without the site's frame,
+// for each state, with unique ids, no inline script or style, and links that leave the
+// frame for a new tab.
+func TestEmbedPage(t *testing.T) {
+	r, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay := &FileView{Kind: "video", Name: "replay.mp4", MediaType: "video/mp4", URL: "/api/v1/items/szm-1/files/replay.mp4",
+		Stream: "/api/v1/items/szm-1/media/abc/master.m3u8"}
+	cases := map[string]*EmbedData{
+		"scheduled": {Kind: "lecture", LectureData: *lectureWith(func(*LectureData) {}), PageURL: "/lectures/lec-1"},
+		"live":      {Kind: "lecture", LectureData: *lectureWith(func(d *LectureData) { d.State = "live" }), PageURL: "/lectures/lec-1"},
+		"members":   {Kind: "lecture", LectureData: *lectureWith(func(d *LectureData) { d.MayWatch = false }), PageURL: "/lectures/lec-1"},
+		"replay":    {Kind: "lecture", LectureData: *lectureWith(func(d *LectureData) { d.State = "replay_ready"; d.ReplayItem = "szm-1" }), PageURL: "/lectures/lec-1", Replay: replay},
+		"no replay": {Kind: "lecture", LectureData: *lectureWith(func(d *LectureData) { d.State = "replay_ready" }), PageURL: "/lectures/lec-1"},
+		"cancelled": {Kind: "lecture", LectureData: *lectureWith(func(d *LectureData) { d.State = "cancelled" }), PageURL: "/lectures/lec-1"},
+	}
+	blank := regexp.MustCompile(`<a [^>]*target="_blank"[^>]*>`)
+	for name, d := range cases {
+		for _, l := range []i18n.Lang{i18n.ZH, i18n.EN} {
+			t.Run(name+"/"+string(l), func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := r.Render(&buf, PageData{Lang: l, Page: "embed", Path: "/embed/lectures/lec-1", Nonce: "n0nce", Data: d}); err != nil {
+					t.Fatal(err)
+				}
+				out := buf.String()
+				if !strings.Contains(out, `<html lang="`+l.HTMLLang()+`">`) || !strings.Contains(out, "<title>石炭井的煤与人 · ") ||
+					strings.Contains(out, "{{") || strings.Contains(out, `id="site-menu"`) || strings.Contains(out, "<script>") || strings.Contains(out, " style=") {
+					t.Fatalf("embed page:\n%s", out)
+				}
+				checkLabelsAndIDs(t, renderCase{page: "embed", lang: l}, PageData{}, out)
+				for _, a := range blank.FindAllString(out, -1) {
+					if !strings.Contains(a, `rel="noopener"`) {
+						t.Errorf("link to a new tab without rel=noopener: %s", a)
+					}
+				}
+				if has := strings.Contains(out, `id="live-video"`); has != d.MayWatch {
+					t.Errorf("live player shown %v, may watch %v", has, d.MayWatch)
+				}
+				if has := strings.Contains(out, `id="replay-video"`) && strings.Contains(out, replay.Stream) && strings.Contains(out, replay.URL); has != (d.Replay != nil) {
+					t.Errorf("replay player shown %v, replay %v", has, d.Replay != nil)
+				}
+			})
+		}
 	}
 }

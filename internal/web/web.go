@@ -33,8 +33,12 @@ func Pages() []string {
 		"exhibitions", "exhibition", "console_exhibitions", "console_exhibition"}
 }
 
+// BarePages are pages without the site's frame (header, menu, footer): the embeddable
+// players that other sites show in a frame. Their template defines "layout" itself.
+func BarePages() []string { return []string{"embed"} }
+
 // partials are the shared template files some pages use besides their own.
-var partials = map[string][]string{"lecture": {"live_chat.html"}, "studio": {"live_chat.html"},
+var partials = map[string][]string{"lecture": {"live_chat.html", "live_player.html"}, "studio": {"live_chat.html"}, "embed": {"live_player.html"},
 	"memory_search": {"facet_panel.html"}, "course_catalogue": {"facet_panel.html"}, "exhibitions": {"facet_panel.html"}}
 
 // Roles are the account roles the pages know how to name.
@@ -101,8 +105,8 @@ func New() (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: layout: %w", err)
 	}
-	r := &Renderer{pages: make(map[string]*template.Template, len(Pages()))}
-	for _, p := range Pages() {
+	r := &Renderer{pages: make(map[string]*template.Template, len(Pages())+len(BarePages()))}
+	for _, p := range append(Pages(), BarePages()...) {
 		set, err := layout.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("web: page %s: %w", p, err)

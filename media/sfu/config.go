@@ -45,6 +45,13 @@ type Config struct {
 	// viewer that cannot keep up, or whose TCP connection blocks a writer). Default 10 s;
 	// negative disables.
 	SlowViewerTimeout time.Duration
+	// EndedMemory and EndedMax: how long, and how many, ended sessions are remembered, so
+	// that SessionRoom can tell a session that ended (ErrEnded) from one that never was
+	// (ErrNoSession). Zero remembers none.
+	EndedMemory time.Duration
+	EndedMax    int
+	// Now is the clock of EndedMemory; default time.Now.
+	Now func() time.Time
 	// Hooks are told about publishers and viewers coming and going.
 	Hooks Hooks
 	// Logger receives the SFU's log and pion's (pion's levels one step lower).
@@ -100,6 +107,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return cfg
 }

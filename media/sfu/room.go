@@ -571,7 +571,7 @@ func (r *room) end(reason string) {
 	if s.rooms[r.name] == r {
 		delete(s.rooms, r.name)
 	}
-	delete(s.sessions, r.id)
+	s.forgetSession(r.id, r.name, true)
 	// Move the counters to the totals, under statsMu so that Stats sees either the room
 	// or its totals. (Packets the readers count from now on are not counted.)
 	for _, f := range r.fanouts() {

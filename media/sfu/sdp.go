@@ -258,3 +258,55 @@ func parseFragment(frag string) (ufrag string, cands []trickleCandidate, err err
 	}
 	return ufrag, cands, nil
 }
+
+// receiveOnly makes a viewer's sendrecv audio and video sections recvonly, so that the
+// answer to them is sendonly (RFC 9725 and WHEP: the player receives, the server sends).
+// Browsers offer sendrecv when a player adds its transceivers without a direction; answered
+// as offered, the browser would think it may send media that nobody reads. Offers that are
+// receive-only already come back unchanged.
+func receiveOnly(offer string) (string, error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(offer); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
+	}
+	changed := false
+	for _, md := range sd.MediaDescriptions {
+		if md.MediaName.Media != "audio" && md.MediaName.Media != "video" {
+			continue
+		}
+		direction := -1
+		for i, a := range md.Attributes {
+			switch a.Key {
+			case "sendrecv", "sendonly", "recvonly", "inactive":
+				direction = i
+			}
+		}
+		switch {
+		case direction < 0 && sessionDirection(&sd) == "sendrecv":
+			md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute("recvonly"))
+			changed = true
+		case direction >= 0 && md.Attributes[direction].Key == "sendrecv":
+			md.Attributes[direction] = sdp.NewPropertyAttribute("recvonly")
+			changed = true
+		}
+	}
+	if !changed {
+		return offer, nil
+	}
+	b, err := sd.Marshal()
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
+	}
+	return string(b), nil
+}
+
+// sessionDirection is the session-level direction attribute, sendrecv by default.
+func sessionDirection(sd *sdp.SessionDescription) string {
+	for _, a := range sd.Attributes {
+		switch a.Key {
+		case "sendonly", "recvonly", "inactive":
+			return a.Key
+		}
+	}
+	return "sendrecv"
+}

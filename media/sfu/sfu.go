@@ -37,6 +37,9 @@ var (
 	ErrNoPublisher = errors.New("sfu: room has no publisher")
 	// ErrNoSession: no live session with this ID.
 	ErrNoSession = errors.New("sfu: no such session")
+	// ErrEnded: the session has ended (lately: see Config.EndedMemory). It wraps
+	// ErrNoSession, for the callers to whom an ended session is no session.
+	ErrEnded = fmt.Errorf("%w: it has ended", ErrNoSession)
 	// ErrNotSupported: the request is valid but the SFU does not do it (ICE restart).
 	ErrNotSupported = errors.New("sfu: not supported")
 	// ErrBadLayer: a simulcast layer other than "h", "m", "l" or "" (automatic).
@@ -68,6 +71,7 @@ type SFU struct {
 	closed   bool
 	rooms    map[string]*room
 	sessions map[string]any // *room (publisher session) or *viewer
+	ended    *endedSessions
 
 	statsMu sync.RWMutex // Stats reads under R; moving a session's counters to retired under W
 	retired counters     // counters of ended viewers and rooms
@@ -100,6 +104,7 @@ func New(cfg Config) (*SFU, error) {
 		log:      cfg.Logger.With("component", "sfu"),
 		rooms:    map[string]*room{},
 		sessions: map[string]any{},
+		ended:    newEndedSessions(cfg.EndedMemory, cfg.EndedMax),
 		done:     make(chan struct{}),
 	}
 	if err := s.listen(listenIP); err != nil {
@@ -160,7 +165,8 @@ func (s *SFU) End(sessionID string) error {
 }
 
 // SessionRoom tells which room a WHIP or WHEP session belongs to, and whether it is the
-// room's publisher (else a viewer), so that the HTTP layer can check a session's URL.
+// room's publisher (else a viewer), so that the HTTP layer can check a session's URL. A
+// session that ended lately is ErrEnded, with its room and kind.
 func (s *SFU) SessionRoom(sessionID string) (roomName string, publisher bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -170,7 +176,28 @@ func (s *SFU) SessionRoom(sessionID string) (roomName string, publisher bool, er
 	case *viewer:
 		return sess.r.name, false, nil
 	}
+	if e, ok := s.ended.get(sessionID, s.now()); ok {
+		return e.room, e.publisher, ErrEnded
+	}
 	return "", false, ErrNoSession
+}
+
+// forgetSession takes an ending session out of the session table and remembers that it
+// ended. Called with s.mu held.
+func (s *SFU) forgetSession(id, roomName string, publisher bool) {
+	if _, ok := s.sessions[id]; !ok {
+		return // never handed out, or already forgotten
+	}
+	delete(s.sessions, id)
+	s.ended.add(id, endedSession{room: roomName, publisher: publisher}, s.now())
+}
+
+// now is the clock of Config.Now (the unit tests' SFUs are made without New).
+func (s *SFU) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 // Trickle adds remote ICE candidates to a session from an RFC 9725 PATCH body

@@ -75,6 +75,9 @@ func (s *SFU) Subscribe(ctx context.Context, roomName, offerSDP string, opts Sub
 	if err != nil {
 		return "", "", err
 	}
+	if offerSDP, err = receiveOnly(offerSDP); err != nil {
+		return "", "", err
+	}
 	// Which of the publisher's tracks can this viewer receive?
 	var wantAudio, wantVideo bool
 	for i := range media {
@@ -318,7 +321,7 @@ func (v *viewer) detach(reason string) (joined, ok bool) {
 	r.mu.Unlock()
 	v.s.statsMu.Unlock()
 	v.s.mu.Lock()
-	delete(v.s.sessions, v.id)
+	v.s.forgetSession(v.id, r.name, false)
 	v.s.mu.Unlock()
 
 	v.gone.Store(true)
