@@ -140,7 +140,8 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	courseService := courses.New(docs, lib, accStore, unitStore, ob)
 	published := library.NewPublishedCache(library.PublishedTTL, 100_000, nil)
 	exhibitionService := exhibitions.New(docs, lib, unitStore, ob, exhibitions.Options{Published: published})
-	lectureService := lectures.New(docs, lib, accStore, unitStore, ob, lectures.Options{Early: cfg.Live.GoLiveEarly, Late: cfg.Live.GoLiveLate})
+	lectureService := lectures.New(docs, lib, accStore, unitStore, ob, lectures.Options{Early: cfg.Live.GoLiveEarly, Late: cfg.Live.GoLiveLate,
+		Exhibitions: exhibitionService})
 	jobStore := jobs.New(rdb, cfg.Redis.KeyPrefix)
 	runner := transcoding.New(rdb, docs, lib, jobStore, transcoding.Options{KeyPrefix: cfg.Redis.KeyPrefix, Consumer: hostname(),
 		Log: log, Transcode: transcode.Options{Preset: cfg.Library.TranscodePreset}})

@@ -162,6 +162,16 @@ func (s *Service) Get(ctx context.Context, id string) (Exhibition, error) {
 	return e, nil
 }
 
+// Published reports whether the exhibition exists and is published: a guided tour may be
+// held only in one the public can walk.
+func (s *Service) Published(ctx context.Context, id string) (bool, error) {
+	e, err := s.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && e.Status == library.Published, err
+}
+
 // IDs lists every exhibition id.
 func (s *Service) IDs(ctx context.Context) ([]string, error) { return s.docs.IDs(ctx, prefix, validID) }
 

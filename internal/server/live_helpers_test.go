@@ -460,8 +460,14 @@ type sseStream struct {
 // openSSE opens the chat stream of a lecture; lastID, if set, is sent as Last-Event-ID.
 func openSSE(t testing.TB, c *client, lecture, lastID string) *sseStream {
 	t.Helper()
+	return openEvents(t, c, "/api/v1/lectures/"+lecture+"/chat", lastID)
+}
+
+// openEvents opens the event stream at path; lastID, if set, is sent as Last-Event-ID.
+func openEvents(t testing.TB, c *client, path, lastID string) *sseStream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/lectures/"+lecture+"/chat", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +486,7 @@ func openSSE(t testing.TB, c *client, lecture, lastID string) *sseStream {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		cancel()
-		t.Fatalf("chat stream: %s %q: %s", resp.Status, resp.Header.Get("Content-Type"), b)
+		t.Fatalf("event stream %s: %s %q: %s", path, resp.Status, resp.Header.Get("Content-Type"), b)
 	}
 	s := &sseStream{resp: resp, events: make(chan sseEvent, 256), cancel: cancel, done: make(chan struct{})}
 	go s.read()

@@ -68,6 +68,7 @@ func (s *Server) routes() {
 	anyone.GET("/lectures/:id", s.getLecture)
 	anyone.GET("/lectures/:id/stats", s.lectureStats)
 	anyone.GET("/lectures/:id/chat", s.chatEvents)
+	anyone.GET("/lectures/:id/guide", s.guideEvents)
 	// WHIP and WHEP, open to the pages of live.allowed_origins too (cors.go).
 	signal := anyone.Group("/lectures/:id", s.liveCORS)
 	signal.OPTIONS("/whip", s.livePreflight(liveOffer))
@@ -141,6 +142,7 @@ func (s *Server) routes() {
 	staff.POST("/lectures/:id/key", s.rotateKey)
 	staff.POST("/lectures/:id/end", s.endLecture)
 	signedIn.POST("/lectures/:id/chat", s.postChat)
+	signedIn.POST("/lectures/:id/guide", s.moveGuide)
 	signedIn.DELETE("/lectures/:id/chat/:msg", s.deleteChat)
 	signedIn.POST("/lectures/:id/chat/:msg/answered", s.answerQuestion)
 	signedIn.POST("/lectures/:id/mutes", s.muteUser)
