@@ -52,6 +52,7 @@ type Config struct {
 	Learning    Learning    `yaml:"learning"`
 	Views       Views       `yaml:"views"`
 	Live        Live        `yaml:"live"`
+	IIIF        IIIF        `yaml:"iiif"`
 	Mail        Mail        `yaml:"mail"`
 	Dev         Dev         `yaml:"dev"`
 }
@@ -139,6 +140,22 @@ type Library struct {
 	TranscodePreset    string        `yaml:"transcode_preset"`
 	// MaxBatch is how many items one bulk status change may name.
 	MaxBatch int `yaml:"max_batch"`
+}
+
+// IIIF is the IIIF Image API service: the largest answer it cuts, the pyramid it makes of each
+// image at ingest, and the bounds on cuts running at once (see internal/imageservice).
+type IIIF struct {
+	MaxWidth  int   `yaml:"max_width"`
+	MaxHeight int   `yaml:"max_height"`
+	MaxArea   int64 `yaml:"max_area"`
+	// MaxMasterPixels: no request ever decodes a master larger than this (answers come from
+	// the pyramid); a larger image is only decoded by the pyramid worker, in tiles.
+	MaxMasterPixels  int64         `yaml:"max_master_pixels"`
+	TileSize         int           `yaml:"tile_size"`
+	MaxCuts          int           `yaml:"max_cuts"`
+	MaxCutsPerClient int           `yaml:"max_cuts_per_client"`
+	CutWait          time.Duration `yaml:"cut_wait"`
+	PyramidTimeout   time.Duration `yaml:"pyramid_timeout"`
 }
 
 // Learning is how much watching completes a lesson (see learning.Rules).
@@ -412,6 +429,15 @@ func (c *Config) Validate() error {
 		{"views.max_per_ip", strconv.Itoa(c.Views.MaxPerIP), c.Views.MaxPerIP >= 1, "at least 1"},
 		{"views.max_new_visitors_per_ip", strconv.Itoa(c.Views.MaxNewVisitorsPerIP), c.Views.MaxNewVisitorsPerIP >= 0, "0 or more"},
 		{"views.max_global", strconv.Itoa(c.Views.MaxGlobal), c.Views.MaxGlobal >= 1, "at least 1"},
+		{"iiif.max_width", strconv.Itoa(c.IIIF.MaxWidth), c.IIIF.MaxWidth >= 64 && c.IIIF.MaxWidth <= 65535, "64 to 65535"},
+		{"iiif.max_height", strconv.Itoa(c.IIIF.MaxHeight), c.IIIF.MaxHeight >= 64 && c.IIIF.MaxHeight <= 65535, "64 to 65535"},
+		{"iiif.max_area", strconv.FormatInt(c.IIIF.MaxArea, 10), c.IIIF.MaxArea >= 4096 && c.IIIF.MaxArea <= 1<<28, "4096 to 268435456"},
+		{"iiif.max_master_pixels", strconv.FormatInt(c.IIIF.MaxMasterPixels, 10), c.IIIF.MaxMasterPixels >= 0, "0 or more"},
+		{"iiif.tile_size", strconv.Itoa(c.IIIF.TileSize), c.IIIF.TileSize >= 128 && c.IIIF.TileSize <= 2048, "128 to 2048"},
+		{"iiif.max_cuts", strconv.Itoa(c.IIIF.MaxCuts), c.IIIF.MaxCuts >= 1, "at least 1"},
+		{"iiif.max_cuts_per_client", strconv.Itoa(c.IIIF.MaxCutsPerClient), c.IIIF.MaxCutsPerClient >= 1 && c.IIIF.MaxCutsPerClient <= c.IIIF.MaxCuts, "1 to iiif.max_cuts"},
+		{"iiif.cut_wait", c.IIIF.CutWait.String(), c.IIIF.CutWait >= 0 && c.IIIF.CutWait <= time.Minute, "0s to 1m"},
+		{"iiif.pyramid_timeout", c.IIIF.PyramidTimeout.String(), c.IIIF.PyramidTimeout >= time.Second, "at least 1s"},
 		{"live.go_live_early", c.Live.GoLiveEarly.String(), c.Live.GoLiveEarly >= 0 && c.Live.GoLiveEarly <= 24*time.Hour, "0 to 24h"},
 		{"live.go_live_late", c.Live.GoLiveLate.String(), c.Live.GoLiveLate >= 0 && c.Live.GoLiveLate <= 24*time.Hour, "0 to 24h"},
 		{"live.udp_port", strconv.Itoa(c.Live.UDPPort), c.Live.UDPPort == 0 || validPort(c.Live.UDPPort), "0 (any free port) to 65535"},
