@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/imageservice"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
@@ -37,7 +38,7 @@ func scanPNG() []byte {
 }
 
 // iiifFixture is a server with small IIIF limits and a draft item holding the scan, whose
-// pyramid the worker has made.
+// pyramid the worker has made. tweak changes the server's IIIF settings.
 type iiifFixture struct {
 	srv       *testenv.Server
 	dwk, anon *client
@@ -46,10 +47,13 @@ type iiifFixture struct {
 	base      string // /iiif/3/{identifier}
 }
 
-func newIIIFFixture(t *testing.T) *iiifFixture {
+func newIIIFFixture(t *testing.T, tweak ...func(*config.IIIF)) *iiifFixture {
 	t.Helper()
 	cfg := testenv.Config(t, testenv.Shared(t))
 	cfg.IIIF.MaxWidth, cfg.IIIF.MaxHeight, cfg.IIIF.MaxArea = 2000, 1500, 2_000_000
+	for _, f := range tweak {
+		f(&cfg.IIIF)
+	}
 	srv := testenv.StartServer(t, cfg)
 	_, dwk, _ := staffClients(t, srv)
 	it := dwk.createItem(sampleItem("石嘴山电厂全景扫描", map[string]any{"theme": "industrial"}))
