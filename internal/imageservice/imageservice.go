@@ -50,8 +50,10 @@ type Record struct {
 	Error        string `json:"error,omitempty"`
 	iiif.Pyramid        // the layout (State Done)
 	// Sizes are the whole image at each level the limits allow, as info.json announces them.
-	Sizes   []iiif.SizeInfo `json:"sizes,omitempty"`
-	Updated time.Time       `json:"updated"`
+	Sizes []iiif.SizeInfo `json:"sizes,omitempty"`
+	// MakeSeconds is how long the worker took: the master from MinIO, vips, the tiles to MinIO.
+	MakeSeconds float64   `json:"make_seconds"`
+	Updated     time.Time `json:"updated"`
 }
 
 // Options are the service's limits.
@@ -119,8 +121,10 @@ func ParseIdentifier(id string) (item, sha256 string, ok bool) {
 	return item, sha256, true
 }
 
-func base(item, sha256 string) string      { return keyPrefix + item + "/" + sha256 + "/" }
-func recordKey(item, sha256 string) string { return base(item, sha256) + "pyramid.json" }
+func base(item, sha256 string) string { return keyPrefix + item + "/" + sha256 + "/" }
+
+// RecordKey is where the file's Record is stored.
+func RecordKey(item, sha256 string) string { return base(item, sha256) + "pyramid.json" }
 
 // TileKey is where a tile of the file's pyramid is stored.
 func TileKey(item, sha256, name string) string { return base(item, sha256) + "tiles/" + name }
@@ -137,7 +141,7 @@ func (s *Service) Get(ctx context.Context, item, sha256 string) (Record, error) 
 	if ok {
 		return rec, nil
 	}
-	_, err := s.docs.Get(ctx, recordKey(item, sha256), &rec)
+	_, err := s.docs.Get(ctx, RecordKey(item, sha256), &rec)
 	if errors.Is(err, docstore.ErrNotFound) {
 		return Record{}, ErrNotFound
 	}

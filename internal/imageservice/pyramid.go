@@ -55,6 +55,7 @@ func (s *Service) handle(ctx context.Context, id, path string) error {
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
+	started := s.o.Now()
 	rec, err := s.make(ctx, id, f)
 	if errors.Is(err, ErrNotFound) {
 		s.log.InfoContext(ctx, "pyramid skipped: file content gone", "item", id, "path", path)
@@ -64,7 +65,8 @@ func (s *Service) handle(ctx context.Context, id, path string) error {
 		return err
 	}
 	rec.Updated = s.o.Now().UTC()
-	if _, err := s.docs.Put(ctx, recordKey(id, f.SHA256), rec, docstore.Always()); err != nil {
+	rec.MakeSeconds = rec.Updated.Sub(started).Seconds()
+	if _, err := s.docs.Put(ctx, RecordKey(id, f.SHA256), rec, docstore.Always()); err != nil {
 		return err
 	}
 	if rec.State == Failed {
