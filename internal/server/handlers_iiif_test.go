@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -63,8 +64,10 @@ func newIIIFFixture(t *testing.T, tweak ...func(*config.IIIF)) *iiifFixture {
 	}
 	f := &iiifFixture{srv: srv, dwk: dwk, anon: newClient(t, srv.URL), item: dwk.current(it.ID), sha: job.Result.File.SHA256}
 	f.base = "/iiif/3/" + imageservice.Identifier(it.ID, f.sha)
+	objects := testenv.Objects(t, cfg)
 	testwait.Until(t, "the pyramid is made", func() bool {
-		return dwk.do("GET", f.base+"/info.json", nil).status == http.StatusOK
+		ok, err := objects.Exists(t.Context(), imageservice.RecordKey(it.ID, f.sha))
+		return err == nil && ok
 	})
 	return f
 }
@@ -72,6 +75,26 @@ func newIIIFFixture(t *testing.T, tweak ...func(*config.IIIF)) *iiifFixture {
 func (f *iiifFixture) publish(t *testing.T) {
 	t.Helper()
 	f.item = f.dwk.publish(f.item)
+}
+
+// image GETs an image anonymously as a viewer does, following the redirect of a published tile
+// to MinIO.
+func (f *iiifFixture) image(t *testing.T, path string) reply {
+	t.Helper()
+	r := f.anon.do("GET", f.base+"/"+path, nil)
+	if r.status == http.StatusFound {
+		resp, err := testenv.Client().Get(r.header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		r = reply{status: resp.StatusCode, header: resp.Header, body: body}
+	}
+	if r.status != http.StatusOK {
+		t.Fatalf("GET %s: status %d; body %.300s", path, r.status, r.body)
+	}
+	return r
 }
 
 // decode reads an image answer of the given media type.
@@ -159,10 +182,26 @@ func TestIIIFTilesComeFromStorageAsTheyAre(t *testing.T) {
 	f.anon.want(http.StatusNotFound, "GET", f.base+"/full/max/0/default.jpg", nil)
 
 	f.publish(t)
-	got := f.anon.want(http.StatusOK, "GET", f.base+"/0,0,512,512/512,512/0/default.jpg", nil)
+	// A published tile is a redirect to the stored tile in MinIO, by a signed URL.
+	got := f.anon.want(http.StatusFound, "GET", f.base+"/0,0,512,512/512,512/0/default.jpg", nil)
 	if got.header.Get("Access-Control-Allow-Origin") != "*" || maxAge(got.header.Get("Cache-Control")) < 60 ||
 		!strings.Contains(got.header.Get("Cache-Control"), "public") {
 		t.Fatalf("published tile: CORS %q, Cache-Control %q", got.header.Get("Access-Control-Allow-Origin"), got.header.Get("Cache-Control"))
+	}
+	stored, _, err := objects.ReadAll(t.Context(), imageservice.TileKey(f.item.ID, f.sha, "0,0,512,512/512,512/0/default.jpg"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := testenv.Client().Get(got.header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, stored) || resp.Header.Get("Content-Type") != "image/jpeg" ||
+		!strings.Contains(resp.Header.Get("Cache-Control"), "public") {
+		t.Fatalf("signed tile: %s, %s, Cache-Control %q, the stored bytes: %v", resp.Status, resp.Header.Get("Content-Type"),
+			resp.Header.Get("Cache-Control"), bytes.Equal(body, stored))
 	}
 	etag := got.header.Get("ETag")
 	if etag == "" {

@@ -57,7 +57,7 @@ func TestIIIFInfoClaimsAreAnswered(t *testing.T) {
 	}
 	get := func(path string, w, h int, mediaType string) {
 		t.Helper()
-		img := decodeImage(t, f.anon.want(http.StatusOK, "GET", f.base+"/"+path, nil), mediaType)
+		img := decodeImage(t, f.image(t, path), mediaType)
 		if got, want := size(img), fmt.Sprintf("%d×%d", w, h); got != want {
 			t.Errorf("%s is %s, want %s", path, got, want)
 		}

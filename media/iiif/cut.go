@@ -16,14 +16,30 @@ import (
 // JPEGQuality is the quality of the JPEG answers this package cuts.
 const JPEGQuality = 85
 
-// OpenTile reads one stored tile of a pyramid by its name (Pyramid.TileName).
-type OpenTile func(name string) (io.ReadCloser, error)
+// Tiles gives one tile of a pyramid, decoded, by its name (Pyramid.TileName).
+type Tiles func(name string) (image.Image, error)
+
+// JPEGTiles gives the tiles that open reads, stored as JPEG (as vips writes them).
+func JPEGTiles(open func(name string) (io.ReadCloser, error)) Tiles {
+	return func(name string) (image.Image, error) {
+		rc, err := open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		img, err := jpeg.Decode(bufio.NewReader(rc))
+		if err != nil {
+			return nil, fmt.Errorf("iiif: tile %s: %w", name, err)
+		}
+		return img, nil
+	}
+}
 
 // Cut makes the answer to p from the pyramid's tiles: from the coarsest level that has the
 // pixels the answer needs, it decodes only the tiles that cover the region, one at a time,
 // scaling each straight into the answer. So it holds the answer and one tile, never a level
 // or the master, whatever the size of the image.
-func Cut(py Pyramid, p Plan, open OpenTile) (image.Image, error) {
+func Cut(py Pyramid, p Plan, tiles Tiles) (image.Image, error) {
 	if err := py.Check(); err != nil {
 		return nil, err
 	}
@@ -36,7 +52,7 @@ func Cut(py Pyramid, p Plan, open OpenTile) (image.Image, error) {
 	kx, ky := float64(p.Width)/(float64(p.W)/fs), float64(p.Height)/(float64(p.H)/fs)
 	for row := p.Y / span; row <= (p.Y+p.H-1)/span; row++ {
 		for col := p.X / span; col <= (p.X+p.W-1)/span; col++ {
-			tile, err := decodeTile(open, py.TileName(s, col, row))
+			tile, err := tiles(py.TileName(s, col, row))
 			if err != nil {
 				return nil, err
 			}
@@ -50,19 +66,6 @@ func Cut(py Pyramid, p Plan, open OpenTile) (image.Image, error) {
 		return toGray(out), nil
 	}
 	return out, nil
-}
-
-func decodeTile(open OpenTile, name string) (image.Image, error) {
-	rc, err := open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	img, err := jpeg.Decode(bufio.NewReader(rc))
-	if err != nil {
-		return nil, fmt.Errorf("iiif: tile %s: %w", name, err)
-	}
-	return img, nil
 }
 
 // orient mirrors src left to right (if asked), then turns it clockwise by rotation degrees

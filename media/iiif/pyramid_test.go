@@ -121,7 +121,7 @@ func TestMakeAndCut(t *testing.T) {
 		{"full/275,/180/default.jpg", 275, 225, 270, 220, 20, 20},
 	} {
 		p := planFor(t, c.path, w, h)
-		img, err := iiif.Cut(py, p, open)
+		img, err := iiif.Cut(py, p, iiif.JPEGTiles(open))
 		if err != nil {
 			t.Fatalf("%s: %v", c.path, err)
 		}
@@ -139,7 +139,7 @@ func TestMakeAndCut(t *testing.T) {
 	}
 	// A missing tile is the opener's error, not a broken image.
 	broken := func(string) (io.ReadCloser, error) { return nil, os.ErrNotExist }
-	if _, err := iiif.Cut(py, planFor(t, "full/100,/0/default.jpg", w, h), broken); !errors.Is(err, os.ErrNotExist) {
+	if _, err := iiif.Cut(py, planFor(t, "full/100,/0/default.jpg", w, h), iiif.JPEGTiles(broken)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("cut without tiles: %v", err)
 	}
 }
