@@ -90,7 +90,7 @@ func ImageOptions(c config.IIIF) imageservice.Options {
 	return imageservice.Options{
 		Limits:   iiif.Limits{MaxWidth: c.MaxWidth, MaxHeight: c.MaxHeight, MaxArea: c.MaxArea, Formats: []string{"jpg", "png"}},
 		TileSize: c.TileSize, MaxCuts: c.MaxCuts, MaxCutsPerClient: c.MaxCutsPerClient, CutWait: c.CutWait,
-		Timeout: c.PyramidTimeout, MaxMasterPixels: c.MaxMasterPixels,
+		Timeout: c.PyramidTimeout, MaxMasterPixels: c.MaxMasterPixels, TileCacheBytes: int64(c.TileCacheMiB) << 20,
 	}
 }
 

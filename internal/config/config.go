@@ -155,6 +155,7 @@ type IIIF struct {
 	MaxCuts          int           `yaml:"max_cuts"`
 	MaxCutsPerClient int           `yaml:"max_cuts_per_client"`
 	CutWait          time.Duration `yaml:"cut_wait"`
+	TileCacheMiB     int           `yaml:"tile_cache_mib"`
 	PyramidTimeout   time.Duration `yaml:"pyramid_timeout"`
 }
 
@@ -437,6 +438,7 @@ func (c *Config) Validate() error {
 		{"iiif.max_cuts", strconv.Itoa(c.IIIF.MaxCuts), c.IIIF.MaxCuts >= 1, "at least 1"},
 		{"iiif.max_cuts_per_client", strconv.Itoa(c.IIIF.MaxCutsPerClient), c.IIIF.MaxCutsPerClient >= 1 && c.IIIF.MaxCutsPerClient <= c.IIIF.MaxCuts, "1 to iiif.max_cuts"},
 		{"iiif.cut_wait", c.IIIF.CutWait.String(), c.IIIF.CutWait >= 0 && c.IIIF.CutWait <= time.Minute, "0s to 1m"},
+		{"iiif.tile_cache_mib", strconv.Itoa(c.IIIF.TileCacheMiB), c.IIIF.TileCacheMiB >= 1 && c.IIIF.TileCacheMiB <= 1<<16, "1 to 65536"},
 		{"iiif.pyramid_timeout", c.IIIF.PyramidTimeout.String(), c.IIIF.PyramidTimeout >= time.Second, "at least 1s"},
 		{"live.go_live_early", c.Live.GoLiveEarly.String(), c.Live.GoLiveEarly >= 0 && c.Live.GoLiveEarly <= 24*time.Hour, "0 to 24h"},
 		{"live.go_live_late", c.Live.GoLiveLate.String(), c.Live.GoLiveLate >= 0 && c.Live.GoLiveLate <= 24*time.Hour, "0 to 24h"},

@@ -70,6 +70,8 @@ type Options struct {
 	// MaxMasterPixels: an image without its pyramid yet is cut from its master only up to
 	// this many pixels; a larger one waits for the worker (ErrNotFound until then).
 	MaxMasterPixels int64
+	// TileCacheBytes bounds the tiles kept in memory.
+	TileCacheBytes int64
 	// Timeout bounds making one pyramid.
 	Timeout time.Duration
 	// Uploaders is how many tiles are stored at once.
@@ -85,6 +87,7 @@ type Service struct {
 	log   *slog.Logger
 	o     Options
 	gate  *gate
+	tiles *tileCache
 
 	mu    sync.Mutex
 	cache map[string]Record // Done records, by item~sha256
@@ -99,7 +102,7 @@ func New(docs *docstore.Store, items *library.Service, log *slog.Logger, o Optio
 		o.Uploaders = 8
 	}
 	return &Service{docs: docs, items: items, log: log, o: o, gate: newGate(o.MaxCuts, o.MaxCutsPerClient, o.CutWait),
-		cache: map[string]Record{}}
+		tiles: newTileCache(o.TileCacheBytes), cache: map[string]Record{}}
 }
 
 var (

@@ -106,6 +106,7 @@ func (s *Service) make(ctx context.Context, item string, f library.File) (Record
 			s.log.WarnContext(ctx, "temporary folder left behind", "dir", dir, "err", err)
 		}
 	}()
+	started := s.o.Now()
 	rec := Record{Item: item, Path: f.Path, SHA256: f.SHA256}
 	src := filepath.Join(dir, "source")
 	sum, err := s.items.CopyFile(ctx, item, f.Path, src)
@@ -119,6 +120,7 @@ func (s *Service) make(ctx context.Context, item string, f library.File) (Record
 	case sum != f.SHA256:
 		return failed(rec, fmt.Errorf("the stored file does not match its SHA-256 (%.12s…, expected %.12s…)", sum, f.SHA256)), nil
 	}
+	copied := s.o.Now()
 	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()
 	out := filepath.Join(dir, "out")
@@ -129,9 +131,12 @@ func (s *Service) make(ctx context.Context, item string, f library.File) (Record
 		}
 		return failed(rec, err), nil
 	}
+	made := s.o.Now()
 	if err := s.store(ctx, item, f.SHA256, out, py.Names()); err != nil {
 		return Record{}, err
 	}
+	s.log.DebugContext(ctx, "pyramid steps", "item", item, "path", f.Path, "copy", copied.Sub(started),
+		"vips", made.Sub(copied), "store", s.o.Now().Sub(made), "tiles", len(py.Names()))
 	rec.State, rec.Pyramid = Done, py
 	rec.Sizes = iiif.NewInfo("", py.Width, py.Height, py.Tile, s.o.Limits).Sizes
 	return rec, nil

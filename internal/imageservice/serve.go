@@ -7,29 +7,16 @@ import (
 	"errors"
 	"image"
 	"io"
-	"net/url"
-	"time"
 
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/media/iiif"
 	"github.com/shizuishan/culturecloud/storage"
 )
 
-// Answer is the answer to an image request: a stored tile (its bytes, or a signed URL to
-// them), or a cut.
+// Answer is the answer to an image request: a stored tile or a cut, in memory.
 type Answer struct {
 	MediaType string
-	Signed    *url.URL        // a stored tile, to be fetched from MinIO
-	Stored    *storage.Object // a stored tile, sent as it is; the caller closes it
-	Body      []byte          // a cut
-}
-
-// Delivery says how a stored tile is answered: with its bytes, or (SignedFor > 0, for tiles
-// anyone may have) with a signed MinIO URL valid that long, whose answer carries CacheControl,
-// so that the bytes of the most frequent requests do not pass through this process.
-type Delivery struct {
-	SignedFor    time.Duration
-	CacheControl string
+	Body      []byte
 }
 
 // source is what a file's images are cut from: its stored pyramid or, until the worker has
@@ -100,7 +87,7 @@ func (s *Service) Info(ctx context.Context, item, sha256, id string) (iiif.Info,
 // iiif.ErrBadRequest and one for a feature not offered iiif.ErrNotImplemented, both before
 // any storage is read; a size beyond the limits is refused before anything is allocated; a
 // busy node is a *BusyError.
-func (s *Service) Image(ctx context.Context, item, sha256, client string, params [4]string, d Delivery) (Answer, error) {
+func (s *Service) Image(ctx context.Context, item, sha256, client string, params [4]string) (Answer, error) {
 	req, err := iiif.Parse(params[0], params[1], params[2], params[3])
 	if err != nil {
 		return Answer{}, err
@@ -114,16 +101,8 @@ func (s *Service) Image(ctx context.Context, item, sha256, client string, params
 		return Answer{}, err
 	}
 	if name, ok := src.py.TileOf(plan); ok && src.stored {
-		if d.SignedFor > 0 {
-			q := url.Values{"response-cache-control": {d.CacheControl}, "response-content-type": {"image/jpeg"}}
-			u, err := s.docs.Objects().PresignGet(ctx, TileKey(item, sha256, name), d.SignedFor, q)
-			return Answer{MediaType: "image/jpeg", Signed: u}, err
-		}
-		obj, err := s.open(ctx, item, sha256, name)
-		if err != nil {
-			return Answer{}, err
-		}
-		return Answer{MediaType: "image/jpeg", Stored: obj}, nil
+		data, err := s.tile(ctx, item, sha256, name)
+		return Answer{MediaType: "image/jpeg", Body: data}, err
 	}
 	leave, err := s.gate.enter(ctx, client)
 	if err != nil {
@@ -162,6 +141,23 @@ func masterErr(err error) error {
 		return ErrNotFound
 	}
 	return storageErr(err)
+}
+
+// maxTileBytes bounds the read of one stored tile (a 512-pixel JPEG is some tens of kB).
+const maxTileBytes = 16 << 20
+
+// tile is the stored tile's bytes, from the cache or MinIO.
+func (s *Service) tile(ctx context.Context, item, sha256, name string) ([]byte, error) {
+	key := TileKey(item, sha256, name)
+	if data, ok := s.tiles.get(key); ok {
+		return data, nil
+	}
+	data, _, err := s.docs.Objects().ReadAll(ctx, key, maxTileBytes)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	s.tiles.put(key, data)
+	return data, nil
 }
 
 // open streams a stored tile; Stat sends the GET, so that a missing tile is ErrNotFound here.

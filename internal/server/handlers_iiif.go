@@ -59,9 +59,8 @@ func (s *Server) iiifInfo(c *gin.Context) {
 	c.Data(http.StatusOK, ctype, data)
 }
 
-// iiifImage answers {region}/{size}/{rotation}/{quality}.{format}: a stored tile as it is (a
-// published one by a redirect to MinIO), any other request cut from the pyramid. Conditional
-// requests are answered before any cut.
+// iiifImage answers {region}/{size}/{rotation}/{quality}.{format}: a stored tile as it is, any
+// other request cut from the pyramid. Conditional requests are answered before any cut.
 func (s *Server) iiifImage(c *gin.Context) {
 	item, sha, public, ok := s.iiifAccess(c)
 	if !ok {
@@ -76,30 +75,15 @@ func (s *Server) iiifImage(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	// A published tile goes to MinIO by a signed URL, as published streams do (see mediaFile).
-	var d imageservice.Delivery
-	if public {
-		d = imageservice.Delivery{SignedFor: signedURLLifetime, CacheControl: s.publicCache(signedURLLifetime)}
-	}
-	ans, err := s.Images.Image(c.Request.Context(), item, sha, c.ClientIP(), params, d)
+	ans, err := s.Images.Image(c.Request.Context(), item, sha, c.ClientIP(), params)
 	if err != nil {
 		s.iiifFail(c, err)
 		return
 	}
 	s.iiifHeaders(h, public)
 	h.Set("ETag", etag)
-	if ans.Signed != nil {
-		s.setCache(h, true, redirectMaxAge) // well inside the URL's lifetime
-		c.Redirect(http.StatusFound, ans.Signed.String())
-		return
-	}
 	h.Set("Content-Type", ans.MediaType)
 	h.Set("Link", `<http://iiif.io/api/image/3/level2.json>;rel="profile"`)
-	if ans.Stored != nil {
-		defer ans.Stored.Close()
-		s.serveStored(c, ans.Stored, time.Time{})
-		return
-	}
 	http.ServeContent(c.Writer, c.Request, "", time.Time{}, bytes.NewReader(ans.Body))
 }
 
