@@ -51,7 +51,8 @@ type Record struct {
 	iiif.Pyramid        // the layout (State Done)
 	// Sizes are the whole image at each level the limits allow, as info.json announces them.
 	Sizes []iiif.SizeInfo `json:"sizes,omitempty"`
-	// MakeSeconds is how long the worker took: the master from MinIO, vips, the tiles to MinIO.
+	// MakeSeconds is how long the worker took: the master from MinIO, vips, the tiles to MinIO
+	// (not the removal of its temporary folder afterwards).
 	MakeSeconds float64   `json:"make_seconds"`
 	Updated     time.Time `json:"updated"`
 }
@@ -99,7 +100,7 @@ func New(docs *docstore.Store, items *library.Service, log *slog.Logger, o Optio
 		o.Now = time.Now
 	}
 	if o.Uploaders <= 0 {
-		o.Uploaders = 8
+		o.Uploaders = 32 // small PUTs: mostly waiting on MinIO
 	}
 	return &Service{docs: docs, items: items, log: log, o: o, gate: newGate(o.MaxCuts, o.MaxCutsPerClient, o.CutWait),
 		tiles: newTileCache(o.TileCacheBytes), cache: map[string]Record{}}

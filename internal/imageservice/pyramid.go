@@ -55,7 +55,6 @@ func (s *Service) handle(ctx context.Context, id, path string) error {
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	started := s.o.Now()
 	rec, err := s.make(ctx, id, f)
 	if errors.Is(err, ErrNotFound) {
 		s.log.InfoContext(ctx, "pyramid skipped: file content gone", "item", id, "path", path)
@@ -65,7 +64,6 @@ func (s *Service) handle(ctx context.Context, id, path string) error {
 		return err
 	}
 	rec.Updated = s.o.Now().UTC()
-	rec.MakeSeconds = rec.Updated.Sub(started).Seconds()
 	if _, err := s.docs.Put(ctx, RecordKey(id, f.SHA256), rec, docstore.Always()); err != nil {
 		return err
 	}
@@ -135,8 +133,10 @@ func (s *Service) make(ctx context.Context, item string, f library.File) (Record
 	if err := s.store(ctx, item, f.SHA256, out, py.Names()); err != nil {
 		return Record{}, err
 	}
+	stored := s.o.Now()
 	s.log.DebugContext(ctx, "pyramid steps", "item", item, "path", f.Path, "copy", copied.Sub(started),
-		"vips", made.Sub(copied), "store", s.o.Now().Sub(made), "tiles", len(py.Names()))
+		"vips", made.Sub(copied), "store", stored.Sub(made), "tiles", len(py.Names()))
+	rec.MakeSeconds = stored.Sub(started).Seconds() // the temporary folder's removal is not making
 	rec.State, rec.Pyramid = Done, py
 	rec.Sizes = iiif.NewInfo("", py.Width, py.Height, py.Tile, s.o.Limits).Sizes
 	return rec, nil
