@@ -148,8 +148,8 @@ type IIIF struct {
 	MaxWidth  int   `yaml:"max_width"`
 	MaxHeight int   `yaml:"max_height"`
 	MaxArea   int64 `yaml:"max_area"`
-	// MaxMasterPixels: no request ever decodes a master larger than this (answers come from
-	// the pyramid); a larger image is only decoded by the pyramid worker, in tiles.
+	// MaxMasterPixels: until an image's pyramid exists, a request may decode its master up to
+	// this many pixels; no request ever decodes a larger one (only vips in the worker does).
 	MaxMasterPixels  int64         `yaml:"max_master_pixels"`
 	TileSize         int           `yaml:"tile_size"`
 	MaxCuts          int           `yaml:"max_cuts"`
