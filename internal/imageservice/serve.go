@@ -10,7 +10,6 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/media/iiif"
-	"github.com/shizuishan/culturecloud/storage"
 )
 
 // Answer is the answer to an image request: a stored tile or a cut, in memory.
@@ -109,7 +108,10 @@ func (s *Service) Image(ctx context.Context, item, sha256, client string, params
 		return Answer{}, err
 	}
 	defer leave()
-	py, tiles := src.py, iiif.JPEGTiles(func(name string) (io.ReadCloser, error) { return s.open(ctx, item, sha256, name) })
+	py, tiles := src.py, iiif.JPEGTiles(func(name string) (io.ReadCloser, error) {
+		data, err := s.tile(ctx, item, sha256, name)
+		return io.NopCloser(bytes.NewReader(data)), err
+	})
 	if !src.stored {
 		// The master is the one tile of a one-level pyramid.
 		py = iiif.Pyramid{Width: py.Width, Height: py.Height, Tile: max(py.Width, py.Height), ScaleFactors: []int{1}}
@@ -158,17 +160,4 @@ func (s *Service) tile(ctx context.Context, item, sha256, name string) ([]byte, 
 	}
 	s.tiles.put(key, data)
 	return data, nil
-}
-
-// open streams a stored tile; Stat sends the GET, so that a missing tile is ErrNotFound here.
-func (s *Service) open(ctx context.Context, item, sha256, name string) (*storage.Object, error) {
-	obj, err := s.docs.Objects().Open(ctx, TileKey(item, sha256, name), storage.GetOptions{})
-	if err != nil {
-		return nil, storageErr(err)
-	}
-	if _, err := obj.Stat(); err != nil {
-		obj.Close()
-		return nil, storageErr(err)
-	}
-	return obj, nil
 }
