@@ -122,7 +122,9 @@ func (s *Service) make(ctx context.Context, item string, f library.File) (Record
 	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()
 	out := filepath.Join(dir, "out")
+	stopEarly := s.earlyStore(ctx, item, f.SHA256, out)
 	py, err := iiif.Make(tctx, src, out, s.o.TileSize)
+	sent, earlyErr := stopEarly()
 	if err != nil {
 		if ctx.Err() != nil {
 			return Record{}, ctx.Err() // the worker is stopping: not the file's fault
@@ -130,12 +132,16 @@ func (s *Service) make(ctx context.Context, item string, f library.File) (Record
 		return failed(rec, err), nil
 	}
 	made := s.o.Now()
-	if err := s.store(ctx, item, f.SHA256, out, py.Names()); err != nil {
+	if earlyErr != nil {
+		return Record{}, earlyErr
+	}
+	rest := unsent(out, py.Names(), sent)
+	if err := s.store(ctx, item, f.SHA256, out, rest); err != nil {
 		return Record{}, err
 	}
 	stored := s.o.Now()
 	s.log.DebugContext(ctx, "pyramid steps", "item", item, "path", f.Path, "copy", copied.Sub(started),
-		"vips", made.Sub(copied), "store", stored.Sub(made), "tiles", len(py.Names()))
+		"vips", made.Sub(copied), "store", stored.Sub(made), "tiles", len(py.Names()), "stored_after_vips", len(rest))
 	rec.MakeSeconds = stored.Sub(started).Seconds() // the temporary folder's removal is not making
 	rec.State, rec.Pyramid = Done, py
 	rec.Sizes = iiif.NewInfo("", py.Width, py.Height, py.Tile, s.o.Limits).Sizes
