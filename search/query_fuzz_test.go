@@ -49,3 +49,25 @@ func FuzzParseItemQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseExhibitionQuery: any query string parses into allowed shapes or names its faults.
+func FuzzParseExhibitionQuery(f *testing.F) {
+	for _, seed := range []string{"q=工业&theme=industrial&open_now=true", "open_now=1", "page=-1", `unit=a" OR b = "c`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		values, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, problems := ParseExhibitionQuery(values.Get)
+		for field, code := range problems {
+			if field == "" || code == "" {
+				t.Fatalf("unnamed problem %q=%q", field, code)
+			}
+		}
+		if len(problems) == 0 && (q.Page < 1 || q.Page > 500 || q.PerPage < 1 || q.PerPage > 100) {
+			t.Fatalf("out-of-range query accepted: %+v", q)
+		}
+	})
+}

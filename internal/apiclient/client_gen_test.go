@@ -265,8 +265,11 @@ type Item struct {
 	Format     *string `json:"format,omitempty"`
 	Id         string  `json:"id"`
 	Identifier *string `json:"identifier,omitempty"`
-	Language   *string `json:"language,omitempty"`
-	Licence    *string `json:"licence,omitempty"`
+
+	// IiifManifest the absolute address of the item's IIIF Presentation 3.0 Manifest; only a published item with files has one
+	IiifManifest *string `json:"iiif_manifest,omitempty"`
+	Language     *string `json:"language,omitempty"`
+	Licence      *string `json:"licence,omitempty"`
 
 	// Period 1958, 1958-1966 or 1958-03-01
 	Period *string `json:"period,omitempty"`
@@ -403,7 +406,10 @@ type Lecture struct {
 	Description     *string    `json:"description,omitempty"`
 	DurationMinutes int        `json:"duration_minutes"`
 	EndedAt         *time.Time `json:"ended_at,omitempty"`
-	History         []struct {
+
+	// Exhibition set for a guided tour: the exhibition it leads through
+	Exhibition *string `json:"exhibition,omitempty"`
+	History    []struct {
 		At    *time.Time `json:"at,omitempty"`
 		By    *string    `json:"by,omitempty"`
 		State *string    `json:"state,omitempty"`
@@ -669,7 +675,10 @@ type ScheduleLectureJSONBody struct {
 	Cover           *FileRef `json:"cover,omitempty"`
 	Description     *string  `json:"description,omitempty"`
 	DurationMinutes int      `json:"duration_minutes"`
-	Lecturer        struct {
+
+	// Exhibition a published exhibition's id: the lecture is a guided tour of it
+	Exhibition *string `json:"exhibition,omitempty"`
+	Lecturer   struct {
 		Account *string `json:"account,omitempty"`
 		Name    *string `json:"name,omitempty"`
 	} `json:"lecturer"`

@@ -26,6 +26,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/docstore"
+	"github.com/shizuishan/culturecloud/internal/exhibitions"
 	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/imageservice"
 	"github.com/shizuishan/culturecloud/internal/indexer"
@@ -36,6 +37,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/live"
 	"github.com/shizuishan/culturecloud/internal/liveroom"
 	"github.com/shizuishan/culturecloud/internal/mail"
+	"github.com/shizuishan/culturecloud/internal/manifests"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/pipeline"
@@ -79,6 +81,10 @@ type Core struct {
 	Derivatives *derivatives.Service
 	Images      *imageservice.Service
 	Courses     *courses.Service
+	Exhibitions *exhibitions.Service
+	// Published is shared by the HTTP handlers, which forget an item they change, and the
+	// exhibitions, which read whether their items are still published.
+	Published   *library.PublishedCache
 	Transcoding *transcoding.Runner
 	Lectures    *lectures.Service
 	Room        *liveroom.Room
@@ -145,6 +151,8 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		return nil, err
 	}
 	courseService := courses.New(docs, lib, accStore, unitStore, ob)
+	published := library.NewPublishedCache(library.PublishedTTL, 100_000, nil)
+	exhibitionService := exhibitions.New(docs, lib, unitStore, ob, exhibitions.Options{Published: published})
 	lectureService := lectures.New(docs, lib, accStore, unitStore, ob, lectures.Options{Early: cfg.Live.GoLiveEarly, Late: cfg.Live.GoLiveLate})
 	jobStore := jobs.New(rdb, cfg.Redis.KeyPrefix)
 	runner := transcoding.New(rdb, docs, lib, jobStore, transcoding.Options{KeyPrefix: cfg.Redis.KeyPrefix, Consumer: hostname(),
@@ -154,9 +162,9 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		MaxSize: cfg.Library.MaxUploadBytes})
 	return &Core{
 		Config: cfg, Log: log, Docs: docs, Redis: rdb, Search: sc, Units: unitStore, Accounts: acc, Outbox: ob,
-		Indexer: indexer.New(accStore, lib, counter, der, unitStore, sc, ob, log).WithCourses(courseService),
+		Indexer: indexer.New(accStore, lib, counter, der, unitStore, sc, ob, log).WithCourses(courseService).WithExhibitions(exhibitionService),
 		OCFL:    store, Fixity: fixity.New(store, docs, time.Now), Library: lib, Views: counter, Courses: courseService, Lectures: lectureService,
-		Room:        room,
+		Room: room, Exhibitions: exhibitionService, Published: published,
 		Replays:     replays.New(docs, room, nil),
 		Jobs:        jobStore,
 		Transcoding: runner,
@@ -275,6 +283,11 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Derivatives: c.Derivatives, Images: c.Images, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Objects()),
 		Lectures: c.Lectures, Room: c.Room, Live: liveSvc, Replays: c.Replays,
+		Manifests: &manifests.Builder{Library: c.Library, Media: c.Transcoding, Derivatives: c.Derivatives, Units: c.Units,
+			Sizes: manifests.NewSizes(func(ctx context.Context, item, path string) (io.ReadCloser, error) {
+				return c.Library.OpenFile(ctx, item, path)
+			})},
+		Exhibitions: c.Exhibitions, Published: c.Published,
 	})
 	if err != nil {
 		_ = media.Close()

@@ -43,7 +43,10 @@ func runReindex(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 	if err := core.Indexer.RebuildAccounts(ctx); err != nil {
 		return fmt.Errorf("reindex accounts: %w", err)
 	}
-	fmt.Fprintf(stdout, "reindexed in %v: %d published items, %d items in all, accounts\n",
+	if err := core.Indexer.RebuildRecords(ctx); err != nil {
+		return fmt.Errorf("reindex courses and exhibitions: %w", err)
+	}
+	fmt.Fprintf(stdout, "reindexed in %v: %d published items, %d items in all, accounts, courses, exhibitions\n",
 		time.Since(start).Round(time.Millisecond), last["items"], last["items_staff"])
 	return nil
 }

@@ -124,6 +124,11 @@ func runDev(ctx context.Context, cfg *config.Config, getenv func(string) string,
 		} else if n > 0 {
 			fmt.Fprintln(stdout, "demo course: 少儿书法入门, three lessons (transcoded in the background)")
 		}
+		if id, err := demo.LoadExhibitions(ctx, core.Docs, core.Library, core.Exhibitions); err != nil {
+			return fmt.Errorf("demo exhibition: %w", err)
+		} else if id != "" {
+			fmt.Fprintln(stdout, "demo exhibition: 石嘴山工业记忆, two rooms (/exhibitions/"+id+")")
+		}
 		if demoLectures, err = demo.LoadLectures(ctx, core.Docs, core.Lectures, time.Now()); err != nil {
 			return fmt.Errorf("demo lectures: %w", err)
 		}

@@ -34,7 +34,7 @@ func TestRunPrintsTable(t *testing.T) {
 	t.Logf("progress:\n%s\ntable:\n%s", progress.String(), out.String())
 
 	want := []string{"Upload 16 MiB through the API: parts + completion", "Upload: … + the job has hashed",
-		"Upload: … + the job has preserved", "Upload: parts only", "Reference: SHA-512",
+		"Upload: … + the job has preserved", "Upload: parts only", "Reference: SHA-256",
 		"Search p50, 2000", "Search p99", "Published item searchable", "Withdrawn item gone", "Views recorded per second",
 		"Transcode a 3 s 1080p clip", "HLS segments"}
 	number := regexp.MustCompile(`^[0-9]+(\.[0-9]+)? (MB/s|ms|/s|s)`)

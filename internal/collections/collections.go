@@ -177,7 +177,7 @@ func (s *Service) Update(ctx context.Context, actor accounts.Account, id, ifMatc
 	if err != nil {
 		return Collection{}, err
 	}
-	if strings.Trim(ifMatch, `"`) != strings.Trim(c.Version, `"`) {
+	if !docstore.SameVersion(ifMatch, c.Version) {
 		return Collection{}, ErrStale
 	}
 	tree, _, err := s.units.LoadUnits(ctx)

@@ -51,6 +51,7 @@ type Config struct {
 	Library     Library     `yaml:"library"`
 	Learning    Learning    `yaml:"learning"`
 	Views       Views       `yaml:"views"`
+	Exhibitions Exhibitions `yaml:"exhibitions"`
 	Live        Live        `yaml:"live"`
 	IIIF        IIIF        `yaml:"iiif"`
 	Mail        Mail        `yaml:"mail"`
@@ -173,6 +174,14 @@ type Views struct {
 	MaxPerIP            int           `yaml:"max_per_ip"`
 	MaxNewVisitorsPerIP int           `yaml:"max_new_visitors_per_ip"`
 	MaxGlobal           int           `yaml:"max_global"`
+}
+
+// Exhibitions are the limits on showing exhibitions to readers who may not edit them: a
+// walkthrough reads every item it shows, so they are limited per client IP and for the whole
+// site, in windows of views.limit_window.
+type Exhibitions struct {
+	MaxPagesPerIP  int `yaml:"max_pages_per_ip"`
+	MaxPagesGlobal int `yaml:"max_pages_global"`
 }
 
 // Live is the live lectures: the go-live window, the media ports of the SFU and what
@@ -440,6 +449,8 @@ func (c *Config) Validate() error {
 		{"iiif.cut_wait", c.IIIF.CutWait.String(), c.IIIF.CutWait >= 0 && c.IIIF.CutWait <= time.Minute, "0s to 1m"},
 		{"iiif.tile_cache_mib", strconv.Itoa(c.IIIF.TileCacheMiB), c.IIIF.TileCacheMiB >= 1 && c.IIIF.TileCacheMiB <= 1<<16, "1 to 65536"},
 		{"iiif.pyramid_timeout", c.IIIF.PyramidTimeout.String(), c.IIIF.PyramidTimeout >= time.Second, "at least 1s"},
+		{"exhibitions.max_pages_per_ip", strconv.Itoa(c.Exhibitions.MaxPagesPerIP), c.Exhibitions.MaxPagesPerIP >= 1, "at least 1"},
+		{"exhibitions.max_pages_global", strconv.Itoa(c.Exhibitions.MaxPagesGlobal), c.Exhibitions.MaxPagesGlobal >= 1, "at least 1"},
 		{"live.go_live_early", c.Live.GoLiveEarly.String(), c.Live.GoLiveEarly >= 0 && c.Live.GoLiveEarly <= 24*time.Hour, "0 to 24h"},
 		{"live.go_live_late", c.Live.GoLiveLate.String(), c.Live.GoLiveLate >= 0 && c.Live.GoLiveLate <= 24*time.Hour, "0 to 24h"},
 		{"live.udp_port", strconv.Itoa(c.Live.UDPPort), c.Live.UDPPort == 0 || validPort(c.Live.UDPPort), "0 (any free port) to 65535"},

@@ -138,17 +138,7 @@ func (s *Service) Get(ctx context.Context, id string) (Course, error) {
 
 // IDs lists every course id.
 func (s *Service) IDs(ctx context.Context) ([]string, error) {
-	keys, err := s.docs.List(ctx, prefix)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, 0, len(keys))
-	for _, k := range keys {
-		if id := strings.TrimSuffix(strings.TrimPrefix(k, prefix), ".json"); validID(id) {
-			ids = append(ids, id)
-		}
-	}
-	return ids, nil
+	return s.docs.IDs(ctx, prefix, validID)
 }
 
 // check validates in and fills the lecturer's display name.
@@ -258,7 +248,7 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifMatch 
 	if err != nil {
 		return Course{}, err
 	}
-	if strings.Trim(ifMatch, `"`) != strings.Trim(c.Version, `"`) {
+	if !docstore.SameVersion(ifMatch, c.Version) {
 		return Course{}, ErrStale
 	}
 	tree, _, err := s.units.LoadUnits(ctx)

@@ -353,3 +353,24 @@ func httpReady(url string) func(ctx context.Context) error {
 		return nil
 	}
 }
+
+// ToolPath is where deploy/install.sh put a file of a tool (node packages of tests, vendored
+// scripts): under CC_TOOLS_DIR when set, else in the nearest .tools folder above the working
+// directory that has it. The path may not exist: the caller says what is missing.
+func ToolPath(parts ...string) string {
+	if d := os.Getenv("CC_TOOLS_DIR"); d != "" {
+		return filepath.Join(append([]string{d}, parts...)...)
+	}
+	dir, _ := os.Getwd()
+	for {
+		p := filepath.Join(append([]string{dir, ".tools"}, parts...)...)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return p
+		}
+		dir = parent
+	}
+}

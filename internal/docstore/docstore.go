@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shizuishan/culturecloud/storage"
@@ -132,4 +133,26 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	return s.objects.Keys(ctx, prefix)
+}
+
+// SameVersion reports whether ifMatch, the version a client read (an If-Match value, with
+// or without its quotes), is still etag, the version stored.
+func SameVersion(ifMatch, etag string) bool {
+	return strings.Trim(ifMatch, `"`) == strings.Trim(etag, `"`)
+}
+
+// IDs lists the ids of the records stored as "<prefix><id>.json" that valid accepts, in key
+// order.
+func (s *Store) IDs(ctx context.Context, prefix string, valid func(id string) bool) ([]string, error) {
+	keys, err := s.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if id := strings.TrimSuffix(strings.TrimPrefix(k, prefix), ".json"); valid(id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }

@@ -174,9 +174,7 @@ type lessonFile struct {
 	Item, Path, SHA256 string
 }
 
-// lessonItem makes a library item of the lecturer's unit holding the video at file: it is
-// uploaded straight to the storage in parts, as the console's script does, attached, and
-// transcoded by the workers.
+// lessonItem makes a library item of the lecturer's unit holding the video at file.
 func (u *apiUser) lessonItem(title, file string) lessonFile {
 	u.t.Helper()
 	var it struct {
@@ -189,6 +187,13 @@ func (u *apiUser) lessonItem(title, file string) lessonFile {
 	if err != nil {
 		u.t.Fatal(err)
 	}
+	return u.attachFile(it.ID, filepath.Base(file), content)
+}
+
+// attachFile uploads content to the item straight to the storage in parts, as the
+// console's script does, and waits until it is attached.
+func (u *apiUser) attachFile(item, name string, content []byte) lessonFile {
+	u.t.Helper()
 	var sess struct {
 		ID             string          `json:"id"`
 		Parts          int             `json:"parts"`
@@ -196,7 +201,7 @@ func (u *apiUser) lessonItem(title, file string) lessonFile {
 		ChecksumHeader string          `json:"checksum_header"`
 		Checksum       upload.Checksum `json:"checksum_algorithm"`
 	}
-	u.want(http.StatusCreated, "POST", "/api/v1/uploads", map[string]any{"name": filepath.Base(file), "size": len(content)}, &sess)
+	u.want(http.StatusCreated, "POST", "/api/v1/uploads", map[string]any{"name": name, "size": len(content)}, &sess)
 	parts := make([]int, sess.Parts)
 	for i := range parts {
 		parts[i] = i + 1
@@ -221,15 +226,15 @@ func (u *apiUser) lessonItem(title, file string) lessonFile {
 			} `json:"file"`
 		} `json:"result"`
 	}
-	u.want(http.StatusAccepted, "POST", "/api/v1/items/"+it.ID+"/files", map[string]any{"upload_id": sess.ID}, &job)
+	u.want(http.StatusAccepted, "POST", "/api/v1/items/"+item+"/files", map[string]any{"upload_id": sess.ID}, &job)
 	testwait.Within(u.t, "the attach job finishes", 45*time.Second, func() bool {
 		u.want(http.StatusOK, "GET", "/api/v1/jobs/"+job.ID, nil, &job)
 		return job.State == "done" || job.State == "failed"
 	})
 	if job.State != "done" {
-		u.t.Fatalf("attach %s: %s", file, job.Error)
+		u.t.Fatalf("attach %s: %s", name, job.Error)
 	}
-	return lessonFile{Item: it.ID, Path: job.Result.File.Path, SHA256: job.Result.File.SHA256}
+	return lessonFile{Item: item, Path: job.Result.File.Path, SHA256: job.Result.File.SHA256}
 }
 
 // waitTranscoded waits until the workers made the HLS stream of the lesson's file.

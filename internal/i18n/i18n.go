@@ -104,6 +104,9 @@ func lookup(key string) (text, bool) {
 	if m, ok := replayMessages[key]; ok {
 		return m, true
 	}
+	if m, ok := exhibitionMessages[key]; ok {
+		return m, true
+	}
 	m, ok := liveMessages[key]
 	return m, ok
 }

@@ -9,10 +9,11 @@ import (
 // catalogues are the maps that lookup searches, by name.
 func catalogues() map[string]map[string]text {
 	return map[string]map[string]text{
-		"messages":        messages,
-		"pageMessages":    pageMessages,
-		"libraryMessages": libraryMessages,
-		"replayMessages":  replayMessages,
+		"messages":           messages,
+		"pageMessages":       pageMessages,
+		"libraryMessages":    libraryMessages,
+		"replayMessages":     replayMessages,
+		"exhibitionMessages": exhibitionMessages,
 	}
 }
 

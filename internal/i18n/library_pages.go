@@ -93,6 +93,7 @@ var libraryMessages = map[string]text{
 	"item.edit":              {"在工作台中编辑", "Edit in the console"},
 	"item.files":             {"文件", "Files"},
 	"item.no_files":          {"暂无文件。", "No files yet."},
+	"item.iiif":              {"IIIF 清单：可在 Mirador、Universal Viewer 等查看器中打开", "IIIF manifest: open it in Mirador, Universal Viewer or another viewer"},
 	"item.zoom_open":         {"放大查看图片：%s", "Enlarge the image: %s"},
 	"item.open_pdf":          {"打开 PDF 文档：%s", "Open the PDF: %s"},
 	"item.open_file":         {"打开文件：%s", "Open the file: %s"},

@@ -116,4 +116,9 @@ var messages = map[string]text{
 	"field.day":             {"不是有效日期，请用 2026-03-01 的形式", "is not a valid day; use the form 2026-03-01"},
 	"field.day_order":       {"结束日期早于开始日期", "ends before it starts"},
 	"field.expiry":          {"必须在 1 到 365 天之间", "must be between 1 and 365 days"},
+
+	// Guided tours.
+	"field.unknown_exhibition": {"不是已发布的展览", "is not a published exhibition"},
+	"field.not_in_tour":        {"不在本次导览的展览中", "is not in the exhibition of this tour"},
+	"field.not_a_tour":         {"这场讲座不是展览导览", "this lecture is not a guided tour of an exhibition"},
 }

@@ -10,27 +10,18 @@ import (
 	"github.com/shizuishan/culturecloud/search"
 )
 
+func (ix *Indexer) courseRecords() records[courses.Course, search.CourseDoc] {
+	return records[courses.Course, search.CourseDoc]{index: search.CoursesIndex, ids: ix.courses.IDs, get: ix.courses.Get,
+		notFound:  func(err error) bool { return errors.Is(err, courses.ErrNotFound) },
+		published: func(c courses.Course) bool { return c.Status == library.Published }, doc: CourseDoc}
+}
+
 // indexCourse keeps a course in the public index while it is published.
 func (ix *Indexer) indexCourse(ctx context.Context, id string) error {
 	if ix.courses == nil {
 		return nil
 	}
-	c, err := ix.courses.Get(ctx, id)
-	if errors.Is(err, courses.ErrNotFound) || err == nil && c.Status != library.Published {
-		return ix.deleteEverywhere(ctx, id, search.CoursesIndex)
-	}
-	if err != nil {
-		return err
-	}
-	tree, _, err := ix.units.LoadUnits(ctx)
-	if err != nil {
-		return err
-	}
-	task, err := ix.search.Upsert(ctx, search.CoursesIndex, []search.CourseDoc{CourseDoc(c, &tree)})
-	if err != nil {
-		return err
-	}
-	return ix.search.Wait(ctx, task)
+	return indexRecord(ctx, ix, ix.courseRecords(), id)
 }
 
 // reconcileCourses upserts every published course.
@@ -38,47 +29,25 @@ func (ix *Indexer) reconcileCourses(ctx context.Context) error {
 	if ix.courses == nil {
 		return nil
 	}
-	ids, err := ix.courses.IDs(ctx)
-	if err != nil {
-		return err
-	}
-	tree, _, err := ix.units.LoadUnits(ctx)
-	if err != nil {
-		return err
-	}
-	var docs []search.CourseDoc
-	for _, id := range ids {
-		c, err := ix.courses.Get(ctx, id)
-		if errors.Is(err, courses.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if c.Status == library.Published {
-			docs = append(docs, CourseDoc(c, &tree))
+	return reconcileRecords(ctx, ix, ix.courseRecords())
+}
+
+// district is the district (or county) a unit lies in, "" for the city's own units.
+func district(tree *units.Tree, unit string) string {
+	d := ""
+	for _, id := range tree.Path(unit) {
+		if u, ok := tree.Get(id); ok && (u.Kind == "district" || u.Kind == "county") {
+			d = u.ID
 		}
 	}
-	if len(docs) == 0 {
-		return nil
-	}
-	task, err := ix.search.Upsert(ctx, search.CoursesIndex, docs)
-	if err != nil {
-		return err
-	}
-	return ix.search.Wait(ctx, task)
+	return d
 }
 
 // CourseDoc is the search document of a published course.
 func CourseDoc(c courses.Course, tree *units.Tree) search.CourseDoc {
 	d := search.CourseDoc{ID: c.ID, Title: c.Title, Description: c.Description, Category: c.Category, Level: c.Level,
 		Institution: c.Institution.Name, InstitutionKind: c.Institution.Kind, Lecturer: c.LecturerName, Unit: c.Unit,
-		Lessons: len(c.Lessons)}
-	for _, id := range tree.Path(c.Unit) {
-		if u, ok := tree.Get(id); ok && (u.Kind == "district" || u.Kind == "county") {
-			d.District = u.ID
-		}
-	}
+		Lessons: len(c.Lessons), District: district(tree, c.Unit)}
 	if c.PublishedAt != nil {
 		d.PublishedAt = c.PublishedAt.Unix()
 	}

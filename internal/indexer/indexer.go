@@ -13,6 +13,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/accounts"
 	"github.com/shizuishan/culturecloud/internal/courses"
 	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/exhibitions"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/units"
@@ -25,11 +26,13 @@ type Indexer struct {
 	popularity Popularity
 	thumbs     Thumbs
 	courses    *courses.Service
-	accounts   *accounts.Store
-	units      accounts.UnitSource
-	search     *search.Client
-	outbox     *outbox.Outbox
-	log        *slog.Logger
+	// exhibitions is nil where nobody wired them (the index then stays empty).
+	exhibitions *exhibitions.Service
+	accounts    *accounts.Store
+	units       accounts.UnitSource
+	search      *search.Client
+	outbox      *outbox.Outbox
+	log         *slog.Logger
 }
 
 // New wires an Indexer.
@@ -68,6 +71,8 @@ func (ix *Indexer) Handle(ctx context.Context, ev outbox.Event) error {
 		err = ix.indexItem(ctx, ev.ID)
 	case "course":
 		err = ix.indexCourse(ctx, ev.ID)
+	case "exhibition":
+		err = ix.indexExhibition(ctx, ev.ID)
 	default:
 		return nil // another consumer group's event (e.g. derivative jobs)
 	}
@@ -108,6 +113,9 @@ func (ix *Indexer) Reconcile(ctx context.Context) error {
 		return err
 	}
 	if err := ix.reconcileCourses(ctx); err != nil {
+		return err
+	}
+	if err := ix.reconcileExhibitions(ctx); err != nil {
 		return err
 	}
 	if err := ix.AllItemDocs(ctx, func(docs []search.ItemDoc) error { return ix.upsertWait(ctx, search.StaffItemsIndex, docs) }); err != nil {

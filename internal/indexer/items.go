@@ -75,7 +75,7 @@ func (ix *Indexer) indexItem(ctx context.Context, id string) error {
 	return nil
 }
 
-func (ix *Indexer) upsertWait(ctx context.Context, index string, docs []search.ItemDoc) error {
+func (ix *Indexer) upsertWait(ctx context.Context, index string, docs any) error {
 	task, err := ix.search.Upsert(ctx, index, docs)
 	if err != nil {
 		return err

@@ -115,6 +115,9 @@ type Input struct {
 	// Cover is an image file of a library item.
 	Cover      *FileRef   `json:"cover,omitempty"`
 	Visibility Visibility `json:"visibility"`
+	// Exhibition makes the lecture a guided tour (导览) of that published exhibition: while
+	// live, the guide's position in it is sent to every viewer (liveroom.Move).
+	Exhibition string `json:"exhibition,omitempty"`
 }
 
 // Audience is what the live room counted, stored when the lecture ends.
@@ -167,6 +170,15 @@ type Options struct {
 	Late time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Exhibitions says which exhibitions a tour may be held in; without it no lecture can
+	// be a tour.
+	Exhibitions Exhibitions
+}
+
+// Exhibitions tells whether a guided tour may be held in an exhibition (package exhibitions).
+type Exhibitions interface {
+	// Published reports whether the exhibition exists and the public can see it.
+	Published(ctx context.Context, id string) (bool, error)
 }
 
 // Service reads and writes lectures.
@@ -178,6 +190,7 @@ type Service struct {
 	notify      Notifier
 	early, late time.Duration
 	now         func() time.Time
+	exhibitions Exhibitions
 	list        listCache
 }
 
@@ -193,7 +206,7 @@ func New(docs *docstore.Store, items *library.Service, acc *accounts.Store, unit
 		opts.Now = time.Now
 	}
 	return &Service{docs: docs, items: items, accounts: acc, units: unitSource, notify: notify,
-		early: opts.Early, late: opts.Late, now: opts.Now, list: listCache{byID: map[string]cachedLecture{}}}
+		early: opts.Early, late: opts.Late, now: opts.Now, exhibitions: opts.Exhibitions, list: listCache{byID: map[string]cachedLecture{}}}
 }
 
 // CanManage reports whether actor may create lectures of unit: admins all; librarians and
@@ -320,6 +333,18 @@ func (s *Service) check(ctx context.Context, actor accounts.Account, in *Input, 
 			return err
 		}
 	}
+	if in.Exhibition = strings.TrimSpace(in.Exhibition); in.Exhibition != "" {
+		ok := false
+		if s.exhibitions != nil {
+			var err error
+			if ok, err = s.exhibitions.Published(ctx, in.Exhibition); err != nil {
+				return err
+			}
+		}
+		if !ok {
+			errs.Add("exhibition", "unknown_exhibition")
+		}
+	}
 	return errs.Err()
 }
 
@@ -385,7 +410,7 @@ func (s *Service) write(ctx context.Context, id, ifMatch string, change func(l *
 		if err != nil {
 			return Lecture{}, err
 		}
-		if ifMatch != "" && strings.Trim(ifMatch, `"`) != strings.Trim(l.Version, `"`) {
+		if ifMatch != "" && !docstore.SameVersion(ifMatch, l.Version) {
 			return Lecture{}, ErrStale
 		}
 		if err := change(&l); err != nil {

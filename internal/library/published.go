@@ -19,6 +19,10 @@ type PublishedCache struct {
 	m  map[string]publishedEntry
 }
 
+// PublishedTTL is how long a node takes an item it read as published to be still published:
+// other nodes' withdrawals reach it within that time.
+const PublishedTTL = 10 * time.Second
+
 type publishedEntry struct {
 	until time.Time
 	files map[string]bool // SHA-256 of the files of the published version

@@ -2,6 +2,7 @@ package library
 
 import (
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -12,6 +13,8 @@ type Term struct {
 	ZH       string `yaml:"zh" json:"zh"`
 	EN       string `yaml:"en" json:"en"`
 	Download bool   `yaml:"download" json:"download,omitempty"`
+	// URI names a licence for machines (IIIF rights): Creative Commons or RightsStatements.org.
+	URI string `yaml:"uri" json:"uri,omitempty"`
 }
 
 // Vocabulary is the set of controlled terms items may use.
@@ -43,6 +46,11 @@ func ParseVocabulary(data []byte) (*Vocabulary, error) {
 				return nil, fmt.Errorf("vocabulary: %s has a blank or repeated term %q", name, t.ID)
 			}
 			seen[t.ID] = true
+		}
+	}
+	for _, t := range v.Licences {
+		if !strings.HasPrefix(t.URI, "http://creativecommons.org/") && !strings.HasPrefix(t.URI, "http://rightsstatements.org/vocab/") {
+			return nil, fmt.Errorf("vocabulary: licence %q needs a uri of Creative Commons or RightsStatements.org (http://, as IIIF asks)", t.ID)
 		}
 	}
 	return &v, nil

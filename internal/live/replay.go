@@ -156,12 +156,16 @@ func (r *Replays) makeReplay(ctx context.Context, l lectures.Lecture, results []
 	// The chat is read first: a failure to read it (Redis down) costs the chat, not the
 	// replay, and leaves nothing half made.
 	var chat []replays.Message
+	var track []replays.Stop
 	chatLost := false
 	if r.kept != nil {
 		var err error
 		if chat, err = r.kept.Chat(ctx, l.ID); err != nil {
 			r.log.WarnContext(ctx, "live: the replay keeps no chat", "lecture", l.ID, "err", err)
 			chatLost = true
+		}
+		if track, err = r.kept.Track(ctx, l); err != nil {
+			r.log.WarnContext(ctx, "live: the replay keeps no guide's track", "lecture", l.ID, "err", err)
 		}
 	}
 	it, err := r.lib.Create(ctx, system, replays.ItemFields(l))
@@ -191,7 +195,7 @@ func (r *Replays) makeReplay(ctx context.Context, l lectures.Lecture, results []
 	if r.kept != nil {
 		// Before the lecture says its replay is ready, so that the replay page has its
 		// chat from the start.
-		if _, err := r.kept.Put(ctx, it.ID, l, chat, chatLost); err != nil {
+		if _, err := r.kept.Put(ctx, it.ID, l, chat, chatLost, track); err != nil {
 			r.log.WarnContext(ctx, "live: replay record not kept", "lecture", l.ID, "item", it.ID, "err", err)
 		}
 	}

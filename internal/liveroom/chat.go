@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -59,6 +60,8 @@ type Event struct {
 	// Target and By are set for Deleted and Answered: the message, and the moderator.
 	Target string `json:"target,omitempty"`
 	By     string `json:"by,omitempty"`
+	// Position is set for Moved: where the guide is.
+	Position *Position `json:"position,omitempty"`
 }
 
 // Message is a posted message as History shows it: not deleted, with its answered state.
@@ -100,6 +103,12 @@ func decode(m redis.XMessage) Event {
 		Author: Author{ID: str("author"), Name: str("name")}, Text: str("text"), Target: str("target"), By: str("by")}
 	if ms, _, ok := parseID(m.ID); ok {
 		ev.At = time.UnixMilli(int64(ms)).UTC()
+	}
+	if pos := str("pos"); pos != "" {
+		var p Position
+		if json.Unmarshal([]byte(pos), &p) == nil {
+			ev.Position = &p
+		}
 	}
 	return ev
 }
@@ -333,7 +342,7 @@ func (r *Room) History(ctx context.Context, lecture string, n int) ([]Message, s
 	}
 	n = min(n, int(r.opts.HistoryLen))
 	if n <= 0 {
-		tail, err := r.tail(ctx, lecture)
+		tail, err := r.tail(ctx, r.chatKey(lecture))
 		return nil, tail, err
 	}
 	page := int64(min(max(2*n, 50), 1000))

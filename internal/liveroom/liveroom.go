@@ -20,6 +20,7 @@
 //	P peak:<lecture>           string                                  most sessions at once
 //	P uniq:<lecture>           set of viewer ids                       everybody who watched
 //	P chat:<lecture>           stream                                  messages and moderation events
+//	P track:<lecture>          stream                                  a tour guide's positions
 //	P mute:<lecture>:<author>  string (who muted), TTL = the mute      authors who may not post
 //	P rate:<author>            sorted set of post times (ms)           posts in the rate window
 //
@@ -107,6 +108,10 @@ type Options struct {
 	Keep time.Duration
 	// Buffer is how many events a subscriber may fall behind; DefaultBuffer when zero.
 	Buffer int
+	// TrackLen is about how many positions a guide's track keeps; DefaultTrackLen when zero.
+	TrackLen int64
+	// MoveInterval is the shortest time between two positions; DefaultMoveInterval when zero.
+	MoveInterval time.Duration
 	// Log hears about Redis failures of the background work (heartbeats, stream readers);
 	// nothing is logged when nil.
 	Log *slog.Logger
@@ -118,11 +123,11 @@ type Room struct {
 	opts Options
 	p    string // KeyPrefix + "live:"
 
-	touch, count, stats, post, moderate *redis.Script
+	touch, count, stats, post, moderate, move *redis.Script
 
 	mu       sync.Mutex
 	sessions map[string]map[string]string // lecture → session → viewer, on this node
-	hubs     map[string]*hub              // lecture → reader of its stream, while subscribed
+	hubs     map[string]*hub              // stream key → its reader on this node, while subscribed
 	hubWG    sync.WaitGroup
 }
 
@@ -149,6 +154,10 @@ func New(rdb *redis.Client, opts Options) *Room {
 	def(&opts.Heartbeat, DefaultHeartbeat)
 	def(&opts.RateWindow, DefaultRateWindow)
 	def(&opts.Keep, DefaultKeep)
+	def(&opts.MoveInterval, DefaultMoveInterval)
+	if opts.TrackLen <= 0 {
+		opts.TrackLen = DefaultTrackLen
+	}
 	if opts.HistoryLen <= 0 {
 		opts.HistoryLen = DefaultHistoryLen
 	}
@@ -167,7 +176,7 @@ func New(rdb *redis.Client, opts Options) *Room {
 	return &Room{
 		rdb: rdb, opts: opts, p: opts.KeyPrefix + "live:",
 		touch: redis.NewScript(touchScript), count: redis.NewScript(countScript), stats: redis.NewScript(statsScript),
-		post: redis.NewScript(postScript), moderate: redis.NewScript(moderateScript),
+		post: redis.NewScript(postScript), moderate: redis.NewScript(moderateScript), move: redis.NewScript(moveScript),
 		sessions: map[string]map[string]string{}, hubs: map[string]*hub{},
 	}
 }
@@ -196,6 +205,7 @@ func (r *Room) viewersKey(lecture string) string { return r.p + "viewers:" + lec
 func (r *Room) peakKey(lecture string) string    { return r.p + "peak:" + lecture }
 func (r *Room) uniqKey(lecture string) string    { return r.p + "uniq:" + lecture }
 func (r *Room) chatKey(lecture string) string    { return r.p + "chat:" + lecture }
+func (r *Room) trackKey(lecture string) string   { return r.p + "track:" + lecture }
 func (r *Room) muteKey(lecture, author string) string {
 	return r.p + "mute:" + lecture + ":" + author
 }

@@ -16,14 +16,14 @@ const (
 	catchUpPage = 200
 )
 
-// hub reads one lecture's stream on this node and hands each event to the node's
-// subscribers of it. It runs while the lecture has subscribers here.
+// hub reads one stream (a lecture's chat, or a guide's track) on this node and hands each
+// event to the node's subscribers of it. It runs while the stream has subscribers here.
 type hub struct {
-	lecture string
-	subs    map[*subscriber]struct{}
-	cancel  context.CancelFunc
-	ready   chan struct{} // closed when the hub knows the stream's end, its starting point
-	done    chan struct{} // closed when the hub stopped
+	key    string // the stream's Redis key
+	subs   map[*subscriber]struct{}
+	cancel context.CancelFunc
+	ready  chan struct{} // closed when the hub knows the stream's end, its starting point
+	done   chan struct{} // closed when the hub stopped
 }
 
 // subscriber is one Subscribe call: in is fed by the hub (under Room.mu) and closed when the
@@ -41,10 +41,15 @@ func (r *Room) Subscribe(ctx context.Context, lecture, lastID string) (<-chan Ev
 	if err := checkLecture(lecture); err != nil {
 		return nil, err
 	}
+	return r.subscribe(ctx, r.chatKey(lecture), lastID)
+}
+
+// subscribe follows the stream at key; see Subscribe.
+func (r *Room) subscribe(ctx context.Context, key, lastID string) (<-chan Event, error) {
 	switch {
 	case lastID == "":
 		// "From now" is from this call: later events come through the catch-up read.
-		tail, err := r.tail(ctx, lecture)
+		tail, err := r.tail(ctx, key)
 		if err != nil {
 			return nil, err
 		}
@@ -53,7 +58,7 @@ func (r *Room) Subscribe(ctx context.Context, lecture, lastID string) (<-chan Ev
 		return nil, fmt.Errorf("%w: event id %q", ErrInvalid, lastID)
 	}
 	s := &subscriber{in: make(chan Event, r.opts.Buffer)}
-	h := r.register(lecture, s)
+	h := r.register(key, s)
 	// Return once this node follows the stream, so that what is written from now on reaches
 	// the subscriber as it happens (the catch-up read covers what came before). While Redis
 	// is down that waits until it is back or ctx ends.
@@ -69,15 +74,15 @@ func (r *Room) Subscribe(ctx context.Context, lecture, lastID string) (<-chan Ev
 	return out, nil
 }
 
-func (r *Room) register(lecture string, s *subscriber) *hub {
+func (r *Room) register(key string, s *subscriber) *hub {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	h := r.hubs[lecture]
+	h := r.hubs[key]
 	if h == nil {
 		ctx, cancel := context.WithCancel(context.Background())
-		h = &hub{lecture: lecture, subs: map[*subscriber]struct{}{}, cancel: cancel,
+		h = &hub{key: key, subs: map[*subscriber]struct{}{}, cancel: cancel,
 			ready: make(chan struct{}), done: make(chan struct{})}
-		r.hubs[lecture] = h
+		r.hubs[key] = h
 		r.hubWG.Add(1)
 		go func() {
 			defer r.hubWG.Done()
@@ -97,9 +102,9 @@ func (r *Room) unregister(h *hub, s *subscriber) {
 		delete(h.subs, s)
 		close(s.in)
 	}
-	if len(h.subs) == 0 && r.hubs[h.lecture] == h {
+	if len(h.subs) == 0 && r.hubs[h.key] == h {
 		h.cancel()
-		delete(r.hubs, h.lecture)
+		delete(r.hubs, h.key)
 	}
 }
 
@@ -122,15 +127,15 @@ func (r *Room) broadcast(h *hub, ev Event) {
 // retried with backoff from the last entry read, so nothing is skipped.
 func (r *Room) read(ctx context.Context, h *hub) {
 	var cursor string
-	if !r.retry(ctx, "find the chat's end", func() (err error) {
-		cursor, err = r.tail(ctx, h.lecture)
+	if !r.retry(ctx, "find the stream's end", func() (err error) {
+		cursor, err = r.tail(ctx, h.key)
 		return err
 	}) {
 		return
 	}
 	close(h.ready)
-	key := r.chatKey(h.lecture)
-	r.retry(ctx, "read the chat", func() error {
+	key := h.key
+	r.retry(ctx, "read the stream", func() error {
 		for ctx.Err() == nil {
 			streams, err := r.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{key, cursor}, Count: 100, Block: block}).Result()
 			if errors.Is(err, redis.Nil) {
@@ -150,9 +155,9 @@ func (r *Room) read(ctx context.Context, h *hub) {
 	})
 }
 
-// tail is the id of the newest entry of lecture's stream, "0-0" when it is empty.
-func (r *Room) tail(ctx context.Context, lecture string) (string, error) {
-	msgs, err := r.rdb.XRevRangeN(ctx, r.chatKey(lecture), "+", "-", 1).Result()
+// tail is the id of the newest entry of the stream at key, "0-0" when it is empty.
+func (r *Room) tail(ctx context.Context, key string) (string, error) {
+	msgs, err := r.rdb.XRevRangeN(ctx, key, "+", "-", 1).Result()
 	if err != nil {
 		return "", redisErr("tail", err)
 	}
@@ -209,9 +214,9 @@ func (r *Room) forward(ctx context.Context, h *hub, s *subscriber, lastID string
 		}
 	}
 	done := false
-	if !r.retry(ctx, "catch up with the chat", func() error {
+	if !r.retry(ctx, "catch up with the stream", func() error {
 		for !done {
-			msgs, err := r.rdb.XRangeN(ctx, r.chatKey(h.lecture), "("+last, "+", catchUpPage).Result()
+			msgs, err := r.rdb.XRangeN(ctx, h.key, "("+last, "+", catchUpPage).Result()
 			if err != nil {
 				return redisErr("catch up", err)
 			}
@@ -244,13 +249,13 @@ func (r *Room) forward(ctx context.Context, h *hub, s *subscriber, lastID string
 // Close stops this node's stream readers (closing every subscription) and waits for them.
 func (r *Room) Close() {
 	r.mu.Lock()
-	for lecture, h := range r.hubs {
+	for key, h := range r.hubs {
 		h.cancel()
 		for s := range h.subs {
 			delete(h.subs, s)
 			close(s.in)
 		}
-		delete(r.hubs, lecture)
+		delete(r.hubs, key)
 	}
 	r.mu.Unlock()
 	r.hubWG.Wait()

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shizuishan/culturecloud/internal/devservices"
 	"github.com/shizuishan/culturecloud/internal/ocfl"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/storage"
@@ -251,7 +252,7 @@ func TestBadInputIsRefused(t *testing.T) {
 // TestIndependentImplementationReadsOurObjects copies objects out of MinIO into a folder laid
 // out as an OCFL storage root and has @ocfl/ocfl-fs open every version and file.
 func TestIndependentImplementationReadsOurObjects(t *testing.T) {
-	nodeModules := toolsPath(t, "ocfl-js", "node_modules")
+	nodeModules := devservices.ToolPath("ocfl-js", "node_modules")
 	if _, err := os.Stat(filepath.Join(nodeModules, "@ocfl", "ocfl-fs")); err != nil {
 		testenv.Unavailable(t, err)
 	}
@@ -323,26 +324,6 @@ func writeFile(t *testing.T, path string, r io.Reader) {
 	defer out.Close()
 	if _, err := io.Copy(out, r); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// toolsPath finds .tools/<parts> above the working directory.
-func toolsPath(t *testing.T, parts ...string) string {
-	t.Helper()
-	if d := os.Getenv("CC_TOOLS_DIR"); d != "" {
-		return filepath.Join(append([]string{d}, parts...)...)
-	}
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(append([]string{dir, ".tools"}, parts...)...)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return p
-		}
-		dir = parent
 	}
 }
 

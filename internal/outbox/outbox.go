@@ -80,6 +80,11 @@ func (o *Outbox) CourseChanged(ctx context.Context, id string) {
 	o.notify(ctx, Event{Kind: "course", ID: id})
 }
 
+// ExhibitionChanged implements exhibitions.Notifier.
+func (o *Outbox) ExhibitionChanged(ctx context.Context, id string) {
+	o.notify(ctx, Event{Kind: "exhibition", ID: id})
+}
+
 // LectureChanged implements lectures.Notifier. Lectures are listed from MinIO, so nothing
 // consumes the event yet; it keeps the outbox a complete log of writes.
 func (o *Outbox) LectureChanged(ctx context.Context, id string) {

@@ -19,6 +19,13 @@ import (
 	"github.com/shizuishan/culturecloud/internal/liveroom"
 )
 
+// Stop is one position of a tour guide as the replay follows it: Offset seconds after the
+// lecture went live, which is where the replay's video is at that moment.
+type Stop struct {
+	Offset   float64           `json:"offset"`
+	Position liveroom.Position `json:"position"`
+}
+
 // ErrNotFound means the item is not a lecture's replay (or was made before replays kept a record).
 var ErrNotFound = errors.New("replays: no replay record for this item")
 
@@ -44,8 +51,10 @@ type Record struct {
 	Messages []Message `json:"messages"`
 	// ChatLost says that the chat could not be read when the lecture ended (Redis was
 	// down), so Messages is empty although there may have been a chat.
-	ChatLost bool      `json:"chat_lost,omitempty"`
-	Kept     time.Time `json:"kept"`
+	ChatLost bool `json:"chat_lost,omitempty"`
+	// Track is a guided tour's positions, oldest first, for the replay page to follow.
+	Track []Stop    `json:"track,omitempty"`
+	Kept  time.Time `json:"kept"`
 }
 
 // Store reads and writes the records.
@@ -76,6 +85,27 @@ func (s *Store) Chat(ctx context.Context, lecture string) ([]Message, error) {
 	return Kept(msgs), nil
 }
 
+// Track reads a tour guide's positions, timed from when the lecture went live; nil for a
+// lecture without a guide.
+func (s *Store) Track(ctx context.Context, l lectures.Lecture) ([]Stop, error) {
+	events, err := s.room.Track(ctx, l.ID)
+	if err != nil {
+		return nil, fmt.Errorf("replays: track of %s: %w", l.ID, err)
+	}
+	start := l.Start
+	if l.WentLiveAt != nil {
+		start = *l.WentLiveAt
+	}
+	var out []Stop
+	for _, ev := range events {
+		if ev.Position == nil {
+			continue
+		}
+		out = append(out, Stop{Offset: max(0, ev.At.Sub(start).Seconds()), Position: *ev.Position})
+	}
+	return out, nil
+}
+
 // Kept is what a replay keeps of a chat history: the chat messages and the answered
 // questions, without their authors' ids.
 func Kept(history []liveroom.Message) []Message {
@@ -90,13 +120,13 @@ func Kept(history []liveroom.Message) []Message {
 }
 
 // Put writes the record of a replay item; chat is what Chat returned, nil with chatLost
-// when it failed.
-func (s *Store) Put(ctx context.Context, item string, l lectures.Lecture, chat []Message, chatLost bool) (Record, error) {
+// when it failed, and track what Track returned.
+func (s *Store) Put(ctx context.Context, item string, l lectures.Lecture, chat []Message, chatLost bool, track []Stop) (Record, error) {
 	if chat == nil {
 		chat = []Message{}
 	}
 	r := Record{Item: item, Lecture: l.ID, Title: l.Title, Start: l.Start, Registered: l.Visibility == lectures.Registered,
-		Messages: chat, ChatLost: chatLost, Kept: s.now().UTC()}
+		Messages: chat, ChatLost: chatLost, Track: track, Kept: s.now().UTC()}
 	if _, err := s.docs.Put(ctx, key(item), r, docstore.Always()); err != nil {
 		return Record{}, fmt.Errorf("replays: %w", err)
 	}

@@ -28,6 +28,14 @@ type principal struct {
 	tokenRaw string            // the session cookie value, for logout
 }
 
+// accountOrNil is the account of p, nil for an anonymous visitor.
+func (p *principal) accountOrNil() *accounts.Account {
+	if p == nil {
+		return nil
+	}
+	return &p.account
+}
+
 // identify finds the caller from a bearer token or the session cookie. It returns a nil
 // principal for anonymous callers, and an error when a store could not be asked.
 func (s *Server) identify(c *gin.Context) (*principal, error) {

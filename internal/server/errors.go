@@ -10,6 +10,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/collections"
 	"github.com/shizuishan/culturecloud/internal/courses"
 	"github.com/shizuishan/culturecloud/internal/dep"
+	"github.com/shizuishan/culturecloud/internal/exhibitions"
 	"github.com/shizuishan/culturecloud/internal/i18n"
 	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/library"
@@ -78,12 +79,14 @@ func (s *Server) problemFor(c *gin.Context, err error) problem.Details {
 		return d
 	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, units.ErrNotFound), errors.Is(err, library.ErrNotFound),
 		errors.Is(err, collections.ErrNotFound), errors.Is(err, courses.ErrNotFound), errors.Is(err, lectures.ErrNotFound),
+		errors.Is(err, exhibitions.ErrNotFound),
 		errors.Is(err, storage.ErrNotFound):
 		return problem.New(l, problem.NotFound)
 	case errors.Is(err, accounts.ErrExists):
 		return problem.New(l, problem.Conflict, c.GetString(ctxConflictName))
 	case errors.Is(err, accounts.ErrStale), errors.Is(err, units.ErrChanged), errors.Is(err, library.ErrStale),
-		errors.Is(err, collections.ErrStale), errors.Is(err, courses.ErrStale), errors.Is(err, lectures.ErrStale):
+		errors.Is(err, collections.ErrStale), errors.Is(err, courses.ErrStale), errors.Is(err, lectures.ErrStale),
+		errors.Is(err, exhibitions.ErrStale):
 		return problem.New(l, problem.PreconditionFailed)
 	case errors.Is(err, accounts.ErrForbidden), errors.Is(err, library.ErrForbidden), errors.Is(err, courses.ErrForbidden),
 		errors.Is(err, lectures.ErrForbidden):

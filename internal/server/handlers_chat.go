@@ -63,6 +63,19 @@ func (s *Server) chatEvents(c *gin.Context) {
 		s.failLive(c, err)
 		return
 	}
+	s.eventStream(c, events, func() {
+		if !resumed {
+			c.SSEvent("history", history)
+		}
+	})
+}
+
+// eventStream answers with Server-Sent Events: prelude writes what comes first (a history, a
+// current position), then each event with its id, so that a browser reconnects with
+// Last-Event-ID and misses nothing. It ends when the client leaves, the server shuts down,
+// or events closes (the subscriber fell behind: the browser reconnects).
+func (s *Server) eventStream(c *gin.Context, events <-chan liveroom.Event, prelude func()) {
+	ctx := c.Request.Context()
 	// A stream outlives the server's write timeout: every write sets its own deadline.
 	rc := http.NewResponseController(c.Writer)
 	h := c.Writer.Header()
@@ -76,9 +89,7 @@ func (s *Server) chatEvents(c *gin.Context) {
 		return rc.Flush() == nil
 	}
 	if !write(func() {
-		if !resumed {
-			c.SSEvent("history", history)
-		}
+		prelude()
 		_, _ = c.Writer.WriteString("retry: 3000\n\n")
 	}) {
 		return
@@ -97,7 +108,7 @@ func (s *Server) chatEvents(c *gin.Context) {
 			}
 		case ev, open := <-events:
 			if !open {
-				return // the browser reconnects with its last id
+				return
 			}
 			if !write(func() {
 				_, _ = c.Writer.WriteString("id: " + ev.ID + "\n")

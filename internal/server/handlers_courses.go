@@ -15,14 +15,7 @@ import (
 func (s *Server) searchCourses(c *gin.Context) {
 	q, problems := search.ParseCourseQuery(c.Query)
 	if len(problems) > 0 {
-		var errs validate.Errors
-		for field, code := range problems {
-			if code == "range" {
-				code = "range_any"
-			}
-			errs.Add(field, code)
-		}
-		s.fail(c, errs)
+		s.fail(c, queryProblems(problems))
 		return
 	}
 	res, err := s.Search.SearchCourses(c.Request.Context(), q)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/library"
+	"github.com/shizuishan/culturecloud/internal/manifests"
 	"github.com/shizuishan/culturecloud/internal/problem"
 	"github.com/shizuishan/culturecloud/internal/validate"
 	"github.com/shizuishan/culturecloud/search"
@@ -96,7 +97,22 @@ func (s *Server) getItem(c *gin.Context) {
 	}
 	c.Header("ETag", quoteETag(it.Version))
 	c.Header("Cache-Control", "no-cache")
-	c.JSON(http.StatusOK, it)
+	c.JSON(http.StatusOK, itemView{Item: it, IIIFManifest: s.manifestOf(c, it)})
+}
+
+// itemView is an item as the API shows it: the record, and where IIIF viewers find it.
+type itemView struct {
+	library.Item
+	IIIFManifest string `json:"iiif_manifest,omitempty"`
+}
+
+// manifestOf is the address of a published item's IIIF Manifest; "" for an item that has
+// none (unpublished, or without files).
+func (s *Server) manifestOf(c *gin.Context, it library.Item) string {
+	if it.Status != library.Published || len(it.Files) == 0 {
+		return ""
+	}
+	return manifests.ItemManifestURL(s.publicBase(c), it.ID)
 }
 
 // createItemRequest is a new item's fields; from_file makes it a draft for dropped files,

@@ -59,7 +59,7 @@ func (s *Server) reviewCourse(c *gin.Context) {
 
 // queueEntry is one submission in a review list.
 type queueEntry struct {
-	Kind    string         `json:"kind"` // item or course
+	Kind    string         `json:"kind"` // item, course or exhibition
 	ID      string         `json:"id"`
 	Title   string         `json:"title"`
 	Unit    string         `json:"unit"`
@@ -107,6 +107,10 @@ func (s *Server) reviewQueue(c *gin.Context) {
 		return
 	}
 	if err := s.queueCourses(ctx, actor, &tree, add); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.queueExhibitions(ctx, actor, add); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -164,6 +168,22 @@ func (s *Server) queueCourses(ctx context.Context, actor accounts.Account, tree 
 		}
 		add(queueEntry{Kind: "course", ID: course.ID, Title: course.Title, Unit: course.Unit, Status: course.Status,
 			Version: course.Version, State: course.Review}, course.CreatedBy)
+	}
+	return nil
+}
+
+// queueExhibitions finds exhibitions in review, and drafts that were sent back, among those
+// the caller may edit.
+func (s *Server) queueExhibitions(ctx context.Context, actor accounts.Account, add func(queueEntry, string)) error {
+	list, err := s.Exhibitions.Editable(ctx, actor)
+	if err != nil {
+		return err
+	}
+	for _, e := range list {
+		if e.Status != library.Published {
+			add(queueEntry{Kind: "exhibition", ID: e.ID, Title: e.Title, Unit: e.Unit, Status: e.Status,
+				Version: e.Version, State: e.Review}, e.CreatedBy)
+		}
 	}
 	return nil
 }

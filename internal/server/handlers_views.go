@@ -167,7 +167,3 @@ func (s *Server) trending(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=60")
 	c.JSON(http.StatusOK, gin.H{"items": out})
 }
-
-// publishedTTL is how long a node takes an item it read as published to be still published:
-// other nodes' withdrawals reach it within that time.
-const publishedTTL = 10 * time.Second

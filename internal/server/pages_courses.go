@@ -460,7 +460,7 @@ func (s *Server) consoleCoursePage(c *gin.Context) {
 			b, _ := json.Marshal(course.Cover)
 			d.Cover = string(b)
 		}
-		d.Transitions = courseActions(course.Status, (&tree).ReviewPolicy(course.Unit) != review.None)
+		d.Transitions = workflowActions(course.Status, (&tree).ReviewPolicy(course.Unit) != review.None)
 		if course.Status == library.Published {
 			d.Stats = s.courseStatsView(ctx, course)
 		}
@@ -469,10 +469,11 @@ func (s *Server) consoleCoursePage(c *gin.Context) {
 	s.renderData(c, http.StatusOK, "console_course", p, d)
 }
 
-// courseActions are the buttons of the editor: "published" from a draft means submitting
-// and publishing in one go, which the script does step by step through the workflow. Where
-// the unit reviews, a reviewer publishes from the review queue, so no button publishes.
-func courseActions(st library.Status, reviewed bool) []string {
+// workflowActions are the buttons of the editor of a course or an exhibition: "published"
+// from a draft means submitting and publishing in one go, which the script does step by step
+// through the workflow. Where the unit reviews, a reviewer publishes from the review queue,
+// so no button publishes.
+func workflowActions(st library.Status, reviewed bool) []string {
 	var out []string
 	switch st {
 	case library.Draft:

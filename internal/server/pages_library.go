@@ -107,6 +107,7 @@ func (s *Server) homeData(c *gin.Context, p *principal) *web.HomeData {
 	}
 	s.addCourseCards(ctx, p, d)
 	s.addLectureCards(ctx, lang(c), d)
+	s.addExhibitionCount(ctx, d)
 	return d
 }
 
@@ -229,6 +230,9 @@ func (s *Server) memorySearchPage(c *gin.Context) {
 
 	d.PrevURL, d.NextURL = fs.pager(d.Page, d.TotalPages)
 	d.Pages = pageLinks(d.Page, d.TotalPages, fs.pageURL)
+	if q.Text != "" && q.Page == 1 {
+		d.Exhibitions = s.matchingExhibitions(ctx, q.Text)
+	}
 	// Nothing found, or nothing asked yet: offer ways in (themes, what others look at), and
 	// a way out of the filters that may be why nothing was found.
 	if len(d.Hits) == 0 || q.Text == "" && len(d.Filters) == 0 && d.Page == 1 {
@@ -423,6 +427,7 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 		return
 	}
 	d := s.itemData(lang(c), it, &tree)
+	d.IIIFManifest = s.manifestOf(c, it)
 	s.addStreams(ctx, it, d)
 	s.addReplay(ctx, lang(c), p != nil, it, d)
 	if !staff && !d.CanDownload {

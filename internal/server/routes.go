@@ -28,6 +28,12 @@ func (s *Server) routes() {
 	e.GET("/favicon.ico", favicon)
 	e.GET("/vendor/:file", s.vendorFile(web.FindVendor(s.Config.HTTP.VendorDir)))
 
+	// IIIF Presentation API 3.0: published items, collections and themes for any viewer.
+	e.GET("/iiif/collection", s.libraryManifest)
+	e.GET("/iiif/collections/:id", s.collectionManifest)
+	e.GET("/iiif/themes/:theme", s.themeManifest)
+	e.GET("/iiif/items/:id/manifest", s.itemManifest)
+
 	// The IIIF Image API 3.0: anyone for a published item's images, readers of the item for a draft's.
 	e.GET("/iiif/3/:identifier", s.iiifBase)
 	e.GET("/iiif/3/:identifier/info.json", s.iiifInfo)
@@ -59,6 +65,8 @@ func (s *Server) routes() {
 	anyone.GET("/courses/:id", s.getCourse)
 	anyone.POST("/courses/:id/lessons/:n/plays", s.countPlay)
 	anyone.GET("/courses/:id/stats", s.courseStatsAPI)
+	anyone.GET("/exhibitions", s.searchExhibitions)
+	anyone.GET("/exhibitions/:id", s.getExhibition)
 
 	anyone.GET("/lectures", s.listLectures)
 	anyone.GET("/lectures/:id", s.getLecture)
@@ -119,6 +127,11 @@ func (s *Server) routes() {
 	staff.PUT("/courses/:id", s.updateCourse)
 	staff.POST("/courses/:id/status", s.moveCourse)
 	staff.POST("/courses/:id/review", s.reviewCourse)
+	staff.POST("/exhibitions", s.createExhibition)
+	staff.PUT("/exhibitions/:id", s.updateExhibition)
+	staff.DELETE("/exhibitions/:id", s.deleteExhibition)
+	staff.POST("/exhibitions/:id/status", s.moveExhibition)
+	staff.POST("/exhibitions/:id/review", s.reviewExhibition)
 	staff.POST("/lectures", s.createLecture)
 	staff.PUT("/lectures/:id", s.updateLecture)
 	staff.POST("/lectures/:id/cancel", s.cancelLecture)
@@ -154,6 +167,8 @@ func (s *Server) routes() {
 	pages.GET("/courses/:id", s.coursePage)
 	pages.GET("/courses/:id/lessons/:n", s.lessonPage)
 	pages.GET("/courses/:id/certificate", s.certificatePage)
+	pages.GET("/exhibitions", s.exhibitionsPage)
+	pages.GET("/exhibitions/:id", s.exhibitionPage)
 	pages.GET("/lectures", s.lecturesPage)
 	pages.GET("/lectures/feed.rss", s.lectureFeed("rss"))
 	pages.GET("/lectures/feed.atom", s.lectureFeed("atom"))
@@ -166,6 +181,9 @@ func (s *Server) routes() {
 	pages.GET("/console/courses", s.consoleCoursesPage)
 	pages.GET("/console/courses/new", s.consoleCoursePage)
 	pages.GET("/console/courses/:id", s.consoleCoursePage)
+	pages.GET("/console/exhibitions", s.consoleExhibitionsPage)
+	pages.GET("/console/exhibitions/new", s.consoleExhibitionPage)
+	pages.GET("/console/exhibitions/:id", s.consoleExhibitionPage)
 	pages.GET("/console/lectures", s.consoleLecturesPage)
 	pages.GET("/console/lectures/new", s.consoleLecturePage)
 	pages.GET("/console/lectures/:id", s.consoleLecturePage)

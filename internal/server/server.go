@@ -18,6 +18,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/courses"
 	"github.com/shizuishan/culturecloud/internal/dep"
 	"github.com/shizuishan/culturecloud/internal/derivatives"
+	"github.com/shizuishan/culturecloud/internal/exhibitions"
 	"github.com/shizuishan/culturecloud/internal/fixity"
 	"github.com/shizuishan/culturecloud/internal/imageservice"
 	"github.com/shizuishan/culturecloud/internal/jobs"
@@ -27,6 +28,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/live"
 	"github.com/shizuishan/culturecloud/internal/liveroom"
 	"github.com/shizuishan/culturecloud/internal/mail"
+	"github.com/shizuishan/culturecloud/internal/manifests"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/replays"
 	"github.com/shizuishan/culturecloud/internal/sessions"
@@ -75,6 +77,11 @@ type Deps struct {
 	Room        *liveroom.Room
 	Live        *live.Service
 	Replays     *replays.Store // what a lecture leaves beside its replay item
+	Manifests   *manifests.Builder
+	Exhibitions *exhibitions.Service
+	// Published remembers items read as published (shared with Exhibitions); New makes one
+	// when nil.
+	Published *library.PublishedCache
 }
 
 // Server holds the dependencies of the handlers.
@@ -99,8 +106,10 @@ func (s *Server) CloseStreams() { s.streamsOnce.Do(func() { close(s.streams) }) 
 
 // New builds the HTTP handler.
 func New(d Deps) (*Server, error) {
-	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry), streams: make(chan struct{}),
-		published: library.NewPublishedCache(publishedTTL, 100_000, nil)}
+	if d.Published == nil {
+		d.Published = library.NewPublishedCache(library.PublishedTTL, 100_000, nil)
+	}
+	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry), streams: make(chan struct{}), published: d.Published}
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true

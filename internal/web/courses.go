@@ -219,7 +219,7 @@ func Clock(seconds float64) string {
 
 // VendorFiles are the browser libraries the pages load from the vendor folder.
 func VendorFiles() []string {
-	return []string{"hls.min.js"}
+	return []string{"hls.min.js", "openseadragon.min.js"}
 }
 
 // FindVendor is the folder of the browser libraries: dir when given, otherwise web/dist of

@@ -41,6 +41,8 @@ type HomeData struct {
 	// LiveLectures are on air now; Lectures are the next few upcoming ones.
 	LiveLectures []LectureCard
 	Lectures     []LectureCard
+	// Exhibitions is how many exhibitions are open now.
+	Exhibitions int64
 }
 
 // SearchData is the data of /memory, the server-rendered search.
@@ -61,7 +63,9 @@ type SearchData struct {
 	NextURL    string
 	// Suggest is set when nothing was found or nothing asked yet; ClearFiltersURL when
 	// filters are set then, to search again without them.
-	Suggest         *Suggestions
+	Suggest *Suggestions
+	// Exhibitions are the cloud exhibitions the text finds too (the site's one search box).
+	Exhibitions     []ExhibitionCard
 	ClearFiltersURL string
 }
 
@@ -153,6 +157,7 @@ type ItemData struct {
 	UnitOptions         []Param     // console: the units the librarian may choose (id, label)
 	Replay              *ReplayView // the lecture a replay item came from, and its chat
 	Fixity              *FixityView // console: the last fixity check; nil when it could not be read
+	IIIFManifest        string      // the address of its IIIF Manifest, for viewers; "" when it has none
 }
 
 // FixityView is the last check that an item's preserved files still match their digests.

@@ -29,12 +29,13 @@ func Pages() []string {
 		"memory_search", "memory_item", "memory_collection", "console_home", "console_item",
 		"course_catalogue", "course_page", "lesson", "certificate", "console_courses", "console_course",
 		"lectures", "lecture", "studio", "console_lectures", "console_lecture",
-		"account_developer", "password_reset", "password_new", "certificate_verify"}
+		"account_developer", "password_reset", "password_new", "certificate_verify",
+		"exhibitions", "exhibition", "console_exhibitions", "console_exhibition"}
 }
 
 // partials are the shared template files some pages use besides their own.
 var partials = map[string][]string{"lecture": {"live_chat.html"}, "studio": {"live_chat.html"},
-	"memory_search": {"facet_panel.html"}, "course_catalogue": {"facet_panel.html"}}
+	"memory_search": {"facet_panel.html"}, "course_catalogue": {"facet_panel.html"}, "exhibitions": {"facet_panel.html"}}
 
 // Roles are the account roles the pages know how to name.
 func Roles() []string {

@@ -286,8 +286,10 @@
   function queueEntry(root, section, e) {
     var li = el('li', null, 'staff-item');
     li.setAttribute('data-id', e.id);
-    var href = e.kind === 'course' ? '/console/courses/' + encodeURIComponent(e.id) : '/console/items/' + encodeURIComponent(e.id);
-    li.appendChild(link(href, (e.kind === 'course' ? tr(root, 'kind-course') + ' · ' : '') + e.title, 'staff-title'));
+    var consoles = { course: '/console/courses/', exhibition: '/console/exhibitions/' };
+    var href = (consoles[e.kind] || '/console/items/') + encodeURIComponent(e.id);
+    var kindWord = e.kind === 'course' ? tr(root, 'kind-course') : e.kind === 'exhibition' ? tr(root, 'kind-exhibition') : '';
+    li.appendChild(link(href, (kindWord ? kindWord + ' · ' : '') + e.title, 'staff-title'));
     var note = el('p', null, 'muted review-note');
     if (section.getAttribute('data-queue') === 'mine') {
       note.textContent = e.rejected ? fill(fill(tr(root, 'rejected'), 'by', e.rejected.by), 'reason', e.rejected.reason) : tr(root, 'awaiting');
@@ -331,7 +333,7 @@
       button.disabled = true;
       setStatus(region, 'info', [msg('saving')]);
       try {
-        var res = await review(e.kind === 'course' ? 'courses' : 'items', e.id, e.version, decision, reason);
+        var res = await review(e.kind + 's', e.id, e.version, decision, reason);
         if (res.ok) setStatus(region, 'ok', [tr(root, 'reviewed')]); else setStatus(region, 'error', problemLines(res));
       } catch (err) {
         setStatus(region, 'error', [msg('network')]);

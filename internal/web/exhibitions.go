@@ -1,0 +1,95 @@
+package web
+
+// The page data of the cloud exhibitions (PageData.Data): the list, the walkthrough and the
+// curators' console.
+
+// ExhibitionsData is the data of /exhibitions, the server-rendered exhibition search.
+type ExhibitionsData struct {
+	Q          string
+	Hidden     []Param
+	Failed     bool
+	Filters    []Filter
+	Facets     []Facet
+	Cards      []ExhibitionCard
+	Total      int64
+	Page       int
+	TotalPages int
+	PrevURL    string
+	NextURL    string
+}
+
+// ExhibitionCard is an exhibition in a list.
+type ExhibitionCard struct {
+	ID, Title, Subtitle, Curator string
+	Theme                        Term
+	Cover                        string // URL of the cover image, "" for the placeholder
+	Opens, Closes                string // days, YYYY-MM-DD
+	Permanent, OpenNow           bool
+	Exhibits                     int
+}
+
+// ExhibitionData is the data of the walkthrough, /exhibitions/{id}.
+type ExhibitionData struct {
+	ExhibitionCard
+	Introduction, Unit, Status string
+	Sections                   []SectionView
+	Total                      int // exhibits in all sections
+	Staff                      bool
+	Notes                      []ExhibitionNote // for the curators: what the public no longer sees
+}
+
+// SectionView is one room of the walkthrough.
+type SectionView struct {
+	N            int // 0-based
+	Title, Intro string
+	First        int // the global number (0-based) of its first exhibit
+	Exhibits     []ExhibitView
+}
+
+// ExhibitView is one exhibit of the walkthrough.
+type ExhibitView struct {
+	N                     int // 0-based, across the sections
+	Item, ItemTitle       string
+	Label, TextZH, TextEN string
+	// Image is a plain image of the exhibit, shown when the deep-zoom viewer is not there;
+	// TileSource is its IIIF info.json; Region is "x,y,w,h" or "".
+	Image, TileSource, Region string
+	Alt                       string
+	Audio, AudioTitle         string // the audio guide's file URL and title, "" without one
+	Captions                  string // URL of the audio guide's WebVTT captions, "" without
+	Transcript                string
+}
+
+// ExhibitionNote is a note for the curators, in words.
+type ExhibitionNote struct {
+	Field, Item, Text string
+}
+
+// ConsoleExhibitionsData lists the exhibitions a curator may edit.
+type ConsoleExhibitionsData struct {
+	Rows []ConsoleExhibitionRow
+}
+
+// ConsoleExhibitionRow is one exhibition in the curators' list.
+type ConsoleExhibitionRow struct {
+	ID, Title, Status, Updated string
+	Sections, Exhibits, Notes  int
+}
+
+// ConsoleExhibitionData is the exhibition editor.
+type ConsoleExhibitionData struct {
+	ID, Version, Status string
+	Form                ExhibitionForm
+	Sections            string // the sections as JSON, for the editor's script
+	Themes              []Term
+	UnitOptions         []Param
+	Transitions         []string
+	Notes               []ExhibitionNote
+}
+
+// ExhibitionForm is the exhibition's own fields in the editor.
+type ExhibitionForm struct {
+	Title, Subtitle, Curator, Unit, Theme, Introduction string
+	CoverItem, CoverFile, Opens, Closes                 string
+	Permanent                                           bool
+}

@@ -1,0 +1,9 @@
+package web
+
+import "testing"
+
+// TestExhibitionScriptTexts: every data-t-* attribute exhibitions.js reads is set by a
+// template from the catalogue.
+func TestExhibitionScriptTexts(t *testing.T) {
+	checkScriptTexts(t, "exhibitions.js", 15)
+}

@@ -1,0 +1,266 @@
+// Cloud exhibitions: the walkthrough (one exhibit at a time, ←/→ and swipe, deep zoom of
+// images through the IIIF tiles with OpenSeadragon when it is there, the plain image when
+// not) and the curators' editor of rooms and exhibits. Without script the walkthrough is
+// one long page, which is also what screen readers get to browse by headings.
+(function () {
+  'use strict';
+
+  var doc = document;
+
+  function tr(root, name) { return (root && root.getAttribute('data-t-' + name)) || ''; }
+  function fill(template, values) {
+    var out = template || '';
+    Object.keys(values).forEach(function (k) { out = out.split('{' + k + '}').join(String(values[k])); });
+    return out;
+  }
+
+  // ---- Walkthrough -------------------------------------------------------------------
+
+  var SWIPE = 50; // px of horizontal travel that count as a swipe
+
+  // regionOf reads "x,y,w,h" into numbers, or null.
+  function regionOf(text) {
+    var p = (text || '').split(',').map(Number);
+    return p.length === 4 && p.every(function (n) { return isFinite(n); }) ? p : null;
+  }
+
+  // openZoom makes the deep-zoom viewer of a figure once; the plain image stays until the
+  // tiles have opened, and comes back if they fail.
+  function openZoom(root, fig) {
+    var box = fig.querySelector('.deep-zoom');
+    var source = fig.getAttribute('data-tiles');
+    if (!box || !source || box.getAttribute('data-viewer') || typeof window.OpenSeadragon !== 'function') return;
+    box.setAttribute('data-viewer', source);
+    var img = box.querySelector('img');
+    var viewer = window.OpenSeadragon({
+      element: box, tileSources: source, showNavigationControl: false, crossOriginPolicy: false,
+      gestureSettingsMouse: { clickToZoom: false }, visibilityRatio: 1, minZoomImageRatio: 0.8
+    });
+    viewer.addHandler('open', function () {
+      box.classList.add('zoom-ready');
+      var r = regionOf(fig.getAttribute('data-region'));
+      if (r) viewer.viewport.fitBounds(viewer.viewport.imageToViewportRectangle(r[0], r[1], r[2], r[3]), true);
+      if (viewer.canvas && img) viewer.canvas.setAttribute('aria-label', img.alt);
+    });
+    viewer.addHandler('open-failed', function () {
+      box.classList.remove('zoom-ready');
+      box.setAttribute('data-viewer-failed', '1');
+      if (img) img.title = tr(root, 'zoom-failed');
+    });
+  }
+
+  function initWalkthrough(root) {
+    var figures = Array.prototype.slice.call(root.querySelectorAll('figure.exhibit'));
+    if (!figures.length) return;
+    var rooms = Array.prototype.slice.call(root.querySelectorAll('section.room'));
+    var position = doc.getElementById('exhibit-position');
+    var prev = doc.getElementById('exhibit-prev');
+    var next = doc.getElementById('exhibit-next');
+    var current = -1;
+    root.classList.add('walking');
+
+    function show(n, focus) {
+      n = Math.max(0, Math.min(figures.length - 1, n));
+      if (n === current) return;
+      current = n;
+      var fig = figures[n];
+      figures.forEach(function (f, i) { f.hidden = i !== n; });
+      rooms.forEach(function (r) { r.hidden = !r.contains(fig); });
+      prev.disabled = n === 0;
+      next.disabled = n === figures.length - 1;
+      position.textContent = fill(tr(root, 'position'), { n: n + 1, total: figures.length, label: fig.getAttribute('data-label') });
+      root.querySelectorAll('.overview-exhibit').forEach(function (a) {
+        if (Number(a.getAttribute('data-n')) === n) a.setAttribute('aria-current', 'step'); else a.removeAttribute('aria-current');
+      });
+      root.setAttribute('data-current', String(n));
+      if (window.history && window.history.replaceState) window.history.replaceState(null, '', '#exhibit-' + n);
+      openZoom(root, fig);
+      if (focus) fig.focus();
+    }
+
+    prev.addEventListener('click', function () { show(current - 1, false); });
+    next.addEventListener('click', function () { show(current + 1, false); });
+    root.querySelectorAll('.overview-exhibit, .overview-section').forEach(function (a) {
+      a.addEventListener('click', function (ev) {
+        ev.preventDefault();
+        show(Number(a.getAttribute('data-n')), true);
+      });
+    });
+    doc.addEventListener('keydown', function (ev) {
+      if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+      var t = ev.target;
+      // Arrows inside a form control, a player or the zoom viewer (where they pan) are theirs.
+      if (t && t.closest && t.closest('input, textarea, select, audio, video, .deep-zoom.zoom-ready')) return;
+      if (ev.key === 'ArrowLeft') { ev.preventDefault(); show(current - 1, true); }
+      if (ev.key === 'ArrowRight') { ev.preventDefault(); show(current + 1, true); }
+    });
+    var startX = null;
+    var startY = null;
+    root.addEventListener('touchstart', function (ev) {
+      if (ev.touches.length !== 1 || ev.target.closest('.deep-zoom.zoom-ready')) { startX = null; return; }
+      startX = ev.touches[0].clientX;
+      startY = ev.touches[0].clientY;
+    }, { passive: true });
+    root.addEventListener('touchend', function (ev) {
+      if (startX === null) return;
+      var dx = ev.changedTouches[0].clientX - startX;
+      var dy = ev.changedTouches[0].clientY - startY;
+      startX = null;
+      if (Math.abs(dx) > SWIPE && Math.abs(dx) > 2 * Math.abs(dy)) show(current + (dx < 0 ? 1 : -1), false);
+    });
+    var m = /^#exhibit-(\d+)$/.exec(window.location.hash);
+    show(m ? Number(m[1]) : 0, false);
+  }
+
+  // ---- Curators' editor ----------------------------------------------------------------
+
+  function initEditor(root) {
+    var CC = window.CC;
+    var form = doc.getElementById('exhibition-form');
+    var list = doc.getElementById('section-editor');
+    var status = doc.getElementById('exhibition-form-status');
+    var id = root.getAttribute('data-id');
+    var version = root.getAttribute('data-version');
+    var sections = [];
+    try { sections = JSON.parse(root.getAttribute('data-sections') || '[]'); } catch (e) { sections = []; }
+
+    function input(labelText, value, field, multiline) {
+      var wrap = CC.el('div', null, 'field');
+      var control = doc.createElement(multiline ? 'textarea' : 'input');
+      control.id = 'f-' + field.replace(/[^a-z0-9]+/gi, '-');
+      control.value = value || '';
+      control.setAttribute('data-field', field);
+      if (multiline) control.rows = 3;
+      var label = CC.el('label', labelText);
+      label.htmlFor = control.id;
+      wrap.appendChild(label);
+      wrap.appendChild(control);
+      return wrap;
+    }
+    function button(text, action) {
+      var b = CC.el('button', text);
+      b.type = 'button';
+      b.addEventListener('click', action);
+      return b;
+    }
+    function move(arr, i, by) {
+      var j = i + by;
+      if (j < 0 || j >= arr.length) return;
+      var t = arr[i]; arr[i] = arr[j]; arr[j] = t;
+    }
+    function regionText(r) { return r ? [r.x, r.y, r.w, r.h].join(',') : ''; }
+
+    // collect reads what the fields say back into sections, so that a re-render keeps it.
+    function collect() {
+      list.querySelectorAll('[data-field]').forEach(function (c) {
+        var m = /^sections\[(\d+)\]\.(title|intro)$/.exec(c.getAttribute('data-field'));
+        if (m) { sections[Number(m[1])][m[2]] = c.value; return; }
+        m = /^sections\[(\d+)\]\.exhibits\[(\d+)\]\.(item|file|label|text_zh|text_en|audio_guide|region)$/.exec(c.getAttribute('data-field'));
+        if (!m) return;
+        var ex = sections[Number(m[1])].exhibits[Number(m[2])];
+        if (m[3] !== 'region') { ex[m[3]] = c.value.trim(); return; }
+        var r = regionOf(c.value);
+        if (r) ex.region = { x: r[0], y: r[1], w: r[2], h: r[3] }; else delete ex.region;
+      });
+    }
+
+    function render() {
+      list.textContent = '';
+      sections.forEach(function (sec, i) {
+        sec.exhibits = sec.exhibits || [];
+        var li = CC.el('li', null, 'section-edit');
+        var fs = doc.createElement('fieldset');
+        fs.appendChild(CC.el('legend', fill(tr(root, 'section'), { n: i + 1 })));
+        var f = 'sections[' + i + ']';
+        fs.appendChild(input(tr(root, 'section-title'), sec.title, f + '.title'));
+        fs.appendChild(input(tr(root, 'section-intro'), sec.intro, f + '.intro', true));
+        var exList = CC.el('ol', null, 'exhibit-editor');
+        sec.exhibits.forEach(function (ex, j) {
+          var exLi = CC.el('li', null, 'exhibit-edit');
+          var exFs = doc.createElement('fieldset');
+          exFs.appendChild(CC.el('legend', fill(tr(root, 'exhibit'), { n: j + 1 })));
+          var g = f + '.exhibits[' + j + ']';
+          exFs.appendChild(input(tr(root, 'item'), ex.item, g + '.item'));
+          exFs.appendChild(input(tr(root, 'file'), ex.file, g + '.file'));
+          exFs.appendChild(input(tr(root, 'region'), regionText(ex.region), g + '.region'));
+          exFs.appendChild(input(tr(root, 'label'), ex.label, g + '.label'));
+          exFs.appendChild(input(tr(root, 'text-zh'), ex.text_zh, g + '.text_zh', true));
+          exFs.appendChild(input(tr(root, 'text-en'), ex.text_en, g + '.text_en', true));
+          exFs.appendChild(input(tr(root, 'audio'), ex.audio_guide, g + '.audio_guide'));
+          exFs.appendChild(button(tr(root, 'up'), function () { collect(); move(sec.exhibits, j, -1); render(); }));
+          exFs.appendChild(button(tr(root, 'down'), function () { collect(); move(sec.exhibits, j, 1); render(); }));
+          exFs.appendChild(button(tr(root, 'remove'), function () { collect(); sec.exhibits.splice(j, 1); render(); }));
+          exLi.appendChild(exFs);
+          exList.appendChild(exLi);
+        });
+        fs.appendChild(exList);
+        fs.appendChild(button(tr(root, 'add-exhibit'), function () {
+          collect(); sec.exhibits.push({ item: '', label: '', text_zh: '' }); render();
+        }));
+        fs.appendChild(button(tr(root, 'up'), function () { collect(); move(sections, i, -1); render(); }));
+        fs.appendChild(button(tr(root, 'down'), function () { collect(); move(sections, i, 1); render(); }));
+        fs.appendChild(button(tr(root, 'remove'), function () { collect(); sections.splice(i, 1); render(); }));
+        li.appendChild(fs);
+        list.appendChild(li);
+      });
+    }
+
+    function body() {
+      collect();
+      var v = function (sel) { return doc.getElementById(sel).value.trim(); };
+      var b = {
+        title: v('exh-title'), subtitle: v('exh-subtitle'), curator: v('exh-curator'), unit: v('exh-unit'),
+        theme: v('exh-theme'), introduction: v('exh-intro'), opens: v('exh-opens'), closes: v('exh-closes'),
+        permanent: doc.getElementById('exh-permanent').checked, sections: sections
+      };
+      if (b.permanent) b.closes = '';
+      if (v('exh-cover')) {
+        b.cover = { item: v('exh-cover') };
+        if (v('exh-cover-file')) b.cover.file = v('exh-cover-file');
+      }
+      return b;
+    }
+
+    doc.getElementById('add-section').addEventListener('click', function () {
+      collect();
+      sections.push({ title: '', intro: '', exhibits: [] });
+      render();
+      var fields = list.querySelectorAll('input');
+      if (fields.length) fields[fields.length - 1].focus();
+    });
+    form.addEventListener('submit', async function (ev) {
+      ev.preventDefault();
+      CC.clearErrors(form);
+      var res = id ? await CC.api('PUT', '/api/v1/exhibitions/' + encodeURIComponent(id), body(), { 'If-Match': CC.quoted(version) })
+        : await CC.api('POST', '/api/v1/exhibitions', body());
+      if (!res.ok) { CC.showErrors(form, status, res); return; }
+      version = CC.versionOf(res.etag);
+      if (!id) { window.location.href = '/console/exhibitions/' + encodeURIComponent(res.body.id); return; }
+      CC.setStatus(status, 'ok', [tr(root, 'saved')]);
+    });
+    form.querySelectorAll('.exhibition-move').forEach(function (b) {
+      b.addEventListener('click', async function () {
+        var to = b.getAttribute('data-to');
+        // Publishing a draft where nobody reviews is two steps of the workflow.
+        var steps = to === 'published' && root.getAttribute('data-status') === 'draft' ? ['in_review', to] : [to];
+        for (var i = 0; i < steps.length; i++) {
+          var res = await CC.api('POST', '/api/v1/exhibitions/' + encodeURIComponent(id) + '/status', { status: steps[i] },
+            { 'If-Match': CC.quoted(version) });
+          if (!res.ok) { CC.showErrors(form, status, res); return; }
+          version = CC.versionOf(res.etag);
+        }
+        window.location.reload();
+      });
+    });
+    render();
+  }
+
+  function init() {
+    var walk = doc.getElementById('exhibition');
+    if (walk) initWalkthrough(walk);
+    var editor = doc.getElementById('console-exhibition');
+    if (editor && window.CC) initEditor(editor);
+  }
+
+  if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', init); else init();
+})();
