@@ -3,7 +3,7 @@ SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: run test install build lint unit browser fuzz bench bench-live clean
+.PHONY: run test install build lint unit browser fuzz bench bench-live bench-exhibitions clean
 
 ## run: install what is missing, start Redis, MinIO and Meilisearch with demo data, and serve
 run:
@@ -33,6 +33,10 @@ clean:
 ## bench-library: measure the library against its baselines (MinIO, Meilisearch, Redis) and print a table
 bench-library: install
 	go run ./cmd/benchlib
+
+## bench-exhibitions: measure IIIF tiles of a 12,000 × 9,000 scan against MinIO, and the tile pyramid against vips dzsave, and print a table (QUICK=1 for a short run)
+bench-exhibitions: install
+	go run ./cmd/benchexhib $(if $(QUICK),-quick)
 
 ## bench-live: measure live fan-out (one WHIP publisher, WHEP viewers in steps) on our own server and print a table
 bench-live: install

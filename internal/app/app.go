@@ -28,6 +28,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/docstore"
 	"github.com/shizuishan/culturecloud/internal/exhibitions"
 	"github.com/shizuishan/culturecloud/internal/fixity"
+	"github.com/shizuishan/culturecloud/internal/imageservice"
 	"github.com/shizuishan/culturecloud/internal/indexer"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/learning"
@@ -48,6 +49,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/views"
 	"github.com/shizuishan/culturecloud/internal/web"
 	"github.com/shizuishan/culturecloud/media/captions"
+	"github.com/shizuishan/culturecloud/media/iiif"
 	"github.com/shizuishan/culturecloud/media/record"
 	"github.com/shizuishan/culturecloud/media/sfu"
 	"github.com/shizuishan/culturecloud/media/transcode"
@@ -77,6 +79,7 @@ type Core struct {
 	Pipeline    *pipeline.Pipeline
 	Collections *collections.Service
 	Derivatives *derivatives.Service
+	Images      *imageservice.Service
 	Courses     *courses.Service
 	Exhibitions *exhibitions.Service
 	// Published is shared by the HTTP handlers, which forget an item they change, and the
@@ -86,6 +89,15 @@ type Core struct {
 	Lectures    *lectures.Service
 	Room        *liveroom.Room
 	Replays     *replays.Store
+}
+
+// ImageOptions are the image service's options from its configuration.
+func ImageOptions(c config.IIIF) imageservice.Options {
+	return imageservice.Options{
+		Limits:   iiif.Limits{MaxWidth: c.MaxWidth, MaxHeight: c.MaxHeight, MaxArea: c.MaxArea, Formats: []string{"jpg", "png"}},
+		TileSize: c.TileSize, MaxCuts: c.MaxCuts, MaxCutsPerClient: c.MaxCutsPerClient, CutWait: c.CutWait,
+		Timeout: c.PyramidTimeout, MaxMasterPixels: c.MaxMasterPixels, TileCacheBytes: int64(c.TileCacheMiB) << 20,
+	}
 }
 
 // NewLogger builds the logger the configuration asks for.
@@ -132,6 +144,7 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 	store := ocfl.New(objects, "ocfl/", cfg.MinIO.Timeout)
 	lib := library.NewService(store, unitStore, vocab, ob)
 	der := derivatives.New(docs, lib, log)
+	images := imageservice.New(docs, lib, log, ImageOptions(cfg.IIIF))
 	counter, err := views.New(rdb, docs, views.Options{KeyPrefix: cfg.Redis.KeyPrefix, Window: views.DefaultWindow,
 		Secret: []byte("views:" + cfg.Auth.SessionSecret.Reveal())})
 	if err != nil {
@@ -158,9 +171,10 @@ func Connect(cfg *config.Config, log *slog.Logger) (*Core, error) {
 		Transcoding: runner,
 		Collections: collections.New(docs, lib, unitStore),
 		Derivatives: der,
+		Images:      images,
 		Uploads:     uploads,
 		Attach:      attach.New(lib, uploads, jobStore, ob, accStore),
-		Pipeline:    &pipeline.Pipeline{Library: lib, Derivatives: der, Transcoding: runner, Outbox: ob, Views: counter},
+		Pipeline:    &pipeline.Pipeline{Library: lib, Derivatives: der, Images: images, Transcoding: runner, Outbox: ob, Views: counter},
 	}, nil
 }
 
@@ -267,7 +281,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Mail:    mailSender(cfg.Mail, c.Log),
 		Search:  c.Search, Web: renderer, Checks: c.Checks(), Registry: reg, Library: c.Library, Views: c.Views,
 		Jobs: c.Jobs, Uploads: c.Uploads, Attach: c.Attach, Outbox: c.Outbox, Fixity: c.Fixity, Collections: c.Collections,
-		Derivatives: c.Derivatives, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
+		Derivatives: c.Derivatives, Images: c.Images, Courses: c.Courses, Learning: learning.New(c.Docs, learning.Options{Rules: learningRules(cfg.Learning)}), Transcoding: c.Transcoding,
 		Captions: captions.NewStore(c.Docs.Objects()),
 		Lectures: c.Lectures, Room: c.Room, Live: liveSvc, Replays: c.Replays,
 		Manifests: &manifests.Builder{Library: c.Library, Media: c.Transcoding, Derivatives: c.Derivatives, Units: c.Units,

@@ -11,10 +11,12 @@ import (
 
 // RunWorkers runs every background worker of a node until ctx ends, and waits for them.
 func (c *Core) RunWorkers(ctx context.Context) {
-	if n, err := c.Derivatives.SweepScratch(); err != nil {
-		c.Log.WarnContext(ctx, "orphaned temporary folders not all removed", "err", err)
-	} else if n > 0 {
-		c.Log.InfoContext(ctx, "orphaned temporary folders removed", "count", n)
+	for _, sweep := range []func() (int, error){c.Derivatives.SweepScratch, c.Images.SweepScratch} {
+		if n, err := sweep(); err != nil {
+			c.Log.WarnContext(ctx, "orphaned temporary folders not all removed", "err", err)
+		} else if n > 0 {
+			c.Log.InfoContext(ctx, "orphaned temporary folders removed", "count", n)
+		}
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { c.maintain(ctx, c.Config.Library.MaintenanceEvery) })

@@ -201,7 +201,7 @@ func TestLayers(t *testing.T) {
 		{"dep", "validate", "ids", "i18n", "problem", "config", "scratch", "lockedio", "apiclient"},
 		{"docstore", "ocfl", "outbox", "jobs", "views", "sessions", "liveroom", "mail"},
 		{"library", "courses", "lectures", "collections", "exhibitions", "learning", "accounts", "units", "review",
-			"replays", "derivatives", "transcoding"},
+			"replays", "derivatives", "transcoding", "imageservice"},
 		{"attach", "pipeline", "indexer", "importer", "live", "fixity", "demo", "web", "manifests"},
 		{"server"},
 		{"app"},

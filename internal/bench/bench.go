@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -96,66 +97,14 @@ type env struct {
 // goes to stderr) and stops everything again.
 func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	o = o.withDefaults()
-	// The product's logger and this progress report write to stderr from different
-	// goroutines; a caller's writer (a test's buffer) need not be safe for that.
-	stderr = lockedio.NewWriter(stderr)
 	start := time.Now()
-	logf := func(format string, args ...any) {
-		fmt.Fprintf(stderr, "[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
-	tools, err := devservices.FindTools(o.ToolsDir)
+	e, stop, err := startEnv(ctx, o.ToolsDir, stderr)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "cc-bench-*")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-
-	logf("starting Redis, MinIO and Meilisearch in %s", dir)
-	stack, err := startStack(ctx, tools, dir)
-	if err != nil {
-		return fmt.Errorf("start services: %w", err)
-	}
-	defer stack.Stop()
-	cfg, err := productConfig(stack)
-	if err != nil {
-		return err
-	}
-
-	srvCtx, stopServer := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	urls := make(chan string, 1)
-	go func() { served <- app.Serve(srvCtx, cfg, stderr, func(url string) { urls <- url }) }()
-	defer func() {
-		stopServer()
-		if err := <-served; err != nil {
-			logf("product stopped with: %v", err)
-		}
-	}()
-	var url string
-	select {
-	case url = <-urls:
-	case err := <-served:
-		served <- err // for the deferred wait
-		return fmt.Errorf("product did not start: %w", err)
-	case <-time.After(90 * time.Second):
-		return errors.New("product did not start within 90s")
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	e := &env{cfg: cfg, stack: stack, dir: dir, log: logf, api: newAPIClient(url)}
-	if err := e.api.waitReady(ctx); err != nil {
-		return err
-	}
-	if err := e.api.signIn(ctx, adminName, adminPass); err != nil {
-		return err
-	}
-	if err := e.api.addReviewer(ctx); err != nil {
-		return err
-	}
-	logf("product serving at %s; publishing %d items for the view test", url, o.ViewItems)
+	defer stop()
+	logf := e.log
+	logf("product serving at %s; publishing %d items for the view test", e.api.base, o.ViewItems)
 	// Made first, so that their indexing and outbox work is long done when views are timed.
 	items, err := e.api.publishedItems(ctx, o.ViewItems)
 	if err != nil {
@@ -199,6 +148,82 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	t.write(stdout)
 	logf("stopping")
 	return nil
+}
+
+// startEnv starts the services and the product on free loopback ports, signed in as the
+// administrator with a reviewer beside him; stop stops everything again. Progress goes to stderr.
+func startEnv(ctx context.Context, toolsDir string, stderr io.Writer) (e *env, stop func(), err error) {
+	// The product's logger and this progress report write to stderr from different
+	// goroutines; a caller's writer (a test's buffer) need not be safe for that.
+	stderr = lockedio.NewWriter(stderr)
+	start := time.Now()
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(stderr, "[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+	var stops []func()
+	stop = func() {
+		for _, f := range slices.Backward(stops) {
+			f()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	tools, err := devservices.FindTools(toolsDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, err := os.MkdirTemp("", "cc-bench-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	stops = append(stops, func() { _ = os.RemoveAll(dir) })
+
+	logf("starting Redis, MinIO and Meilisearch in %s", dir)
+	stack, err := startStack(ctx, tools, dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("start services: %w", err)
+	}
+	stops = append(stops, stack.Stop)
+	cfg, err := productConfig(stack)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	srvCtx, stopServer := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	urls := make(chan string, 1)
+	go func() { served <- app.Serve(srvCtx, cfg, stderr, func(url string) { urls <- url }) }()
+	stops = append(stops, func() {
+		stopServer()
+		if err := <-served; err != nil {
+			logf("product stopped with: %v", err)
+		}
+	})
+	var url string
+	select {
+	case url = <-urls:
+	case err := <-served:
+		served <- err // for the deferred wait
+		return nil, nil, fmt.Errorf("product did not start: %w", err)
+	case <-time.After(90 * time.Second):
+		return nil, nil, errors.New("product did not start within 90s")
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	e = &env{cfg: cfg, stack: stack, dir: dir, log: logf, api: newAPIClient(url)}
+	if err := e.api.waitReady(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := e.api.signIn(ctx, adminName, adminPass); err != nil {
+		return nil, nil, err
+	}
+	if err := e.api.addReviewer(ctx); err != nil {
+		return nil, nil, err
+	}
+	return e, stop, nil
 }
 
 func startStack(ctx context.Context, tools devservices.Tools, dir string) (*devservices.Stack, error) {

@@ -70,3 +70,28 @@ func TestRunPrintsTable(t *testing.T) {
 		}
 	}
 }
+
+// TestRunExhibitionsPrintsTable runs the exhibitions benchmark on a small scan and checks its
+// table, not the speed.
+func TestRunExhibitionsPrintsTable(t *testing.T) {
+	if _, err := devservices.FindTools(""); err != nil {
+		testenv.Unavailable(t, err)
+	}
+	gin.SetMode(gin.ReleaseMode)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // a bound on a hang only
+	defer cancel()
+	var out, progress bytes.Buffer
+	o := bench.ExhibitionOptions{Width: 1300, Height: 1000, TileGets: 200, Clients: 8}
+	if err := bench.RunExhibitions(ctx, o, &out, &progress); err != nil {
+		t.Fatalf("RunExhibitions: %v\nprogress:\n%s", err, progress.String())
+	}
+	t.Logf("table:\n%s", out.String())
+	for _, row := range []*regexp.Regexp{
+		regexp.MustCompile(`\| Tile pyramid of a 1300 × 1000 scan \| [0-9.]+ s \| [0-9.]+ s \| [0-9.]+× \|`),
+		regexp.MustCompile(`\| Random 512-px tiles, 8 clients \| [0-9]+ /s \(p99 [0-9.]+ ms\) \| [0-9]+ /s \(p99 [0-9.]+ ms\) \| [0-9.]+× \|`),
+	} {
+		if !row.MatchString(out.String()) {
+			t.Errorf("no row like %s in the table:\n%s", row, out.String())
+		}
+	}
+}

@@ -53,6 +53,7 @@ type Config struct {
 	Views       Views       `yaml:"views"`
 	Exhibitions Exhibitions `yaml:"exhibitions"`
 	Live        Live        `yaml:"live"`
+	IIIF        IIIF        `yaml:"iiif"`
 	Mail        Mail        `yaml:"mail"`
 	Dev         Dev         `yaml:"dev"`
 }
@@ -140,6 +141,23 @@ type Library struct {
 	TranscodePreset    string        `yaml:"transcode_preset"`
 	// MaxBatch is how many items one bulk status change may name.
 	MaxBatch int `yaml:"max_batch"`
+}
+
+// IIIF is the IIIF Image API service: the largest answer it cuts, the pyramid it makes of each
+// image at ingest, and the bounds on cuts running at once (see internal/imageservice).
+type IIIF struct {
+	MaxWidth  int   `yaml:"max_width"`
+	MaxHeight int   `yaml:"max_height"`
+	MaxArea   int64 `yaml:"max_area"`
+	// MaxMasterPixels: until an image's pyramid exists, a request may decode its master up to
+	// this many pixels; no request ever decodes a larger one (only vips in the worker does).
+	MaxMasterPixels  int64         `yaml:"max_master_pixels"`
+	TileSize         int           `yaml:"tile_size"`
+	MaxCuts          int           `yaml:"max_cuts"`
+	MaxCutsPerClient int           `yaml:"max_cuts_per_client"`
+	CutWait          time.Duration `yaml:"cut_wait"`
+	TileCacheMiB     int           `yaml:"tile_cache_mib"`
+	PyramidTimeout   time.Duration `yaml:"pyramid_timeout"`
 }
 
 // Learning is how much watching completes a lesson (see learning.Rules).
@@ -433,6 +451,16 @@ func (c *Config) Validate() error {
 		{"views.max_per_ip", strconv.Itoa(c.Views.MaxPerIP), c.Views.MaxPerIP >= 1, "at least 1"},
 		{"views.max_new_visitors_per_ip", strconv.Itoa(c.Views.MaxNewVisitorsPerIP), c.Views.MaxNewVisitorsPerIP >= 0, "0 or more"},
 		{"views.max_global", strconv.Itoa(c.Views.MaxGlobal), c.Views.MaxGlobal >= 1, "at least 1"},
+		{"iiif.max_width", strconv.Itoa(c.IIIF.MaxWidth), c.IIIF.MaxWidth >= 64 && c.IIIF.MaxWidth <= 65535, "64 to 65535"},
+		{"iiif.max_height", strconv.Itoa(c.IIIF.MaxHeight), c.IIIF.MaxHeight >= 64 && c.IIIF.MaxHeight <= 65535, "64 to 65535"},
+		{"iiif.max_area", strconv.FormatInt(c.IIIF.MaxArea, 10), c.IIIF.MaxArea >= 4096 && c.IIIF.MaxArea <= 1<<28, "4096 to 268435456"},
+		{"iiif.max_master_pixels", strconv.FormatInt(c.IIIF.MaxMasterPixels, 10), c.IIIF.MaxMasterPixels >= 0, "0 or more"},
+		{"iiif.tile_size", strconv.Itoa(c.IIIF.TileSize), c.IIIF.TileSize >= 128 && c.IIIF.TileSize <= 2048, "128 to 2048"},
+		{"iiif.max_cuts", strconv.Itoa(c.IIIF.MaxCuts), c.IIIF.MaxCuts >= 1, "at least 1"},
+		{"iiif.max_cuts_per_client", strconv.Itoa(c.IIIF.MaxCutsPerClient), c.IIIF.MaxCutsPerClient >= 1 && c.IIIF.MaxCutsPerClient <= c.IIIF.MaxCuts, "1 to iiif.max_cuts"},
+		{"iiif.cut_wait", c.IIIF.CutWait.String(), c.IIIF.CutWait >= 0 && c.IIIF.CutWait <= time.Minute, "0s to 1m"},
+		{"iiif.tile_cache_mib", strconv.Itoa(c.IIIF.TileCacheMiB), c.IIIF.TileCacheMiB >= 1 && c.IIIF.TileCacheMiB <= 1<<16, "1 to 65536"},
+		{"iiif.pyramid_timeout", c.IIIF.PyramidTimeout.String(), c.IIIF.PyramidTimeout >= time.Second, "at least 1s"},
 		{"exhibitions.max_pages_per_ip", strconv.Itoa(c.Exhibitions.MaxPagesPerIP), c.Exhibitions.MaxPagesPerIP >= 1, "at least 1"},
 		{"exhibitions.max_pages_global", strconv.Itoa(c.Exhibitions.MaxPagesGlobal), c.Exhibitions.MaxPagesGlobal >= 1, "at least 1"},
 		{"live.go_live_early", c.Live.GoLiveEarly.String(), c.Live.GoLiveEarly >= 0 && c.Live.GoLiveEarly <= 24*time.Hour, "0 to 24h"},

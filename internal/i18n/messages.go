@@ -60,6 +60,7 @@ var messages = map[string]text{
 	"problem.upload_quota.detail": {"您未完成的上传已达上限（最多 %d 个，共 %s）。请先完成或取消部分上传，%d 秒后再试。",
 		"You have as many unfinished uploads as allowed (at most %d, %s in all). Finish or cancel some, then try again in %d seconds."},
 	"problem.unavailable.title":  {"服务暂时不可用", "Service temporarily unavailable"},
+	"iiif.busy":                  {"图像服务正忙，请在 %d 秒后再试。", "The image service is busy; try again in %d seconds."},
 	"problem.unavailable.detail": {"依赖的服务 %s 暂时无法访问，请稍后重试。", "The %s service it depends on cannot be reached right now; try again shortly."},
 	"problem.internal.title":     {"服务器内部错误", "Internal server error"},
 	"problem.damaged.title":      {"文件已损坏", "The stored file is damaged"},

@@ -1,6 +1,7 @@
 // Package pipeline routes the work that follows a change between the workers, so that no
 // worker needs to know the next: a file added to an item is derived (thumbnails, posters),
-// its video or audio is queued for transcoding, and the item is re-indexed so that search
+// its video or audio is queued for transcoding, its image gets a IIIF tile pyramid, and the
+// item is re-indexed so that search
 // shows the thumbnail; view totals that changed send their items to the indexer for the
 // "most viewed" sort.
 package pipeline
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/shizuishan/culturecloud/internal/derivatives"
+	"github.com/shizuishan/culturecloud/internal/imageservice"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/outbox"
 	"github.com/shizuishan/culturecloud/internal/transcoding"
@@ -22,13 +24,15 @@ import (
 type Pipeline struct {
 	Library     *library.Service
 	Derivatives *derivatives.Service
+	Images      *imageservice.Service
 	Transcoding *transcoding.Runner
 	Outbox      *outbox.Outbox
 	Views       *views.Counter
 }
 
 // HandleDerive is the consumer of derivative events: it queues a video or audio file for
-// transcoding, makes the file's derivatives, then has the item re-indexed.
+// transcoding, makes the file's derivatives and (for an image) its tile pyramid, then has the
+// item re-indexed. Each step skips what an earlier delivery of the event already made.
 func (p *Pipeline) HandleDerive(ctx context.Context, ev outbox.Event) error {
 	if ev.Kind != derivatives.Kind {
 		return nil
@@ -37,6 +41,9 @@ func (p *Pipeline) HandleDerive(ctx context.Context, ev outbox.Event) error {
 		return err
 	}
 	if err := p.Derivatives.Handle(ctx, ev); err != nil {
+		return err
+	}
+	if err := p.Images.Handle(ctx, ev); err != nil {
 		return err
 	}
 	p.Outbox.ItemChanged(ctx, ev.ID)

@@ -35,6 +35,11 @@ func (s *Server) routes() {
 	e.GET("/iiif/items/:id/manifest", s.itemManifest)
 	e.GET("/iiif/exhibitions/:id/manifest", s.exhibitionManifest)
 
+	// The IIIF Image API 3.0: anyone for a published item's images, readers of the item for a draft's.
+	e.GET("/iiif/3/:identifier", s.iiifBase)
+	e.GET("/iiif/3/:identifier/info.json", s.iiifInfo)
+	e.GET("/iiif/3/:identifier/:region/:size/:rotation/:file", s.iiifImage)
+
 	// API routes, grouped by who may call them.
 	anyone := e.Group("/api/v1")
 	anyone.POST("/auth/login", s.login)

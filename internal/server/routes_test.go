@@ -34,7 +34,7 @@ func routeList(t *testing.T) gin.RoutesInfo {
 // documented reports whether a route belongs in the OpenAPI document (pages and static
 // files do not).
 func documented(path string) bool {
-	return strings.HasPrefix(path, "/api/") || slices.Contains([]string{"/healthz", "/readyz", "/metrics"}, path)
+	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/iiif/3/") || slices.Contains([]string{"/healthz", "/readyz", "/metrics"}, path)
 }
 
 func openAPIPath(ginPath string) string {

@@ -20,6 +20,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/derivatives"
 	"github.com/shizuishan/culturecloud/internal/exhibitions"
 	"github.com/shizuishan/culturecloud/internal/fixity"
+	"github.com/shizuishan/culturecloud/internal/imageservice"
 	"github.com/shizuishan/culturecloud/internal/jobs"
 	"github.com/shizuishan/culturecloud/internal/learning"
 	"github.com/shizuishan/culturecloud/internal/lectures"
@@ -67,6 +68,7 @@ type Deps struct {
 	Fixity      *fixity.Service
 	Collections *collections.Service
 	Derivatives *derivatives.Service
+	Images      *imageservice.Service // the IIIF Image API
 	Courses     *courses.Service
 	Learning    *learning.Store
 	Transcoding *transcoding.Runner

@@ -3,6 +3,7 @@ package iiif_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,6 +156,21 @@ func FuzzRequest(f *testing.F) {
 		if p.Width < 1 || p.Height < 1 || p.Width > limits.MaxWidth || p.Height > limits.MaxHeight ||
 			int64(p.Width)*int64(p.Height) > limits.MaxArea {
 			t.Fatalf("size %d×%d beyond the limits", p.Width, p.Height)
+		}
+		// The pyramid of that image: a request is a stored tile only if that tile exists and
+		// is exactly what was asked, and cuts come from a level that exists and has the pixels.
+		py := iiif.NewPyramid(width, height, 512)
+		if name, ok := py.TileOf(p); ok {
+			if !slices.Contains(py.Names(), name) {
+				t.Fatalf("tile %s is not in the pyramid", name)
+			}
+			want := fmt.Sprintf("%d,%d,%d,%d/%d,%d/0/default.jpg", p.X, p.Y, p.W, p.H, p.Width, p.Height)
+			if name != want || p.Rotation != 0 || p.Mirror || p.Format != "jpg" {
+				t.Fatalf("plan %+v answered by tile %s", p, name)
+			}
+		}
+		if s := py.Level(p); !slices.Contains(py.ScaleFactors, s) || s > 1 && (p.W < s*p.Width || p.H < s*p.Height) {
+			t.Fatalf("plan %+v cut from level %d of %v", p, s, py.ScaleFactors)
 		}
 	})
 }

@@ -46,9 +46,9 @@ func NewInfo(id string, width, height, tile int, lim Limits) Info {
 		Context: "http://iiif.io/api/image/3/context.json", ID: id, Type: "ImageService3",
 		Protocol: "http://iiif.io/api/image", Profile: "level2",
 		Width: width, Height: height, MaxWidth: lim.MaxWidth, MaxHeight: lim.MaxHeight, MaxArea: lim.MaxArea,
-		// Resolve answers these beyond level 2: ^ sizes, and ! mirroring (rotation by 90s and
-		// the color and gray qualities it makes from the default one).
-		ExtraQualities: []string{string(Color), string(Gray)},
+		// Resolve answers these beyond level 2: ^ sizes, ! mirroring and the gray quality
+		// (level 2 itself requires color, rotation by 90s, jpg and png).
+		ExtraQualities: []string{string(Gray)},
 		ExtraFeatures:  []string{"mirroring", "sizeUpscaling"},
 	}
 	if lim.Bitonal {
@@ -59,10 +59,7 @@ func NewInfo(id string, width, height, tile int, lim Limits) Info {
 			info.ExtraFormats = append(info.ExtraFormats, f)
 		}
 	}
-	factors := []int{1}
-	for s := 2; (max(width, height)+s/2-1)/(s/2) > tile; s *= 2 {
-		factors = append(factors, s)
-	}
+	factors := scaleFactors(width, height, tile)
 	info.Tiles = []TileInfo{{Type: "Tile", Width: tile, ScaleFactors: factors}}
 	// The whole image at each level of the pyramid that the limits allow, smallest first.
 	for _, s := range slices.Backward(factors) {

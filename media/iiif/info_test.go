@@ -20,6 +20,10 @@ func TestInfoClaimsOnlyWhatResolves(t *testing.T) {
 	if got := info.Tiles[0].ScaleFactors; !slices.Equal(got, []int{1, 2, 4, 8, 16, 32}) {
 		t.Fatalf("scale factors %v", got)
 	}
+	// color is required by level 2: listing it among the extras would claim it as more.
+	if !slices.Equal(info.ExtraQualities, []string{"gray"}) || !slices.Equal(info.ExtraFeatures, []string{"mirroring", "sizeUpscaling"}) {
+		t.Fatalf("extra qualities %v, features %v", info.ExtraQualities, info.ExtraFeatures)
+	}
 	if !slices.Equal(info.ExtraFormats, []string{"webp"}) || info.Profile != "level2" || info.Type != "ImageService3" {
 		t.Fatalf("info %+v", info)
 	}
