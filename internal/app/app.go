@@ -287,7 +287,7 @@ func StartServer(ctx context.Context, c *Core) (*Server, error) {
 		Manifests: &manifests.Builder{Library: c.Library, Media: c.Transcoding, Derivatives: c.Derivatives, Units: c.Units,
 			Sizes: manifests.NewSizes(func(ctx context.Context, item, path string) (io.ReadCloser, error) {
 				return c.Library.OpenFile(ctx, item, path)
-			})},
+			}, c.Images)},
 		Exhibitions: c.Exhibitions, Published: c.Published,
 	})
 	if err != nil {

@@ -158,6 +158,10 @@ type IIIF struct {
 	CutWait          time.Duration `yaml:"cut_wait"`
 	TileCacheMiB     int           `yaml:"tile_cache_mib"`
 	PyramidTimeout   time.Duration `yaml:"pyramid_timeout"`
+	// Presentation documents (manifests, collections) read many records each: anonymous
+	// readers may have this many per views.limit_window, per client IP and for the site.
+	MaxManifestsPerIP  int `yaml:"max_manifests_per_ip"`
+	MaxManifestsGlobal int `yaml:"max_manifests_global"`
 }
 
 // Learning is how much watching completes a lesson (see learning.Rules).
@@ -460,6 +464,8 @@ func (c *Config) Validate() error {
 		{"iiif.max_cuts_per_client", strconv.Itoa(c.IIIF.MaxCutsPerClient), c.IIIF.MaxCutsPerClient >= 1 && c.IIIF.MaxCutsPerClient <= c.IIIF.MaxCuts, "1 to iiif.max_cuts"},
 		{"iiif.cut_wait", c.IIIF.CutWait.String(), c.IIIF.CutWait >= 0 && c.IIIF.CutWait <= time.Minute, "0s to 1m"},
 		{"iiif.tile_cache_mib", strconv.Itoa(c.IIIF.TileCacheMiB), c.IIIF.TileCacheMiB >= 1 && c.IIIF.TileCacheMiB <= 1<<16, "1 to 65536"},
+		{"iiif.max_manifests_per_ip", strconv.Itoa(c.IIIF.MaxManifestsPerIP), c.IIIF.MaxManifestsPerIP >= 1, "at least 1"},
+		{"iiif.max_manifests_global", strconv.Itoa(c.IIIF.MaxManifestsGlobal), c.IIIF.MaxManifestsGlobal >= c.IIIF.MaxManifestsPerIP, "at least iiif.max_manifests_per_ip"},
 		{"iiif.pyramid_timeout", c.IIIF.PyramidTimeout.String(), c.IIIF.PyramidTimeout >= time.Second, "at least 1s"},
 		{"exhibitions.max_pages_per_ip", strconv.Itoa(c.Exhibitions.MaxPagesPerIP), c.Exhibitions.MaxPagesPerIP >= 1, "at least 1"},
 		{"exhibitions.max_pages_global", strconv.Itoa(c.Exhibitions.MaxPagesGlobal), c.Exhibitions.MaxPagesGlobal >= 1, "at least 1"},

@@ -127,6 +127,11 @@ func iiifETag(identifier string, params [4]string) string {
 // as every API error.
 func (s *Server) iiifFail(c *gin.Context, err error) {
 	var busy *imageservice.BusyError
+	if errors.Is(err, iiif.ErrBadRequest) || errors.Is(err, iiif.ErrNotImplemented) || errors.As(err, &busy) {
+		// A viewer on another site must see why it was refused, or when to try again; these
+		// answers say nothing of the image.
+		c.Header("Access-Control-Allow-Origin", "*")
+	}
 	switch {
 	case errors.Is(err, iiif.ErrBadRequest):
 		iiifText(c, http.StatusBadRequest, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -12,6 +13,7 @@ import (
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/manifests"
 	"github.com/shizuishan/culturecloud/internal/problem"
+	"github.com/shizuishan/culturecloud/internal/sessions"
 	"github.com/shizuishan/culturecloud/search"
 )
 
@@ -23,11 +25,41 @@ const manifestMaxAge = 5 * time.Minute
 // Presentation 3 has no paging, and harvesters walk the curated collections too.
 const themeCollectionLimit = 1000
 
+// anyOrigin lets pages of any site read the answer (IIIF viewers embedded anywhere).
+func anyOrigin(c *gin.Context) {
+	c.Header("Access-Control-Allow-Origin", "*")
+	c.Next()
+}
+
+// manifestLimit counts a Presentation document read by someone who is not staff against
+// the iiif.max_manifests_* limits, per client IP and for the site: each reads many records.
+func (s *Server) manifestLimit(c *gin.Context) {
+	p, err := s.identify(c)
+	if err != nil {
+		p = nil // a bad or stale session reads as anonymous here
+	}
+	if p != nil && slices.Contains(staffRoles, p.account.Role) {
+		c.Next()
+		return
+	}
+	lim := s.Config.IIIF
+	blocked, wait, err := s.ViewLimiter.Take(c.Request.Context(),
+		sessions.Limit{Key: "iiif:manifests:all", Max: lim.MaxManifestsGlobal},
+		sessions.Limit{Key: "iiif:manifests:ip:" + c.ClientIP(), Max: lim.MaxManifestsPerIP})
+	switch {
+	case err != nil:
+		s.fail(c, err)
+		c.Abort()
+	case blocked:
+		s.tooMany(c, max(wait, time.Second))
+	default:
+		c.Next()
+	}
+}
+
 // iiifJSON answers a Presentation document that any site may read.
 func (s *Server) iiifJSON(c *gin.Context, doc any) {
-	h := c.Writer.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	s.setCache(h, true, manifestMaxAge)
+	s.setCache(c.Writer.Header(), true, manifestMaxAge)
 	body, err := json.Marshal(doc)
 	if err != nil {
 		s.fail(c, err)

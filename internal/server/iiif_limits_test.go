@@ -62,6 +62,10 @@ func TestIIIFRefusals(t *testing.T) {
 			if !strings.Contains(string(r.body), c.reason) {
 				t.Fatalf("reason %q does not say %q", r.body, c.reason)
 			}
+			// A viewer on another site reads the reason too.
+			if r.header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Fatalf("refusal without CORS: %v", r.header)
+			}
 		})
 	}
 }

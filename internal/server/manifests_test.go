@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/image/tiff"
+
 	"github.com/shizuishan/culturecloud/internal/devservices"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
@@ -399,4 +401,64 @@ func TestIIIFManifestOfAnExhibition(t *testing.T) {
 		doc, _ := getPresentation(t, f.anon, path)
 		return len(anyList(doc["items"])) == 2
 	})
+}
+
+// TestIIIFManifestOfATIFFScan: archives scan to TIFF, whose size Go's decoders do not read;
+// the Canvas takes it from the image's pyramid once the worker has made it.
+func TestIIIFManifestOfATIFFScan(t *testing.T) {
+	srv := startServer(t)
+	_, dwk, _ := staffClients(t, srv)
+	anon := newClient(t, srv.URL)
+	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i / 7)
+	}
+	var scan bytes.Buffer
+	if err := tiff.Encode(&scan, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	it := dwk.createItem(sampleItem("惠农区老地图扫描", nil))
+	job := dwk.attach(it.ID, dwk.uploadFile("map.tif", scan.Bytes()))
+	if job.State != "done" {
+		t.Fatalf("attach %+v", job)
+	}
+	dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID, nil).json(t, &it)
+	dwk.publish(it)
+	manifest := "/iiif/items/" + it.ID + "/manifest"
+	// Until the pyramid is made, the manifest may show the scan's thumbnail instead.
+	testwait.Until(t, "the scan's pyramid is made and the manifest shows it", func() bool {
+		r := anon.do("GET", manifest, nil)
+		return r.status == http.StatusOK && bytes.Contains(r.body, []byte(`"ImageService3"`))
+	})
+	doc, _ := getPresentation(t, anon, manifest)
+	canvases := anyList(doc["items"])
+	if len(canvases) != 1 {
+		t.Fatalf("%d canvases, want the scan's", len(canvases))
+	}
+	c := canvases[0].(map[string]any)
+	if c["width"] != 640.0 || c["height"] != 480.0 || paintingBody(t, c)["service"] == nil {
+		t.Errorf("scan canvas %v", c)
+	}
+}
+
+// TestIIIFManifestsAreLimited: each Presentation document reads many records, so anonymous
+// readers have a limit per client address (and one for the site), answered 429 with
+// Retry-After to any origin; staff are not held back.
+func TestIIIFManifestsAreLimited(t *testing.T) {
+	cfg := testenv.Config(t, testenv.Shared(t))
+	cfg.IIIF.MaxManifestsPerIP = 2
+	srv := testenv.StartServer(t, cfg)
+	_, dwk, _ := staffClients(t, srv)
+	anon := newClient(t, srv.URL)
+	for range 2 {
+		anon.want(http.StatusOK, "GET", "/iiif/collection", nil)
+	}
+	r := anon.want(http.StatusTooManyRequests, "GET", "/iiif/collection", nil)
+	if r.header.Get("Retry-After") == "" || r.header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("429 without Retry-After or CORS: %v", r.header)
+	}
+	anon.want(http.StatusTooManyRequests, "GET", "/iiif/themes/migrant", nil)
+	for range 3 {
+		dwk.want(http.StatusOK, "GET", "/iiif/collection", nil)
+	}
 }

@@ -28,17 +28,20 @@ func (s *Server) routes() {
 	e.GET("/favicon.ico", favicon)
 	e.GET("/vendor/:file", s.vendorFile(web.FindVendor(s.Config.HTTP.VendorDir)))
 
-	// IIIF Presentation API 3.0: published items, collections and themes for any viewer.
-	e.GET("/iiif/collection", s.libraryManifest)
-	e.GET("/iiif/collections/:id", s.collectionManifest)
-	e.GET("/iiif/themes/:theme", s.themeManifest)
-	e.GET("/iiif/items/:id/manifest", s.itemManifest)
-	e.GET("/iiif/exhibitions/:id/manifest", s.exhibitionManifest)
-
-	// The IIIF Image API 3.0: anyone for a published item's images, readers of the item for a draft's.
+	// The IIIF Image API 3.0: anyone for a published item's images, readers of the item for a
+	// draft's.
 	e.GET("/iiif/3/:identifier", s.iiifBase)
 	e.GET("/iiif/3/:identifier/info.json", s.iiifInfo)
 	e.GET("/iiif/3/:identifier/:region/:size/:rotation/:file", s.iiifImage)
+	// The IIIF Presentation API 3.0: published items, exhibitions, collections and themes,
+	// which any site's viewer may read, refusals and limits included (never with credentials:
+	// browsers refuse "*" for those).
+	presentation := e.Group("/iiif", anyOrigin, s.manifestLimit)
+	presentation.GET("/collection", s.libraryManifest)
+	presentation.GET("/collections/:id", s.collectionManifest)
+	presentation.GET("/themes/:theme", s.themeManifest)
+	presentation.GET("/items/:id/manifest", s.itemManifest)
+	presentation.GET("/exhibitions/:id/manifest", s.exhibitionManifest)
 
 	// API routes, grouped by who may call them.
 	anyone := e.Group("/api/v1")
