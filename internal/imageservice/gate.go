@@ -33,6 +33,7 @@ type gate struct {
 
 	mu       sync.Mutex
 	running  int
+	waiting  int // cuts waiting for a place now
 	byClient map[string]int
 	freed    chan struct{} // closed (and replaced) whenever a place frees
 }
@@ -56,15 +57,30 @@ func (g *gate) enter(ctx context.Context, client string) (leave func(), err erro
 			return func() { g.leave(client) }, nil
 		}
 		freed := g.freed
+		g.waiting++
 		g.mu.Unlock()
+		var err error
 		select {
 		case <-freed:
 		case <-timer.C:
-			return nil, &BusyError{Global: !own, After: retryAfter}
+			err = &BusyError{Global: !own, After: retryAfter}
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			err = ctx.Err()
+		}
+		g.mu.Lock()
+		g.waiting--
+		g.mu.Unlock()
+		if err != nil {
+			return nil, err
 		}
 	}
+}
+
+// waiters is how many cuts wait for a place now.
+func (g *gate) waiters() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting
 }
 
 func (g *gate) leave(client string) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 func TestGate(t *testing.T) {
@@ -50,6 +52,14 @@ func TestGateWaits(t *testing.T) {
 		}
 		entered <- err
 	}()
+	// Only once the second cut is really waiting is the place freed: a gate that refused
+	// instead of waiting would fail here, whatever the goroutines' order.
+	testwait.Until(t, "the second cut waits for a place", func() bool { return g.waiters() == 1 })
+	select {
+	case err := <-entered:
+		t.Fatalf("the second cut got through a full gate: %v", err)
+	default:
+	}
 	leave()
 	if err := <-entered; err != nil {
 		t.Fatalf("the waiting cut: %v", err)

@@ -86,11 +86,7 @@ func (b *Builder) exhibitItem(ctx context.Context, id string, seen map[string]*e
 	if err != nil {
 		return nil, err
 	}
-	media, err := b.Media.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	derived, err := b.Derivatives.Get(ctx, id)
+	media, derived, err := b.records(ctx, id)
 	if err != nil {
 		return nil, err
 	}

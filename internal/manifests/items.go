@@ -64,12 +64,8 @@ func (b *Builder) Item(ctx context.Context, base string, it library.Item) (Manif
 	if it.Status != library.Published {
 		return Manifest{}, library.ErrNotFound
 	}
-	media, err := b.Media.Get(ctx, it.ID)
-	if err != nil && !errors.Is(err, transcoding.ErrNotFound) {
-		return Manifest{}, err
-	}
-	derived, err := b.Derivatives.Get(ctx, it.ID)
-	if err != nil && !errors.Is(err, derivatives.ErrNotFound) {
+	media, derived, err := b.records(ctx, it.ID)
+	if err != nil {
 		return Manifest{}, err
 	}
 	tree, _, err := b.Units.LoadUnits(ctx)
@@ -101,6 +97,20 @@ func (b *Builder) Item(ctx context.Context, base string, it library.Item) (Manif
 		return Manifest{}, ErrNoContent
 	}
 	return m, nil
+}
+
+// records reads what an item's Canvases are made from besides the item: its renditions
+// and its thumbnails; an item without them has empty records.
+func (b *Builder) records(ctx context.Context, item string) (transcoding.Record, derivatives.Record, error) {
+	media, err := b.Media.Get(ctx, item)
+	if err != nil && !errors.Is(err, transcoding.ErrNotFound) {
+		return transcoding.Record{}, derivatives.Record{}, err
+	}
+	derived, err := b.Derivatives.Get(ctx, item)
+	if err != nil && !errors.Is(err, derivatives.ErrNotFound) {
+		return transcoding.Record{}, derivatives.Record{}, err
+	}
+	return media, derived, nil
 }
 
 // describe fills the descriptive properties of an item.
