@@ -159,8 +159,10 @@ func (s *Server) exhibitionPage(c *gin.Context) {
 	items := map[string]*library.Item{}
 	for i, sec := range e.Sections {
 		sv := web.SectionView{N: i, Title: sec.Title, Intro: sec.Intro, First: d.Total}
-		for _, ex := range sec.Exhibits {
-			sv.Exhibits = append(sv.Exhibits, s.exhibitView(ctx, items, d.Total, ex))
+		for j, ex := range sec.Exhibits {
+			ev := s.exhibitView(ctx, items, d.Total, ex)
+			ev.Section, ev.Index = i, j
+			sv.Exhibits = append(sv.Exhibits, ev)
 			d.Total++
 		}
 		d.Sections = append(d.Sections, sv)

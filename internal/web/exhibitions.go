@@ -49,6 +49,7 @@ type SectionView struct {
 // ExhibitView is one exhibit of the walkthrough.
 type ExhibitView struct {
 	N                     int // 0-based, across the sections
+	Section, Index        int // its room and its place in the room, as a guide's position names it
 	Item, ItemTitle       string
 	Label, TextZH, TextEN string
 	// Image is a plain image of the exhibit, shown when the deep-zoom viewer is not there;

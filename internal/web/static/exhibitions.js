@@ -36,9 +36,10 @@
       element: box, tileSources: source, showNavigationControl: false, crossOriginPolicy: false,
       gestureSettingsMouse: { clickToZoom: false }, visibilityRatio: 1, minZoomImageRatio: 0.8
     });
+    box.ccViewer = viewer;
     viewer.addHandler('open', function () {
       box.classList.add('zoom-ready');
-      var r = regionOf(fig.getAttribute('data-region'));
+      var r = regionOf(box.getAttribute('data-goto-region') || fig.getAttribute('data-region'));
       if (r) viewer.viewport.fitBounds(viewer.viewport.imageToViewportRectangle(r[0], r[1], r[2], r[3]), true);
       if (viewer.canvas && img) viewer.canvas.setAttribute('aria-label', img.alt);
     });
@@ -76,6 +77,11 @@
       if (window.history && window.history.replaceState) window.history.replaceState(null, '', '#exhibit-' + n);
       openZoom(root, fig);
       if (focus) fig.focus();
+      // Others follow the walkthrough through this event (visit counts, a tour guide's page):
+      // detail.section and detail.exhibit are a guide's position, detail.n the global number.
+      root.dispatchEvent(new CustomEvent('cc:exhibit-shown', { detail: {
+        n: n, section: Number(fig.getAttribute('data-section')), exhibit: Number(fig.getAttribute('data-index'))
+      } }));
     }
 
     prev.addEventListener('click', function () { show(current - 1, false); });
@@ -107,6 +113,25 @@
       var dy = ev.changedTouches[0].clientY - startY;
       startX = null;
       if (Math.abs(dx) > SWIPE && Math.abs(dx) > 2 * Math.abs(dy)) show(current + (dx < 0 ? 1 : -1), false);
+    });
+    // cc:go moves the walkthrough to a position (a tour guide's, a panorama hotspot's):
+    // detail.section and detail.exhibit as in cc:exhibit-shown, detail.region optional
+    // "x,y,w,h" (array or text) in image pixels, zoomed to once the tiles are open.
+    root.addEventListener('cc:go', function (ev) {
+      var d = ev.detail || {};
+      var fig = figures.filter(function (f) {
+        return Number(f.getAttribute('data-section')) === d.section && Number(f.getAttribute('data-index')) === d.exhibit;
+      })[0];
+      if (!fig) return;
+      show(figures.indexOf(fig), false);
+      var box = fig.querySelector('.deep-zoom');
+      var r = regionOf(Array.isArray(d.region) ? d.region.join(',') : d.region);
+      if (!box || !r) return;
+      box.setAttribute('data-goto-region', r.join(','));
+      var viewer = box.ccViewer;
+      if (viewer && viewer.world && viewer.world.getItemCount() > 0) {
+        viewer.viewport.fitBounds(viewer.viewport.imageToViewportRectangle(r[0], r[1], r[2], r[3]), false);
+      }
     });
     var m = /^#exhibit-(\d+)$/.exec(window.location.hash);
     show(m ? Number(m[1]) : 0, false);
