@@ -32,15 +32,19 @@ func DailyDocKey(day string) string { return dailyDocPrefix + day + ".json" }
 // DailyRollup is the document of one day's counts.
 type DailyRollup struct {
 	Day    string           `json:"day"`
-	Views  map[string]int64 `json:"views"`  // target → views that day
-	Unique map[string]int64 `json:"unique"` // target → unique visitors that day (estimate)
+	Views  map[string]int64 `json:"views"`           // target → views that day
+	Unique map[string]int64 `json:"unique"`          // target → unique visitors that day (estimate)
+	Dwell  map[string]Dwell `json:"dwell,omitempty"` // target → dwell histogram of that day
+	Peak   map[string]int64 `json:"peak,omitempty"`  // target → most viewers at once that day
 }
 
 // TotalsRollup is the document of the all-time counts.
 type TotalsRollup struct {
 	UpdatedAt time.Time        `json:"updated_at"`
-	Totals    map[string]int64 `json:"totals"` // target → all-time views
-	Unique    map[string]int64 `json:"unique"` // target → all-time unique visitors (estimate)
+	Totals    map[string]int64 `json:"totals"`          // target → all-time views
+	Unique    map[string]int64 `json:"unique"`          // target → all-time unique visitors (estimate)
+	Dwell     map[string]Dwell `json:"dwell,omitempty"` // target → all-time dwell histogram
+	Peak      map[string]int64 `json:"peak,omitempty"`  // target → all-time peak
 }
 
 // pfBatch is the number of PFCOUNTs sent in one pipeline.
@@ -59,12 +63,16 @@ func (c *Counter) Rollup(ctx context.Context, day time.Time) error {
 	d := c.day(day)
 	// One transaction: the marker and the counts are read at the same instant.
 	var marker *redis.IntCmd
-	var dayViews, totals, bases *redis.MapStringStringCmd
+	var dayViews, totals, bases, dayDwell, dayPeak, allDwell, allPeak *redis.MapStringStringCmd
 	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		marker = p.Exists(ctx, c.prefix+keyMarker)
 		dayViews = p.HGetAll(ctx, c.dayKey(d))
 		totals = p.HGetAll(ctx, c.prefix+keyTotals)
 		bases = p.HGetAll(ctx, c.prefix+keyUniqueBase)
+		dayDwell = p.HGetAll(ctx, c.dwellDayKey(d))
+		dayPeak = p.HGetAll(ctx, c.peakDayKey(d))
+		allDwell = p.HGetAll(ctx, c.prefix+keyDwell)
+		allPeak = p.HGetAll(ctx, c.prefix+keyPeak)
 		return nil
 	})
 	if err != nil {
@@ -80,10 +88,13 @@ func (c *Counter) Rollup(ctx context.Context, day time.Time) error {
 		return err
 	}
 	dayStr := d.Format(dayLayout)
+	dayMeasures := parseMeasures(dayDwell.Val(), dayPeak.Val())
 	err = update(ctx, c.docs, DailyDocKey(dayStr), func(doc *DailyRollup) bool {
 		changed := doc.Day != dayStr || doc.Views == nil || doc.Unique == nil
 		doc.Day = dayStr
 		changed = raise(&doc.Views, views) || changed
+		changed = raiseDwell(&doc.Dwell, dayMeasures.dwell) || changed
+		changed = raiseSome(&doc.Peak, dayMeasures.peak) || changed
 		return raise(&doc.Unique, dayUnique) || changed
 	})
 	if err != nil {
@@ -98,10 +109,13 @@ func (c *Counter) Rollup(ctx context.Context, day time.Time) error {
 	for t, b := range parseCounts(bases.Val()) {
 		unique[t] = max(unique[t], b)
 	}
+	allMeasures := parseMeasures(allDwell.Val(), allPeak.Val())
 	return update(ctx, c.docs, TotalsDocKey, func(doc *TotalsRollup) bool {
 		changed := doc.Totals == nil || doc.Unique == nil
 		changed = raise(&doc.Totals, all) || changed
 		changed = raise(&doc.Unique, unique) || changed
+		changed = raiseDwell(&doc.Dwell, allMeasures.dwell) || changed
+		changed = raiseSome(&doc.Peak, allMeasures.peak) || changed
 		if changed {
 			doc.UpdatedAt = c.now().UTC().Truncate(time.Second)
 		}
@@ -270,6 +284,7 @@ func (c *Counter) queueRestore(ctx context.Context, p redis.Pipeliner, totals To
 			p.HSet(ctx, c.prefix+keyUniqueBase, t, u)
 		}
 	}
+	c.queueRestoreMeasures(ctx, p, measuresOf(totals.Dwell, totals.Peak), c.prefix+keyDwell, c.prefix+keyPeak, time.Time{})
 	trendFrom := c.day(now).AddDate(0, 0, -(TrendingDays - 1))
 	for _, doc := range daily {
 		day, err := time.ParseInLocation(dayLayout, doc.Day, c.loc)
@@ -289,5 +304,7 @@ func (c *Counter) queueRestore(ctx context.Context, p redis.Pipeliner, totals To
 			}
 		}
 		p.ExpireAt(ctx, dayKey, time.Unix(c.expireAt(day, dayKeepDays), 0))
+		c.queueRestoreMeasures(ctx, p, measuresOf(doc.Dwell, doc.Peak), c.dwellDayKey(day), c.peakDayKey(day),
+			time.Unix(c.expireAt(day, dayKeepDays), 0))
 	}
 }

@@ -21,6 +21,8 @@
 //	P kinds                      set of kinds              every kind ever counted (for Trending by a short prefix)
 //	P dirty                      set of targets            totals changed since Changed last returned them
 //	P restored                   string (RFC 3339)         marker: Redis holds the counters (see Restore)
+//	P dwell, dwellday:<day>,     dwell histograms and peaks beside the views (see measures.go)
+//	  peak, peakday:<day>
 //
 // <day> is "2006-01-02" in Options.Location. The marker key has no TTL; Redis must not evict
 // it (use maxmemory-policy noeviction or a volatile-* policy), since its absence means "Redis
@@ -103,6 +105,8 @@ type Counter struct {
 	record   *redis.Script
 	trending *redis.Script
 	changed  *redis.Script
+	// raisePeak raises the peaks of measures.go.
+	raisePeak *redis.Script
 }
 
 // ErrShortSecret refuses a key that anonymous ids could be guessed back from.
@@ -121,16 +125,17 @@ func New(rdb *redis.Client, docs *docstore.Store, opts Options) (*Counter, error
 		opts.Location = shanghai()
 	}
 	return &Counter{
-		rdb:      rdb,
-		docs:     docs,
-		prefix:   opts.KeyPrefix + "views:",
-		window:   opts.Window,
-		secret:   append([]byte(nil), opts.Secret...),
-		loc:      opts.Location,
-		now:      time.Now,
-		record:   redis.NewScript(recordScript),
-		trending: redis.NewScript(trendingScript),
-		changed:  redis.NewScript(changedScript),
+		rdb:       rdb,
+		docs:      docs,
+		prefix:    opts.KeyPrefix + "views:",
+		window:    opts.Window,
+		secret:    append([]byte(nil), opts.Secret...),
+		loc:       opts.Location,
+		now:       time.Now,
+		record:    redis.NewScript(recordScript),
+		trending:  redis.NewScript(trendingScript),
+		changed:   redis.NewScript(changedScript),
+		raisePeak: redis.NewScript(raisePeakScript),
 	}, nil
 }
 
