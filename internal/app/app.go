@@ -363,7 +363,8 @@ func (c *Core) startLive(ctx context.Context) (*live.Service, *sfu.SFU, error) {
 	recorder := live.NewReplays(record.Storage{Objects: c.Docs.Objects().Long()}, c.Library, c.Lectures, c.Replays, c.Log)
 	svc := live.New(c.Lectures, c.Room, recorder, live.Options{EndGrace: cfg.EndGrace, Log: c.Log,
 		ViewersPerIP: cfg.ViewersPerIP, MaxViewers: cfg.MaxViewers,
-		Origins: live.Origins{RDB: c.Redis, KeyPrefix: c.Config.Redis.KeyPrefix, Node: hostname()}})
+		Origins:    live.Origins{RDB: c.Redis, KeyPrefix: c.Config.Redis.KeyPrefix, Node: hostname()},
+		OnAudience: c.keepPeak})
 	media, err := sfu.New(sfu.Config{UDPPort: cfg.UDPPort, TCPPort: cfg.TCPPort, ListenIP: cfg.ListenIP,
 		PublicIPs: config.List(cfg.PublicIPs), PublisherSilence: cfg.PublisherSilence, Hooks: svc.Hooks(), Logger: c.Log,
 		EndedMemory: cfg.EndedSessionMemory, EndedMax: cfg.EndedSessionsMax})
@@ -389,4 +390,12 @@ func mailSender(cfg config.Mail, log *slog.Logger) mail.Sender {
 			Password: cfg.SMTPPassword.Reveal(), Timeout: cfg.Timeout}
 	}
 	return mail.Logger{Log: log}
+}
+
+// keepPeak keeps a live lecture's (or tour's) peak audience in the view counter, beside its
+// views, so that statistics add live audiences up with the rest.
+func (c *Core) keepPeak(ctx context.Context, lecture string, st liveroom.Stats) {
+	if _, err := c.Views.RaisePeak(ctx, "live:"+lecture, st.Peak, time.Now()); err != nil {
+		c.Log.WarnContext(ctx, "live: peak not counted", "lecture", lecture, "err", err)
+	}
 }

@@ -121,4 +121,7 @@ var messages = map[string]text{
 	"field.unknown_exhibition": {"不是已发布的展览", "is not a published exhibition"},
 	"field.not_in_tour":        {"不在本次导览的展览中", "is not in the exhibition of this tour"},
 	"field.not_a_tour":         {"这场讲座不是展览导览", "this lecture is not a guided tour of an exhibition"},
+
+	// Exhibition counts.
+	"field.not_in_exhibition": {"不是本展览中的展品", "is not an exhibit of this exhibition"},
 }

@@ -49,7 +49,10 @@ type Options struct {
 	// ViewersPerIP and MaxViewers cap the viewer sessions (pending and playing) of one
 	// client address and of this node; zero means no cap.
 	ViewersPerIP, MaxViewers int
-	Log                      *slog.Logger
+	// OnAudience, when set, hears the live room's audience each time a viewer has joined, so
+	// that the peak can be kept with the other counts (internal/views).
+	OnAudience func(ctx context.Context, lecture string, st liveroom.Stats)
+	Log        *slog.Logger
 }
 
 // Service connects the SFU to lectures and the live room.
@@ -117,9 +120,11 @@ func (s *Service) Hooks() sfu.Hooks {
 			}
 			s.background(func(ctx context.Context) {
 				defer close(joined)
-				if _, err := s.room.Join(ctx, room, session, w.viewer); err != nil {
+				if st, err := s.room.Join(ctx, room, session, w.viewer); err != nil {
 					// The stream plays on; only the count misses this viewer.
 					s.log.WarnContext(ctx, "live: viewer not counted", "lecture", room, "err", err)
+				} else if s.o.OnAudience != nil {
+					s.o.OnAudience(ctx, room, st)
 				}
 				s.mu.Lock()
 				delete(s.joining, session)

@@ -51,22 +51,33 @@ func (s *Server) viewer(c *gin.Context) string {
 	return s.Views.ViewerID(s.visitorOf(c).cookie, c.ClientIP(), c.Request.UserAgent())
 }
 
-// countView counts a view of target by the request's visitor within the views.* limits:
-// per visitor, per client IP and for the whole site. A client that sends no cookie back gets
-// a new visitor id on every request; past views.max_new_visitors_per_ip of those per IP, it
-// is counted under the keyed hash of its IP and browser instead, so that it can neither add
-// unique visitors nor escape the dedupe window. Over a limit, nothing is counted and wait
-// says when to try again.
+// countView counts a view of target by the request's visitor within the views.* limits
+// (takeView). Over a limit, nothing is counted and wait says when to try again.
 func (s *Server) countView(c *gin.Context, target string) (counted bool, wait time.Duration, err error) {
+	viewer, wait, err := s.takeView(c)
+	if err != nil || wait > 0 {
+		return false, wait, err
+	}
+	counted, err = s.Views.Record(c.Request.Context(), target, viewer, time.Now())
+	return counted, 0, err
+}
+
+// takeView takes one place in the views.* limits for the request's visitor, per visitor, per
+// client IP and for the whole site, and returns the viewer id to count under. A client that
+// sends no cookie back gets a new visitor id on every request; past
+// views.max_new_visitors_per_ip of those per IP, it is counted under the keyed hash of its IP
+// and browser instead, so that it can neither add unique visitors nor escape the dedupe
+// window. Over a limit, wait says when to try again.
+func (s *Server) takeView(c *gin.Context) (viewer string, wait time.Duration, err error) {
 	ctx := c.Request.Context()
 	lim := s.Config.Views
 	ip := c.ClientIP()
 	v := s.visitorOf(c)
-	viewer := s.viewer(c)
+	viewer = s.viewer(c)
 	if v.minted {
 		tooMany, _, err := s.ViewLimiter.Take(ctx, sessions.Limit{Key: "views:new:" + ip, Max: lim.MaxNewVisitorsPerIP})
 		if err != nil {
-			return false, 0, err
+			return "", 0, err
 		}
 		if tooMany {
 			viewer = s.Views.ViewerID("", ip, c.Request.UserAgent())
@@ -76,11 +87,13 @@ func (s *Server) countView(c *gin.Context, target string) (counted bool, wait ti
 		sessions.Limit{Key: "views:all", Max: lim.MaxGlobal},
 		sessions.Limit{Key: "views:ip:" + ip, Max: lim.MaxPerIP},
 		sessions.Limit{Key: "views:v:" + viewer, Max: lim.MaxPerVisitor})
-	if err != nil || blocked {
-		return false, wait, err
+	if err != nil {
+		return "", 0, err
 	}
-	counted, err = s.Views.Record(ctx, target, viewer, time.Now())
-	return counted, 0, err
+	if blocked {
+		return "", max(wait, time.Second), nil
+	}
+	return viewer, 0, nil
 }
 
 // countViewOrRefuse counts a view for an API call, answering 429 with Retry-After over a

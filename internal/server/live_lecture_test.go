@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
 )
@@ -222,8 +223,33 @@ func (r *liveRun) lateViewer(t *testing.T) {
 	}
 	testwait.Until(t, "the returning viewer plays", r.late.playing)
 	testwait.Until(t, "the live room counts 21 viewers", func() bool { return anon.liveStats(lecID).Current == n+1 })
-	if st := anon.liveStats(lecID); st.Total != n+1 || st.Peak < n+1 {
-		t.Fatalf("stats %+v, want 21 distinct viewers", st)
+	room := anon.liveStats(lecID)
+	if room.Total != n+1 || room.Peak < n+1 {
+		t.Fatalf("stats %+v, want 21 distinct viewers", room)
+	}
+	// The audience is in the view counter too, where statistics add it to the other views:
+	// the viewers, and the peak the live room saw (21 at once, or one more while the offer
+	// that never connected was held).
+	core, err := app.Connect(r.srv.Config, app.NewLogger(r.srv.Config.Log, testenv.LogWriter(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	target := "live:" + lecID
+	var peaks map[string]int64
+	// The peak is kept just after the live room counted the viewer, so it may trail a moment.
+	testwait.Until(t, "the view counter holds the peak", func() bool {
+		if peaks, err = core.Views.PeaksOf(t.Context(), []string{target}); err != nil {
+			t.Fatal(err)
+		}
+		return peaks[target] >= n+1
+	})
+	counted, err := core.Views.Stats(t.Context(), target, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peaks[target] < n+1 || peaks[target] > room.Peak || counted.Total < 1 {
+		t.Errorf("view counter: peak %d, %d views; want a peak from %d to the room's %d, and views", peaks[target], counted.Total, n+1, room.Peak)
 	}
 }
 

@@ -161,11 +161,14 @@ func (s *Server) exhibitionPage(c *gin.Context) {
 		sv := web.SectionView{N: i, Title: sec.Title, Intro: sec.Intro, First: d.Total}
 		for j, ex := range sec.Exhibits {
 			ev := s.exhibitView(ctx, items, d.Total, ex)
-			ev.Section, ev.Index = i, j
+			ev.Section, ev.Index, ev.Key = i, j, exhibitions.ExhibitKey(ex)
 			sv.Exhibits = append(sv.Exhibits, ev)
 			d.Total++
 		}
 		d.Sections = append(d.Sections, sv)
+	}
+	if e.Status == library.Published {
+		d.Visits = s.countVisit(c, exhibitions.VisitTarget(e.ID))
 	}
 	c.Header("Cache-Control", "no-store")
 	s.renderData(c, http.StatusOK, "exhibition", p, d)
@@ -328,6 +331,7 @@ func (s *Server) consoleExhibitionPage(c *gin.Context) {
 			return
 		}
 		s.fillExhibitionForm(d, v, &tree, l)
+		d.Stats = s.exhibitionStatsView(c, v.Exhibition)
 	}
 	s.renderData(c, http.StatusOK, "console_exhibition", p, d)
 }
@@ -377,4 +381,47 @@ func (s *Server) matchingExhibitions(ctx context.Context, text string) []web.Exh
 		cards = append(cards, s.exhibitionCard(h, now))
 	}
 	return cards
+}
+
+// countVisit counts the page's visit of target (over a limit the page still shows, the visit
+// is not counted) and reads the counts to show; nil when the counter cannot be read.
+func (s *Server) countVisit(c *gin.Context, target string) *web.ViewCounts {
+	ctx := c.Request.Context()
+	if _, _, err := s.countView(c, target); err != nil {
+		s.log.WarnContext(ctx, "page: record view", "target", target, "err", err)
+	}
+	st, err := s.Views.Stats(ctx, target, time.Now())
+	if err != nil {
+		s.log.WarnContext(ctx, "page: view stats", "target", target, "err", err)
+		return nil
+	}
+	return &web.ViewCounts{Total: st.Total, Today: st.Today}
+}
+
+// exhibitionStatsView is the editor's statistics section; nil (no section) when the counters
+// cannot be read, so that the editor still works while Redis is down.
+func (s *Server) exhibitionStatsView(c *gin.Context, e exhibitions.Exhibition) *web.ExhibitionStats {
+	st, err := s.exhibitionStats(c, e)
+	if err != nil {
+		s.log.WarnContext(c.Request.Context(), "exhibition statistics", "exhibition", e.ID, "err", err)
+		return nil
+	}
+	v := &web.ExhibitionStats{Visits: st.Visits.Total, Unique: st.Visits.Unique, Buckets: st.DwellBuckets}
+	days := make([]web.DayValues, len(st.Days))
+	for i, d := range st.Days {
+		days[i] = web.DayValues{Day: d.Day, A: d.Visits, B: d.ExhibitViews}
+	}
+	v.Chart = web.NewDayChart(days)
+	rows := make([]web.DwellRow, 0, len(st.Exhibits))
+	for _, ex := range st.Exhibits {
+		hist := make([]int64, len(st.DwellBuckets))
+		for i, b := range st.DwellBuckets {
+			hist[i] = ex.Dwell[b]
+		}
+		v.ExhibitViews += ex.Views
+		v.Exhibits = append(v.Exhibits, web.ExhibitStatsRow{Label: ex.Label, Views: ex.Views, Unique: ex.Unique, Dwell: hist})
+		rows = append(rows, web.DwellRow{Label: ex.Label, Views: ex.Views, Dwell: hist})
+	}
+	v.Dwell = web.NewDwellChart(rows)
+	return v
 }

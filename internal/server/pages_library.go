@@ -435,17 +435,7 @@ func (s *Server) memoryItemPage(c *gin.Context) {
 	}
 	d.Staff = staff
 	if it.Status == library.Published {
-		target := indexer.ItemTarget(it.ID)
-		now := time.Now()
-		// Over a limit the page still shows; the view is not counted.
-		if _, _, err := s.countView(c, target); err != nil {
-			s.log.WarnContext(ctx, "item page: record view", "err", err)
-		}
-		if st, err := s.Views.Stats(ctx, target, now); err != nil {
-			s.log.WarnContext(ctx, "item page: view stats", "err", err)
-		} else {
-			d.Views = &web.ViewCounts{Total: st.Total, Today: st.Today}
-		}
+		d.Views = s.countVisit(c, indexer.ItemTarget(it.ID))
 	}
 	if staff {
 		h, err := s.Library.History(ctx, it.ID)

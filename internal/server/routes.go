@@ -71,6 +71,10 @@ func (s *Server) routes() {
 	anyone.GET("/courses/:id/stats", s.courseStatsAPI)
 	anyone.GET("/exhibitions", s.searchExhibitions)
 	anyone.GET("/exhibitions/:id", s.getExhibition)
+	anyone.GET("/exhibitions/:id/stats", s.exhibitionStatsAPI)
+	anyone.POST("/exhibitions/:id/views", s.countExhibitionVisit)
+	anyone.POST("/exhibitions/:id/exhibits/:key/views", s.countExhibitView)
+	anyone.POST("/exhibitions/:id/exhibits/:key/dwell", s.countExhibitDwell)
 
 	anyone.GET("/lectures", s.listLectures)
 	anyone.GET("/lectures/:id", s.getLecture)

@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,7 +40,9 @@ type DwellBucket struct {
 
 // DwellBuckets are the bars of every dwell histogram, shortest first. Under five seconds is a
 // glance; over three minutes someone read, listened to the audio guide, or zoomed in.
-var DwellBuckets = []DwellBucket{
+func DwellBuckets() []DwellBucket { return slices.Clone(dwellBuckets) }
+
+var dwellBuckets = []DwellBucket{
 	{"lt5s", 5 * time.Second},
 	{"lt15s", 15 * time.Second},
 	{"lt30s", 30 * time.Second},
@@ -53,16 +56,16 @@ const MaxDwell = 4 * time.Hour
 
 // bucketOf is the id of the bucket d falls in.
 func bucketOf(d time.Duration) string {
-	for _, b := range DwellBuckets {
+	for _, b := range dwellBuckets {
 		if b.Under == 0 || d < b.Under {
 			return b.ID
 		}
 	}
-	return DwellBuckets[len(DwellBuckets)-1].ID
+	return dwellBuckets[len(dwellBuckets)-1].ID
 }
 
 func validBucket(id string) bool {
-	for _, b := range DwellBuckets {
+	for _, b := range dwellBuckets {
 		if b.ID == id {
 			return true
 		}
@@ -96,12 +99,12 @@ type Dwell map[string]int64
 
 // DwellOf reads the all-time dwell histograms of targets in one round trip, in their order.
 func (c *Counter) DwellOf(ctx context.Context, targets []string) ([]Dwell, error) {
-	fields := make([]string, 0, len(targets)*len(DwellBuckets))
+	fields := make([]string, 0, len(targets)*len(dwellBuckets))
 	for _, t := range targets {
 		if _, err := kindOf(t); err != nil {
 			return nil, err
 		}
-		for _, b := range DwellBuckets {
+		for _, b := range dwellBuckets {
 			fields = append(fields, t+"|"+b.ID)
 		}
 	}
@@ -115,8 +118,8 @@ func (c *Counter) DwellOf(ctx context.Context, targets []string) ([]Dwell, error
 	}
 	for i := range targets {
 		h := Dwell{}
-		for j, b := range DwellBuckets {
-			if n := parseCount(vals[i*len(DwellBuckets)+j]); n > 0 {
+		for j, b := range dwellBuckets {
+			if n := parseCount(vals[i*len(dwellBuckets)+j]); n > 0 {
 				h[b.ID] = n
 			}
 		}

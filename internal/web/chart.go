@@ -116,3 +116,69 @@ func FormatCount(n int64) string {
 	}
 	return string(out)
 }
+
+// DwellChart is a horizontal bar per exhibit, as long as its views, divided in the shares of
+// its dwell buckets (shortest first), drawn as SVG by the server like DayChart.
+type DwellChart struct {
+	Width, Height int
+	Rows          []DwellRow
+}
+
+// DwellRow is one exhibit's bar.
+type DwellRow struct {
+	Label      string
+	Views      int64
+	Dwell      []int64 // per bucket, shortest first
+	Y, LabelY  float64
+	CountX     float64
+	Segments   []DwellSegment
+	BarX, BarW float64
+}
+
+// DwellSegment is one bucket's part of a bar; Bucket is its index (the shade).
+type DwellSegment struct {
+	Bucket int
+	X, W   float64
+}
+
+const (
+	dwellRowHeight = 30
+	dwellBarLeft   = 210 // the labels' column
+	dwellBarRight  = 60  // the views' column
+	dwellBarHeight = 18
+	dwellLabelMax  = 14 // runes of a label shown in the chart; the table has it whole
+)
+
+// NewDwellChart lays out rows (Label, Views and Dwell set), in their order.
+func NewDwellChart(rows []DwellRow) DwellChart {
+	c := DwellChart{Width: chartWidth, Height: max(len(rows), 1)*dwellRowHeight + 8}
+	var top int64 = 1
+	for _, r := range rows {
+		top = max(top, r.Views)
+	}
+	plot := float64(chartWidth - dwellBarLeft - dwellBarRight)
+	for i, r := range rows {
+		r.Y = 4 + float64(i*dwellRowHeight) + (dwellRowHeight-dwellBarHeight)/2
+		r.LabelY = r.Y + dwellBarHeight/2
+		r.BarX, r.BarW = dwellBarLeft, plot*float64(r.Views)/float64(top)
+		r.CountX = r.BarX + r.BarW + 6
+		if runes := []rune(r.Label); len(runes) > dwellLabelMax {
+			r.Label = string(runes[:dwellLabelMax-1]) + "…"
+		}
+		var sum int64
+		for _, n := range r.Dwell {
+			sum += n
+		}
+		x := r.BarX
+		for b, n := range r.Dwell {
+			if n <= 0 || sum == 0 {
+				continue
+			}
+			w := r.BarW * float64(n) / float64(sum)
+			r.Segments = append(r.Segments, DwellSegment{Bucket: b, X: x, W: w})
+			x += w
+		}
+		c.Rows = append(c.Rows, r)
+	}
+	return c
+}

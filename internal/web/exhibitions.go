@@ -36,6 +36,7 @@ type ExhibitionData struct {
 	Total                      int // exhibits in all sections
 	Staff                      bool
 	Notes                      []ExhibitionNote // for the curators: what the public no longer sees
+	Visits                     *ViewCounts      // nil when not published or the counter could not be read
 }
 
 // SectionView is one room of the walkthrough.
@@ -48,8 +49,9 @@ type SectionView struct {
 
 // ExhibitView is one exhibit of the walkthrough.
 type ExhibitView struct {
-	N                     int // 0-based, across the sections
-	Section, Index        int // its room and its place in the room, as a guide's position names it
+	N                     int    // 0-based, across the sections
+	Section, Index        int    // its room and its place in the room, as a guide's position names it
+	Key                   string // what its views and dwell are counted under (exhibitions.ExhibitKey)
 	Item, ItemTitle       string
 	Label, TextZH, TextEN string
 	// Image is a plain image of the exhibit, shown when the deep-zoom viewer is not there;
@@ -86,6 +88,24 @@ type ConsoleExhibitionData struct {
 	UnitOptions         []Param
 	Transitions         []string
 	Notes               []ExhibitionNote
+	Stats               *ExhibitionStats // nil for a new exhibition, or when the counter cannot be read
+}
+
+// ExhibitionStats is the curators' view of the counts: visits per day beside exhibit views
+// per day (A and B of the chart), and per exhibit its views and dwell histogram.
+type ExhibitionStats struct {
+	Visits, Unique, ExhibitViews int64
+	Chart                        DayChart
+	Buckets                      []string // the dwell buckets' ids, shortest first
+	Dwell                        DwellChart
+	Exhibits                     []ExhibitStatsRow
+}
+
+// ExhibitStatsRow is one exhibit's figures for the table.
+type ExhibitStatsRow struct {
+	Label         string
+	Views, Unique int64
+	Dwell         []int64 // per bucket, as Buckets
 }
 
 // ExhibitionForm is the exhibition's own fields in the editor.
