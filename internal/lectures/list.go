@@ -121,6 +121,12 @@ func (s *Service) Replays(ctx context.Context) ([]Lecture, error) {
 		func(a, b Lecture) int { return b.Start.Compare(a.Start) })
 }
 
+// Tours lists the guided tours of exhibition id (lectures that lead through it), newest first.
+func (s *Service) Tours(ctx context.Context, exhibition string) ([]Lecture, error) {
+	return s.filter(ctx, func(l Lecture) bool { return l.Exhibition == exhibition && exhibition != "" },
+		func(a, b Lecture) int { return b.Start.Compare(a.Start) })
+}
+
 // IDs lists every lecture id (for the indexer's reconcile, when there is an index).
 func (s *Service) IDs(ctx context.Context) ([]string, error) {
 	keys, err := s.docs.List(ctx, prefix)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shizuishan/culturecloud/internal/config"
+	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // publishedExhibition creates body as f's curator and has it approved; it returns its id.
@@ -39,6 +40,10 @@ type exhibitionStatsJSON struct {
 		ExhibitViews int64  `json:"exhibit_views"`
 	} `json:"days"`
 	DwellBuckets []string `json:"dwell_buckets"`
+	Tours        []struct {
+		ID, State                    string
+		Views, Unique, Peak, Current int64
+	} `json:"tours"`
 }
 
 // TestExhibitionCounts: the walkthrough page counts a visit and names each exhibit's counter
@@ -56,7 +61,7 @@ func TestExhibitionCounts(t *testing.T) {
 	page := string(visitor.want(http.StatusOK, "GET", "/exhibitions/"+id, nil).body)
 	var stats exhibitionStatsJSON
 	visitor.want(http.StatusOK, "GET", one+"/stats", nil).json(t, &stats)
-	if stats.Visits.Total != 1 || stats.Visits.Today != 1 || len(stats.Exhibits) != 3 || len(stats.Days) != 30 || len(stats.DwellBuckets) != 6 {
+	if stats.Visits.Total != 1 || stats.Visits.Today != 1 || len(stats.Exhibits) != 3 || len(stats.Days) != 30 || len(stats.DwellBuckets) != 6 || len(stats.Tours) != 0 {
 		t.Fatalf("stats after one page view: %+v", stats)
 	}
 	keys := make([]string, 3)
@@ -148,4 +153,39 @@ func TestExhibitionCountsOfADraft(t *testing.T) {
 		t.Error("the preview of a draft would count its exhibits")
 	}
 	f.dwk.want(http.StatusOK, "GET", one+"/stats", nil)
+}
+
+// TestTourAudienceInExhibitionStats: a live guided tour's viewers and its peak are counted
+// with the views, and the exhibition's statistics list the tour with them.
+func TestTourAudienceInExhibitionStats(t *testing.T) {
+	f := newTourFixture(t)
+	var tour lectureJSON
+	f.schedule(t, f.exhibition, http.StatusCreated).json(t, &tour)
+	stats := func() exhibitionStatsJSON {
+		var st exhibitionStatsJSON
+		f.anon.want(http.StatusOK, "GET", "/api/v1/exhibitions/"+f.exhibition+"/stats", nil).json(t, &st)
+		return st
+	}
+	if st := stats(); len(st.Tours) != 1 || st.Tours[0].ID != tour.ID || st.Tours[0].State != "scheduled" || st.Tours[0].Peak != 0 {
+		t.Fatalf("tours before going live: %+v", st.Tours)
+	}
+	publish(t, f.srv.URL, tour.ID, tour.StreamKey)
+	testwait.Until(t, "the tour is live", func() bool { return f.anon.lecture(tour.ID).State == "live" })
+	var viewers []*liveViewer
+	for range 2 {
+		v, err := watch(t, f.srv.URL, tour.ID, viewerOpts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		viewers = append(viewers, v)
+	}
+	testwait.Until(t, "two viewers play", func() bool { return viewers[0].playing() && viewers[1].playing() })
+	testwait.Until(t, "the statistics show the tour's audience", func() bool {
+		st := stats().Tours[0]
+		return st.State == "live" && st.Current == 2 && st.Peak == 2 && st.Views == 2
+	})
+	console := string(f.dwk.want(http.StatusOK, "GET", "/console/exhibitions/"+f.exhibition, nil).body)
+	if !strings.Contains(console, `id="tour-stats"`) || !strings.Contains(console, `href="/lectures/`+tour.ID+`"`) {
+		t.Error("the curators' console does not list the tour")
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shizuishan/culturecloud/internal/exhibitions"
+	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/library"
 	"github.com/shizuishan/culturecloud/internal/validate"
 	"github.com/shizuishan/culturecloud/internal/views"
@@ -126,6 +127,21 @@ type ExhibitionStats struct {
 	Days []DayVisits `json:"days"`
 	// DwellBuckets are the ids of the dwell histograms' buckets, shortest first.
 	DwellBuckets []string `json:"dwell_buckets"`
+	// Tours are the guided tours of the exhibition, newest first, with their audiences.
+	Tours []TourStats `json:"tours"`
+}
+
+// TourStats are a guided tour's audience as the view counter keeps it: viewers who joined,
+// distinct viewers, the most at once, and (while live) how many watch now.
+type TourStats struct {
+	ID      string    `json:"id"`
+	Title   string    `json:"title"`
+	Start   time.Time `json:"start"`
+	State   string    `json:"state"`
+	Views   int64     `json:"views"`
+	Unique  int64     `json:"unique"`
+	Peak    int64     `json:"peak"`
+	Current int64     `json:"current"`
 }
 
 // DayVisits are one day's visits of an exhibition and views of its exhibits.
@@ -169,6 +185,9 @@ func (s *Server) exhibitionStats(c *gin.Context, e exhibitions.Exhibition) (Exhi
 	if err != nil {
 		return out, err
 	}
+	if out.Tours, err = s.tourStats(c, e.ID); err != nil {
+		return out, err
+	}
 	out.Visits = st[0]
 	for _, d := range st[0].Days {
 		out.Days = append(out.Days, DayVisits{Day: d.Day, Visits: d.Views})
@@ -177,6 +196,38 @@ func (s *Server) exhibitionStats(c *gin.Context, e exhibitions.Exhibition) (Exhi
 		out.Exhibits[i].Views, out.Exhibits[i].Unique, out.Exhibits[i].Dwell = st[i+1].Total, st[i+1].Unique, dwell[i]
 		for k, d := range st[i+1].Days {
 			out.Days[k].ExhibitViews += d.Views
+		}
+	}
+	return out, nil
+}
+
+// tourStats reads the audiences of the guided tours of exhibition id.
+func (s *Server) tourStats(c *gin.Context, id string) ([]TourStats, error) {
+	ctx := c.Request.Context()
+	tours, err := s.Lectures.Tours(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TourStats, len(tours))
+	targets := make([]string, len(tours))
+	for i, l := range tours {
+		out[i] = TourStats{ID: l.ID, Title: l.Title, Start: l.Start, State: string(l.State)}
+		targets[i] = "live:" + l.ID
+	}
+	st, err := s.Views.StatsOf(ctx, targets, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	peaks, err := s.Views.PeaksOf(ctx, targets)
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range tours {
+		out[i].Views, out[i].Unique, out[i].Peak = st[i].Total, st[i].Unique, max(peaks[targets[i]], l.Peak)
+		if l.State == lectures.Live {
+			if now, err := s.Room.Stats(ctx, l.ID); err == nil {
+				out[i].Current = now.Current
+			}
 		}
 	}
 	return out, nil

@@ -423,5 +423,9 @@ func (s *Server) exhibitionStatsView(c *gin.Context, e exhibitions.Exhibition) *
 		rows = append(rows, web.DwellRow{Label: ex.Label, Views: ex.Views, Dwell: hist})
 	}
 	v.Dwell = web.NewDwellChart(rows)
+	for _, tour := range st.Tours {
+		v.Tours = append(v.Tours, web.TourStatsRow{ID: tour.ID, Title: tour.Title, State: tour.State,
+			Start: web.Beijing(tour.Start).Format("2006-01-02 15:04"), Views: tour.Views, Unique: tour.Unique, Peak: tour.Peak, Current: tour.Current})
+	}
 	return v
 }

@@ -99,6 +99,13 @@ type ExhibitionStats struct {
 	Buckets                      []string // the dwell buckets' ids, shortest first
 	Dwell                        DwellChart
 	Exhibits                     []ExhibitStatsRow
+	Tours                        []TourStatsRow
+}
+
+// TourStatsRow is one guided tour of the exhibition with its audience.
+type TourStatsRow struct {
+	ID, Title, State, Start      string // Start in Beijing time, "2006-01-02 15:04"
+	Views, Unique, Peak, Current int64
 }
 
 // ExhibitStatsRow is one exhibit's figures for the table.
