@@ -14,6 +14,9 @@ lint_version=v2.15.0
 hlsjs_version=1.7.4
 openseadragon_version=6.1.1
 whipwhep_version=1.2.0
+esbuild_version=v0.28.2
+eyevinn_player_version=0.13.0
+eyevinn_whip_version=1.1.7
 
 log() { printf '[install] %s\n' "$*" >&2; }
 
@@ -102,6 +105,24 @@ fi
 if [ ! -f "$tools/web/node_modules/whip-whep/whep.js" ]; then
   log "installing whip-whep $whipwhep_version"
   npm install --silent --no-audit --no-fund --prefix "$tools/web" "whip-whep@$whipwhep_version" >/dev/null
+fi
+
+# Eyevinn's WHEP player and WHIP client, the other third-party clients partner sites use. They
+# ship as CommonJS/ES modules with npm dependencies, so they are bundled once into one browser
+# script (window.Eyevinn) with esbuild, built from its Go module; a browser test publishes and
+# plays with them from a page of another site.
+eyevinn="$tools/eyevinn/eyevinn-webrtc.js"
+if [ ! -f "$eyevinn" ]; then
+  log "bundling @eyevinn/webrtc-player $eyevinn_player_version and @eyevinn/whip-web-client $eyevinn_whip_version"
+  [ -x "$tools/bin/esbuild" ] || GOBIN="$tools/bin" go install "github.com/evanw/esbuild/cmd/esbuild@$esbuild_version"
+  mkdir -p "$tools/eyevinn"
+  npm install --silent --no-audit --no-fund --prefix "$tools/eyevinn" \
+    "@eyevinn/webrtc-player@$eyevinn_player_version" "@eyevinn/whip-web-client@$eyevinn_whip_version" >/dev/null
+  printf '%s\n' "import { WebRTCPlayer } from '@eyevinn/webrtc-player';" \
+    "import { WHIPClient } from '@eyevinn/whip-web-client';" \
+    "window.Eyevinn = { WebRTCPlayer: WebRTCPlayer, WHIPClient: WHIPClient };" > "$tools/eyevinn/entry.js"
+  (cd "$tools/eyevinn" && "$tools/bin/esbuild" entry.js --bundle --format=iife --platform=browser \
+    --target=es2019 --minify --log-level=warning --outfile="$eyevinn")
 fi
 
 # golangci-lint, for make lint.

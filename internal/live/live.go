@@ -77,6 +77,7 @@ type Service struct {
 	endNow       map[string]bool          // lectures ended on purpose: no grace period
 	publishers   map[string]string        // lecture → its publisher's session on this node
 	draining     bool                     // shutting down: no new sessions, lectures stay live
+	closed       bool                     // Close has begun: no new background work
 	places       map[string]string        // viewer session → client address, for the caps
 	perIP        map[string]int           // client address → its viewer sessions here
 	reservations uint64                   // names the places of offers being answered
@@ -156,8 +157,19 @@ func (s *Service) Attach(f *sfu.SFU) { s.sfu = f }
 // SFU is the attached SFU.
 func (s *Service) SFU() *sfu.SFU { return s.sfu }
 
+// background runs fn on its own goroutine, which Close waits for. Once Close has begun, fn is
+// dropped: the SFU's closing hooks come after it, and the live room's own shutdown forgets
+// this node's viewers (liveroom.Room's loop).
 func (s *Service) background(fn func(ctx context.Context)) {
-	s.wg.Add(1)
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.wg.Add(1)
+	}
+	s.mu.Unlock()
+	if closed {
+		return
+	}
 	go func() {
 		defer s.wg.Done()
 		ctx, cancel := context.WithTimeout(s.base, 10*time.Minute)
@@ -516,6 +528,7 @@ func (s *Service) Drain(ctx context.Context, timeout time.Duration) {
 func (s *Service) Close() {
 	s.mu.Lock()
 	s.draining = true
+	s.closed = true
 	for _, t := range s.ending {
 		if t.Stop() {
 			s.wg.Done()

@@ -104,8 +104,11 @@ func (s *Server) livePreflight(e liveEndpoint) gin.HandlerFunc {
 		}
 		h.Set("Cache-Control", "no-store")
 		method := c.GetHeader("Access-Control-Request-Method")
-		if allow := h.Get("Access-Control-Allow-Origin"); allow != "" && slices.Contains(e.methods, method) {
-			h.Set("Access-Control-Allow-Methods", strings.Join(e.methods, ", "))
+		// OPTIONS itself is asked for too: WHIP clients send it with the bearer token to learn
+		// the ICE servers (RFC 9725 §4.4), which makes the browser preflight it.
+		methods := append(slices.Clone(e.methods), http.MethodOptions)
+		if allow := h.Get("Access-Control-Allow-Origin"); allow != "" && slices.Contains(methods, method) {
+			h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
 			h.Set("Access-Control-Allow-Headers", strings.Join(corsRequestHeaders, ", "))
 			h.Set("Access-Control-Max-Age", strconv.Itoa(int(corsMaxAge/time.Second)))
 		} else if method != "" {

@@ -267,6 +267,10 @@ func preflightSteps(t *testing.T, anon *client, whip, whep string) []apiScenario
 				preflightAllowed(partnerOrigin, "POST", "Authorization", "Content-Type")(t, r)
 				acceptPost(t, r)
 			}),
+		// Eyevinn's WHIP client asks OPTIONS with its bearer token first, which the browser
+		// preflights in turn.
+		preflight("WHIP's OPTIONS with a token", anon, whip, partnerOrigin, "OPTIONS", "authorization", "OPTIONS, POST",
+			preflightAllowed(partnerOrigin, "OPTIONS", "Authorization")),
 		preflight("WHEP from the partner", anon, whep, partnerOrigin, "POST", "content-type", "OPTIONS, POST",
 			func(t testing.TB, r reply) {
 				preflightAllowed(partnerOrigin, "POST", "Content-Type")(t, r)
