@@ -212,6 +212,10 @@ type Live struct {
 	// client address and of the node.
 	ViewersPerIP int `yaml:"viewers_per_ip"`
 	MaxViewers   int `yaml:"max_viewers"`
+	// EventStreamsPerIP and MaxEventStreams cap the open Server-Sent Event streams (chat,
+	// a tour guide's positions) of one client address and of the node.
+	EventStreamsPerIP int `yaml:"event_streams_per_ip"`
+	MaxEventStreams   int `yaml:"max_event_streams"`
 	// AllowedOrigins are the other sites whose pages may publish (WHIP, with the stream
 	// key) and play (WHEP) from the browser: comma-separated origins, or "*" for any.
 	// Never credentialed: cookies are not accepted across origins.
@@ -483,6 +487,8 @@ func (c *Config) Validate() error {
 		{"live.drain_timeout", c.Live.DrainTimeout.String(), c.Live.DrainTimeout >= 0 && c.Live.DrainTimeout <= 10*time.Minute, "0 to 10m"},
 		{"live.viewers_per_ip", strconv.Itoa(c.Live.ViewersPerIP), c.Live.ViewersPerIP >= 1 && c.Live.ViewersPerIP <= 10000, "1 to 10000"},
 		{"live.max_viewers", strconv.Itoa(c.Live.MaxViewers), c.Live.MaxViewers >= 1 && c.Live.MaxViewers <= 1000000, "1 to 1000000"},
+		{"live.event_streams_per_ip", strconv.Itoa(c.Live.EventStreamsPerIP), c.Live.EventStreamsPerIP >= 1 && c.Live.EventStreamsPerIP <= 10000, "1 to 10000"},
+		{"live.max_event_streams", strconv.Itoa(c.Live.MaxEventStreams), c.Live.MaxEventStreams >= 1 && c.Live.MaxEventStreams <= 1000000, "1 to 1000000"},
 		{"live.allowed_origins", c.Live.AllowedOrigins, validOrigins(c.Live.AllowedOrigins), `empty, "*", or comma-separated origins such as https://www.example.org`},
 		{"live.embed_origins", c.Live.EmbedOrigins, validOrigins(c.Live.EmbedOrigins), `empty, "*", or comma-separated origins such as https://www.example.org`},
 		{"live.ended_session_memory", c.Live.EndedSessionMemory.String(), c.Live.EndedSessionMemory >= 0 && c.Live.EndedSessionMemory <= 24*time.Hour, "0 (off) to 24h"},

@@ -37,6 +37,12 @@ func (s *Server) chatEvents(c *gin.Context) {
 	if !ok {
 		return
 	}
+	release, err := s.eventStreams.take(c.ClientIP())
+	if err != nil {
+		s.failLive(c, err)
+		return
+	}
+	defer release()
 	ctx := c.Request.Context()
 	last := c.GetHeader("Last-Event-ID")
 	if last != "" && !liveroom.ValidID(last) {

@@ -27,6 +27,12 @@ func (s *Server) guideEvents(c *gin.Context) {
 		s.fail(c, notATour)
 		return
 	}
+	release, err := s.eventStreams.take(c.ClientIP())
+	if err != nil {
+		s.failLive(c, err)
+		return
+	}
+	defer release()
 	ctx := c.Request.Context()
 	last := c.GetHeader("Last-Event-ID")
 	if last != "" && !liveroom.ValidID(last) {

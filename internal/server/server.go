@@ -103,6 +103,8 @@ type Server struct {
 	// event streams) end and let the shutdown finish; browsers reconnect elsewhere.
 	streams     chan struct{}
 	streamsOnce sync.Once
+	// eventStreams caps the open event streams (streamcaps.go).
+	eventStreams *streamCaps
 }
 
 // CloseStreams ends every open event stream (for http.Server.RegisterOnShutdown).
@@ -115,7 +117,8 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d.Registry), streams: make(chan struct{}), published: d.Published,
 		liveOrigins:    parseOrigins(d.Config.Live.AllowedOrigins),
-		embedAncestors: frameAncestors(d.Config.Live.EmbedOrigins)}
+		embedAncestors: frameAncestors(d.Config.Live.EmbedOrigins),
+		eventStreams:   newStreamCaps(d.Config.Live.EventStreamsPerIP, d.Config.Live.MaxEventStreams)}
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true
