@@ -79,6 +79,14 @@ func TestExhibitionCounts(t *testing.T) {
 	if !strings.Contains(page, `id="visit-total"`) || !strings.Contains(page, `data-counts="`+one+`/exhibits/"`) {
 		t.Error("the page shows no visit count or has no counts URL")
 	}
+	// The plain image of an exhibit is its region (or the whole image) through the IIIF
+	// service, scaled down: never the original file, which may be a scan of tens of megabytes.
+	plain := "/iiif/3/" + f.photo.ID + "~" + f.photoSHA + "/8,8,32,24/!1280,1280/0/default.jpg"
+	if !strings.Contains(page, `src="`+plain+`"`) || strings.Contains(page, `src="/api/v1/items/`) {
+		t.Errorf("the exhibit's plain image is not %s", plain)
+	} else if r := visitor.want(http.StatusOK, "GET", plain, nil); r.header.Get("Content-Type") != "image/jpeg" {
+		t.Errorf("the plain image is %s", r.header.Get("Content-Type"))
+	}
 
 	exhibitPath := func(key, what string) string { return one + "/exhibits/" + key + "/" + what }
 	broken := newClient(t, f.srv.URL)

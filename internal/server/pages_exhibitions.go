@@ -33,6 +33,21 @@ func iiifInfo(item, sha string) string {
 	return "/iiif/3/" + url.PathEscape(item+"~"+sha) + "/info.json"
 }
 
+// plainImageSize bounds the plain image of an exhibit, shown until (or instead of) the deep
+// zoom: enough for a tablet, and a few hundred kilobytes instead of a scan's tens of megabytes.
+const plainImageSize = "!1280,1280"
+
+// plainImage is the IIIF URL of an exhibit's plain image: its region, or the whole image,
+// scaled down to plainImageSize. The IIIF service serves every published image, including
+// those whose licence keeps their original file from the public.
+func plainImage(item, sha string, r *exhibitions.Region) string {
+	region := "full"
+	if r != nil {
+		region = strconv.Itoa(r.X) + "," + strconv.Itoa(r.Y) + "," + strconv.Itoa(r.W) + "," + strconv.Itoa(r.H)
+	}
+	return "/iiif/3/" + url.PathEscape(item+"~"+sha) + "/" + region + "/" + plainImageSize + "/0/default.jpg"
+}
+
 // exhibitionsPage is /exhibitions: the exhibition search with facets, rendered on the server.
 func (s *Server) exhibitionsPage(c *gin.Context) {
 	ctx := c.Request.Context()
@@ -207,8 +222,9 @@ func (s *Server) exhibitView(ctx context.Context, items map[string]*library.Item
 	if it := s.itemOnce(ctx, items, ex.Item); it != nil {
 		v.ItemTitle = it.Title
 		v.Alt = firstNonEmpty(it.AltText, it.Title+"。"+truncate(it.Description, 200), ex.Label)
-		if f := exhibitFile(it, ex.File); f != nil {
-			v.Image, v.TileSource = fileURL(it.ID, f.Path), iiifInfo(it.ID, f.SHA256)
+		if f := exhibitFile(it, ex.File); f != nil && strings.HasPrefix(f.MediaType, "image/") {
+			v.TileSource = iiifInfo(it.ID, f.SHA256)
+			v.Image = plainImage(it.ID, f.SHA256, ex.Region)
 		}
 	}
 	if r := ex.Region; r != nil {
