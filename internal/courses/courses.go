@@ -248,9 +248,6 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifMatch 
 	if err != nil {
 		return Course{}, err
 	}
-	if !docstore.SameVersion(ifMatch, c.Version) {
-		return Course{}, ErrStale
-	}
 	tree, _, err := s.units.LoadUnits(ctx)
 	if err != nil {
 		return Course{}, err
@@ -260,6 +257,11 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifMatch 
 			return Course{}, ErrNotFound
 		}
 		return Course{}, ErrForbidden
+	}
+	// The version is compared only for those who may edit: to anyone else a draft does not
+	// exist, whatever entity tag they send.
+	if !docstore.SameVersion(ifMatch, c.Version) {
+		return Course{}, ErrStale
 	}
 	if err := change(&c, &tree); err != nil {
 		return Course{}, err

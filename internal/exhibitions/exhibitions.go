@@ -209,9 +209,6 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifMatch 
 	if err != nil {
 		return Exhibition{}, err
 	}
-	if !docstore.SameVersion(ifMatch, e.Version) {
-		return Exhibition{}, ErrStale
-	}
 	tree, _, err := s.units.LoadUnits(ctx)
 	if err != nil {
 		return Exhibition{}, err
@@ -221,6 +218,11 @@ func (s *Service) edit(ctx context.Context, actor accounts.Account, id, ifMatch 
 			return Exhibition{}, ErrNotFound
 		}
 		return Exhibition{}, library.ErrForbidden
+	}
+	// The version is compared only for those who may edit: to anyone else a draft does not
+	// exist, whatever entity tag they send.
+	if !docstore.SameVersion(ifMatch, e.Version) {
+		return Exhibition{}, ErrStale
 	}
 	if err := change(&e, &tree); err != nil {
 		return Exhibition{}, err
