@@ -165,6 +165,7 @@ func (s *Server) exhibitionPage(c *gin.Context) {
 			sv.Exhibits = append(sv.Exhibits, ev)
 			d.Total++
 		}
+		sv.Panorama = s.panoramaView(ctx, items, e.Sections, sec, sv)
 		d.Sections = append(d.Sections, sv)
 	}
 	c.Header("Cache-Control", "no-store")
@@ -377,4 +378,32 @@ func (s *Server) matchingExhibitions(ctx context.Context, text string) []web.Exh
 		cards = append(cards, s.exhibitionCard(h, now))
 	}
 	return cards
+}
+
+// panoramaView is the scene of a panorama room as the walkthrough shows it: the image through
+// the IIIF service at the largest size it gives (4096 pixels wide by default, enough for a
+// hall seen on a screen), its hotspots named by their exhibits, its links by their rooms.
+func (s *Server) panoramaView(ctx context.Context, items map[string]*library.Item, sections []exhibitions.Section,
+	sec exhibitions.Section, sv web.SectionView) *web.PanoramaView {
+	if sec.Kind != exhibitions.Panorama || sec.Scene == nil || sec.Scene.File == "" {
+		return nil
+	}
+	it := s.itemOnce(ctx, items, sec.Scene.Item)
+	if it == nil {
+		return nil
+	}
+	pv := &web.PanoramaView{Alt: firstNonEmpty(it.AltText, it.Title, sec.Title),
+		Scene: "/iiif/3/" + url.PathEscape(it.ID+"~"+sec.Scene.File) + "/full/max/0/default.jpg"}
+	for _, h := range sec.Hotspots {
+		if h.Exhibit >= 0 && h.Exhibit < len(sv.Exhibits) {
+			ev := sv.Exhibits[h.Exhibit]
+			pv.Hotspots = append(pv.Hotspots, web.HotspotView{N: ev.N, Exhibit: h.Exhibit, Label: ev.Label, Yaw: h.Yaw, Pitch: h.Pitch})
+		}
+	}
+	for _, l := range sec.Links {
+		if l.Section >= 0 && l.Section < len(sections) {
+			pv.Links = append(pv.Links, web.LinkView{Section: l.Section, Title: sections[l.Section].Title, Yaw: l.Yaw, Pitch: l.Pitch})
+		}
+	}
+	return pv
 }
