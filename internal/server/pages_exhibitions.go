@@ -380,9 +380,14 @@ func (s *Server) matchingExhibitions(ctx context.Context, text string) []web.Exh
 	return cards
 }
 
-// panoramaView is the scene of a panorama room as the walkthrough shows it: the image through
-// the IIIF service at the largest size it gives (4096 pixels wide by default, enough for a
-// hall seen on a screen), its hotspots named by their exhibits, its links by their rooms.
+// sceneFileMaxBytes is the largest scene file a page loads as it is; a larger one is loaded
+// through the IIIF service at the largest size it gives (4096 pixels wide by default, enough
+// for a hall seen on a screen), which costs a cut of the whole image on the server.
+const sceneFileMaxBytes = 12 << 20
+
+// panoramaView is the scene of a panorama room as the walkthrough shows it (the file, or the
+// IIIF service's rendering of a large one), its hotspots named by their exhibits, its links
+// by their rooms.
 func (s *Server) panoramaView(ctx context.Context, items map[string]*library.Item, sections []exhibitions.Section,
 	sec exhibitions.Section, sv web.SectionView) *web.PanoramaView {
 	if sec.Kind != exhibitions.Panorama || sec.Scene == nil || sec.Scene.File == "" {
@@ -392,8 +397,14 @@ func (s *Server) panoramaView(ctx context.Context, items map[string]*library.Ite
 	if it == nil {
 		return nil
 	}
-	pv := &web.PanoramaView{Alt: firstNonEmpty(it.AltText, it.Title, sec.Title),
-		Scene: "/iiif/3/" + url.PathEscape(it.ID+"~"+sec.Scene.File) + "/full/max/0/default.jpg"}
+	f := exhibitFile(it, sec.Scene.File)
+	if f == nil {
+		return nil
+	}
+	pv := &web.PanoramaView{Alt: firstNonEmpty(it.AltText, it.Title, sec.Title), Scene: fileURL(it.ID, f.Path)}
+	if f.Size > sceneFileMaxBytes {
+		pv.Scene = "/iiif/3/" + url.PathEscape(it.ID+"~"+f.SHA256) + "/full/max/0/default.jpg"
+	}
 	for _, h := range sec.Hotspots {
 		if h.Exhibit >= 0 && h.Exhibit < len(sv.Exhibits) {
 			ev := sv.Exhibits[h.Exhibit]

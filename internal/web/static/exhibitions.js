@@ -365,7 +365,10 @@
     var f = files.filter(function (x) {
       return scene.file ? x.sha256 === scene.file : /^image\//.test(x.media_type || '');
     })[0];
-    return f ? '/iiif/3/' + encodeURIComponent(scene.item + '~' + f.sha256) + '/full/max/0/default.jpg' : '';
+    if (!f) return '';
+    // As the walkthrough does: the file itself, or the image service's rendering of a large one.
+    if (f.size > 12 * 1024 * 1024) return '/iiif/3/' + encodeURIComponent(scene.item + '~' + f.sha256) + '/full/max/0/default.jpg';
+    return '/api/v1/items/' + encodeURIComponent(scene.item) + '/files/' + f.path.split('/').map(encodeURIComponent).join('/');
   }
 
   function panoramaEditor(root, sections, i, ui) {

@@ -157,13 +157,18 @@
       if (isFinite(v.zoom)) viewer.zoom(Math.max(0, Math.min(100, v.zoom)));
     }
 
-    // enter puts the viewer into the room s and shows its scene.
+    // enter puts the viewer into the room s and shows its scene (once the first scene is
+    // there: the tour loads one node at a time).
+    var ready = false;
+    var wanted = '';
     function enter(s) {
       var slot = rooms[s].querySelector('.panorama-slot');
       if (stage.parentNode !== slot) slot.appendChild(stage);
+      if (!ready) return;
       if (typeof viewer.autoSize === 'function') viewer.autoSize();
-      if (tour.getCurrentNode() && tour.getCurrentNode().id === String(s)) { applyView(); return; }
-      tour.setCurrentNode(String(s)).then(applyView, function () { root.setAttribute('data-panorama-error', String(s)); });
+      if (wanted === String(s)) { applyView(); return; }
+      wanted = String(s);
+      tour.setCurrentNode(wanted).then(applyView, function () { root.setAttribute('data-panorama-error', String(s)); });
     }
 
     function start(psv) {
@@ -198,10 +203,17 @@
         applyView();
         if (s !== current.section) go(s, 0); // a link was followed: the walkthrough goes there too
       });
-      viewer.addEventListener('ready', function () { root.setAttribute('data-panorama', 'ready'); }, { once: true });
+      wanted = String(rooms[first.section] ? first.section : sections[0]);
+      viewer.addEventListener('ready', function () {
+        ready = true;
+        root.setAttribute('data-panorama', 'ready');
+        if (rooms[current.section]) enter(current.section);
+      }, { once: true });
+      viewer.addEventListener('panorama-error', function (ev) {
+        root.setAttribute('data-panorama-error', String((ev.error && ev.error.message) || ev.error || 'error'));
+      });
       viewer.addEventListener('position-updated', viewMoved);
       viewer.addEventListener('zoom-updated', viewMoved);
-      if (current.section >= 0 && rooms[current.section]) enter(current.section);
     }
 
     root.addEventListener('cc:exhibit-shown', function (ev) {
