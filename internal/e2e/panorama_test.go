@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,6 +176,13 @@ func TestPanoramaEditorPlacesHotspot(t *testing.T) {
 		t.Fatalf("the click placed no hotspot: %v", err)
 	}
 	do(t, ctx, "save", chromedp.Click(chromedp.ID("exhibition-save")))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('exhibition-form-status').textContent.trim() !== ''`,
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("saving says nothing: %v", err)
+	}
+	if msg := get(t, ctx, "the form's status", chromedp.Evaluate[string](`document.getElementById('exhibition-form-status').textContent`)); !strings.Contains(msg, "已保存") && !strings.Contains(msg, "Saved") {
+		t.Fatalf("saving: the form says %q", msg)
+	}
 	var after saved
 	testwait.Until(t, "the hotspot is saved", func() bool {
 		after = saved{}

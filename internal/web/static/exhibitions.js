@@ -449,9 +449,10 @@
         var li = CCel('li', null, kind === 'hotspots' ? 'hotspot-edit' : 'link-edit');
         li.appendChild(CCel('span', fill(tr(root, legend), { n: j + 1 })));
         var g = f + '.' + kind + '[' + j + ']';
-        li.appendChild(ui.input(tr(root, keyLabel), p[key], g + '.' + key));
-        li.appendChild(ui.input(tr(root, 'yaw'), p.yaw, g + '.yaw'));
-        li.appendChild(ui.input(tr(root, 'pitch'), p.pitch, g + '.pitch'));
+        // Numbers as text: 0 is a place like any other, not an empty field.
+        li.appendChild(ui.input(tr(root, keyLabel), String(p[key]), g + '.' + key));
+        li.appendChild(ui.input(tr(root, 'yaw'), String(p.yaw), g + '.yaw'));
+        li.appendChild(ui.input(tr(root, 'pitch'), String(p.pitch), g + '.pitch'));
         li.appendChild(ui.button(tr(root, 'remove'), function () { ui.rerender(); sec[kind].splice(j, 1); ui.rerender(); }));
         ol.appendChild(li);
       });
