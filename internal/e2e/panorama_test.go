@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/demo"
@@ -98,8 +99,15 @@ func TestPanoramaHall(t *testing.T) {
 	base, id := panoramaDemo(t)
 	page := base + "/exhibitions/" + id + "#exhibit-4"
 
+	// The hall's viewer is made when the walk enters it, not before.
 	ctx := webGLBrowser(t)
-	do(t, ctx, "open the panorama room", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("exhibit-4")))
+	do(t, ctx, "open the room before the hall", chromedp.Navigate(base+"/exhibitions/"+id+"#exhibit-3"),
+		chromedp.WaitVisible(chromedp.ID("exhibit-3")))
+	untilPanorama(t, ctx, "the viewer's modules are loaded", `s.state === 'idle'`)
+	if state := get(t, ctx, "the state", chromedp.Evaluate[string](panoramaState)); strings.Contains(state, `"canvas":true`) {
+		t.Errorf("the hall is drawn before the walk enters it: %s", state)
+	}
+	do(t, ctx, "walk into the hall", chromedp.KeyEvent(kb.ArrowRight))
 	untilPanorama(t, ctx, "the viewer draws the hall", `s.state === 'ready' && s.canvas && s.node === '2' && s.shown === 'exhibit-4'`)
 	do(t, ctx, "listen to the view", chromedp.Evaluate[chromedp.Void](`(function () {
 		window.__views = [];

@@ -171,11 +171,12 @@
       tour.setCurrentNode(wanted).then(applyView, function () { root.setAttribute('data-panorama-error', String(s)); });
     }
 
-    function start(psv) {
-      var first = shownRoom();
+    // start makes the viewer in room s, the first panorama room shown (not before: a page
+    // whose walker never enters one loads no scene).
+    function start(psv, s) {
       stage = doc.createElement('div');
       stage.className = 'panorama-stage';
-      rooms[rooms[first.section] ? first.section : sections[0]].querySelector('.panorama-slot').appendChild(stage);
+      rooms[s].querySelector('.panorama-slot').appendChild(stage);
       viewer = new psv.Viewer({
         container: stage,
         navbar: ['zoom', 'move', 'caption', 'fullscreen'],
@@ -185,7 +186,7 @@
           [psv.MarkersPlugin, {}],
           [psv.VirtualTourPlugin, {
             positionMode: 'manual', renderMode: '2d', nodes: sections.map(node),
-            startNodeId: String(rooms[first.section] ? first.section : sections[0]),
+            startNodeId: String(s),
             linksOnCompass: false, preload: false
           }]
         ]
@@ -198,12 +199,14 @@
         if (d) go(d.section, d.exhibit);
       });
       tour.addEventListener('node-changed', function (ev) {
-        var s = Number(ev.node.id);
         root.setAttribute('data-panorama-node', ev.node.id);
+        if (ev.node.id !== wanted) { // a link was followed: the walkthrough goes there too
+          wanted = ev.node.id;
+          go(Number(ev.node.id), 0);
+        }
         applyView();
-        if (s !== current.section) go(s, 0); // a link was followed: the walkthrough goes there too
       });
-      wanted = String(rooms[first.section] ? first.section : sections[0]);
+      wanted = String(s);
       viewer.addEventListener('ready', function () {
         ready = true;
         root.setAttribute('data-panorama', 'ready');
@@ -216,10 +219,12 @@
       viewer.addEventListener('zoom-updated', viewMoved);
     }
 
+    var modules = null; // the viewer's modules, once imported
     root.addEventListener('cc:exhibit-shown', function (ev) {
       var d = ev.detail || {};
       current = { section: d.section, exhibit: d.exhibit };
-      if (viewer && rooms[d.section]) enter(d.section);
+      if (!rooms[d.section]) return;
+      if (viewer) enter(d.section); else if (modules) start(modules, d.section);
     });
     root.addEventListener('cc:go', function (ev) {
       var d = ev.detail || {};
@@ -232,7 +237,11 @@
     if (!webgl()) { fallback(); return; }
     root.setAttribute('data-panorama', 'loading');
     loadViewer().then(function (psv) {
-      if (!failed) start(psv);
+      if (failed) return;
+      modules = psv;
+      current = shownRoom();
+      if (rooms[current.section] && !viewer) start(psv, current.section);
+      else if (!viewer) root.setAttribute('data-panorama', 'idle'); // until the walk enters a hall
     }).catch(function (err) {
       if (window.console) window.console.warn('panorama viewer', err);
       fallback();
