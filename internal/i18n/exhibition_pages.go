@@ -97,7 +97,6 @@ var exhibitionMessages = map[string]text{
 	"pano.links":             {"通往其他展厅", "To other halls"},
 	"pano.go":                {"前往：%s", "Go to: %s"},
 	"pano.spot":              {"展品：{label}", "Exhibit: {label}"},
-	"pano.link":              {"前往：{title}", "Go to: {title}"},
 	"econsole.kind":          {"展厅类型", "Kind of room"},
 	"econsole.kind_gallery":  {"展品列表", "Gallery (a list of exhibits)"},
 	"econsole.kind_panorama": {"720° 全景展厅", "Panorama (a 720° hall)"},

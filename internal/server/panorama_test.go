@@ -25,8 +25,8 @@ func sceneJPEG(t *testing.T, w, h int) []byte {
 	return buf.Bytes()
 }
 
-// scenePhoto is a published item of the fixture's unit with one JPEG of w×h pixels.
-func (f *exhibitionFixture) scenePhoto(t *testing.T, title string, w, h int) (itemJSON, string) {
+// sceneDraft is a draft item of the fixture's unit with one JPEG of w×h pixels.
+func (f *exhibitionFixture) sceneDraft(t *testing.T, title string, w, h int) (itemJSON, string) {
 	t.Helper()
 	it := f.dwk.createItem(sampleItem(title, map[string]any{"theme": "industrial"}))
 	job := f.dwk.attach(it.ID, f.dwk.uploadFile("hall.jpg", sceneJPEG(t, w, h)))
@@ -34,7 +34,14 @@ func (f *exhibitionFixture) scenePhoto(t *testing.T, title string, w, h int) (it
 		t.Fatalf("attach %+v", job)
 	}
 	f.dwk.want(http.StatusOK, "GET", "/api/v1/items/"+it.ID, nil).json(t, &it)
-	return f.dwk.publish(it), job.Result.File.SHA256
+	return it, job.Result.File.SHA256
+}
+
+// scenePhoto is sceneDraft, published.
+func (f *exhibitionFixture) scenePhoto(t *testing.T, title string, w, h int) (itemJSON, string) {
+	t.Helper()
+	it, sha := f.sceneDraft(t, title, w, h)
+	return f.dwk.publish(it), sha
 }
 
 // panoramaRoom is a panorama section showing scene with the fixture's first photo as its
@@ -120,9 +127,20 @@ func TestPanoramaValidation(t *testing.T) {
 // public sees the room as a gallery of its exhibits and the curators get a note.
 func TestPanoramaSceneWithdrawn(t *testing.T) {
 	f := newExhibitionFixture(t)
-	hall, _ := f.scenePhoto(t, "洗煤厂车间全景", 256, 128)
 	const path = "/api/v1/exhibitions"
-	r := f.dwk.want(http.StatusCreated, "POST", path, exhibition(nil, panoramaRoom(f, hall.ID, nil)))
+	draft, _ := f.sceneDraft(t, "未发布的全景", 256, 128)
+	var unpublished struct {
+		ID string `json:"id"`
+	}
+	r := f.dwk.want(http.StatusCreated, "POST", path, exhibition(nil, panoramaRoom(f, draft.ID, nil)))
+	r.json(t, &unpublished)
+	r = f.dwk.want(http.StatusOK, "POST", path+"/"+unpublished.ID+"/status", map[string]any{"status": "in_review"}, "If-Match", r.header.Get("ETag"))
+	runScenarios(t, []apiScenario{{name: "a hall whose scene is a draft is not published", client: f.dwk.reviewer, method: "POST",
+		path: path + "/" + unpublished.ID + "/review", body: map[string]any{"decision": "approve"}, headers: []string{"If-Match", r.header.Get("ETag")},
+		status: http.StatusUnprocessableEntity, problem: true, check: fieldProblem("sections[0].scene.item", "exhibit_not_published")}})
+
+	hall, _ := f.scenePhoto(t, "洗煤厂车间全景", 256, 128)
+	r = f.dwk.want(http.StatusCreated, "POST", path, exhibition(nil, panoramaRoom(f, hall.ID, nil)))
 	type exhibitionJSON struct {
 		ID       string `json:"id"`
 		Sections []struct {
