@@ -205,3 +205,46 @@ func TestPanoramaEditorPlacesHotspot(t *testing.T) {
 		t.Fatalf("the placed hotspot %+v", h)
 	}
 }
+
+// TestPanoramaLinkBetweenHalls: a second hall linked from the demo's; following the link in
+// the viewer moves the walk to the other hall's first exhibit, and the one viewer with it.
+func TestPanoramaLinkBetweenHalls(t *testing.T) {
+	base, id := panoramaDemo(t)
+	admin := apiLogin(t, base, testenv.AdminName, testenv.AdminPassword)
+	var e map[string]any
+	h := admin.want(200, "GET", "/api/v1/exhibitions/"+id, nil, &e)
+	for _, k := range []string{"id", "status", "created_at", "created_by", "updated_at", "updated_by", "published_at", "review", "notes"} {
+		delete(e, k)
+	}
+	sections := e["sections"].([]any)
+	hall := sections[panoramaSection].(map[string]any)
+	second := map[string]any{}
+	for k, v := range hall {
+		second[k] = v
+	}
+	second["title"] = "第二全景厅"
+	second["links"] = []any{map[string]any{"section": panoramaSection, "yaw": -120, "pitch": 0}}
+	hall["links"] = []any{map[string]any{"section": 3, "yaw": 10, "pitch": -10}}
+	e["sections"] = append(sections, second)
+	admin.want(200, "PUT", "/api/v1/exhibitions/"+id, e, nil, "If-Match", h.Get("ETag"))
+
+	ctx := webGLBrowser(t)
+	do(t, ctx, "open the first hall", chromedp.Navigate(base+"/exhibitions/"+id+"#exhibit-4"), chromedp.WaitVisible(chromedp.ID("exhibit-4")))
+	untilPanorama(t, ctx, "the viewer draws the first hall", `s.state === 'ready' && s.canvas && s.node === '2'`)
+	link := `#panorama-2 .psv-virtual-tour-link[data-section="3"]`
+	if label := get(t, ctx, "the link's label", chromedp.Evaluate[string](`(function () {
+		var l = document.querySelector('`+link+`'); return l ? l.getAttribute('aria-label') : '';
+	})()`)); !strings.Contains(label, "第二全景厅") {
+		t.Errorf("the link's label is %q", label)
+	}
+	do(t, ctx, "follow the link", chromedp.WaitVisible(chromedp.CSS(link)), chromedp.Click(chromedp.CSS(link)))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(function () {
+		var root = document.getElementById('exhibition');
+		var fig = document.getElementById('exhibit-6');
+		return root.getAttribute('data-panorama-node') === '3' && !!fig && !fig.hidden &&
+			!!document.querySelector('#panorama-3 .panorama-slot canvas');
+	})()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](panoramaState))
+		t.Fatalf("the link did not lead to the second hall: %v (first hall %s)", err, state)
+	}
+}

@@ -115,5 +115,6 @@ var exhibitionMessages = map[string]text{
 	"econsole.place_hotspot": {"热点，打开展品", "a hotspot opening exhibit"},
 	"econsole.place_link":    {"链接，通往展厅", "a link to room"},
 	"econsole.placed":        {"已放置，保存后生效", "Placed; save to keep it"},
+	"pano.link":              {"前往：{title}", "Go to: {title}"},
 	"econsole.no_preview":    {"此设备无法预览全景，请直接填写角度。", "The scene cannot be previewed on this device; type the angles instead."},
 }

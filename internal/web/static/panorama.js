@@ -133,6 +133,17 @@
       };
     }
 
+    function linkElement(link) {
+      var target = rooms[Number(link.nodeId)];
+      var el = doc.createElement('span');
+      el.className = 'panorama-marker panorama-marker-link';
+      el.setAttribute('role', 'button');
+      el.setAttribute('aria-label', fill(tr(target, 'link'), { title: target ? target.getAttribute('data-title') : '' }));
+      el.setAttribute('data-section', link.nodeId);
+      el.textContent = '→';
+      return el;
+    }
+
     var last = 0;
     var timer = null;
     function emit() {
@@ -187,7 +198,10 @@
           [psv.VirtualTourPlugin, {
             positionMode: 'manual', renderMode: '2d', nodes: sections.map(node),
             startNodeId: String(s),
-            linksOnCompass: false, preload: false
+            linksOnCompass: false, preload: false,
+            // A link is drawn as a labelled marker, like the hotspots, rather than the plugin's
+            // unlabelled arrow.
+            arrowStyle: { size: { width: 44, height: 44 }, element: linkElement }
           }]
         ]
       });
