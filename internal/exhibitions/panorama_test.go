@@ -77,7 +77,9 @@ func TestPanoramaChecks(t *testing.T) {
 	}{
 		{"no scene", func(in *exhibitions.Input) { hall(in).Scene = nil }, "sections[2].scene", "required"},
 		{"a scene that is no item", func(in *exhibitions.Input) { hall(in).Scene.Item = "szm-nothere22" }, "sections[2].scene.item", "unknown_item"},
-		{"a scene of a 3:2 photograph", func(in *exhibitions.Input) { hall(in).Scene = &exhibitions.FileRef{Item: in.Sections[1].Exhibits[0].Item} },
+		{"a scene of a 3:2 photograph", func(in *exhibitions.Input) {
+			hall(in).Scene = &exhibitions.FileRef{Item: in.Sections[1].Exhibits[0].Item}
+		},
 			"sections[2].scene.file", "scene_aspect"},
 		{"a yaw of 180.5", func(in *exhibitions.Input) { hall(in).Hotspots[1].Yaw = 180.5 }, "sections[2].hotspots[1].yaw", "range"},
 		{"a pitch of -91", func(in *exhibitions.Input) { hall(in).Hotspots[0].Pitch = -91 }, "sections[2].hotspots[0].pitch", "range"},
