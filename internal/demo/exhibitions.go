@@ -20,7 +20,8 @@ const exhibitionsMarkerKey = "records/demo/exhibitions.json"
 
 // LoadExhibitions publishes the demo exhibition 石嘴山工业记忆 the first time a data folder is
 // used: two rooms of the demo library's pictures, one with a detail region and an audio guide
-// (a generated tone with its transcript). It needs the demo library (LoadLibrary) first.
+// (a generated tone with its transcript), and a panorama room, a generated 720° photo of a
+// hall whose pictures are hotspots. It needs the demo library (LoadLibrary) first.
 func LoadExhibitions(ctx context.Context, docs *docstore.Store, lib *library.Service, svc *exhibitions.Service) (string, error) {
 	var marker struct{ Exhibition string }
 	if _, err := docs.Get(ctx, exhibitionsMarkerKey, &marker); err == nil {
@@ -47,6 +48,19 @@ func LoadExhibitions(ctx context.Context, docs *docstore.Store, lib *library.Ser
 		return "", err
 	}
 	washery, mine, migrants := items.Items[1], items.Items[2], items.Items[0]
+	hall, err := lib.Create(ctx, admin, library.Fields{Title: "石嘴山工业记忆展厅全景", Type: "StillImage", Theme: "industrial",
+		Unit: "dwk-library", Licence: "cc-by-4.0", Language: "zh", Creator: []string{"大武口区图书馆"},
+		Description: "展厅的 720° 全景照片（等距柱状投影，演示用的生成图像）。",
+		AltText:     "一间方形展厅：木地板，米色墙面，墙上挂着橙色、蓝色和绿色的画框。"})
+	if err != nil {
+		return "", err
+	}
+	if _, err := addFile(ctx, docs, lib, admin, hall.ID, "展厅全景.jpg", "hall-720.jpg", "image/jpeg", hallScene(4096)); err != nil {
+		return "", err
+	}
+	if err := publish(ctx, lib, admin, hall.ID); err != nil {
+		return "", err
+	}
 	in := exhibitions.Input{Title: "石嘴山工业记忆", Subtitle: "煤城六十年", Curator: "王馆员（大武口区图书馆）", Unit: "dwk-library",
 		Theme: "industrial", Cover: &exhibitions.FileRef{Item: washery}, Opens: "2026-01-01", Permanent: true,
 		Introduction: "石嘴山因煤而建、因煤而兴。从大武口洗煤厂到石炭井矿区，这个展览用馆藏老照片讲述一座煤城的六十年。",
@@ -63,6 +77,13 @@ func LoadExhibitions(ctx context.Context, docs *docstore.Store, lib *library.Ser
 				{FileRef: exhibitions.FileRef{Item: migrants}, Label: "支宁青年合影", TextZH: "上海支宁青年来到石嘴山，成为煤城的第一代建设者。",
 					TextEN: "Young people from Shanghai who came to build Ningxia."},
 			}},
+			{Title: "展厅全景 / The hall in 720°", Kind: exhibitions.Panorama, Intro: "环顾展厅，点击墙上的画框查看展品。",
+				Scene: &exhibitions.FileRef{Item: hall.ID}, Exhibits: []exhibitions.Exhibit{
+					{FileRef: exhibitions.FileRef{Item: washery}, Label: "展厅西墙：洗煤厂", TextZH: "挂在展厅西墙上的洗煤厂老照片。"},
+					{FileRef: exhibitions.FileRef{Item: mine}, Label: "展厅北墙：石炭井", TextZH: "挂在展厅北墙上的石炭井矿区照片。"},
+				},
+				Hotspots: []exhibitions.Hotspot{{Exhibit: 0, Yaw: hallPanels[0].Yaw, Pitch: hallPanels[0].Pitch},
+					{Exhibit: 1, Yaw: hallPanels[1].Yaw, Pitch: hallPanels[1].Pitch}}},
 		}}
 	e, err := svc.Create(ctx, admin, in)
 	if err != nil {

@@ -32,7 +32,8 @@ const walkState = `(function () {
 		alt: img ? img.alt : '', next: document.getElementById('exhibit-next').disabled});
 })()`
 
-// TestExhibitionWalkthroughKeyboard walks the demo exhibition (two rooms, four exhibits)
+// TestExhibitionWalkthroughKeyboard walks the demo exhibition (two rooms of two exhibits,
+// then a panorama room of two more)
 // with the arrow keys: one exhibit at a time, the room it is in, the live region, the focus,
 // the deep-zoom viewer on the IIIF tiles and the plain image while those are not there.
 func TestExhibitionWalkthroughKeyboard(t *testing.T) {
@@ -65,7 +66,7 @@ func TestExhibitionWalkthroughKeyboard(t *testing.T) {
 	}
 	// The plain image shows until the tiles have opened; then the deep-zoom viewer does.
 	until("the first exhibit with its plain image or its tiles, and alt text",
-		`s.current === '0' && s.shown === 'exhibit-0' && s.rooms === 'section-0' && (s.image || s.zoom) && s.alt !== '' && /(^|\D)1\D+4(\D|$)/.test(s.position)`)
+		`s.current === '0' && s.shown === 'exhibit-0' && s.rooms === 'section-0' && (s.image || s.zoom) && s.alt !== '' && /(^|\D)1\D+6(\D|$)/.test(s.position)`)
 	if get(t, ctx, "OpenSeadragon", chromedp.Evaluate[bool](`typeof window.OpenSeadragon === 'function'`)) {
 		until("the deep-zoom viewer opened on the IIIF tiles",
 			`/^\/iiif\/3\/szm-[a-z0-9]+~[0-9a-f]{64}\/info\.json$/.test(s.viewer) && s.zoom`)
@@ -80,14 +81,18 @@ func TestExhibitionWalkthroughKeyboard(t *testing.T) {
 		{kb.ArrowRight, 1, "section-0"},
 		{kb.ArrowRight, 2, "section-1"},
 		{kb.ArrowRight, 3, "section-1"},
-		{kb.ArrowRight, 3, "section-1"}, // the last stays the last
+		{kb.ArrowRight, 4, "section-2"},
+		{kb.ArrowRight, 5, "section-2"},
+		{kb.ArrowRight, 5, "section-2"}, // the last stays the last
+		{kb.ArrowLeft, 4, "section-2"},
+		{kb.ArrowLeft, 3, "section-1"},
 		{kb.ArrowLeft, 2, "section-1"},
 		{kb.ArrowLeft, 1, "section-0"},
 	}
 	for i, st := range steps {
 		do(t, ctx, fmt.Sprintf("step %d", i), chromedp.KeyEvent(st.key))
 		until(fmt.Sprintf("step %d", i), fmt.Sprintf(`s.current === '%d' && s.shown === 'exhibit-%d' && s.rooms === '%s' && `+
-			`s.focus === 'exhibit-%d' && /(^|\D)%d\D+4(\D|$)/.test(s.position) && s.next === %t`, st.n, st.n, st.room, st.n, st.n+1, st.n == 3))
+			`s.focus === 'exhibit-%d' && /(^|\D)%d\D+6(\D|$)/.test(s.position) && s.next === %t`, st.n, st.n, st.room, st.n, st.n+1, st.n == 5))
 	}
 	// The second exhibit is a detail: the viewer opens on its region.
 	if !get(t, ctx, "region", chromedp.Evaluate[bool](`document.getElementById('exhibit-1').getAttribute('data-region') === '320,120,240,160'`)) {

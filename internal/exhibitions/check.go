@@ -126,21 +126,31 @@ func (c *checker) sections(ctx context.Context, sections []Section) error {
 		c.errs.Add("sections", "too_many", MaxSections)
 		return nil
 	}
+	for i := range sections { // a link's target is checked by its kind, so all are read first
+		sec := &sections[i]
+		if sec.Kind = strings.TrimSpace(sec.Kind); sec.Kind == "" {
+			sec.Kind = Gallery
+		}
+	}
 	total := 0
 	for i := range sections {
 		sec := &sections[i]
 		field := fmt.Sprintf("sections[%d]", i)
-		sec.Title, sec.Intro, sec.Kind = strings.TrimSpace(sec.Title), strings.TrimSpace(sec.Intro), strings.TrimSpace(sec.Kind)
-		if sec.Kind == "" {
-			sec.Kind = Gallery
-		}
+		sec.Title, sec.Intro = strings.TrimSpace(sec.Title), strings.TrimSpace(sec.Intro)
 		if sec.Exhibits == nil {
 			sec.Exhibits = []Exhibit{}
 		}
 		c.errs.Text(field+".title", sec.Title, true, 1, 100)
 		c.errs.Text(field+".intro", sec.Intro, false, 0, maxText)
-		if sec.Kind != Gallery {
-			c.errs.Add(field+".kind", "section_kind") // panorama halls are not built yet
+		switch sec.Kind {
+		case Gallery:
+			c.gallery(field, sec)
+		case Panorama:
+			if err := c.panorama(ctx, field, i, sec, sections); err != nil {
+				return err
+			}
+		default:
+			c.errs.Add(field+".kind", "section_kind")
 		}
 		if len(sec.Exhibits) > MaxExhibits {
 			c.errs.Add(field+".exhibits", "too_many", MaxExhibits)
@@ -303,7 +313,7 @@ func firstImage(it *library.Item) *library.File {
 }
 
 // showable checks what publication needs: at least one exhibit, and every item it shows
-// (exhibits, audio guides, the cover) published in the library, so that the public sees
+// (exhibits, audio guides, the cover, the scenes of panorama rooms) published in the library, so that the public sees
 // the whole exhibition on the day it opens.
 func (s *Service) showable(ctx context.Context, e *Exhibition) error {
 	var errs validate.Errors
@@ -321,6 +331,11 @@ func (s *Service) showable(ctx context.Context, e *Exhibition) error {
 		}
 	}
 	for i, sec := range e.Sections {
+		if sec.Scene != nil {
+			if err := published(fmt.Sprintf("sections[%d].scene.item", i), sec.Scene.Item); err != nil {
+				return err
+			}
+		}
 		for j, ex := range sec.Exhibits {
 			exhibits++
 			field := fmt.Sprintf("sections[%d].exhibits[%d]", i, j)

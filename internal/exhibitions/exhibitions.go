@@ -28,8 +28,9 @@ var (
 
 const prefix = "records/exhibitions/"
 
-// Section kinds. A panorama section (a 720° hall with hotspots) is planned; until it exists
-// every section is a gallery of exhibits.
+// Section kinds: a gallery is a list of exhibits; a panorama is a 720° hall, an
+// equirectangular photo (the scene) in which hotspots open the room's exhibits and links lead
+// to other panorama rooms.
 const (
 	Gallery  = "gallery"
 	Panorama = "panorama"
@@ -67,6 +68,26 @@ type Section struct {
 	Kind     string    `json:"kind"`
 	Intro    string    `json:"intro,omitempty"`
 	Exhibits []Exhibit `json:"exhibits"`
+	// Scene is the equirectangular image (about 2:1) of a panorama room; Hotspots and
+	// Links are placed in it. A gallery has none of the three.
+	Scene    *FileRef  `json:"scene,omitempty"`
+	Hotspots []Hotspot `json:"hotspots,omitempty"`
+	Links    []Link    `json:"links,omitempty"`
+}
+
+// Hotspot is a place in a panorama that opens one of the room's exhibits. Yaw (-180..180)
+// and Pitch (-90..90) are degrees, as a guide's position counts them (liveroom.Position).
+type Hotspot struct {
+	Exhibit int     `json:"exhibit"` // index into the room's exhibits
+	Yaw     float64 `json:"yaw"`
+	Pitch   float64 `json:"pitch"`
+}
+
+// Link is a place in a panorama that leads to another panorama room.
+type Link struct {
+	Section int     `json:"section"` // index of the other room
+	Yaw     float64 `json:"yaw"`
+	Pitch   float64 `json:"pitch"`
 }
 
 // Input is what a curator edits.

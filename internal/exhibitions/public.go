@@ -66,6 +66,12 @@ func (s *Service) visit(ctx context.Context, e Exhibition, hidden func(field, it
 		}
 	}
 	for i, sec := range e.Sections {
+		if sec.Scene != nil {
+			field := fmt.Sprintf("sections[%d].scene", i)
+			if err := check(field+".item", field+".file", *sec.Scene); err != nil {
+				return err
+			}
+		}
 		for j, ex := range sec.Exhibits {
 			field := fmt.Sprintf("sections[%d].exhibits[%d]", i, j)
 			if err := check(field+".item", field+".file", ex.FileRef); err != nil {
@@ -92,7 +98,10 @@ func (s *Service) Notes(ctx context.Context, e Exhibition) ([]Note, error) {
 
 // Public is e as the public sees it: an exhibit whose item was withdrawn from the library
 // (or whose file was removed) is left out, as are an audio guide or a cover that went the
-// same way, and a section left without exhibits. The page never shows a broken exhibit.
+// same way, and a section left without exhibits. A panorama room whose scene went is shown
+// as a gallery of its exhibits. Hotspots and links follow the exhibits and rooms that stay
+// (their indexes are renumbered) and go with those that go. The page never shows a broken
+// exhibit.
 func (s *Service) Public(ctx context.Context, e Exhibition) (Exhibition, error) {
 	gone := map[string]bool{}
 	if err := s.visit(ctx, e, func(field, _, _ string) { gone[field] = true }); err != nil {
@@ -106,21 +115,49 @@ func (s *Service) Public(ctx context.Context, e Exhibition) (Exhibition, error) 
 		out.Cover = nil
 	}
 	out.Sections = make([]Section, 0, len(e.Sections))
+	room := make([]int, len(e.Sections)) // old room index → new, -1 when left out
 	for i, sec := range e.Sections {
 		kept := sec
 		kept.Exhibits = make([]Exhibit, 0, len(sec.Exhibits))
+		place := make([]int, len(sec.Exhibits)) // old exhibit index → new, -1 when left out
 		for j, ex := range sec.Exhibits {
 			field := fmt.Sprintf("sections[%d].exhibits[%d]", i, j)
+			place[j] = -1
 			if gone[field+".item"] || gone[field+".file"] {
 				continue
 			}
 			if gone[field+".audio_guide"] {
 				ex.AudioGuide = ""
 			}
+			place[j] = len(kept.Exhibits)
 			kept.Exhibits = append(kept.Exhibits, ex)
 		}
+		kept.Hotspots = nil
+		for _, h := range sec.Hotspots {
+			if h.Exhibit >= 0 && h.Exhibit < len(place) && place[h.Exhibit] >= 0 {
+				h.Exhibit = place[h.Exhibit]
+				kept.Hotspots = append(kept.Hotspots, h)
+			}
+		}
+		scene := fmt.Sprintf("sections[%d].scene", i)
+		if sec.Scene != nil && (gone[scene+".item"] || gone[scene+".file"]) {
+			kept.Kind, kept.Scene, kept.Hotspots, kept.Links = Gallery, nil, nil, nil
+		}
+		room[i] = -1
 		if len(kept.Exhibits) > 0 || len(sec.Exhibits) == 0 {
+			room[i] = len(out.Sections)
 			out.Sections = append(out.Sections, kept)
+		}
+	}
+	for i := range out.Sections {
+		sec := &out.Sections[i]
+		links := sec.Links
+		sec.Links = nil
+		for _, l := range links {
+			if l.Section >= 0 && l.Section < len(room) && room[l.Section] >= 0 && out.Sections[room[l.Section]].Kind == Panorama {
+				l.Section = room[l.Section]
+				sec.Links = append(sec.Links, l)
+			}
 		}
 	}
 	return out, nil

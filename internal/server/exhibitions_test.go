@@ -123,7 +123,7 @@ func TestExhibitionValidation(t *testing.T) {
 		bad("closes before it opens", exhibition(map[string]any{"permanent": false, "opens": "2030-05-01", "closes": "2030-04-30"}, section("一", good)),
 			"closes", "day_order"),
 		bad("an unknown theme", exhibition(map[string]any{"theme": "aliens"}, section("一", good)), "theme", "vocabulary"),
-		bad("a panorama before its time", exhibition(nil, map[string]any{"title": "全景", "kind": "panorama", "exhibits": []any{}}),
+		bad("a kind of room that does not exist", exhibition(nil, map[string]any{"title": "全景", "kind": "cinema", "exhibits": []any{}}),
 			"sections[0].kind", "section_kind"),
 		{name: "a unit outside the curator's", client: f.dwk, method: "POST", path: path,
 			body: exhibition(map[string]any{"unit": "hn-library"}, section("一", good)), status: http.StatusForbidden},

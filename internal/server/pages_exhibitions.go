@@ -180,6 +180,7 @@ func (s *Server) exhibitionPage(c *gin.Context) {
 			sv.Exhibits = append(sv.Exhibits, ev)
 			d.Total++
 		}
+		sv.Panorama = s.panoramaView(ctx, items, e.Sections, sec, sv)
 		d.Sections = append(d.Sections, sv)
 	}
 	if e.Status == library.Published {
@@ -444,4 +445,43 @@ func (s *Server) exhibitionStatsView(c *gin.Context, e exhibitions.Exhibition) *
 			Start: web.Beijing(tour.Start).Format("2006-01-02 15:04"), Views: tour.Views, Unique: tour.Unique, Peak: tour.Peak, Current: tour.Current})
 	}
 	return v
+}
+
+// sceneFileMaxBytes is the largest scene file a page loads as it is; a larger one is loaded
+// through the IIIF service at the largest size it gives (4096 pixels wide by default, enough
+// for a hall seen on a screen), which costs a cut of the whole image on the server.
+const sceneFileMaxBytes = 12 << 20
+
+// panoramaView is the scene of a panorama room as the walkthrough shows it (the file, or the
+// IIIF service's rendering of a large one), its hotspots named by their exhibits, its links
+// by their rooms.
+func (s *Server) panoramaView(ctx context.Context, items map[string]*library.Item, sections []exhibitions.Section,
+	sec exhibitions.Section, sv web.SectionView) *web.PanoramaView {
+	if sec.Kind != exhibitions.Panorama || sec.Scene == nil || sec.Scene.File == "" {
+		return nil
+	}
+	it := s.itemOnce(ctx, items, sec.Scene.Item)
+	if it == nil {
+		return nil
+	}
+	f := exhibitFile(it, sec.Scene.File)
+	if f == nil {
+		return nil
+	}
+	pv := &web.PanoramaView{Alt: firstNonEmpty(it.AltText, it.Title, sec.Title), Scene: fileURL(it.ID, f.Path)}
+	if f.Size > sceneFileMaxBytes {
+		pv.Scene = "/iiif/3/" + url.PathEscape(it.ID+"~"+f.SHA256) + "/full/max/0/default.jpg"
+	}
+	for _, h := range sec.Hotspots {
+		if h.Exhibit >= 0 && h.Exhibit < len(sv.Exhibits) {
+			ev := sv.Exhibits[h.Exhibit]
+			pv.Hotspots = append(pv.Hotspots, web.HotspotView{N: ev.N, Exhibit: h.Exhibit, Label: ev.Label, Yaw: h.Yaw, Pitch: h.Pitch})
+		}
+	}
+	for _, l := range sec.Links {
+		if l.Section >= 0 && l.Section < len(sections) {
+			pv.Links = append(pv.Links, web.LinkView{Section: l.Section, Title: sections[l.Section].Title, Yaw: l.Yaw, Pitch: l.Pitch})
+		}
+	}
+	return pv
 }

@@ -219,7 +219,11 @@ func Clock(seconds float64) string {
 
 // VendorFiles are the browser libraries the pages load from the vendor folder.
 func VendorFiles() []string {
-	return []string{"hls.min.js", "openseadragon.min.js"}
+	return []string{"hls.min.js", "openseadragon.min.js",
+		// Photo Sphere Viewer and three.js for the panorama halls: ES modules whose imports
+		// deploy/install.sh points at one another in this folder.
+		"three.module.min.js", "three.core.min.js", "psv-core.module.js", "psv-markers.module.js",
+		"psv-virtual-tour.module.js", "psv-core.css", "psv-markers.css", "psv-virtual-tour.css"}
 }
 
 // FindVendor is the folder of the browser libraries: dir when given, otherwise web/dist of

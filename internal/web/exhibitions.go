@@ -39,12 +39,46 @@ type ExhibitionData struct {
 	Visits                     *ViewCounts      // nil when not published or the counter could not be read
 }
 
+// HasPanorama reports whether a room of the walkthrough is a 720° hall (the page then loads
+// the panorama viewer).
+func (d *ExhibitionData) HasPanorama() bool {
+	for _, s := range d.Sections {
+		if s.Panorama != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // SectionView is one room of the walkthrough.
 type SectionView struct {
 	N            int // 0-based
 	Title, Intro string
 	First        int // the global number (0-based) of its first exhibit
 	Exhibits     []ExhibitView
+	Panorama     *PanoramaView // a 720° hall; nil for a gallery
+}
+
+// PanoramaView is the scene of a panorama room, with its hotspots and links, in degrees.
+type PanoramaView struct {
+	Scene    string // URL of the equirectangular image
+	Alt      string
+	Hotspots []HotspotView
+	Links    []LinkView
+}
+
+// HotspotView is a place in the scene that opens an exhibit of the room.
+type HotspotView struct {
+	N, Exhibit int // the exhibit's global number and its place in the room
+	Label      string
+	Yaw, Pitch float64
+}
+
+// LinkView is a place in the scene that leads to another panorama room.
+type LinkView struct {
+	Section    int
+	Title      string
+	Yaw, Pitch float64
 }
 
 // ExhibitView is one exhibit of the walkthrough.

@@ -7,3 +7,8 @@ import "testing"
 func TestExhibitionScriptTexts(t *testing.T) {
 	checkScriptTexts(t, "exhibitions.js", 15)
 }
+
+// TestPanoramaScriptTexts: the same for panorama.js.
+func TestPanoramaScriptTexts(t *testing.T) {
+	checkScriptTexts(t, "panorama.js", 1)
+}

@@ -96,7 +96,7 @@
       if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
       var t = ev.target;
       // Arrows inside a form control, a player or the zoom viewer (where they pan) are theirs.
-      if (t && t.closest && t.closest('input, textarea, select, audio, video, .deep-zoom.zoom-ready')) return;
+      if (t && t.closest && t.closest('input, textarea, select, audio, video, .deep-zoom.zoom-ready, .panorama-stage')) return;
       if (ev.key === 'ArrowLeft') { ev.preventDefault(); show(current - 1, true); }
       if (ev.key === 'ArrowRight') { ev.preventDefault(); show(current + 1, true); }
     });
@@ -178,8 +178,9 @@
     // collect reads what the fields say back into sections, so that a re-render keeps it.
     function collect() {
       list.querySelectorAll('[data-field]').forEach(function (c) {
-        var m = /^sections\[(\d+)\]\.(title|intro)$/.exec(c.getAttribute('data-field'));
+        var m = /^sections\[(\d+)\]\.(title|intro|kind)$/.exec(c.getAttribute('data-field'));
         if (m) { sections[Number(m[1])][m[2]] = c.value; return; }
+        if (collectPanorama(sections, c)) return;
         m = /^sections\[(\d+)\]\.exhibits\[(\d+)\]\.(item|file|label|text_zh|text_en|audio_guide|region)$/.exec(c.getAttribute('data-field'));
         if (!m) return;
         var ex = sections[Number(m[1])].exhibits[Number(m[2])];
@@ -199,6 +200,12 @@
         var f = 'sections[' + i + ']';
         fs.appendChild(input(tr(root, 'section-title'), sec.title, f + '.title'));
         fs.appendChild(input(tr(root, 'section-intro'), sec.intro, f + '.intro', true));
+        fs.appendChild(kindSelect(root, sec, f, function () { collect(); render(); }));
+        if (sec.kind === 'panorama') {
+          fs.appendChild(panoramaEditor(root, sections, i, {
+            input: input, button: button, status: status, rerender: function () { collect(); render(); }
+          }));
+        }
         var exList = CC.el('ol', null, 'exhibit-editor');
         sec.exhibits.forEach(function (ex, j) {
           var exLi = CC.el('li', null, 'exhibit-edit');
@@ -222,9 +229,9 @@
         fs.appendChild(button(tr(root, 'add-exhibit'), function () {
           collect(); sec.exhibits.push({ item: '', label: '', text_zh: '' }); render();
         }));
-        fs.appendChild(button(tr(root, 'up'), function () { collect(); move(sections, i, -1); render(); }));
-        fs.appendChild(button(tr(root, 'down'), function () { collect(); move(sections, i, 1); render(); }));
-        fs.appendChild(button(tr(root, 'remove'), function () { collect(); sections.splice(i, 1); render(); }));
+        fs.appendChild(button(tr(root, 'up'), function () { collect(); move(sections, i, -1); closePreviews(); render(); }));
+        fs.appendChild(button(tr(root, 'down'), function () { collect(); move(sections, i, 1); closePreviews(); render(); }));
+        fs.appendChild(button(tr(root, 'remove'), function () { collect(); sections.splice(i, 1); closePreviews(); render(); }));
         li.appendChild(fs);
         list.appendChild(li);
       });
@@ -239,6 +246,7 @@
         permanent: doc.getElementById('exh-permanent').checked, sections: sections
       };
       if (b.permanent) b.closes = '';
+      b.sections = sections.map(sectionBody);
       if (v('exh-cover')) {
         b.cover = { item: v('exh-cover') };
         if (v('exh-cover-file')) b.cover.file = v('exh-cover-file');
@@ -278,6 +286,207 @@
       });
     });
     render();
+  }
+
+  // ---- Panorama rooms in the editor ------------------------------------------------------
+  // A panorama room has a scene (an item, and optionally its file), hotspots that open one
+  // of its exhibits and links to other panorama rooms, each at a yaw and pitch in degrees.
+  // They can be typed as numbers, or placed by a click on a preview of the scene
+  // (CCPanorama.preview, from panorama.js).
+
+  var previews = {}; // section index → {box, handle, scene}
+
+  function closePreviews() {
+    Object.keys(previews).forEach(function (k) { if (previews[k].handle) previews[k].handle.destroy(); });
+    previews = {};
+  }
+
+  function numberOr(text, fallback) {
+    var n = Number(String(text).trim());
+    return String(text).trim() !== '' && isFinite(n) ? n : fallback;
+  }
+
+  function collectPanorama(sections, c) {
+    var m = /^sections\[(\d+)\]\.scene\.(item|file)$/.exec(c.getAttribute('data-field'));
+    if (m) {
+      var sec = sections[Number(m[1])];
+      sec.scene = sec.scene || {};
+      sec.scene[m[2]] = c.value.trim();
+      return true;
+    }
+    m = /^sections\[(\d+)\]\.(hotspots|links)\[(\d+)\]\.(exhibit|section|yaw|pitch)$/.exec(c.getAttribute('data-field'));
+    if (!m) return false;
+    var place = sections[Number(m[1])][m[2]][Number(m[3])];
+    place[m[4]] = numberOr(c.value, c.value.trim());
+    return true;
+  }
+
+  // sectionBody is a room as the API takes it: a gallery carries nothing of a panorama.
+  function sectionBody(sec) {
+    var out = {};
+    Object.keys(sec).forEach(function (k) { out[k] = sec[k]; });
+    if (out.kind !== 'panorama') {
+      delete out.scene; delete out.hotspots; delete out.links;
+      return out;
+    }
+    if (!out.scene || !out.scene.item) { delete out.scene; } else {
+      out.scene = { item: out.scene.item };
+      if (sec.scene.file) out.scene.file = sec.scene.file;
+    }
+    return out;
+  }
+
+  function kindSelect(root, sec, f, changed) {
+    var wrap = CCel('div', null, 'field');
+    var sel = doc.createElement('select');
+    sel.id = 'f-' + f.replace(/[^a-z0-9]+/gi, '-') + '-kind';
+    sel.setAttribute('data-field', f + '.kind');
+    [['gallery', 'kind-gallery'], ['panorama', 'kind-panorama']].forEach(function (o) {
+      var opt = CCel('option', tr(root, o[1]));
+      opt.value = o[0];
+      opt.selected = (sec.kind || 'gallery') === o[0];
+      sel.appendChild(opt);
+    });
+    sel.addEventListener('change', changed);
+    var label = CCel('label', tr(root, 'kind'));
+    label.htmlFor = sel.id;
+    wrap.appendChild(label);
+    wrap.appendChild(sel);
+    return wrap;
+  }
+
+  function CCel(tag, text, cls) { return window.CC.el(tag, text, cls); }
+
+  // sceneURL finds the image a preview shows: the scene's file, else the item's first image.
+  async function sceneURL(scene) {
+    var res = await window.CC.api('GET', '/api/v1/items/' + encodeURIComponent(scene.item));
+    if (!res.ok) return '';
+    var files = (res.body && res.body.files) || [];
+    var f = files.filter(function (x) {
+      return scene.file ? x.sha256 === scene.file : /^image\//.test(x.media_type || '');
+    })[0];
+    if (!f) return '';
+    // As the walkthrough does: the file itself, or the image service's rendering of a large one.
+    if (f.size > 12 * 1024 * 1024) return '/iiif/3/' + encodeURIComponent(scene.item + '~' + f.sha256) + '/full/max/0/default.jpg';
+    return '/api/v1/items/' + encodeURIComponent(scene.item) + '/files/' + f.path.split('/').map(encodeURIComponent).join('/');
+  }
+
+  function panoramaEditor(root, sections, i, ui) {
+    var sec = sections[i];
+    sec.hotspots = sec.hotspots || [];
+    sec.links = sec.links || [];
+    sec.scene = sec.scene || { item: '' };
+    var f = 'sections[' + i + ']';
+    var box = CCel('div', null, 'panorama-edit');
+    box.appendChild(ui.input(tr(root, 'scene'), sec.scene.item, f + '.scene.item'));
+    box.appendChild(ui.input(tr(root, 'scene-file'), sec.scene.file, f + '.scene.file'));
+
+    // Where a click on the preview places something: a hotspot for an exhibit, or a link.
+    var modeWrap = CCel('div', null, 'field');
+    var mode = doc.createElement('select');
+    mode.id = 'place-mode-' + i;
+    mode.className = 'place-mode';
+    sec.exhibits.forEach(function (ex, j) {
+      var o = CCel('option', tr(root, 'place-hotspot') + ' ' + (j + 1) + (ex.label ? '：' + ex.label : ''));
+      o.value = 'h:' + j;
+      mode.appendChild(o);
+    });
+    sections.forEach(function (other, k) {
+      if (k === i || other.kind !== 'panorama') return;
+      var o = CCel('option', tr(root, 'place-link') + ' ' + (k + 1) + (other.title ? '：' + other.title : ''));
+      o.value = 'l:' + k;
+      mode.appendChild(o);
+    });
+    var modeLabel = CCel('label', tr(root, 'place'));
+    modeLabel.htmlFor = mode.id;
+    modeWrap.appendChild(modeLabel);
+    modeWrap.appendChild(mode);
+    if (previews[i] && previews[i].mode) mode.value = previews[i].mode;
+    mode.addEventListener('change', function () { if (previews[i]) previews[i].mode = mode.value; });
+
+    var view = previews[i] ? previews[i].box : CCel('div', null, 'panorama-preview');
+    view.id = 'panorama-preview-' + i;
+    if (!previews[i]) view.hidden = true;
+    var note = CCel('p', '', 'muted');
+    note.setAttribute('aria-live', 'polite');
+    var open = ui.button(tr(root, 'preview-scene'), async function () {
+      ui.rerender();
+      var url = await sceneURL(sections[i].scene || {});
+      if (!url) { note.textContent = tr(root, 'no-preview'); return; }
+      if (previews[i] && previews[i].handle) previews[i].handle.destroy();
+      var v = doc.getElementById('panorama-preview-' + i);
+      v.hidden = false;
+      previews[i] = { box: v, handle: null, mode: doc.getElementById('place-mode-' + i).value };
+      if (!window.CCPanorama) { note.textContent = tr(root, 'no-preview'); return; }
+      window.CCPanorama.preview(v, url, function (at) {
+        var how = (previews[i] && previews[i].mode) || '';
+        var m = /^([hl]):(\d+)$/.exec(how);
+        if (!m) return;
+        ui.rerender(); // keeps what was typed
+        if (m[1] === 'h') sections[i].hotspots.push({ exhibit: Number(m[2]), yaw: at.yaw, pitch: at.pitch });
+        else sections[i].links.push({ section: Number(m[2]), yaw: at.yaw, pitch: at.pitch });
+        ui.rerender();
+        var live = doc.getElementById('panorama-note-' + i);
+        if (live) live.textContent = tr(root, 'placed');
+      }).then(function (h) {
+        previews[i].handle = h;
+        markPreview(root, sections, i);
+      }, function () {
+        v.hidden = true;
+        note.textContent = tr(root, 'no-preview');
+      });
+    });
+    open.className = 'panorama-open';
+    box.appendChild(open);
+    box.appendChild(modeWrap);
+    box.appendChild(view);
+    note.id = 'panorama-note-' + i;
+    box.appendChild(note);
+
+    function rows(kind, key, keyLabel, legend) {
+      var ol = CCel('ol', null, kind + '-list');
+      sec[kind].forEach(function (p, j) {
+        var li = CCel('li', null, kind === 'hotspots' ? 'hotspot-edit' : 'link-edit');
+        li.appendChild(CCel('span', fill(tr(root, legend), { n: j + 1 })));
+        var g = f + '.' + kind + '[' + j + ']';
+        // Numbers as text: 0 is a place like any other, not an empty field.
+        li.appendChild(ui.input(tr(root, keyLabel), String(p[key]), g + '.' + key));
+        li.appendChild(ui.input(tr(root, 'yaw'), String(p.yaw), g + '.yaw'));
+        li.appendChild(ui.input(tr(root, 'pitch'), String(p.pitch), g + '.pitch'));
+        li.appendChild(ui.button(tr(root, 'remove'), function () { ui.rerender(); sec[kind].splice(j, 1); ui.rerender(); }));
+        ol.appendChild(li);
+      });
+      box.appendChild(ol);
+    }
+    rows('hotspots', 'exhibit', 'hotspot-exhibit', 'hotspot');
+    box.appendChild(ui.button(tr(root, 'add-hotspot'), function () {
+      ui.rerender(); sec.hotspots.push({ exhibit: 0, yaw: 0, pitch: 0 }); ui.rerender();
+    }));
+    rows('links', 'section', 'link-section', 'link');
+    box.appendChild(ui.button(tr(root, 'add-link'), function () {
+      ui.rerender(); sec.links.push({ section: 0, yaw: 0, pitch: 0 }); ui.rerender();
+    }));
+    if (previews[i] && previews[i].handle) setTimeout(function () { markPreview(root, sections, i); }, 0);
+    return box;
+  }
+
+  // markPreview shows the room's hotspots and links on its preview.
+  function markPreview(root, sections, i) {
+    var p = previews[i];
+    var sec = sections[i];
+    if (!p || !p.handle || !sec) return;
+    var marks = [];
+    (sec.hotspots || []).forEach(function (h, j) {
+      if (isFinite(h.yaw) && isFinite(h.pitch)) {
+        marks.push({ id: 'h' + j, yaw: h.yaw, pitch: h.pitch, text: String(Number(h.exhibit) + 1), label: fill(tr(root, 'hotspot'), { n: j + 1 }) });
+      }
+    });
+    (sec.links || []).forEach(function (l, j) {
+      if (isFinite(l.yaw) && isFinite(l.pitch)) {
+        marks.push({ id: 'l' + j, yaw: l.yaw, pitch: l.pitch, link: true, text: '→', label: fill(tr(root, 'link'), { n: j + 1 }) });
+      }
+    });
+    p.handle.setMarkers(marks);
   }
 
   function init() {
