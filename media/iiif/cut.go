@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/math/f64"
@@ -57,6 +58,13 @@ func Cut(py Pyramid, p Plan, tiles Tiles) (image.Image, error) {
 				return nil, err
 			}
 			ox, oy := float64(col*py.Tile), float64(row*py.Tile)
+			if dx, dy := ox-rx, oy-ry; kx == 1 && ky == 1 && dx == math.Trunc(dx) && dy == math.Trunc(dy) {
+				// Pixels of the level as they are (a tile of a size the pyramid does not
+				// store, full/max): a copy, many times cheaper than a resampling.
+				at := image.Pt(int(dx), int(dy))
+				draw.Draw(dst, tile.Bounds().Sub(tile.Bounds().Min).Add(at), tile, tile.Bounds().Min, draw.Src)
+				continue
+			}
 			s2d := f64.Aff3{kx, 0, (ox - rx) * kx, 0, ky, (oy - ry) * ky}
 			draw.BiLinear.Transform(dst, s2d, tile, tile.Bounds(), draw.Src, nil)
 		}

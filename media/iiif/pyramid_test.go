@@ -63,7 +63,7 @@ func TestPyramidTiles(t *testing.T) {
 	}
 }
 
-func planFor(t *testing.T, path string, width, height int) iiif.Plan {
+func planFor(t testing.TB, path string, width, height int) iiif.Plan {
 	t.Helper()
 	p := strings.SplitN(path, "/", 4)
 	r, err := iiif.Parse(p[0], p[1], p[2], p[3])
@@ -119,6 +119,10 @@ func TestMakeAndCut(t *testing.T) {
 		{"400,400,300,200/max/90/default.png", 200, 300, 190, 5, 405, 409},
 		{"400,400,300,200/max/!0/default.png", 300, 200, 5, 5, 694, 405},
 		{"full/275,/180/default.jpg", 275, 225, 270, 220, 20, 20},
+		// Unscaled answers are copies of the level's tiles, across their edges.
+		{"full/max/0/default.png", 1100, 900, 1099, 899, 1099, 899},
+		{"full/max/0/default.png", 1100, 900, 515, 520, 515, 520},
+		{"600,10,500,890/max/0/default.png", 500, 890, 0, 600, 600, 610},
 	} {
 		p := planFor(t, c.path, w, h)
 		img, err := iiif.Cut(py, p, iiif.JPEGTiles(open))
