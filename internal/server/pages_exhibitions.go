@@ -156,6 +156,13 @@ func (s *Server) exhibitionPage(c *gin.Context) {
 	d.ExhibitionCard = web.ExhibitionCard{ID: e.ID, Title: e.Title, Subtitle: e.Subtitle, Curator: e.Curator,
 		Theme: webTerm(s.Library.Vocabulary().Themes, e.Theme), Opens: e.Opens, Closes: e.Closes, Permanent: e.Permanent,
 		OpenNow: e.OpenAt(s.Exhibitions.Now())}
+	s.walkSections(ctx, d, e)
+	c.Header("Cache-Control", "no-store")
+	s.renderData(c, http.StatusOK, "exhibition", p, d)
+}
+
+// walkSections fills the rooms and exhibits of the walkthrough of e.
+func (s *Server) walkSections(ctx context.Context, d *web.ExhibitionData, e exhibitions.Exhibition) {
 	items := map[string]*library.Item{}
 	for i, sec := range e.Sections {
 		sv := web.SectionView{N: i, Title: sec.Title, Intro: sec.Intro, First: d.Total}
@@ -167,8 +174,25 @@ func (s *Server) exhibitionPage(c *gin.Context) {
 		}
 		d.Sections = append(d.Sections, sv)
 	}
-	c.Header("Cache-Control", "no-store")
-	s.renderData(c, http.StatusOK, "exhibition", p, d)
+}
+
+// tourWalk is the walkthrough of a guided tour's exhibition as the public sees it (the
+// guide's positions count exhibits the same way); nil for a lecture that is no tour, or
+// when the exhibition cannot be read (the page then shows the lecture alone).
+func (s *Server) tourWalk(ctx context.Context, exhibition string) *web.ExhibitionData {
+	if exhibition == "" {
+		return nil
+	}
+	v, err := s.Exhibitions.View(ctx, nil, exhibition)
+	if err != nil {
+		s.log.WarnContext(ctx, "tour: exhibition", "exhibition", exhibition, "err", err)
+		return nil
+	}
+	e := v.Exhibition
+	d := &web.ExhibitionData{Status: string(e.Status)}
+	d.ExhibitionCard = web.ExhibitionCard{ID: e.ID, Title: e.Title, Subtitle: e.Subtitle, Curator: e.Curator}
+	s.walkSections(ctx, d, e)
+	return d
 }
 
 // noteTexts are the curators' notes in words.

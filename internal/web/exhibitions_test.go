@@ -7,3 +7,8 @@ import "testing"
 func TestExhibitionScriptTexts(t *testing.T) {
 	checkScriptTexts(t, "exhibitions.js", 15)
 }
+
+// TestTourScriptTexts: likewise for tour.js, the guided tours' follow switch and guide mode.
+func TestTourScriptTexts(t *testing.T) {
+	checkScriptTexts(t, "tour.js", 5)
+}
