@@ -15,6 +15,8 @@
 
   var doc = document;
   var MOVE_EVERY = 150; // ms between two posted positions (the server refuses closer than 100)
+  var NOT_LIVE_YET = 350; // ms more to wait when the server does not yet know the tour is live
+  var FOLLOW_SPRING = 0.25; // s: how fast a following deep-zoom view goes where the guide's went
   var FIELDS = ['section', 'exhibit', 'region', 'yaw', 'pitch', 'zoom'];
 
   function tr(root, name) { return (root && root.getAttribute('data-t-' + name)) || ''; }
@@ -62,8 +64,11 @@
       var res;
       try { res = await window.CC.api('POST', lectureAPI(id), pos); } catch (e) { res = { ok: false, status: 0 }; }
       sending = false;
-      if (res.status === 429 || res.status === 0) {
-        if (!pending) pending = pos; // sent again after the interval, unless a newer one came
+      if (res.status === 429 || res.status === 0 || res.status === 409) {
+        // Sent again after the interval, unless a newer one came; "not live" (409) comes
+        // while the server has not yet seen the stream the studio already sends.
+        if (!pending) pending = pos;
+        if (res.status === 409) lastSent = Date.now() + NOT_LIVE_YET;
       } else if (res.ok) {
         tour.setAttribute('data-sent', JSON.stringify(pos));
         var fig = figureOf(walk, pos);
@@ -117,16 +122,34 @@
 
     function setFollowing(on) {
       following = on;
+      if (!on) walk.querySelectorAll('figure.exhibit').forEach(function (f) { pace(f, false); });
       button.setAttribute('aria-pressed', on ? 'true' : 'false');
       tour.setAttribute('data-following', on ? '1' : '');
       rejoin.hidden = on || !guide;
       state.textContent = on ? tr(tour, 'following') : tr(tour, 'exploring');
       if (on && guide) go(guide);
     }
+    // While following, the deep-zoom view keeps up with the guide's (whose moves come a few
+    // times a second) instead of easing for OpenSeadragon's second and more; exploring freely
+    // gives it back its own pace.
+    function springs(viewer) {
+      var vp = viewer.viewport;
+      return vp ? [vp.centerSpringX, vp.centerSpringY, vp.zoomSpring].filter(Boolean) : [];
+    }
+    function pace(fig, fast) {
+      var box = fig && fig.querySelector('.deep-zoom');
+      var viewer = box && box.ccViewer;
+      if (!viewer) return;
+      springs(viewer).forEach(function (sp) {
+        if (sp.ccOwnTime === undefined) sp.ccOwnTime = sp.animationTime;
+        sp.animationTime = fast ? Math.min(FOLLOW_SPRING, sp.ccOwnTime) : sp.ccOwnTime;
+      });
+    }
     function go(pos) {
       var fig = figureOf(walk, pos);
       if (!fig) return;
       var key = pos.section + '/' + pos.exhibit;
+      pace(fig, true);
       applying = true;
       try {
         walk.dispatchEvent(new CustomEvent('cc:go', { detail: copy(pos) }));

@@ -1,0 +1,246 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/shizuishan/culturecloud/internal/app"
+	"github.com/shizuishan/culturecloud/internal/demo"
+	"github.com/shizuishan/culturecloud/internal/testenv"
+	"github.com/shizuishan/culturecloud/internal/testwait"
+)
+
+// followBound is issue 13's bound on how long a viewer's page takes to show where the guide went.
+const followBound = time.Second
+
+// tourState describes a tour's page (guide's or viewer's) for failure messages.
+const tourState = `(function () {
+	var tour = document.getElementById('tour');
+	var walk = document.getElementById('exhibition');
+	if (!tour || !walk) return 'no tour on ' + location.pathname;
+	var n = walk.getAttribute('data-current');
+	var box = document.getElementById('zoom-' + n);
+	var v = box && box.ccViewer;
+	var seen = null;
+	if (v && v.world && v.world.getItemCount() > 0) {
+		var b = v.viewport.viewportToImageRectangle(v.viewport.getBounds(true));
+		seen = [b.x, b.y, b.width, b.height].map(Math.round);
+	}
+	var follow = document.getElementById('tour-follow');
+	return JSON.stringify({current: n, seen: seen, applied: tour.getAttribute('data-applied'), sent: tour.getAttribute('data-sent'),
+		following: follow && follow.getAttribute('aria-pressed'), announce: (document.getElementById('tour-announce') || {}).textContent,
+		status: (document.getElementById('tour-guide-status') || {}).textContent, state: (document.getElementById('lecture-page') || document.getElementById('studio') || {}).dataset});
+})()`
+
+// seenRegion is the image rectangle the deep-zoom viewer of exhibit n shows now, or null.
+func seenRegion(n int) string {
+	return fmt.Sprintf(`(function () {
+	var box = document.getElementById('zoom-%d');
+	var v = box && box.ccViewer;
+	if (!v || !v.world || v.world.getItemCount() === 0) return null;
+	var b = v.viewport.viewportToImageRectangle(v.viewport.getBounds(true));
+	return [b.x, b.y, b.width, b.height];
+})()`, n)
+}
+
+// showsRegion: the viewer of exhibit n shows r (x, y, w, h): its view holds r give or take
+// tol of the image's width, and is centred on it as closely.
+func showsRegion(n int, r [4]float64, tol float64) string {
+	return fmt.Sprintf(`(function () {
+	if (document.getElementById('exhibition').getAttribute('data-current') !== '%d') return false;
+	var s = %s;
+	if (!s) return false;
+	var r = [%f, %f, %f, %f], tol = %f;
+	var cx = s[0] + s[2] / 2 - (r[0] + r[2] / 2), cy = s[1] + s[3] / 2 - (r[1] + r[3] / 2);
+	return Math.abs(cx) <= tol && Math.abs(cy) <= tol && s[0] <= r[0] + tol && s[1] <= r[1] + tol &&
+		s[0] + s[2] >= r[0] + r[2] - tol && s[1] + s[3] >= r[1] + r[3] - tol && s[2] <= 2.5 * r[2];
+})()`, n, seenRegion(n), r[0], r[1], r[2], r[3], tol)
+}
+
+// pollFast waits for a condition as quickly as the browser answers, and returns when it held.
+func pollFast(t *testing.T, ctx context.Context, what, cond, describe string, within time.Duration) time.Time {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(within),
+		chromedp.WithPollingInterval(10*time.Millisecond))); err != nil {
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](describe))
+		t.Fatalf("%s: %v (%s)", what, err, state)
+	}
+	return time.Now()
+}
+
+// TestGuidedTourInBrowsers is issue 13's tour in the browser: a guide goes live from the
+// studio of a tour of the demo exhibition (two rooms, four exhibits), a viewer opens the
+// tour's page; the guide moves to exhibit 3 (the fourth, room 1's second: n=3, section 1,
+// index 1) and zooms into its image; the viewer's page shows exhibit 3 with that region
+// within a second of each action (the figures are logged). The viewer explores freely (the
+// page stays), comes back to the guide, and hears the moves announced while following. The
+// guide ends the tour; its replay page follows the kept track by the video's time.
+func TestGuidedTourInBrowsers(t *testing.T) {
+	cfg := testenv.Config(t, testenv.Shared(t))
+	cfg.Live.EndGrace = 2 * time.Second
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	srv := testenv.StartServer(t, cfg)
+	core, err := app.Connect(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	if _, err := demo.LoadLibrary(t.Context(), core.Docs, core.Library, core.Collections); err != nil {
+		t.Fatal(err)
+	}
+	exhibition, err := demo.LoadExhibitions(t.Context(), core.Docs, core.Library, core.Exhibitions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	createLecturer(t, srv.URL)
+	api := apiLogin(t, srv.URL, lecturerName, lecturerPassword)
+	var lec struct {
+		ID         string `json:"id"`
+		State      string `json:"state"`
+		ReplayItem string `json:"replay_item"`
+	}
+	api.want(http.StatusCreated, "POST", "/api/v1/lectures", map[string]any{
+		"title": "石嘴山工业记忆 直播导览", "lecturer": map[string]any{"account": lecturerName}, "unit": "dwk-culture-centre",
+		"start": time.Now().UTC().Format(time.RFC3339), "duration_minutes": 60, "visibility": "public", "exhibition": exhibition}, &lec)
+
+	guide := liveBrowser(t, true)
+	viewer := liveBrowser(t, false)
+	errs := map[string]func() []string{"guide": scriptErrors(t, guide), "viewer": scriptErrors(t, viewer)}
+
+	// The guide goes live from the studio, whose walkthrough is in guide mode.
+	loginInChinese(t, guide, srv.URL, lecturerName, lecturerPassword)
+	do(t, guide, "open the studio", chromedp.Navigate(srv.URL+"/studio/lectures/"+lec.ID), chromedp.WaitVisible(chromedp.ID("exhibit-0")))
+	if !get(t, guide, "OpenSeadragon", chromedp.Evaluate[bool](`typeof window.OpenSeadragon === 'function'`)) {
+		testenv.Unavailable(t, fmt.Errorf("OpenSeadragon is not in the vendor folder: run deploy/install.sh"))
+	}
+	do(t, guide, "preview the camera", chromedp.Click(chromedp.ID("studio-source-camera")), chromedp.Click(chromedp.ID("studio-preview")))
+	waitFor(t, guide, "the preview shows the camera", `document.getElementById('studio').getAttribute('data-previewing') === '1'`, studioState, 30*time.Second)
+	do(t, guide, "go live", chromedp.Click(chromedp.ID("studio-go-live")))
+	testwait.Within(t, "the tour goes live", 45*time.Second, func() bool {
+		api.want(http.StatusOK, "GET", "/api/v1/lectures/"+lec.ID, nil, &lec)
+		return lec.State == "live"
+	})
+	waitFor(t, guide, "the guide's first position is sent", `JSON.parse(document.getElementById('tour').getAttribute('data-sent') || 'null') !== null`,
+		tourState, 30*time.Second)
+
+	// The viewer joins and starts where the guide is.
+	do(t, viewer, "open the tour", chromedp.Navigate(srv.URL+"/lectures/"+lec.ID+"?lang=zh-CN"), chromedp.WaitVisible(chromedp.ID("tour-follow")))
+	waitFor(t, viewer, "the viewer follows the guide from where it is", `document.getElementById('tour').getAttribute('data-applied') !== null &&
+		document.getElementById('tour-follow').getAttribute('aria-pressed') === 'true'`, tourState, 30*time.Second)
+
+	// The guide moves to exhibit 3 (the overview's link, as a guide clicks it).
+	began := time.Now()
+	do(t, guide, "move to exhibit 3", chromedp.Evaluate[chromedp.Void](`document.querySelector('.overview-exhibit[data-n="3"]').click()`))
+	moved := pollFast(t, viewer, "the viewer's page shows exhibit 3", `document.getElementById('exhibition').getAttribute('data-current') === '3' &&
+		!document.getElementById('exhibit-3').hidden`, tourState, 10*time.Second).Sub(began)
+	t.Logf("the viewer's page showed exhibit 3 %s after the guide's move", moved.Round(time.Millisecond))
+	if moved > followBound {
+		t.Errorf("the viewer's page took %s to follow the guide to exhibit 3, more than %s", moved, followBound)
+	}
+	label := get(t, viewer, "label", chromedp.AttributeValue(chromedp.ID("exhibit-3"), "data-label"))
+	if words := get(t, viewer, "announcement", chromedp.TextContent(chromedp.ID("tour-announce"))); words != "导览员来到："+label.Value {
+		t.Errorf("the viewer's page announces %q, want the move to %q", words, label.Value)
+	}
+	// Both deep-zoom viewers open on exhibit 3's tiles before the guide zooms.
+	open := `(function () { var v = document.getElementById('zoom-3').ccViewer; return !!v && v.world.getItemCount() > 0; })()`
+	waitFor(t, guide, "the guide's deep zoom opens", open, tourState, 30*time.Second)
+	waitFor(t, viewer, "the viewer's deep zoom opens", open, tourState, 30*time.Second)
+
+	// The guide zooms into the right half of the image's upper middle, and sees region.
+	began = time.Now()
+	region := get(t, guide, "zoom", chromedp.Evaluate[[4]float64](`(function () {
+		var v = document.getElementById('zoom-3').ccViewer;
+		var size = v.world.getItemAt(0).getContentSize();
+		v.viewport.fitBounds(v.viewport.imageToViewportRectangle(size.x * 0.5, size.y * 0.25, size.x * 0.25, size.y * 0.25), true);
+		v.forceRedraw();
+		return `+seenRegion(3)+`;
+	})()`))
+	width := get(t, guide, "image width", chromedp.Evaluate[float64](`document.getElementById('zoom-3').ccViewer.world.getItemAt(0).getContentSize().x`))
+	zoomed := pollFast(t, viewer, "the viewer's page shows the guide's region", showsRegion(3, region, 0.03*width), tourState, 10*time.Second).Sub(began)
+	t.Logf("the viewer's page showed the guide's region %v of exhibit 3 (image %.0f px wide) %s after the guide's zoom", region, width, zoomed.Round(time.Millisecond))
+	if zoomed > followBound {
+		t.Errorf("the viewer's page took %s to follow the guide's zoom, more than %s", zoomed, followBound)
+	}
+	screenshot(t, viewer, "tour-viewer-follows-zh.png")
+
+	// Exploring freely: the switch (by keyboard) lets the viewer stay; "back to the guide" follows again.
+	do(t, viewer, "explore freely", chromedp.Focus(chromedp.ID("tour-follow")), chromedp.KeyEvent("\r"))
+	waitFor(t, viewer, "the switch says exploring", `document.getElementById('tour-follow').getAttribute('aria-pressed') === 'false'`, tourState, 5*time.Second)
+	do(t, guide, "move to exhibit 1", chromedp.Evaluate[chromedp.Void](`document.querySelector('.overview-exhibit[data-n="1"]').click()`))
+	waitFor(t, viewer, "the viewer is offered the guide's place", `!document.getElementById('tour-rejoin').hidden`, tourState, 10*time.Second)
+	if n := get(t, viewer, "exhibit", chromedp.AttributeValue(chromedp.ID("exhibition"), "data-current")); n.Value != "3" {
+		t.Errorf("exploring freely, the viewer's page moved to exhibit %s with the guide", n.Value)
+	}
+	do(t, viewer, "back to the guide", chromedp.Click(chromedp.ID("tour-rejoin")))
+	waitFor(t, viewer, "the viewer is with the guide again", `document.getElementById('exhibition').getAttribute('data-current') === '1' &&
+		document.getElementById('tour-follow').getAttribute('aria-pressed') === 'true' && document.activeElement.id === 'tour-follow'`, tourState, 10*time.Second)
+	// The viewer's own move is exploring freely too.
+	do(t, viewer, "the viewer goes on alone", chromedp.Click(chromedp.ID("exhibit-next")))
+	waitFor(t, viewer, "an own move is exploring", `document.getElementById('tour-follow').getAttribute('aria-pressed') === 'false'`, tourState, 5*time.Second)
+	do(t, viewer, "follow again", chromedp.Click(chromedp.ID("tour-follow")))
+	// The guide goes back to exhibit 3, to end the tour there.
+	do(t, guide, "back to exhibit 3", chromedp.Evaluate[chromedp.Void](`document.querySelector('.overview-exhibit[data-n="3"]').click()`))
+	waitFor(t, viewer, "the viewer follows to exhibit 3 again", `document.getElementById('exhibition').getAttribute('data-current') === '3'`, tourState, 10*time.Second)
+	waitFor(t, guide, "the guide's position is sent", `(JSON.parse(document.getElementById('tour').getAttribute('data-sent')) || {}).section === 1 &&
+		JSON.parse(document.getElementById('tour').getAttribute('data-sent')).exhibit === 1`, tourState, 10*time.Second)
+
+	// The recording goes on a little past the last move, so that the replay holds it.
+	at := get(t, viewer, "live time", chromedp.Evaluate[float64](`document.getElementById('live-video').currentTime`))
+	waitFor(t, viewer, "the live stream plays on", fmt.Sprintf(`document.getElementById('live-video').currentTime > %f`, at+3), tourState, 30*time.Second)
+
+	// The end; the replay follows the kept track by the video's time.
+	do(t, guide, "end the tour", chromedp.Click(chromedp.ID("studio-end")), chromedp.WaitVisible(chromedp.ID("end-yes")), chromedp.Click(chromedp.ID("end-yes")))
+	testwait.Within(t, "the replay is ready", 4*time.Minute, func() bool {
+		api.want(http.StatusOK, "GET", "/api/v1/lectures/"+lec.ID, nil, &lec)
+		return lec.State == "replay_ready" && lec.ReplayItem != ""
+	})
+	page := srv.URL + "/memory/items/" + lec.ReplayItem + "?lang=zh-CN"
+	video := `document.querySelector('#item-files video.media-play')`
+	testwait.Within(t, "the replay page has a video the browser plays", 4*time.Minute, func() bool {
+		do(t, viewer, "open the replay", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("tour")))
+		_, err := chromedp.Run(viewer, chromedp.Poll[bool](`!!`+video+` && `+video+`.readyState >= 1 && isFinite(`+video+`.duration)`,
+			chromedp.WithPollingTimeout(5*time.Second)))
+		return err == nil
+	})
+	var track []struct {
+		Offset   float64 `json:"offset"`
+		Position struct{ Section, Exhibit int }
+	}
+	if err := json.Unmarshal([]byte(get(t, viewer, "track", chromedp.AttributeValue(chromedp.ID("tour"), "data-track")).Value), &track); err != nil || len(track) < 4 {
+		t.Fatalf("the replay's track is %+v (%v)", track, err)
+	}
+	duration := get(t, viewer, "duration", chromedp.Evaluate[float64](video+`.duration`))
+	last, first := track[len(track)-1], track[0]
+	t.Logf("the replay is %.1f s long; the track has %d stops from %.2f s to %.2f s", duration, len(track), first.Offset, last.Offset)
+	if first.Position.Section != 0 || first.Position.Exhibit != 0 {
+		t.Fatalf("the track starts at %+v, want the first exhibit", first)
+	}
+	if last.Position.Section != 1 || last.Position.Exhibit != 1 || last.Offset > duration {
+		t.Fatalf("the track ends at %+v, want exhibit 3 (room 1, second) within the %.1f s replay", last, duration)
+	}
+	seek := func(at float64, n int) {
+		t.Helper()
+		do(t, viewer, fmt.Sprintf("seek to %.2f s", at), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(video+`.currentTime = %f`, at)))
+		waitFor(t, viewer, fmt.Sprintf("the replay at %.2f s shows exhibit %d", at, n), fmt.Sprintf(`document.getElementById('exhibition').getAttribute('data-current') === '%d'`, n),
+			tourState, 10*time.Second)
+	}
+	seek(min(last.Offset+0.2, duration-0.05), 3)
+	seek(first.Offset+0.05, 0)
+	screenshot(t, viewer, "tour-replay-zh.png")
+
+	for who, list := range errs {
+		for _, e := range list() {
+			t.Errorf("a script failed in the %s's browser: %s", who, e)
+		}
+	}
+}
