@@ -105,6 +105,17 @@
     if (live() && current) queue(current);
   }
 
+  // playable lets a replay whose only source is its HLS stream (a view-only recording) play
+  // where the browser has no HLS of its own, through hls.js.
+  function playable(video) {
+    var stream = video.querySelector('source[type="application/vnd.apple.mpegurl"]');
+    var other = video.querySelector('source:not([type="application/vnd.apple.mpegurl"])');
+    if (!stream || other || video.canPlayType('application/vnd.apple.mpegurl') || !window.Hls || !window.Hls.isSupported()) return;
+    var hls = new window.Hls();
+    hls.loadSource(stream.getAttribute('src'));
+    hls.attachMedia(video);
+  }
+
   // ---- A viewer -------------------------------------------------------------------------
 
   function initViewer(tour, walk) {
@@ -209,6 +220,7 @@
     try { track = JSON.parse(tour.getAttribute('data-track') || '[]') || []; } catch (e) { track = []; }
     var video = track.length ? doc.querySelector(tour.getAttribute('data-video') || 'video') : null;
     if (video) {
+      playable(video);
       var at = -1;
       var follow = function () {
         var t = video.currentTime;
