@@ -156,6 +156,14 @@ func TestGuidedTourInBrowsers(t *testing.T) {
 		!document.getElementById('exhibit-3').hidden`, tourState, 10*time.Second).Sub(began)
 	moved := time.Duration(get(t, viewer, "shown at", chromedp.Evaluate[float64](`window.tourShownAt`))-clicked) * time.Millisecond
 	t.Logf("the viewer's page showed exhibit 3 %s after the guide's click (%s as the test saw it)", moved, seen.Round(time.Millisecond))
+	t.Logf("of which: the guide's post %s", get(t, guide, "post timing", chromedp.Evaluate[string](fmt.Sprintf(`(function () {
+		var p = performance.getEntriesByType('resource').filter(function (e) {
+			return /\/guide$/.test(e.name) && performance.timeOrigin + e.startTime >= %f;
+		})[0];
+		return p ? 'started ' + Math.round(performance.timeOrigin + p.startTime - %f) + ' ms after the click and took ' + Math.round(p.duration) + ' ms' : 'not found';
+	})()`, clicked, clicked))))
+	t.Logf("the viewer heard the move %s after the click", time.Duration(get(t, viewer, "heard at",
+		chromedp.Evaluate[float64](`Number(document.getElementById('tour').getAttribute('data-heard-at'))`))-clicked)*time.Millisecond)
 	if moved > followBound {
 		t.Errorf("the viewer's page took %s to follow the guide to exhibit 3, more than %s", moved, followBound)
 	}
@@ -236,11 +244,17 @@ func TestGuidedTourInBrowsers(t *testing.T) {
 	})
 	page := srv.URL + "/memory/items/" + lec.ReplayItem + "?lang=zh-CN"
 	video := `document.querySelector('#item-files video.media-play')`
-	testwait.Within(t, "the replay page has a video the browser plays", 4*time.Minute, func() bool {
+	testwait.UntilStateWithin(t, "the replay page has a video the browser plays", 4*time.Minute, func() (bool, string) {
 		do(t, viewer, "open the replay", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("tour")))
 		_, err := chromedp.Run(viewer, chromedp.Poll[bool](`!!`+video+` && `+video+`.readyState >= 1 && isFinite(`+video+`.duration)`,
 			chromedp.WithPollingTimeout(5*time.Second)))
-		return err == nil
+		state, _ := chromedp.Run(viewer, chromedp.Evaluate[string](`(function () {
+			var v = `+video+`;
+			return JSON.stringify({video: !!v, files: document.getElementById('item-files') ? document.getElementById('item-files').textContent.replace(/\s+/g, ' ') : null,
+				sources: v ? Array.prototype.map.call(v.querySelectorAll('source'), function (s) { return s.type; }) : null,
+				ready: v && v.readyState, network: v && v.networkState, error: v && v.error && v.error.code, hls: typeof window.Hls});
+		})()`))
+		return err == nil, state
 	})
 	var track []struct {
 		Offset   float64 `json:"offset"`

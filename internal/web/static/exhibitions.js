@@ -109,13 +109,14 @@
       });
       root.setAttribute('data-current', String(n));
       if (window.history && window.history.replaceState) window.history.replaceState(null, '', '#exhibit-' + n);
-      openZoom(root, fig);
       if (focus) fig.focus();
       // Others follow the walkthrough through this event (visit counts, a tour guide's page):
       // detail.section and detail.exhibit are a guide's position, detail.n the global number.
       root.dispatchEvent(new CustomEvent('cc:exhibit-shown', { detail: {
         n: n, section: Number(fig.getAttribute('data-section')), exhibit: Number(fig.getAttribute('data-index'))
       } }));
+      // The deep zoom opens after: a guide's page has sent the move by then.
+      openZoom(root, fig);
       var zoomBox = fig.querySelector('.deep-zoom');
       if (zoomBox && zoomBox.ccViewChanged) zoomBox.ccViewChanged();
     }

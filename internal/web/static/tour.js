@@ -52,7 +52,8 @@
     }
     function schedule() {
       if (timer !== null || sending || !pending || !live()) return;
-      timer = setTimeout(send, Math.max(0, lastSent + MOVE_EVERY - Date.now()));
+      var wait = lastSent + MOVE_EVERY - Date.now();
+      if (wait <= 0) send(); else timer = setTimeout(send, wait); // at once when it may: the request starts now
     }
     async function send() {
       timer = null;
@@ -202,7 +203,9 @@
         source.addEventListener('position', function (ev) {
           var e;
           try { e = JSON.parse(ev.data); } catch (err) { return; }
-          if (e && e.position) guideAt(e.position);
+          if (!e || !e.position) return;
+          tour.setAttribute('data-heard-at', String(Date.now()));
+          guideAt(e.position);
         });
       } else if (!live && source) {
         source.close();
