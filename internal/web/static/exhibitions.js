@@ -45,8 +45,8 @@
       if (viewer.canvas && img) viewer.canvas.setAttribute('aria-label', img.alt);
     });
     // What the viewer shows goes out as cc:view-changed (a tour guide's page posts it):
-    // the image pixel rectangle in sight, clamped to the image, at most every VIEW_EVERY ms
-    // while it moves and once more when it comes to rest.
+    // the image pixel rectangle in sight, clamped to the image, at once when it starts to
+    // move, then at most every VIEW_EVERY ms while it moves, and once more when it comes to rest.
     var timer = null;
     var last = '';
     function viewChanged() {
@@ -69,8 +69,12 @@
     }
     // Shown again, the exhibit says afresh what is in sight.
     box.ccViewChanged = function () { last = ''; viewChanged(); };
+    // The first change goes out at once, later ones at most every VIEW_EVERY ms.
+    var lastAt = 0;
     viewer.addHandler('viewport-change', function () {
-      if (!fig.hidden && timer === null) timer = setTimeout(viewChanged, VIEW_EVERY);
+      if (fig.hidden || timer !== null) return;
+      var wait = lastAt + VIEW_EVERY - Date.now();
+      timer = setTimeout(function () { lastAt = Date.now(); viewChanged(); }, Math.max(0, wait));
     });
     viewer.addHandler('animation-finish', function () {
       if (fig.hidden) return;

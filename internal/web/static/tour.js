@@ -107,11 +107,12 @@
   }
 
   // playable lets a replay whose only source is its HLS stream (a view-only recording) play
-  // where the browser has no HLS of its own, through hls.js.
+  // through hls.js where Media Source Extensions exist, as the lesson player does: Chromium
+  // answers canPlayType "maybe" for HLS and then does not play it.
   function playable(video) {
     var stream = video.querySelector('source[type="application/vnd.apple.mpegurl"]');
     var other = video.querySelector('source:not([type="application/vnd.apple.mpegurl"])');
-    if (!stream || other || video.canPlayType('application/vnd.apple.mpegurl') || !window.Hls || !window.Hls.isSupported()) return;
+    if (!stream || other || !window.Hls || !window.Hls.isSupported()) return;
     var hls = new window.Hls();
     hls.loadSource(stream.getAttribute('src'));
     hls.attachMedia(video);
