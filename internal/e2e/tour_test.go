@@ -76,6 +76,21 @@ func pollFast(t *testing.T, ctx context.Context, what, cond, describe string, wi
 	return time.Now()
 }
 
+// logLeg logs where a move's time went: the guide's post after the action at (the guide's
+// clock, ms), and when the viewer's page heard of it (window.tourHeardAt, its first
+// data-heard-at since the watch began).
+func logLeg(t *testing.T, guide, viewer context.Context, at float64) {
+	t.Helper()
+	post := get(t, guide, "post timing", chromedp.Evaluate[string](fmt.Sprintf(`(function () {
+		var p = performance.getEntriesByType('resource').filter(function (e) {
+			return /\/guide$/.test(e.name) && performance.timeOrigin + e.startTime >= %f;
+		})[0];
+		return p ? 'started ' + Math.round(performance.timeOrigin + p.startTime - %f) + ' ms after the action and took ' + Math.round(p.duration) + ' ms' : 'not found';
+	})()`, at, at)))
+	heard := time.Duration(get(t, viewer, "heard at", chromedp.Evaluate[float64](`window.tourHeardAt`))-at) * time.Millisecond
+	t.Logf("of which: the guide's post %s; the viewer heard of it %s after the action", post, heard)
+}
+
 // TestGuidedTourInBrowsers is issue 13's tour in the browser: a guide goes live from the
 // studio of a tour of the demo exhibition (two rooms, four exhibits), a viewer opens the
 // tour's page; the guide moves to exhibit 3 (the fourth, room 1's second: n=3, section 1,
@@ -142,10 +157,13 @@ func TestGuidedTourInBrowsers(t *testing.T) {
 	// timed by the two pages' clocks (one machine's): from the guide's click to the viewer's
 	// walkthrough showing the exhibit; the test's own view, through the browsers' debugging
 	// connections, is logged beside it.
-	do(t, viewer, "time the viewer's walkthrough", chromedp.Evaluate[chromedp.Void](`window.tourShownAt = 0;
+	do(t, viewer, "time the viewer's walkthrough", chromedp.Evaluate[chromedp.Void](`window.tourShownAt = 0; window.tourHeardAt = 0;
 		document.getElementById('exhibition').addEventListener('cc:exhibit-shown', function (ev) {
 			if (ev.detail.n === 3 && !window.tourShownAt) window.tourShownAt = Date.now();
-		})`))
+		});
+		new MutationObserver(function () {
+			if (!window.tourHeardAt) window.tourHeardAt = Number(document.getElementById('tour').getAttribute('data-heard-at'));
+		}).observe(document.getElementById('tour'), {attributes: true, attributeFilter: ['data-heard-at']})`))
 	began := time.Now()
 	clicked := get(t, guide, "move to exhibit 3", chromedp.Evaluate[float64](`(function () {
 		var at = Date.now();
@@ -156,14 +174,7 @@ func TestGuidedTourInBrowsers(t *testing.T) {
 		!document.getElementById('exhibit-3').hidden`, tourState, 10*time.Second).Sub(began)
 	moved := time.Duration(get(t, viewer, "shown at", chromedp.Evaluate[float64](`window.tourShownAt`))-clicked) * time.Millisecond
 	t.Logf("the viewer's page showed exhibit 3 %s after the guide's click (%s as the test saw it)", moved, seen.Round(time.Millisecond))
-	t.Logf("of which: the guide's post %s", get(t, guide, "post timing", chromedp.Evaluate[string](fmt.Sprintf(`(function () {
-		var p = performance.getEntriesByType('resource').filter(function (e) {
-			return /\/guide$/.test(e.name) && performance.timeOrigin + e.startTime >= %f;
-		})[0];
-		return p ? 'started ' + Math.round(performance.timeOrigin + p.startTime - %f) + ' ms after the click and took ' + Math.round(p.duration) + ' ms' : 'not found';
-	})()`, clicked, clicked))))
-	t.Logf("the viewer heard the move %s after the click", time.Duration(get(t, viewer, "heard at",
-		chromedp.Evaluate[float64](`Number(document.getElementById('tour').getAttribute('data-heard-at'))`))-clicked)*time.Millisecond)
+	logLeg(t, guide, viewer, clicked)
 	if moved > followBound {
 		t.Errorf("the viewer's page took %s to follow the guide to exhibit 3, more than %s", moved, followBound)
 	}
@@ -185,7 +196,7 @@ func TestGuidedTourInBrowsers(t *testing.T) {
 	})()`))
 	want := [4]float64{size[0] * 0.5, size[1] * 0.25, size[0] * 0.25, size[1] * 0.25}
 	tol := 0.03 * size[0]
-	do(t, viewer, "watch the viewer's view", chromedp.Evaluate[chromedp.Void](`window.tourRegionAt = 0;
+	do(t, viewer, "watch the viewer's view", chromedp.Evaluate[chromedp.Void](`window.tourRegionAt = 0; window.tourHeardAt = 0;
 		(function watch() {
 			if (`+showsRegion(3, want, tol)+`) { window.tourRegionAt = Date.now(); return; }
 			requestAnimationFrame(watch);
@@ -203,6 +214,7 @@ func TestGuidedTourInBrowsers(t *testing.T) {
 	region := [4]float64{zoom[1], zoom[2], zoom[3], zoom[4]}
 	t.Logf("the viewer's page showed the region %v of exhibit 3 (image %.0f×%.0f; the guide sees %v) %s after the guide's zoom (%s as the test saw it)",
 		want, size[0], size[1], region, zoomed, seen.Round(time.Millisecond))
+	logLeg(t, guide, viewer, zoom[0])
 	if zoomed > followBound {
 		t.Errorf("the viewer's page took %s to follow the guide's zoom, more than %s", zoomed, followBound)
 	}
@@ -210,6 +222,11 @@ func TestGuidedTourInBrowsers(t *testing.T) {
 		t.Errorf("the viewer's view is not the guide's %v: %s", region, get(t, viewer, "state", chromedp.Evaluate[string](tourState)))
 	}
 	screenshot(t, viewer, "tour-viewer-follows-zh.png")
+	screenshot(t, guide, "tour-studio-guide-zh.png")
+	do(t, viewer, "turn on elderly mode", chromedp.Click(chromedp.ID("elderly-toggle")))
+	if h := get(t, viewer, "switch height", chromedp.Evaluate[float64](`document.getElementById('tour-follow').getBoundingClientRect().height`)); h < 48 {
+		t.Errorf("in elderly mode the follow switch is %.0fpx high", h)
+	}
 
 	// Exploring freely: the switch (by keyboard) lets the viewer stay; "back to the guide" follows again.
 	do(t, viewer, "explore freely", chromedp.Focus(chromedp.ID("tour-follow")), chromedp.KeyEvent("\r"))
