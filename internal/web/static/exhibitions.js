@@ -45,7 +45,7 @@
       if (viewer.canvas && img) viewer.canvas.setAttribute('aria-label', img.alt);
     });
     // What the viewer shows goes out as cc:view-changed (a tour guide's page posts it):
-    // the image pixel rectangle in sight, clamped to the image, at once when it starts to
+    // the image pixel rectangle the view shows or is moving to, clamped to the image, at once when it starts to
     // move, then at most every VIEW_EVERY ms while it moves, and once more when it comes to rest.
     var timer = null;
     var last = '';
@@ -54,7 +54,7 @@
       var item = viewer.world.getItemAt(0);
       if (!item) return;
       var size = item.getContentSize();
-      var b = viewer.viewport.viewportToImageRectangle(viewer.viewport.getBounds(true));
+      var b = viewer.viewport.viewportToImageRectangle(viewer.viewport.getBounds()); // where the view goes
       var x = Math.max(0, Math.round(b.x));
       var y = Math.max(0, Math.round(b.y));
       var w = Math.min(Math.round(size.x), Math.round(b.x + b.width)) - x;
@@ -71,11 +71,13 @@
     box.ccViewChanged = function () { last = ''; viewChanged(); };
     // The first change goes out at once, later ones at most every VIEW_EVERY ms.
     var lastAt = 0;
-    viewer.addHandler('viewport-change', function () {
+    function changing() {
       if (fig.hidden || timer !== null) return;
       var wait = lastAt + VIEW_EVERY - Date.now();
       timer = setTimeout(function () { lastAt = Date.now(); viewChanged(); }, Math.max(0, wait));
-    });
+    }
+    // zoom and pan come as the move begins (with where it goes), viewport-change as it is drawn.
+    ['zoom', 'pan', 'viewport-change'].forEach(function (name) { viewer.addHandler(name, changing); });
     viewer.addHandler('animation-finish', function () {
       if (fig.hidden) return;
       if (timer !== null) clearTimeout(timer);

@@ -16,7 +16,7 @@
   var doc = document;
   var MOVE_EVERY = 150; // ms between two posted positions (the server refuses closer than 100)
   var NOT_LIVE_YET = 350; // ms more to wait when the server does not yet know the tour is live
-  var FOLLOW_SPRING = 0.25; // s: how fast a following deep-zoom view goes where the guide's went
+  var FOLLOW_SPRING = 0.2; // s: how fast a following deep-zoom view goes where the guide's went
   var FIELDS = ['section', 'exhibit', 'region', 'yaw', 'pitch', 'zoom'];
 
   function tr(root, name) { return (root && root.getAttribute('data-t-' + name)) || ''; }
