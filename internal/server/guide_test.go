@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shizuishan/culturecloud/internal/config"
 	"github.com/shizuishan/culturecloud/internal/testenv"
 	"github.com/shizuishan/culturecloud/internal/testwait"
 )
@@ -19,9 +20,9 @@ type tourFixture struct {
 	citizen    *client
 }
 
-func newTourFixture(t *testing.T) *tourFixture {
+func newTourFixture(t *testing.T, configure ...func(*config.Config)) *tourFixture {
 	t.Helper()
-	f := &tourFixture{exhibitionFixture: newExhibitionFixture(t)}
+	f := &tourFixture{exhibitionFixture: newExhibitionFixture(t, configure...)}
 	var ex struct {
 		ID string `json:"id"`
 	}

@@ -18,7 +18,7 @@ import (
 // library, a WeChat article) show in a frame. Every other page refuses to be framed by
 // another site (X-Frame-Options and frame-ancestors 'self', see setSecurityHeaders); these
 // allow the sites of live.embed_origins. The page is one template (embed.html) keyed by
-// what plays: lectures now, guided tours with their own kind when they come.
+// what plays: a lecture, or a guided tour with the walkthrough that follows its guide.
 
 // frameAncestors is the CSP frame-ancestors source list of the embeddable pages.
 func frameAncestors(embedOrigins string) string {
@@ -39,15 +39,33 @@ func (s *Server) embeddable(c *gin.Context) {
 
 // lectureEmbedPage is /embed/lectures/{id}: the lecture's live player, its replay once
 // ready, or when it starts.
-func (s *Server) lectureEmbedPage(c *gin.Context) {
+func (s *Server) lectureEmbedPage(c *gin.Context) { s.embedPage(c, "lecture") }
+
+// tourEmbedPage is /embed/tours/{id}: a guided tour's player with the exhibition's
+// walkthrough following the guide, live or by the replay's kept track; not found for a
+// lecture that is no tour.
+func (s *Server) tourEmbedPage(c *gin.Context) { s.embedPage(c, "tour") }
+
+func (s *Server) embedPage(c *gin.Context, kind string) {
 	p := s.pagePrincipal(c)
 	lec, tree, _, ok := s.pageLecture(c, p)
 	if !ok {
 		return
 	}
-	d := &web.EmbedData{Kind: "lecture", LectureData: lectureData(lang(c), tree, lec, p, false), PageURL: "/lectures/" + lec.ID}
+	if kind == "tour" && lec.Exhibition == "" {
+		s.render(c, http.StatusNotFound, "notfound", p)
+		return
+	}
+	ctx := c.Request.Context()
+	d := &web.EmbedData{Kind: kind, LectureData: lectureData(lang(c), tree, lec, p, false), PageURL: "/lectures/" + lec.ID}
 	if lec.State == lectures.ReplayReady && lec.ReplayItem != "" && d.MayWatch {
-		d.Replay = s.replayVideo(c.Request.Context(), lang(c), lec.ReplayItem)
+		d.Replay = s.replayVideo(ctx, lang(c), lec.ReplayItem)
+	}
+	if kind == "tour" && d.MayWatch {
+		d.Tour = s.tourWalk(ctx, lec.Exhibition)
+		if d.Replay != nil {
+			d.Track = s.replayTrack(ctx, lec.ReplayItem)
+		}
 	}
 	s.renderData(c, http.StatusOK, "embed", p, d)
 }

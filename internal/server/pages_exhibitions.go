@@ -171,6 +171,16 @@ func (s *Server) exhibitionPage(c *gin.Context) {
 	d.ExhibitionCard = web.ExhibitionCard{ID: e.ID, Title: e.Title, Subtitle: e.Subtitle, Curator: e.Curator,
 		Theme: webTerm(s.Library.Vocabulary().Themes, e.Theme), Opens: e.Opens, Closes: e.Closes, Permanent: e.Permanent,
 		OpenNow: e.OpenAt(s.Exhibitions.Now())}
+	s.walkSections(ctx, d, e)
+	if e.Status == library.Published {
+		d.Visits = s.countVisit(c, exhibitions.VisitTarget(e.ID))
+	}
+	c.Header("Cache-Control", "no-store")
+	s.renderData(c, http.StatusOK, "exhibition", p, d)
+}
+
+// walkSections fills the rooms and exhibits of the walkthrough of e.
+func (s *Server) walkSections(ctx context.Context, d *web.ExhibitionData, e exhibitions.Exhibition) {
 	items := map[string]*library.Item{}
 	for i, sec := range e.Sections {
 		sv := web.SectionView{N: i, Title: sec.Title, Intro: sec.Intro, First: d.Total}
@@ -183,11 +193,25 @@ func (s *Server) exhibitionPage(c *gin.Context) {
 		sv.Panorama = s.panoramaView(ctx, items, e.Sections, sec, sv)
 		d.Sections = append(d.Sections, sv)
 	}
-	if e.Status == library.Published {
-		d.Visits = s.countVisit(c, exhibitions.VisitTarget(e.ID))
+}
+
+// tourWalk is the walkthrough of a guided tour's exhibition as the public sees it (the
+// guide's positions count exhibits the same way); nil for a lecture that is no tour, or
+// when the exhibition cannot be read (the page then shows the lecture alone).
+func (s *Server) tourWalk(ctx context.Context, exhibition string) *web.ExhibitionData {
+	if exhibition == "" {
+		return nil
 	}
-	c.Header("Cache-Control", "no-store")
-	s.renderData(c, http.StatusOK, "exhibition", p, d)
+	v, err := s.Exhibitions.View(ctx, nil, exhibition)
+	if err != nil {
+		s.log.WarnContext(ctx, "tour: exhibition", "exhibition", exhibition, "err", err)
+		return nil
+	}
+	e := v.Exhibition
+	d := &web.ExhibitionData{Status: string(e.Status)}
+	d.ExhibitionCard = web.ExhibitionCard{ID: e.ID, Title: e.Title, Subtitle: e.Subtitle, Curator: e.Curator}
+	s.walkSections(ctx, d, e)
+	return d
 }
 
 // noteTexts are the curators' notes in words.

@@ -211,6 +211,9 @@ func (s *Server) lecturePage(c *gin.Context) {
 		return
 	}
 	d := lectureData(lang(c), tree, lec, p, canEdit)
+	if d.MayWatch {
+		d.Tour = s.tourWalk(c.Request.Context(), lec.Exhibition)
+	}
 	s.renderData(c, http.StatusOK, "lecture", p, &d)
 }
 
@@ -240,6 +243,7 @@ func (s *Server) studioPage(c *gin.Context) {
 		WHIPURL:    s.publicBase(c) + "/api/v1/lectures/" + lec.ID + "/whip",
 		CanRotate:  slices.Contains(staffRoles, p.account.Role),
 		WindowFrom: from, WindowTo: to}
+	d.Lecture.Tour = s.tourWalk(c.Request.Context(), lec.Exhibition)
 	s.renderData(c, http.StatusOK, "studio", p, d)
 }
 

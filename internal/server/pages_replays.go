@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -27,6 +28,44 @@ func (s *Server) addReplay(ctx context.Context, l i18n.Lang, signedIn bool, it l
 		return
 	}
 	d.Replay = replayView(l, rec, signedIn)
+	if d.Replay.ChatHidden {
+		return // a tour for registered users: its track is theirs too
+	}
+	lec, err := s.Lectures.Get(ctx, rec.Lecture)
+	if err != nil {
+		s.log.WarnContext(ctx, "item page: replay's lecture", "lecture", rec.Lecture, "err", err)
+		return
+	}
+	if d.Replay.Tour = s.tourWalk(ctx, lec.Exhibition); d.Replay.Tour != nil {
+		d.Replay.Track = trackJSON(rec.Track)
+	}
+}
+
+// replayTrack is the kept track of a tour's replay item as JSON, "" when there is none.
+func (s *Server) replayTrack(ctx context.Context, item string) string {
+	if s.Replays == nil {
+		return ""
+	}
+	rec, err := s.Replays.ForItem(ctx, item)
+	if err != nil {
+		if !errors.Is(err, replays.ErrNotFound) {
+			s.log.WarnContext(ctx, "embed: replay record", "item", item, "err", err)
+		}
+		return ""
+	}
+	return trackJSON(rec.Track)
+}
+
+// trackJSON is a track for a page's script; "" for none.
+func trackJSON(track []replays.Stop) string {
+	if len(track) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(track)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 func replayView(l i18n.Lang, rec replays.Record, signedIn bool) *web.ReplayView {

@@ -207,6 +207,7 @@ func (s *Server) routes() {
 	pages.GET("/studio/lectures/:id", s.studioPage)
 	// Players other sites may frame (live.embed_origins).
 	pages.GET("/embed/lectures/:id", s.embeddable, s.lectureEmbedPage)
+	pages.GET("/embed/tours/:id", s.embeddable, s.tourEmbedPage)
 	pages.GET("/admin/users", s.pageFor("admin_users", accounts.Admin))
 	pages.GET("/admin/units", s.pageFor("admin_units", accounts.Admin))
 

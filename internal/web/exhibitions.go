@@ -1,5 +1,7 @@
 package web
 
+import "github.com/shizuishan/culturecloud/internal/i18n"
+
 // The page data of the cloud exhibitions (PageData.Data): the list, the walkthrough and the
 // curators' console.
 
@@ -48,6 +50,24 @@ func (d *ExhibitionData) HasPanorama() bool {
 		}
 	}
 	return false
+}
+
+// WalkView is the argument of the walkthrough partial (walkthrough.html): the page's
+// language and the exhibition.
+type WalkView struct {
+	Lang i18n.Lang
+	Data *ExhibitionData
+}
+
+// TourView is the argument of the tour partial (walkthrough.html): a guided tour's
+// walkthrough on one of the tour's pages.
+type TourView struct {
+	Lang    i18n.Lang
+	Data    *ExhibitionData
+	Lecture string // the tour's lecture id
+	Mode    string // "guide" (the studio) or "viewer"
+	Track   string // a replay's kept positions as JSON ([]replays.Stop), "" when none
+	Video   string // CSS selector of the replay's video that the track follows
 }
 
 // SectionView is one room of the walkthrough.

@@ -12,3 +12,8 @@ func TestExhibitionScriptTexts(t *testing.T) {
 func TestPanoramaScriptTexts(t *testing.T) {
 	checkScriptTexts(t, "panorama.js", 1)
 }
+
+// TestTourScriptTexts: likewise for tour.js, the guided tours' follow switch and guide mode.
+func TestTourScriptTexts(t *testing.T) {
+	checkScriptTexts(t, "tour.js", 5)
+}

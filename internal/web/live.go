@@ -39,16 +39,21 @@ type LectureData struct {
 	MayWatch    bool // public, or the viewer is signed in
 	CanEdit     bool // the viewer may moderate the chat and open the studio
 	Peak, Total int64
+	// Tour is the exhibition a guided tour leads through, as the public sees it; nil for a
+	// lecture that is no tour (or whose exhibition cannot be read now).
+	Tour *ExhibitionData
 }
 
 // EmbedData is the data of an embeddable player (/embed/lectures/{id}): the live player
 // while live, the replay when there is one, what is coming or why not otherwise. Kind says
-// what plays ("lecture"; guided tours will use the same page with their own kind).
+// what plays: "lecture", or "tour" (/embed/tours/{id}: the player and the walkthrough
+// following the guide).
 type EmbedData struct {
 	Kind string
 	LectureData
 	PageURL string    // the thing's own page on the site, opened in a new tab
 	Replay  *FileView // the replay's video, when it is ready and may be watched
+	Track   string    // a tour's kept positions as JSON, which the replay follows; "" when none
 }
 
 // StudioData is the data of the lecturer's studio.

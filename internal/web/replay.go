@@ -9,6 +9,10 @@ type ReplayView struct {
 	Messages     []ReplayMessage
 	ChatHidden   bool // the lecture was for registered users and the visitor is not signed in
 	ChatLost     bool // the chat could not be kept when the lecture ended
+	// Tour is the exhibition of a guided tour, whose walkthrough follows Track (the guide's
+	// kept positions as JSON) by the video's time; nil for a lecture's replay.
+	Tour  *ExhibitionData
+	Track string
 }
 
 // ReplayMessage is a chat message or an answered question of the lecture.

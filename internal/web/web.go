@@ -38,8 +38,10 @@ func Pages() []string {
 func BarePages() []string { return []string{"embed"} }
 
 // partials are the shared template files some pages use besides their own.
-var partials = map[string][]string{"lecture": {"live_chat.html", "live_player.html"}, "studio": {"live_chat.html"}, "embed": {"live_player.html"},
-	"memory_search": {"facet_panel.html"}, "course_catalogue": {"facet_panel.html"}, "exhibitions": {"facet_panel.html"}}
+var partials = map[string][]string{"lecture": {"live_chat.html", "live_player.html", "walkthrough.html"},
+	"studio": {"live_chat.html", "walkthrough.html"}, "embed": {"live_player.html", "walkthrough.html"},
+	"memory_search": {"facet_panel.html"}, "course_catalogue": {"facet_panel.html"}, "exhibitions": {"facet_panel.html"},
+	"exhibition": {"walkthrough.html"}, "memory_item": {"walkthrough.html"}}
 
 // Roles are the account roles the pages know how to name.
 func Roles() []string {
@@ -100,6 +102,10 @@ func New() (*Renderer, error) {
 		"beijingMinute": beijingMinute,
 		"stateKey":      lectureStateKey,
 		"lessonLabel":   LessonLabel,
+		"walk":          func(lang i18n.Lang, d *ExhibitionData) WalkView { return WalkView{Lang: lang, Data: d} },
+		"tour": func(lang i18n.Lang, d *ExhibitionData, lecture, mode, track, video string) TourView {
+			return TourView{Lang: lang, Data: d, Lecture: lecture, Mode: mode, Track: track, Video: video}
+		},
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {

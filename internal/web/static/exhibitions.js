@@ -17,6 +17,7 @@
   // ---- Walkthrough -------------------------------------------------------------------
 
   var SWIPE = 50; // px of horizontal travel that count as a swipe
+  var VIEW_EVERY = 200; // ms between two cc:view-changed while the deep-zoom view moves
 
   // regionOf reads "x,y,w,h" into numbers, or null.
   function regionOf(text) {
@@ -42,6 +43,45 @@
       var r = regionOf(box.getAttribute('data-goto-region') || fig.getAttribute('data-region'));
       if (r) viewer.viewport.fitBounds(viewer.viewport.imageToViewportRectangle(r[0], r[1], r[2], r[3]), true);
       if (viewer.canvas && img) viewer.canvas.setAttribute('aria-label', img.alt);
+    });
+    // What the viewer shows goes out as cc:view-changed (a tour guide's page posts it):
+    // the image pixel rectangle the view shows or is moving to, clamped to the image, at once when it starts to
+    // move, then at most every VIEW_EVERY ms while it moves, and once more when it comes to rest.
+    var timer = null;
+    var last = '';
+    function viewChanged() {
+      timer = null;
+      var item = viewer.world.getItemAt(0);
+      if (!item) return;
+      var size = item.getContentSize();
+      var b = viewer.viewport.viewportToImageRectangle(viewer.viewport.getBounds()); // where the view goes
+      var x = Math.max(0, Math.round(b.x));
+      var y = Math.max(0, Math.round(b.y));
+      var w = Math.min(Math.round(size.x), Math.round(b.x + b.width)) - x;
+      var h = Math.min(Math.round(size.y), Math.round(b.y + b.height)) - y;
+      if (w < 1 || h < 1) return;
+      var region = [x, y, w, h];
+      if (region.join(',') === last) return;
+      last = region.join(',');
+      root.dispatchEvent(new CustomEvent('cc:view-changed', { detail: {
+        section: Number(fig.getAttribute('data-section')), exhibit: Number(fig.getAttribute('data-index')), region: region
+      } }));
+    }
+    // Shown again, the exhibit says afresh what is in sight.
+    box.ccViewChanged = function () { last = ''; viewChanged(); };
+    // The first change goes out at once, later ones at most every VIEW_EVERY ms.
+    var lastAt = 0;
+    function changing() {
+      if (fig.hidden || timer !== null) return;
+      var wait = lastAt + VIEW_EVERY - Date.now();
+      timer = setTimeout(function () { lastAt = Date.now(); viewChanged(); }, Math.max(0, wait));
+    }
+    // zoom and pan come as the move begins (with where it goes), viewport-change as it is drawn.
+    ['zoom', 'pan', 'viewport-change'].forEach(function (name) { viewer.addHandler(name, changing); });
+    viewer.addHandler('animation-finish', function () {
+      if (fig.hidden) return;
+      if (timer !== null) clearTimeout(timer);
+      viewChanged();
     });
     viewer.addHandler('open-failed', function () {
       box.classList.remove('zoom-ready');
@@ -75,13 +115,16 @@
       });
       root.setAttribute('data-current', String(n));
       if (window.history && window.history.replaceState) window.history.replaceState(null, '', '#exhibit-' + n);
-      openZoom(root, fig);
       if (focus) fig.focus();
       // Others follow the walkthrough through this event (visit counts, a tour guide's page):
       // detail.section and detail.exhibit are a guide's position, detail.n the global number.
       root.dispatchEvent(new CustomEvent('cc:exhibit-shown', { detail: {
         n: n, section: Number(fig.getAttribute('data-section')), exhibit: Number(fig.getAttribute('data-index'))
       } }));
+      // The deep zoom opens after: a guide's page has sent the move by then.
+      openZoom(root, fig);
+      var zoomBox = fig.querySelector('.deep-zoom');
+      if (zoomBox && zoomBox.ccViewChanged) zoomBox.ccViewChanged();
     }
 
     prev.addEventListener('click', function () { show(current - 1, false); });
