@@ -190,6 +190,17 @@ type FileView struct {
 // CaptionTrack is one language of captions for a player's <track>.
 type CaptionTrack struct{ Lang, Label, URL string }
 
+// HasStream reports whether a file of the item plays from an HLS stream (the page then loads
+// hls.js for browsers that do not play HLS themselves).
+func (d *ItemData) HasStream() bool {
+	for _, f := range d.Files {
+		if f.Stream != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // ViewCounts are the view counts shown on an item page.
 type ViewCounts struct{ Total, Today int64 }
 

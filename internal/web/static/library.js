@@ -1080,7 +1080,34 @@
     uploadToItem: uploadToItem, uploadKey: uploadKey, storage: storage, partChecksum: checksum
   };
 
+  // streamHLS plays the HLS stream of each player (an item's video or audio, a lecture's
+  // replay in the embed) through hls.js where Media Source Extensions exist: Chromium answers
+  // canPlayType "maybe" for HLS and then does not play it, and a view-only file has no other
+  // source. Safari and phones without MSE play the stream themselves.
+  function streamHLS() {
+    if (!window.Hls || !window.Hls.isSupported()) return;
+    doc.querySelectorAll('.media-play').forEach(function (m) {
+      var stream = m.querySelector('source[type="application/vnd.apple.mpegurl"]');
+      if (!stream || m.hasAttribute('data-hls')) return;
+      m.setAttribute('data-hls', '1');
+      var hls = new window.Hls({ capLevelToPlayerSize: true });
+      hls.on(window.Hls.Events.ERROR, function (ev, data) {
+        if (!data.fatal) return;
+        if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR) { hls.startLoad(); return; }
+        if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) { hls.recoverMediaError(); return; }
+        // Beyond repair: back to the element's own sources (the file, where there is one).
+        hls.destroy();
+        m.removeAttribute('data-hls');
+        stream.remove();
+        m.load();
+      });
+      hls.loadSource(stream.getAttribute('src'));
+      hls.attachMedia(m);
+    });
+  }
+
   function init() {
+    streamHLS();
     var item = doc.getElementById('item-page');
     if (item) initItem(item);
     var featured = doc.getElementById('featured-collections');

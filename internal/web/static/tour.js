@@ -112,7 +112,9 @@
   function playable(video) {
     var stream = video.querySelector('source[type="application/vnd.apple.mpegurl"]');
     var other = video.querySelector('source:not([type="application/vnd.apple.mpegurl"])');
-    if (!stream || other || !window.Hls || !window.Hls.isSupported()) return;
+    // The item page's own script (library.js) may have attached hls.js already.
+    if (!stream || other || video.hasAttribute('data-hls') || !window.Hls || !window.Hls.isSupported()) return;
+    video.setAttribute('data-hls', '1');
     var hls = new window.Hls();
     hls.loadSource(stream.getAttribute('src'));
     hls.attachMedia(video);
