@@ -42,6 +42,11 @@ func (c *checker) panorama(ctx context.Context, field string, i int, sec *Sectio
 	if err := c.scene(ctx, field+".scene", sec.Scene); err != nil {
 		return err
 	}
+	// The walkthrough (and a guide) moves from exhibit to exhibit: a hall without one could
+	// never be entered.
+	if len(sec.Exhibits) == 0 {
+		c.errs.Add(field+".exhibits", "panorama_empty")
+	}
 	if len(sec.Hotspots) > MaxHotspots {
 		c.errs.Add(field+".hotspots", "too_many", MaxHotspots)
 	} else {

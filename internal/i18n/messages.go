@@ -124,4 +124,5 @@ var messages = map[string]text{
 
 	// Exhibition counts.
 	"field.not_in_exhibition": {"不是本展览中的展品", "is not an exhibit of this exhibition"},
+	"field.panorama_empty":    {"全景展厅至少要有一件展品：热点打开展品，参观按展品前进", "a panorama room needs at least one exhibit: hotspots open exhibits, and the walkthrough moves from exhibit to exhibit"},
 }

@@ -54,7 +54,7 @@ func (s *Server) viewer(c *gin.Context) string {
 // countView counts a view of target by the request's visitor within the views.* limits
 // (takeView). Over a limit, nothing is counted and wait says when to try again.
 func (s *Server) countView(c *gin.Context, target string) (counted bool, wait time.Duration, err error) {
-	viewer, wait, err := s.takeView(c)
+	viewer, wait, err := s.takeView(c, "views")
 	if err != nil || wait > 0 {
 		return false, wait, err
 	}
@@ -63,12 +63,14 @@ func (s *Server) countView(c *gin.Context, target string) (counted bool, wait ti
 }
 
 // takeView takes one place in the views.* limits for the request's visitor, per visitor, per
-// client IP and for the whole site, and returns the viewer id to count under. A client that
+// client IP and for the whole site, and returns the viewer id to count under. Budget names
+// the limits' counters: "views", or "dwell" for the reports of time spent, which come with
+// the views and would otherwise halve what a visitor walking an exhibition may count. A client that
 // sends no cookie back gets a new visitor id on every request; past
 // views.max_new_visitors_per_ip of those per IP, it is counted under the keyed hash of its IP
 // and browser instead, so that it can neither add unique visitors nor escape the dedupe
 // window. Over a limit, wait says when to try again.
-func (s *Server) takeView(c *gin.Context) (viewer string, wait time.Duration, err error) {
+func (s *Server) takeView(c *gin.Context, budget string) (viewer string, wait time.Duration, err error) {
 	ctx := c.Request.Context()
 	lim := s.Config.Views
 	ip := c.ClientIP()
@@ -84,9 +86,9 @@ func (s *Server) takeView(c *gin.Context) (viewer string, wait time.Duration, er
 		}
 	}
 	blocked, wait, err := s.ViewLimiter.Take(ctx,
-		sessions.Limit{Key: "views:all", Max: lim.MaxGlobal},
-		sessions.Limit{Key: "views:ip:" + ip, Max: lim.MaxPerIP},
-		sessions.Limit{Key: "views:v:" + viewer, Max: lim.MaxPerVisitor})
+		sessions.Limit{Key: budget + ":all", Max: lim.MaxGlobal},
+		sessions.Limit{Key: budget + ":ip:" + ip, Max: lim.MaxPerIP},
+		sessions.Limit{Key: budget + ":v:" + viewer, Max: lim.MaxPerVisitor})
 	if err != nil {
 		return "", 0, err
 	}

@@ -454,12 +454,16 @@ func (s *Server) exhibitionStatsView(c *gin.Context, e exhibitions.Exhibition) *
 	}
 	v.Chart = web.NewDayChart(days)
 	rows := make([]web.DwellRow, 0, len(st.Exhibits))
+	counted := map[string]bool{} // two exhibits showing the same thing share one counter
 	for _, ex := range st.Exhibits {
 		hist := make([]int64, len(st.DwellBuckets))
 		for i, b := range st.DwellBuckets {
 			hist[i] = ex.Dwell[b]
 		}
-		v.ExhibitViews += ex.Views
+		if !counted[ex.Key] {
+			counted[ex.Key] = true
+			v.ExhibitViews += ex.Views
+		}
 		v.Exhibits = append(v.Exhibits, web.ExhibitStatsRow{Label: ex.Label, Views: ex.Views, Unique: ex.Unique, Dwell: hist})
 		rows = append(rows, web.DwellRow{Label: ex.Label, Views: ex.Views, Dwell: hist})
 	}
@@ -493,7 +497,9 @@ func (s *Server) panoramaView(ctx context.Context, items map[string]*library.Ite
 		return nil
 	}
 	pv := &web.PanoramaView{Alt: firstNonEmpty(it.AltText, it.Title, sec.Title), Scene: fileURL(it.ID, f.Path)}
-	if f.Size > sceneFileMaxBytes {
+	// A large file, or one whose licence keeps the original from the public (the file's URL
+	// refuses them), goes through the IIIF service.
+	if f.Size > sceneFileMaxBytes || !s.licenceAllowsDownload(*it) {
 		pv.Scene = "/iiif/3/" + url.PathEscape(it.ID+"~"+f.SHA256) + "/full/max/0/default.jpg"
 	}
 	for _, h := range sec.Hotspots {

@@ -94,6 +94,8 @@ func TestPanoramaValidation(t *testing.T) {
 		bad("a link to no room", "sections[1].links[0].section", "unknown_section", room(nil), room(map[string]any{"links": link(2, 0, 0)})),
 		bad("a link to a gallery", "sections[0].links[0].section", "not_panorama", room(map[string]any{"links": link(1, 0, 0)}), section("画廊", good)),
 		bad("a link's pitch beyond the zenith", "sections[0].links[0].pitch", "range", room(map[string]any{"links": link(1, 0, 91)}), room(nil)),
+		bad("a hall without exhibits", "sections[0].exhibits", "panorama_empty",
+			room(map[string]any{"exhibits": []any{}, "hotspots": []any{}})),
 		bad("a gallery with a scene", "sections[0].scene", "not_panorama",
 			map[string]any{"title": "画廊", "exhibits": []any{good}, "scene": map[string]any{"item": hall.ID}}),
 		bad("a gallery with hotspots", "sections[0].hotspots", "not_panorama",

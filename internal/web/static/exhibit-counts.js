@@ -9,7 +9,9 @@
   var base = root && root.getAttribute('data-counts');
   if (!base || !window.fetch) return;
 
-  var current = null; // {key, since (ms, null while hidden), spent (ms)}
+  // The exhibit on screen: its key, when its visible time started (null while hidden), the
+  // time before that, and whether its dwell was reported (once per view).
+  var current = null;
 
   function url(key, what) { return base + encodeURIComponent(key) + '/' + what; }
 
@@ -22,19 +24,22 @@
       credentials: 'same-origin', keepalive: true }).catch(function () {});
   }
 
-  // flush sends the time spent on the current exhibit since the last report.
-  function flush() {
-    if (!current) return;
+  // report sends the time the current exhibit was on screen, once per view: when the visitor
+  // moves on, leaves, or hides the page (on phones often the last moment a page has). Time
+  // after coming back to a hidden page is not reported: one report per view keeps the
+  // histogram a count of views.
+  function report() {
+    if (!current || current.reported) return;
     if (current.since !== null) current.spent += Date.now() - current.since;
     current.since = null;
-    if (current.spent > 0) post(current.key, 'dwell', { seconds: Math.round(current.spent / 100) / 10 });
-    current.spent = 0;
+    current.reported = true;
+    post(current.key, 'dwell', { seconds: Math.round(current.spent / 100) / 10 });
   }
 
   function start(fig) {
-    flush();
+    report();
     var key = fig && fig.getAttribute('data-key');
-    current = key ? { key: key, since: document.hidden ? null : Date.now(), spent: 0 } : null;
+    current = key ? { key: key, since: document.hidden ? null : Date.now(), spent: 0, reported: false } : null;
     if (current) post(key, 'views');
   }
 
@@ -42,13 +47,11 @@
     var fig = document.getElementById('exhibit-' + ev.detail.n);
     if (!current || !fig || fig.getAttribute('data-key') !== current.key) start(fig);
   });
-  // Hidden may be the last chance to report (mobile browsers rarely fire pagehide), so the time
-  // so far is sent then; coming back starts a new stretch of the same view.
   document.addEventListener('visibilitychange', function () {
-    if (document.hidden) flush();
-    else if (current && current.since === null) current.since = Date.now();
+    if (document.hidden) report();
+    else if (current && !current.reported && current.since === null) current.since = Date.now(); // opened in a background tab
   });
-  window.addEventListener('pagehide', flush);
+  window.addEventListener('pagehide', report);
 
   // The walkthrough may have shown its first exhibit before this script ran.
   var shown = root.getAttribute('data-current');
