@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -222,7 +223,7 @@ func TestPanoramaLinkBetweenHalls(t *testing.T) {
 	for k, v := range hall {
 		second[k] = v
 	}
-	second["title"] = "第二全景厅"
+	second["title"] = "第二全景厅<b>x</b>" // curators' text: the link's tooltip shows it as text
 	second["links"] = []any{map[string]any{"section": panoramaSection, "yaw": -120, "pitch": 0}}
 	hall["links"] = []any{map[string]any{"section": 3, "yaw": 10, "pitch": -10}}
 	e["sections"] = append(sections, second)
@@ -236,6 +237,19 @@ func TestPanoramaLinkBetweenHalls(t *testing.T) {
 		var l = document.querySelector('`+link+`'); return l ? l.getAttribute('aria-label') : '';
 	})()`)); !strings.Contains(label, "第二全景厅") {
 		t.Errorf("the link's label is %q", label)
+	}
+	rect := get(t, ctx, "where the link is", chromedp.Evaluate[[]float64](`(function () {
+		var r = document.querySelector('`+link+`').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];
+	})()`))
+	do(t, ctx, "hover the link", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, rect[0]-3, rect[1]-3), chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, rect[0], rect[1]))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(function () {
+		var t = document.querySelector('#panorama-2 .psv-tooltip h3');
+		return !!t && t.textContent === '第二全景厅<b>x</b>' && !t.querySelector('b');
+	})()`, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		tip, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(function () {
+			var t = document.querySelector('.psv-tooltip'); return t ? t.innerHTML : 'no tooltip';
+		})()`))
+		t.Fatalf("the link's tooltip does not show the hall's title as text: %v (%s)", err, tip)
 	}
 	do(t, ctx, "follow the link", chromedp.WaitVisible(chromedp.CSS(link)), chromedp.Click(chromedp.CSS(link)))
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(function () {

@@ -114,7 +114,9 @@
       return {
         id: String(s),
         panorama: el.getAttribute('data-scene'),
-        name: el.getAttribute('data-title'),
+        // The plugin puts the name into the link tooltip as HTML (<h3>name</h3>); the title is
+        // the curators' plain text.
+        name: escapeHTML(el.getAttribute('data-title') || ''),
         links: Array.prototype.map.call(el.querySelectorAll('.panorama-link'), function (a) {
           return { nodeId: a.getAttribute('data-section'), position: { yaw: num(a, 'data-yaw') * RAD, pitch: num(a, 'data-pitch') * RAD } };
         }).filter(function (l) { return rooms[Number(l.nodeId)]; }),
