@@ -2,8 +2,10 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -204,6 +206,54 @@ func TestPanoramaEditorPlacesHotspot(t *testing.T) {
 	}
 	if h := hs[2]; h.Exhibit != 0 || h.Yaw < -180 || h.Yaw > 180 || h.Pitch < -90 || h.Pitch > 90 {
 		t.Fatalf("the placed hotspot %+v", h)
+	}
+
+	// Hotspots follow their exhibits: moving the hall's first exhibit down swaps the places
+	// the hotspots name, removing it drops its hotspots and moves the later ones up.
+	targets := func(what string) string {
+		return get(t, ctx, what, chromedp.Evaluate[string](`Array.prototype.map.call(
+			document.querySelectorAll('#section-editor > li:nth-child(3) .hotspot-edit select'), function (s) { return s.value; }).join(',')`))
+	}
+	want := func(to func(int) int) string {
+		var out []string
+		for _, h := range hs {
+			if k := to(h.Exhibit); k >= 0 {
+				out = append(out, strconv.Itoa(k))
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	exhibitButton := func(n, b int) string {
+		return fmt.Sprintf(`#section-editor > li:nth-child(3) .exhibit-edit:nth-child(%d) > fieldset > button:nth-of-type(%d)`, n, b)
+	}
+	if got, w := targets("the hotspots' exhibits"), want(func(k int) int { return k }); got != w {
+		t.Fatalf("the hotspots open exhibits %s, want %s", got, w)
+	}
+	do(t, ctx, "move the first exhibit down", chromedp.Click(chromedp.CSS(exhibitButton(1, 2))))
+	swap := func(k int) int {
+		switch k {
+		case 0:
+			return 1
+		case 1:
+			return 0
+		}
+		return k
+	}
+	if got, w := targets("the hotspots' exhibits after the move"), want(swap); got != w {
+		t.Errorf("after moving an exhibit the hotspots open %s, want %s", got, w)
+	}
+	do(t, ctx, "remove the moved exhibit", chromedp.Click(chromedp.CSS(exhibitButton(2, 3))))
+	gone := func(k int) int {
+		switch k = swap(k); {
+		case k == 1:
+			return -1
+		case k > 1:
+			return k - 1
+		}
+		return k
+	}
+	if got, w := targets("the hotspots' exhibits after the removal"), want(gone); got != w {
+		t.Errorf("after removing an exhibit the hotspots open %s, want %s", got, w)
 	}
 }
 
