@@ -119,8 +119,8 @@ func TestPanoramaHall(t *testing.T) {
 	})()`))
 
 	// The marker of the second exhibit (yaw 30°, in view from the start) opens it.
-	do(t, ctx, "click the hotspot", chromedp.WaitVisible(chromedp.CSS(`.psv-marker .panorama-marker[aria-label*="石炭井"]`)),
-		chromedp.Click(chromedp.CSS(`.psv-marker .panorama-marker[aria-label*="石炭井"]`)))
+	do(t, ctx, "click the hotspot", chromedp.WaitVisible(chromedp.CSS(`.psv-marker .panorama-marker[data-label*="石炭井"]`)),
+		chromedp.Click(chromedp.CSS(`.psv-marker .panorama-marker[data-label*="石炭井"]`)))
 	untilPanorama(t, ctx, "the hotspot's exhibit shows", `s.shown === 'exhibit-5'`)
 
 	// A guide's position turns the view.
@@ -284,7 +284,8 @@ func TestPanoramaLinkBetweenHalls(t *testing.T) {
 	untilPanorama(t, ctx, "the viewer draws the first hall", `s.state === 'ready' && s.canvas && s.node === '2'`)
 	link := `#panorama-2 .psv-virtual-tour-link[data-section="3"]`
 	if label := get(t, ctx, "the link's label", chromedp.Evaluate[string](`(function () {
-		var l = document.querySelector('`+link+`'); return l ? l.getAttribute('aria-label') : '';
+		var l = document.querySelector('`+link+`');
+		return l && l.getAttribute('aria-hidden') === 'true' && !l.hasAttribute('tabindex') ? l.getAttribute('data-label') : '';
 	})()`)); !strings.Contains(label, "第二全景厅") {
 		t.Errorf("the link's label is %q", label)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/demo"
@@ -272,7 +273,14 @@ func (w *tourWalk) zoom(t *testing.T) {
 // guide" follows again.
 func (w *tourWalk) exploreFreely(t *testing.T) {
 	do(t, w.viewer, "explore freely", chromedp.Focus(chromedp.ID("tour-follow")), chromedp.KeyEvent("\r"))
-	waitFor(t, w.viewer, "the switch says exploring", `document.getElementById('tour-follow').getAttribute('aria-pressed') === 'false'`, tourState, 5*time.Second)
+	// Exploring, the walkthrough's position line speaks for the visitor's own moves again.
+	waitFor(t, w.viewer, "the switch says exploring", `document.getElementById('tour-follow').getAttribute('aria-pressed') === 'false' &&
+		document.getElementById('exhibit-position').getAttribute('aria-live') === 'polite'`, tourState, 5*time.Second)
+	// The arrow keys are the walkthrough's only while the focus is in it (here on the switch).
+	do(t, w.viewer, "an arrow key outside the walkthrough", chromedp.KeyEvent(kb.ArrowRight))
+	if n := get(t, w.viewer, "exhibit", chromedp.AttributeValue(chromedp.ID("exhibition"), "data-current")); n.Value != "3" {
+		t.Errorf("an arrow key pressed on the follow switch moved the walkthrough to exhibit %s", n.Value)
+	}
 	do(t, w.guide, "move to exhibit 1", chromedp.Evaluate[chromedp.Void](`document.querySelector('.overview-exhibit[data-n="1"]').click()`))
 	waitFor(t, w.viewer, "the viewer is offered the guide's place", `!document.getElementById('tour-rejoin').hidden`, tourState, 10*time.Second)
 	if n := get(t, w.viewer, "exhibit", chromedp.AttributeValue(chromedp.ID("exhibition"), "data-current")); n.Value != "3" {
@@ -280,7 +288,8 @@ func (w *tourWalk) exploreFreely(t *testing.T) {
 	}
 	do(t, w.viewer, "back to the guide", chromedp.Click(chromedp.ID("tour-rejoin")))
 	waitFor(t, w.viewer, "the viewer is with the guide again", `document.getElementById('exhibition').getAttribute('data-current') === '1' &&
-		document.getElementById('tour-follow').getAttribute('aria-pressed') === 'true' && document.activeElement.id === 'tour-follow'`, tourState, 10*time.Second)
+		document.getElementById('tour-follow').getAttribute('aria-pressed') === 'true' && document.activeElement.id === 'tour-follow' &&
+		document.getElementById('exhibit-position').getAttribute('aria-live') === 'off'`, tourState, 10*time.Second)
 	// The viewer's own move is exploring freely too.
 	do(t, w.viewer, "the viewer goes on alone", chromedp.Click(chromedp.ID("exhibit-next")))
 	waitFor(t, w.viewer, "an own move is exploring", `document.getElementById('tour-follow').getAttribute('aria-pressed') === 'false'`, tourState, 5*time.Second)

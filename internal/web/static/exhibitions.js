@@ -140,6 +140,9 @@
       var t = ev.target;
       // Arrows inside a form control, a player or the zoom viewer (where they pan) are theirs.
       if (t && t.closest && t.closest('input, textarea, select, audio, video, .deep-zoom.zoom-ready, .panorama-stage')) return;
+      // On a tour's pages the walkthrough is one part among others (the video, the chat): its
+      // arrows only while the focus is in it.
+      if (root.closest('#tour') && !(t && t.nodeType === 1 && root.contains(t))) return;
       if (ev.key === 'ArrowLeft') { ev.preventDefault(); show(current - 1, true); }
       if (ev.key === 'ArrowRight') { ev.preventDefault(); show(current + 1, true); }
     });

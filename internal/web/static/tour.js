@@ -131,6 +131,7 @@
     var rejoin = doc.getElementById('tour-rejoin');
     var state = doc.getElementById('tour-state');
     var announce = doc.getElementById('tour-announce');
+    var position = doc.getElementById('exhibit-position');
     var following = true;
     var applying = false;
     var guide = null; // the guide's position now (live) or at the video's time (replay)
@@ -144,6 +145,9 @@
       tour.setAttribute('data-following', on ? '1' : '');
       rejoin.hidden = on || !guide;
       state.textContent = on ? tr(tour, 'following') : tr(tour, 'exploring');
+      // While following, #tour-announce says each of the guide's moves; the walkthrough's own
+      // position line saying it too would announce it twice.
+      if (position) position.setAttribute('aria-live', on ? 'off' : 'polite');
       if (on && guide) go(guide);
     }
     // While following, the deep-zoom view keeps up with the guide's (whose moves come a few
