@@ -312,4 +312,34 @@ func TestPanoramaLinkBetweenHalls(t *testing.T) {
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](panoramaState))
 		t.Fatalf("the link did not lead to the second hall: %v (first hall %s)", err, state)
 	}
+
+	// In the editor, links follow their rooms: moving the second hall up swaps the rooms the
+	// two links name, removing the first hall drops the link to it.
+	login(t, ctx, base, testenv.AdminName, testenv.AdminPassword)
+	do(t, ctx, "open the editor", chromedp.Navigate(base+"/console/exhibitions/"+id), chromedp.WaitVisible(chromedp.ID("place-mode-3")))
+	linkTargets := func(what string) string {
+		return get(t, ctx, what, chromedp.Evaluate[string](`Array.prototype.map.call(document.querySelectorAll('#section-editor > li'), function (li) {
+			return Array.prototype.map.call(li.querySelectorAll('.link-edit select'), function (s) { return s.value; }).join('+');
+		}).join(',')`))
+	}
+	roomButton := func(n, b int) string {
+		return fmt.Sprintf(`#section-editor > li:nth-child(%d) > fieldset > button:nth-of-type(%d)`, n, b)
+	}
+	for _, step := range []struct {
+		name, button, want string
+	}{
+		{"as saved", "", ",,3,2"},
+		{"move the second hall up", roomButton(4, 2), ",,3,2"}, // the halls swapped places, and their links' targets
+		{"remove the first hall", roomButton(4, 4), ",,"},
+	} {
+		if step.button != "" {
+			do(t, ctx, step.name, chromedp.Click(chromedp.CSS(step.button)))
+		}
+		if got := linkTargets(step.name); got != step.want {
+			t.Errorf("%s: the rooms' links lead to %q, want %q", step.name, got, step.want)
+		}
+	}
+	if title := get(t, ctx, "the third room's title", chromedp.Evaluate[string](`document.querySelector('#section-editor > li:nth-child(3) input[data-field="sections[2].title"]').value`)); title != "第二全景厅<b>x</b>" {
+		t.Errorf("after the move the third room is %q, want the second hall", title)
+	}
 }
