@@ -234,7 +234,13 @@
         return p;
       }).filter(function (p) { return p[key] !== -1; });
     }
-    function remapHotspots(sec, to) { if (sec.hotspots) sec.hotspots = remap(sec.hotspots, 'exhibit', to); }
+    function remapHotspots(sec, to) {
+      if (sec.hotspots) sec.hotspots = remap(sec.hotspots, 'exhibit', to);
+      // The exhibit an open preview's click places a hotspot for follows it too.
+      var i = sections.indexOf(sec);
+      var m = previews[i] && /^h:(\d+)$/.exec(previews[i].mode || '');
+      if (m) previews[i].mode = to(Number(m[1])) >= 0 ? 'h:' + to(Number(m[1])) : '';
+    }
     function remapLinks(to) {
       sections.forEach(function (sec) { if (sec.links) sec.links = remap(sec.links, 'section', to); });
     }
@@ -479,6 +485,7 @@
     modeWrap.appendChild(modeLabel);
     modeWrap.appendChild(mode);
     if (previews[i] && previews[i].mode) mode.value = previews[i].mode;
+    if (previews[i]) previews[i].mode = mode.value; // what the list shows, if its choice went
     mode.addEventListener('change', function () { if (previews[i]) previews[i].mode = mode.value; });
 
     var view = previews[i] ? previews[i].box : CCel('div', null, 'panorama-preview');
