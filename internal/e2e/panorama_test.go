@@ -2,12 +2,15 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -116,8 +119,8 @@ func TestPanoramaHall(t *testing.T) {
 	})()`))
 
 	// The marker of the second exhibit (yaw 30°, in view from the start) opens it.
-	do(t, ctx, "click the hotspot", chromedp.WaitVisible(chromedp.CSS(`.psv-marker .panorama-marker[aria-label*="石炭井"]`)),
-		chromedp.Click(chromedp.CSS(`.psv-marker .panorama-marker[aria-label*="石炭井"]`)))
+	do(t, ctx, "click the hotspot", chromedp.WaitVisible(chromedp.CSS(`.psv-marker .panorama-marker[data-label*="石炭井"]`)),
+		chromedp.Click(chromedp.CSS(`.psv-marker .panorama-marker[data-label*="石炭井"]`)))
 	untilPanorama(t, ctx, "the hotspot's exhibit shows", `s.shown === 'exhibit-5'`)
 
 	// A guide's position turns the view.
@@ -204,6 +207,54 @@ func TestPanoramaEditorPlacesHotspot(t *testing.T) {
 	if h := hs[2]; h.Exhibit != 0 || h.Yaw < -180 || h.Yaw > 180 || h.Pitch < -90 || h.Pitch > 90 {
 		t.Fatalf("the placed hotspot %+v", h)
 	}
+
+	// Hotspots follow their exhibits: moving the hall's first exhibit down swaps the places
+	// the hotspots name, removing it drops its hotspots and moves the later ones up.
+	targets := func(what string) string {
+		return get(t, ctx, what, chromedp.Evaluate[string](`Array.prototype.map.call(
+			document.querySelectorAll('#section-editor > li:nth-child(3) .hotspot-edit select'), function (s) { return s.value; }).join(',')`))
+	}
+	want := func(to func(int) int) string {
+		var out []string
+		for _, h := range hs {
+			if k := to(h.Exhibit); k >= 0 {
+				out = append(out, strconv.Itoa(k))
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	exhibitButton := func(n, b int) string {
+		return fmt.Sprintf(`#section-editor > li:nth-child(3) .exhibit-edit:nth-child(%d) > fieldset > button:nth-of-type(%d)`, n, b)
+	}
+	if got, w := targets("the hotspots' exhibits"), want(func(k int) int { return k }); got != w {
+		t.Fatalf("the hotspots open exhibits %s, want %s", got, w)
+	}
+	do(t, ctx, "move the first exhibit down", chromedp.Click(chromedp.CSS(exhibitButton(1, 2))))
+	swap := func(k int) int {
+		switch k {
+		case 0:
+			return 1
+		case 1:
+			return 0
+		}
+		return k
+	}
+	if got, w := targets("the hotspots' exhibits after the move"), want(swap); got != w {
+		t.Errorf("after moving an exhibit the hotspots open %s, want %s", got, w)
+	}
+	do(t, ctx, "remove the moved exhibit", chromedp.Click(chromedp.CSS(exhibitButton(2, 3))))
+	gone := func(k int) int {
+		switch k = swap(k); {
+		case k == 1:
+			return -1
+		case k > 1:
+			return k - 1
+		}
+		return k
+	}
+	if got, w := targets("the hotspots' exhibits after the removal"), want(gone); got != w {
+		t.Errorf("after removing an exhibit the hotspots open %s, want %s", got, w)
+	}
 }
 
 // TestPanoramaLinkBetweenHalls: a second hall linked from the demo's; following the link in
@@ -222,7 +273,7 @@ func TestPanoramaLinkBetweenHalls(t *testing.T) {
 	for k, v := range hall {
 		second[k] = v
 	}
-	second["title"] = "第二全景厅"
+	second["title"] = "第二全景厅<b>x</b>" // curators' text: the link's tooltip shows it as text
 	second["links"] = []any{map[string]any{"section": panoramaSection, "yaw": -120, "pitch": 0}}
 	hall["links"] = []any{map[string]any{"section": 3, "yaw": 10, "pitch": -10}}
 	e["sections"] = append(sections, second)
@@ -233,9 +284,23 @@ func TestPanoramaLinkBetweenHalls(t *testing.T) {
 	untilPanorama(t, ctx, "the viewer draws the first hall", `s.state === 'ready' && s.canvas && s.node === '2'`)
 	link := `#panorama-2 .psv-virtual-tour-link[data-section="3"]`
 	if label := get(t, ctx, "the link's label", chromedp.Evaluate[string](`(function () {
-		var l = document.querySelector('`+link+`'); return l ? l.getAttribute('aria-label') : '';
+		var l = document.querySelector('`+link+`');
+		return l && l.getAttribute('aria-hidden') === 'true' && !l.hasAttribute('tabindex') ? l.getAttribute('data-label') : '';
 	})()`)); !strings.Contains(label, "第二全景厅") {
 		t.Errorf("the link's label is %q", label)
+	}
+	rect := get(t, ctx, "where the link is", chromedp.Evaluate[[]float64](`(function () {
+		var r = document.querySelector('`+link+`').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];
+	})()`))
+	do(t, ctx, "hover the link", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, rect[0]-3, rect[1]-3), chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, rect[0], rect[1]))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(function () {
+		var t = document.querySelector('#panorama-2 .psv-tooltip h3');
+		return !!t && t.textContent === '第二全景厅<b>x</b>' && !t.querySelector('b');
+	})()`, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		tip, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(function () {
+			var t = document.querySelector('.psv-tooltip'); return t ? t.innerHTML : 'no tooltip';
+		})()`))
+		t.Fatalf("the link's tooltip does not show the hall's title as text: %v (%s)", err, tip)
 	}
 	do(t, ctx, "follow the link", chromedp.WaitVisible(chromedp.CSS(link)), chromedp.Click(chromedp.CSS(link)))
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(function () {
@@ -246,5 +311,35 @@ func TestPanoramaLinkBetweenHalls(t *testing.T) {
 	})()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](panoramaState))
 		t.Fatalf("the link did not lead to the second hall: %v (first hall %s)", err, state)
+	}
+
+	// In the editor, links follow their rooms: moving the second hall up swaps the rooms the
+	// two links name, removing the first hall drops the link to it.
+	login(t, ctx, base, testenv.AdminName, testenv.AdminPassword)
+	do(t, ctx, "open the editor", chromedp.Navigate(base+"/console/exhibitions/"+id), chromedp.WaitVisible(chromedp.ID("place-mode-3")))
+	linkTargets := func(what string) string {
+		return get(t, ctx, what, chromedp.Evaluate[string](`Array.prototype.map.call(document.querySelectorAll('#section-editor > li'), function (li) {
+			return Array.prototype.map.call(li.querySelectorAll('.link-edit select'), function (s) { return s.value; }).join('+');
+		}).join(',')`))
+	}
+	roomButton := func(n, b int) string {
+		return fmt.Sprintf(`#section-editor > li:nth-child(%d) > fieldset > button:nth-of-type(%d)`, n, b)
+	}
+	for _, step := range []struct {
+		name, button, want string
+	}{
+		{"as saved", "", ",,3,2"},
+		{"move the second hall up", roomButton(4, 2), ",,3,2"}, // the halls swapped places, and their links' targets
+		{"remove the first hall", roomButton(4, 4), ",,"},
+	} {
+		if step.button != "" {
+			do(t, ctx, step.name, chromedp.Click(chromedp.CSS(step.button)))
+		}
+		if got := linkTargets(step.name); got != step.want {
+			t.Errorf("%s: the rooms' links lead to %q, want %q", step.name, got, step.want)
+		}
+	}
+	if title := get(t, ctx, "the third room's title", chromedp.Evaluate[string](`document.querySelector('#section-editor > li:nth-child(3) input[data-field="sections[2].title"]').value`)); title != "第二全景厅<b>x</b>" {
+		t.Errorf("after the move the third room is %q, want the second hall", title)
 	}
 }

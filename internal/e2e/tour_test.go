@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/shizuishan/culturecloud/internal/app"
 	"github.com/shizuishan/culturecloud/internal/demo"
@@ -106,6 +109,7 @@ func TestGuidedTourInBrowsers(t *testing.T) {
 	}{
 		{"the guide goes live from the studio", w.goLive},
 		{"the viewer joins where the guide is", w.viewerJoins},
+		{"a refused stream is tried again", w.refusedStream},
 		{"the viewer follows the guide to exhibit 3", w.moveToExhibit3},
 		{"the viewer follows the guide's zoom", w.zoom},
 		{"exploring freely and back", w.exploreFreely},
@@ -187,6 +191,47 @@ func (w *tourWalk) viewerJoins(t *testing.T) {
 	do(t, w.viewer, "open the tour", chromedp.Navigate(w.srv.URL+"/lectures/"+w.lec.ID+"?lang=zh-CN"), chromedp.WaitVisible(chromedp.ID("tour-follow")))
 	waitFor(t, w.viewer, "the viewer follows the guide from where it is", `document.getElementById('tour').getAttribute('data-applied') !== null &&
 		document.getElementById('tour-follow').getAttribute('aria-pressed') === 'true'`, tourState, 30*time.Second)
+}
+
+// refusedStream: the server refuses the viewer's stream of the guide's moves once (429, as over
+// live.event_streams_per_ip; here the browser's request interception answers it), which the
+// browser does not retry by itself: the page says so, connects again a little later and
+// follows the guide again.
+func (w *tourWalk) refusedStream(t *testing.T) {
+	watch, stop := context.WithCancel(w.viewer)
+	defer stop()
+	pattern := "*/api/v1/lectures/" + w.lec.ID + "/guide"
+	var target *chromedp.Target
+	do(t, w.viewer, "intercept the guide's stream", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		target = tg
+		_, err := cdp.Call(ctx, tg, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern}}})
+		return chromedp.Void{}, err
+	})
+	go func() {
+		refused := false
+		for ev, err := range cdp.Events(watch, target, fetch.RequestPaused) {
+			if err != nil {
+				return
+			}
+			if !refused {
+				refused = true
+				_, _ = cdp.Call(watch, target, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID, ResponseCode: http.StatusTooManyRequests,
+					ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/problem+json"}}, Body: []byte(`{"status":429}`)})
+				continue
+			}
+			_, _ = cdp.Call(watch, target, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+		}
+	}()
+	do(t, w.viewer, "open the tour again", chromedp.Navigate(w.srv.URL+"/lectures/"+w.lec.ID+"?lang=zh-CN"), chromedp.WaitVisible(chromedp.ID("tour-follow")))
+	waitFor(t, w.viewer, "the page says the guide's moves do not reach it", `document.getElementById('tour').hasAttribute('data-reconnecting') &&
+		document.getElementById('tour-connection').textContent.indexOf('重新连接') >= 0`, tourState, 10*time.Second)
+	waitFor(t, w.viewer, "the page connects again and follows the guide", `!document.getElementById('tour').hasAttribute('data-reconnecting') &&
+		document.getElementById('tour-connection').textContent === '' && document.getElementById('tour').getAttribute('data-applied') !== null`,
+		tourState, 20*time.Second)
+	do(t, w.viewer, "stop intercepting", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, fetch.Disable, cdp.Empty{})
+		return chromedp.Void{}, err
+	})
 }
 
 // moveToExhibit3: the guide moves to exhibit 3 (the overview's link, as a guide clicks it). The
@@ -272,7 +317,14 @@ func (w *tourWalk) zoom(t *testing.T) {
 // guide" follows again.
 func (w *tourWalk) exploreFreely(t *testing.T) {
 	do(t, w.viewer, "explore freely", chromedp.Focus(chromedp.ID("tour-follow")), chromedp.KeyEvent("\r"))
-	waitFor(t, w.viewer, "the switch says exploring", `document.getElementById('tour-follow').getAttribute('aria-pressed') === 'false'`, tourState, 5*time.Second)
+	// Exploring, the walkthrough's position line speaks for the visitor's own moves again.
+	waitFor(t, w.viewer, "the switch says exploring", `document.getElementById('tour-follow').getAttribute('aria-pressed') === 'false' &&
+		document.getElementById('exhibit-position').getAttribute('aria-live') === 'polite'`, tourState, 5*time.Second)
+	// The arrow keys are the walkthrough's only while the focus is in it (here on the switch).
+	do(t, w.viewer, "an arrow key outside the walkthrough", chromedp.KeyEvent(kb.ArrowRight))
+	if n := get(t, w.viewer, "exhibit", chromedp.AttributeValue(chromedp.ID("exhibition"), "data-current")); n.Value != "3" {
+		t.Errorf("an arrow key pressed on the follow switch moved the walkthrough to exhibit %s", n.Value)
+	}
 	do(t, w.guide, "move to exhibit 1", chromedp.Evaluate[chromedp.Void](`document.querySelector('.overview-exhibit[data-n="1"]').click()`))
 	waitFor(t, w.viewer, "the viewer is offered the guide's place", `!document.getElementById('tour-rejoin').hidden`, tourState, 10*time.Second)
 	if n := get(t, w.viewer, "exhibit", chromedp.AttributeValue(chromedp.ID("exhibition"), "data-current")); n.Value != "3" {
@@ -280,7 +332,8 @@ func (w *tourWalk) exploreFreely(t *testing.T) {
 	}
 	do(t, w.viewer, "back to the guide", chromedp.Click(chromedp.ID("tour-rejoin")))
 	waitFor(t, w.viewer, "the viewer is with the guide again", `document.getElementById('exhibition').getAttribute('data-current') === '1' &&
-		document.getElementById('tour-follow').getAttribute('aria-pressed') === 'true' && document.activeElement.id === 'tour-follow'`, tourState, 10*time.Second)
+		document.getElementById('tour-follow').getAttribute('aria-pressed') === 'true' && document.activeElement.id === 'tour-follow' &&
+		document.getElementById('exhibit-position').getAttribute('aria-live') === 'off'`, tourState, 10*time.Second)
 	// The viewer's own move is exploring freely too.
 	do(t, w.viewer, "the viewer goes on alone", chromedp.Click(chromedp.ID("exhibit-next")))
 	waitFor(t, w.viewer, "an own move is exploring", `document.getElementById('tour-follow').getAttribute('aria-pressed') === 'false'`, tourState, 5*time.Second)

@@ -141,4 +141,6 @@ var exhibitionMessages = map[string]text{
 	"econsole.placed":        {"已放置，保存后生效", "Placed; save to keep it"},
 	"pano.link":              {"前往：{title}", "Go to: {title}"},
 	"econsole.no_preview":    {"此设备无法预览全景，请直接填写角度。", "The scene cannot be previewed on this device; type the angles instead."},
+	"econsole.hotspot_opens": {"打开的展品", "Exhibit it opens"},
+	"econsole.link_to":       {"通往的展厅", "Room it leads to"},
 }

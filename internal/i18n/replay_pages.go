@@ -22,4 +22,5 @@ var replayMessages = map[string]text{
 	"tour.guide_hint":  {"您是导览员：直播时，您在下面展览中看到的展品和放大的区域会同步给所有跟随的观众。", "You are the guide: while live, the exhibit and the zoomed region you show below are shown to every viewer who follows you."},
 	"tour.sent":        {"观众已跟随到：{label}", "Viewers now follow you to: {label}"},
 	"tour.send_failed": {"位置未能同步给观众，请稍后再试。", "Your position did not reach the viewers; try again in a moment."},
+	"tour.offline":     {"暂时收不到导览员的位置，页面会自动重新连接，请稍候。", "The guide's moves are not reaching this page just now; it will reconnect by itself in a moment."},
 }

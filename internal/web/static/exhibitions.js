@@ -140,6 +140,9 @@
       var t = ev.target;
       // Arrows inside a form control, a player or the zoom viewer (where they pan) are theirs.
       if (t && t.closest && t.closest('input, textarea, select, audio, video, .deep-zoom.zoom-ready, .panorama-stage')) return;
+      // On a tour's pages the walkthrough is one part among others (the video, the chat): its
+      // arrows only while the focus is in it.
+      if (root.closest('#tour') && !(t && t.nodeType === 1 && root.contains(t))) return;
       if (ev.key === 'ArrowLeft') { ev.preventDefault(); show(current - 1, true); }
       if (ev.key === 'ArrowRight') { ev.preventDefault(); show(current + 1, true); }
     });
@@ -211,10 +214,35 @@
       b.addEventListener('click', action);
       return b;
     }
+    // move swaps arr[i] with its neighbour i+by and tells whether it did.
     function move(arr, i, by) {
       var j = i + by;
-      if (j < 0 || j >= arr.length) return;
+      if (j < 0 || j >= arr.length) return false;
       var t = arr[i]; arr[i] = arr[j]; arr[j] = t;
+      return true;
+    }
+    // A room's hotspots name its exhibits, and links name other rooms, by their place: when
+    // exhibits or rooms move or go, to(old place) is the new one, or -1 for one removed
+    // (whose hotspots and links go too).
+    function swapped(a, b) { return function (k) { return k === a ? b : (k === b ? a : k); }; }
+    function removed(r) { return function (k) { return k === r ? -1 : (k > r ? k - 1 : k); }; }
+    function remap(places, key, to) {
+      return (places || []).map(function (p) {
+        var k = Number(p[key]);
+        if (String(p[key]).trim() === '' || !isFinite(k)) return p; // typed nonsense: the server names it
+        p[key] = to(k);
+        return p;
+      }).filter(function (p) { return p[key] !== -1; });
+    }
+    function remapHotspots(sec, to) {
+      if (sec.hotspots) sec.hotspots = remap(sec.hotspots, 'exhibit', to);
+      // The exhibit an open preview's click places a hotspot for follows it too.
+      var i = sections.indexOf(sec);
+      var m = previews[i] && /^h:(\d+)$/.exec(previews[i].mode || '');
+      if (m) previews[i].mode = to(Number(m[1])) >= 0 ? 'h:' + to(Number(m[1])) : '';
+    }
+    function remapLinks(to) {
+      sections.forEach(function (sec) { if (sec.links) sec.links = remap(sec.links, 'section', to); });
     }
     function regionText(r) { return r ? [r.x, r.y, r.w, r.h].join(',') : ''; }
 
@@ -262,9 +290,15 @@
           exFs.appendChild(input(tr(root, 'text-zh'), ex.text_zh, g + '.text_zh', true));
           exFs.appendChild(input(tr(root, 'text-en'), ex.text_en, g + '.text_en', true));
           exFs.appendChild(input(tr(root, 'audio'), ex.audio_guide, g + '.audio_guide'));
-          exFs.appendChild(button(tr(root, 'up'), function () { collect(); move(sec.exhibits, j, -1); render(); }));
-          exFs.appendChild(button(tr(root, 'down'), function () { collect(); move(sec.exhibits, j, 1); render(); }));
-          exFs.appendChild(button(tr(root, 'remove'), function () { collect(); sec.exhibits.splice(j, 1); render(); }));
+          exFs.appendChild(button(tr(root, 'up'), function () {
+            collect(); if (move(sec.exhibits, j, -1)) remapHotspots(sec, swapped(j, j - 1)); render();
+          }));
+          exFs.appendChild(button(tr(root, 'down'), function () {
+            collect(); if (move(sec.exhibits, j, 1)) remapHotspots(sec, swapped(j, j + 1)); render();
+          }));
+          exFs.appendChild(button(tr(root, 'remove'), function () {
+            collect(); sec.exhibits.splice(j, 1); remapHotspots(sec, removed(j)); render();
+          }));
           exLi.appendChild(exFs);
           exList.appendChild(exLi);
         });
@@ -272,9 +306,15 @@
         fs.appendChild(button(tr(root, 'add-exhibit'), function () {
           collect(); sec.exhibits.push({ item: '', label: '', text_zh: '' }); render();
         }));
-        fs.appendChild(button(tr(root, 'up'), function () { collect(); move(sections, i, -1); closePreviews(); render(); }));
-        fs.appendChild(button(tr(root, 'down'), function () { collect(); move(sections, i, 1); closePreviews(); render(); }));
-        fs.appendChild(button(tr(root, 'remove'), function () { collect(); sections.splice(i, 1); closePreviews(); render(); }));
+        fs.appendChild(button(tr(root, 'up'), function () {
+          collect(); if (move(sections, i, -1)) remapLinks(swapped(i, i - 1)); closePreviews(); render();
+        }));
+        fs.appendChild(button(tr(root, 'down'), function () {
+          collect(); if (move(sections, i, 1)) remapLinks(swapped(i, i + 1)); closePreviews(); render();
+        }));
+        fs.appendChild(button(tr(root, 'remove'), function () {
+          collect(); sections.splice(i, 1); remapLinks(removed(i)); closePreviews(); render();
+        }));
         li.appendChild(fs);
         list.appendChild(li);
       });
@@ -445,6 +485,7 @@
     modeWrap.appendChild(modeLabel);
     modeWrap.appendChild(mode);
     if (previews[i] && previews[i].mode) mode.value = previews[i].mode;
+    if (previews[i]) previews[i].mode = mode.value; // what the list shows, if its choice went
     mode.addEventListener('change', function () { if (previews[i]) previews[i].mode = mode.value; });
 
     var view = previews[i] ? previews[i].box : CCel('div', null, 'panorama-preview');
@@ -454,13 +495,15 @@
     note.setAttribute('aria-live', 'polite');
     var open = ui.button(tr(root, 'preview-scene'), async function () {
       ui.rerender();
+      // The re-render made a new note: the one of this closure is no longer on the page.
+      var shown = function () { return doc.getElementById('panorama-note-' + i) || note; };
       var url = await sceneURL(sections[i].scene || {});
-      if (!url) { note.textContent = tr(root, 'no-preview'); return; }
+      if (!url) { shown().textContent = tr(root, 'no-preview'); return; }
       if (previews[i] && previews[i].handle) previews[i].handle.destroy();
       var v = doc.getElementById('panorama-preview-' + i);
       v.hidden = false;
       previews[i] = { box: v, handle: null, mode: doc.getElementById('place-mode-' + i).value };
-      if (!window.CCPanorama) { note.textContent = tr(root, 'no-preview'); return; }
+      if (!window.CCPanorama) { shown().textContent = tr(root, 'no-preview'); return; }
       window.CCPanorama.preview(v, url, function (at) {
         var how = (previews[i] && previews[i].mode) || '';
         var m = /^([hl]):(\d+)$/.exec(how);
@@ -476,7 +519,7 @@
         markPreview(root, sections, i);
       }, function () {
         v.hidden = true;
-        note.textContent = tr(root, 'no-preview');
+        shown().textContent = tr(root, 'no-preview');
       });
     });
     open.className = 'panorama-open';
@@ -486,14 +529,46 @@
     note.id = 'panorama-note-' + i;
     box.appendChild(note);
 
+    // The exhibits a hotspot can open and the rooms a link can lead to, by the numbers the
+    // legends show (from 1) and their labels; the value is the place (from 0) the API takes.
+    var exhibitChoices = sec.exhibits.map(function (ex, j) {
+      return { value: j, text: (j + 1) + (ex.label ? '：' + ex.label : (ex.item ? '：' + ex.item : '')) };
+    });
+    var roomChoices = [];
+    sections.forEach(function (other, k) {
+      if (k !== i && other.kind === 'panorama') roomChoices.push({ value: k, text: (k + 1) + (other.title ? '：' + other.title : '') });
+    });
+    function choice(labelText, value, field, choices) {
+      var wrap = CCel('div', null, 'field');
+      var sel = doc.createElement('select');
+      sel.id = 'f-' + field.replace(/[^a-z0-9]+/gi, '-');
+      sel.setAttribute('data-field', field);
+      var list = choices.slice();
+      // A place none of the choices is (typed through the API, or a gallery room) stays as it is.
+      if (!list.some(function (c) { return String(c.value) === String(value); })) {
+        list.unshift({ value: value, text: isFinite(Number(value)) && String(value).trim() !== '' ? String(Number(value) + 1) : String(value) });
+      }
+      list.forEach(function (c) {
+        var o = CCel('option', c.text);
+        o.value = String(c.value);
+        o.selected = String(c.value) === String(value);
+        sel.appendChild(o);
+      });
+      var label = CCel('label', labelText);
+      label.htmlFor = sel.id;
+      wrap.appendChild(label);
+      wrap.appendChild(sel);
+      return wrap;
+    }
+
     function rows(kind, key, keyLabel, legend) {
       var ol = CCel('ol', null, kind + '-list');
       sec[kind].forEach(function (p, j) {
         var li = CCel('li', null, kind === 'hotspots' ? 'hotspot-edit' : 'link-edit');
         li.appendChild(CCel('span', fill(tr(root, legend), { n: j + 1 })));
         var g = f + '.' + kind + '[' + j + ']';
+        li.appendChild(choice(tr(root, keyLabel), p[key], g + '.' + key, kind === 'hotspots' ? exhibitChoices : roomChoices));
         // Numbers as text: 0 is a place like any other, not an empty field.
-        li.appendChild(ui.input(tr(root, keyLabel), String(p[key]), g + '.' + key));
         li.appendChild(ui.input(tr(root, 'yaw'), String(p.yaw), g + '.yaw'));
         li.appendChild(ui.input(tr(root, 'pitch'), String(p.pitch), g + '.pitch'));
         li.appendChild(ui.button(tr(root, 'remove'), function () { ui.rerender(); sec[kind].splice(j, 1); ui.rerender(); }));
@@ -507,7 +582,7 @@
     }));
     rows('links', 'section', 'link-section', 'link');
     box.appendChild(ui.button(tr(root, 'add-link'), function () {
-      ui.rerender(); sec.links.push({ section: 0, yaw: 0, pitch: 0 }); ui.rerender();
+      ui.rerender(); sec.links.push({ section: roomChoices.length ? roomChoices[0].value : (i === 0 ? 1 : 0), yaw: 0, pitch: 0 }); ui.rerender();
     }));
     if (previews[i] && previews[i].handle) setTimeout(function () { markPreview(root, sections, i); }, 0);
     return box;

@@ -114,7 +114,9 @@
       return {
         id: String(s),
         panorama: el.getAttribute('data-scene'),
-        name: el.getAttribute('data-title'),
+        // The plugin puts the name into the link tooltip as HTML (<h3>name</h3>); the title is
+        // the curators' plain text.
+        name: escapeHTML(el.getAttribute('data-title') || ''),
         links: Array.prototype.map.call(el.querySelectorAll('.panorama-link'), function (a) {
           return { nodeId: a.getAttribute('data-section'), position: { yaw: num(a, 'data-yaw') * RAD, pitch: num(a, 'data-pitch') * RAD } };
         }).filter(function (l) { return rooms[Number(l.nodeId)]; }),
@@ -123,7 +125,9 @@
           return {
             id: 'spot-' + s + '-' + a.getAttribute('data-exhibit'),
             position: { yaw: num(a, 'data-yaw') * RAD, pitch: num(a, 'data-pitch') * RAD },
-            html: '<span class="panorama-marker" role="button" aria-label="' + escapeHTML(label) + '">' +
+            // Pointer only: the hotspot list below the viewer is the keyboard's and the screen
+            // reader's way to the same exhibits.
+            html: '<span class="panorama-marker" aria-hidden="true" data-label="' + escapeHTML(label) + '">' +
               (num(a, 'data-exhibit') + 1) + '</span>',
             anchor: 'center center', size: { width: 44, height: 44 },
             tooltip: escapeHTML(a.textContent),
@@ -137,8 +141,9 @@
       var target = rooms[Number(link.nodeId)];
       var el = doc.createElement('span');
       el.className = 'panorama-marker panorama-marker-link';
-      el.setAttribute('role', 'button');
-      el.setAttribute('aria-label', fill(tr(target, 'link'), { title: target ? target.getAttribute('data-title') : '' }));
+      // Pointer only, as the hotspots: the list of links below the viewer is the keyboard's.
+      el.setAttribute('aria-hidden', 'true');
+      el.setAttribute('data-label', fill(tr(target, 'link'), { title: target ? target.getAttribute('data-title') : '' }));
       el.setAttribute('data-section', link.nodeId);
       el.textContent = '→';
       return el;

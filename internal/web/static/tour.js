@@ -18,6 +18,8 @@
   var NOT_LIVE_YET = 350; // ms more to wait when the server does not yet know the tour is live
   var FOLLOW_SPRING = 0.2; // s: how fast a following deep-zoom view goes where the guide's went
   var FIELDS = ['section', 'exhibit', 'region', 'yaw', 'pitch', 'zoom'];
+  var RETRY_FIRST = 2000; // ms before connecting again to a guide's stream the server refused,
+  var RETRY_MOST = 30000; // doubling up to this, each wait between 3/4 and 5/4 of it
 
   function tr(root, name) { return (root && root.getAttribute('data-t-' + name)) || ''; }
   function fill(template, values) {
@@ -129,6 +131,7 @@
     var rejoin = doc.getElementById('tour-rejoin');
     var state = doc.getElementById('tour-state');
     var announce = doc.getElementById('tour-announce');
+    var position = doc.getElementById('exhibit-position');
     var following = true;
     var applying = false;
     var guide = null; // the guide's position now (live) or at the video's time (replay)
@@ -142,6 +145,9 @@
       tour.setAttribute('data-following', on ? '1' : '');
       rejoin.hidden = on || !guide;
       state.textContent = on ? tr(tour, 'following') : tr(tour, 'exploring');
+      // While following, #tour-announce says each of the guide's moves; the walkthrough's own
+      // position line saying it too would announce it twice.
+      if (position) position.setAttribute('aria-live', on ? 'off' : 'polite');
       if (on && guide) go(guide);
     }
     // While following, the deep-zoom view keeps up with the guide's (whose moves come a few
@@ -198,21 +204,51 @@
       }, { passive: true });
     });
 
-    // Live: the guide's positions as Server-Sent Events, while the tour is live.
+    // Live: the guide's positions as Server-Sent Events, while the tour is live. The browser
+    // reconnects by itself after a dropped connection, but not after an error answer (the
+    // server refuses streams over its caps with 429 or 503): then the page tries again later,
+    // waiting longer each time, and says so.
+    var connection = doc.getElementById('tour-connection');
+    var retries = 0;
+    var retryTimer = null;
+    function say(text) { if (connection && connection.textContent !== text) connection.textContent = text; }
     function connect() {
       var live = page && page.getAttribute('data-state') === 'live';
-      if (live && !source && typeof window.EventSource === 'function') {
-        source = new EventSource(lectureAPI(id));
-        source.addEventListener('position', function (ev) {
+      if (live && !source && retryTimer === null && typeof window.EventSource === 'function') {
+        var es = new EventSource(lectureAPI(id));
+        source = es;
+        es.addEventListener('position', function (ev) {
           var e;
           try { e = JSON.parse(ev.data); } catch (err) { return; }
           if (!e || !e.position) return;
           tour.setAttribute('data-heard-at', String(Date.now()));
           guideAt(e.position);
         });
-      } else if (!live && source) {
-        source.close();
+        es.addEventListener('open', function () {
+          retries = 0;
+          tour.removeAttribute('data-reconnecting');
+          say('');
+        });
+        es.addEventListener('error', function () {
+          if (source !== es) return;
+          say(tr(tour, 'offline'));
+          if (es.readyState !== EventSource.CLOSED) return; // the browser is trying again
+          es.close();
+          source = null;
+          var wait = Math.min(RETRY_MOST, RETRY_FIRST * Math.pow(2, retries));
+          retries++;
+          wait = wait * (0.75 + Math.random() / 2);
+          tour.setAttribute('data-reconnecting', String(Math.round(wait)));
+          retryTimer = setTimeout(function () { retryTimer = null; connect(); }, wait);
+        });
+      } else if (!live) {
+        if (source) source.close();
         source = null;
+        if (retryTimer !== null) clearTimeout(retryTimer);
+        retryTimer = null;
+        retries = 0;
+        tour.removeAttribute('data-reconnecting');
+        say('');
       }
     }
     if (page) {
