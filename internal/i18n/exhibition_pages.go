@@ -128,8 +128,6 @@ var exhibitionMessages = map[string]text{
 	"econsole.scene_file":    {"全景图文件（SHA-256，可留空）", "Scene file (SHA-256, optional)"},
 	"econsole.hotspot_n":     {"热点 {n}", "Hotspot {n}"},
 	"econsole.link_n":        {"链接 {n}", "Link {n}"},
-	"econsole.hotspot_exh":   {"打开的展品（序号，从 0 开始）", "Exhibit it opens (number, from 0)"},
-	"econsole.link_section":  {"通往的展厅（序号，从 0 开始）", "Room it leads to (number, from 0)"},
 	"econsole.yaw":           {"水平角（-180 到 180 度）", "Yaw (-180 to 180 degrees)"},
 	"econsole.pitch":         {"俯仰角（-90 到 90 度）", "Pitch (-90 to 90 degrees)"},
 	"econsole.add_hotspot":   {"添加热点", "Add a hotspot"},
