@@ -38,6 +38,10 @@ type Position struct {
 	Yaw     *float64 `json:"yaw,omitempty"`    // degrees, -180 to 180
 	Pitch   *float64 `json:"pitch,omitempty"`  // degrees, -90 to 90
 	Zoom    *float64 `json:"zoom,omitempty"`   // 0 to 100, as panorama viewers count it
+	// Key names what the exhibit shows (exhibitions.ExhibitKey), set by the server when it
+	// checked the position: a replay's page finds the exhibit by it even when the rooms were
+	// renumbered since (an item withdrawn after the tour).
+	Key string `json:"key,omitempty"`
 }
 
 // Validate names every field that is out of range.

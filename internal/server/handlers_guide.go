@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/shizuishan/culturecloud/internal/exhibitions"
 	"github.com/shizuishan/culturecloud/internal/lectures"
 	"github.com/shizuishan/culturecloud/internal/live"
 	"github.com/shizuishan/culturecloud/internal/liveroom"
@@ -87,10 +88,12 @@ func (s *Server) moveGuide(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.inTour(c.Request.Context(), l.Exhibition, pos); err != nil {
+	key, err := s.inTour(c.Request.Context(), l.Exhibition, pos)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	pos.Key = key
 	ev, err := s.Room.Move(c.Request.Context(), l.ID, pos)
 	if err != nil {
 		s.failLive(c, err)
@@ -99,17 +102,18 @@ func (s *Server) moveGuide(c *gin.Context) {
 	c.JSON(http.StatusCreated, ev)
 }
 
-// inTour checks that pos names an exhibit of the exhibition as the public sees it.
-func (s *Server) inTour(ctx context.Context, exhibition string, pos liveroom.Position) error {
+// inTour checks that pos names an exhibit of the exhibition as the public sees it, and
+// returns what that exhibit shows (exhibitions.ExhibitKey).
+func (s *Server) inTour(ctx context.Context, exhibition string, pos liveroom.Position) (string, error) {
 	v, err := s.Exhibitions.View(ctx, nil, exhibition)
 	if err != nil {
-		return err
+		return "", err
 	}
 	switch {
 	case pos.Section >= len(v.Sections):
-		return validate.Errors{{Field: "section", Code: "not_in_tour"}}
+		return "", validate.Errors{{Field: "section", Code: "not_in_tour"}}
 	case pos.Exhibit >= len(v.Sections[pos.Section].Exhibits):
-		return validate.Errors{{Field: "exhibit", Code: "not_in_tour"}}
+		return "", validate.Errors{{Field: "exhibit", Code: "not_in_tour"}}
 	}
-	return nil
+	return exhibitions.ExhibitKey(v.Sections[pos.Section].Exhibits[pos.Exhibit]), nil
 }

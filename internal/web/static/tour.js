@@ -17,7 +17,7 @@
   var MOVE_EVERY = 150; // ms between two posted positions (the server refuses closer than 100)
   var NOT_LIVE_YET = 350; // ms more to wait when the server does not yet know the tour is live
   var FOLLOW_SPRING = 0.2; // s: how fast a following deep-zoom view goes where the guide's went
-  var FIELDS = ['section', 'exhibit', 'region', 'yaw', 'pitch', 'zoom'];
+  var FIELDS = ['section', 'exhibit', 'region', 'yaw', 'pitch', 'zoom', 'key'];
   var RETRY_FIRST = 2000; // ms before connecting again to a guide's stream the server refused,
   var RETRY_MOST = 30000; // doubling up to this, each wait between 3/4 and 5/4 of it
 
@@ -33,7 +33,14 @@
     return out;
   }
   function lectureAPI(id) { return '/api/v1/lectures/' + encodeURIComponent(id) + '/guide'; }
+  // figureOf is the exhibit a position names: by what it shows (key, which the server adds)
+  // when the page has it, since rooms may have been renumbered since the tour (an item
+  // withdrawn after it), else by its room and place.
   function figureOf(walk, pos) {
+    if (pos.key && window.CSS && CSS.escape) {
+      var byKey = walk.querySelector('figure.exhibit[data-key="' + CSS.escape(String(pos.key)) + '"]');
+      if (byKey) return byKey;
+    }
     return walk.querySelector('figure.exhibit[data-section="' + Number(pos.section) + '"][data-index="' + Number(pos.exhibit) + '"]');
   }
 
@@ -169,11 +176,15 @@
     function go(pos) {
       var fig = figureOf(walk, pos);
       if (!fig) return;
-      var key = pos.section + '/' + pos.exhibit;
+      // The walkthrough goes by room and place: those of the figure found.
+      var at = copy(pos);
+      at.section = Number(fig.getAttribute('data-section'));
+      at.exhibit = Number(fig.getAttribute('data-index'));
+      var key = at.section + '/' + at.exhibit;
       pace(fig, true);
       applying = true;
       try {
-        walk.dispatchEvent(new CustomEvent('cc:go', { detail: copy(pos) }));
+        walk.dispatchEvent(new CustomEvent('cc:go', { detail: at }));
       } finally {
         applying = false;
       }
