@@ -128,16 +128,24 @@ const partnerState = `(function () {
 		paused: v && v.paused});
 })()`
 
-// TestWHIPAndWHEPFromAnotherSite: a page on another origin (a second loopback port) goes
-// live with whip-whep's WHIP client and the lecture's stream key, and plays with its WHEP
-// client; the browser lets both through because the product answers their CORS preflights.
-// Frames arrive and the video's time advances; ending both sessions the way whip-whep does
-// (close the connection, then DELETE) is answered 200.
-func TestWHIPAndWHEPFromAnotherSite(t *testing.T) {
-	partner := partnerSite(t)
+// partnerLive is a lecture starting now on a server that lets a partner site's pages publish
+// and play across origins (and, when asked, frame its players), with its lecturer signed in.
+// The partner's page offers publish(url, key) and watch(url) and a <video id="watch">.
+type partnerLive struct {
+	srv      *testenv.Server
+	lecturer *apiUser
+	partner  string // the partner site's origin
+	id, key  string
+	api      string // the lecture's API URL
+}
+
+func startPartnerLecture(t *testing.T, partner string, embed bool, title, description string) partnerLive {
+	t.Helper()
 	cfg := testenv.Config(t, testenv.Shared(t))
-	cfg.Live.AllowedOrigins = partner.URL
-	cfg.Live.EmbedOrigins = partner.URL
+	cfg.Live.AllowedOrigins = partner
+	if embed {
+		cfg.Live.EmbedOrigins = partner
+	}
 	cfg.Live.EndGrace = time.Minute
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -148,43 +156,76 @@ func TestWHIPAndWHEPFromAnotherSite(t *testing.T) {
 	var lec struct {
 		ID        string `json:"id"`
 		StreamKey string `json:"stream_key"`
-		State     string `json:"state"`
 	}
 	lecturer.want(http.StatusCreated, "POST", "/api/v1/lectures", map[string]any{
-		"title": "跨站直播：贺兰山岩画", "lecturer": map[string]any{"account": lecturerName}, "unit": "dwk-culture-centre",
+		"title": title, "lecturer": map[string]any{"account": lecturerName}, "unit": "dwk-culture-centre",
 		"start": time.Now().UTC().Format(time.RFC3339), "duration_minutes": 60, "visibility": "public",
-		"description": "在区图书馆的网页上直播和观看。"}, &lec)
-	api := srv.URL + "/api/v1/lectures/" + lec.ID
+		"description": description}, &lec)
+	return partnerLive{srv: srv, lecturer: lecturer, partner: partner, id: lec.ID, key: lec.StreamKey,
+		api: srv.URL + "/api/v1/lectures/" + lec.ID}
+}
 
-	pub := liveBrowser(t, true)
-	do(t, pub, "open the partner's page", chromedp.Navigate(partner.URL+"/"),
+// open opens the partner's page in ctx and waits for its script.
+func (p partnerLive) open(t *testing.T, ctx context.Context) {
+	t.Helper()
+	do(t, ctx, "open the partner's page", chromedp.Navigate(p.partner+"/"),
 		chromedp.Poll[chromedp.Void](`window.partnerReady === true`, chromedp.WithPollingTimeout(20*time.Second)))
-	if got := get(t, pub, "publish", chromedp.Evaluate[string](`publish(`+jsString(api+"/whip")+`, `+jsString(lec.StreamKey)+`)`,
+}
+
+// publish goes live from the partner's page in ctx with the stream key, and waits until the
+// lecture is live.
+func (p partnerLive) publish(t *testing.T, ctx context.Context) {
+	t.Helper()
+	p.open(t, ctx)
+	if got := get(t, ctx, "publish", chromedp.Evaluate[string](`publish(`+jsString(p.api+"/whip")+`, `+jsString(p.key)+`)`,
 		chromedp.EvalAwaitPromise)); got != "published" {
 		t.Fatalf("publish: %q", got)
 	}
 	testwait.Within(t, "the lecture goes live", 45*time.Second, func() bool {
-		lecturer.want(http.StatusOK, "GET", "/api/v1/lectures/"+lec.ID, nil, &lec)
+		var lec struct{ State string }
+		p.lecturer.want(http.StatusOK, "GET", "/api/v1/lectures/"+p.id, nil, &lec)
 		return lec.State == "live"
 	})
+}
+
+// watch starts playing on the partner's page in ctx.
+func (p partnerLive) watch(t *testing.T, ctx context.Context) {
+	t.Helper()
+	p.open(t, ctx)
+	if got := get(t, ctx, "watch", chromedp.Evaluate[string](`watch(`+jsString(p.api+"/whep")+`)`, chromedp.EvalAwaitPromise)); got != "watching" {
+		t.Fatalf("watch: %q", got)
+	}
+}
+
+// plays waits until the partner page's video in ctx has frames and its time advances.
+func plays(t *testing.T, ctx context.Context) {
+	t.Helper()
+	waitFor(t, ctx, "frames arrive", `document.getElementById('watch').videoWidth > 0`, partnerState, 60*time.Second)
+	first := get(t, ctx, "current time", chromedp.Evaluate[float64](`document.getElementById('watch').currentTime`))
+	waitFor(t, ctx, "the video's time advances", `document.getElementById('watch').currentTime > `+strconv.FormatFloat(first+1, 'f', 3, 64), partnerState, 30*time.Second)
+}
+
+// TestWHIPAndWHEPFromAnotherSite: a page on another origin (a second loopback port) goes
+// live with whip-whep's WHIP client and the lecture's stream key, and plays with its WHEP
+// client; the browser lets both through because the product answers their CORS preflights.
+// Frames arrive and the video's time advances; ending both sessions the way whip-whep does
+// (close the connection, then DELETE) is answered 200.
+func TestWHIPAndWHEPFromAnotherSite(t *testing.T) {
+	live := startPartnerLecture(t, partnerSite(t).URL, true, "跨站直播：贺兰山岩画", "在区图书馆的网页上直播和观看。")
+	pub := liveBrowser(t, true)
+	live.publish(t, pub)
 
 	// The player is another tab of another browser, on the partner's page too.
 	vis := liveBrowser(t, false)
-	do(t, vis, "open the partner's page", chromedp.Navigate(partner.URL+"/"),
-		chromedp.Poll[chromedp.Void](`window.partnerReady === true`, chromedp.WithPollingTimeout(20*time.Second)))
-	if got := get(t, vis, "watch", chromedp.Evaluate[string](`watch(`+jsString(api+"/whep")+`)`, chromedp.EvalAwaitPromise)); got != "watching" {
-		t.Fatalf("watch: %q", got)
-	}
+	live.watch(t, vis)
 	if answer := get(t, vis, "answer", chromedp.Evaluate[string](`window.answer`)); strings.Contains(answer, "a=sendrecv") || !strings.Contains(answer, "a=sendonly") {
 		t.Errorf("the answer to the sendrecv offer is not sendonly:\n%s", answer)
 	}
-	waitFor(t, vis, "frames arrive", `document.getElementById('watch').videoWidth > 0`, partnerState, 60*time.Second)
-	first := get(t, vis, "current time", chromedp.Evaluate[float64](`document.getElementById('watch').currentTime`))
-	waitFor(t, vis, "the video's time advances", `document.getElementById('watch').currentTime > `+strconv.FormatFloat(first+1, 'f', 3, 64), partnerState, 30*time.Second)
+	plays(t, vis)
 	screenshot(t, vis, "partner-site-whep.png")
 
 	// The same page frames the product's embeddable player, which plays the lecture too.
-	do(t, vis, "frame the embeddable player", chromedp.Evaluate[chromedp.Void](`frame(`+jsString(srv.URL+"/embed/lectures/"+lec.ID)+`)`),
+	do(t, vis, "frame the embeddable player", chromedp.Evaluate[chromedp.Void](`frame(`+jsString(live.srv.URL+"/embed/lectures/"+live.id)+`)`),
 		chromedp.Poll[chromedp.Void](`window.frameLoaded === true`, chromedp.WithPollingTimeout(20*time.Second)))
 	frames := get(t, vis, "the frame", chromedp.Nodes(chromedp.CSS("#embed")))
 	if _, err := chromedp.Run(vis, chromedp.Poll[bool](`(function () {

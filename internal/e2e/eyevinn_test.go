@@ -5,16 +5,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/shizuishan/culturecloud/internal/devservices"
 	"github.com/shizuishan/culturecloud/internal/testenv"
-	"github.com/shizuishan/culturecloud/internal/testwait"
 )
 
 // eyevinnPage is a partner site's page that publishes with @eyevinn/whip-web-client and plays
@@ -81,50 +78,12 @@ func eyevinnSite(t *testing.T) *httptest.Server {
 // client (stream key as its bearer token) and plays with Eyevinn's WHEP player; the product
 // answers their preflights, frames arrive, and the video's time advances.
 func TestEyevinnClientsFromAnotherSite(t *testing.T) {
-	partner := eyevinnSite(t)
-	cfg := testenv.Config(t, testenv.Shared(t))
-	cfg.Live.AllowedOrigins = partner.URL
-	cfg.Live.EndGrace = time.Minute
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	srv := testenv.StartServer(t, cfg)
-	createLecturer(t, srv.URL)
-	lecturer := apiLogin(t, srv.URL, lecturerName, lecturerPassword)
-	var lec struct {
-		ID        string `json:"id"`
-		StreamKey string `json:"stream_key"`
-		State     string `json:"state"`
-	}
-	lecturer.want(http.StatusCreated, "POST", "/api/v1/lectures", map[string]any{
-		"title": "跨站直播：惠农区的黄河故事", "lecturer": map[string]any{"account": lecturerName}, "unit": "dwk-culture-centre",
-		"start": time.Now().UTC().Format(time.RFC3339), "duration_minutes": 60, "visibility": "public",
-		"description": "用 Eyevinn 的客户端在区图书馆的网页上直播和观看。"}, &lec)
-	api := srv.URL + "/api/v1/lectures/" + lec.ID
-
-	open := func(ctx context.Context) {
-		do(t, ctx, "open the partner's page", chromedp.Navigate(partner.URL+"/"),
-			chromedp.Poll[chromedp.Void](`window.partnerReady === true`, chromedp.WithPollingTimeout(20*time.Second)))
-	}
+	live := startPartnerLecture(t, eyevinnSite(t).URL, false, "跨站直播：惠农区的黄河故事", "用 Eyevinn 的客户端在区图书馆的网页上直播和观看。")
 	pub := liveBrowser(t, true)
-	open(pub)
-	if got := get(t, pub, "publish", chromedp.Evaluate[string](`publish(`+jsString(api+"/whip")+`, `+jsString(lec.StreamKey)+`)`,
-		chromedp.EvalAwaitPromise)); got != "published" {
-		t.Fatalf("publish: %q", got)
-	}
-	testwait.Within(t, "the lecture goes live", 45*time.Second, func() bool {
-		lecturer.want(http.StatusOK, "GET", "/api/v1/lectures/"+lec.ID, nil, &lec)
-		return lec.State == "live"
-	})
-
+	live.publish(t, pub)
 	vis := liveBrowser(t, false)
-	open(vis)
-	if got := get(t, vis, "watch", chromedp.Evaluate[string](`watch(`+jsString(api+"/whep")+`)`, chromedp.EvalAwaitPromise)); got != "watching" {
-		t.Fatalf("watch: %q", got)
-	}
-	waitFor(t, vis, "frames arrive", `document.getElementById('watch').videoWidth > 0`, partnerState, 60*time.Second)
-	first := get(t, vis, "current time", chromedp.Evaluate[float64](`document.getElementById('watch').currentTime`))
-	waitFor(t, vis, "the video's time advances", `document.getElementById('watch').currentTime > `+strconv.FormatFloat(first+1, 'f', 3, 64), partnerState, 30*time.Second)
+	live.watch(t, vis)
+	plays(t, vis)
 	screenshot(t, vis, "partner-site-eyevinn.png")
 
 	for name, ctx := range map[string]context.Context{"publisher": pub, "player": vis} {

@@ -70,7 +70,7 @@ func (f fixture) staged(t *testing.T, key string, data []byte) ocfl.Content {
 func (f fixture) buildObject(t *testing.T, id string) *ocfl.Inventory {
 	t.Helper()
 	ctx := context.Background()
-	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	now := time.Now().UTC().Truncate(time.Second) // the versions' created time; nothing here expires by it
 	user := ocfl.User{Name: "lib.dwk"}
 	inv, etag, err := f.store.Commit(ctx, id, nil, "", ocfl.Change{Put: []ocfl.Content{{Logical: "metadata.json", Data: []byte(`{"title":"石炭井"}`)}},
 		Message: "created", User: user}, now)
